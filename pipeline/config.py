@@ -1,0 +1,150 @@
+"""Settings of a workspace: built-in defaults from the plan, overridden by an
+optional `pipeline.toml`. An unknown key or a bad value is an error at start,
+never a silent default (a typo in a deadline must not pass unnoticed)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pipeline.forms import FORMS
+
+PILOT_UNITS: tuple[str, ...] = ("组织部", "人事处", "教务处", "科研处", "资产管理处", "后勤管理处", "财务处")
+CONFIG_NAME = "pipeline.toml"
+
+
+class ConfigError(Exception):
+    """A bad pipeline.toml; the message is Chinese and names the key."""
+
+
+@dataclass(frozen=True)
+class Config:
+    institution: str = "泉州师范学院"
+    # The office that runs the campaign and signs the 通报 (挂靠纪委办).
+    office: str = "泉州师范学院廉政风险防控工作领导小组办公室"
+    # 发文机关标志, printed in red at the head of the 通报.
+    organ_mark: str = "泉州师范学院廉政风险防控工作领导小组办公室"
+    doc_number_prefix: str = "泉师院监"  # → 泉师院监〔2012〕6号
+    doc_number_start: int = 1  # the first 通报's number; later ones count up
+    recipients: str = "各党总支、各单位"  # 主送
+    cc: str = "校领导"  # 抄送
+    printed_by: str = "泉州师范学院纪委办公室"  # 印发机关
+    year: int = 2012
+    units: tuple[str, ...] = PILOT_UNITS
+    # Deadline per form kind; defaults come from the plan (6/30, 9/30, 11/30).
+    deadlines: dict[str, date] = field(default_factory=dict)
+    date_style: str = "arabic"  # "arabic": 2012年5月26日; "chinese": 二〇一二年五月二十六日
+    roster: Path | None = None  # 单位, 姓名, 职务 (.xlsx or .csv)
+    stability_seconds: float = 3.0  # a file must sit unchanged this long before it is taken
+    polling: bool = False  # poll instead of native events (network shares)
+    poll_interval: float = 2.0
+    rescan_seconds: float = 60.0  # full rescan of inbox/ even when no event came
+    max_file_mb: float = 20.0
+
+    def deadline(self, kind: str) -> date:
+        if kind in self.deadlines:
+            return self.deadlines[kind]
+        month, day = next(f.default_deadline for f in FORMS if f.kind == kind)
+        return date(self.year, month, day)
+
+    def doc_number(self, n: int) -> str:
+        # 〔〕 are U+3014/U+3015 and the number has no leading zeros (GB/T 9704).
+        return f"{self.doc_number_prefix}\u3014{self.year}\u3015{n}号"
+
+
+_SIMPLE = {f.name for f in fields(Config)} - {"units", "deadlines", "roster"}
+
+
+def load(workspace: Path) -> Config:
+    """Config for a workspace: defaults, then pipeline.toml if present."""
+    path = workspace / CONFIG_NAME
+    if not path.exists():
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"配置文件 {path.name} 格式有误：{exc}") from None
+    return from_mapping(data, workspace)
+
+
+def from_mapping(data: dict[str, Any], workspace: Path) -> Config:
+    base = Config()
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "units":
+            changes["units"] = _units(value)
+        elif key == "deadlines":
+            changes["deadlines"] = _deadlines(value)
+        elif key == "roster":
+            changes["roster"] = _roster(value, workspace)
+        elif key in _SIMPLE:
+            changes[key] = _typed(key, value, getattr(base, key))
+        else:
+            known = "、".join(sorted(_SIMPLE | {"units", "deadlines", "roster"}))
+            raise ConfigError(f"配置文件中有未知的设置项“{key}”。可用的设置项：{known}")
+    cfg = replace(base, **changes)
+    if cfg.date_style not in ("arabic", "chinese"):
+        raise ConfigError("设置项“date_style”只能是 \"arabic\"（2012年5月26日）或 \"chinese\"（二〇一二年五月二十六日）")
+    if not 2000 <= cfg.year <= 2100:
+        raise ConfigError(f"设置项“year”的值 {cfg.year} 不是合理的年份")
+    for key in ("stability_seconds", "poll_interval", "rescan_seconds", "max_file_mb"):
+        if getattr(cfg, key) <= 0:
+            raise ConfigError(f"设置项“{key}”必须大于 0")
+    if cfg.doc_number_start < 1:
+        raise ConfigError("设置项“doc_number_start”必须是正整数")
+    return cfg
+
+
+def _typed(key: str, value: Any, default: Any) -> Any:
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, str) and value.strip() != ""
+    if not ok:
+        raise ConfigError(f"设置项“{key}”的值 {value!r} 类型不对，应与默认值 {default!r} 同类")
+    return value
+
+
+def _units(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(u, str) and u.strip() for u in value):
+        raise ConfigError("设置项“units”应为单位名称的列表，如 units = [\"组织部\", \"人事处\"]")
+    return tuple(u.strip() for u in value)
+
+
+def _deadlines(value: Any) -> dict[str, date]:
+    kinds = {f.kind for f in FORMS}
+    if not isinstance(value, dict):
+        raise ConfigError("设置项“deadlines”应为一个表，如 [deadlines] personal_assessment = 2012-06-30")
+    out: dict[str, date] = {}
+    for kind, day in value.items():
+        if kind not in kinds:
+            raise ConfigError(f"[deadlines] 中的“{kind}”不是表格种类，可用：{'、'.join(sorted(kinds))}")
+        if isinstance(day, str):
+            try:
+                day = date.fromisoformat(day)
+            except ValueError:
+                raise ConfigError(f"[deadlines] {kind} 的日期“{day}”无法识别，请写成 2012-06-30") from None
+        if not isinstance(day, date):
+            raise ConfigError(f"[deadlines] {kind} 的值应为日期，如 2012-06-30")
+        out[kind] = day
+    return out
+
+
+def _roster(value: Any, workspace: Path) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError("设置项“roster”应为花名册文件的路径（.xlsx 或 .csv）")
+    path = Path(value)
+    path = path if path.is_absolute() else workspace / path
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        raise ConfigError(f"花名册“{value}”应为 .xlsx 或 .csv 文件")
+    if not path.exists():
+        raise ConfigError(f"找不到花名册文件“{value}”")
+    return path

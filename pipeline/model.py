@@ -1,0 +1,171 @@
+"""Plain data shared by every stage: what a parsed form is, what a problem is,
+and the snapshot of the register that documents and the workbook are built from.
+
+Everything here is data only (no I/O), so that reading, checking, consolidating
+and rendering can be tested as functions from data to data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+Status = Literal["ok", "rejected", "ignored"]
+
+# A row of a form, keyed by the contract's JSON names (see forms.Column.key):
+# assessment forms: seq, duty, risk, content, level, review
+# personal_measures: seq, risk, measure, review
+# unit_measures: seq, risk, measure, note
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file. `message` is plain Chinese for a clerk:
+    what is wrong and how to fix it. `where` points into the form, e.g.
+    `第2行“风险等级”`, or is None for the file as a whole."""
+
+    code: str
+    message: str
+    where: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "where": self.where}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Problem:
+        return cls(code=data["code"], message=data["message"], where=data.get("where"))
+
+
+@dataclass
+class ParseResult:
+    """The reader's verdict on one file: exactly the contract's `parse --json` object."""
+
+    file: str
+    status: Status
+    form: str | None = None
+    unit: str | None = None
+    name: str | None = None
+    position: str | None = None
+    date: str | None = None  # ISO YYYY-MM-DD
+    rows: list[Row] = field(default_factory=list)
+    signatory: str | None = None
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        # Key order follows the contract so that the JSON reads the same as its example.
+        return {
+            "file": self.file,
+            "status": self.status,
+            "form": self.form,
+            "unit": self.unit,
+            "name": self.name,
+            "position": self.position,
+            "date": self.date,
+            "rows": [dict(r) for r in self.rows],
+            "signatory": self.signatory,
+            "errors": [p.to_json() for p in self.errors],
+            "warnings": [p.to_json() for p in self.warnings],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ParseResult:
+        return cls(
+            file=data["file"],
+            status=data["status"],
+            form=data.get("form"),
+            unit=data.get("unit"),
+            name=data.get("name"),
+            position=data.get("position"),
+            date=data.get("date"),
+            rows=[dict(r) for r in data.get("rows", [])],
+            signatory=data.get("signatory"),
+            errors=[Problem.from_json(p) for p in data.get("errors", [])],
+            warnings=[Problem.from_json(p) for p in data.get("warnings", [])],
+        )
+
+
+# ---------------------------------------------------------------------------
+# The register as plain data (register.py produces it, documents consume it).
+
+SubmissionStatus = Literal["accepted", "rejected", "superseded", "duplicate"]
+
+
+@dataclass
+class Submission:
+    """One file that left the inbox, and what became of it."""
+
+    id: int
+    file: str  # the file's name as the unit dropped it (relative to inbox/)
+    sha256: str
+    received_at: datetime
+    status: SubmissionStatus
+    form: str | None = None  # form kind, None when unreadable
+    unit: str | None = None
+    name: str | None = None
+    position: str | None = None
+    form_date: date | None = None  # the date written on the form
+    late: bool = False
+    superseded_by: int | None = None
+    archived_as: str | None = None  # where the original is kept, relative to the workspace
+    notice: str | None = None  # rejection notice, relative to the workspace
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class RiskPoint:
+    """One risk point in force, from an accepted assessment form."""
+
+    submission_id: int
+    unit: str
+    name: str | None  # None for a unit's own risk (附件2)
+    position: str | None
+    duty: str  # 岗位职责 or 单位职能
+    seq: int | None
+    risk: str
+    content: str
+    level: int  # 1, 2 or 3
+    review: str  # 单位审核意见 or 负责人签字
+    source_file: str
+    measure: str = ""  # matched from the measures form of the same unit (and person)
+
+
+@dataclass
+class Measure:
+    """One measure in force, from an accepted measures form."""
+
+    submission_id: int
+    unit: str
+    name: str | None  # None for a unit's measures (附件4)
+    seq: int | None
+    risk: str
+    measure: str
+    review: str  # 单位审核意见 (personal) or 备注 (unit)
+    source_file: str
+
+
+@dataclass
+class Snapshot:
+    """Everything in the register at one moment: the input to documents,
+    the workbook and `status`. Lists are in a stable order (unit, person, seq)."""
+
+    taken_at: datetime
+    submissions: list[Submission] = field(default_factory=list)
+    risks: list[RiskPoint] = field(default_factory=list)
+    measures: list[Measure] = field(default_factory=list)
+    # Cross-file findings (checks.cross_checks), as warnings per unit.
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem that only shows across files (late form, measures missing...)."""
+
+    code: str
+    message: str
+    unit: str | None = None
+    name: str | None = None
+    submission_id: int | None = None
