@@ -1,0 +1,44 @@
+"""Small file-system promises used everywhere: write to a temporary name and
+rename, never overwrite, never delete a user's file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` via a temporary file in the same folder and an
+    atomic rename, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".~tmp-", suffix=path.suffix, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def free_name(path: Path) -> Path:
+    """`path` if nothing is there, else `stem (2).ext`, `stem (3).ext`, ...:
+    a new name, so that nothing already kept is overwritten."""
+    if not path.exists():
+        return path
+    n = 2
+    while True:
+        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
+        if not candidate.exists():
+            return candidate
+        n += 1
+
+
+def safe_component(name: str, fallback: str = "未命名") -> str:
+    """A file-name component made from untrusted text (a unit's name, a file
+    name from the inbox): no separators, no leading dots, no control chars."""
+    cleaned = "".join("_" if (c in '/\\:*?"<>|' or ord(c) < 32) else c for c in name).strip().lstrip(".")
+    return cleaned[:120] or fallback
