@@ -1,0 +1,751 @@
+"""From the register to what the documents say: plain dict contexts.
+
+PURE: a Snapshot, the Config and today's date in, JSON-able dicts out; no I/O.
+render.py feeds these dicts to the docxtpl templates in word_templates/, whose
+README lists every key. Text that came from a form is passed through exactly as
+typed (the renderer escapes it); sentences composed here are plain Chinese.
+
+Vocabulary used below:
+- in force: an accepted, not superseded submission (and the risks/measures it holds);
+- late: recorded late by intake (received after the form's deadline);
+- missing: not received although the deadline has passed (as of `today`);
+- pending: not received, deadline still ahead (not a fault yet).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from pipeline.chinese_dates import arabic, date_time, format_date
+from pipeline.config import Config
+from pipeline.forms import BY_KIND, LEVEL_NAMES
+from pipeline.model import Finding, Measure, Problem, RiskPoint, Snapshot, Submission
+
+# (unit, name, position) as read from the optional roster (花名册).
+RosterEntry = tuple[str, str, str]
+
+PERSONAL_ASSESSMENT = "personal_assessment"
+UNIT_ASSESSMENT = "unit_assessment"
+PERSONAL_MEASURES = "personal_measures"
+UNIT_MEASURES = "unit_measures"
+
+BULLETIN_TITLE = "关于廉政风险防控试点工作进展情况的通报"
+REMINDER_TITLE = "关于催报廉政风险防控材料的通知"
+REJECTION_TITLE = "材料退回通知"
+
+# Keys that change with the day a document is made, not with the data: left out
+# when deciding whether a document must be rebuilt (render.context_hash).
+VOLATILE_KEYS = ("date", "print_date", "doc_number")
+
+NOT_YET = "（尚未报送）"  # in the measure column when no measures form matches
+
+
+def form_title(kind: str) -> str:
+    """《个人廉政风险排查评估表》"""
+    return f"《{BY_KIND[kind].title}》"
+
+
+def level_name(level: int) -> str:
+    return LEVEL_NAMES.get(level, str(level))
+
+
+# ---------------------------------------------------------------------------
+# Facts about one unit
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    position: str
+
+    @property
+    def label(self) -> str:
+        """张三（科员）, or 张三 when the position is unknown."""
+        return f"{self.name}（{self.position}）" if self.position else self.name
+
+
+@dataclass(frozen=True)
+class FormState:
+    """Where one form of one unit (or person) stands."""
+
+    state: str  # "on_time", "late", "missing", "pending"
+    received: date | None = None  # first receipt of the form in force
+
+    @property
+    def received_ok(self) -> bool:
+        return self.state in ("on_time", "late")
+
+
+@dataclass(frozen=True)
+class UnitFacts:
+    unit: str
+    people: tuple[Person, ...]  # everyone known: forms received, then roster
+    assessed: tuple[Person, ...]  # people with a personal assessment in force
+    measured_people: tuple[Person, ...]  # people with personal measures in force
+    personal_risks: tuple[RiskPoint, ...]
+    unit_risks: tuple[RiskPoint, ...]
+    person_states: dict[str, dict[str, FormState]]  # name -> kind -> state
+    unit_states: dict[str, FormState]  # unit_assessment / unit_measures -> state
+    missing: tuple[dict[str, Any], ...]
+    late: tuple[dict[str, Any], ...]
+    pending: tuple[dict[str, Any], ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def risks(self) -> tuple[RiskPoint, ...]:
+        return self.personal_risks + self.unit_risks
+
+    @property
+    def reported_anything(self) -> bool:
+        return bool(self.assessed or self.measured_people) or any(s.received_ok for s in self.unit_states.values())
+
+
+def _in_force(snap: Snapshot) -> list[Submission]:
+    return [s for s in snap.submissions if s.status == "accepted"]
+
+
+def units_of(snap: Snapshot, cfg: Config) -> list[str]:
+    """The pilot units from the config, then any other unit that appears in
+    forms in force (a unit outside the pilot still gets its figures shown)."""
+    units = list(cfg.units)
+    seen = set(units)
+    for unit in [s.unit for s in _in_force(snap)] + [r.unit for r in snap.risks]:
+        if unit and unit not in seen:
+            units.append(unit)
+            seen.add(unit)
+    return units
+
+
+def _form_state(subs: Sequence[Submission], deadline: date, today: date) -> FormState:
+    """State of one form from its submissions (accepted and superseded ones).
+
+    Late only when no version of it came in on time: a unit that sent the form
+    on time and later a correction is not late."""
+    in_force = [s for s in subs if s.status == "accepted"]
+    if in_force:
+        ever = [s for s in subs if s.status in ("accepted", "superseded")]
+        first = min(s.received_at for s in ever)
+        late = all(s.late for s in ever)
+        return FormState("late" if late else "on_time", first.date())
+    return FormState("missing" if today > deadline else "pending")
+
+
+def _people(
+    snap: Snapshot, unit: str, roster: Sequence[RosterEntry]
+) -> tuple[list[Person], dict[str, list[Submission]]]:
+    """Everyone of the unit in order of first appearance (risks, forms, roster),
+    and each person's personal-form submissions."""
+    order: dict[str, str] = {}  # name -> position
+    subs_by_name: dict[str, list[Submission]] = {}
+    for r in snap.risks:
+        if r.unit == unit and r.name:
+            order.setdefault(r.name, r.position or "")
+    for s in snap.submissions:
+        if s.unit != unit or not s.name or s.form not in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES):
+            continue
+        subs_by_name.setdefault(s.name, []).append(s)
+        if s.status == "accepted":
+            if not order.get(s.name):
+                order[s.name] = s.position or ""
+    for r_unit, name, position in roster:
+        if r_unit == unit and name:
+            if not order.get(name):
+                order[name] = position or order.get(name, "")
+    return [Person(n, p) for n, p in order.items()], subs_by_name
+
+
+def _item(who: str, kind: str, cfg: Config, *, received: date | None = None) -> dict[str, Any]:
+    """One line about a form: who, which form, its deadline, as plain text."""
+    deadline = cfg.deadline(kind)
+    title = form_title(kind)
+    subject = f"{who}的{title}" if who else title
+    if received is not None:
+        text = f"{subject}于{arabic(received)}报送，晚于截止日期{arabic(deadline)}"
+    else:
+        text = f"{subject}（截止日期{arabic(deadline)}）"
+    return {"who": who, "form": title, "kind": kind, "deadline": arabic(deadline), "text": text}
+
+
+def unit_facts(
+    snap: Snapshot, cfg: Config, unit: str, today: date, roster: Sequence[RosterEntry] = ()
+) -> UnitFacts:
+    people, subs_by_name = _people(snap, unit, roster)
+    on_roster = {name for r_unit, name, _ in roster if r_unit == unit}
+    person_states: dict[str, dict[str, FormState]] = {}
+    for p in people:
+        subs = subs_by_name.get(p.name, [])
+        person_states[p.name] = {
+            kind: _form_state([s for s in subs if s.form == kind], cfg.deadline(kind), today)
+            for kind in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES)
+        }
+    unit_states = {
+        kind: _form_state(
+            [s for s in snap.submissions if s.unit == unit and s.form == kind], cfg.deadline(kind), today
+        )
+        for kind in (UNIT_ASSESSMENT, UNIT_MEASURES)
+    }
+    assessed = tuple(p for p in people if person_states[p.name][PERSONAL_ASSESSMENT].received_ok)
+    measured = tuple(p for p in people if person_states[p.name][PERSONAL_MEASURES].received_ok)
+
+    missing: list[dict[str, Any]] = []
+    late: list[dict[str, Any]] = []
+    pending: list[dict[str, Any]] = []
+    for kind in (UNIT_ASSESSMENT, UNIT_MEASURES):
+        st = unit_states[kind]
+        if st.state == "missing":
+            missing.append(_item("", kind, cfg))
+        elif st.state == "late":
+            late.append(_item("", kind, cfg, received=st.received))
+        elif st.state == "pending":
+            pending.append(_item("", kind, cfg))
+    for p in people:
+        for kind in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES):
+            st = person_states[p.name][kind]
+            # Measures are only owed by people who are on the roster or have
+            # assessed their post; someone known only from a measures form owes
+            # the assessment, and someone on the roster owes both.
+            owes = p.name in on_roster or kind == PERSONAL_ASSESSMENT or p in assessed
+            if st.state == "missing" and owes:
+                missing.append(_item(p.label, kind, cfg))
+            elif st.state == "late":
+                late.append(_item(p.label, kind, cfg, received=st.received))
+            elif st.state == "pending" and owes:
+                pending.append(_item(p.label, kind, cfg))
+    # Without a roster nobody is known to owe a personal assessment: if none at
+    # all has come in after its deadline, say so for the unit as a whole.
+    if not assessed and today > cfg.deadline(PERSONAL_ASSESSMENT) and not any(
+        i["kind"] == PERSONAL_ASSESSMENT for i in missing
+    ):
+        missing.append(_item("本单位人员", PERSONAL_ASSESSMENT, cfg))
+    for n, item in enumerate(missing, 1):
+        item["no"] = n
+    for n, item in enumerate(late, 1):
+        item["no"] = n
+
+    risks = [r for r in snap.risks if r.unit == unit]
+    return UnitFacts(
+        unit=unit,
+        people=tuple(people),
+        assessed=assessed,
+        measured_people=measured,
+        personal_risks=tuple(_group_by_person(r for r in risks if r.name)),
+        unit_risks=tuple(r for r in risks if not r.name),
+        person_states=person_states,
+        unit_states=unit_states,
+        missing=tuple(missing),
+        late=tuple(late),
+        pending=tuple(pending),
+        findings=tuple(f for f in snap.findings if f.unit == unit),
+    )
+
+
+def _group_by_person(risks: Iterable[RiskPoint]) -> list[RiskPoint]:
+    """Risks with each person's rows together, people in order of first
+    appearance, each person's rows in the order of the form."""
+    groups: dict[str, list[RiskPoint]] = {}
+    for r in risks:
+        groups.setdefault(r.name or "", []).append(r)
+    return [r for rows in groups.values() for r in rows]
+
+
+# ---------------------------------------------------------------------------
+# Figures and sentences
+
+
+def level_counts(risks: Iterable[RiskPoint]) -> dict[int, int]:
+    counts = {3: 0, 2: 0, 1: 0}
+    for r in risks:
+        counts[r.level] = counts.get(r.level, 0) + 1
+    return counts
+
+
+def level_text(counts: dict[int, int], noun: str = "风险") -> str:
+    """三级风险2个、二级风险5个、一级风险3个 (levels with none left out)."""
+    parts = [f"{level_name(lv)}{noun}{counts[lv]}个" for lv in (3, 2, 1) if counts.get(lv)]
+    return "、".join(parts)
+
+
+def _with_levels(total: int, counts: dict[int, int]) -> str:
+    """'16个，其中三级风险3个、……' or '16个' when nothing to break down."""
+    text = level_text(counts)
+    return f"{total}个，其中{text}" if text else f"{total}个"
+
+
+def _measured(risks: Sequence[RiskPoint]) -> int:
+    return sum(1 for r in risks if r.measure.strip())
+
+
+def as_of(snap: Snapshot, today: date) -> date:
+    """The day the figures stand at: the last receipt in the register (so an
+    unchanged register gives an unchanged document), today when it is empty."""
+    received = [s.received_at for s in snap.submissions]
+    return max(received).date() if received else today
+
+
+def _names(items: Iterable[str]) -> str:
+    return "、".join(items)
+
+
+def _overview(f: UnitFacts, day: date) -> str:
+    """基本情况 sentence of a unit summary."""
+    if not f.reported_anything:
+        return f"截至{arabic(day)}，本单位尚未报送廉政风险排查评估材料。"
+    parts = []
+    if f.assessed:
+        parts.append(
+            f"本单位共有{len(f.assessed)}人报送{form_title(PERSONAL_ASSESSMENT)}，"
+            f"排查出个人廉政风险点{len(f.personal_risks)}个"
+        )
+    else:
+        parts.append(f"本单位尚无人报送{form_title(PERSONAL_ASSESSMENT)}")
+    if f.unit_states[UNIT_ASSESSMENT].received_ok:
+        parts.append(f"单位报送{form_title(UNIT_ASSESSMENT)}，排查出单位廉政风险点{len(f.unit_risks)}个")
+    else:
+        parts.append(f"单位尚未报送{form_title(UNIT_ASSESSMENT)}")
+    text = f"截至{arabic(day)}，" + "；".join(parts) + "。"
+    if f.risks:
+        text += f"以上共计廉政风险点{_with_levels(len(f.risks), level_counts(f.risks))}。"
+    return text
+
+
+def _measures_sentence(f: UnitFacts) -> str:
+    """防控措施 sentence of a unit summary."""
+    parts = []
+    if f.measured_people:
+        parts.append(f"{len(f.measured_people)}人报送{form_title(PERSONAL_MEASURES)}")
+    else:
+        parts.append(f"尚无人报送{form_title(PERSONAL_MEASURES)}")
+    if f.unit_states[UNIT_MEASURES].received_ok:
+        parts.append(f"单位已报送{form_title(UNIT_MEASURES)}")
+    else:
+        parts.append(f"单位尚未报送{form_title(UNIT_MEASURES)}")
+    text = "，".join(parts)
+    n, done = len(f.risks), _measured(f.risks)
+    if n:
+        if done == n:
+            text += f"；{n}个风险点均已制定防控措施"
+        else:
+            text += f"；{n}个风险点中已有{done}个制定了防控措施，尚有{n - done}个未制定"
+    return text + "。"
+
+
+def unit_sentence(f: UnitFacts) -> str:
+    """One unit's line in the 通报."""
+    if not f.reported_anything:
+        return "尚未报送任何材料。"
+    parts = []
+    if f.assessed:
+        parts.append(f"{len(f.assessed)}人报送个人排查评估表，排查个人廉政风险点{len(f.personal_risks)}个")
+    else:
+        parts.append("尚无人报送个人排查评估表")
+    if f.unit_states[UNIT_ASSESSMENT].received_ok:
+        parts.append(f"单位排查廉政风险点{len(f.unit_risks)}个")
+    else:
+        parts.append("单位排查评估表尚未报送")
+    text = "，".join(parts)
+    if f.risks:
+        text += f"，合计{_with_levels(len(f.risks), level_counts(f.risks))}"
+        done = _measured(f.risks)
+        text += "，均已制定防控措施" if done == len(f.risks) else f"，已制定防控措施{done}个"
+    return text + "。"
+
+
+# ---------------------------------------------------------------------------
+# Table rows
+
+
+def _measure_text(r: RiskPoint) -> str:
+    return r.measure.strip() or NOT_YET
+
+
+def person_rows(f: UnitFacts) -> list[dict[str, Any]]:
+    """Rows of the personal-risk table. `person` and `duty_group` are the keys
+    render.py merges cells on: 姓名/职务 over one person's rows, 岗位职责 over
+    a run of equal duties of that person."""
+    rows = []
+    for no, r in enumerate(f.personal_risks, 1):
+        person = r.name or ""
+        rows.append(
+            {
+                "no": no,
+                "name": person,
+                "position": r.position or "",
+                "duty": r.duty,
+                "seq": r.seq if r.seq is not None else "",
+                "risk": r.risk,
+                "content": r.content,
+                "level": level_name(r.level),
+                "measure": _measure_text(r),
+                "review": r.review,
+                "source_file": r.source_file,
+                "person": person,
+                "duty_group": json.dumps([person, r.duty], ensure_ascii=False),
+            }
+        )
+    return rows
+
+
+def unit_rows(f: UnitFacts) -> list[dict[str, Any]]:
+    """Rows of the unit's own risk table; 单位职能 merges over runs of equal duty."""
+    return [
+        {
+            "no": no,
+            "duty": r.duty,
+            "seq": r.seq if r.seq is not None else "",
+            "risk": r.risk,
+            "content": r.content,
+            "level": level_name(r.level),
+            "measure": _measure_text(r),
+            "review": r.review,
+            "source_file": r.source_file,
+            "duty_group": r.duty,
+        }
+        for no, r in enumerate(f.unit_risks, 1)
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Contexts
+
+
+def _common(cfg: Config, today: date) -> dict[str, Any]:
+    return {
+        "institution": cfg.institution,
+        "office": cfg.office,
+        "date": format_date(today, cfg.date_style),
+        "plan_title": f"《{cfg.institution}廉政风险防控试点工作方案》",
+    }
+
+
+def leading_group(cfg: Config) -> str:
+    """The office's parent body, to whom a unit summary is addressed:
+    泉州师范学院廉政风险防控工作领导小组办公室 -> …领导小组."""
+    office = cfg.office
+    return office[: -len("办公室")] if office.endswith("办公室") and len(office) > 3 else office
+
+
+def summary_context(
+    snap: Snapshot, cfg: Config, unit: str, today: date, roster: Sequence[RosterEntry] = ()
+) -> dict[str, Any]:
+    """《{单位}廉政风险排查评估汇总》"""
+    f = unit_facts(snap, cfg, unit, today, roster)
+    day = as_of(snap, today)
+    counts = level_counts(f.risks)
+    p_counts, u_counts = level_counts(f.personal_risks), level_counts(f.unit_risks)
+    return {
+        **_common(cfg, today),
+        "title": f"{unit}廉政风险排查评估汇总",
+        "unit": unit,
+        "recipient": leading_group(cfg),
+        "as_of": arabic(day),
+        "overview": _overview(f, day),
+        "measures_text": _measures_sentence(f),
+        "people_submitted": len(f.assessed),
+        "people_measures": len(f.measured_people),
+        "people_known": len(f.people),
+        "personal_risks": len(f.personal_risks),
+        "unit_risks": len(f.unit_risks),
+        "total_risks": len(f.risks),
+        "level3": counts[3],
+        "level2": counts[2],
+        "level1": counts[1],
+        "level_text": level_text(counts),
+        "personal_level_text": level_text(p_counts),
+        "unit_level_text": level_text(u_counts),
+        "measured": _measured(f.risks),
+        "unmeasured": len(f.risks) - _measured(f.risks),
+        "unit_assessment_received": f.unit_states[UNIT_ASSESSMENT].received_ok,
+        "unit_measures_received": f.unit_states[UNIT_MEASURES].received_ok,
+        "missing": [dict(m) for m in f.missing],
+        "late": [dict(m) for m in f.late],
+        "pending": [dict(m) for m in f.pending],
+        "findings": [{"no": n, "text": x.message} for n, x in enumerate(f.findings, 1)],
+        "person_rows": person_rows(f),
+        "unit_rows": unit_rows(f),
+        "person_table_title": f"{unit}个人廉政风险点及防控措施一览表",
+        "unit_table_title": f"{unit}单位廉政风险点及防控措施一览表",
+    }
+
+
+def _state_cell(st: FormState) -> str:
+    return {"on_time": "已报送", "late": "逾期报送", "missing": "未报送", "pending": "未到期"}[st.state]
+
+
+def _people_cell(f: UnitFacts, kind: str, cfg: Config, today: date) -> str:
+    """'5人', '5人（逾期1人）', '未报送', '未到期' for a personal form."""
+    states = [f.person_states[p.name][kind] for p in f.people]
+    got = sum(1 for s in states if s.received_ok)
+    late = sum(1 for s in states if s.state == "late")
+    owed = [m for m in f.missing if m["kind"] == kind]
+    if not got:
+        return "未报送" if today > cfg.deadline(kind) else "未到期"
+    text = f"{got}人"
+    notes = []
+    if late:
+        notes.append(f"逾期{late}人")
+    if owed and today > cfg.deadline(kind):
+        notes.append(f"缺{len(owed)}人")
+    return text + (f"（{'，'.join(notes)}）" if notes else "")
+
+
+def bulletin_context(
+    snap: Snapshot, cfg: Config, today: date, roster: Sequence[RosterEntry] = ()
+) -> dict[str, Any]:
+    """《关于廉政风险防控试点工作进展情况的通报》. `doc_number` is added by
+    render.py, which keeps the counter."""
+    facts = [unit_facts(snap, cfg, u, today, roster) for u in units_of(snap, cfg)]
+    day = as_of(snap, today)
+    all_risks = [r for f in facts for r in f.risks]
+    counts = level_counts(all_risks)
+    reported = [f for f in facts if f.reported_anything]
+    late_units = [f.unit for f in facts if f.late]
+    missing_units = [f.unit for f in facts if f.missing]
+    silent_units = [f.unit for f in facts if not f.reported_anything]
+
+    stats_rows, status_rows = [], []
+    for no, f in enumerate(facts, 1):
+        c = level_counts(f.risks)
+        stats_rows.append(
+            {
+                "no": no,
+                "unit": f.unit,
+                "people": len(f.assessed),
+                "personal_risks": len(f.personal_risks),
+                "unit_risks": len(f.unit_risks),
+                "total": len(f.risks),
+                "level3": c[3],
+                "level2": c[2],
+                "level1": c[1],
+                "measured": _measured(f.risks),
+                "status": "逾期未报" if f.missing else ("逾期报送" if f.late else ("已报送" if f.reported_anything else "未到期")),
+            }
+        )
+        status_rows.append(
+            {
+                "no": no,
+                "unit": f.unit,
+                "personal_assessment": _people_cell(f, PERSONAL_ASSESSMENT, cfg, today),
+                "unit_assessment": _state_cell(f.unit_states[UNIT_ASSESSMENT]),
+                "personal_measures": _people_cell(f, PERSONAL_MEASURES, cfg, today),
+                "unit_measures": _state_cell(f.unit_states[UNIT_MEASURES]),
+            }
+        )
+    totals = {
+        "people": sum(r["people"] for r in stats_rows),
+        "personal_risks": sum(r["personal_risks"] for r in stats_rows),
+        "unit_risks": sum(r["unit_risks"] for r in stats_rows),
+        "total": len(all_risks),
+        "level3": counts[3],
+        "level2": counts[2],
+        "level1": counts[1],
+        "measured": _measured(all_risks),
+    }
+    overview = (
+        f"截至{arabic(day)}，{len(cfg.units)}个试点单位中已有{len([f for f in reported if f.unit in cfg.units])}个单位报送材料，"
+        f"共{totals['people']}人报送{form_title(PERSONAL_ASSESSMENT)}，"
+        f"{sum(1 for f in facts if f.unit_states[UNIT_ASSESSMENT].received_ok)}个单位报送{form_title(UNIT_ASSESSMENT)}，"
+        f"排查出廉政风险点{_with_levels(len(all_risks), counts)}。"
+    )
+    if all_risks:
+        overview += f"已制定防控措施的风险点{totals['measured']}个，尚未制定的{len(all_risks) - totals['measured']}个。"
+    return {
+        **_common(cfg, today),
+        "title": BULLETIN_TITLE,
+        "organ_mark": cfg.organ_mark,
+        "doc_number": "",
+        "recipients": cfg.recipients,
+        "cc": cfg.cc,
+        "printed_by": cfg.printed_by,
+        "print_date": arabic(today),
+        "as_of": arabic(day),
+        "overview": overview,
+        "units_total": len(cfg.units),
+        "units_reported": len([f for f in reported if f.unit in cfg.units]),
+        "people_total": totals["people"],
+        "risks_total": len(all_risks),
+        "level3": counts[3],
+        "level2": counts[2],
+        "level1": counts[1],
+        "level_text": level_text(counts),
+        "units": [{"no": n, "name": f.unit, "text": unit_sentence(f)} for n, f in enumerate(facts, 1)],
+        "late_units": late_units,
+        "late_units_text": _names(late_units),
+        "missing_units": missing_units,
+        "missing_units_text": _names(missing_units),
+        "silent_units_text": _names(silent_units),
+        "late_text": _late_text(facts),
+        "missing_text": _missing_text(facts),
+        "stats_rows": stats_rows,
+        "status_rows": status_rows,
+        "totals": totals,
+        "attachment1_title": "各试点单位廉政风险排查评估情况统计表",
+        "attachment2_title": "各试点单位材料报送情况一览表",
+    }
+
+
+def _late_text(facts: Sequence[UnitFacts]) -> str:
+    parts = []
+    for f in facts:
+        if f.late:
+            forms = _names(dict.fromkeys(_short(i) for i in f.late))
+            parts.append(f"{f.unit}（{forms}）")
+    if not parts:
+        return "各单位已报送的材料均在规定时间内报送。"
+    return f"{_names(parts)}未在规定时间内报送材料。"
+
+
+def _missing_text(facts: Sequence[UnitFacts]) -> str:
+    parts = []
+    for f in facts:
+        if f.missing:
+            forms = _names(dict.fromkeys(_short(i) for i in f.missing))
+            parts.append(f"{f.unit}（{forms}）")
+    if not parts:
+        return "目前没有逾期未报的材料。"
+    return f"截至本通报印发时，{_names(parts)}仍有材料逾期未报。"
+
+
+def _short(item: dict[str, Any]) -> str:
+    """The form's title without brackets, with how many people where personal."""
+    return item["form"].strip("《》")
+
+
+def reminder_context(
+    snap: Snapshot, cfg: Config, unit: str, today: date, roster: Sequence[RosterEntry] = ()
+) -> dict[str, Any] | None:
+    """《催报通知》 for a unit with overdue items; None when nothing is overdue."""
+    f = unit_facts(snap, cfg, unit, today, roster)
+    if not f.missing:
+        return None
+    return {
+        **_common(cfg, today),
+        "title": REMINDER_TITLE,
+        "unit": unit,
+        "as_of": arabic(as_of(snap, today)),
+        "missing": [dict(m) for m in f.missing],
+        "missing_count": len(f.missing),
+        "pending": [dict(m) for m in f.pending],
+    }
+
+
+# ---------------------------------------------------------------------------
+# Rejection notice
+
+
+def rejection_context(cfg: Config, sub: Submission) -> dict[str, Any]:
+    """退回通知 for one rejected file; the date is the day it was received
+    (the notice is written when the file is processed)."""
+    problems: list[Problem] = list(sub.errors)
+    spec = BY_KIND.get(sub.form or "")
+    addressee = sub.unit or "报送单位"
+    who = ""
+    if sub.name:
+        who = f"{sub.name}（{sub.position}）" if sub.position else sub.name
+    return {
+        **_common(cfg, sub.received_at.date()),
+        "title": REJECTION_TITLE,
+        "addressee": addressee,
+        "file": sub.file,
+        "received": date_time(sub.received_at),
+        "form_label": spec.label if spec else "",
+        "who": who,
+        "problems": [
+            {"no": n, "where": p.where or "", "message": p.message, "code": p.code} for n, p in enumerate(problems, 1)
+        ],
+        "warnings": [
+            {"no": n, "where": p.where or "", "message": p.message, "code": p.code}
+            for n, p in enumerate(sub.warnings, 1)
+        ],
+        "problem_count": len(problems),
+        "resubmit": list(RESUBMIT_TEXT),
+    }
+
+
+def rejection_text(ctx: dict[str, Any]) -> str:
+    """The same notice as plain text (for the .txt beside the file and logs)."""
+    lines = [ctx["title"], "", f"{ctx['addressee']}：", ""]
+    subject = f"“{ctx['file']}”"
+    if ctx["form_label"]:
+        subject += f"（{ctx['form_label']}"
+        subject += f"，{ctx['who']}）" if ctx["who"] else "）"
+    lines.append(f"    {ctx['received']}收到的文件{subject}经核查存在以下问题，未能受理，现予退回：")
+    for p in ctx["problems"]:
+        where = f"{p['where']}：" if p["where"] else ""
+        lines.append(f"    {p['no']}. {where}{p['message']}")
+    if ctx["warnings"]:
+        lines.append("    另有以下提示，不影响受理，请一并核对：")
+        for p in ctx["warnings"]:
+            where = f"{p['where']}：" if p["where"] else ""
+            lines.append(f"    （{p['no']}）{where}{p['message']}")
+    lines += [f"    {line}" for line in ctx["resubmit"]]
+    lines += ["", f"{ctx['office']}", f"{ctx['date']}", ""]
+    return "\n".join(lines)
+
+
+# How to resubmit; the template says the same (word_templates/退回通知.docx).
+RESUBMIT_TEXT = (
+    "请按上述意见在原表格中逐项修改，修改后以 Word 文档（.docx）格式保存，"
+    "再次放入收件文件夹（inbox）即可，文件名可以沿用原名，也可以另取新名。"
+    "修改后的表格受理后，将替代本次报送的内容。",
+    "如有疑问，请与校廉政风险防控工作领导小组办公室联系。",
+)
+
+
+# ---------------------------------------------------------------------------
+# Sample data: the templates check, the tests of templates and the page review
+# render every template from this.
+
+
+def sample_snapshot(cfg: Config | None = None) -> Snapshot:
+    """A small register with every case a document must show: several people
+    with merged duties, a unit's own risks, measures present and absent, a late
+    form, a missing form, and text with characters that need escaping."""
+    cfg = cfg or Config()
+    units = list(cfg.units) or ["教务处"]
+    u1, u2 = units[0], units[1 % len(units)]
+    t = datetime(cfg.year, 6, 20, 9, 30)
+    subs = [
+        Submission(1, f"{u1}-王丽华.docx", "a" * 64, t, "accepted", PERSONAL_ASSESSMENT, u1, "王丽华", "科长"),
+        Submission(2, f"{u1}-李明.docx", "b" * 64, t.replace(day=25), "accepted", PERSONAL_ASSESSMENT, u1, "李明", "科员"),
+        Submission(3, f"{u1}.docx", "c" * 64, t.replace(month=9, day=28), "accepted", UNIT_ASSESSMENT, u1),
+        Submission(4, f"{u1}-王丽华-措施.docx", "d" * 64, t.replace(month=11, day=2), "accepted", PERSONAL_MEASURES, u1, "王丽华", "科长"),
+        Submission(5, f"{u2}-张三.docx", "e" * 64, t.replace(month=7, day=3), "accepted", PERSONAL_ASSESSMENT, u2, "张三", "副处长", late=True),
+        Submission(
+            6, f"{u2}-草稿.docx", "f" * 64, t.replace(month=7, day=4), "rejected", None, u2,
+            errors=[Problem("bad_level", "风险等级只能填一级、二级或三级。", "第2行“风险等级”")],
+        ),
+    ]
+    risks = [
+        RiskPoint(1, u1, "王丽华", "科长", "考试命题与印刷", 1, "试卷泄密", "命题、印刷、保管环节管理不严", 3, "同意。", subs[0].file, "实行命题、印刷、保管分段负责，全程监控。"),
+        RiskPoint(1, u1, "王丽华", "科长", "考试命题与印刷", 2, "印刷厂选择", "指定印刷厂时收受好处", 2, "同意。", subs[0].file, "印刷厂由学校集中采购确定。"),
+        RiskPoint(1, u1, "王丽华", "科长", "成绩管理", 3, "篡改成绩", "利用系统权限修改成绩（A&B <x>）", 3, "同意。", subs[0].file),
+        RiskPoint(2, u1, "李明", "科员", "教材征订", 1, "教材回扣", "征订教材时收受回扣", 2, "同意。", subs[1].file),
+        RiskPoint(3, u1, None, None, "教学管理", 1, "专业设置", "专业设置论证不充分、暗箱操作", 2, "张某", subs[2].file),
+        RiskPoint(3, u1, None, None, "教学管理", 2, "教学评估", "评估结果弄虚作假", 1, "张某", subs[2].file),
+        RiskPoint(5, u2, "张三", "副处长", "干部选拔", 1, "用人不正之风", "在干部考察中徇私", 3, "同意。", subs[4].file),
+    ]
+    measures = [
+        Measure(4, u1, "王丽华", 1, "试卷泄密", "实行命题、印刷、保管分段负责，全程监控。", "同意。", subs[3].file),
+        Measure(4, u1, "王丽华", 2, "印刷厂选择", "印刷厂由学校集中采购确定。", "同意。", subs[3].file),
+    ]
+    findings = [Finding("measure_unmatched", "王丽华的防控措施表中没有对应“篡改成绩”的措施。", u1, "王丽华", 4)]
+    return Snapshot(datetime(cfg.year, 12, 1, 8, 0), subs, risks, measures, findings)
+
+
+def sample_rejected(cfg: Config | None = None) -> Submission:
+    """A rejected submission for the rejection-notice template."""
+    cfg = cfg or Config()
+    unit = (list(cfg.units) or ["教务处"])[0]
+    return Submission(
+        9, f"{unit}/王丽华 个人表.docx", "9" * 64, datetime(cfg.year, 6, 25, 14, 3), "rejected",
+        PERSONAL_ASSESSMENT, unit, "王丽华", "科长",
+        errors=[
+            Problem("bad_level", "风险等级只能填写一级、二级或三级（也可写 1、2、3）。请改为其中之一。", "第2行“风险等级”"),
+            Problem("missing_risk", "这一行填写了风险内容，但“风险名称”是空的。请补上风险名称，或删除整行。", "第3行“风险名称”"),
+        ],
+        warnings=[Problem("date_missing", "表头没有填写日期。", "表头")],
+    )

@@ -1,0 +1,384 @@
+"""Checks that only show across files, as pure functions over a Snapshot.
+
+Each check takes the register's snapshot (plus the settings and "today",
+passed in so that tests control the calendar) and returns `model.Finding`s.
+None of them rejects anything: a finding is a warning for the office, shown in
+`status`, the workbook and the documents. (What makes a single form unusable is
+the reader's job, in checks.py.)
+
+Also here, because the register and the checks must agree on it: how names are
+compared. A unit, a person and a risk are matched on a normalised key (NFKC,
+whitespace removed, and for risk names punctuation removed too), so that
+"试卷 泄密。" on the measures form matches "试卷泄密" on the assessment form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import date
+
+from pipeline.config import Config
+from pipeline.forms import BY_KIND, MEASURES_FOR
+from pipeline.model import Finding, Measure, RiskPoint, Snapshot, Submission
+
+IN_FORCE = "accepted"
+ASSESSMENTS = ("personal_assessment", "unit_assessment")
+MEASURES = ("personal_measures", "unit_measures")
+ASSESSMENT_FOR = MEASURES_FOR  # measures kind -> the assessment kind it answers
+MEASURES_OF = {v: k for k, v in MEASURES_FOR.items()}  # assessment kind -> measures kind
+
+_SPACE = re.compile(r"\s+")
+
+
+# ---------------------------------------------------------------------------
+# Keys
+
+
+def text_key(text: str | None) -> str:
+    """A unit's or a person's name as compared: NFKC, no whitespace at all
+    ("王 丽华" and "王丽华" are one person; full-width spaces count as spaces)."""
+    if not text:
+        return ""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text))
+
+
+def risk_key(text: str | None) -> str:
+    """A risk name as compared: like text_key, and without punctuation or
+    symbols, lower-cased ("试卷泄密。" == "试卷 泄密" == "《试卷泄密》")."""
+    base = text_key(text).lower()
+    return "".join(c for c in base if not unicodedata.category(c).startswith(("P", "S")))
+
+
+def owner_key(form: str | None, unit: str | None, name: str | None) -> tuple[str, str, str]:
+    """Who a form belongs to: (kind, unit, person) — person empty for unit forms.
+    A later accepted form with the same key supersedes the earlier one."""
+    personal = bool(form) and form in BY_KIND and BY_KIND[form].personal
+    return (form or "", text_key(unit), text_key(name) if personal else "")
+
+
+def format_date(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def form_label(kind: str | None) -> str:
+    if kind and kind in BY_KIND:
+        return f"《{BY_KIND[kind].title}》"
+    return "表格"
+
+
+def who(unit: str | None, name: str | None) -> str:
+    return f"{unit or '未知单位'}{(' ' + name) if name else ''}"
+
+
+# ---------------------------------------------------------------------------
+# Decisions used at intake time (pure)
+
+
+def submitted_on(form_date: date | None, received: date) -> date:
+    """The date a form counts as submitted: the date written on it, else the
+    day it was received."""
+    return form_date if form_date is not None else received
+
+
+def is_late(form: str | None, form_date: date | None, received: date, cfg: Config) -> bool:
+    if not form or form not in BY_KIND:
+        return False
+    return submitted_on(form_date, received) > cfg.deadline(form)
+
+
+# ---------------------------------------------------------------------------
+# Matching measures to risks
+
+
+def in_force(snap: Snapshot) -> list[Submission]:
+    return [s for s in snap.submissions if s.status == IN_FORCE]
+
+
+def attach_measures(risks: list[RiskPoint], measures: list[Measure]) -> list[RiskPoint]:
+    """Risks with `measure` filled from the measures of the same unit and person.
+
+    Personal risks take personal measures of the same person; a unit's own risks
+    (name None) take the unit's measures. A risk matches a measure with the same
+    risk_key; failing that, the one measure whose key contains the risk's key or
+    is contained in it (people add "风险" or drop a word). Several measures for
+    one risk are joined with a new line."""
+    by_owner: dict[tuple[str, str], list[Measure]] = defaultdict(list)
+    for m in measures:
+        by_owner[(text_key(m.unit), text_key(m.name))].append(m)
+    out = []
+    for r in risks:
+        candidates = by_owner.get((text_key(r.unit), text_key(r.name)), [])
+        found = matching_measures(r.risk, candidates)
+        out.append(replace(r, measure="\n".join(m.measure for m in found if m.measure)))
+    return out
+
+
+def matching_measures(risk: str, candidates: Iterable[Measure]) -> list[Measure]:
+    key = risk_key(risk)
+    if not key:
+        return []
+    candidates = list(candidates)
+    exact = [m for m in candidates if risk_key(m.risk) == key]
+    if exact:
+        return exact
+    loose = [m for m in candidates if risk_key(m.risk) and (key in risk_key(m.risk) or risk_key(m.risk) in key)]
+    return loose if len(loose) == 1 else []
+
+
+# ---------------------------------------------------------------------------
+# The checks. Each: (snap, cfg, today) -> list[Finding]
+
+
+def not_pilot_units(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
+    """A form in force from a unit that is not one of the pilot units."""
+    pilots = {text_key(u) for u in cfg.units}
+    out = []
+    for s in in_force(snap):
+        if s.unit and text_key(s.unit) not in pilots:
+            out.append(
+                Finding(
+                    "not_pilot_unit",
+                    f"{form_label(s.form)}（{s.file}）上的单位“{s.unit}”不是本次试点单位"
+                    f"（试点单位：{'、'.join(cfg.units)}）。请核对单位名称是否写错；如确需纳入，请在 pipeline.toml 的 units 中加上。",
+                    s.unit,
+                    s.name,
+                    s.id,
+                )
+            )
+    return out
+
+
+def late_forms(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
+    """A form in force dated (or, without a date, received) after its deadline."""
+    out = []
+    for s in in_force(snap):
+        if not s.form or s.form not in BY_KIND:
+            continue
+        day = submitted_on(s.form_date, s.received_at.date())
+        deadline = cfg.deadline(s.form)
+        if day > deadline:
+            basis = "表上日期" if s.form_date else "收到日期"
+            out.append(
+                Finding(
+                    "late_form",
+                    f"{who(s.unit, s.name)}的{form_label(s.form)}{basis}为{format_date(day)}，"
+                    f"晚于截止日期{format_date(deadline)}。",
+                    s.unit,
+                    s.name,
+                    s.id,
+                )
+            )
+    return out
+
+
+def measures_not_in_assessment(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
+    """A measures form whose risks are not in the same person's (unit's)
+    assessment in force, or a measures form with no assessment at all."""
+    subs = {s.id: s for s in snap.submissions}
+    assessed: dict[tuple[str, str, str], list[str]] = defaultdict(list)  # (kind, unit, name) -> risk names
+    has_assessment: set[tuple[str, str, str]] = set()
+    for s in in_force(snap):
+        if s.form in ASSESSMENTS:
+            has_assessment.add(owner_key(s.form, s.unit, s.name))
+    for r in snap.risks:
+        kind = subs[r.submission_id].form if r.submission_id in subs else None
+        assessed[owner_key(kind, r.unit, r.name)].append(r.risk)
+
+    out: list[Finding] = []
+    by_submission: dict[int, list[Measure]] = defaultdict(list)
+    for m in snap.measures:
+        by_submission[m.submission_id].append(m)
+    for s in in_force(snap):
+        if s.form not in MEASURES:
+            continue
+        akind = ASSESSMENT_FOR[s.form]
+        key = owner_key(akind, s.unit, s.name)
+        if key not in has_assessment:
+            out.append(
+                Finding(
+                    "measures_without_assessment",
+                    f"{who(s.unit, s.name)}已报送{form_label(s.form)}，但尚无通过的{form_label(akind)}，"
+                    "措施无法与风险点对应。请先报送（或修改后重新报送）评估表。",
+                    s.unit,
+                    s.name,
+                    s.id,
+                )
+            )
+            continue
+        risks = assessed.get(key, [])
+        unknown = []
+        for i, m in enumerate(by_submission.get(s.id, []), start=1):
+            # Known when some assessed risk would take this measure (same rule as attach_measures).
+            if not any(matching_measures(r, [m]) for r in risks):
+                unknown.append((m.seq or i, m.risk))
+        for seq, risk in unknown:
+            out.append(
+                Finding(
+                    "measure_risk_unknown",
+                    f"{who(s.unit, s.name)}的{form_label(s.form)}第{seq}项风险“{risk}”"
+                    f"不在{form_label(akind)}中。请核对风险名称是否与评估表一致。",
+                    s.unit,
+                    s.name,
+                    s.id,
+                )
+            )
+    return out
+
+
+def level3_without_measure(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
+    """A 三级 risk with no measure once the measures form is due."""
+    subs = {s.id: s for s in snap.submissions}
+    out = []
+    for r in snap.risks:
+        if r.level != 3 or r.measure.strip():
+            continue
+        kind = subs[r.submission_id].form if r.submission_id in subs else None
+        mkind = MEASURES_OF.get(kind or "")
+        if mkind is None or today <= cfg.deadline(mkind):
+            continue
+        out.append(
+            Finding(
+                "level3_no_measure",
+                f"{who(r.unit, r.name)}的三级风险“{r.risk}”尚无防控措施"
+                f"（{form_label(mkind)}截止日期{format_date(cfg.deadline(mkind))}已过）。",
+                r.unit,
+                r.name,
+                r.submission_id,
+            )
+        )
+    return out
+
+
+def missing_review(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
+    """Rows without 单位审核意见 (personal forms) or 负责人签字 (unit assessment)."""
+    out = []
+    by_sub: dict[int, list[tuple[int, str]]] = defaultdict(list)  # sid -> [(row no, review)]
+    for r in snap.risks:
+        by_sub[r.submission_id].append((r.seq or len(by_sub[r.submission_id]) + 1, r.review))
+    for m in snap.measures:
+        if m.name is not None:  # only personal measures have a review column
+            by_sub[m.submission_id].append((m.seq or len(by_sub[m.submission_id]) + 1, m.review))
+    for s in in_force(snap):
+        rows = by_sub.get(s.id)
+        if not rows or s.form not in BY_KIND:
+            continue
+        col = BY_KIND[s.form].column("review")
+        if col is None:
+            continue
+        blank = [n for n, review in rows if not (review or "").strip()]
+        if not blank:
+            continue
+        where = "全部行" if len(blank) == len(rows) else "第" + "、".join(str(n) for n in blank) + "项"
+        out.append(
+            Finding(
+                "missing_review",
+                f"{who(s.unit, s.name)}的{form_label(s.form)}{where}缺少“{col.title}”。"
+                "请单位审核签署后重新报送。",
+                s.unit,
+                s.name,
+                s.id,
+            )
+        )
+    return out
+
+
+def assessment_without_measures(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
+    """A person (or unit) with an assessment in force and no measures form."""
+    have = {owner_key(s.form, s.unit, s.name) for s in in_force(snap)}
+    out = []
+    for s in in_force(snap):
+        if s.form not in ASSESSMENTS:
+            continue
+        mkind = MEASURES_OF[s.form]
+        if owner_key(mkind, s.unit, s.name) in have:
+            continue
+        deadline = cfg.deadline(mkind)
+        when = f"截止日期{format_date(deadline)}" + ("已过" if today > deadline else "")
+        out.append(
+            Finding(
+                "assessment_without_measures",
+                f"{who(s.unit, s.name)}已报送{form_label(s.form)}，尚未报送{form_label(mkind)}（{when}）。",
+                s.unit,
+                s.name,
+                s.id,
+            )
+        )
+    return out
+
+
+def duplicate_risk_names(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
+    """The same risk name twice in one form in force."""
+    rows: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for r in snap.risks:
+        rows[r.submission_id].append((r.seq or len(rows[r.submission_id]) + 1, r.risk))
+    for m in snap.measures:
+        rows[m.submission_id].append((m.seq or len(rows[m.submission_id]) + 1, m.risk))
+    subs = {s.id: s for s in snap.submissions}
+    out = []
+    for sid, items in rows.items():
+        groups: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for n, risk in items:
+            if risk_key(risk):
+                groups[risk_key(risk)].append((n, risk))
+        s = subs.get(sid)
+        for group in groups.values():
+            if len(group) < 2:
+                continue
+            nums = "、".join(str(n) for n, _ in group)
+            out.append(
+                Finding(
+                    "duplicate_risk",
+                    f"{who(s.unit if s else None, s.name if s else None)}的{form_label(s.form if s else None)}中"
+                    f"风险名称“{group[0][1]}”出现{len(group)}次（第{nums}项）。请合并或写明区别。",
+                    s.unit if s else None,
+                    s.name if s else None,
+                    sid,
+                )
+            )
+    return out
+
+
+def unit_forms_missing(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
+    """A pilot unit without a unit form in force after that form's deadline."""
+    have = {owner_key(s.form, s.unit, None) for s in in_force(snap)}
+    out = []
+    for kind in ("unit_assessment", "unit_measures"):
+        deadline = cfg.deadline(kind)
+        if today <= deadline:
+            continue
+        for unit in cfg.units:
+            if owner_key(kind, unit, None) not in have:
+                out.append(
+                    Finding(
+                        "form_missing",
+                        f"{unit}尚未报送{form_label(kind)}（截止日期{format_date(deadline)}已过）。",
+                        unit,
+                        None,
+                        None,
+                    )
+                )
+    return out
+
+
+CHECKS = (
+    not_pilot_units,
+    late_forms,
+    measures_not_in_assessment,
+    level3_without_measure,
+    missing_review,
+    assessment_without_measures,
+    duplicate_risk_names,
+    unit_forms_missing,
+)
+
+
+def find_all(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
+    """Every cross-file finding, ordered by unit (pilot order first), person, check."""
+    order = {text_key(u): i for i, u in enumerate(cfg.units)}
+    found = [f for check in CHECKS for f in check(snap, cfg, today)]
+    # Stable sort: within one unit and person the CHECKS order is kept.
+    return sorted(found, key=lambda f: (order.get(text_key(f.unit), len(order)), text_key(f.unit), text_key(f.name)))

@@ -1,0 +1,788 @@
+"""Intake: take every ready file from inbox/, decide about it, remember it,
+and file the original away — without ever losing a byte.
+
+The life of one file (each step survives a crash at any point):
+
+ 1. claim    mkdir state/work/<claim id>/, write .claim.json there (the path as
+             dropped, the time received), then os.replace the file into that
+             folder. Until the rename the file is still in the inbox; after it,
+             the folder says where it came from.
+ 2. record   sha256, parse (unless the same bytes were seen before), and one
+             register transaction: verdict, rows, superseding, audit. The claim
+             id is unique in the register, so a file is never recorded twice.
+ 3. plan     the destination (state/archive/<date>/<unit>/<name>, or
+             outbox/退回/<subfolders>/<name> beside its notice) is chosen with
+             free names and written to the register before anything moves.
+ 4. notice   a rejected file's notice (.docx, and a .txt copy) is written.
+ 5. file     the original is moved to its destination, and the register marks
+             it filed; then the claim folder (ours) is removed.
+
+`recover()` looks at whatever is left in state/work/ and finishes each claim
+from the step it reached. A file-system lock (state/intake.lock) keeps `run`
+and `watch` from working on the same claim at the same time.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import importlib
+import importlib.util
+import json
+import os
+import shutil
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any, TextIO
+
+from loguru import logger
+
+from pipeline import crosscheck, ready
+from pipeline.config import Config, ConfigError
+from pipeline.fsutil import atomic_write, free_name, safe_component
+from pipeline.model import ParseResult, Problem, Submission
+from pipeline.register import Register, RegisterError
+from pipeline.workspace import Workspace
+
+CLAIM_FILE = ".claim.json"
+LOCK_NAME = "intake.lock"
+PROGRESS_MIN = 10  # files in a batch before a progress bar is worth showing
+UNKNOWN_UNIT = "未识别单位"
+
+Parser = Callable[..., ParseResult]
+
+
+class IntakeBusy(Exception):
+    """Another process holds the intake lock for too long."""
+
+
+class _ParserMissing(Exception):
+    """pipeline.parse is not installed: not the file's fault, keep it for later."""
+
+
+@dataclass
+class Outcome:
+    path: Path  # where the file was found (inbox path, or its claim folder on recovery)
+    status: str  # accepted / rejected / duplicate / ignored / failed
+    submission_id: int | None
+    message: str  # one Chinese line for the log and the console
+    file: str | None = None  # the path as dropped, relative to inbox/
+    supersedes: tuple[int, ...] = ()
+    recovered: bool = False
+
+
+@dataclass
+class RunSummary:
+    accepted: int = 0
+    rejected: int = 0
+    duplicate: int = 0
+    ignored: int = 0
+    failed: int = 0
+    superseded: int = 0  # earlier forms replaced by forms accepted in this run
+    recovered: int = 0  # claims left by an interrupted run, finished now
+    waiting: int = 0  # files not ready yet (still being written, or just dropped)
+    outputs_failed: bool = False
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def add(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+        if outcome.status in ("accepted", "rejected", "duplicate", "ignored", "failed"):
+            setattr(self, outcome.status, getattr(self, outcome.status) + 1)
+        self.superseded += len(outcome.supersedes)
+        self.recovered += outcome.recovered
+
+    @property
+    def taken(self) -> int:
+        return self.accepted + self.rejected + self.duplicate
+
+    @property
+    def ok(self) -> bool:
+        return not (self.rejected or self.failed or self.outputs_failed)
+
+    def line(self) -> str:
+        """One Chinese line: what happened in this run."""
+        if self.taken == 0 and not self.failed:
+            head = "收件箱中没有新的表格"
+        else:
+            head = f"本次处理 {self.taken} 个文件：通过 {self.accepted}"
+            if self.superseded:
+                head += f"（其中 {self.superseded} 份替代了此前报送的同类表格）"
+            head += f"，退回 {self.rejected}，重复 {self.duplicate}"
+        parts = [head]
+        if self.recovered:
+            parts.append(f"续办上次中断的文件 {self.recovered} 个")
+        if self.failed:
+            parts.append(f"{self.failed} 个文件未能处理（原件未丢失，详见日志，下次运行会再试）")
+        if self.waiting:
+            parts.append(f"{self.waiting} 个文件尚在写入或刚放入，下次运行时处理")
+        if self.outputs_failed:
+            parts.append("台账或公文未能更新（详见日志）")
+        if self.rejected:
+            parts.append("退回通知见 outbox/退回/")
+        return "；".join(parts) + "。"
+
+
+# ---------------------------------------------------------------------------
+# Small file helpers (the imperative edge)
+
+
+def sha256_of(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+def safe_name(name: str) -> str:
+    """A file name for our folders: cleaned like safe_component, the extension
+    kept even when a very long name is shortened."""
+    suffix = PurePosixPath(name).suffix
+    if len(suffix) > 16 or not suffix[1:].replace("_", "").isalnum():
+        suffix = ""
+    stem = safe_component(name[: len(name) - len(suffix)] if suffix else name)[:100]
+    return stem + suffix
+
+
+def move_no_clobber(src: Path, dst: Path) -> None:
+    """Move a file to a name that must be free. Same file system: one atomic
+    rename. Across file systems (inbox on a share): copy to a temporary name,
+    fsync, rename, and only then remove the source."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists():
+        raise FileExistsError(errno.EEXIST, "目标已存在", str(dst))
+    try:
+        os.replace(src, dst)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    tmp = dst.with_name(f".~tmp-{uuid.uuid4().hex[:8]}{dst.suffix}")
+    try:
+        with open(src, "rb") as fin, open(tmp, "xb") as fout:
+            shutil.copyfileobj(fin, fout, 1 << 20)
+            fout.flush()
+            os.fsync(fout.fileno())
+        os.replace(tmp, dst)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.unlink(src)
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """Files under inbox/ that are ours to take (lock files, temp files,
+    dotfiles, symlinks and ignored folders left out), oldest first so that of
+    two versions dropped together the later one supersedes."""
+    found: list[tuple[int, str, Path]] = []
+    for dirpath, dirnames, filenames in os.walk(inbox, onerror=lambda e: logger.warning("无法读取文件夹：{}", e)):
+        base = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not ready.ignored_name(d) and not (base / d).is_symlink())
+        for name in filenames:
+            path = base / name
+            if ready.ignored_name(name) or path.is_symlink():
+                continue
+            obs = ready.Observation.of(path)
+            if obs is None or not path.is_file():
+                continue
+            found.append((obs.mtime_ns, path.relative_to(inbox).as_posix(), path))
+    return [p for _, _, p in sorted(found)]
+
+
+def pending_claims(work: Path) -> list[Path]:
+    """Claim folders in a work area, oldest claim first."""
+    if not work.is_dir():
+        return []
+    return sorted(p for p in work.iterdir() if p.is_dir())
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _describe(exc: BaseException) -> str:
+    """An error for the log without form content: the type, and for OS errors
+    the reason (paths are ours or the clerk's file name, not the content)."""
+    if isinstance(exc, OSError):
+        return f"{type(exc).__name__}: {exc.strerror or exc}"
+    return type(exc).__name__
+
+
+class _Lock:
+    """An exclusive, re-entrant (within one Intake) lock on state/intake.lock.
+    Held while claims are worked on, so `run` never finishes a claim that a
+    running `watch` is still in the middle of."""
+
+    def __init__(self, path: Path, timeout: float) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._fh: Any = None
+        self._depth = 0
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        if self._depth == 0:
+            self._acquire()
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                self._release()
+
+    def _acquire(self) -> None:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on POSIX: no cross-process lock
+            return
+        fh = open(self.path, "a+b")
+        deadline = time.monotonic() + self.timeout
+        told = False
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._fh = fh
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    fh.close()
+                    raise IntakeBusy(f"另一个进程（可能是 watch）正在处理收件箱，已等待 {self.timeout:.0f} 秒，请稍后再试") from None
+                if not told:
+                    logger.info("另一个进程正在处理收件箱，等待其完成……")
+                    told = True
+                time.sleep(0.1)
+
+    def _release(self) -> None:
+        if self._fh is not None:
+            import fcntl
+
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
+class _Progress:
+    """A one-line progress bar on stderr, for long batches on a terminal."""
+
+    def __init__(self, total: int, enabled: bool, stream: TextIO) -> None:
+        self.total, self.enabled, self.stream, self.done = total, enabled and total > 0, stream, 0
+
+    def clear(self) -> None:
+        if self.enabled:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+    def step(self) -> None:
+        self.done += 1
+        if self.enabled:
+            width = 30
+            filled = width * self.done // self.total
+            self.stream.write(f"\r处理中 [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}")
+            self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            self.clear()
+
+
+# ---------------------------------------------------------------------------
+
+
+class Intake:
+    """The inbox of one workspace. Not thread-safe; one per process or thread."""
+
+    def __init__(
+        self,
+        ws: Workspace,
+        cfg: Config,
+        *,
+        clock: Callable[[], float] = time.time,
+        parser: Parser | None = None,
+        lock_timeout: float = 600.0,
+    ) -> None:
+        self.ws, self.cfg, self.clock = ws, cfg, clock
+        ws.ensure()
+        self.register = Register(ws.register_db)
+        self._parser = parser
+        self._lock = _Lock(ws.state / LOCK_NAME, lock_timeout)
+        self.output_errors: list[str] = []  # set by rebuild_outputs()
+
+    def close(self) -> None:
+        self.register.close()
+
+    def __enter__(self) -> Intake:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- what is there -------------------------------------------------------
+
+    def candidates(self) -> list[Path]:
+        """Files under inbox/ that are ours to take (readiness not checked)."""
+        return inbox_files(self.ws.inbox)
+
+    def pending_claims(self) -> list[Path]:
+        """Claim folders in state/work/ (left by an interrupted run, or in use)."""
+        return pending_claims(self.ws.work)
+
+    # -- the run -------------------------------------------------------------
+
+    def run(self, pdf: bool = False, progress: bool | None = None, *, stream: TextIO | None = None) -> RunSummary:
+        """Finish interrupted claims, take every ready file, rebuild the outbox once."""
+        stream = stream or sys.stderr
+        summary = RunSummary()
+        with self._lock.held():
+            for outcome in self.recover():
+                summary.add(outcome)
+            now = self.clock()
+            found = self.candidates()
+            taking = [p for p in found if ready.ready(p, now, self.cfg.stability_seconds)]
+            summary.waiting = len(found) - len(taking)
+            taken = set(taking)
+            for p in found:
+                if p not in taken:
+                    logger.debug("尚未就绪，暂不处理：{}", p.relative_to(self.ws.inbox).as_posix())
+            show = progress if progress is not None else (_isatty(stream) and len(taking) >= PROGRESS_MIN)
+            bar = _Progress(len(taking), show, stream)
+            for p in taking:
+                bar.clear()
+                summary.add(self.process(p))
+                bar.step()
+            bar.finish()
+            self.rebuild_outputs(pdf=pdf)
+            summary.outputs_failed = bool(self.output_errors)
+        logger.debug("{}", summary.line())  # the console line is printed by cli_run
+        return summary
+
+    def recover(self) -> list[Outcome]:
+        """Finish every claim left in state/work/ by an interrupted run."""
+        outcomes = []
+        with self._lock.held():
+            for cdir in self.pending_claims():
+                try:
+                    outcome = self._finish(cdir, recovering=True)
+                except Exception as exc:
+                    logger.error("续办 {} 时出错：{}", cdir.name, _describe(exc))
+                    logger.opt(exception=exc).debug("详细错误")
+                    outcome = Outcome(cdir, "failed", None, f"续办中断的文件失败：{_describe(exc)}", recovered=True)
+                if outcome is not None:
+                    outcomes.append(outcome)
+        return outcomes
+
+    def process(self, path: Path) -> Outcome:
+        """Claim, read, check, record and file one inbox file. Never raises for
+        bad input; a failure leaves the file in the inbox or in state/work/."""
+        try:
+            with self._lock.held():
+                return self._process(path)
+        except Exception as exc:
+            logger.error("处理 {} 时出错：{}", path.name, _describe(exc))
+            logger.opt(exception=exc).debug("详细错误")
+            return Outcome(path, "failed", None, f"处理出错（{_describe(exc)}），原件未丢失，下次运行会再试")
+
+    # -- steps ---------------------------------------------------------------
+
+    def _process(self, path: Path) -> Outcome:
+        try:
+            rel = path.relative_to(self.ws.inbox).as_posix()
+        except ValueError:
+            return Outcome(path, "failed", None, "该文件不在收件箱（inbox/）中，未处理")
+        if ready.ignored_path(path, self.ws.inbox):
+            return Outcome(path, "ignored", None, f"临时文件或锁定文件，不处理：{rel}", rel)
+        if path.is_symlink():
+            logger.warning("收件箱中的快捷方式（符号链接）不处理：{}", rel)
+            return Outcome(path, "ignored", None, f"符号链接，不处理：{rel}", rel)
+        claimed = self._claim(path, rel)
+        if isinstance(claimed, Outcome):
+            return claimed
+        outcome = self._finish(claimed, recovering=False)
+        assert outcome is not None
+        outcome.path = path
+        return outcome
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock()).astimezone()
+
+    def _today(self) -> date:
+        return self._now().date()
+
+    def _claim(self, path: Path, rel: str) -> Path | Outcome:
+        """Step 1: move the file into a fresh claim folder (atomically)."""
+        received = self._now()
+        claim_id = f"{time.time_ns():016x}-{uuid.uuid4().hex[:8]}"
+        cdir = self.ws.work / claim_id
+        cdir.mkdir(parents=True)
+        meta = {"claim_id": claim_id, "file": rel, "received_at": received.isoformat()}
+        atomic_write(cdir / CLAIM_FILE, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+        try:
+            move_no_clobber(path, cdir / safe_name(path.name))
+        except FileNotFoundError:
+            _drop_claim(cdir)
+            return Outcome(path, "ignored", None, f"文件已不在收件箱中（可能已被取走）：{rel}", rel)
+        except OSError as exc:
+            _drop_claim(cdir)
+            logger.warning("无法取走 {}：{}。文件留在原处，下次运行会再试。", rel, _describe(exc))
+            self.register.log("claim_failed", at=received, file=rel, detail=_describe(exc))
+            return Outcome(path, "failed", None, f"无法取走文件（{_describe(exc)}），文件仍在收件箱中", rel)
+        _fsync_dir(cdir)
+        return cdir
+
+    def _finish(self, cdir: Path, *, recovering: bool) -> Outcome | None:
+        """Steps 2–5 for one claim folder, from wherever it stopped."""
+        meta = _read_claim(cdir)
+        data = _data_file(cdir)
+        sub = self.register.by_claim(meta["claim_id"])
+        if sub is None:
+            if data is None:
+                # The claim was never completed: the file is still in the inbox.
+                _drop_claim(cdir)
+                return None
+            sub = self._record(meta, data)
+        elif recovering:
+            self.register.log("recovered", at=self._now(), submission_id=sub.id, file=sub.file)
+        if not self.register.is_filed(sub.id):
+            sub = self._file(sub, data)
+        _drop_claim(cdir)
+        outcome = self._outcome(sub, cdir, recovering)
+        _log_outcome(outcome)
+        return outcome
+
+    def _record(self, meta: dict[str, Any], data: Path) -> Submission:
+        """Step 2: hash, read (unless known bytes), record in one transaction."""
+        rel = meta["file"]
+        sha, size = sha256_of(data)
+        prior = self.register.same_bytes(sha)
+        result = None if prior is not None else self._parse(data, rel)
+        rec = self.register.record(
+            claim_id=meta["claim_id"],
+            file=rel,
+            sha256=sha,
+            size=size,
+            received_at=datetime.fromisoformat(meta["received_at"]),
+            result=result,
+            cfg=self.cfg,
+            fallback_unit=self._folder_unit(rel),
+        )
+        sub = self.register.submission(rec.id)
+        assert sub is not None
+        return sub
+
+    def _parse(self, data: Path, rel: str) -> ParseResult:
+        parser = self._parser or _default_parser()
+        try:
+            result = parser(data, display_name=rel, cfg=self.cfg)
+        except (KeyboardInterrupt, MemoryError):
+            raise
+        except Exception as exc:
+            # The reader promises not to raise; if it does, the clerk still gets an answer.
+            logger.error("读取 {} 时程序出错：{}", rel, _describe(exc))
+            logger.opt(exception=exc).debug("详细错误")
+            return ParseResult(file=rel, status="rejected", errors=[Problem("read_failed", READ_FAILED)])
+        if result.status == "ignored":
+            return ParseResult(file=rel, status="rejected", errors=[Problem("unknown_form", NOT_A_FORM)])
+        return result
+
+    def _folder_unit(self, rel: str) -> str | None:
+        """The inbox subfolder's name when it is a pilot unit (inbox/教务处/x.docx)."""
+        parts = PurePosixPath(rel).parts
+        if len(parts) < 2:
+            return None
+        key = crosscheck.text_key(parts[0])
+        return next((u for u in self.cfg.units if crosscheck.text_key(u) == key), None)
+
+    def _plan(self, sub: Submission) -> tuple[Path, Path | None, Path | None]:
+        """Step 3: free destination names for the original (and its notices)."""
+        rel = PurePosixPath(sub.file)
+        name = safe_name(rel.name)
+        if sub.status != "rejected":
+            unit = safe_component(sub.unit or UNKNOWN_UNIT)
+            return free_name(self.ws.archive / sub.received_at.date().isoformat() / unit / name), None, None
+        folder = self.ws.rejected.joinpath(*(safe_component(p) for p in rel.parts[:-1]))
+        stem, suffix = PurePosixPath(name).stem, PurePosixPath(name).suffix
+        n = 1
+        while True:
+            base = stem if n == 1 else f"{stem} ({n})"
+            trio = (folder / f"{base}{suffix}", folder / f"{base}-退回通知.docx", folder / f"{base}-退回通知.txt")
+            if not any(p.exists() for p in trio):
+                return trio
+            n += 1
+
+    def _file(self, sub: Submission, data: Path | None) -> Submission:
+        """Steps 3–5: plan, notice, move, mark filed."""
+        root = self.ws.root
+        if sub.archived_as is None or (data is not None and _occupied_by_other(root / sub.archived_as, sub.sha256)):
+            dest, notice, notice_txt = self._plan(sub)
+            if notice is not None and _render_attr("rejection_notice_docx") is None:
+                notice = notice_txt  # no Word notice available: the .txt is the notice
+            self.register.plan_filing(sub.id, _rel(dest, root), _rel(notice, root), _rel(notice_txt, root))
+            sub = self.register.submission(sub.id) or sub
+        assert sub.archived_as is not None
+        dest = root / sub.archived_as
+        if data is not None:
+            if sub.status == "rejected":
+                self._write_notice(sub)
+            if dest.exists():
+                # An earlier attempt already copied these very bytes there
+                # (a cross-device move cut short): our work copy is redundant.
+                data.unlink()
+            else:
+                move_no_clobber(data, dest)
+                _fsync_dir(dest.parent)
+        elif not dest.exists():
+            raise RegisterError(f"第 {sub.id} 号报送的原件不在工作区，也不在预定位置 {sub.archived_as}")
+        self.register.mark_filed(sub.id, self._now(), detail=sub.archived_as)
+        return self.register.submission(sub.id) or sub
+
+    def _write_notice(self, sub: Submission) -> None:
+        """Step 4: the rejection notice, .docx (from render, when present) and .txt."""
+        root = self.ws.root
+        txt_rel = self.register.notice_text_path(sub.id)
+        text_fn = _render_attr("rejection_notice_text")
+        text = None
+        if text_fn is not None:
+            try:
+                text = text_fn(self.cfg, sub)
+            except Exception as exc:
+                logger.error("生成退回通知文字时出错：{}", _describe(exc))
+        if not text:
+            text = notice_text(self.cfg, sub)
+        if txt_rel:
+            atomic_write(root / txt_rel, text.replace("\n", "\r\n").encode("utf-8-sig"))
+        if sub.notice and sub.notice != txt_rel:
+            docx_fn = _render_attr("rejection_notice_docx")
+            try:
+                if docx_fn is None:
+                    raise RuntimeError("render.rejection_notice_docx 不可用")
+                atomic_write(root / sub.notice, docx_fn(self.cfg, sub))
+            except Exception as exc:
+                logger.error("生成 Word 退回通知时出错：{}；已只写文本通知。", _describe(exc))
+                self.register.plan_filing(sub.id, sub.archived_as or "", txt_rel, txt_rel)
+                sub.notice = txt_rel
+
+    def _outcome(self, sub: Submission, cdir: Path, recovering: bool) -> Outcome:
+        status = {"superseded": "accepted"}.get(sub.status, sub.status)
+        supersedes = tuple(
+            s.id for s in self.register.history(sub.unit or "", sub.name, sub.form) if s.superseded_by == sub.id
+        ) if sub.status in ("accepted", "superseded") else ()  # fmt: skip
+        return Outcome(cdir, status, sub.id, outcome_message(sub, supersedes), sub.file, supersedes, recovering)
+
+    # -- outputs -------------------------------------------------------------
+
+    def rebuild_outputs(self, pdf: bool = False) -> None:
+        """The workbook, then the documents (when pipeline.render is there).
+        A failure is logged and kept in `output_errors`; the register is untouched."""
+        self.output_errors = []
+        try:
+            snap = self.register.snapshot(self.cfg, self._today(), now=self._now())
+        except Exception as exc:
+            self._output_failed("读取电子信息库", exc)
+            return
+        try:
+            from pipeline import workbook
+
+            workbook.write_workbook(self.ws.workbook, snap, self.cfg)
+            logger.debug("已更新台账：{}", self.ws.workbook)
+        except Exception as exc:
+            self._output_failed("更新台账 廉政风险台账.xlsx", exc)
+        rebuild = _render_attr("rebuild_documents")
+        if rebuild is not None:
+            try:
+                written = rebuild(self.ws, self.cfg, snap, pdf=pdf)
+                for path in written or []:
+                    logger.info("已生成：{}", _rel(Path(path), self.ws.root) or path)
+            except Exception as exc:
+                self._output_failed("生成公文", exc)
+
+    def _output_failed(self, what: str, exc: Exception) -> None:
+        message = f"{what}失败：{_describe(exc)}"
+        logger.error("{}", message)
+        logger.opt(exception=exc).debug("详细错误")
+        self.output_errors.append(message)
+
+
+# ---------------------------------------------------------------------------
+# Pure helpers: messages and notices
+
+READ_FAILED = (
+    "程序无法读取这个文件。请用 Word 或 WPS 打开它，按原表格式另存为 .docx 文件后重新报送；"
+    "如仍被退回，请与廉政风险防控工作领导小组办公室联系。"
+)
+NOT_A_FORM = "这个文件不是要报送的表格（看起来是临时文件或锁定文件）。请报送填好的表格本身（.docx）。"
+
+
+def outcome_message(sub: Submission, supersedes: tuple[int, ...] = ()) -> str:
+    label = crosscheck.form_label(sub.form) if sub.form else ""
+    owner = crosscheck.who(sub.unit, sub.name) if sub.unit else ""
+    if sub.status == "duplicate":
+        return f"重复：{sub.file} 与此前收到的文件内容完全相同，已存档，不重复计入"
+    if sub.status == "rejected":
+        return f"退回：{sub.file}（{len(sub.errors)} 个问题），通知：{sub.notice or '（未生成）'}"
+    text = f"通过：{sub.file}（{owner}{label}）"
+    if supersedes:
+        text += "，替代此前报送的第 " + "、".join(str(i) for i in supersedes) + " 号"
+    if sub.late:
+        text += "，逾期报送"
+    return text
+
+
+def notice_text(cfg: Config, sub: Submission) -> str:
+    """A plain-text rejection notice a clerk can act on alone (used when the
+    DOCUMENTS helper's render.rejection_notice_text is not available)."""
+    lines = [f"{cfg.institution}廉政风险防控试点工作", "表格退回通知", ""]
+    lines.append(f"文件：{sub.file}")
+    lines.append(f"收到时间：{crosscheck.format_date(sub.received_at.date())} {sub.received_at:%H:%M}")
+    if sub.form:
+        lines.append(f"表格：{crosscheck.form_label(sub.form)}")
+    if sub.unit or sub.name:
+        lines.append(f"报送单位/人：{crosscheck.who(sub.unit, sub.name)}")
+    lines += ["", "这份文件没有通过检查，未登记入库。请按下列问题逐项修改后，重新放入收件箱（inbox）报送：", ""]
+    for i, p in enumerate(sub.errors or [Problem("unknown", "文件无法识别。")], start=1):
+        where = f"{p.where}：" if p.where else ""
+        lines.append(f"{i}. {where}{p.message}")
+    if sub.warnings:
+        lines += ["", "另请注意（不影响受理，但建议一并改正）："]
+        lines += [f"- {(p.where + '：') if p.where else ''}{p.message}" for p in sub.warnings]
+    lines += [
+        "",
+        "修改时请使用下发的原表格，不要改动表头和各列的顺序；风险等级填写“一级”“二级”或“三级”。",
+        "改好后把整份表格重新放入收件箱即可，文件名可以不变。",
+    ]
+    if sub.archived_as:
+        lines.append(f"您报送的原文件已原样保存在：{sub.archived_as}")
+    lines += ["", f"如有疑问，请与{cfg.office}联系。", "", cfg.office, crosscheck.format_date(sub.received_at.date())]
+    return "\n".join(lines) + "\n"
+
+
+def _log_outcome(o: Outcome) -> None:
+    prefix = "（续办）" if o.recovered else ""
+    if o.status == "rejected":
+        logger.warning("{}{}", prefix, o.message)
+    elif o.status == "failed":
+        logger.error("{}{}", prefix, o.message)
+    else:
+        logger.info("{}{}", prefix, o.message)
+
+
+# ---------------------------------------------------------------------------
+# Claim folders
+
+
+def _read_claim(cdir: Path) -> dict[str, Any]:
+    """The claim's sidecar; rebuilt from what is there when it is damaged."""
+    try:
+        meta = json.loads((cdir / CLAIM_FILE).read_text(encoding="utf-8"))
+        if isinstance(meta, dict) and {"claim_id", "file", "received_at"} <= meta.keys():
+            datetime.fromisoformat(meta["received_at"])
+            return meta
+    except (OSError, ValueError):
+        pass
+    data = _data_file(cdir)
+    when = datetime.fromtimestamp(data.stat().st_mtime if data else time.time()).astimezone()
+    return {"claim_id": cdir.name, "file": data.name if data else cdir.name, "received_at": when.isoformat()}
+
+
+def _data_file(cdir: Path) -> Path | None:
+    """The claimed original inside a claim folder (the one file not ours)."""
+    files = sorted(p for p in cdir.iterdir() if p.is_file() and not p.name.startswith("."))
+    return files[0] if files else None
+
+
+def _drop_claim(cdir: Path) -> None:
+    """Remove a claim folder once nothing of the user's is in it."""
+    if _data_file(cdir) is not None:
+        return
+    for p in cdir.iterdir():
+        if p.name.startswith("."):
+            p.unlink(missing_ok=True)
+    try:
+        cdir.rmdir()
+    except OSError:
+        pass
+
+
+def _occupied_by_other(path: Path, sha: str) -> bool:
+    return path.exists() and sha256_of(path)[0] != sha
+
+
+def _rel(path: Path | None, root: Path) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _render_attr(name: str) -> Any:
+    """pipeline.render's function `name`, or None while it does not exist."""
+    if importlib.util.find_spec("pipeline.render") is None:
+        return None
+    try:
+        render = importlib.import_module("pipeline.render")
+    except Exception as exc:  # a broken render module must not stop intake
+        logger.warning("pipeline.render 无法导入：{}", _describe(exc))
+        return None
+    return getattr(render, name, None)
+
+
+def _default_parser() -> Parser:
+    try:
+        from pipeline.parse import parse_file
+    except ImportError as exc:
+        raise _ParserMissing("pipeline.parse 不可用") from exc
+    return parse_file
+
+
+# ---------------------------------------------------------------------------
+# Command line
+
+
+def cli_run(workspace: Path, pdf: bool, verbose: bool) -> int:
+    """`python -m pipeline run`: 0 all accepted, 1 something rejected or failed,
+    2 bad workspace or settings."""
+    from pipeline import config, logs
+
+    if not workspace.is_dir():
+        print(f"工作目录不存在：{workspace}", file=sys.stderr)
+        return 2
+    ws = Workspace(workspace)
+    try:
+        cfg = config.load(workspace)
+    except ConfigError as exc:
+        print(f"配置错误：{exc}", file=sys.stderr)
+        return 2
+    try:
+        logs.setup(ws.logs, verbose)
+        with Intake(ws, cfg) as intake:
+            summary = intake.run(pdf=pdf)
+    except (RegisterError, IntakeBusy, OSError) as exc:
+        print(f"无法运行：{exc}", file=sys.stderr)
+        return 1
+    print(summary.line())
+    return 0 if summary.ok else 1

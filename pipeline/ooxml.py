@@ -1,0 +1,413 @@
+"""Opening a Word package safely: what kind of file it is, and the main
+document part as an lxml tree.
+
+Every input is hostile. The zip is read with caps on entry count, on the bytes
+actually inflated (never the sizes the headers claim) and on the compression
+ratio; XML is parsed with entities, DTDs and the network off, and a part that
+declares a DOCTYPE is refused (Word never writes one). Only the parts needed
+to find and read the main document are inflated.
+
+Failures are `PackageError(code, message)` with a contract error code and a
+Chinese message for the clerk.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import threading
+import zipfile
+import zlib
+from dataclasses import dataclass
+from typing import Literal
+
+from lxml import etree
+
+# ---------------------------------------------------------------------------
+# Namespaces and content types
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W_NS_STRICT = "http://purl.oclc.org/ooxml/wordprocessingml/main"
+R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+R_NS_STRICT = "http://purl.oclc.org/ooxml/officeDocument/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+
+REL_OFFICE_DOCUMENT = (
+    R_NS + "/officeDocument",
+    R_NS_STRICT + "/officeDocument",
+)
+
+CT_DOCUMENT = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+CT_TEMPLATE = "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
+CT_MACRO_DOCUMENT = "application/vnd.ms-word.document.macroEnabled.main+xml"
+CT_MACRO_TEMPLATE = "application/vnd.ms-word.template.macroEnabledTemplate.main+xml"
+WORD_TYPES = (CT_DOCUMENT, CT_TEMPLATE)
+MACRO_TYPES = (CT_MACRO_DOCUMENT, CT_MACRO_TEMPLATE)
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+
+
+class PackageError(Exception):
+    """A file we cannot read, with the contract's error code and a message
+    for the clerk (what is wrong and what to do)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on what one file may cost. Sizes are bytes actually inflated."""
+
+    max_entries: int = 5000
+    max_entry_bytes: int = 64 * 1024 * 1024  # one part (document.xml of an 800-page book is ~20 MB)
+    max_total_bytes: int = 128 * 1024 * 1024  # everything we inflate from one file
+    max_ratio: float = 200.0  # inflated / compressed, checked once a part passes ratio_floor
+    ratio_floor: int = 4 * 1024 * 1024
+    max_small_part: int = 4 * 1024 * 1024  # [Content_Types].xml, _rels/.rels
+
+
+DEFAULT_LIMITS = Limits()
+
+# ---------------------------------------------------------------------------
+# Sniffing: what the bytes are, whatever the name says
+
+Kind = Literal["empty", "zip", "ole", "xml", "html", "rtf", "pdf", "image", "text", "unknown"]
+
+
+def sniff(data: bytes) -> Kind:
+    """What kind of file `data` is, from its first bytes."""
+    if not data:
+        return "empty"
+    head = data[:512]
+    if head.startswith(ZIP_MAGICS):
+        return "zip"
+    if head.startswith(OLE_MAGIC):
+        return "ole"
+    if head.startswith(b"{\\rtf"):
+        return "rtf"
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM")):
+        return "image"
+    text = _head_text(head)
+    low = text.lstrip().lower()
+    if low.startswith(("<!doctype html", "<html")) or "mime-version:" in low[:200]:
+        return "html"
+    if low.startswith("<?xml") or low.startswith("<w:worddocument") or low.startswith("<pkg:package"):
+        return "html" if "<html" in low else "xml"
+    if data.strip(b" \t\r\n\x00") == b"":
+        return "empty"
+    if _looks_text(head):
+        return "text"
+    return "unknown"
+
+
+def _head_text(head: bytes) -> str:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head.decode("utf-16", "ignore")
+    return head.decode("utf-8", "ignore").lstrip("\ufeff")
+
+
+def _looks_text(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # a multi-byte char cut at the end is fine
+            try:
+                head.decode("gb18030")
+            except UnicodeDecodeError:
+                return False
+    return b"\x00" not in head
+
+
+OleKind = Literal["encrypted", "word", "excel", "powerpoint", "other"]
+
+
+def _ole_name(name: str) -> bytes:
+    # Directory entries hold UTF-16LE names ended by a NUL character. Upper
+    # case, because some writers store the names upper-cased.
+    return (name.upper() + "\x00").encode("utf-16-le")
+
+
+_OLE_NAMES: tuple[tuple[OleKind, tuple[bytes, ...]], ...] = (
+    ("encrypted", (_ole_name("EncryptedPackage"),)),
+    ("word", (_ole_name("WordDocument"),)),
+    ("powerpoint", (_ole_name("PowerPoint Document"),)),
+    ("excel", (_ole_name("Workbook"), _ole_name("Book"))),
+)
+
+
+def ole_kind(data: bytes) -> OleKind:
+    """Which Office file an OLE compound file holds, from its stream names.
+
+    An encrypted .docx is an OLE file with an `EncryptedPackage` stream (some
+    also carry a `WordDocument` stream, so that is checked first)."""
+    upper = data.upper()
+    for kind, names in _OLE_NAMES:
+        if any(n in upper for n in names):
+            return kind
+    return "other"
+
+
+# ---------------------------------------------------------------------------
+# Safe XML
+
+
+class _Parsers(threading.local):
+    def __init__(self) -> None:
+        self.parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
+
+
+_PARSERS = _Parsers()
+
+
+def parse_xml(data: bytes, part: str = "") -> etree._Element:
+    """Parse one XML part safely; PackageError on malformed XML or a DOCTYPE."""
+    try:
+        root = etree.fromstring(data, parser=_PARSERS.parser)
+    except etree.XMLSyntaxError:
+        raise PackageError("corrupt_file", _damaged(f"文件内部的 {part or 'XML'} 部分格式错误")) from None
+    if root is None:
+        raise PackageError("corrupt_file", _damaged(f"文件内部的 {part or 'XML'} 部分是空的"))
+    if root.getroottree().docinfo.doctype:
+        # Word never writes a DTD; a DOCTYPE is how entity tricks get in.
+        raise PackageError(
+            "corrupt_file",
+            f"文件内部的 {part or 'XML'} 部分含有 Word 不会写入的 DOCTYPE 声明，文件可能被改动或损坏。"
+            "请用 Word 或 WPS 打开表格，另存为新的 .docx 文件后重新提交。",
+        )
+    return root
+
+
+def _damaged(what: str) -> str:
+    return f"{what}，文件已损坏或不完整。请用 Word 或 WPS 打开原表格，确认内容无误后另存为 .docx 文件重新提交。"
+
+
+# ---------------------------------------------------------------------------
+# Guarded zip
+
+
+class GuardedZip:
+    """A zip opened from bytes, inflating parts under `Limits`."""
+
+    def __init__(self, data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
+        self.limits = limits
+        self.inflated = 0
+        try:
+            self.zf = zipfile.ZipFile(io.BytesIO(data))
+            infos = self.zf.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError, IndexError, KeyError):
+            raise PackageError(
+                "corrupt_file",
+                "文件不完整或已损坏（可能没有完整保存或复制）。"
+                "请用 Word 或 WPS 打开原表格，确认能正常打开后另存为 .docx 文件重新提交。",
+            ) from None
+        if len(infos) > limits.max_entries:
+            raise PackageError("too_large", _too_large(f"文件内部包含 {len(infos)} 个部件，超出上限 {limits.max_entries}"))
+        # OPC part names are case-insensitive; zip names are not.
+        self.by_name = {info.filename.lstrip("/").lower(): info for info in infos}
+
+    def has(self, name: str) -> bool:
+        return name.lstrip("/").lower() in self.by_name
+
+    def names(self) -> list[str]:
+        return [i.filename for i in self.zf.infolist()]
+
+    def read(self, name: str, cap: int | None = None) -> bytes:
+        """Inflate one entry, counting the bytes as they come out."""
+        info = self.by_name.get(name.lstrip("/").lower())
+        if info is None:
+            raise KeyError(name)
+        cap = self.limits.max_entry_bytes if cap is None else min(cap, self.limits.max_entry_bytes)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            with self.zf.open(info) as fh:
+                while True:
+                    chunk = fh.read(256 * 1024)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    self.inflated += len(chunk)
+                    if size > cap:
+                        raise PackageError("too_large", _too_large(f"文件内部的 {info.filename} 解压后超过 {cap // (1024 * 1024)} MB"))
+                    if self.inflated > self.limits.max_total_bytes:
+                        raise PackageError("too_large", _too_large("文件解压后的总大小超出上限"))
+                    if size > self.limits.ratio_floor and size > self.limits.max_ratio * max(info.compress_size, 1):
+                        raise PackageError("too_large", _too_large(f"文件内部的 {info.filename} 压缩比异常（疑似“压缩炸弹”）"))
+                    chunks.append(chunk)
+        except PackageError:
+            raise
+        except RuntimeError as exc:  # zip-level password
+            if "encrypted" in str(exc).lower() or "password" in str(exc).lower():
+                raise PackageError("encrypted", _ENCRYPTED) from None
+            raise PackageError("corrupt_file", _damaged("文件内部的压缩数据无法读取")) from None
+        except NotImplementedError:
+            raise PackageError("corrupt_file", _damaged("文件使用了无法识别的压缩方式")) from None
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, IndexError):
+            raise PackageError("corrupt_file", _damaged(f"文件内部的 {info.filename} 无法解压")) from None
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        self.zf.close()
+
+
+def _too_large(what: str) -> str:
+    return f"{what}，无法读取。请确认提交的是填好的表格本身（不要嵌入图片或其他文件），另存为 .docx 后重新提交。"
+
+
+_ENCRYPTED = "文件设置了打开密码，无法读取。请在 Word 或 WPS 中取消密码（文件→信息→保护文档→用密码进行加密，清空密码），保存后重新提交。"
+
+# ---------------------------------------------------------------------------
+# The main document part
+
+
+@dataclass(frozen=True)
+class MainPart:
+    name: str  # part name inside the zip, e.g. "word/document.xml"
+    content_type: str
+    strict: bool  # Strict OOXML (namespaces mapped to transitional on reading)
+
+
+ZipKind = Literal["word", "macro", "spreadsheet", "presentation", "odt", "odf_other", "other"]
+
+
+@dataclass(frozen=True)
+class ZipInfo:
+    kind: ZipKind
+    main: MainPart | None = None
+    detail: str = ""  # e.g. the ODF mimetype
+
+
+_SPREADSHEET_MARK = "spreadsheetml"
+_PRESENTATION_MARK = "presentationml"
+
+
+def _content_types(z: GuardedZip) -> tuple[dict[str, str], dict[str, str]]:
+    """(overrides by part name, defaults by extension), both lower-cased keys."""
+    if not z.has("[Content_Types].xml"):
+        return {}, {}
+    root = parse_xml(z.read("[Content_Types].xml", z.limits.max_small_part), "[Content_Types].xml")
+    overrides: dict[str, str] = {}
+    defaults: dict[str, str] = {}
+    for el in root:
+        tag = etree.QName(el).localname if isinstance(el.tag, str) else ""
+        if tag == "Override":
+            overrides[(el.get("PartName") or "").lstrip("/").lower()] = (el.get("ContentType") or "").strip()
+        elif tag == "Default":
+            defaults[(el.get("Extension") or "").lower()] = (el.get("ContentType") or "").strip()
+    return overrides, defaults
+
+
+def _type_of(name: str, overrides: dict[str, str], defaults: dict[str, str]) -> str:
+    key = name.lstrip("/").lower()
+    if key in overrides:
+        return overrides[key]
+    return defaults.get(posixpath.splitext(key)[1].lstrip("."), "")
+
+
+def _office_document_targets(z: GuardedZip) -> tuple[list[str], bool]:
+    """Targets of the package's officeDocument relationships (resolved part
+    names) and whether the relationship used the Strict namespace."""
+    if not z.has("_rels/.rels"):
+        return [], False
+    root = parse_xml(z.read("_rels/.rels", z.limits.max_small_part), "_rels/.rels")
+    targets: list[str] = []
+    strict = False
+    for el in root:
+        if not isinstance(el.tag, str) or etree.QName(el).localname != "Relationship":
+            continue
+        rtype = (el.get("Type") or "").strip()
+        if rtype not in REL_OFFICE_DOCUMENT or (el.get("TargetMode") or "").lower() == "external":
+            continue
+        target = _resolve(el.get("Target") or "")
+        if target:
+            targets.append(target)
+            strict = strict or rtype.startswith(R_NS_STRICT)
+    return targets, strict
+
+
+def _resolve(target: str) -> str:
+    """A relationship target of the package root as a part name ("" if it
+    leaves the package)."""
+    target = target.strip().replace("\\", "/")
+    if not target or "://" in target:
+        return ""
+    path = posixpath.normpath("/" + target.lstrip("/"))
+    return path.lstrip("/") if not path.startswith("/..") else ""
+
+
+def inspect_zip(z: GuardedZip) -> ZipInfo:
+    """What the zip is: a Word document (and where its main part is), a
+    macro document, a spreadsheet, an ODF file, or something else."""
+    if z.has("mimetype") and not z.has("[Content_Types].xml"):
+        mime = z.read("mimetype", 1024).decode("ascii", "replace").strip()
+        if mime == "application/vnd.oasis.opendocument.text":
+            return ZipInfo("odt", detail=mime)
+        return ZipInfo("odf_other", detail=mime)
+    overrides, defaults = _content_types(z)
+    targets, strict = _office_document_targets(z)
+    for target in targets:
+        if z.has(target):
+            ctype = _type_of(target, overrides, defaults)
+            return _classify(target, ctype, strict)
+    # No usable relationship: look for a part whose content type says what it is.
+    for part, ctype in overrides.items():
+        if z.has(part) and (ctype in WORD_TYPES or ctype in MACRO_TYPES):
+            return _classify(part, ctype, strict)
+    if z.has("word/document.xml") and not overrides:
+        return _classify("word/document.xml", CT_DOCUMENT, strict)
+    if any(_SPREADSHEET_MARK in t for t in overrides.values()) or z.has("xl/workbook.xml"):
+        return ZipInfo("spreadsheet")
+    if any(_PRESENTATION_MARK in t for t in overrides.values()) or z.has("ppt/presentation.xml"):
+        return ZipInfo("presentation")
+    return ZipInfo("other")
+
+
+def _classify(part: str, ctype: str, strict: bool) -> ZipInfo:
+    main = MainPart(z_name(part), ctype, strict)
+    if ctype in MACRO_TYPES:
+        return ZipInfo("macro", main)
+    if _SPREADSHEET_MARK in ctype:
+        return ZipInfo("spreadsheet", main)
+    if _PRESENTATION_MARK in ctype:
+        return ZipInfo("presentation", main)
+    if ctype in WORD_TYPES or ctype == "" or "wordprocessingml" in ctype:
+        return ZipInfo("word", main)
+    return ZipInfo("other", main)
+
+
+def z_name(part: str) -> str:
+    return part.lstrip("/")
+
+
+_STRICT_MAP = (
+    (W_NS_STRICT.encode(), W_NS.encode()),
+    (R_NS_STRICT.encode(), R_NS.encode()),
+)
+
+
+def read_main(z: GuardedZip, main: MainPart) -> etree._Element:
+    """The main document part parsed safely. Strict OOXML is read by mapping
+    its namespaces to the transitional ones (the element names are the same)."""
+    data = z.read(main.name)
+    if main.strict or W_NS_STRICT.encode() in data:
+        for old, new in _STRICT_MAP:
+            data = data.replace(old, new)
+    root = parse_xml(data, main.name)
+    if etree.QName(root).namespace != W_NS:
+        raise PackageError("corrupt_file", _damaged("文件的正文部分不是 Word 文档格式"))
+    return root

@@ -1,0 +1,304 @@
+"""Reading one file into the contract's `parse --json` object, whatever the
+file turns out to be. The imperative shell around ooxml (package), reader
+(form) and checks (judgement).
+
+`parse_file` and `parse_bytes` never raise for bad input: an empty, damaged,
+encrypted, foreign or oversized file is a rejected result with a code and a
+Chinese message; only KeyboardInterrupt and MemoryError pass through.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from pipeline import checks, office, ooxml, reader
+from pipeline.config import Config
+from pipeline.forms import FormSpec
+from pipeline.model import ParseResult, Problem
+from pipeline.ready import ignored_name
+from pipeline.values import level_name
+
+CONVERT_TIMEOUT = 90.0
+
+_RESAVE = "请用 Word 或 WPS 打开填好的表格，选择“另存为”→“Word 文档（*.docx）”，然后重新提交。"
+
+# What a foreign file is, for the not_docx message.
+_WHAT = {
+    "pdf": "PDF 文件",
+    "image": "图片",
+    "text": "纯文本文件",
+    "html": "网页文件",
+    "xml": "XML 文件",
+    "rtf": "RTF 文件",
+    "spreadsheet": "Excel 电子表格",
+    "excel": "Excel 电子表格",
+    "presentation": "PowerPoint 演示文稿",
+    "powerpoint": "PowerPoint 演示文稿",
+    "odf_other": "OpenDocument 表格或演示文稿",
+    "other": "其他类型的压缩包",
+    "unknown": "无法识别的文件",
+}
+
+# Legacy word-processing formats LibreOffice can turn into .docx.
+_LEGACY_NAMES = {
+    "ole": "Word 97-2003（.doc）或 WPS（.wps）",
+    "odt": "OpenDocument（.odt）",
+    "rtf": "RTF",
+    "xml": "Word 2003 XML",
+    "html": "网页格式的 Word（.doc）",
+}
+
+
+def _reject(name: str, code: str, message: str, where: str | None = None) -> ParseResult:
+    return ParseResult(file=name, status="rejected", errors=[Problem(code, message, where)])
+
+
+def _ignored(name: str) -> ParseResult:
+    return ParseResult(file=name, status="ignored")
+
+
+def _max_bytes(cfg: Config | None) -> int:
+    return int((cfg or Config()).max_file_mb * 1024 * 1024)
+
+
+def parse_file(path: Path, *, display_name: str | None = None, cfg: Config | None = None) -> ParseResult:
+    """Read one file from disk (see module doc). `file` is display_name or the
+    file's name; Office lock files and temp files come back `ignored`."""
+    name = display_name or path.name
+    if ignored_name(path.name):
+        return _ignored(name)
+    limit = _max_bytes(cfg)
+    try:
+        if not path.exists():
+            return _reject(name, "not_found", f"找不到文件“{path}”。请检查文件名和所在文件夹是否正确。")
+        if not path.is_file():
+            return _reject(name, "not_docx", f"“{path}”是一个文件夹或特殊文件，不是表格文件。请提交填好的 .docx 表格文件。")
+        size = path.stat().st_size
+        if size > limit:
+            return _reject(name, "too_large", _too_big(size, limit))
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        return _reject(name, "unreadable", f"无法读取文件（{exc.strerror or '系统拒绝访问'}）。请确认文件没有被其他程序占用、有读取权限后重新提交。")
+    return parse_bytes(data, name, cfg=cfg, suffix=path.suffix)
+
+
+def parse_bytes(data: bytes, name: str, *, cfg: Config | None = None, convert: bool = True, suffix: str | None = None) -> ParseResult:
+    """Read a file held in memory. `name` is reported as `file`; its suffix
+    is only a hint (the content decides). `convert=False` never calls
+    LibreOffice (legacy formats are then rejected as legacy_format)."""
+    if ignored_name(Path(name).name):
+        return _ignored(name)
+    suffix = (suffix if suffix is not None else Path(name).suffix).lower()
+    try:
+        if len(data) > _max_bytes(cfg):
+            return _reject(name, "too_large", _too_big(len(data), _max_bytes(cfg)))
+        return _parse(data, name, suffix, convert)
+    except ooxml.PackageError as exc:
+        return _reject(name, exc.code, exc.message)
+    except (KeyboardInterrupt, MemoryError):
+        raise
+    except RecursionError:
+        return _reject(name, "corrupt_file", "文件内部结构嵌套过深，无法读取。" + _RESAVE)
+    except Exception as exc:  # a reader bug must not stop the other files
+        return _reject(
+            name,
+            "read_failed",
+            f"读取文件时程序出错（{type(exc).__name__}），这不一定是表格的问题。请把文件转交管理员检查；"
+            "也可以先用 Word 或 WPS 另存为新的 .docx 文件后重新提交。",
+        )
+
+
+def _too_big(size: int, limit: int) -> str:
+    return (
+        f"文件大小为 {size / 1024 / 1024:.1f} MB，超过上限 {limit / 1024 / 1024:.0f} MB。"
+        "请删去表格中不必要的图片或附件，另存为 .docx 后重新提交。"
+    )
+
+
+def _parse(data: bytes, name: str, suffix: str, convert: bool) -> ParseResult:
+    kind = ooxml.sniff(data)
+    if kind == "empty":
+        return _reject(name, "empty_file", "文件是空的（没有任何内容），可能没有保存成功或没有复制完整。请重新保存表格后提交。")
+    if kind == "zip":
+        return _parse_zip(data, name, suffix, convert)
+    if kind == "ole":
+        ole = ooxml.ole_kind(data)
+        if ole == "encrypted":
+            return _reject(name, "encrypted", ooxml._ENCRYPTED)
+        if ole in ("excel", "powerpoint"):
+            return _not_docx(name, ole)
+        if ole == "word" or suffix in (".doc", ".wps", ".dot", ".wpt"):
+            return _legacy(data, name, "ole", suffix, convert)
+        return _not_docx(name, "unknown")
+    if kind == "rtf":
+        return _legacy(data, name, "rtf", suffix, convert)
+    if kind == "xml" and _flat_word_xml(data):
+        return _legacy(data, name, "xml", suffix, convert)
+    if kind == "html" and suffix in (".doc", ".docx", ".wps", ".mht", ".mhtml"):
+        return _legacy(data, name, "html", suffix, convert)
+    return _not_docx(name, kind)
+
+
+def _flat_word_xml(data: bytes) -> bool:
+    head = data[:4096]
+    return b"wordDocument" in head or b"pkg:package" in head or b"wordprocessingml" in head
+
+
+def _not_docx(name: str, what: str) -> ParseResult:
+    desc = _WHAT.get(what, "无法识别的文件")
+    extra = "（可能只是把扩展名改成了 .docx）" if what in ("excel", "spreadsheet", "presentation", "powerpoint", "pdf", "image") else ""
+    return _reject(name, "not_docx", f"这个文件不是 Word 表格，而是{desc}{extra}。" + _RESAVE)
+
+
+def _parse_zip(data: bytes, name: str, suffix: str, convert: bool, converted_from: str | None = None) -> ParseResult:
+    z = ooxml.GuardedZip(data)
+    try:
+        info = ooxml.inspect_zip(z)
+        if info.kind == "macro":
+            return _reject(
+                name,
+                "macro_document",
+                "文件是启用了宏的 Word 文档（.docm），出于安全考虑不予读取。请在 Word 中选择“另存为”→"
+                "“Word 文档（*.docx）”（不保留宏），然后重新提交。",
+            )
+        if info.kind == "odt" and converted_from is None:
+            return _legacy(data, name, "odt", suffix, convert)
+        if info.kind != "word" or info.main is None:
+            return _not_docx(name, info.kind)
+        root = ooxml.read_main(z, info.main)
+    finally:
+        z.close()
+    read = reader.read_document(root)
+    extra: list[Problem] = []
+    if converted_from is not None:
+        extra.append(
+            Problem(
+                "converted",
+                f"文件是{_LEGACY_NAMES.get(converted_from, '旧版')}格式，已自动转换为 .docx 后读取，请核对读取结果；"
+                "今后请直接保存为“Word 文档（*.docx）”。",
+            )
+        )
+    return to_result(name, read, extra)
+
+
+def _legacy(data: bytes, name: str, kind: str, suffix: str, convert: bool) -> ParseResult:
+    fmt = _LEGACY_NAMES.get(kind, "旧版")
+    if not convert or office.find_soffice() is None:
+        return _reject(
+            name,
+            "legacy_format",
+            f"文件是{fmt}格式，本机无法自动转换。" + _RESAVE,
+        )
+    ext = {"ole": suffix if suffix in (".doc", ".wps") else ".doc", "odt": ".odt", "rtf": ".rtf", "xml": ".xml", "html": ".html"}[kind]
+    with tempfile.TemporaryDirectory(prefix="pipeline-convert-") as tmp:
+        src = Path(tmp) / ("input" + ext)
+        src.write_bytes(data)
+        try:
+            out = office.convert(src, "docx:MS Word 2007 XML", Path(tmp) / "out", timeout=CONVERT_TIMEOUT)
+            docx = out.read_bytes()
+        except (office.OfficeError, OSError):
+            return _reject(
+                name,
+                "legacy_format",
+                f"文件是{fmt}格式，自动转换为 .docx 失败（文件可能已损坏或设置了密码）。" + _RESAVE,
+            )
+    if ooxml.sniff(docx) != "zip":
+        return _reject(name, "legacy_format", f"文件是{fmt}格式，自动转换为 .docx 失败。" + _RESAVE)
+    return _parse_zip(docx, name, ".docx", False, converted_from=kind)
+
+
+def to_result(name: str, read: reader.FormRead, extra_warnings: Iterable[Problem] = ()) -> ParseResult:
+    """The contract's object for a form as read, with the checks' verdict."""
+    errors, warnings = checks.check(read)
+    warnings = [*extra_warnings, *warnings]
+    spec = read.spec
+    result = ParseResult(file=name, status="rejected" if errors else "ok", errors=errors, warnings=warnings)
+    if spec is None:
+        return result
+    result.form = spec.kind
+    result.unit = read.fields.get("unit")
+    if spec.personal:
+        result.name = read.fields.get("name")
+        result.position = read.fields.get("position")
+    result.date = read.date.iso if read.date else None
+    result.rows = [reader.result_row(spec, r.values) for r in read.rows]
+    result.signatory = read.signatory if spec.signature else None
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Command line
+
+
+def cli_parse(files: list[Path], as_json: bool) -> int:
+    """`parse FILE... [--json]`: 0 when every file is ok or ignored, 1 when any
+    was rejected. One JSON object per line with --json, else a Chinese summary."""
+    counts: Counter[str] = Counter()
+    for path in files:
+        try:
+            result = parse_file(path)
+        except (KeyboardInterrupt, MemoryError):
+            raise
+        except Exception as exc:  # never a traceback on the console
+            result = _reject(path.name, "read_failed", f"读取文件时程序出错（{type(exc).__name__}）。请把文件转交管理员检查。")
+        counts[result.status] += 1
+        if as_json:
+            _emit(json.dumps(result.to_json(), ensure_ascii=False))
+        else:
+            _emit(summary(result))
+    if not as_json and len(files) > 1:
+        _emit(f"共 {len(files)} 个文件：通过 {counts['ok']} 个，退回 {counts['rejected']} 个，忽略 {counts['ignored']} 个。")
+    return 1 if counts["rejected"] else 0
+
+
+def _emit(text: str) -> None:
+    try:
+        print(text, flush=True)
+    except UnicodeEncodeError:  # a console that cannot show Chinese: write UTF-8 anyway
+        sys.stdout.flush()
+        sys.stdout.buffer.write((text + "\n").encode("utf-8"))
+        sys.stdout.buffer.flush()
+
+
+_STATUS = {"ok": "通过", "rejected": "退回", "ignored": "忽略"}
+
+
+def summary(result: ParseResult) -> str:
+    """A few readable Chinese lines about one result."""
+    lines = [f"【{_STATUS[result.status]}】{result.file}"]
+    if result.status == "ignored":
+        lines.append("  Office 临时文件或锁定文件，不作处理。")
+        return "\n".join(lines)
+    spec: FormSpec | None = None
+    if result.form:
+        from pipeline.forms import BY_KIND
+
+        spec = BY_KIND[result.form]
+        lines.append(f"  表格：{spec.label}")
+        head = [f"单位：{result.unit or '（未填）'}"]
+        if spec.personal:
+            head.append(f"姓名：{result.name or '（未填）'}")
+            head.append(f"职务：{result.position or '（未填）'}")
+        head.append(f"日期：{result.date or '（未填）'}")
+        lines.append("  " + "　".join(head))
+        if spec.has_level:
+            by_level = Counter(r.get("level") for r in result.rows)
+            parts = [f"{level_name(lv)} {by_level[lv]} 条" for lv in (3, 2, 1) if by_level[lv]]
+            if by_level[None]:
+                parts.append(f"等级未识别 {by_level[None]} 条")
+            lines.append(f"  风险点：{len(result.rows)} 条" + (f"（{'，'.join(parts)}）" if parts else ""))
+        else:
+            lines.append(f"  防控措施：{len(result.rows)} 条")
+        if spec.signature:
+            lines.append(f"  {spec.signature}{result.signatory or '（未签）'}")
+    for p in result.errors:
+        lines.append(f"  错误：{p.where + '：' if p.where else ''}{p.message}")
+    for p in result.warnings:
+        lines.append(f"  提醒：{p.where + '：' if p.where else ''}{p.message}")
+    return "\n".join(lines)

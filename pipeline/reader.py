@@ -1,0 +1,683 @@
+"""From the main document part (an lxml tree) to a recognised form and its rows.
+
+Pure functions over lxml elements; no I/O. The walk goes straight over
+w:tbl/w:tr/w:tc (python-docx's table layer is quadratic and blind to content
+controls), and it reads text the way Word shows it with every tracked change
+accepted:
+
+- rows, cells and runs inside content controls (w:sdt) at any level are read;
+  the placeholder of an empty control (w:showingPlcHdr) counts as empty;
+- inserted text (w:ins, w:moveTo) is in, deleted text (w:del, w:moveFrom,
+  w:delText) is out, and a row deleted as a tracked change is dropped;
+- mc:AlternateContent is read once (its Fallback copy is skipped);
+- horizontal merges (w:gridSpan, legacy w:hMerge) and vertical merges
+  (w:vMerge with no value or "continue", as WPS writes) are laid on the grid;
+  rows may start late (w:gridBefore); w:tblGrid is not needed;
+- columns are found by the header row's titles, not by position.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from pipeline import values
+from pipeline.forms import FORMS, FormSpec
+from pipeline.model import Problem, Row
+from pipeline.ooxml import W_NS
+
+W = "{%s}" % W_NS
+MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+
+BODY, P, TBL, TR, TC = W + "body", W + "p", W + "tbl", W + "tr", W + "tc"
+T, TAB, TABS, BR, CR, NBH = W + "t", W + "tab", W + "tabs", W + "br", W + "cr", W + "noBreakHyphen"
+SDT, SDT_CONTENT, CUSTOM_XML = W + "sdt", W + "sdtContent", W + "customXml"
+INS, DEL, MOVE_FROM, MOVE_TO, CELL_DEL = W + "ins", W + "del", W + "moveFrom", W + "moveTo", W + "cellDel"
+SHOWING_PLACEHOLDER = W + "showingPlcHdr"
+FALLBACK = MC + "Fallback"
+TC_PR, TR_PR, GRID_SPAN, V_MERGE, H_MERGE = W + "tcPr", W + "trPr", W + "gridSpan", W + "vMerge", W + "hMerge"
+GRID_BEFORE = W + "gridBefore"
+VAL = W + "val"
+PARA_MARK_DELETED = f"{W}pPr/{W}rPr/{W}del"
+
+_PAD = " \t\r\n\u3000\u00a0\u2002\u2003\u2009\u200b\ufeff"
+MAX_NESTING = 8  # tables inside cells inside tables...; deeper text is not read
+MAX_SPAN = 64  # a gridSpan beyond this is garbage, not a layout
+HEADER_SEARCH_ROWS = 8  # the header row is among a table's first rows
+_OFF = ("0", "false", "off")
+
+
+# ---------------------------------------------------------------------------
+# Text
+
+
+@dataclass
+class Doc:
+    """What the whole document tells us before we read any text."""
+
+    skips: set[etree._Element] = field(default_factory=set)  # subtrees whose text is not shown
+    tracked: bool = False  # the file holds tracked changes
+
+
+def scan(root: etree._Element) -> Doc:
+    """One pass over the tree for tracked changes, placeholders and fallbacks."""
+    doc = Doc()
+    for el in root.iter(INS, DEL, MOVE_FROM, MOVE_TO, FALLBACK, SHOWING_PLACEHOLDER, CELL_DEL):
+        tag = el.tag
+        if tag == SHOWING_PLACEHOLDER:
+            if (el.get(VAL) or "").lower() in _OFF:
+                continue
+            sdt_pr = el.getparent()
+            sdt = sdt_pr.getparent() if sdt_pr is not None else None
+            content = sdt.find(SDT_CONTENT) if sdt is not None else None
+            if content is not None:
+                doc.skips.add(content)
+        elif tag == FALLBACK:
+            doc.skips.add(el)
+        else:
+            doc.tracked = True
+            if tag in (DEL, MOVE_FROM):
+                doc.skips.add(el)
+    return doc
+
+
+def _shown(el: etree._Element, skips: set[etree._Element]) -> bool:
+    for anc in el.iterancestors():
+        if anc in skips:
+            return False
+    return True
+
+
+def paragraph_text(p: etree._Element, doc: Doc) -> str:
+    """The text of one paragraph as shown with changes accepted. Tabs become
+    spaces; line breaks stay as "\\n"."""
+    parts: list[str] = []
+    skips = doc.skips
+    for el in p.iter(T, TAB, BR, CR, NBH):
+        if skips and not _shown(el, skips):
+            continue
+        tag = el.tag
+        if tag == T:
+            if el.text:
+                parts.append(el.text)
+        elif tag == TAB:
+            if el.getparent().tag != TABS:  # not a tab-stop definition in w:pPr
+                parts.append(" ")
+        elif tag == NBH:
+            parts.append("-")
+        else:
+            parts.append("\n")
+    return "".join(parts)
+
+
+def _paragraph_mark_deleted(p: etree._Element) -> bool:
+    return p.find(PARA_MARK_DELETED) is not None
+
+
+def blocks(parent: etree._Element) -> Iterator[etree._Element]:
+    """Paragraphs and tables of a body, cell or content control, in order,
+    looking through block-level content controls and custom XML."""
+    for child in parent:
+        tag = child.tag
+        if tag == P or tag == TBL:
+            yield child
+        elif tag == SDT:
+            content = child.find(SDT_CONTENT)
+            if content is not None:
+                yield from blocks(content)
+        elif tag == CUSTOM_XML or tag == SDT_CONTENT:
+            yield from blocks(child)
+
+
+def _children(parent: etree._Element, tag: str) -> Iterator[etree._Element]:
+    """Children with `tag`, also those wrapped in content controls
+    (./w:tr | ./w:sdt/w:sdtContent/w:tr, nested) or custom XML."""
+    for child in parent:
+        ctag = child.tag
+        if ctag == tag:
+            yield child
+        elif ctag == SDT:
+            content = child.find(SDT_CONTENT)
+            if content is not None:
+                yield from _children(content, tag)
+        elif ctag == CUSTOM_XML:
+            yield from _children(child, tag)
+
+
+def block_lines(parent: etree._Element, doc: Doc, depth: int = 0) -> list[str]:
+    """Non-empty lines of a cell (or any block container): one per paragraph,
+    trimmed; a nested table gives one line per row."""
+    lines: list[str] = []
+    pending = ""  # text of paragraphs whose mark was deleted: they join the next one
+    for b in blocks(parent):
+        if b.tag == P:
+            text = paragraph_text(b, doc)
+            if doc.tracked and _paragraph_mark_deleted(b):
+                pending += text
+                continue
+            text, pending = pending + text, ""
+            for line in text.split("\n"):
+                line = values.clean_cell_line(line)
+                if line:
+                    lines.append(line)
+        elif depth < MAX_NESTING:
+            for cells in read_table(b, doc, depth + 1):
+                line = " ".join(c.text.replace("\n", " ") for c in cells if c.text and not c.merged)
+                if line:
+                    lines.append(line)
+    if pending.strip():
+        lines.append(values.clean_cell_line(pending))
+    return lines
+
+
+def cell_text(tc: etree._Element, doc: Doc, depth: int = 0) -> str:
+    return "\n".join(block_lines(tc, doc, depth))
+
+
+# ---------------------------------------------------------------------------
+# Tables on the grid
+
+
+@dataclass(slots=True)
+class Cell:
+    start: int  # first grid column
+    span: int  # grid columns covered
+    text: str  # for a vertically merged continuation: the text of the merged cell
+    merged: bool = False  # continues a vertical merge from the row above
+
+    @property
+    def own(self) -> str:
+        """Text written in this very cell (empty on a merge continuation)."""
+        return "" if self.merged else self.text
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+def _row_deleted(tr: etree._Element) -> bool:
+    pr = tr.find(TR_PR)
+    return pr is not None and pr.find(DEL) is not None
+
+
+# Everything the fast table walk needs, in one C-level iteration.
+_FAST_TAGS = (TBL, TR, TC, GRID_BEFORE, GRID_SPAN, V_MERGE, H_MERGE, P, T, TAB, BR, CR, NBH)
+
+
+def read_table(tbl: etree._Element, doc: Doc, depth: int = 0) -> list[list[Cell]]:
+    """The table as rows of grid-placed cells, vertical merges resolved."""
+    if not doc.tracked and not doc.skips:
+        rows = _read_table_fast(tbl)
+        if rows is not None:
+            return rows
+    return _read_table_general(tbl, doc, depth)
+
+
+def _read_table_fast(tbl: etree._Element) -> list[list[Cell]] | None:
+    """One pass over the table's elements in document order (content controls
+    at any level are transparent to it). Only for documents without tracked
+    changes, placeholders or fallbacks; None when the table holds another
+    table (the general walk handles nesting)."""
+    rows: list[list[Cell]] = []
+    above: dict[int, str] = {}
+    # Per row: [grid_before, [[span, vmerge, hmerge, lines], ...]]
+    row_before = 0
+    row_cells: list[list] = []
+    cell: list | None = None  # [span, vmerge, hmerge, lines, current paragraph parts]
+    para: list[str] | None = None
+    in_row = False
+
+    def close_row() -> None:
+        nonlocal above
+        cells: list[Cell] = []
+        col = row_before
+        for span, vmerge, hmerge, lines in row_cells:
+            if hmerge == "continue" and cells:
+                cells[-1].span += span
+                col += span
+                continue
+            if vmerge == "continue":
+                cells.append(Cell(col, span, above.get(col, ""), True))
+            else:
+                cells.append(Cell(col, span, "\n".join(lines), False))
+            col += span
+        above = {}
+        for c in cells:
+            for g in range(c.start, c.start + c.span):
+                above[g] = c.text
+        rows.append(cells)
+
+    def close_para() -> None:
+        if cell is not None and para:
+            for line in "".join(para).split("\n"):
+                line = line.strip(_PAD)
+                if line:
+                    cell[3].append(line)
+
+    it = tbl.iter(*_FAST_TAGS)
+    next(it)  # the table itself
+    for el in it:
+        tag = el.tag
+        if tag == T:
+            if para is not None and el.text:
+                para.append(el.text)
+        elif tag == P:
+            close_para()
+            para = []
+        elif tag == TC:
+            close_para()
+            para = None
+            cell = [1, None, None, []]
+            row_cells.append(cell)
+        elif tag == TR:
+            close_para()
+            para, cell = None, None
+            if in_row:
+                close_row()
+            in_row = True
+            row_before = 0
+            row_cells = []
+        elif tag == GRID_SPAN:
+            if cell is not None:
+                cell[0] = min(max(_int(el.get(VAL), 1), 1), MAX_SPAN)
+        elif tag == V_MERGE:
+            if cell is not None:
+                cell[1] = el.get(VAL) or "continue"
+        elif tag == H_MERGE:
+            if cell is not None:
+                cell[2] = el.get(VAL) or "continue"
+        elif tag == GRID_BEFORE:
+            row_before = min(max(_int(el.get(VAL), 0), 0), MAX_SPAN)
+        elif tag == TAB:
+            if para is not None and el.getparent().tag != TABS:
+                para.append(" ")
+        elif tag == NBH:
+            if para is not None:
+                para.append("-")
+        elif tag == TBL:
+            return None  # a nested table
+        elif para is not None:  # br, cr
+            para.append("\n")
+    close_para()
+    if in_row:
+        close_row()
+    return rows
+
+
+def _read_table_general(tbl: etree._Element, doc: Doc, depth: int = 0) -> list[list[Cell]]:
+    rows: list[list[Cell]] = []
+    above: dict[int, str] = {}  # grid column -> text covering it in the row above
+    for tr in _children(tbl, TR):
+        if doc.tracked and _row_deleted(tr):
+            continue
+        col = 0
+        pr = tr.find(TR_PR)
+        if pr is not None:
+            gb = pr.find(GRID_BEFORE)
+            if gb is not None:
+                col = min(max(_int(gb.get(VAL), 0), 0), MAX_SPAN)
+        cells: list[Cell] = []
+        for tc in _children(tr, TC):
+            span, vmerge, hmerge = 1, None, None
+            tc_pr = tc.find(TC_PR)
+            if tc_pr is not None:
+                gs = tc_pr.find(GRID_SPAN)
+                if gs is not None:
+                    span = min(max(_int(gs.get(VAL), 1), 1), MAX_SPAN)
+                vm = tc_pr.find(V_MERGE)
+                if vm is not None:
+                    vmerge = vm.get(VAL) or "continue"
+                hm = tc_pr.find(H_MERGE)
+                if hm is not None:
+                    hmerge = hm.get(VAL) or "continue"
+                if doc.tracked and tc_pr.find(CELL_DEL) is not None:
+                    continue
+            if hmerge == "continue" and cells:  # old-style horizontal merge
+                cells[-1].span += span
+                col += span
+                continue
+            if vmerge == "continue":
+                cells.append(Cell(col, span, above.get(col, ""), True))
+            else:
+                cells.append(Cell(col, span, cell_text(tc, doc, depth), False))
+            col += span
+        above = {}
+        for c in cells:
+            for g in range(c.start, c.start + c.span):
+                above[g] = c.text
+        rows.append(cells)
+    return rows
+
+
+def row_line(cells: list[Cell]) -> str:
+    """A row as one line of text (for titles and header lines in tables)."""
+    return " ".join(c.own.replace("\n", " ") for c in cells if c.own)
+
+
+# ---------------------------------------------------------------------------
+# Recognising the form
+
+
+def _norm_heading(text: str) -> str:
+    return values.squash(values.nfkc(text)).strip("*:：")
+
+
+_BRACKETED = re.compile(r"[(\[【<].*$")
+
+
+@dataclass(frozen=True)
+class _ColName:
+    key: str
+    name: str
+    quality: int  # 3 the printed title, 2 an alias
+
+
+def _column_names(spec: FormSpec) -> list[_ColName]:
+    out = []
+    for col in spec.columns:
+        out.append(_ColName(col.key, _norm_heading(col.title), 3))
+        out.extend(_ColName(col.key, _norm_heading(a), 2) for a in col.aliases)
+    return out
+
+
+_COLUMN_NAMES = {spec.kind: _column_names(spec) for spec in FORMS}
+
+
+def _match_column(text: str, spec: FormSpec, taken: set[str]) -> tuple[str, int] | None:
+    """The column a header cell names, with a score: the printed title beats
+    an alias, an exact match beats one with a bracketed remark
+    (风险等级（一/二/三级）), which beats a title inside a longer heading."""
+    best: tuple[int, int, str] | None = None
+    stripped = _BRACKETED.sub("", text)
+    for cn in _COLUMN_NAMES[spec.kind]:
+        if cn.key in taken:
+            continue
+        if text == cn.name:
+            q = cn.quality * 3
+        elif stripped == cn.name:
+            q = cn.quality * 3 - 1
+        elif cn.name in text and len(text) <= len(cn.name) + 8:
+            q = cn.quality
+        else:
+            continue
+        cand = (q, len(cn.name), cn.key)
+        if best is None or cand > best:
+            best = cand
+    return (best[2], best[0]) if best else None
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    spec: FormSpec
+    row: int  # index of the header row in the table
+    colmap: tuple[str | None, ...]  # grid column -> column key
+    score: int
+
+
+def match_header_row(cells: list[Cell], spec: FormSpec) -> tuple[tuple[str | None, ...], int] | None:
+    """(grid column -> key, score) when this row is `spec`'s header row: every
+    required column and the level column named, at most one column missing."""
+    taken: set[str] = set()
+    score = 0
+    width = max((c.start + c.span for c in cells), default=0)
+    colmap: list[str | None] = [None] * width
+    for c in cells:
+        t = _norm_heading(c.own)
+        if not t:
+            continue
+        found = _match_column(t, spec, taken)
+        if found is None:
+            continue
+        key, q = found
+        taken.add(key)
+        score += q
+        for g in range(c.start, c.start + c.span):
+            colmap[g] = key
+    needed = {col.key for col in spec.columns if col.required or col.kind == "level"}
+    if not needed <= taken or len(taken) < len(spec.columns) - 1:
+        return None
+    return tuple(colmap), score
+
+
+def find_header(rows: list[list[Cell]]) -> HeaderMatch | None:
+    """The first row (among the first few) that is some form's header row;
+    when several forms fit, the best-scoring one."""
+    for i, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        best: HeaderMatch | None = None
+        for spec in FORMS:
+            m = match_header_row(cells, spec)
+            if m is not None and (best is None or m[1] > best.score):
+                best = HeaderMatch(spec, i, m[0], m[1])
+        if best is not None:
+            return best
+    return None
+
+
+_ATTACHMENT_PREFIX = re.compile(r"^(?:附件|附表)[0-9一二三四]*[:：、.]?")
+_QUOTES = str.maketrans("", "", "《》〈〉<>\"'“”‘’「」『』")
+
+
+def title_of(text: str) -> FormSpec | None:
+    """The form whose title this line is: `个人廉政风险排查评估表`, also with
+    spaces, 《》, `附件1：` before it or a year before it."""
+    t = values.squash(values.nfkc(text)).translate(_QUOTES)
+    if not t or len(t) > 40:
+        return None
+    t = _ATTACHMENT_PREFIX.sub("", t).rstrip(":：")
+    for spec in FORMS:
+        title = spec.title
+        if t == title or (t.endswith(title) and len(t) <= len(title) + 8) or (t.startswith(title) and len(t) <= len(title) + 4):
+            return spec
+    return None
+
+
+# ---------------------------------------------------------------------------
+# The whole document
+
+
+@dataclass
+class RowRead:
+    number: int  # 1-based, counted down from the header row, as the clerk counts
+    values: dict[str, str]  # text per column key ("" when empty), merges resolved
+
+
+@dataclass
+class FormRead:
+    """Everything the reader found, before any judgement (checks.py judges)."""
+
+    spec: FormSpec | None = None
+    fields: dict[str, str | None] = field(default_factory=dict)  # header values by key
+    date: values.DateRead | None = None
+    rows: list[RowRead] = field(default_factory=list)
+    signatory: str | None = None
+    signature_label: bool = False  # the 单位领导签字 label was found
+    tracked_changes: bool = False
+    title: FormSpec | None = None  # the form named by the title line, if any
+    tables: int = 0  # tables in the document
+    notes: list[Problem] = field(default_factory=list)  # warnings noticed while reading
+
+
+@dataclass
+class _Line:
+    text: str
+    block: int  # index of the block it comes from
+
+
+@dataclass
+class _Table:
+    block: int
+    rows: list[list[Cell]]
+    header: HeaderMatch | None
+
+
+def read_document(root: etree._Element) -> FormRead:
+    """Recognise the form in a parsed main document part and read it."""
+    doc = scan(root)
+    out = FormRead(tracked_changes=doc.tracked)
+    body = root.find(BODY)
+    if body is None:
+        return out
+    lines: list[_Line] = []
+    tables: list[_Table] = []
+    block_kinds: list[str] = []  # "p" (with text), "e" (empty paragraph), "t"
+    for i, b in enumerate(blocks(body)):
+        if b.tag == P:
+            text = " ".join(values.clean_cell_line(x) for x in paragraph_text(b, doc).split("\n")).strip()
+            block_kinds.append("p" if text else "e")
+            if text:
+                lines.append(_Line(text, i))
+        else:
+            block_kinds.append("t")
+            rows = read_table(b, doc)
+            hm = find_header(rows)
+            tables.append(_Table(i, rows, hm))
+            above = rows[: hm.row] if hm else rows
+            for cells in above:
+                text = row_line(cells)
+                if text:
+                    lines.append(_Line(text, i))
+    out.tables = len(tables)
+    titles = [(ln, spec) for ln in lines if (spec := title_of(ln.text)) is not None]
+    forms = [t for t in tables if t.header is not None]
+    first_title = titles[0] if titles else None
+    out.title = first_title[1] if first_title else None
+    if first_title is not None:
+        after = [t for t in forms if t.block >= first_title[0].block]
+        form = after[0] if after else (forms[0] if forms else None)
+    else:
+        form = forms[0] if forms else None
+    if form is None or form.header is None:
+        return out
+    hm = form.header
+    spec = out.spec = hm.spec
+    if out.title is not None and out.title is not spec:
+        out.notes.append(
+            Problem(
+                "title_mismatch",
+                f"表格标题是《{out.title.title}》，但表格的栏目与{spec.label}一致，已按{spec.label}读取。请核对是否用错了表格。",
+            )
+        )
+
+    # Continuation tables: a form table split in two (empty paragraphs between).
+    group = [form]
+    idx = tables.index(form)
+    for nxt in tables[idx + 1 :]:
+        between = block_kinds[group[-1].block + 1 : nxt.block]
+        if any(k != "e" for k in between):
+            break
+        width = max((c.start + c.span for c in (nxt.rows[0] if nxt.rows else [])), default=0)
+        if (nxt.header is not None and nxt.header.spec is spec) or (nxt.header is None and width == len(hm.colmap)):
+            group.append(nxt)
+        else:
+            break
+    end_block = group[-1].block
+
+    # Header text: from the title to the header row; when the title is not
+    # above the table, the last few lines above the header row (but nothing
+    # from an earlier form).
+    earlier = [t.block for t in forms if t.block < form.block]
+    floor = max(earlier, default=-1)
+    if first_title is not None and floor < first_title[0].block < form.block:
+        head = [ln for ln in lines if first_title[0].block <= ln.block <= form.block]
+    else:
+        head = [ln for ln in lines if floor < ln.block <= form.block][-6:]
+    header = values.parse_header("\n".join(ln.text for ln in head), spec)
+    out.fields = header.fields
+
+    # Rows.
+    tail: list[str] = []
+    number = 0
+    for part in group:
+        ph = part.header
+        colmap = ph.colmap if ph is not None else hm.colmap
+        body_rows = part.rows[ph.row + 1 :] if ph is not None else part.rows
+        for cells in body_rows:
+            number += 1
+            line = row_line(cells)
+            if values.has_signature_label(line) or (part is not form and _is_header_again(cells, spec)):
+                tail.append(line)
+                continue
+            vals, own = _row_values(cells, colmap, spec)
+            if _is_blank(own, spec):
+                continue
+            out.rows.append(RowRead(number, vals))
+
+    # After the table, up to the next form: signature and perhaps the date.
+    next_form_block = min((t.block for t in forms if t.block > end_block), default=None)
+    next_title_block = min((ln.block for ln, _ in titles if ln.block > end_block), default=None)
+    stop = min(b for b in (next_form_block, next_title_block, 10**9) if b is not None)
+    tail.extend(ln.text for ln in lines if end_block < ln.block < stop)
+    tail_text = "\n".join(tail)
+    out.date = header.date
+    if out.date is None or out.date.blank:
+        tail_date = values.parse_date(tail_text)
+        if tail_date is not None and (out.date is None or not tail_date.blank):
+            out.date = tail_date
+    if spec.signature:
+        out.signature_label = values.has_signature_label(tail_text)
+        out.signatory = values.parse_signatory(tail_text)
+
+    others = [t for t in forms if t not in group]
+    if others:
+        names = "、".join(dict.fromkeys(t.header.spec.label for t in others if t.header))
+        out.notes.append(
+            Problem(
+                "several_forms",
+                f"文件中除{spec.label}外还有其他表格（{names}），本次只读取了第一张。"
+                "每张表格请分别保存为一个文件提交。",
+            )
+        )
+    return out
+
+
+def _is_header_again(cells: list[Cell], spec: FormSpec) -> bool:
+    return match_header_row(cells, spec) is not None
+
+
+def _row_values(cells: list[Cell], colmap: tuple[str | None, ...], spec: FormSpec) -> tuple[dict[str, str], dict[str, str]]:
+    """Text per key (merges resolved) and text written in the row itself."""
+    vals: dict[str, list[str]] = {k: [] for k in spec.keys}
+    own: dict[str, list[str]] = {k: [] for k in spec.keys}
+    for c in cells:
+        key = colmap[c.start] if c.start < len(colmap) else None
+        if key is None:
+            key = next((k for k in colmap[c.start : c.start + c.span] if k is not None), None)
+        if key is None:
+            continue
+        if c.text:
+            vals[key].append(c.text)
+        if c.own:
+            own[key].append(c.own)
+    return {k: "\n".join(v) for k, v in vals.items()}, {k: "\n".join(v) for k, v in own.items()}
+
+
+def substantive_keys(spec: FormSpec) -> tuple[str, ...]:
+    """Columns whose text makes a row a filled row. Not the number (blank
+    rows are numbered 1–4), not the merged columns (a 单位审核意见 merged
+    over all rows reaches the blank ones), not the remark."""
+    return tuple(c.key for c in spec.columns if c.kind != "seq" and not c.merged and c.key != "note")
+
+
+def _is_blank(own: dict[str, str], spec: FormSpec) -> bool:
+    return all(not own[k] or values.is_ellipsis(own[k]) for k in substantive_keys(spec))
+
+
+def result_row(spec: FormSpec, vals: dict[str, str]) -> Row:
+    """A row as the contract's JSON: seq as int or None, level as 1/2/3 or None."""
+    row: Row = {}
+    # The contract's key order: seq first, then the columns left to right.
+    for col in sorted(spec.columns, key=lambda c: c.kind != "seq"):
+        text = vals.get(col.key, "")
+        if col.kind == "seq":
+            row[col.key] = values.parse_seq(text)
+        elif col.kind == "level":
+            row[col.key] = values.parse_level(text)
+        else:
+            row[col.key] = text
+    return row

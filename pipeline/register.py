@@ -1,0 +1,549 @@
+"""The register (电子信息库): every submission, risk point, measure and what
+happened to each file, in SQLite inside the workspace (state/register.sqlite).
+
+The decisions (is it a duplicate? does it supersede an earlier form? is it
+late?) are pure functions at the top of this module; the Register class is the
+thin SQLite shell around them. Writes happen in short IMMEDIATE transactions in
+WAL mode, with synchronous=FULL: once `record()` returns, the verdict survives
+a crash or a power cut, which is what lets intake move the original file away
+afterwards.
+
+Tables (schema version in PRAGMA user_version; MIGRATIONS upgrades old files):
+
+    submissions  one row per file that left the inbox (see COLUMNS below)
+    risks        rows of accepted assessment forms (kept when superseded: history)
+    measures     rows of accepted measures forms (idem)
+    audit        what happened to each file, in order (claimed, recorded, filed...)
+
+Submission statuses: accepted (in force), rejected, superseded (an accepted form
+replaced by a later one of the same kind from the same unit and person),
+duplicate (the same bytes as an earlier file; counted once).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline import crosscheck
+from pipeline.config import Config
+from pipeline.forms import BY_KIND
+from pipeline.model import Measure, ParseResult, Problem, RiskPoint, Snapshot, Submission
+
+SCHEMA_VERSION = 1
+
+# Each entry upgrades the file from version n-1 to version n. Never edit a
+# released step: add the next one.
+MIGRATIONS: dict[int, str] = {
+    1: """
+CREATE TABLE submissions (
+    id            INTEGER PRIMARY KEY,
+    claim_id      TEXT UNIQUE,          -- the work-area claim that brought the file in
+    file          TEXT NOT NULL,        -- path as dropped, relative to inbox/
+    sha256        TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    received_at   TEXT NOT NULL,        -- ISO 8601 with offset
+    status        TEXT NOT NULL CHECK (status IN ('accepted', 'rejected', 'superseded', 'duplicate')),
+    form          TEXT,
+    unit          TEXT,
+    name          TEXT,
+    position      TEXT,
+    form_date     TEXT,                 -- ISO date written on the form
+    signatory     TEXT,
+    unit_key      TEXT NOT NULL DEFAULT '',
+    name_key      TEXT NOT NULL DEFAULT '',
+    late          INTEGER NOT NULL DEFAULT 0,
+    duplicate_of  INTEGER REFERENCES submissions(id),
+    superseded_by INTEGER REFERENCES submissions(id),
+    archived_as   TEXT,                 -- where the original is kept, relative to the workspace
+    notice        TEXT,                 -- rejection notice (.docx, else .txt), relative
+    notice_text   TEXT,                 -- the plain-text copy of the notice, relative
+    filed_at      TEXT,                 -- set once the original is in its place
+    errors        TEXT NOT NULL DEFAULT '[]',
+    warnings      TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX submissions_sha ON submissions (sha256);
+CREATE INDEX submissions_owner ON submissions (form, unit_key, name_key, status);
+CREATE TABLE risks (
+    id            INTEGER PRIMARY KEY,
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    row_no        INTEGER NOT NULL,
+    seq           INTEGER,
+    duty          TEXT NOT NULL DEFAULT '',
+    risk          TEXT NOT NULL DEFAULT '',
+    content       TEXT NOT NULL DEFAULT '',
+    level         INTEGER,
+    review        TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX risks_submission ON risks (submission_id);
+CREATE TABLE measures (
+    id            INTEGER PRIMARY KEY,
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    row_no        INTEGER NOT NULL,
+    seq           INTEGER,
+    risk          TEXT NOT NULL DEFAULT '',
+    measure       TEXT NOT NULL DEFAULT '',
+    review        TEXT NOT NULL DEFAULT '',  -- 单位审核意见 (personal) or 备注 (unit)
+    note          TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX measures_submission ON measures (submission_id);
+CREATE TABLE audit (
+    id            INTEGER PRIMARY KEY,
+    at            TEXT NOT NULL,
+    claim_id      TEXT,
+    submission_id INTEGER REFERENCES submissions(id),
+    file          TEXT,
+    action        TEXT NOT NULL,
+    detail        TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_submission ON audit (submission_id);
+""",
+}
+
+STATUS_NAMES = {"accepted": "通过", "rejected": "退回", "superseded": "已被替代", "duplicate": "重复"}
+
+
+class RegisterError(Exception):
+    """The register file cannot be used (newer schema, damaged); Chinese message."""
+
+
+# ---------------------------------------------------------------------------
+# Pure decisions
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: str  # accepted / rejected / duplicate
+    duplicate_of: int | None = None
+    supersedes: tuple[int, ...] = ()
+
+
+def decide(result: ParseResult | None, same_bytes: Submission | None, in_force: Sequence[Submission]) -> Decision:
+    """What a newly received file becomes.
+
+    The same bytes as an earlier file (whatever became of it) is a duplicate of
+    that file. Otherwise a readable, error-free form is accepted and supersedes
+    the form(s) of the same kind, unit and person that were in force; anything
+    else is rejected and supersedes nothing (a bad correction never hides a good
+    original)."""
+    if same_bytes is not None:
+        return Decision("duplicate", duplicate_of=same_bytes.id)
+    if result is None or result.status != "ok" or result.errors:
+        return Decision("rejected")
+    return Decision("accepted", supersedes=tuple(s.id for s in in_force))
+
+
+def parse_iso_date(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def as_level(value: Any) -> int | None:
+    try:
+        level = int(value)
+    except (TypeError, ValueError):
+        return None
+    return level if level in (1, 2, 3) else None
+
+
+def as_seq(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    id: int
+    status: str
+    duplicate_of: int | None
+    supersedes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    claim_id: str | None
+    submission_id: int | None
+    file: str | None
+    action: str
+    detail: str
+
+
+# ---------------------------------------------------------------------------
+# The SQLite shell
+
+
+class Register:
+    """The register of one workspace. Open, use, close (or `with Register(p) as r`)."""
+
+    def __init__(self, path: Path, *, timeout: float = 30.0) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise RegisterError(f"电子信息库 {path} 无法打开：{exc}") from None
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Register:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: all of it is written, or none of it."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RegisterError(
+                f"电子信息库 {self.path.name} 由更新版本的程序建立（结构版本 {version}，本程序支持 {SCHEMA_VERSION}），请升级程序。"
+            )
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            with self._tx() as db:
+                for statement in MIGRATIONS[step].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {step}")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    # -- reading -----------------------------------------------------------
+
+    def submission(self, sid: int) -> Submission | None:
+        row = self._db.execute("SELECT * FROM submissions WHERE id = ?", (sid,)).fetchone()
+        return _submission(row) if row else None
+
+    def submissions(self) -> list[Submission]:
+        return [_submission(r) for r in self._db.execute("SELECT * FROM submissions ORDER BY id")]
+
+    def by_claim(self, claim_id: str) -> Submission | None:
+        row = self._db.execute("SELECT * FROM submissions WHERE claim_id = ?", (claim_id,)).fetchone()
+        return _submission(row) if row else None
+
+    def is_filed(self, sid: int) -> bool:
+        row = self._db.execute("SELECT filed_at FROM submissions WHERE id = ?", (sid,)).fetchone()
+        return bool(row and row["filed_at"])
+
+    def notice_text_path(self, sid: int) -> str | None:
+        row = self._db.execute("SELECT notice_text FROM submissions WHERE id = ?", (sid,)).fetchone()
+        return row["notice_text"] if row else None
+
+    def same_bytes(self, sha256: str) -> Submission | None:
+        """The first file with these bytes that was not itself a duplicate."""
+        row = self._db.execute(
+            "SELECT * FROM submissions WHERE sha256 = ? AND status != 'duplicate' ORDER BY id LIMIT 1", (sha256,)
+        ).fetchone()
+        return _submission(row) if row else None
+
+    def in_force(self, form: str, unit: str | None, name: str | None) -> list[Submission]:
+        """The accepted form(s) of this kind from this unit (and person)."""
+        kind, unit_key, name_key = crosscheck.owner_key(form, unit, name)
+        rows = self._db.execute(
+            "SELECT * FROM submissions WHERE status = 'accepted' AND form = ? AND unit_key = ? AND name_key = ? ORDER BY id",
+            (kind, unit_key, name_key),
+        )
+        return [_submission(r) for r in rows]
+
+    def history(self, unit: str, name: str | None = None, form: str | None = None) -> list[Submission]:
+        """Every submission of a unit (and person, and form kind), oldest first:
+        the 动态调整 record — what was in force when, and what replaced it."""
+        sql = "SELECT * FROM submissions WHERE unit_key = ?"
+        args: list[Any] = [crosscheck.text_key(unit)]
+        if name is not None:
+            sql += " AND name_key = ?"
+            args.append(crosscheck.text_key(name))
+        if form is not None:
+            sql += " AND form = ?"
+            args.append(form)
+        return [_submission(r) for r in self._db.execute(sql + " ORDER BY id", args)]
+
+    def risks_of(self, sid: int) -> list[RiskPoint]:
+        """The risk rows recorded for one submission (also when superseded)."""
+        sub = self.submission(sid)
+        if sub is None:
+            return []
+        rows = self._db.execute("SELECT * FROM risks WHERE submission_id = ? ORDER BY row_no", (sid,))
+        return [_risk(r, sub) for r in rows]
+
+    def measures_of(self, sid: int) -> list[Measure]:
+        sub = self.submission(sid)
+        if sub is None:
+            return []
+        rows = self._db.execute("SELECT * FROM measures WHERE submission_id = ? ORDER BY row_no", (sid,))
+        return [_measure(r, sub) for r in rows]
+
+    def audit_trail(self, submission_id: int | None = None, claim_id: str | None = None) -> list[AuditEntry]:
+        sql, args = "SELECT * FROM audit", []
+        if submission_id is not None:
+            sql += " WHERE submission_id = ?"
+            args.append(submission_id)
+        elif claim_id is not None:
+            sql += " WHERE claim_id = ?"
+            args.append(claim_id)
+        return [
+            AuditEntry(r["id"], datetime.fromisoformat(r["at"]), r["claim_id"], r["submission_id"], r["file"], r["action"], r["detail"])
+            for r in self._db.execute(sql + " ORDER BY id", args)
+        ]
+
+    def snapshot(self, cfg: Config | None = None, today: date | None = None, *, now: datetime | None = None) -> Snapshot:
+        """Everything in force, with measures matched to risks and the cross-file
+        findings. `cfg` decides deadlines and pilot units (defaults when None:
+        pass the workspace's Config); `today` decides what is due (default: the
+        date of `now`)."""
+        cfg = cfg or Config()
+        taken = now or datetime.now().astimezone()
+        today = today or taken.date()
+        subs = [_with_late(s, cfg) for s in self.submissions()]
+        by_id = {s.id: s for s in subs}
+        risks = [
+            _risk(r, by_id[r["submission_id"]])
+            for r in self._db.execute(
+                "SELECT r.* FROM risks r JOIN submissions s ON s.id = r.submission_id "
+                "WHERE s.status = 'accepted' ORDER BY s.unit_key, s.name_key, s.id, r.row_no"
+            )
+        ]
+        measures = [
+            _measure(r, by_id[r["submission_id"]])
+            for r in self._db.execute(
+                "SELECT m.* FROM measures m JOIN submissions s ON s.id = m.submission_id "
+                "WHERE s.status = 'accepted' ORDER BY s.unit_key, s.name_key, s.id, m.row_no"
+            )
+        ]
+        snap = Snapshot(taken_at=taken, submissions=subs, risks=crosscheck.attach_measures(risks, measures), measures=measures)
+        snap.findings = crosscheck.find_all(snap, cfg, today)
+        return snap
+
+    # -- writing -----------------------------------------------------------
+
+    def record(
+        self,
+        *,
+        claim_id: str,
+        file: str,
+        sha256: str,
+        size: int,
+        received_at: datetime,
+        result: ParseResult | None,
+        cfg: Config,
+        fallback_unit: str | None = None,
+    ) -> Recorded:
+        """Record one received file in one transaction: the verdict, its rows,
+        the superseding of an earlier form, and the audit lines.
+
+        `result` may be None only when an earlier file had the same bytes (the
+        caller skips parsing then); `fallback_unit` (the inbox subfolder, when it
+        names a pilot unit) attributes an unreadable file to a unit."""
+        at = received_at.isoformat()
+        with self._tx() as db:
+            if self.by_claim(claim_id) is not None:
+                raise RegisterError(f"认领号 {claim_id} 已登记过")
+            prior = self.same_bytes(sha256)
+            if result is None and prior is None:
+                raise RegisterError("未读取文件内容，且库中没有相同内容的文件")
+            owner = result if result is not None and result.form else None
+            current = self.in_force(owner.form, owner.unit, owner.name) if owner and result.status == "ok" else []
+            decision = decide(result, prior, current)
+
+            if decision.status == "duplicate":
+                assert prior is not None
+                meta = dict(
+                    form=prior.form, unit=prior.unit, name=prior.name, position=prior.position,
+                    form_date=prior.form_date.isoformat() if prior.form_date else None, signatory=None,
+                    errors=[], warnings=[], late=False,
+                )  # fmt: skip
+            else:
+                assert result is not None
+                form_date = parse_iso_date(result.date)
+                unit = result.unit or fallback_unit
+                meta = dict(
+                    form=result.form, unit=unit, name=result.name, position=result.position,
+                    form_date=form_date.isoformat() if form_date else None, signatory=result.signatory,
+                    errors=[p.to_json() for p in result.errors], warnings=[p.to_json() for p in result.warnings],
+                    late=crosscheck.is_late(result.form, form_date, received_at.date(), cfg),
+                )  # fmt: skip
+            _, unit_key, name_key = crosscheck.owner_key(meta["form"], meta["unit"], meta["name"])
+            cur = db.execute(
+                "INSERT INTO submissions (claim_id, file, sha256, size, received_at, status, form, unit, name, position,"
+                " form_date, signatory, unit_key, name_key, late, duplicate_of, errors, warnings)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    claim_id, file, sha256, size, at, decision.status, meta["form"], meta["unit"], meta["name"],
+                    meta["position"], meta["form_date"], meta["signatory"], unit_key, name_key, int(meta["late"]),
+                    decision.duplicate_of, json.dumps(meta["errors"], ensure_ascii=False),
+                    json.dumps(meta["warnings"], ensure_ascii=False),
+                ),
+            )  # fmt: skip
+            sid = int(cur.lastrowid)
+            if decision.status == "accepted":
+                assert result is not None
+                self._insert_rows(db, sid, result)
+                for old in decision.supersedes:
+                    db.execute("UPDATE submissions SET status = 'superseded', superseded_by = ? WHERE id = ?", (sid, old))
+                    self._audit(db, at, None, old, None, "superseded", f"被第 {sid} 号报送替代")
+            detail = {
+                "accepted": "通过",
+                "rejected": f"退回：{len(meta['errors'])} 个问题",
+                "duplicate": f"与第 {decision.duplicate_of} 号内容相同",
+            }[decision.status]
+            if decision.supersedes:
+                detail += "，替代第 " + "、".join(str(i) for i in decision.supersedes) + " 号"
+            self._audit(db, at, claim_id, sid, file, "recorded", detail)
+        return Recorded(sid, decision.status, decision.duplicate_of, decision.supersedes)
+
+    def plan_filing(self, sid: int, archived_as: str, notice: str | None = None, notice_text: str | None = None) -> None:
+        """Where the original (and its notice) will go, written before moving, so
+        that a crash in between can be finished by looking there."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE submissions SET archived_as = ?, notice = ?, notice_text = ? WHERE id = ?",
+                (archived_as, notice, notice_text, sid),
+            )
+
+    def mark_filed(self, sid: int, at: datetime, detail: str = "") -> None:
+        with self._tx() as db:
+            db.execute("UPDATE submissions SET filed_at = ? WHERE id = ?", (at.isoformat(), sid))
+            self._audit(db, at.isoformat(), None, sid, None, "filed", detail)
+
+    def log(self, action: str, *, at: datetime, claim_id: str | None = None, submission_id: int | None = None,
+            file: str | None = None, detail: str = "") -> None:  # fmt: skip
+        """An audit line on its own (a claim that failed, a recovery)."""
+        with self._tx() as db:
+            self._audit(db, at.isoformat(), claim_id, submission_id, file, action, detail)
+
+    @staticmethod
+    def _audit(db: sqlite3.Connection, at: str, claim_id: str | None, sid: int | None, file: str | None,
+               action: str, detail: str) -> None:  # fmt: skip
+        db.execute(
+            "INSERT INTO audit (at, claim_id, submission_id, file, action, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            (at, claim_id, sid, file, action, detail),
+        )
+
+    @staticmethod
+    def _insert_rows(db: sqlite3.Connection, sid: int, result: ParseResult) -> None:
+        if result.form in crosscheck.ASSESSMENTS:
+            db.executemany(
+                "INSERT INTO risks (submission_id, row_no, seq, duty, risk, content, level, review)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (sid, i, as_seq(r.get("seq")), _s(r.get("duty")), _s(r.get("risk")), _s(r.get("content")),
+                     as_level(r.get("level")), _s(r.get("review")))  # fmt: skip
+                    for i, r in enumerate(result.rows, start=1)
+                ],
+            )
+        elif result.form in crosscheck.MEASURES:
+            db.executemany(
+                "INSERT INTO measures (submission_id, row_no, seq, risk, measure, review, note)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (sid, i, as_seq(r.get("seq")), _s(r.get("risk")), _s(r.get("measure")),
+                     _s(r.get("review")), _s(r.get("note")))  # fmt: skip
+                    for i, r in enumerate(result.rows, start=1)
+                ],
+            )
+
+
+def _s(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _problems(text: str) -> list[Problem]:
+    try:
+        return [Problem.from_json(p) for p in json.loads(text or "[]")]
+    except (ValueError, KeyError, TypeError):
+        return []
+
+
+def _submission(row: sqlite3.Row) -> Submission:
+    return Submission(
+        id=row["id"],
+        file=row["file"],
+        sha256=row["sha256"],
+        received_at=datetime.fromisoformat(row["received_at"]),
+        status=row["status"],
+        form=row["form"],
+        unit=row["unit"],
+        name=row["name"],
+        position=row["position"],
+        form_date=parse_iso_date(row["form_date"]),
+        late=bool(row["late"]),
+        superseded_by=row["superseded_by"],
+        archived_as=row["archived_as"],
+        notice=row["notice"],
+        errors=_problems(row["errors"]),
+        warnings=_problems(row["warnings"]),
+    )
+
+
+def _with_late(sub: Submission, cfg: Config) -> Submission:
+    """`late` as the current settings see it (a deadline may have been moved)."""
+    if sub.status == "duplicate":
+        return sub
+    sub.late = crosscheck.is_late(sub.form, sub.form_date, sub.received_at.date(), cfg)
+    return sub
+
+
+def _risk(row: sqlite3.Row, sub: Submission) -> RiskPoint:
+    personal = bool(sub.form and BY_KIND[sub.form].personal) if sub.form in BY_KIND else False
+    return RiskPoint(
+        submission_id=sub.id,
+        unit=sub.unit or "",
+        name=sub.name if personal else None,
+        position=sub.position if personal else None,
+        duty=row["duty"],
+        seq=row["seq"],
+        risk=row["risk"],
+        content=row["content"],
+        level=row["level"] or 0,
+        review=row["review"],
+        source_file=sub.file,
+    )
+
+
+def _measure(row: sqlite3.Row, sub: Submission) -> Measure:
+    personal = sub.form == "personal_measures"
+    return Measure(
+        submission_id=sub.id,
+        unit=sub.unit or "",
+        name=sub.name if personal else None,
+        seq=row["seq"],
+        risk=row["risk"],
+        measure=row["measure"],
+        review=row["review"] if personal else row["note"],
+        source_file=sub.file,
+    )

@@ -1,0 +1,351 @@
+"""Pure normalisers for what people write in a form: header fields, dates,
+risk levels, row numbers.
+
+Every function takes text as the reader saw it and returns plain data; none
+raises for odd input. The spellings accepted here are the contract's (see
+/work/shared/spec/contract.md) plus the obvious neighbours (full-width
+digits, traditional 級, 号 for 日).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from pipeline.forms import ELLIPSIS_MARKS, FORMS, FormSpec
+
+# Whitespace people use to pad: ASCII, full-width (U+3000), no-break, and the
+# zero-width characters Word and WPS leave behind.
+_PAD = " \t\r\n\u3000\u00a0\u2002\u2003\u2009\u200b\ufeff"
+_PAD_OR_UNDERSCORE = _PAD + "_\uff3f"
+
+
+def nfkc(text: str) -> str:
+    """Compatibility form: full-width digits/letters/punctuation to ASCII,
+    Ⅲ to III. Used for matching only; the text we report keeps its spelling."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def _nfkc_same_length(text: str) -> str:
+    """NFKC character by character where that keeps the length, so that an
+    offset found in the result is an offset in `text` (㈠ or ½ stay as they are)."""
+    if text.isascii():
+        return text
+    norm = nfkc(text)
+    if len(norm) == len(text):
+        return norm
+    return "".join(n if len(n := nfkc(c)) == 1 else c for c in text)
+
+
+def squash(text: str) -> str:
+    """Text with every kind of whitespace removed (for matching labels/titles)."""
+    return re.sub(r"[\s\u3000\u00a0\u200b\ufeff]+", "", text)
+
+
+_CJK = r"\u3400-\u9fff\uf900-\ufaff"
+_INNER_PAD = re.compile(r"[\s\u3000\u00a0\u200b\ufeff_\uff3f]+")
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}（）()]) (?=[{_CJK}（）()])")
+
+
+def clean_field(text: str | None) -> str | None:
+    """A header value as written after its label, without the padding people
+    use to fill the blank (spaces, full-width spaces, underscores), or None
+    when nothing but padding is there.
+
+    Runs of padding inside collapse to one space, and a space between two
+    Chinese characters goes (`教 务 处` is 教务处); `Zhang San` keeps its space.
+    """
+    if text is None:
+        return None
+    text = _INNER_PAD.sub(" ", text).strip()
+    text = _CJK_GAP.sub("", text)
+    return text or None
+
+
+def clean_cell_line(text: str) -> str:
+    """One paragraph of a cell, trimmed of surrounding whitespace."""
+    return text.strip(_PAD)
+
+
+_ELLIPSES = {squash(nfkc(m)) for m in ELLIPSIS_MARKS}
+
+
+def is_ellipsis(text: str) -> bool:
+    """True for the `……` that marks the 'add more rows here' row (also `...`,
+    `。。。`, `⋯⋯`)."""
+    t = squash(nfkc(text))
+    return t in _ELLIPSES or (len(t) >= 2 and set(t) <= set(".。⋯…·"))
+
+
+# ---------------------------------------------------------------------------
+# Chinese numerals
+
+_CN_DIGIT = {
+    "〇": 0, "○": 0, "零": 0, "O": 0, "o": 0, "0": 0,
+    "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+    "壹": 1, "贰": 2, "叁": 3, "肆": 4, "伍": 5, "陆": 6, "柒": 7, "捌": 8, "玖": 9,
+    "两": 2,
+}
+_CN_DIGIT.update({str(i): i for i in range(10)})
+
+
+def cn_digits(text: str) -> int | None:
+    """A number written digit by digit (二〇一二, 二O一二 → 2012), or None."""
+    if not text or any(c not in _CN_DIGIT for c in text):
+        return None
+    n = 0
+    for c in text:
+        n = n * 10 + _CN_DIGIT[c]
+    return n
+
+
+def cn_number(text: str) -> int | None:
+    """A small number in Arabic or Chinese numerals: 25, 二十五, 十二, 廿五,
+    元 (month 1), 三十一. None when it is not one."""
+    text = text.strip()
+    if not text:
+        return None
+    if text.isdigit() and text.isascii():
+        return int(text)
+    if text == "元":
+        return 1
+    text = text.replace("廿", "二十").replace("卅", "三十").replace("拾", "十")
+    if "十" in text:
+        head, _, tail = text.partition("十")
+        if "十" in tail:
+            return None
+        tens = 1 if head == "" else cn_digits(head)
+        ones = 0 if tail == "" else cn_digits(tail)
+        if tens is None or ones is None or not 1 <= tens <= 9 or ones > 9:
+            return None
+        return tens * 10 + ones
+    return cn_digits(text)
+
+
+# ---------------------------------------------------------------------------
+# Dates
+
+
+@dataclass(frozen=True)
+class DateRead:
+    """A date found in a text: `iso` when it is a real date; `written` is the
+    text as it stands in the form; `problem` says why iso is None although
+    something was written ("invalid", "incomplete"), or None."""
+
+    iso: str | None
+    written: str
+    problem: str | None = None
+
+    @property
+    def blank(self) -> bool:
+        """Only the printed `年 月 日` with nothing filled in."""
+        return self.iso is None and self.problem is None
+
+
+_YEAR = r"(?P<y>[0-9]{4}|[〇○Oo零0一二三四五六七八九]{4})"
+_SMALL = r"[0-9]{1,2}|[〇○零一二三四五六七八九十廿卅元]{1,3}"
+# 2012年6月25日, 二〇一二年六月二十五日, and the printed blank 年 月 日 (any part may be missing).
+_DATE_CN = re.compile(
+    rf"{_YEAR}?[\s_]*年[\s_]*(?P<m>{_SMALL})?[\s_]*月[\s_]*(?P<d>{_SMALL})?[\s_]*[日号]"
+)
+# 2012.6.25, 2012-06-25, 2012/6/25 (same separator both times).
+_DATE_NUM = re.compile(r"(?<![0-9])(?P<y>[0-9]{4})\s*(?P<sep>[./\-])\s*(?P<m>[0-9]{1,2})\s*(?P=sep)\s*(?P<d>[0-9]{1,2})(?![0-9])")
+
+
+def _to_date(y: int | None, m: int | None, d: int | None, written: str) -> DateRead:
+    if y is None and m is None and d is None:
+        return DateRead(None, written)
+    if y is None or m is None or d is None:
+        return DateRead(None, written, "incomplete")
+    try:
+        return DateRead(date(y, m, d).isoformat(), written)
+    except ValueError:
+        return DateRead(None, written, "invalid")
+
+
+@dataclass(frozen=True)
+class _DateSpan:
+    start: int
+    end: int
+    read: DateRead
+
+
+def find_date(text: str) -> _DateSpan | None:
+    """The first date (or printed blank `年 月 日`) in `text`, with its span
+    in `text`. The text is matched after NFKC, which keeps every offset for
+    the characters we match (NFKC of full-width digits is one character)."""
+    norm = _nfkc_same_length(text)
+    best: _DateSpan | None = None
+    for rx in (_DATE_CN, _DATE_NUM):
+        m = rx.search(norm)
+        if m is None:
+            continue
+        written = text[m.start() : m.end()].strip(_PAD_OR_UNDERSCORE)
+        if rx is _DATE_CN:
+            y = cn_digits(m.group("y")) if m.group("y") else None
+            mo = cn_number(m.group("m")) if m.group("m") else None
+            d = cn_number(m.group("d")) if m.group("d") else None
+            # A numeral we could not read is something written, not a blank.
+            unreadable = (m.group("m") and mo is None) or (m.group("d") and d is None)
+            read = DateRead(None, written, "invalid") if unreadable else _to_date(y, mo, d, written)
+        else:
+            read = _to_date(int(m.group("y")), int(m.group("m")), int(m.group("d")), written)
+        span = _DateSpan(m.start(), m.end(), read)
+        # Prefer a filled date over a printed blank that comes first.
+        if best is None or (best.read.blank and not span.read.blank) or (
+            span.read.blank == best.read.blank and span.start < best.start
+        ):
+            best = span
+    return best
+
+
+def parse_date(text: str | None) -> DateRead | None:
+    """The date written in `text` (None when there is no date at all)."""
+    if not text:
+        return None
+    found = find_date(text)
+    return found.read if found else None
+
+
+# ---------------------------------------------------------------------------
+# Risk levels
+
+_LEVEL_WORDS = {
+    "1": 1, "2": 2, "3": 3,
+    "一": 1, "二": 2, "三": 3,
+    "壹": 1, "贰": 2, "叁": 3, "貳": 2, "參": 3,
+    "I": 1, "II": 2, "III": 3,
+}
+
+
+def parse_level(text: str | None) -> int | None:
+    """1, 2 or 3 for 一级/1级/1/１/Ⅰ级/I级/壹级 (and the same for 2 and 3);
+    None for anything else, including blank."""
+    if not text:
+        return None
+    t = squash(nfkc(text)).upper()
+    if t.endswith(("级", "級")):
+        t = t[:-1]
+    return _LEVEL_WORDS.get(t)
+
+
+def level_name(level: int) -> str:
+    return {1: "一级", 2: "二级", 3: "三级"}[level]
+
+
+# ---------------------------------------------------------------------------
+# Row numbers
+
+_SEQ_DECOR = re.compile(r"^[(\[]?(?P<n>[0-9]{1,4}|[一二三四五六七八九十]{1,3})[)\].、,:]*$")
+
+
+def parse_seq(text: str | None) -> int | None:
+    """The number in a 序号 cell: `1`, `１`, `1.`, `1、`, `(1)`, `一`; else None."""
+    if not text:
+        return None
+    m = _SEQ_DECOR.match(squash(nfkc(text)))
+    if m is None:
+        return None
+    return cn_number(m.group("n"))
+
+
+# ---------------------------------------------------------------------------
+# Header line: 单位：… 姓名：… 职务：… 年 月 日
+
+# Labels that end a header value even though we do not report them (so that
+# `单位：教务处 填表日期：` does not make the unit "教务处 填表日期").
+_OTHER_LABELS = ("填表日期", "填报日期", "填表时间", "日期", "时间", "联系电话", "电话", "联系人", "填表人", "盖章")
+
+
+def _label_pattern(label: str) -> str:
+    # NFKC turns （） into (); people space labels out (姓  名：) to align them.
+    chars = [re.escape(c) for c in squash(nfkc(label))]
+    return r"\s*".join(chars) + r"\s*:"
+
+
+def _all_labels() -> list[tuple[str, str]]:
+    """(key, label) for every header label of every form, plus the labels we
+    only use as delimiters (key ""). Longest first, so 单位(盖章) wins over 单位."""
+    out: dict[str, str] = {}
+    for spec in FORMS:
+        for hf in spec.header:
+            for label in (hf.label, *hf.aliases):
+                out.setdefault(squash(nfkc(label)), hf.key)
+    for label in _OTHER_LABELS:
+        out.setdefault(label, "")
+    return sorted(((k, lab) for lab, k in out.items()), key=lambda kl: -len(kl[1]))
+
+
+_LABELS = _all_labels()
+_LABEL_RX = re.compile("|".join(f"(?P<L{i}>{_label_pattern(lab)})" for i, (_, lab) in enumerate(_LABELS)))
+_LABEL_KEYS = {f"L{i}": key for i, (key, _) in enumerate(_LABELS)}
+
+
+@dataclass(frozen=True)
+class HeaderRead:
+    """What the header line says. `fields` maps "unit"/"name"/"position" to the
+    value written (None when the label is there but blank); a key is absent
+    when its label was not found at all. `date` is None when no date or
+    printed `年 月 日` was found."""
+
+    fields: dict[str, str | None]
+    date: DateRead | None
+
+
+def parse_header(text: str, spec: FormSpec | None = None) -> HeaderRead:
+    """Read `单位：… 姓名：… 职务：… 2012年6月25日` from the text above the table.
+
+    `text` may span several paragraphs (joined with "\\n"). Values end at the
+    next label, at the date, or at the end of their line (when the line has
+    text after the label; a label alone on its line takes the next line).
+    Only the keys of `spec`'s header are reported when `spec` is given.
+    """
+    norm = _nfkc_same_length(text)
+    found_date = find_date(text)
+    if found_date is not None:
+        # Blank the date out so it ends the value before it (职务：科长 2012年6月25日).
+        norm = norm[: found_date.start] + "\x00" * (found_date.end - found_date.start) + norm[found_date.end :]
+    matches = list(_LABEL_RX.finditer(norm))
+    fields: dict[str, str | None] = {}
+    for i, m in enumerate(matches):
+        key = _LABEL_KEYS[m.lastgroup or ""]
+        if not key or key in fields:
+            continue
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(norm)
+        cut = norm.find("\x00", m.end(), end)
+        raw = text[m.end() : cut if cut >= 0 else end]
+        fields[key] = _first_line(raw)
+    if spec is not None:
+        wanted = {hf.key for hf in spec.header}
+        fields = {k: v for k, v in fields.items() if k in wanted}
+    return HeaderRead(fields, found_date.read if found_date else None)
+
+
+def _first_line(raw: str) -> str | None:
+    for line in raw.split("\n"):
+        value = clean_field(line)
+        if value:
+            return value
+    return None
+
+
+_SIGN_RX = re.compile(r"单\s*位\s*领\s*导\s*(?:签\s*字|签\s*名)\s*[:：]")
+
+
+def parse_signatory(text: str) -> str | None:
+    """The name written after `单位领导签字：` (on the same line), or None when
+    there is no such label or nothing after it. A date on that line is cut off."""
+    m = _SIGN_RX.search(text)
+    if m is None:
+        return None
+    rest = text[m.end() :].split("\n")[0]
+    found = find_date(rest)
+    if found is not None:
+        rest = rest[: found.start] + " " + rest[found.end :]
+    return clean_field(rest)
+
+
+def has_signature_label(text: str) -> bool:
+    return _SIGN_RX.search(text) is not None

@@ -1,0 +1,808 @@
+"""`watch`: keep doing `run`'s work as files arrive in inbox/, all day.
+
+Shape (imperative shell around pipeline.stability's pure rules):
+
+- watchdog's observer (native events, or polling for network shares) only puts
+  paths on a queue; handler code cannot fail, because an exception there kills
+  watchdog's dispatcher thread.
+- One worker (the thread that calls `Watcher.run_forever`, or a test calling
+  `Watcher.step()` with a fake clock) drains the queue into a stability
+  tracker, rescans the inbox at start and on a timer (events are hints, not
+  truth: SMB writes from other machines fire none), takes each file whose size
+  and mtime stayed still for the delay and whose zip opens, hands it to
+  `Intake.process` (the same code as `run`), and rebuilds the outputs once a
+  burst is over.
+- The observer is supervised: if its threads die or the inbox disappears or is
+  replaced (share gone and back), it is restarted and the inbox rescanned.
+- One watcher per workspace (flock on state/watcher.lock); SIGINT/SIGTERM let
+  the current file finish; a crash mid-file is finished by `Intake.recover()`
+  at the next start; state/watcher.json tells `status` what the watcher did.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import logging
+import os
+import queue
+import signal
+import stat
+import threading
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from loguru import logger
+
+from pipeline import fsutil
+from pipeline.config import Config
+from pipeline.ready import Observation, ignored_path
+from pipeline.stability import GIVE_UP_AFTER, Decision, Probe, Tracker, decide, open_in_editor
+from pipeline.workspace import Workspace
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+TICK = 0.25  # longest sleep of the loop: bounds the latency beyond the stability delay
+RECHECK = 1.0  # a stable file that must wait (incomplete zip, open in Word) is re-probed this often
+RESTART_MIN, RESTART_MAX = 1.0, 30.0  # observer restart back-off (seconds)
+FAILED_RETRY_MIN, FAILED_RETRY_MAX = 60.0, 3600.0  # back-off for a file whose processing failed
+REBUILD_MIN_WAIT = 10.0  # during an endless trickle, rebuild at least this often
+
+# File systems on which native events miss writes made by other machines.
+NETWORK_FS = frozenset({"cifs", "smb3", "smbfs", "nfs", "nfs4", "ncpfs", "afs", "9p", "fuse.sshfs", "davfs", "fuse.davfs2", "fuse.rclone"})
+
+TAKEN = frozenset({"accepted", "rejected", "duplicate"})  # outcomes recorded in the register
+STATUS_CN = {
+    "accepted": "通过",
+    "rejected": "退回",
+    "duplicate": "重复（已收过相同文件）",
+    "ignored": "忽略",
+    "failed": "处理失败",
+}
+
+
+# ---------------------------------------------------------------- interfaces
+
+
+class IntakeLike(Protocol):
+    """What the watcher needs from pipeline.intake.Intake."""
+
+    def recover(self) -> list[Any]: ...
+    def candidates(self) -> list[Path]: ...
+    def process(self, path: Path) -> Any: ...  # -> Outcome (status, message, ...)
+    def rebuild_outputs(self, pdf: bool = False) -> None: ...
+    def close(self) -> None: ...
+
+
+class ObserverLike(Protocol):
+    """The part of watchdog's BaseObserver the supervisor uses."""
+
+    def schedule(self, event_handler: Any, path: str, *, recursive: bool = False) -> Any: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def join(self, timeout: float | None = None) -> None: ...
+    def is_alive(self) -> bool: ...
+
+
+ObserverFactory = Callable[[bool, float], ObserverLike]  # (polling, poll_interval) -> observer
+
+
+def default_observer_factory(polling: bool, poll_interval: float) -> ObserverLike:
+    from watchdog.observers import Observer
+    from watchdog.observers.polling import PollingObserver
+
+    return PollingObserver(timeout=poll_interval) if polling else Observer()
+
+
+# ------------------------------------------------------------ event handler
+
+
+Hint = tuple[str, bool]  # (path, is_directory) — only a hint that something changed there
+
+
+def make_handler(hints: queue.SimpleQueue[Hint]) -> Any:
+    """A watchdog handler that only queues paths. Deletions are not queued
+    (the tracker notices a vanished file by itself); a move queues where the
+    file went to (Word's save-by-rename arrives as ~WRL0001.tmp -> name.docx)."""
+    from watchdog.events import FileSystemEventHandler
+
+    class _QueueHandler(FileSystemEventHandler):
+        def dispatch(self, event: Any) -> None:
+            try:
+                kind = event.event_type
+                if kind in ("deleted", "opened", "closed_no_write"):
+                    return
+                path = event.dest_path if kind == "moved" else event.src_path
+                if not path:
+                    return
+                if event.is_directory and kind in ("modified", "attrib", "closed"):
+                    return  # a folder's own mtime says nothing about the forms in it
+                hints.put((os.fsdecode(path), bool(event.is_directory)))
+            except Exception:  # noqa: BLE001 — must never kill watchdog's dispatcher
+                pass
+
+    return _QueueHandler()
+
+
+# ---------------------------------------------------------------- pure helpers
+
+
+def network_fs_type(path: str, mounts: str) -> str | None:
+    """The network file-system type `path` lies on, from /proc/mounts text, or None."""
+    best, best_type = "", None
+    for line in mounts.splitlines():
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        point = parts[1].replace("\\040", " ")
+        inside = path == point or path.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, best_type = point, parts[2]
+    return best_type if best_type in NETWORK_FS else None
+
+
+def probe(path: Path, max_bytes: int) -> Probe:
+    """Open a stable file once and say what it is. Only the zip's central
+    directory is read, and not at all past `max_bytes` (Intake rejects those)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+            if not head:
+                return Probe.EMPTY
+            if head != b"PK\x03\x04":
+                return Probe.NOT_ZIP
+            if os.fstat(fh.fileno()).st_size > max_bytes:
+                return Probe.ZIP_OK
+            fh.seek(0)
+            try:
+                with zipfile.ZipFile(fh) as zf:
+                    return Probe.ZIP_OK if zf.infolist() else Probe.ZIP_INCOMPLETE
+            except (zipfile.BadZipFile, ValueError, EOFError):
+                return Probe.ZIP_INCOMPLETE
+    except (FileNotFoundError, NotADirectoryError):
+        return Probe.GONE
+    except OSError:
+        return Probe.UNREADABLE
+
+
+class _WatchdogToLoguru(logging.Handler):
+    """watchdog logs through the standard library; without a handler its
+    English messages (e.g. a harmless one at shutdown) leak onto the clerk's
+    console. Keep them, at debug level, in our log instead."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            logger.debug("watchdog: " + record.getMessage())
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def route_watchdog_logs() -> None:
+    wd = logging.getLogger("watchdog")
+    if not any(isinstance(h, _WatchdogToLoguru) for h in wd.handlers):
+        wd.addHandler(_WatchdogToLoguru())
+        wd.propagate = False
+
+
+def _now_iso() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------- lock and status
+
+
+def acquire_lock(path: Path, *, attempts: int = 5, pause: float = 0.1) -> int | None:
+    """Hold state/watcher.lock for the life of the process: an fd with an
+    exclusive flock and our pid written in it, or None if another process
+    holds it. Retried a few times because `status` peeks with a brief shared
+    lock."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    for i in range(attempts):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                os.close(fd)
+                raise
+            if i + 1 < attempts:
+                time.sleep(pause)
+            continue
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        return fd
+    os.close(fd)
+    return None
+
+
+def release_lock(fd: int) -> None:
+    # The file stays: deleting it would let two processes lock two different files.
+    try:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def lock_holder(path: Path) -> int | None:
+    """The pid of the running watcher, or None when none holds the lock."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            text = os.read(fd, 64).decode("ascii", "replace").strip()
+            return int(text) if text.isdigit() else -1
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def read_status(ws: Workspace) -> dict[str, Any] | None:
+    """state/watcher.json plus "running" (from the lock, not from the pid,
+    which may have been reused), for `status`. None if no watcher ever ran."""
+    try:
+        data = json.loads(ws.watcher_status.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None
+    pid = lock_holder(ws.watcher_lock)
+    if data is None and pid is None:
+        return None
+    data = dict(data) if isinstance(data, dict) else {}
+    data["running"] = pid is not None
+    if pid is not None and pid > 0:
+        data["pid"] = pid
+    return data
+
+
+# ---------------------------------------------------------------- the watcher
+
+
+@dataclass
+class StepReport:
+    taken: list[Any] = field(default_factory=list)  # Outcomes, in order
+    rebuilt: bool = False
+
+
+class Watcher:
+    """The watch loop, drivable one `step()` at a time.
+
+    clock: monotonic seconds for every timing rule (tests pass a fake one).
+    intake_factory: builds the Intake in the worker thread (SQLite connections
+    belong to the thread that opened them). observer_factory: (polling,
+    poll_interval) -> a watchdog-like observer. on_outcome: called after each
+    file is recorded (the benchmark's stopwatch)."""
+
+    def __init__(
+        self,
+        ws: Workspace,
+        cfg: Config,
+        *,
+        polling: bool | None = None,
+        pdf: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        intake_factory: Callable[[], IntakeLike] | None = None,
+        observer_factory: ObserverFactory | None = None,
+        on_outcome: Callable[[Any], None] | None = None,
+        mounts_text: Callable[[], str] | None = None,
+    ) -> None:
+        self.ws = ws
+        self.cfg = cfg
+        self.pdf = pdf
+        self.clock = clock
+        self.polling = cfg.polling if polling is None else polling
+        self._intake_factory = intake_factory or self._default_intake
+        self._observer_factory = observer_factory or default_observer_factory
+        self._on_outcome = on_outcome
+        self._mounts_text = mounts_text or _read_mounts
+        self.hints: queue.SimpleQueue[Hint] = queue.SimpleQueue()
+        self.tracker = Tracker(cfg.stability_seconds)
+        self.intake: IntakeLike | None = None
+        self.observer: ObserverLike | None = None
+        self.files_taken = 0
+        self.restarts = 0
+        self.started_at = ""
+        self.last_action = ""
+        self.last_at = ""
+        self._inbox_id: tuple[int, int] | None = None
+        self._restart_at = 0.0
+        self._restart_backoff = RESTART_MIN
+        self._waiting_logged_for_inbox = False
+        self._ever_started = False
+        self._next_rescan = 0.0
+        self._dirty_since: float | None = None
+        self._failed: dict[Path, tuple[Observation | None, float]] = {}  # path -> (obs, back-off)
+        self._waiting: dict[Path, str] = {}  # path -> the reason last logged
+        self._max_bytes = int(cfg.max_file_mb * 1024 * 1024)
+
+    # -------------------------------------------------------------- lifecycle
+
+    @property
+    def mode(self) -> str:
+        return "polling" if self.polling else "native"
+
+    def _default_intake(self) -> IntakeLike:
+        from pipeline.intake import Intake
+
+        return Intake(self.ws, self.cfg)
+
+    def start(self) -> None:
+        """Open the intake, finish what a crash left half done, start the
+        observer and schedule the start-up scan. Call in the worker thread."""
+        self.ws.ensure()
+        route_watchdog_logs()
+        self.started_at = _now_iso()
+        self._choose_mode()
+        self.intake = self._intake_factory()
+        recovered = self._guarded("恢复上次中断的文件", self.intake.recover) or []
+        if recovered:
+            logger.info(f"已完成上次中断时正在处理的 {len(recovered)} 个文件。")
+            for outcome in recovered:
+                self._record(outcome, self.clock())
+        self._start_observer(self.clock())
+        self._next_rescan = self.clock()  # the start-up scan runs in the first step
+        self._set_action("开始监视", write=True)
+
+    def close(self, *, rebuild: bool = True) -> None:
+        """Stop the observer, bring the outputs up to date, write the final
+        status. Idempotent."""
+        self._stop_observer()
+        if rebuild and self._dirty_since is not None and self.intake is not None:
+            self._rebuild()
+        self._set_action("已停止", write=False)
+        self._write_status(stopped=True)
+        if self.intake is not None:
+            self._guarded("关闭信息库", self.intake.close)
+            self.intake = None
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Step until `stop` is set; a failing step is logged and the loop goes on."""
+        self.start()
+        try:
+            while not stop.is_set():
+                try:
+                    self.step(stop)
+                except Exception as exc:  # noqa: BLE001 — the watcher must outlive any one bad moment
+                    logger.opt(exception=exc).error("监视循环出错，稍后继续：" + _short(exc))
+                    stop.wait(1.0)
+                stop.wait(self._sleep_time())
+        except BaseException:
+            # A second Ctrl-C: stop now, no rebuild; the next start finishes the rest.
+            self.close(rebuild=False)
+            raise
+        self.close()
+
+    def _sleep_time(self) -> float:
+        nxt = self.tracker.next_event_in(self.clock())
+        return TICK if nxt is None else min(TICK, max(0.01, nxt))
+
+    # -------------------------------------------------------------- one step
+
+    def step(self, stop: threading.Event | None = None) -> StepReport:
+        report = StepReport()
+        now = self.clock()
+        self._supervise(now)
+        fresh = self._drain(now)
+        if now >= self._next_rescan:
+            fresh |= self._rescan()
+            self._next_rescan = now + self.cfg.rescan_seconds
+        for path in fresh | set(self.tracker.paths()):
+            self._observe(path, now)
+        self._take_due(now, report, stop)
+        now = self.clock()
+        if self._dirty_since is not None and self._burst_over(now, report):
+            self._rebuild()
+            report.rebuilt = True
+        return report
+
+    def notify(self, path: Path, is_dir: bool = False) -> None:
+        """Queue a hint as the observer would (tests, or a caller that knows better)."""
+        self.hints.put((str(path), is_dir))
+
+    def _drain(self, now: float) -> set[Path]:
+        paths: set[Path] = set()
+        while True:
+            try:
+                raw, is_dir = self.hints.get_nowait()
+            except queue.Empty:
+                return paths
+            path = Path(raw)
+            if not self._ours(path):
+                continue
+            if is_dir:
+                # A folder of forms moved in: sub-events may be missing (polling,
+                # SMB), so look at everything now rather than trust them.
+                self._next_rescan = now
+            else:
+                paths.add(path)
+
+    def _ours(self, path: Path) -> bool:
+        try:
+            path.relative_to(self.ws.inbox)
+        except ValueError:
+            return False
+        return path != self.ws.inbox and not ignored_path(path, self.ws.inbox)
+
+    def _rescan(self) -> set[Path]:
+        if self.intake is None:
+            return set()
+        found = self._guarded("扫描 inbox", self.intake.candidates)
+        if found is None:
+            return set()
+        paths = {Path(p) for p in found if self._ours(Path(p))}
+        new = [p for p in paths if p not in self.tracker]
+        if new:
+            logger.debug(f"扫描 inbox：发现 {len(new)} 个待收文件。")
+        return paths
+
+    def _observe(self, path: Path, now: float) -> None:
+        obs = _observe_file(path)
+        failed = self._failed.get(path)
+        if failed is not None and (obs is None or obs != failed[0]):
+            del self._failed[path]  # gone or changed: a fresh version gets a fresh try
+        if obs is None:
+            if path in self.tracker:
+                logger.debug(f"文件在收取前已移走或删除：{self._rel(path)}")
+            self.tracker.observe(path, None, now)
+            self._waiting.pop(path, None)
+            return
+        self.tracker.observe(path, obs, now)
+
+    def _take_due(self, now: float, report: StepReport, stop: threading.Event | None) -> None:
+        listings: dict[Path, list[str]] = {}
+        for path in self.tracker.due(now):
+            if stop is not None and stop.is_set():
+                return  # finish the current file only; the rest wait for the next start
+            stable_for = self.tracker.stable_for(path, now) or 0.0
+            kind = probe(path, self._max_bytes)
+            in_editor = open_in_editor(path.name, self._siblings(path.parent, listings))
+            verdict = decide(kind, stable_for, open_in_editor=in_editor)
+            if verdict is Decision.DROP:
+                self.tracker.forget(path)
+                continue
+            if verdict is Decision.WAIT:
+                self._note_wait(path, kind, in_editor)
+                self.tracker.hold(path, now + RECHECK)
+                continue
+            if stable_for >= GIVE_UP_AFTER and (in_editor or kind in (Probe.ZIP_INCOMPLETE, Probe.EMPTY)):
+                logger.warning(f"文件 {self._rel(path)} 已 {int(stable_for // 60)} 分钟没有变化但仍不完整或仍被打开，按现状收取。")
+            outcome = self._process(path)
+            if outcome is not None:
+                report.taken.append(outcome)
+
+    def _process(self, path: Path) -> Any | None:
+        assert self.intake is not None
+        obs = self.tracker.observation(path)
+        self.tracker.forget(path)
+        self._waiting.pop(path, None)
+        try:
+            outcome = self.intake.process(path)
+        except Exception as exc:  # noqa: BLE001 — one bad file must not stop the watcher
+            logger.opt(exception=exc).error(
+                f"处理 {self._rel(path)} 时出错：{_short(exc)}。"
+                "如该文件已移入 state/work/，下次启动 watch 或 run 时会继续处理。"
+            )
+            self._remember_failure(path, obs)
+            self._set_action(f"处理 {self._rel(path)} 出错", write=True)
+            return None
+        status = getattr(outcome, "status", "")
+        if status == "failed":
+            self._remember_failure(path, obs)
+        self._record(outcome, self.clock(), path)
+        return outcome
+
+    def _remember_failure(self, path: Path, obs: Observation | None) -> None:
+        """A file that failed is retried with a growing back-off while it stays
+        the same (a changed file is retried at once); it is never dropped."""
+        _, prev = self._failed.get(path, (None, 0.0))
+        backoff = min(FAILED_RETRY_MAX, max(FAILED_RETRY_MIN, prev * 2))
+        self._failed[path] = (obs, backoff)
+        if path.exists() and obs is not None:
+            now = self.clock()
+            self.tracker.observe(path, obs, now)
+            self.tracker.hold(path, now + backoff)
+
+    def _record(self, outcome: Any, now: float, path: Path | None = None) -> None:
+        status = str(getattr(outcome, "status", ""))
+        if status in TAKEN:
+            # Only a file recorded in the register changes the outputs; "ignored"
+            # (someone else took it first) and "failed" (still in the inbox) do not.
+            self.files_taken += 1
+            if self._dirty_since is None:
+                self._dirty_since = now
+        name = getattr(outcome, "file", None) or (self._rel(path) if path is not None else Path(str(getattr(outcome, "path", ""))).name)
+        verdict = STATUS_CN.get(status, status)
+        # Intake logs each outcome in full for the office; this line is for debugging.
+        logger.debug(f"收取 {name}：{verdict}（{getattr(outcome, 'message', '')}）")
+        self._set_action(f"收取 {name}：{verdict}", write=True)
+        if self._on_outcome is not None:
+            self._on_outcome(outcome)
+
+    def _burst_over(self, now: float, report: StepReport) -> bool:
+        """Rebuild once a burst is over: nothing taken in this step and no file
+        still inside its stability window. A trickle that never stops still
+        gets a rebuild every REBUILD_MIN_WAIT (or 3 delays) at most."""
+        assert self._dirty_since is not None
+        if now - self._dirty_since >= max(REBUILD_MIN_WAIT, 3 * self.cfg.stability_seconds):
+            return True
+        return not report.taken and not self.tracker.settling(now)
+
+    def _rebuild(self) -> None:
+        assert self.intake is not None
+        self._dirty_since = None
+        start = time.monotonic()
+        try:
+            self.intake.rebuild_outputs(pdf=self.pdf)
+            errors = list(getattr(self.intake, "output_errors", None) or [])
+        except Exception as exc:  # noqa: BLE001
+            logger.opt(exception=exc).error(f"更新 outbox 中的公文和台账失败：{_short(exc)}。收到下一个文件时会再试。")
+            errors = ["exception"]
+        if errors:  # Intake has logged what failed
+            self._set_action("更新公文和台账失败（详见日志）", write=True)
+            return
+        logger.info(f"已更新 outbox 中的公文和台账（{time.monotonic() - start:.1f} 秒）。")
+        self._set_action("更新公文和台账", write=True)
+
+    def _note_wait(self, path: Path, kind: Probe, in_editor: bool) -> None:
+        if kind is Probe.UNREADABLE:
+            reason = "无权读取或读取出错，稍后重试（请检查共享文件夹权限）"
+        elif in_editor:
+            reason = "正被 Word/WPS 等打开，关闭后再收取"
+        elif kind is Probe.EMPTY:
+            reason = "是空文件，等待写入"
+        else:
+            reason = "尚未传完整（压缩包不完整），继续等待"
+        if self._waiting.get(path) != reason:
+            self._waiting[path] = reason
+            log = logger.warning if kind is Probe.UNREADABLE else logger.info
+            log(f"暂不收取 {self._rel(path)}：{reason}。")
+
+    def _siblings(self, folder: Path, cache: dict[Path, list[str]]) -> list[str]:
+        if folder not in cache:
+            try:
+                cache[folder] = os.listdir(folder)
+            except OSError:
+                cache[folder] = []
+        return cache[folder]
+
+    # -------------------------------------------------------------- observer
+
+    def _choose_mode(self) -> None:
+        if self.polling:
+            return
+        try:
+            fs = network_fs_type(os.path.realpath(self.ws.inbox), self._mounts_text())
+        except OSError:
+            fs = None
+        if fs is not None:
+            logger.warning(f"inbox 位于网络文件系统（{fs}）上，本机收不到其他电脑写入的事件，改用轮询模式。")
+            self.polling = True
+
+    def _start_observer(self, now: float) -> None:
+        ident = _dir_id(self.ws.inbox)
+        if ident is None:
+            if not self._waiting_logged_for_inbox:
+                logger.warning(f"找不到 inbox 文件夹 {self.ws.inbox}（共享文件夹可能已断开），等待其恢复……")
+                self._waiting_logged_for_inbox = True
+            self._schedule_restart(now)
+            return
+        handler = make_handler(self.hints)
+        try:
+            observer = self._observer_factory(self.polling, self.cfg.poll_interval)
+            observer.schedule(handler, str(self.ws.inbox), recursive=True)
+            observer.start()
+        except Exception as exc:  # noqa: BLE001
+            if not self.polling:
+                logger.warning(f"本机事件监视无法启动（{_short(exc)}），改用轮询模式。")
+                self.polling = True
+                self._restart_at = now
+            else:
+                logger.error(f"轮询监视无法启动：{_short(exc)}，稍后重试。")
+                self._schedule_restart(now)
+            return
+        first = not self._ever_started
+        self._ever_started = True
+        self.observer = observer
+        self._inbox_id = ident
+        self._restart_backoff = RESTART_MIN
+        self._waiting_logged_for_inbox = False
+        self._next_rescan = now  # files written while nobody watched
+        if first:
+            how = "本机文件事件（native）" if not self.polling else f"轮询（polling，每 {self.cfg.poll_interval:g} 秒）"
+            logger.info(
+                f"开始监视 {self.ws.inbox}，方式：{how}；文件 {self.cfg.stability_seconds:g} 秒内不再变化才收取，"
+                f"每 {self.cfg.rescan_seconds:g} 秒全面扫描一次。按 Ctrl-C 停止。"
+            )
+        else:
+            self.restarts += 1
+            logger.info(f"监视已恢复（方式：{self.mode}），正在重新扫描 inbox。")
+            self._set_action("监视已恢复", write=True)
+
+    def _schedule_restart(self, now: float) -> None:
+        self._restart_at = now + self._restart_backoff
+        self._restart_backoff = min(RESTART_MAX, self._restart_backoff * 2)
+
+    def _observer_problem(self) -> str | None:
+        obs = self.observer
+        assert obs is not None
+        if not obs.is_alive():
+            return "监视线程已停止"
+        emitters = getattr(obs, "emitters", None)
+        if emitters is not None and any(not e.is_alive() for e in list(emitters)):
+            return "监视线程已停止（共享文件夹可能曾断开）"
+        ident = _dir_id(self.ws.inbox)
+        if ident is None:
+            return "inbox 文件夹已不可访问（共享文件夹可能已断开）"
+        if ident != self._inbox_id:
+            return "inbox 文件夹已被替换或重新挂载"
+        return None
+
+    def _supervise(self, now: float) -> None:
+        if self.observer is None:
+            if now >= self._restart_at:
+                self._start_observer(now)
+            return
+        problem = self._observer_problem()
+        if problem is None:
+            return
+        logger.warning(f"{problem}，将重新启动监视。")
+        self._set_action(problem, write=True)
+        self._stop_observer()
+        self._schedule_restart(now)
+
+    def _stop_observer(self) -> None:
+        obs, self.observer = self.observer, None
+        if obs is None:
+            return
+        try:
+            obs.stop()
+            obs.join(timeout=2.0)
+        except Exception as exc:  # noqa: BLE001 — a dead observer may fail to stop; it is dropped anyway
+            logger.debug(f"停止监视线程时出错：{_short(exc)}")
+
+    # -------------------------------------------------------------- status
+
+    def _set_action(self, action: str, *, write: bool) -> None:
+        self.last_action = action
+        self.last_at = _now_iso()
+        if write:
+            self._write_status()
+
+    def status(self, *, stopped: bool = False) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "mode": self.mode,
+            "started_at": self.started_at,
+            "last_action": self.last_action,
+            "last_at": self.last_at,
+            "files_taken": self.files_taken,
+            "waiting": len(self.tracker),
+            "stopped_at": _now_iso() if stopped else None,
+        }
+
+    def _write_status(self, *, stopped: bool = False) -> None:
+        data = json.dumps(self.status(stopped=stopped), ensure_ascii=False, indent=1).encode("utf-8")
+        try:
+            fsutil.atomic_write(self.ws.watcher_status, data)
+        except OSError as exc:
+            logger.warning(f"无法写入 {self.ws.watcher_status.name}：{_short(exc)}")
+
+    # -------------------------------------------------------------- small things
+
+    def _guarded(self, what: str, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001
+            logger.opt(exception=exc).error(f"{what}时出错：{_short(exc)}")
+            return None
+
+    def _rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.ws.inbox).as_posix()
+        except ValueError:
+            return path.name
+
+
+def _observe_file(path: Path) -> Observation | None:
+    """Size and mtime of a regular file, or None (gone, a folder, a symlink —
+    which Intake leaves alone too — or unreadable)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return Observation(st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
+
+
+def _dir_id(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if os.path.isdir(path) else None
+
+
+def _read_mounts() -> str:
+    try:
+        return Path("/proc/mounts").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 300 else text[:300] + "…"
+
+
+# ---------------------------------------------------------------- command line
+
+
+def cli_watch(workspace: Path, polling: bool, pdf: bool, verbose: bool) -> int:
+    from pipeline import config, logs
+
+    root = Path(workspace)
+    if not root.is_dir():
+        logs.setup(None, verbose=verbose)
+        logger.error(f"工作目录 {root} 不存在。请用 -C 指定含 inbox/ 的工作目录。")
+        return EXIT_USAGE
+    ws = Workspace(root.resolve())
+    ws.ensure()
+    logs.setup(ws.logs, verbose=verbose)
+    try:
+        cfg = config.load(ws.root)
+    except config.ConfigError as exc:
+        logger.error(str(exc))
+        return EXIT_USAGE
+
+    fd = acquire_lock(ws.watcher_lock)
+    if fd is None:
+        pid = lock_holder(ws.watcher_lock)
+        who = f"（进程号 {pid}）" if pid and pid > 0 else ""
+        logger.error(f"已有一个 watch 正在监视这个工作目录{who}。同一工作目录只能运行一个 watch；如需重启，请先停止它。")
+        return EXIT_FAILED
+
+    stop = threading.Event()
+    previous = _install_signals(stop)
+    watcher = Watcher(ws, cfg, polling=polling or cfg.polling, pdf=pdf)
+    code = EXIT_OK
+    try:
+        watcher.run_forever(stop)
+    except Exception as exc:  # noqa: BLE001 — e.g. the register cannot be opened at all
+        logger.opt(exception=exc).error(f"watch 无法继续运行：{_short(exc)}")
+        code = EXIT_FAILED
+    finally:
+        _restore_signals(previous)
+        release_lock(fd)
+    logger.info(f"watch 已停止。本次共收取 {watcher.files_taken} 个文件。")
+    return code
+
+
+def _install_signals(stop: threading.Event) -> dict[int, Any]:
+    """First SIGINT/SIGTERM: finish the current file, then stop. A second
+    Ctrl-C falls back to Python's default (KeyboardInterrupt) for the impatient;
+    a file cut off that way is finished by the next start."""
+    previous: dict[int, Any] = {}
+
+    def handler(signum: int, frame: Any) -> None:
+        if not stop.is_set():
+            logger.info("正在停止：处理完当前文件后退出（再按一次 Ctrl-C 立即退出）……")
+            stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, handler)
+    return previous
+
+
+def _restore_signals(previous: dict[int, Any]) -> None:
+    for sig, old in previous.items():
+        signal.signal(sig, old)

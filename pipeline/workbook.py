@@ -1,0 +1,249 @@
+"""outbox/廉政风险台账.xlsx: the register as a workbook the office can read.
+
+Sheets, in order:
+    风险台账   one row per risk point in force (the contract's columns first)
+    单位汇总   per unit: files received, accepted, rejected..., risks by level
+    报送记录   every file received and what became of it (with rejections' problems)
+    提示       cross-file findings (late forms, measures missing, ...)
+
+Built from a Snapshot only (no folder needed to test it), written atomically.
+Every cell is text or a number, never a formula: a form cell that starts with
+"=" is written as text, and control characters Excel refuses are removed.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from pipeline import crosscheck
+from pipeline.config import Config
+from pipeline.forms import BY_KIND, LEVEL_NAMES
+from pipeline.fsutil import atomic_write
+from pipeline.model import RiskPoint, Snapshot, Submission
+from pipeline.register import STATUS_NAMES
+from pipeline.status import display_width, unit_stats
+
+RISK_SHEET = "风险台账"
+UNIT_SHEET = "单位汇总"
+SUBMISSION_SHEET = "报送记录"
+FINDING_SHEET = "提示"
+
+# The contract's columns, in this order, then ours.
+RISK_COLUMNS = (
+    "单位", "姓名", "职务", "岗位职责", "风险名称", "风险内容及表现形式", "风险等级", "防控措施", "来源文件",
+    "序号", "审核意见", "表上日期", "报送编号",
+)  # fmt: skip
+
+LEVEL_FILLS = {
+    3: PatternFill("solid", fgColor="FFC7CE"),  # red-ish
+    2: PatternFill("solid", fgColor="FFD8A8"),  # orange
+    1: PatternFill("solid", fgColor="E2EFDA"),  # green
+}
+STATUS_FILLS = {"rejected": PatternFill("solid", fgColor="FFC7CE"), "superseded": PatternFill("solid", fgColor="EDEDED")}
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+HEADER_FONT = Font(bold=True)
+THIN = Side(style="thin", color="A6A6A6")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(wrap_text=True, vertical="top")
+CENTER = Alignment(horizontal="center", vertical="top", wrap_text=True)
+
+MIN_WIDTH, MAX_WIDTH = 6, 50
+
+FINDING_NAMES = {
+    "not_pilot_unit": "非试点单位",
+    "late_form": "逾期报送",
+    "measures_without_assessment": "有措施无评估",
+    "measure_risk_unknown": "措施对应不上风险",
+    "level3_no_measure": "三级风险无措施",
+    "missing_review": "缺审核意见",
+    "assessment_without_measures": "未报措施表",
+    "duplicate_risk": "风险名称重复",
+    "form_missing": "未报单位表格",
+}
+
+
+def clean(value: Any) -> Any:
+    """A value a cell accepts: Excel-illegal control characters removed."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
+def level_name(level: int) -> str:
+    return LEVEL_NAMES.get(level, "")
+
+
+# ---------------------------------------------------------------------------
+# Rows (pure)
+
+
+def risk_rows(snap: Snapshot, cfg: Config) -> list[list[Any]]:
+    subs = {s.id: s for s in snap.submissions}
+    order = {crosscheck.text_key(u): i for i, u in enumerate(cfg.units)}
+
+    def key(r: RiskPoint) -> tuple[Any, ...]:
+        unit = crosscheck.text_key(r.unit)
+        return (order.get(unit, len(order)), unit, r.name is not None, crosscheck.text_key(r.name), r.submission_id)
+
+    rows = []
+    for r in sorted(snap.risks, key=key):  # stable: keeps the form's row order
+        sub = subs.get(r.submission_id)
+        rows.append(
+            [
+                r.unit, r.name or "", r.position or "", r.duty, r.risk, r.content, level_name(r.level), r.measure,
+                r.source_file, r.seq if r.seq is not None else "", r.review,
+                _date(sub.form_date) if sub and sub.form_date else "", r.submission_id,
+            ]  # fmt: skip
+        )
+    return rows
+
+
+def unit_rows(snap: Snapshot, cfg: Config) -> tuple[list[str], list[list[Any]]]:
+    header = [
+        "单位", "试点单位", "收到文件", "通过（现行）", "退回", "被替代", "重复", "逾期",
+        "个人评估表", "单位评估表", "个人措施表", "单位措施表",
+        "风险点", "三级", "二级", "一级", "尚无措施的风险点", "已报评估表未报措施表",
+    ]  # fmt: skip
+    levels: dict[str, Counter[int]] = {}
+    for r in snap.risks:
+        levels.setdefault(crosscheck.text_key(r.unit), Counter())[r.level] += 1
+    rows = []
+    for u in unit_stats(snap, cfg):
+        lv = levels.get(crosscheck.text_key(u["unit"]), Counter())
+        f = u["forms"]
+        rows.append(
+            [
+                u["unit"], "是" if u["pilot"] else "否", u["received"], u["accepted"], u["rejected"],
+                u["superseded"], u["duplicates"], u["late"], f["personal_assessment"], f["unit_assessment"],
+                f["personal_measures"], f["unit_measures"], u["risks"], lv[3], lv[2], lv[1],
+                u["risks_without_measure"], "、".join(u["assessment_without_measures"]),
+            ]  # fmt: skip
+        )
+    return header, rows
+
+
+SUBMISSION_COLUMNS = (
+    "编号", "文件", "收到时间", "表格", "单位", "姓名", "职务", "表上日期", "处理结果", "逾期", "被替代为",
+    "原件位置", "退回通知", "问题", "提示",
+)  # fmt: skip
+
+
+def submission_rows(snap: Snapshot) -> list[list[Any]]:
+    return [
+        [
+            s.id, s.file, s.received_at.strftime("%Y-%m-%d %H:%M"), _form_title(s), s.unit or "", s.name or "",
+            s.position or "", _date(s.form_date) if s.form_date else "", STATUS_NAMES.get(s.status, s.status),
+            "是" if s.late else "", f"第 {s.superseded_by} 号" if s.superseded_by else "", s.archived_as or "",
+            s.notice or "", _problems(s.errors), _problems(s.warnings),
+        ]  # fmt: skip
+        for s in snap.submissions
+    ]
+
+
+def finding_rows(snap: Snapshot) -> list[list[Any]]:
+    return [
+        [f.unit or "", f.name or "", FINDING_NAMES.get(f.code, f.code), f.message, f.submission_id or ""]
+        for f in snap.findings
+    ]
+
+
+def _form_title(s: Submission) -> str:
+    return BY_KIND[s.form].title if s.form in BY_KIND else ""
+
+
+def _date(d: Any) -> str:
+    return d.isoformat() if d else ""
+
+
+def _problems(problems: Sequence[Any]) -> str:
+    return "\n".join(f"{i}. {(p.where + '：') if p.where else ''}{p.message}" for i, p in enumerate(problems, 1))
+
+
+# ---------------------------------------------------------------------------
+# Sheets (openpyxl)
+
+
+def _sheet(ws: Worksheet, header: Sequence[str], rows: list[list[Any]]) -> None:
+    ws.append(list(header))
+    for cell in ws[1]:
+        cell.font, cell.fill, cell.border, cell.alignment = HEADER_FONT, HEADER_FILL, BORDER, CENTER
+    for row in rows:
+        ws.append([clean(v) for v in row])
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            if cell.data_type == "f":  # text from a form that starts with "=": keep it text
+                cell.data_type = "s"
+            cell.border, cell.alignment = BORDER, WRAP
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(1, len(rows) + 1)}"
+    _fit_columns(ws, header, rows)
+
+
+def _fit_columns(ws: Worksheet, header: Sequence[str], rows: list[list[Any]]) -> None:
+    """Excel has no autofit: size each column by its widest line, counting wide
+    (CJK) characters as two, within MIN_WIDTH..MAX_WIDTH (longer text wraps)."""
+    for i, title in enumerate(header):
+        width = display_width(str(title)) + 2  # room for the filter button
+        for row in rows:
+            value = row[i] if i < len(row) else ""
+            for line in str(value).split("\n"):
+                width = max(width, display_width(line))
+        ws.column_dimensions[get_column_letter(i + 1)].width = max(MIN_WIDTH, min(MAX_WIDTH, width + 2))
+
+
+def build_workbook(snap: Snapshot, cfg: Config) -> bytes:
+    """The workbook as .xlsx bytes."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = RISK_SHEET
+    rows = risk_rows(snap, cfg)
+    _sheet(ws, RISK_COLUMNS, rows)
+    level_col = RISK_COLUMNS.index("风险等级") + 1
+    by_name = {v: k for k, v in LEVEL_NAMES.items()}
+    for r in range(2, len(rows) + 2):
+        cell = ws.cell(row=r, column=level_col)
+        fill = LEVEL_FILLS.get(by_name.get(str(cell.value), 0))
+        if fill is not None:
+            cell.fill = fill
+            cell.alignment = CENTER
+
+    header, urows = unit_rows(snap, cfg)
+    _sheet(wb.create_sheet(UNIT_SHEET), header, urows)
+
+    ws = wb.create_sheet(SUBMISSION_SHEET)
+    srows = submission_rows(snap)
+    _sheet(ws, SUBMISSION_COLUMNS, srows)
+    status_col = SUBMISSION_COLUMNS.index("处理结果") + 1
+    fills = {STATUS_NAMES[k]: v for k, v in STATUS_FILLS.items()}
+    for r in range(2, len(srows) + 2):
+        cell = ws.cell(row=r, column=status_col)
+        if cell.value in fills:
+            cell.fill = fills[cell.value]
+
+    _sheet(wb.create_sheet(FINDING_SHEET), ("单位", "姓名", "类别", "说明", "报送编号"), finding_rows(snap))
+
+    taken = snap.taken_at.astimezone().replace(tzinfo=None) if snap.taken_at.tzinfo else snap.taken_at
+    wb.properties.creator = cfg.office
+    wb.properties.title = f"{cfg.institution}廉政风险台账"
+    wb.properties.created = taken
+    wb.properties.modified = taken
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def write_workbook(path: Path, snap: Snapshot, cfg: Config) -> Path:
+    """Build and write the workbook atomically (temporary name, then rename)."""
+    atomic_write(path, build_workbook(snap, cfg))
+    return path
+

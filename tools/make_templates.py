@@ -1,0 +1,651 @@
+"""Build the Word templates in word_templates/ (run: python tools/make_templates.py).
+
+The .docx files this writes are the checked-in artefacts: the office opens and
+edits them in Word afterwards, and the pipeline renders whatever is there. Run
+this script only to start again from the original layout — it overwrites the
+four templates (pass --out DIR to write elsewhere and compare first).
+
+Layout follows GB/T 9704-2012 (党政机关公文格式): A4, margins 37/35/28/26 mm,
+body 3号仿宋 with a two-character first-line indent on a fixed 28 pt line,
+title 2号小标宋, headings 黑体 / 楷体, 版记 4号仿宋 between rules, page
+numbers 4号 "— N —" (odd pages right, even pages left). The formatting lives
+in named paragraph styles (公文正文, 公文标题, 一级标题 …) so that an edit in
+Word keeps the look; fonts are named with their East Asian attribute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from docx import Document  # noqa: E402
+from docx.enum.section import WD_ORIENT, WD_SECTION  # noqa: E402
+from docx.enum.style import WD_STYLE_TYPE  # noqa: E402
+from docx.oxml import OxmlElement  # noqa: E402
+from docx.oxml.ns import qn  # noqa: E402
+from docx.shared import Mm, RGBColor  # noqa: E402
+from docx.table import _Cell  # noqa: E402
+
+from pipeline import docxfonts  # noqa: E402
+from pipeline.docxfonts import FANGSONG, HEITI, KAITI, SONGTI, XIAOBIAOSONG  # noqa: E402
+
+TEMPLATE_DIR = ROOT / "word_templates"
+
+RED = "FF0000"
+BODY_PT = 16.0  # 3号
+LINE_PT = 28.0  # fixed line pitch of the body
+TEXT_WIDTH_MM = 156.0  # 210 - 28 - 26
+LANDSCAPE_WIDTH_MM = 225.0  # 297 - 37 - 35
+
+# ---------------------------------------------------------------------------
+# XML helpers (python-docx has no API for these properties)
+
+_PPR_ORDER = (
+    "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr suppressLineNumbers pBdr shd tabs "
+    "suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE autoSpaceDN bidi "
+    "adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents suppressOverlap jc textDirection "
+    "textAlignment textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange"
+).split()
+_TBLPR_ORDER = (
+    "tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize tblW jc tblCellSpacing "
+    "tblInd tblBorders shd tblLayout tblCellMar tblLook tblCaption tblDescription"
+).split()
+_TCPR_ORDER = "cnfStyle tcW gridSpan hMerge vMerge tcBorders shd noWrap tcMar textDirection tcFitText vAlign hideMark".split()
+_SECTPR_ORDER = (
+    "headerReference footerReference footnotePr endnotePr type pgSz pgMar paperSrc pgBorders lnNumType "
+    "pgNumType cols formProt vAlign noEndnote titlePg textDirection bidi rtlGutter docGrid printerSettings"
+).split()
+
+
+def el(tag: str, **attrs: str | int) -> OxmlElement:
+    """A w: element with w: attributes (`w_val=...` style keys: underscores drop)."""
+    node = OxmlElement(tag)
+    for key, value in attrs.items():
+        node.set(qn("w:" + key), str(value))
+    return node
+
+
+def put(parent, child, order: Sequence[str]):
+    """Replace or insert `child` in `parent` keeping the schema order."""
+    local = child.tag.split("}")[1]
+    old = parent.find(child.tag)
+    if old is not None:
+        old.addprevious(child)
+        parent.remove(old)
+        return child
+    rank = order.index(local)
+    for existing in parent:
+        name = existing.tag.split("}")[1] if "}" in existing.tag else ""
+        if name in order and order.index(name) > rank:
+            existing.addprevious(child)
+            return child
+    parent.append(child)
+    return child
+
+
+def twips(mm: float) -> int:
+    return round(mm / 25.4 * 1440)
+
+
+# ---------------------------------------------------------------------------
+# Styles
+
+
+def _ppr(style):
+    return style.element.get_or_add_pPr()
+
+
+def set_indent(ppr, *, first_chars: float = 0, left_chars: float = 0, right_chars: float = 0,
+               hanging_chars: float = 0, size_pt: float = BODY_PT) -> None:
+    """Indents in characters (w:*Chars, what Word shows as 字符) with the
+    equivalent twips beside them for readers that ignore the character units."""
+    ind = el("w:ind")
+    char_twips = size_pt * 20
+    if left_chars:
+        ind.set(qn("w:leftChars"), str(round(left_chars * 100)))
+        ind.set(qn("w:left"), str(round(left_chars * char_twips)))
+    if right_chars:
+        ind.set(qn("w:rightChars"), str(round(right_chars * 100)))
+        ind.set(qn("w:right"), str(round(right_chars * char_twips)))
+    if hanging_chars:
+        ind.set(qn("w:hangingChars"), str(round(hanging_chars * 100)))
+        ind.set(qn("w:hanging"), str(round(hanging_chars * char_twips)))
+    elif first_chars:
+        ind.set(qn("w:firstLineChars"), str(round(first_chars * 100)))
+        ind.set(qn("w:firstLine"), str(round(first_chars * char_twips)))
+    else:
+        ind.set(qn("w:firstLineChars"), "0")
+        ind.set(qn("w:firstLine"), "0")
+    put(ppr, ind, _PPR_ORDER)
+
+
+def set_spacing(ppr, *, line_pt: float | None = LINE_PT, before_pt: float = 0, after_pt: float = 0) -> None:
+    """Fixed line pitch (exact) and spacing before/after, in points."""
+    sp = el("w:spacing", before=round(before_pt * 20), after=round(after_pt * 20))
+    sp.set(qn("w:beforeLines"), "0")
+    sp.set(qn("w:afterLines"), "0")
+    if line_pt is None:
+        sp.set(qn("w:line"), "240")
+        sp.set(qn("w:lineRule"), "auto")
+    else:
+        sp.set(qn("w:line"), str(round(line_pt * 20)))
+        sp.set(qn("w:lineRule"), "exact")
+    put(ppr, sp, _PPR_ORDER)
+
+
+def set_jc(ppr, value: str) -> None:
+    put(ppr, el("w:jc", val=value), _PPR_ORDER)
+
+
+def set_bottom_border(ppr, *, color: str, eighths: int, space_pt: int) -> None:
+    bdr = el("w:pBdr")
+    bdr.append(el("w:bottom", val="single", sz=eighths, space=space_pt, color=color))
+    put(ppr, bdr, _PPR_ORDER)
+
+
+def set_tabs(ppr, stops: Sequence[tuple[str, int]]) -> None:
+    tabs = el("w:tabs")
+    for kind, pos in stops:
+        tabs.append(el("w:tab", val=kind, pos=pos))
+    put(ppr, tabs, _PPR_ORDER)
+
+
+def add_style(doc, name: str, style_id: str, *, font: str, size: float, align: str = "both",
+              first_chars: float = 0, left_chars: float = 0, right_chars: float = 0, hanging_chars: float = 0,
+              line_pt: float | None = LINE_PT, before_pt: float = 0, after_pt: float = 0,
+              color: str | None = None, bold: bool | None = None, keep_next: bool = False,
+              outline: int | None = None):
+    style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    style.style_id = style_id
+    style.base_style = doc.styles["Normal"]
+    style.quick_style = True
+    docxfonts.set_style_font(style, font, size=size, bold=bold)
+    if color:
+        style.font.color.rgb = RGBColor.from_string(color)
+    ppr = _ppr(style)
+    if keep_next:
+        style.paragraph_format.keep_with_next = True
+    set_spacing(ppr, line_pt=line_pt, before_pt=before_pt, after_pt=after_pt)
+    set_indent(ppr, first_chars=first_chars, left_chars=left_chars, right_chars=right_chars,
+               hanging_chars=hanging_chars, size_pt=size)
+    set_jc(ppr, align)
+    if outline is not None:
+        put(ppr, el("w:outlineLvl", val=outline), _PPR_ORDER)
+    return style
+
+
+def add_styles(doc) -> None:
+    """The named styles every template uses (see word_templates/README.md)."""
+    normal = doc.styles["Normal"]
+    set_spacing(_ppr(normal), line_pt=LINE_PT)
+    set_jc(_ppr(normal), "both")
+    add_style(doc, "公文正文", "GwBody", font=FANGSONG, size=BODY_PT, first_chars=2)
+    add_style(doc, "公文标题", "GwTitle", font=XIAOBIAOSONG, size=22, align="center", line_pt=35,
+              before_pt=0, after_pt=LINE_PT, outline=0)
+    add_style(doc, "主送机关", "GwRecipient", font=FANGSONG, size=BODY_PT, align="left")
+    add_style(doc, "一级标题", "GwHeading1", font=HEITI, size=BODY_PT, first_chars=2, keep_next=True, outline=1)
+    add_style(doc, "二级标题", "GwHeading2", font=KAITI, size=BODY_PT, first_chars=2, keep_next=True, outline=2)
+    kai = doc.styles.add_style("二级标题字符", WD_STYLE_TYPE.CHARACTER)
+    kai.style_id = "GwHeading2Char"
+    docxfonts.set_style_font(kai, KAITI)
+    add_style(doc, "附件说明", "GwAttachNote", font=FANGSONG, size=BODY_PT, align="left",
+              left_chars=5, hanging_chars=3, before_pt=LINE_PT)
+    add_style(doc, "署名", "GwSigner", font=FANGSONG, size=BODY_PT, align="right", right_chars=2, before_pt=2 * LINE_PT)
+    add_style(doc, "成文日期", "GwDate", font=FANGSONG, size=BODY_PT, align="right", right_chars=4)
+    add_style(doc, "发文机关标志", "GwOrganMark", font=XIAOBIAOSONG, size=30, align="center", line_pt=None,
+              before_pt=50, after_pt=0, color=RED)
+    wenhao = add_style(doc, "发文字号", "GwDocNumber", font=FANGSONG, size=BODY_PT, align="center",
+                       before_pt=2 * LINE_PT, after_pt=2 * LINE_PT)
+    # The red rule 4 mm under the 发文字号, as wide as the text block.
+    set_bottom_border(_ppr(wenhao), color=RED, eighths=18, space_pt=11)
+    add_style(doc, "附件标识", "GwAttachLabel", font=HEITI, size=BODY_PT, align="left")
+    add_style(doc, "附件标题", "GwAttachTitle", font=XIAOBIAOSONG, size=18, align="center", line_pt=32,
+              before_pt=LINE_PT / 2, after_pt=LINE_PT / 2)
+    add_style(doc, "表头", "GwTableHead", font=HEITI, size=12, align="center", line_pt=None)
+    add_style(doc, "表格文字", "GwTableText", font=FANGSONG, size=12, align="left", line_pt=None)
+    add_style(doc, "表格居中", "GwTableCenter", font=FANGSONG, size=12, align="center", line_pt=None)
+    add_style(doc, "版记", "GwColophon", font=FANGSONG, size=14, align="left", left_chars=1, right_chars=1,
+              line_pt=None, before_pt=3, after_pt=3)
+    add_style(doc, "页码", "GwPageNumber", font=SONGTI, size=14, align="right", line_pt=None)
+
+
+# ---------------------------------------------------------------------------
+# Page setup, footers
+
+
+def setup_page(section, *, landscape: bool = False) -> None:
+    """A4 with GB/T 9704 margins; a landscape page keeps the same text block
+    turned (binding edge and page-number side stay put)."""
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Mm(297), Mm(210)
+        section.top_margin, section.bottom_margin = Mm(28), Mm(26)
+        section.left_margin, section.right_margin = Mm(37), Mm(35)
+    else:
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+        section.left_margin, section.right_margin = Mm(28), Mm(26)
+    section.header_distance = Mm(15)
+    # The page number sits about 7 mm below the text block.
+    section.footer_distance = Mm(22)
+    section.gutter = Mm(0)
+
+
+def page_field_runs(paragraph) -> None:
+    """— PAGE — : an em dash, the page number as a field, an em dash."""
+    def run(text: str | None = None):
+        r = paragraph.add_run(text)
+        return r
+
+    run("— ")
+    r = run()
+    r._r.append(el("w:fldChar", fldCharType="begin"))
+    r = run()
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = " PAGE "
+    r._r.append(instr)
+    r = run()
+    r._r.append(el("w:fldChar", fldCharType="separate"))
+    run("1")
+    r = run()
+    r._r.append(el("w:fldChar", fldCharType="end"))
+    run(" —")
+
+
+def add_page_numbers(doc) -> None:
+    """Odd pages right, even pages left, each one character in from the edge."""
+    doc.settings.odd_and_even_pages_header_footer = True
+    section = doc.sections[0]
+    for footer, align, side in ((section.footer, "right", "right"), (section.even_page_footer, "left", "left")):
+        footer.is_linked_to_previous = False
+        p = footer.paragraphs[0]
+        p.style = doc.styles["页码"]
+        ppr = p._p.get_or_add_pPr()
+        set_jc(ppr, align)
+        set_indent(ppr, size_pt=14, **{f"{side}_chars": 1})
+        page_field_runs(p)
+    # Empty headers, so that no stray header line appears.
+    for header in (section.header, section.even_page_header):
+        header.is_linked_to_previous = False
+
+
+# ---------------------------------------------------------------------------
+# Body building
+
+
+def para(doc, text: str = "", style: str = "公文正文", *, page_break_before: bool = False):
+    p = doc.add_paragraph(style=doc.styles[style])
+    if text:
+        p.add_run(text)
+    if page_break_before:
+        p.paragraph_format.page_break_before = True
+    return p
+
+
+def lines_para(doc, lines: Sequence[str], style: str):
+    """One paragraph whose lines are separated by line breaks."""
+    p = doc.add_paragraph(style=doc.styles[style])
+    for n, line in enumerate(lines):
+        run = p.add_run(line)
+        if n < len(lines) - 1:
+            run.add_break()
+    return p
+
+
+def run_in(doc, heading: str, text: str):
+    """A body paragraph opening with a run-in （一） heading in 楷体."""
+    p = para(doc, "")
+    p.add_run(heading, style="二级标题字符")
+    p.add_run(text)
+    return p
+
+
+def tag(doc, text: str):
+    """A paragraph holding only a {%p ... %} tag (removed when rendered)."""
+    return para(doc, text, "公文正文")
+
+
+def _borders(eighths: int = 4) -> OxmlElement:
+    b = el("w:tblBorders")
+    for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        b.append(el(f"w:{side}", val="single", sz=eighths, space=0, color="000000"))
+    return b
+
+
+def set_cell(cell, text: str, style: str, width_tw: int, *, span: int = 1) -> None:
+    tcPr = cell._tc.get_or_add_tcPr()
+    put(tcPr, el("w:tcW", w=width_tw, type="dxa"), _TCPR_ORDER)
+    if span > 1:
+        put(tcPr, el("w:gridSpan", val=span), _TCPR_ORDER)
+    put(tcPr, el("w:vAlign", val="center"), _TCPR_ORDER)
+    p = cell.paragraphs[0]
+    p.style = style
+    if text:
+        p.add_run(text)
+
+
+def table(doc, widths_mm: Sequence[float], header: Sequence[str], *, caption: str | None = None):
+    """A fixed-layout table with a repeating header row."""
+    tbl = doc.add_table(rows=1, cols=len(widths_mm))
+    tbl.autofit = False
+    tblPr = tbl._tbl.tblPr
+    total = sum(twips(w) for w in widths_mm)
+    put(tblPr, el("w:tblW", w=total, type="dxa"), _TBLPR_ORDER)
+    put(tblPr, el("w:jc", val="center"), _TBLPR_ORDER)
+    put(tblPr, _borders(), _TBLPR_ORDER)
+    put(tblPr, el("w:tblLayout", type="fixed"), _TBLPR_ORDER)
+    mar = el("w:tblCellMar")
+    for side, w in (("top", 30), ("left", 70), ("bottom", 30), ("right", 70)):
+        mar.append(el(f"w:{side}", w=w, type="dxa"))
+    put(tblPr, mar, _TBLPR_ORDER)
+    if caption:
+        # Alt-text title: render.py finds the table by it to merge cells.
+        put(tblPr, el("w:tblCaption", val=caption), _TBLPR_ORDER)
+    grid = tbl._tbl.tblGrid
+    for col, w in zip(grid.findall(qn("w:gridCol")), widths_mm):
+        col.set(qn("w:w"), str(twips(w)))
+    row = tbl.rows[0]
+    trPr = row._tr.get_or_add_trPr()
+    trPr.append(el("w:tblHeader"))
+    trPr.append(el("w:cantSplit"))
+    for cell, w, text in zip(row.cells, widths_mm, header):
+        set_cell(cell, text, "表头", twips(w))
+    return tbl
+
+
+def add_row(tbl, widths_mm: Sequence[float], texts: Sequence[str], styles: Sequence[str] | str,
+            *, spans: Sequence[int] | None = None):
+    """A row; `spans` merges columns horizontally (one text per span)."""
+    spans = spans or [1] * len(texts)
+    row = tbl.add_row()
+    tr = row._tr
+    # add_row made one cell per grid column: merge them per span.
+    tcs = list(tr.tc_lst)
+    col = 0
+    for i, (text, span) in enumerate(zip(texts, spans)):
+        width = sum(twips(w) for w in widths_mm[col:col + span])
+        for extra in tcs[col + 1:col + span]:
+            tr.remove(extra)
+        c = _Cell(tcs[col], tbl)
+        style = styles if isinstance(styles, str) else styles[i]
+        set_cell(c, text, style, width, span=span)
+        col += span
+    return row
+
+
+def tag_row(tbl, widths_mm: Sequence[float], text: str):
+    """A row holding only a {%tr ... %} tag in its first cell."""
+    return add_row(tbl, widths_mm, [text], "表格文字", spans=[len(widths_mm)])
+
+
+def section_break(doc, *, landscape: bool):
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    setup_page(section, landscape=landscape)
+    return section
+
+
+def signature(doc, *, signer: str = "{{ office }}", date: str = "{{ date }}") -> None:
+    para(doc, signer, "署名")
+    para(doc, date, "成文日期")
+
+
+def new_document(title: str):
+    doc = Document()
+    docxfonts.set_document_defaults(doc, FANGSONG, size=BODY_PT)
+    setup_page(doc.sections[0])
+    add_styles(doc)
+    add_page_numbers(doc)
+    # The default template's empty first paragraph would print as a blank line.
+    body = doc.element.body
+    for p in body.findall(qn("w:p")):
+        body.remove(p)
+    props = doc.core_properties
+    props.title = title
+    props.author = "廉政风险防控工作流水线"
+    props.comments = "公文模板，变量说明见 word_templates/README.md"
+    return doc
+
+
+# ---------------------------------------------------------------------------
+# The four templates
+
+PERSON_COLS = (10, 17, 19, 27, 28, 54, 14, 56)  # sums to 225 mm (landscape)
+PERSON_HEAD = ("序号", "姓名", "职务", "岗位职责", "风险名称", "风险内容及表现形式", "风险等级", "防控措施")
+UNIT_COLS = (10, 32, 32, 66, 14, 71)
+UNIT_HEAD = ("序号", "单位职能", "风险名称", "风险内容及表现形式", "风险等级", "防控措施")
+
+
+def build_summary() -> Document:
+    """《{单位}廉政风险排查评估汇总》"""
+    doc = new_document("{{ title }}")
+    para(doc, "{{ unit }}廉政风险排查评估汇总", "公文标题")
+    para(doc, "{{ recipient }}：", "主送机关")
+    para(doc, "根据{{ plan_title }}要求，现将{{ unit }}廉政风险排查评估和防控措施制定情况汇总如下。")
+    para(doc, "一、基本情况", "一级标题")
+    para(doc, "{{ overview }}")
+    para(doc, "{{ measures_text }}")
+    para(doc, "二、材料报送情况", "一级标题")
+    tag(doc, "{%p if missing %}")
+    para(doc, "截至{{ as_of }}，以下材料已过报送期限，尚未收到：")
+    tag(doc, "{%p for m in missing %}")
+    para(doc, "{{ m.no }}. {{ m.text }}")
+    tag(doc, "{%p endfor %}")
+    para(doc, "请抓紧组织填报，经单位审核后及时报送。")
+    tag(doc, "{%p else %}")
+    para(doc, "截至{{ as_of }}，没有逾期未报的材料。")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if late %}")
+    para(doc, "以下材料逾期报送：")
+    tag(doc, "{%p for m in late %}")
+    para(doc, "{{ m.no }}. {{ m.text }}。")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if findings %}")
+    para(doc, "三、需要核实的问题", "一级标题")
+    tag(doc, "{%p for x in findings %}")
+    para(doc, "{{ x.no }}. {{ x.text }}")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
+    lines_para(doc, ["附件：1. {{ person_table_title }}", "2. {{ unit_table_title }}"], "附件说明")
+    signature(doc)
+
+    section_break(doc, landscape=True)
+    para(doc, "附件1", "附件标识")
+    para(doc, "{{ person_table_title }}", "附件标题")
+    tag(doc, "{%p if person_rows %}")
+    tbl = table(doc, PERSON_COLS, PERSON_HEAD, caption="person_rows")
+    tag_row(tbl, PERSON_COLS, "{%tr for r in person_rows %}")
+    add_row(tbl, PERSON_COLS,
+            ["{{ r.no }}", "{{ r.name }}", "{{ r.position }}", "{{ r.duty }}", "{{ r.risk }}", "{{ r.content }}",
+             "{{ r.level }}", "{{ r.measure }}"],
+            ["表格居中", "表格居中", "表格居中", "表格文字", "表格文字", "表格文字", "表格居中", "表格文字"])
+    tag_row(tbl, PERSON_COLS, "{%tr endfor %}")
+    tag(doc, "{%p else %}")
+    para(doc, "尚未收到本单位人员的《个人廉政风险排查评估表》。")
+    tag(doc, "{%p endif %}")
+
+    para(doc, "附件2", "附件标识", page_break_before=True)
+    para(doc, "{{ unit_table_title }}", "附件标题")
+    tag(doc, "{%p if unit_rows %}")
+    tbl = table(doc, UNIT_COLS, UNIT_HEAD, caption="unit_rows")
+    tag_row(tbl, UNIT_COLS, "{%tr for r in unit_rows %}")
+    add_row(tbl, UNIT_COLS,
+            ["{{ r.no }}", "{{ r.duty }}", "{{ r.risk }}", "{{ r.content }}", "{{ r.level }}", "{{ r.measure }}"],
+            ["表格居中", "表格文字", "表格文字", "表格文字", "表格居中", "表格文字"])
+    tag_row(tbl, UNIT_COLS, "{%tr endfor %}")
+    tag(doc, "{%p else %}")
+    para(doc, "尚未收到本单位的《单位廉政风险排查评估表》。")
+    tag(doc, "{%p endif %}")
+    return doc
+
+
+STATS_COLS = (9, 27, 14, 15, 15, 13, 11, 11, 11, 15, 15)  # 156 mm
+STATS_HEAD = ("序号", "单位", "报送人数", "个人风险点", "单位风险点", "合计", "三级", "二级", "一级", "已制定措施", "报送情况")
+STATUS_COLS = (9, 27, 30, 30, 30, 30)  # 156 mm
+STATUS_HEAD = ("序号", "单位", "个人廉政风险排查评估表", "单位廉政风险排查评估表", "个人廉政风险防控措施意见和建议表", "单位制定廉政风险防控措施表")
+
+
+def colophon(doc) -> None:
+    """版记: 抄送 and 印发机关/印发日期 between a thick and a thin rule, kept at
+    the foot of the last page by a floating table anchored to the bottom margin."""
+    width = twips(TEXT_WIDTH_MM)
+    tbl = doc.add_table(rows=2, cols=1)
+    tbl.autofit = False
+    tblPr = tbl._tbl.tblPr
+    put(tblPr, el("w:tblpPr", leftFromText=0, rightFromText=0, topFromText=0, bottomFromText=0,
+                  vertAnchor="margin", horzAnchor="margin", tblpXSpec="center", tblpYSpec="bottom"), _TBLPR_ORDER)
+    put(tblPr, el("w:tblW", w=width, type="dxa"), _TBLPR_ORDER)
+    b = el("w:tblBorders")
+    b.append(el("w:top", val="single", sz=8, space=0, color="000000"))
+    b.append(el("w:left", val="nil"))
+    b.append(el("w:bottom", val="single", sz=8, space=0, color="000000"))
+    b.append(el("w:right", val="nil"))
+    b.append(el("w:insideH", val="single", sz=6, space=0, color="000000"))
+    b.append(el("w:insideV", val="nil"))
+    put(tblPr, b, _TBLPR_ORDER)
+    put(tblPr, el("w:tblLayout", type="fixed"), _TBLPR_ORDER)
+    mar = el("w:tblCellMar")
+    for side in ("left", "right"):
+        mar.append(el(f"w:{side}", w=0, type="dxa"))
+    put(tblPr, mar, _TBLPR_ORDER)
+    put(tblPr, el("w:tblCaption", val="colophon"), _TBLPR_ORDER)
+    tbl._tbl.tblGrid.findall(qn("w:gridCol"))[0].set(qn("w:w"), str(width))
+    cc, printed = (row.cells[0] for row in tbl.rows)
+    set_cell(cc, "抄送：{{ cc }}。", "版记", width)
+    set_cell(printed, "{{ printed_by }}\t{{ print_date }}印发", "版记", width)
+    # Right tab one character in from the right edge for the 印发日期.
+    set_tabs(printed.paragraphs[0]._p.get_or_add_pPr(), [("right", width - 2 * 280)])
+    # The anchor paragraph after a floating table: as small as possible.
+    p = para(doc, "", "版记")
+    set_spacing(p._p.get_or_add_pPr(), line_pt=1, before_pt=0, after_pt=0)
+
+
+def build_bulletin() -> Document:
+    """《关于廉政风险防控试点工作进展情况的通报》 with 红头."""
+    doc = new_document("{{ title }}（{{ doc_number }}）")
+    para(doc, "{{ organ_mark }}", "发文机关标志")
+    para(doc, "{{ doc_number }}", "发文字号")
+    para(doc, "{{ title }}", "公文标题")
+    para(doc, "{{ recipients }}：", "主送机关")
+    para(doc, "为扎实有序推进我校廉政风险防控试点工作，根据{{ plan_title }}的安排，"
+              "校廉政风险防控工作领导小组办公室对各试点单位廉政风险排查评估和防控措施制定工作进展情况进行了汇总。"
+              "现将有关情况通报如下：")
+    para(doc, "一、总体情况", "一级标题")
+    para(doc, "{{ overview }}")
+    para(doc, "二、各单位进展情况", "一级标题")
+    tag(doc, "{%p for u in units %}")
+    para(doc, "{{ u.no }}. {{ u.name }}：{{ u.text }}")
+    tag(doc, "{%p endfor %}")
+    para(doc, "三、存在的问题", "一级标题")
+    run_in(doc, "（一）逾期报送。", "{{ late_text }}")
+    run_in(doc, "（二）逾期未报。", "{{ missing_text }}")
+    para(doc, "四、下一步工作要求", "一级标题")
+    para(doc, "各试点单位要对照工作方案确定的时间节点，抓紧做好廉政风险排查评估和防控措施制定工作。"
+              "仍有材料逾期未报的单位，请于本通报印发之日起5个工作日内补报；已报送材料的单位要认真审核个人自查情况，"
+              "确保风险点查找准确、等级评定合理、防控措施具体可行。")
+    lines_para(doc, ["附件：1. {{ attachment1_title }}", "2. {{ attachment2_title }}"], "附件说明")
+    signature(doc)
+
+    para(doc, "附件1", "附件标识", page_break_before=True)
+    para(doc, "{{ attachment1_title }}", "附件标题")
+    tbl = table(doc, STATS_COLS, STATS_HEAD, caption="stats_rows")
+    tag_row(tbl, STATS_COLS, "{%tr for r in stats_rows %}")
+    add_row(tbl, STATS_COLS,
+            ["{{ r.no }}", "{{ r.unit }}", "{{ r.people }}", "{{ r.personal_risks }}", "{{ r.unit_risks }}",
+             "{{ r.total }}", "{{ r.level3 }}", "{{ r.level2 }}", "{{ r.level1 }}", "{{ r.measured }}",
+             "{{ r.status }}"], "表格居中")
+    tag_row(tbl, STATS_COLS, "{%tr endfor %}")
+    add_row(tbl, STATS_COLS,
+            ["合计", "{{ totals.people }}", "{{ totals.personal_risks }}", "{{ totals.unit_risks }}",
+             "{{ totals.total }}", "{{ totals.level3 }}", "{{ totals.level2 }}", "{{ totals.level1 }}",
+             "{{ totals.measured }}", ""], "表格居中", spans=[2, 1, 1, 1, 1, 1, 1, 1, 1, 1])
+    para(doc, "注：风险等级根据产生不廉洁行为的概率和影响程度，从低到高依次分为一级、二级、三级。", "表格文字")
+
+    para(doc, "附件2", "附件标识", page_break_before=True)
+    para(doc, "{{ attachment2_title }}", "附件标题")
+    tbl = table(doc, STATUS_COLS, STATUS_HEAD, caption="status_rows")
+    tag_row(tbl, STATUS_COLS, "{%tr for r in status_rows %}")
+    add_row(tbl, STATUS_COLS,
+            ["{{ r.no }}", "{{ r.unit }}", "{{ r.personal_assessment }}", "{{ r.unit_assessment }}",
+             "{{ r.personal_measures }}", "{{ r.unit_measures }}"], "表格居中")
+    tag_row(tbl, STATUS_COLS, "{%tr endfor %}")
+    para(doc, "注：统计截至{{ as_of }}。“逾期”指晚于工作方案规定的截止日期；“未到期”指尚未到报送截止日期。", "表格文字")
+    colophon(doc)
+    return doc
+
+
+def build_rejection() -> Document:
+    """退回通知 for one rejected file."""
+    doc = new_document("{{ title }}")
+    para(doc, "{{ title }}", "公文标题")
+    para(doc, "{{ addressee }}：", "主送机关")
+    para(doc, "{{ received }}收到的文件“{{ file }}”{% if form_label %}（{{ form_label }}"
+              "{% if who %}，{{ who }}{% endif %}）{% endif %}经核查存在以下问题，未能受理，现予退回：")
+    tag(doc, "{%p for p in problems %}")
+    para(doc, "{{ p.no }}. {% if p.where %}{{ p.where }}：{% endif %}{{ p.message }}")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p if warnings %}")
+    para(doc, "另有以下提示，不影响受理，请一并核对：")
+    tag(doc, "{%p for p in warnings %}")
+    para(doc, "（{{ p.no }}）{% if p.where %}{{ p.where }}：{% endif %}{{ p.message }}")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p for line in resubmit %}")
+    para(doc, "{{ line }}")
+    tag(doc, "{%p endfor %}")
+    signature(doc)
+    return doc
+
+
+def build_reminder() -> Document:
+    """催报通知 for a unit with overdue forms."""
+    doc = new_document("{{ title }}")
+    para(doc, "{{ title }}", "公文标题")
+    para(doc, "{{ unit }}：", "主送机关")
+    para(doc, "根据{{ plan_title }}要求，各试点单位应按时报送廉政风险排查评估和防控措施材料。"
+              "截至{{ as_of }}，你单位以下材料已过报送期限，仍未收到：")
+    tag(doc, "{%p for m in missing %}")
+    para(doc, "{{ m.no }}. {{ m.text }}")
+    tag(doc, "{%p endfor %}")
+    para(doc, "请抓紧组织填写，经单位审核后，于收到本通知之日起5个工作日内报送{{ office }}"
+              "（将填好的表格放入收件文件夹即可）。")
+    tag(doc, "{%p if pending %}")
+    para(doc, "另请注意以下材料的报送期限：")
+    tag(doc, "{%p for m in pending %}")
+    para(doc, "{{ m.text }}")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
+    para(doc, "特此通知。")
+    signature(doc)
+    return doc
+
+
+BUILDERS = {
+    "单位汇总.docx": build_summary,
+    "通报.docx": build_bulletin,
+    "退回通知.docx": build_rejection,
+    "催报通知.docx": build_reminder,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="重新生成 word_templates/ 中的公文模板（会覆盖现有模板）")
+    ap.add_argument("--out", type=Path, default=TEMPLATE_DIR, help="输出目录（默认 word_templates/）")
+    args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, build in BUILDERS.items():
+        path = args.out / name
+        build().save(str(path))
+        print(f"已生成 {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
