@@ -44,5 +44,5 @@ def format_date(d: date, style: str = "arabic") -> str:
 
 
 def date_time(moment: datetime) -> str:
-    """2012年6月25日 14:03, for when a file was received."""
-    return f"{arabic(moment.date())} {moment:%H:%M}"
+    """2012年6月25日14时03分, for when a file was received."""
+    return f"{arabic(moment.date())}{moment.hour}时{moment.minute:02d}分"

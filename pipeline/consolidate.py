@@ -220,10 +220,12 @@ def unit_facts(
     if not assessed and today > cfg.deadline(PERSONAL_ASSESSMENT) and not any(
         i["kind"] == PERSONAL_ASSESSMENT for i in missing
     ):
-        missing.append(_item("本单位人员", PERSONAL_ASSESSMENT, cfg))
+        missing.append(_item(_WHOLE_UNIT, PERSONAL_ASSESSMENT, cfg))
     for n, item in enumerate(missing, 1):
         item["no"] = n
     for n, item in enumerate(late, 1):
+        item["no"] = n
+    for n, item in enumerate(pending, 1):
         item["no"] = n
 
     risks = [r for r in snap.risks if r.unit == unit]
@@ -279,21 +281,35 @@ def _measured(risks: Sequence[RiskPoint]) -> int:
     return sum(1 for r in risks if r.measure.strip())
 
 
-def as_of(snap: Snapshot, today: date) -> date:
-    """The day the figures stand at: the last receipt in the register (so an
-    unchanged register gives an unchanged document), today when it is empty."""
-    received = [s.received_at for s in snap.submissions]
-    return max(received).date() if received else today
+def as_of(snap: Snapshot, unit: str | None = None) -> date | None:
+    """The day the figures stand at: the last receipt of a form that counts
+    (accepted, or since superseded), of `unit`, else of any unit; None when
+    nothing has come in. Derived from the data, never from the clock, so an
+    unchanged register gives an unchanged document; a rejected file changes
+    nothing."""
+    counted = [s for s in snap.submissions if s.status in ("accepted", "superseded")]
+    mine = [s.received_at for s in counted if unit is None or s.unit == unit]
+    received = mine or [s.received_at for s in counted]
+    return max(received).date() if received else None
+
+
+def _as_of_text(day: date | None) -> str:
+    return arabic(day) if day else ""
+
+
+def _since(day: date | None) -> str:
+    """'截至2012年6月20日，' or nothing."""
+    return f"截至{arabic(day)}，" if day else ""
 
 
 def _names(items: Iterable[str]) -> str:
     return "、".join(items)
 
 
-def _overview(f: UnitFacts, day: date) -> str:
+def _overview(f: UnitFacts, day: date | None) -> str:
     """基本情况 sentence of a unit summary."""
     if not f.reported_anything:
-        return f"截至{arabic(day)}，本单位尚未报送廉政风险排查评估材料。"
+        return f"{_since(day)}本单位尚未报送廉政风险排查评估材料。"
     parts = []
     if f.assessed:
         parts.append(
@@ -306,7 +322,7 @@ def _overview(f: UnitFacts, day: date) -> str:
         parts.append(f"单位报送{form_title(UNIT_ASSESSMENT)}，排查出单位廉政风险点{len(f.unit_risks)}个")
     else:
         parts.append(f"单位尚未报送{form_title(UNIT_ASSESSMENT)}")
-    text = f"截至{arabic(day)}，" + "；".join(parts) + "。"
+    text = _since(day) + "；".join(parts) + "。"
     if f.risks:
         text += f"以上共计廉政风险点{_with_levels(len(f.risks), level_counts(f.risks))}。"
     return text
@@ -433,7 +449,7 @@ def summary_context(
 ) -> dict[str, Any]:
     """《{单位}廉政风险排查评估汇总》"""
     f = unit_facts(snap, cfg, unit, today, roster)
-    day = as_of(snap, today)
+    day = as_of(snap, unit)
     counts = level_counts(f.risks)
     p_counts, u_counts = level_counts(f.personal_risks), level_counts(f.unit_risks)
     return {
@@ -441,7 +457,7 @@ def summary_context(
         "title": f"{unit}廉政风险排查评估汇总",
         "unit": unit,
         "recipient": leading_group(cfg),
-        "as_of": arabic(day),
+        "as_of": _as_of_text(day),
         "overview": _overview(f, day),
         "measures_text": _measures_sentence(f),
         "people_submitted": len(f.assessed),
@@ -498,7 +514,7 @@ def bulletin_context(
     """《关于廉政风险防控试点工作进展情况的通报》. `doc_number` is added by
     render.py, which keeps the counter."""
     facts = [unit_facts(snap, cfg, u, today, roster) for u in units_of(snap, cfg)]
-    day = as_of(snap, today)
+    day = as_of(snap)
     all_risks = [r for f in facts for r in f.risks]
     counts = level_counts(all_risks)
     reported = [f for f in facts if f.reported_anything]
@@ -545,7 +561,7 @@ def bulletin_context(
         "measured": _measured(all_risks),
     }
     overview = (
-        f"截至{arabic(day)}，{len(cfg.units)}个试点单位中已有{len([f for f in reported if f.unit in cfg.units])}个单位报送材料，"
+        f"{_since(day)}{len(cfg.units)}个试点单位中已有{len([f for f in reported if f.unit in cfg.units])}个单位报送材料，"
         f"共{totals['people']}人报送{form_title(PERSONAL_ASSESSMENT)}，"
         f"{sum(1 for f in facts if f.unit_states[UNIT_ASSESSMENT].received_ok)}个单位报送{form_title(UNIT_ASSESSMENT)}，"
         f"排查出廉政风险点{_with_levels(len(all_risks), counts)}。"
@@ -561,7 +577,7 @@ def bulletin_context(
         "cc": cfg.cc,
         "printed_by": cfg.printed_by,
         "print_date": arabic(today),
-        "as_of": arabic(day),
+        "as_of": _as_of_text(day),
         "overview": overview,
         "units_total": len(cfg.units),
         "units_reported": len([f for f in reported if f.unit in cfg.units]),
@@ -587,31 +603,44 @@ def bulletin_context(
     }
 
 
-def _late_text(facts: Sequence[UnitFacts]) -> str:
+SHORT_TITLES = {
+    PERSONAL_ASSESSMENT: "个人排查评估表",
+    UNIT_ASSESSMENT: "单位排查评估表",
+    PERSONAL_MEASURES: "个人防控措施表",
+    UNIT_MEASURES: "单位防控措施表",
+}
+_WHOLE_UNIT = "本单位人员"
+
+
+def _forms_summary(items: Sequence[dict[str, Any]]) -> str:
+    """'单位防控措施表、个人防控措施表（2人）' from a unit's missing/late items."""
     parts = []
-    for f in facts:
-        if f.late:
-            forms = _names(dict.fromkeys(_short(i) for i in f.late))
-            parts.append(f"{f.unit}（{forms}）")
+    for kind in (PERSONAL_ASSESSMENT, UNIT_ASSESSMENT, PERSONAL_MEASURES, UNIT_MEASURES):
+        mine = [i for i in items if i["kind"] == kind]
+        if not mine:
+            continue
+        people = [i for i in mine if i["who"] and i["who"] != _WHOLE_UNIT]
+        parts.append(f"{SHORT_TITLES[kind]}（{len(people)}人）" if people else SHORT_TITLES[kind])
+    return "、".join(parts)
+
+
+def _late_text(facts: Sequence[UnitFacts]) -> str:
+    parts = [f"{f.unit}的{_forms_summary(f.late)}" for f in facts if f.late]
     if not parts:
-        return "各单位已报送的材料均在规定时间内报送。"
-    return f"{_names(parts)}未在规定时间内报送材料。"
+        return "已报送的材料均在规定时间内报送。"
+    return f"{'；'.join(parts)}晚于规定时间报送。"
 
 
 def _missing_text(facts: Sequence[UnitFacts]) -> str:
+    silent = [f.unit for f in facts if f.missing and not f.reported_anything]
+    partial = [f"{f.unit}尚缺{_forms_summary(f.missing)}" for f in facts if f.missing and f.reported_anything]
     parts = []
-    for f in facts:
-        if f.missing:
-            forms = _names(dict.fromkeys(_short(i) for i in f.missing))
-            parts.append(f"{f.unit}（{forms}）")
+    if silent:
+        parts.append(f"{_names(silent)}尚未报送任何材料")
+    parts += partial
     if not parts:
         return "目前没有逾期未报的材料。"
-    return f"截至本通报印发时，{_names(parts)}仍有材料逾期未报。"
-
-
-def _short(item: dict[str, Any]) -> str:
-    """The form's title without brackets, with how many people where personal."""
-    return item["form"].strip("《》")
+    return f"截至本通报印发时，{'；'.join(parts)}。"
 
 
 def reminder_context(
@@ -625,7 +654,7 @@ def reminder_context(
         **_common(cfg, today),
         "title": REMINDER_TITLE,
         "unit": unit,
-        "as_of": arabic(as_of(snap, today)),
+        "as_of": _as_of_text(as_of(snap, unit)),
         "missing": [dict(m) for m in f.missing],
         "missing_count": len(f.missing),
         "pending": [dict(m) for m in f.pending],
@@ -642,9 +671,7 @@ def rejection_context(cfg: Config, sub: Submission) -> dict[str, Any]:
     problems: list[Problem] = list(sub.errors)
     spec = BY_KIND.get(sub.form or "")
     addressee = sub.unit or "报送单位"
-    who = ""
-    if sub.name:
-        who = f"{sub.name}（{sub.position}）" if sub.position else sub.name
+    who = sub.name or ""
     return {
         **_common(cfg, sub.received_at.date()),
         "title": REJECTION_TITLE,
@@ -668,20 +695,21 @@ def rejection_context(cfg: Config, sub: Submission) -> dict[str, Any]:
 def rejection_text(ctx: dict[str, Any]) -> str:
     """The same notice as plain text (for the .txt beside the file and logs)."""
     lines = [ctx["title"], "", f"{ctx['addressee']}：", ""]
+    indent = "\u3000\u3000"  # two full-width spaces, as a typed 公文 indents
     subject = f"“{ctx['file']}”"
     if ctx["form_label"]:
         subject += f"（{ctx['form_label']}"
-        subject += f"，{ctx['who']}）" if ctx["who"] else "）"
-    lines.append(f"    {ctx['received']}收到的文件{subject}经核查存在以下问题，未能受理，现予退回：")
+        subject += f"，填表人：{ctx['who']}）" if ctx["who"] else "）"
+    lines.append(f"{indent}你单位{ctx['received']}报送的文件{subject}经核查存在以下问题，未能受理，现予退回：")
     for p in ctx["problems"]:
         where = f"{p['where']}：" if p["where"] else ""
-        lines.append(f"    {p['no']}. {where}{p['message']}")
+        lines.append(f"{indent}{p['no']}. {where}{p['message']}")
     if ctx["warnings"]:
-        lines.append("    另有以下提示，不影响受理，请一并核对：")
+        lines.append(f"{indent}另有以下提示，不影响受理，请一并核对：")
         for p in ctx["warnings"]:
             where = f"{p['where']}：" if p["where"] else ""
-            lines.append(f"    （{p['no']}）{where}{p['message']}")
-    lines += [f"    {line}" for line in ctx["resubmit"]]
+            lines.append(f"{indent}（{p['no']}）{where}{p['message']}")
+    lines += [f"{indent}{line}" for line in ctx["resubmit"]]
     lines += ["", f"{ctx['office']}", f"{ctx['date']}", ""]
     return "\n".join(lines)
 

@@ -343,7 +343,9 @@ def duplicate_risk_names(snap: Snapshot, cfg: Config, today: date) -> list[Findi
 
 
 def unit_forms_missing(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
-    """A pilot unit without a unit form in force after that form's deadline."""
+    """A pilot unit without a unit form in force after that form's deadline.
+    (A unit with its assessment but no measures is already reported by
+    assessment_without_measures, so it is not reported twice.)"""
     have = {owner_key(s.form, s.unit, None) for s in in_force(snap)}
     out = []
     for kind in ("unit_assessment", "unit_measures"):
@@ -351,7 +353,8 @@ def unit_forms_missing(snap: Snapshot, cfg: Config, today: date) -> list[Finding
         if today <= deadline:
             continue
         for unit in cfg.units:
-            if owner_key(kind, unit, None) not in have:
+            reported = kind in MEASURES and owner_key(ASSESSMENT_FOR[kind], unit, None) in have
+            if owner_key(kind, unit, None) not in have and not reported:
                 out.append(
                     Finding(
                         "form_missing",

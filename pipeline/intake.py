@@ -31,6 +31,7 @@ import importlib.util
 import json
 import os
 import shutil
+import stat
 import sys
 import time
 import uuid
@@ -107,14 +108,14 @@ class RunSummary:
 
     def line(self) -> str:
         """One Chinese line: what happened in this run."""
-        if self.taken == 0 and not self.failed:
-            head = "收件箱中没有新的表格"
-        else:
+        parts = []
+        if self.taken:
             head = f"本次处理 {self.taken} 个文件：通过 {self.accepted}"
             if self.superseded:
                 head += f"（其中 {self.superseded} 份替代了此前报送的同类表格）"
-            head += f"，退回 {self.rejected}，重复 {self.duplicate}"
-        parts = [head]
+            parts.append(head + f"，退回 {self.rejected}，重复 {self.duplicate}")
+        elif not self.failed:
+            parts.append("收件箱中没有新的表格")
         if self.recovered:
             parts.append(f"续办上次中断的文件 {self.recovered} 个")
         if self.failed:
@@ -142,14 +143,37 @@ def sha256_of(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
+NAME_BYTES = 150  # room left under the 255-byte limit for " (12)" and "-退回通知.docx"
+
+
+def fit_bytes(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` bytes of UTF-8, never inside a character."""
+    data = text.encode("utf-8")
+    return text if len(data) <= limit else data[:limit].decode("utf-8", "ignore")
+
+
 def safe_name(name: str) -> str:
-    """A file name for our folders: cleaned like safe_component, the extension
-    kept even when a very long name is shortened."""
+    """A file name for our folders: cleaned like safe_component, short enough
+    for any file system, the extension kept even when the name is shortened."""
     suffix = PurePosixPath(name).suffix
     if len(suffix) > 16 or not suffix[1:].replace("_", "").isalnum():
         suffix = ""
-    stem = safe_component(name[: len(name) - len(suffix)] if suffix else name)[:100]
-    return stem + suffix
+    stem = fit_bytes(safe_component(name[: len(name) - len(suffix)] if suffix else name), NAME_BYTES)
+    return (stem.rstrip() or "未命名") + suffix
+
+
+def display_path(rel: str) -> str:
+    """A relative path as text we can store and show. Names that are not valid
+    UTF-8 (a zip made on Chinese Windows, unpacked here) are read as GB18030."""
+    try:
+        rel.encode("utf-8")
+        return rel
+    except UnicodeEncodeError:
+        raw = os.fsencode(rel)
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace")
 
 
 def move_no_clobber(src: Path, dst: Path) -> None:
@@ -403,7 +427,7 @@ class Intake:
 
     def _process(self, path: Path) -> Outcome:
         try:
-            rel = path.relative_to(self.ws.inbox).as_posix()
+            rel = display_path(path.relative_to(self.ws.inbox).as_posix())
         except ValueError:
             return Outcome(path, "failed", None, "该文件不在收件箱（inbox/）中，未处理")
         if ready.ignored_path(path, self.ws.inbox):
@@ -411,6 +435,12 @@ class Intake:
         if path.is_symlink():
             logger.warning("收件箱中的快捷方式（符号链接）不处理：{}", rel)
             return Outcome(path, "ignored", None, f"符号链接，不处理：{rel}", rel)
+        try:
+            regular = stat.S_ISREG(os.lstat(path).st_mode)
+        except FileNotFoundError:
+            return Outcome(path, "ignored", None, f"文件已不在收件箱中（可能已被取走）：{rel}", rel)
+        if not regular:  # a folder or a pipe: never moved, never opened
+            return Outcome(path, "ignored", None, f"不是普通文件，不处理：{rel}", rel)
         claimed = self._claim(path, rel)
         if isinstance(claimed, Outcome):
             return claimed
@@ -432,9 +462,13 @@ class Intake:
         cdir = self.ws.work / claim_id
         cdir.mkdir(parents=True)
         meta = {"claim_id": claim_id, "file": rel, "received_at": received.isoformat()}
-        atomic_write(cdir / CLAIM_FILE, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
         try:
-            move_no_clobber(path, cdir / safe_name(path.name))
+            atomic_write(cdir / CLAIM_FILE, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+        except BaseException:
+            _drop_claim(cdir)
+            raise
+        try:
+            move_no_clobber(path, cdir / safe_name(PurePosixPath(rel).name))
         except FileNotFoundError:
             _drop_claim(cdir)
             return Outcome(path, "ignored", None, f"文件已不在收件箱中（可能已被取走）：{rel}", rel)
@@ -514,9 +548,9 @@ class Intake:
         rel = PurePosixPath(sub.file)
         name = safe_name(rel.name)
         if sub.status != "rejected":
-            unit = safe_component(sub.unit or UNKNOWN_UNIT)
+            unit = fit_bytes(safe_component(sub.unit or UNKNOWN_UNIT), NAME_BYTES)
             return free_name(self.ws.archive / sub.received_at.date().isoformat() / unit / name), None, None
-        folder = self.ws.rejected.joinpath(*(safe_component(p) for p in rel.parts[:-1]))
+        folder = self.ws.rejected.joinpath(*(fit_bytes(safe_component(p), NAME_BYTES) for p in rel.parts[:-1]))
         stem, suffix = PurePosixPath(name).stem, PurePosixPath(name).suffix
         n = 1
         while True:
@@ -529,7 +563,7 @@ class Intake:
     def _file(self, sub: Submission, data: Path | None) -> Submission:
         """Steps 3–5: plan, notice, move, mark filed."""
         root = self.ws.root
-        if sub.archived_as is None or (data is not None and _occupied_by_other(root / sub.archived_as, sub.sha256)):
+        if sub.archived_as is None or (data is not None and self._taken_by_other(sub)):
             dest, notice, notice_txt = self._plan(sub)
             if notice is not None and _render_attr("rejection_notice_docx") is None:
                 notice = notice_txt  # no Word notice available: the .txt is the notice
@@ -551,6 +585,16 @@ class Intake:
             raise RegisterError(f"第 {sub.id} 号报送的原件不在工作区，也不在预定位置 {sub.archived_as}")
         self.register.mark_filed(sub.id, self._now(), detail=sub.archived_as)
         return self.register.submission(sub.id) or sub
+
+    def _taken_by_other(self, sub: Submission) -> bool:
+        """Is the planned place of this claim's original held by another file?
+        (Only after a crash: another process may have filed there meanwhile.)
+        The same bytes there, planned by no one else, are this very file,
+        copied by a cross-device move that was cut short."""
+        dest = self.ws.root / (sub.archived_as or "")
+        if not dest.exists():
+            return False
+        return sha256_of(dest)[0] != sub.sha256 or self.register.planned_by_other(sub.archived_as or "", sub.id)
 
     def _write_notice(self, sub: Submission) -> None:
         """Step 4: the rejection notice, .docx (from render, when present) and .txt."""
@@ -614,6 +658,8 @@ class Intake:
 
     def _output_failed(self, what: str, exc: Exception) -> None:
         message = f"{what}失败：{_describe(exc)}"
+        if isinstance(exc, PermissionError):
+            message += "（如该文件正在 Excel 或 Word 中打开，请关闭后再运行一次）"
         logger.error("{}", message)
         logger.opt(exception=exc).debug("详细错误")
         self.output_errors.append(message)
@@ -717,10 +763,6 @@ def _drop_claim(cdir: Path) -> None:
         cdir.rmdir()
     except OSError:
         pass
-
-
-def _occupied_by_other(path: Path, sha: str) -> bool:
-    return path.exists() and sha256_of(path)[0] != sha
 
 
 def _rel(path: Path | None, root: Path) -> str | None:

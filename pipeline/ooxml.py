@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import posixpath
+import struct
 import threading
 import zipfile
 import zlib
@@ -200,16 +201,25 @@ def _damaged(what: str) -> str:
 # Guarded zip
 
 
+_CHUNK = 1024 * 1024
+
+
 class GuardedZip:
-    """A zip opened from bytes, inflating parts under `Limits`."""
+    """A zip opened from bytes, inflating parts under `Limits`.
+
+    zipfile reads the central directory; the entries themselves are inflated
+    here with zlib straight from the bytes in memory, in chunks, counting what
+    comes out (the sizes in the headers are never trusted) and checking the
+    CRC at the end."""
 
     def __init__(self, data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
         self.limits = limits
         self.inflated = 0
+        self.data = data
         try:
             self.zf = zipfile.ZipFile(io.BytesIO(data))
             infos = self.zf.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError, IndexError, KeyError):
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError, IndexError, KeyError, struct.error):
             raise PackageError(
                 "corrupt_file",
                 "文件不完整或已损坏（可能没有完整保存或复制）。"
@@ -232,34 +242,66 @@ class GuardedZip:
         if info is None:
             raise KeyError(name)
         cap = self.limits.max_entry_bytes if cap is None else min(cap, self.limits.max_entry_bytes)
+        if info.flag_bits & 0x1:
+            raise PackageError("encrypted", _ENCRYPTED)
+        comp = self._compressed(info)
+        if info.compress_type == zipfile.ZIP_STORED:
+            out = bytes(comp)
+            if len(out) > cap:
+                raise PackageError("too_large", _too_large(f"文件内部的 {info.filename} 超过 {cap // (1024 * 1024)} MB"))
+            self._count(len(out))
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            out = self._inflate(info, comp, cap)
+        else:
+            raise PackageError("corrupt_file", _damaged("文件使用了无法识别的压缩方式"))
+        if zlib.crc32(out) != info.CRC:
+            raise PackageError("corrupt_file", _damaged(f"文件内部的 {info.filename} 校验失败"))
+        return out
+
+    def _compressed(self, info: zipfile.ZipInfo) -> memoryview:
+        data = self.data
+        off = info.header_offset
+        head = data[off : off + 30]
+        if len(head) < 30 or head[:4] != b"PK\x03\x04":
+            raise PackageError("corrupt_file", _damaged(f"文件内部的 {info.filename} 无法定位"))
+        name_len, extra_len = struct.unpack("<HH", head[26:30])
+        start = off + 30 + name_len + extra_len
+        comp = memoryview(data)[start : start + info.compress_size]
+        if len(comp) < info.compress_size:
+            raise PackageError("corrupt_file", _damaged(f"文件内部的 {info.filename} 不完整"))
+        return comp
+
+    def _count(self, n: int) -> None:
+        self.inflated += n
+        if self.inflated > self.limits.max_total_bytes:
+            raise PackageError("too_large", _too_large("文件解压后的总大小超出上限"))
+
+    def _inflate(self, info: zipfile.ZipInfo, comp: memoryview, cap: int) -> bytes:
+        lim = self.limits
+        d = zlib.decompressobj(-15)
         chunks: list[bytes] = []
         size = 0
+        pending: bytes | memoryview = comp
         try:
-            with self.zf.open(info) as fh:
-                while True:
-                    chunk = fh.read(256 * 1024)
-                    if not chunk:
-                        break
+            while True:
+                chunk = d.decompress(pending, _CHUNK)
+                pending = d.unconsumed_tail
+                if chunk:
                     size += len(chunk)
-                    self.inflated += len(chunk)
+                    self._count(len(chunk))
                     if size > cap:
                         raise PackageError("too_large", _too_large(f"文件内部的 {info.filename} 解压后超过 {cap // (1024 * 1024)} MB"))
-                    if self.inflated > self.limits.max_total_bytes:
-                        raise PackageError("too_large", _too_large("文件解压后的总大小超出上限"))
-                    if size > self.limits.ratio_floor and size > self.limits.max_ratio * max(info.compress_size, 1):
+                    consumed = len(comp) - len(pending)
+                    if size > lim.ratio_floor and size > lim.max_ratio * max(consumed, 1):
                         raise PackageError("too_large", _too_large(f"文件内部的 {info.filename} 压缩比异常（疑似“压缩炸弹”）"))
                     chunks.append(chunk)
-        except PackageError:
-            raise
-        except RuntimeError as exc:  # zip-level password
-            if "encrypted" in str(exc).lower() or "password" in str(exc).lower():
-                raise PackageError("encrypted", _ENCRYPTED) from None
-            raise PackageError("corrupt_file", _damaged("文件内部的压缩数据无法读取")) from None
-        except NotImplementedError:
-            raise PackageError("corrupt_file", _damaged("文件使用了无法识别的压缩方式")) from None
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, IndexError):
+                if d.eof or (not chunk and not pending):
+                    break
+        except zlib.error:
             raise PackageError("corrupt_file", _damaged(f"文件内部的 {info.filename} 无法解压")) from None
-        return b"".join(chunks)
+        if not d.eof:
+            raise PackageError("corrupt_file", _damaged(f"文件内部的 {info.filename} 不完整"))
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def close(self) -> None:
         self.zf.close()
@@ -296,11 +338,45 @@ _SPREADSHEET_MARK = "spreadsheetml"
 _PRESENTATION_MARK = "presentationml"
 
 
+class _SmallCache:
+    """Results computed from a small part's bytes, kept for the next file:
+    forms made from one template share [Content_Types].xml and _rels/.rels
+    byte for byte. Keyed by the inflated bytes themselves, so a cached answer
+    is exactly what parsing those bytes gives."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self.items: dict[tuple[str, bytes], object] = {}
+
+    def get(self, kind: str, data: bytes) -> object | None:
+        return self.items.get((kind, data))
+
+    def put(self, kind: str, data: bytes, value: object) -> None:
+        if len(data) > 16384:
+            return
+        if len(self.items) >= self.size:
+            self.items.clear()
+        self.items[(kind, data)] = value
+
+
+_CACHE = _SmallCache()
+
+
 def _content_types(z: GuardedZip) -> tuple[dict[str, str], dict[str, str]]:
     """(overrides by part name, defaults by extension), both lower-cased keys."""
     if not z.has("[Content_Types].xml"):
         return {}, {}
-    root = parse_xml(z.read("[Content_Types].xml", z.limits.max_small_part), "[Content_Types].xml")
+    data = z.read("[Content_Types].xml", z.limits.max_small_part)
+    cached = _CACHE.get("ct", data)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    result = _parse_content_types(data)
+    _CACHE.put("ct", data, result)
+    return result
+
+
+def _parse_content_types(data: bytes) -> tuple[dict[str, str], dict[str, str]]:
+    root = parse_xml(data, "[Content_Types].xml")
     overrides: dict[str, str] = {}
     defaults: dict[str, str] = {}
     for el in root:
@@ -324,7 +400,17 @@ def _office_document_targets(z: GuardedZip) -> tuple[list[str], bool]:
     names) and whether the relationship used the Strict namespace."""
     if not z.has("_rels/.rels"):
         return [], False
-    root = parse_xml(z.read("_rels/.rels", z.limits.max_small_part), "_rels/.rels")
+    data = z.read("_rels/.rels", z.limits.max_small_part)
+    cached = _CACHE.get("rels", data)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    result = _parse_rels(data)
+    _CACHE.put("rels", data, result)
+    return result
+
+
+def _parse_rels(data: bytes) -> tuple[list[str], bool]:
+    root = parse_xml(data, "_rels/.rels")
     targets: list[str] = []
     strict = False
     for el in root:

@@ -37,6 +37,7 @@ T, TAB, TABS, BR, CR, NBH = W + "t", W + "tab", W + "tabs", W + "br", W + "cr", 
 SDT, SDT_CONTENT, CUSTOM_XML = W + "sdt", W + "sdtContent", W + "customXml"
 INS, DEL, MOVE_FROM, MOVE_TO, CELL_DEL = W + "ins", W + "del", W + "moveFrom", W + "moveTo", W + "cellDel"
 SHOWING_PLACEHOLDER = W + "showingPlcHdr"
+TXBX = W + "txbxContent"
 FALLBACK = MC + "Fallback"
 TC_PR, TR_PR, GRID_SPAN, V_MERGE, H_MERGE = W + "tcPr", W + "trPr", W + "gridSpan", W + "vMerge", W + "hMerge"
 GRID_BEFORE = W + "gridBefore"
@@ -60,14 +61,17 @@ class Doc:
 
     skips: set[etree._Element] = field(default_factory=set)  # subtrees whose text is not shown
     tracked: bool = False  # the file holds tracked changes
+    textboxes: bool = False  # paragraphs may sit inside paragraphs
 
 
 def scan(root: etree._Element) -> Doc:
     """One pass over the tree for tracked changes, placeholders and fallbacks."""
     doc = Doc()
-    for el in root.iter(INS, DEL, MOVE_FROM, MOVE_TO, FALLBACK, SHOWING_PLACEHOLDER, CELL_DEL):
+    for el in root.iter(INS, DEL, MOVE_FROM, MOVE_TO, FALLBACK, SHOWING_PLACEHOLDER, CELL_DEL, TXBX):
         tag = el.tag
-        if tag == SHOWING_PLACEHOLDER:
+        if tag == TXBX:
+            doc.textboxes = True
+        elif tag == SHOWING_PLACEHOLDER:
             if (el.get(VAL) or "").lower() in _OFF:
                 continue
             sdt_pr = el.getparent()
@@ -206,108 +210,9 @@ def _row_deleted(tr: etree._Element) -> bool:
     return pr is not None and pr.find(DEL) is not None
 
 
-# Everything the fast table walk needs, in one C-level iteration.
-_FAST_TAGS = (TBL, TR, TC, GRID_BEFORE, GRID_SPAN, V_MERGE, H_MERGE, P, T, TAB, BR, CR, NBH)
-
-
 def read_table(tbl: etree._Element, doc: Doc, depth: int = 0) -> list[list[Cell]]:
     """The table as rows of grid-placed cells, vertical merges resolved."""
-    if not doc.tracked and not doc.skips:
-        rows = _read_table_fast(tbl)
-        if rows is not None:
-            return rows
     return _read_table_general(tbl, doc, depth)
-
-
-def _read_table_fast(tbl: etree._Element) -> list[list[Cell]] | None:
-    """One pass over the table's elements in document order (content controls
-    at any level are transparent to it). Only for documents without tracked
-    changes, placeholders or fallbacks; None when the table holds another
-    table (the general walk handles nesting)."""
-    rows: list[list[Cell]] = []
-    above: dict[int, str] = {}
-    # Per row: [grid_before, [[span, vmerge, hmerge, lines], ...]]
-    row_before = 0
-    row_cells: list[list] = []
-    cell: list | None = None  # [span, vmerge, hmerge, lines, current paragraph parts]
-    para: list[str] | None = None
-    in_row = False
-
-    def close_row() -> None:
-        nonlocal above
-        cells: list[Cell] = []
-        col = row_before
-        for span, vmerge, hmerge, lines in row_cells:
-            if hmerge == "continue" and cells:
-                cells[-1].span += span
-                col += span
-                continue
-            if vmerge == "continue":
-                cells.append(Cell(col, span, above.get(col, ""), True))
-            else:
-                cells.append(Cell(col, span, "\n".join(lines), False))
-            col += span
-        above = {}
-        for c in cells:
-            for g in range(c.start, c.start + c.span):
-                above[g] = c.text
-        rows.append(cells)
-
-    def close_para() -> None:
-        if cell is not None and para:
-            for line in "".join(para).split("\n"):
-                line = line.strip(_PAD)
-                if line:
-                    cell[3].append(line)
-
-    it = tbl.iter(*_FAST_TAGS)
-    next(it)  # the table itself
-    for el in it:
-        tag = el.tag
-        if tag == T:
-            if para is not None and el.text:
-                para.append(el.text)
-        elif tag == P:
-            close_para()
-            para = []
-        elif tag == TC:
-            close_para()
-            para = None
-            cell = [1, None, None, []]
-            row_cells.append(cell)
-        elif tag == TR:
-            close_para()
-            para, cell = None, None
-            if in_row:
-                close_row()
-            in_row = True
-            row_before = 0
-            row_cells = []
-        elif tag == GRID_SPAN:
-            if cell is not None:
-                cell[0] = min(max(_int(el.get(VAL), 1), 1), MAX_SPAN)
-        elif tag == V_MERGE:
-            if cell is not None:
-                cell[1] = el.get(VAL) or "continue"
-        elif tag == H_MERGE:
-            if cell is not None:
-                cell[2] = el.get(VAL) or "continue"
-        elif tag == GRID_BEFORE:
-            row_before = min(max(_int(el.get(VAL), 0), 0), MAX_SPAN)
-        elif tag == TAB:
-            if para is not None and el.getparent().tag != TABS:
-                para.append(" ")
-        elif tag == NBH:
-            if para is not None:
-                para.append("-")
-        elif tag == TBL:
-            return None  # a nested table
-        elif para is not None:  # br, cr
-            para.append("\n")
-    close_para()
-    if in_row:
-        close_row()
-    return rows
 
 
 def _read_table_general(tbl: etree._Element, doc: Doc, depth: int = 0) -> list[list[Cell]]:
@@ -358,6 +263,191 @@ def _read_table_general(tbl: etree._Element, doc: Doc, depth: int = 0) -> list[l
 def row_line(cells: list[Cell]) -> str:
     """A row as one line of text (for titles and header lines in tables)."""
     return " ".join(c.own.replace("\n", " ") for c in cells if c.own)
+
+
+# ---------------------------------------------------------------------------
+# The body as blocks: a paragraph's text (str) or a table's rows
+
+def _body_paragraph(text: str) -> str:
+    """A body paragraph as one line (line breaks become spaces)."""
+    if "\n" in text:
+        return " ".join(values.clean_cell_line(x) for x in text.split("\n")).strip(_PAD)
+    return text.strip(_PAD)
+
+
+def walk_body(body: etree._Element, doc: Doc) -> list[str | list[list[Cell]]]:
+    """The body's paragraphs (text) and tables (rows), in order."""
+    if not doc.tracked and not doc.skips:
+        fast = _walk_fast(body, doc.textboxes)
+        if fast is not None:
+            return fast
+    return walk_general(body, doc)
+
+
+def walk_general(body: etree._Element, doc: Doc) -> list[str | list[list[Cell]]]:
+    """The careful walk: tracked changes, placeholders, fallbacks, nesting."""
+    out: list[str | list[list[Cell]]] = []
+    for b in blocks(body):
+        if b.tag == P:
+            out.append(_body_paragraph(paragraph_text(b, doc)))
+        else:
+            out.append(_read_table_general(b, doc))
+    return out
+
+
+# Everything the fast walk needs, in one C-level iteration over the body
+# (most frequent first: the if-chain below tests them in this order).
+_FAST_TAGS = (T, P, TC, V_MERGE, TR, GRID_SPAN, TBL, TAB, BR, CR, NBH, H_MERGE, GRID_BEFORE)
+
+
+def _in_paragraph(el: etree._Element) -> bool:
+    """True for a paragraph inside another paragraph (a text box in a run)."""
+    for anc in el.iterancestors():
+        tag = anc.tag
+        if tag == P:
+            return True
+        if tag == TC or tag == BODY:
+            return False
+    return False
+
+
+def _walk_fast(body: etree._Element, textboxes: bool = True) -> list[str | list[list[Cell]]] | None:
+    """walk_general's result in a single pass over the body's elements in
+    document order (content controls at any level are transparent to it).
+    Only for documents without tracked changes, placeholders or fallbacks;
+    None when a table holds another table (walk_general handles that).
+
+    Which paragraphs and tables belong to the body is known beforehand
+    (blocks()); any other paragraph is in a cell or, when the document has
+    text boxes, perhaps inside another paragraph."""
+    top = set(blocks(body))  # body-level paragraphs and tables
+    out: list[str | list[list[Cell]]] = []
+    rows: list[list[Cell]] | None = None  # the table being read
+    raw: list[list] = []  # the row being read: [span, vmerge, hmerge, lines] per cell
+    before = 0  # the row's w:gridBefore
+    above: dict[int, str] = {}  # grid column -> text in the previous row
+    lines: list[str] | None = None  # lines of the cell being read
+    para: list[str] | None = None  # parts of the paragraph being read
+    para_in_cell = False
+    in_body = False
+
+    for el in body.iter(*_FAST_TAGS):
+        tag = el.tag
+        if tag == T:
+            if para is not None:
+                text = el.text
+                if text:
+                    para.append(text)
+            continue
+        if tag == P:
+            in_body = el in top
+            if not in_body and textboxes and _in_paragraph(el):
+                if para is not None:
+                    para.append("\n")
+                continue
+        elif tag == TC or tag == TR:
+            pass
+        elif tag == V_MERGE:
+            if raw:
+                raw[-1][1] = el.get(VAL) or "continue"
+            continue
+        elif tag == GRID_SPAN:
+            if raw:
+                raw[-1][0] = min(max(_int(el.get(VAL), 1), 1), MAX_SPAN)
+            continue
+        elif tag == TBL:
+            if el not in top:
+                return None  # a table in a cell or a text box: the general walk
+        elif tag == TAB:
+            if para is not None and el.getparent().tag != TABS:  # not a tab stop in w:pPr
+                para.append(" ")
+            continue
+        elif tag == BR or tag == CR:
+            if para is not None:
+                para.append("\n")
+            continue
+        elif tag == NBH:
+            if para is not None:
+                para.append("-")
+            continue
+        elif tag == H_MERGE:
+            if raw:
+                raw[-1][2] = el.get(VAL) or "continue"
+            continue
+        else:  # GRID_BEFORE
+            before = min(max(_int(el.get(VAL), 0), 0), MAX_SPAN)
+            continue
+
+        # A paragraph, cell, row or table starts: the paragraph read so far is complete.
+        if para is not None:
+            text = "".join(para)
+            if not para_in_cell:
+                out.append(_body_paragraph(text))
+            elif lines is not None:
+                if "\n" in text:
+                    lines.extend(x for x in (y.strip(_PAD) for y in text.split("\n")) if x)
+                else:
+                    text = text.strip(_PAD)
+                    if text:
+                        lines.append(text)
+            para = None
+        if tag == P:
+            if in_body and rows is not None:  # the table has ended
+                if raw:
+                    above = _close_row(rows, raw, before, above)
+                out.append(rows)
+                rows, raw, lines = None, [], None
+            para_in_cell = not in_body
+            para = []
+        elif tag == TC:
+            lines = []
+            raw.append([1, None, None, lines])
+        elif tag == TR:
+            if raw and rows is not None:
+                above = _close_row(rows, raw, before, above)
+            raw, before, lines = [], 0, None
+        else:  # a table in the body
+            if rows is not None:
+                if raw:
+                    _close_row(rows, raw, before, above)
+                out.append(rows)
+            rows, raw, above, lines = [], [], {}, None
+    if para is not None:
+        text = "".join(para)
+        if para_in_cell and lines is not None:
+            lines.extend(x for x in (y.strip(_PAD) for y in text.split("\n")) if x)
+        elif not para_in_cell:
+            out.append(_body_paragraph(text))
+    if rows is not None:
+        if raw:
+            _close_row(rows, raw, before, above)
+        out.append(rows)
+    return out
+
+
+def _close_row(rows: list[list[Cell]], raw: list[list], before: int, above: dict[int, str]) -> dict[int, str]:
+    """Lay a row's cells on the grid, append it, return the new `above`."""
+    cells: list[Cell] = []
+    col = before
+    for span, vmerge, hmerge, lines in raw:
+        if hmerge == "continue" and cells:  # old-style horizontal merge
+            cells[-1].span += span
+            col += span
+            continue
+        if vmerge == "continue":
+            cells.append(Cell(col, span, above.get(col, ""), True))
+        else:
+            cells.append(Cell(col, span, "\n".join(lines), False))
+        col += span
+    new_above: dict[int, str] = {}
+    for c in cells:
+        if c.span == 1:
+            new_above[c.start] = c.text
+        else:
+            for g in range(c.start, c.start + c.span):
+                new_above[g] = c.text
+    rows.append(cells)
+    return new_above
 
 
 # ---------------------------------------------------------------------------
@@ -420,38 +510,68 @@ class HeaderMatch:
     score: int
 
 
-def match_header_row(cells: list[Cell], spec: FormSpec) -> tuple[tuple[str | None, ...], int] | None:
+# Exact spellings of every column heading: normalised name -> (kind, key, score).
+_EXACT: dict[str, list[tuple[str, str, int]]] = {}
+for _spec in FORMS:
+    for _cn in _COLUMN_NAMES[_spec.kind]:
+        _EXACT.setdefault(_cn.name, []).append((_spec.kind, _cn.key, _cn.quality * 3))
+_MIN_COLUMNS = min(len(f.columns) for f in FORMS) - 1
+
+
+def match_header_row(
+    cells: list[Cell], spec: FormSpec, norms: list[str] | None = None
+) -> tuple[tuple[str | None, ...], int] | None:
     """(grid column -> key, score) when this row is `spec`'s header row: every
-    required column and the level column named, at most one column missing."""
+    required column and the level column named, at most one column missing.
+    `norms` are the cells' normalised texts when the caller has them."""
+    if norms is None:
+        norms = [_norm_heading(c.own) for c in cells]
     taken: set[str] = set()
     score = 0
     width = max((c.start + c.span for c in cells), default=0)
     colmap: list[str | None] = [None] * width
-    for c in cells:
-        t = _norm_heading(c.own)
+    kind = spec.kind
+    for c, t in zip(cells, norms):
         if not t:
             continue
-        found = _match_column(t, spec, taken)
+        found: tuple[str, int] | None = None
+        for k, key, q in _EXACT.get(t, ()):
+            if k == kind and key not in taken and (found is None or q > found[1]):
+                found = (key, q)
         if found is None:
-            continue
+            found = _match_column(t, spec, taken)
+            if found is None:
+                continue
         key, q = found
         taken.add(key)
         score += q
         for g in range(c.start, c.start + c.span):
             colmap[g] = key
-    needed = {col.key for col in spec.columns if col.required or col.kind == "level"}
+    needed = _NEEDED[kind]
     if not needed <= taken or len(taken) < len(spec.columns) - 1:
         return None
     return tuple(colmap), score
+
+
+_NEEDED = {f.kind: frozenset(c.key for c in f.columns if c.required or c.kind == "level") for f in FORMS}
 
 
 def find_header(rows: list[list[Cell]]) -> HeaderMatch | None:
     """The first row (among the first few) that is some form's header row;
     when several forms fit, the best-scoring one."""
     for i, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if sum(1 for c in cells if c.own) < _MIN_COLUMNS:
+            continue
+        norms = [_norm_heading(c.own) for c in cells]
+        # Most header rows spell every heading exactly: then only the forms
+        # those spellings belong to need a look.
+        kinds = {k for t in norms if t for k, _, _ in _EXACT.get(t, ())}
+        exact_only = all(t in _EXACT for t in norms if t)
         best: HeaderMatch | None = None
         for spec in FORMS:
-            m = match_header_row(cells, spec)
+            if exact_only and spec.kind not in kinds:
+                continue
+            m = match_header_row(cells, spec, norms)
             if m is not None and (best is None or m[1] > best.score):
                 best = HeaderMatch(spec, i, m[0], m[1])
         if best is not None:
@@ -466,6 +586,8 @@ _QUOTES = str.maketrans("", "", "《》〈〉<>\"'“”‘’「」『』")
 def title_of(text: str) -> FormSpec | None:
     """The form whose title this line is: `个人廉政风险排查评估表`, also with
     spaces, 《》, `附件1：` before it or a year before it."""
+    if "表" not in text or len(text) > 80:  # every title ends in 表
+        return None
     t = values.squash(values.nfkc(text)).translate(_QUOTES)
     if not t or len(t) > 40:
         return None
@@ -509,7 +631,7 @@ class _Line:
     block: int  # index of the block it comes from
 
 
-@dataclass
+@dataclass(eq=False)
 class _Table:
     block: int
     rows: list[list[Cell]]
@@ -526,15 +648,14 @@ def read_document(root: etree._Element) -> FormRead:
     lines: list[_Line] = []
     tables: list[_Table] = []
     block_kinds: list[str] = []  # "p" (with text), "e" (empty paragraph), "t"
-    for i, b in enumerate(blocks(body)):
-        if b.tag == P:
-            text = " ".join(values.clean_cell_line(x) for x in paragraph_text(b, doc).split("\n")).strip()
-            block_kinds.append("p" if text else "e")
-            if text:
-                lines.append(_Line(text, i))
+    for i, b in enumerate(walk_body(body, doc)):
+        if isinstance(b, str):
+            block_kinds.append("p" if b else "e")
+            if b:
+                lines.append(_Line(b, i))
         else:
             block_kinds.append("t")
-            rows = read_table(b, doc)
+            rows = b
             hm = find_header(rows)
             tables.append(_Table(i, rows, hm))
             above = rows[: hm.row] if hm else rows
@@ -593,20 +714,24 @@ def read_document(root: etree._Element) -> FormRead:
     # Rows.
     tail: list[str] = []
     number = 0
+    layout = _LAYOUT[spec.kind]
     for part in group:
         ph = part.header
         colmap = ph.colmap if ph is not None else hm.colmap
         body_rows = part.rows[ph.row + 1 :] if ph is not None else part.rows
         for cells in body_rows:
             number += 1
-            line = row_line(cells)
-            if values.has_signature_label(line) or (part is not form and _is_header_again(cells, spec)):
-                tail.append(line)
+            vals, own = _row_values(cells, colmap)
+            if _is_blank(own, layout):
+                if any("签" in t for t in own.values()) and values.has_signature_label(line := row_line(cells)):
+                    tail.append(line)  # 单位领导签字： written in a last row of the table
                 continue
-            vals, own = _row_values(cells, colmap, spec)
-            if _is_blank(own, spec):
+            if len(own) == 1 and "签" in (only := next(iter(own.values()))) and values.has_signature_label(only):
+                tail.append(only)  # a signature row whose text fell under a column heading
                 continue
-            out.rows.append(RowRead(number, vals))
+            if part is not form and _is_header_again(cells, spec):
+                continue  # the header row repeated at the top of the continuation
+            out.rows.append(RowRead(number, {k: vals.get(k, "") for k in layout.keys}))
 
     # After the table, up to the next form: signature and perhaps the date.
     next_form_block = min((t.block for t in forms if t.block > end_block), default=None)
@@ -640,21 +765,12 @@ def _is_header_again(cells: list[Cell], spec: FormSpec) -> bool:
     return match_header_row(cells, spec) is not None
 
 
-def _row_values(cells: list[Cell], colmap: tuple[str | None, ...], spec: FormSpec) -> tuple[dict[str, str], dict[str, str]]:
-    """Text per key (merges resolved) and text written in the row itself."""
-    vals: dict[str, list[str]] = {k: [] for k in spec.keys}
-    own: dict[str, list[str]] = {k: [] for k in spec.keys}
-    for c in cells:
-        key = colmap[c.start] if c.start < len(colmap) else None
-        if key is None:
-            key = next((k for k in colmap[c.start : c.start + c.span] if k is not None), None)
-        if key is None:
-            continue
-        if c.text:
-            vals[key].append(c.text)
-        if c.own:
-            own[key].append(c.own)
-    return {k: "\n".join(v) for k, v in vals.items()}, {k: "\n".join(v) for k, v in own.items()}
+@dataclass(frozen=True)
+class _Layout:
+    """Per form: the column keys and which of them make a row a filled row."""
+
+    keys: tuple[str, ...]
+    substantive: tuple[str, ...]
 
 
 def substantive_keys(spec: FormSpec) -> tuple[str, ...]:
@@ -664,20 +780,53 @@ def substantive_keys(spec: FormSpec) -> tuple[str, ...]:
     return tuple(c.key for c in spec.columns if c.kind != "seq" and not c.merged and c.key != "note")
 
 
-def _is_blank(own: dict[str, str], spec: FormSpec) -> bool:
-    return all(not own[k] or values.is_ellipsis(own[k]) for k in substantive_keys(spec))
+_LAYOUT = {spec.kind: _Layout(spec.keys, substantive_keys(spec)) for spec in FORMS}
+
+
+def _row_values(cells: list[Cell], colmap: tuple[str | None, ...]) -> tuple[dict[str, str], dict[str, str]]:
+    """Text per key (merges resolved) and text written in the row itself;
+    keys with no text are absent. Two cells under one heading join with "\n"."""
+    vals: dict[str, str] = {}
+    own: dict[str, str] = {}
+    width = len(colmap)
+    for c in cells:
+        start = c.start
+        key = colmap[start] if start < width else None
+        if key is None:
+            key = next((k for k in colmap[start : start + c.span] if k is not None), None)
+            if key is None:
+                continue
+        text = c.text
+        if text:
+            prev = vals.get(key)
+            vals[key] = text if prev is None else prev + "\n" + text
+            if not c.merged:
+                prev = own.get(key)
+                own[key] = text if prev is None else prev + "\n" + text
+    return vals, own
+
+
+def _is_blank(own: dict[str, str], layout: _Layout) -> bool:
+    for k in layout.substantive:
+        text = own.get(k)
+        if text and not values.is_ellipsis(text):
+            return False
+    return True
+
+
+# The contract's key order: seq first, then the columns left to right.
+_JSON_ORDER = {f.kind: tuple((c.key, c.kind) for c in sorted(f.columns, key=lambda c: c.kind != "seq")) for f in FORMS}
 
 
 def result_row(spec: FormSpec, vals: dict[str, str]) -> Row:
     """A row as the contract's JSON: seq as int or None, level as 1/2/3 or None."""
     row: Row = {}
-    # The contract's key order: seq first, then the columns left to right.
-    for col in sorted(spec.columns, key=lambda c: c.kind != "seq"):
-        text = vals.get(col.key, "")
-        if col.kind == "seq":
-            row[col.key] = values.parse_seq(text)
-        elif col.kind == "level":
-            row[col.key] = values.parse_level(text)
+    for key, kind in _JSON_ORDER[spec.kind]:
+        text = vals.get(key, "")
+        if kind == "seq":
+            row[key] = values.parse_seq(text)
+        elif kind == "level":
+            row[key] = values.parse_level(text)
         else:
-            row[col.key] = text
+            row[key] = text
     return row

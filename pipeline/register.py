@@ -264,6 +264,14 @@ class Register:
         row = self._db.execute("SELECT notice_text FROM submissions WHERE id = ?", (sid,)).fetchone()
         return row["notice_text"] if row else None
 
+    def planned_by_other(self, archived_as: str, sid: int) -> bool:
+        """Does another submission keep (or plan to keep) its original there?"""
+        row = self._db.execute(
+            "SELECT 1 FROM submissions WHERE (archived_as = ? OR notice = ? OR notice_text = ?) AND id != ? LIMIT 1",
+            (archived_as, archived_as, archived_as, sid),
+        ).fetchone()
+        return row is not None
+
     def same_bytes(self, sha256: str) -> Submission | None:
         """The first file with these bytes that was not itself a duplicate."""
         row = self._db.execute(
@@ -323,13 +331,14 @@ class Register:
 
     def snapshot(self, cfg: Config | None = None, today: date | None = None, *, now: datetime | None = None) -> Snapshot:
         """Everything in force, with measures matched to risks and the cross-file
-        findings. `cfg` decides deadlines and pilot units (defaults when None:
-        pass the workspace's Config); `today` decides what is due (default: the
+        findings. `cfg` decides deadlines and pilot units: pass the workspace's
+        Config. Without it, `late` stays as recorded at intake and the findings
+        use the built-in defaults. `today` decides what is due (default: the
         date of `now`)."""
-        cfg = cfg or Config()
         taken = now or datetime.now().astimezone()
         today = today or taken.date()
-        subs = [_with_late(s, cfg) for s in self.submissions()]
+        subs = self.submissions() if cfg is None else [_with_late(s, cfg) for s in self.submissions()]
+        cfg = cfg or Config()
         by_id = {s.id: s for s in subs}
         risks = [
             _risk(r, by_id[r["submission_id"]])

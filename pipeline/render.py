@@ -113,6 +113,7 @@ def render_docx(template: Path, context: dict[str, Any]) -> bytes:
     doc = tpl.docx
     merge_groups(doc, ctx)
     fit_organ_mark(doc)
+    align_signature(doc)
     ensure_page_numbers(doc)
     props = doc.core_properties
     props.author = ctx.get("office", props.author)
@@ -304,6 +305,61 @@ def _insert_rpr(rPr: etree._Element, el: etree._Element) -> None:
             child.addprevious(el)
             return
     rPr.append(el)
+
+
+SIGNER_STYLES = ("GwSigner", "署名")
+DATE_STYLES = ("GwDate", "成文日期")
+
+
+def align_signature(doc: Any) -> None:
+    """GB/T 9704 7.3.5.2: 署名 two characters in from the right, 成文日期 on the
+    next line starting two characters right of the 署名's first character; when
+    the date is the longer, the date sits two characters in from the right and
+    the 署名 moves left. Positions are computed from the 署名 (Chinese
+    characters, one em each), so that the width of digits does not matter."""
+    paragraphs = list(doc.element.body.iter(qn("w:p")))
+    width_tw = _text_width_pt(doc) * 20
+    for sig, day in zip(paragraphs, paragraphs[1:]):
+        if _style_id(sig) not in SIGNER_STYLES or _style_id(day) not in DATE_STYLES:
+            continue
+        size_tw = (_style_size(doc, _style_id(sig) or "") or 16.0) * 20
+        sig_w = _display_width(_text(sig).strip())
+        day_w = _display_width(_text(day).strip())
+        if not sig_w or not day_w:
+            continue
+        if day_w + 2 <= sig_w:
+            # 署名 right-aligned two characters in; the date starts under its third character.
+            sig_start = width_tw - 2 * size_tw - sig_w * size_tw
+            _indent(day, "left", left_tw=sig_start + 2 * size_tw)
+        else:
+            day_start = width_tw - 2 * size_tw - day_w * size_tw
+            _indent(day, "right", right_chars=2, size_tw=size_tw)
+            _indent(sig, "left", left_tw=max(0.0, day_start - 2 * size_tw))
+
+
+def _text(p: etree._Element) -> str:
+    return "".join(t.text or "" for t in p.iter(qn("w:t")))
+
+
+def _indent(p: Any, align: str, *, left_tw: float = 0.0, right_chars: float = 0.0, size_tw: float = 320.0) -> None:
+    """Direct indent and alignment on a paragraph (overrides its style's)."""
+    pPr = p.get_or_add_pPr()
+    old = pPr.find(qn("w:ind"))
+    if old is not None:
+        pPr.remove(old)
+    ind = pPr.get_or_add_ind()
+    if align == "left":
+        ind.set(qn("w:left"), str(round(left_tw)))
+        ind.set(qn("w:leftChars"), "0")
+        ind.set(qn("w:right"), "0")
+        ind.set(qn("w:rightChars"), "0")
+    else:
+        ind.set(qn("w:right"), str(round(right_chars * size_tw)))
+        ind.set(qn("w:rightChars"), str(round(right_chars * 100)))
+    ind.set(qn("w:firstLine"), "0")
+    ind.set(qn("w:firstLineChars"), "0")
+    jc = pPr.get_or_add_jc()
+    jc.set(qn("w:val"), align)
 
 
 def _has_page_field(root: etree._Element) -> bool:

@@ -3,7 +3,7 @@
 Optional, named in pipeline.toml (`roster = "花名册.xlsx"`). A table with a header
 row holding 单位 and 姓名 (职务 optional), as .xlsx (first sheet) or .csv
 (UTF-8, UTF-8 with BOM, or GBK as Excel writes it on Chinese Windows). With it,
-`status` lists the people who sent nothing usable yet."""
+`status` lists the people who sent nothing yet."""
 
 from __future__ import annotations
 
@@ -106,15 +106,12 @@ def _csv_rows(path: Path) -> list[list[str]]:
 
 
 def missing_people(snap: Snapshot, people: list[Person]) -> dict[str, list[Person]]:
-    """Roster people with no accepted personal form, by unit (roster's unit name).
+    """Roster people who sent nothing at all, by unit (roster's unit name).
 
-    "Accepted" means in force or superseded: a person whose only files were
-    rejected still owes a usable form, and is listed."""
-    sent = {
-        (crosscheck.text_key(s.unit), crosscheck.text_key(s.name))
-        for s in snap.submissions
-        if s.status in ("accepted", "superseded") and s.name
-    }
+    Anything recorded under their unit and name counts as sent, a rejected
+    file too: that person is waiting for a corrected form, which the
+    rejected counts and notices already show."""
+    sent = {(crosscheck.text_key(s.unit), crosscheck.text_key(s.name)) for s in snap.submissions if s.name}
     out: dict[str, list[Person]] = defaultdict(list)
     for p in people:
         if (crosscheck.text_key(p.unit), crosscheck.text_key(p.name)) not in sent:

@@ -21,7 +21,7 @@ JSON shape (stable; keys are only ever added):
                           "personal_measures": 0, "unit_measures": 0},   # in force
                 "risks": 7, "level3": 2, "risks_without_measure": 7,
                 "assessment_without_measures": ["王丽华"],
-                "missing_people": ["张三"] | null},   # null without a roster
+                "missing_people": ["张三"] | null},   # on the roster, sent nothing; null without a roster
                ...],
      "totals": {same counters summed, "units": N, "findings": N},
      "findings": [{"code", "message", "unit", "name", "submission_id"}, ...]}
@@ -287,7 +287,7 @@ def render_text(data: dict[str, Any]) -> str:
         lines += [f"  {unit}：{'、'.join(names)}" for unit, names in waiting]
     if data["roster"] is not None:
         missing = [(u["unit"], u["missing_people"]) for u in data["units"] if u["missing_people"]]
-        lines += ["", f"花名册（{data['roster']}）中尚未报送个人表格的人员：" + ("无" if not missing else "")]
+        lines += ["", f"花名册（{data['roster']}）中尚未报送任何表格的人员：" + ("无" if not missing else "")]
         lines += [f"  {unit}：{'、'.join(names)}" for unit, names in missing]
     if data["findings"]:
         lines += ["", f"提示（{len(data['findings'])} 条）："]

@@ -72,9 +72,14 @@ def clean_cell_line(text: str) -> str:
 _ELLIPSES = {squash(nfkc(m)) for m in ELLIPSIS_MARKS}
 
 
+_ELLIPSIS_CHARS = frozenset(".。⋯…·．")
+
+
 def is_ellipsis(text: str) -> bool:
     """True for the `……` that marks the 'add more rows here' row (also `...`,
     `。。。`, `⋯⋯`)."""
+    if _ELLIPSIS_CHARS.isdisjoint(text):  # the common case, without NFKC
+        return False
     t = squash(nfkc(text))
     return t in _ELLIPSES or (len(t) >= 2 and set(t) <= set(".。⋯…·"))
 
@@ -225,10 +230,16 @@ def parse_level(text: str | None) -> int | None:
     None for anything else, including blank."""
     if not text:
         return None
+    fast = _LEVEL_FAST.get(text)
+    if fast is not None:
+        return fast
     t = squash(nfkc(text)).upper()
     if t.endswith(("级", "級")):
         t = t[:-1]
     return _LEVEL_WORDS.get(t)
+
+
+_LEVEL_FAST = {**_LEVEL_WORDS, **{k + "级": v for k, v in _LEVEL_WORDS.items()}}
 
 
 def level_name(level: int) -> str:
@@ -245,6 +256,8 @@ def parse_seq(text: str | None) -> int | None:
     """The number in a 序号 cell: `1`, `１`, `1.`, `1、`, `(1)`, `一`; else None."""
     if not text:
         return None
+    if text.isascii() and text.isdigit():
+        return int(text) if len(text) <= 4 else None
     m = _SEQ_DECOR.match(squash(nfkc(text)))
     if m is None:
         return None

@@ -48,11 +48,13 @@ from pipeline.workspace import Workspace
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
-TICK = 0.25  # longest sleep of the loop: bounds the latency beyond the stability delay
+TICK = 0.1  # longest sleep of the loop: bounds the latency beyond the stability delay
+SUPERVISE_EVERY = 1.0  # observer health check (a stat of inbox/: a round trip on a share)
+BATCH_SECONDS = 2.0  # a step processes for at most this long, then drains events and supervises again
 RECHECK = 1.0  # a stable file that must wait (incomplete zip, open in Word) is re-probed this often
 RESTART_MIN, RESTART_MAX = 1.0, 30.0  # observer restart back-off (seconds)
 FAILED_RETRY_MIN, FAILED_RETRY_MAX = 60.0, 3600.0  # back-off for a file whose processing failed
-REBUILD_MIN_WAIT = 10.0  # during an endless trickle, rebuild at least this often
+REBUILD_MIN_WAIT = 10.0  # during an endless trickle, rebuild after this long (or 5× the last rebuild's time)
 
 # File systems on which native events miss writes made by other machines.
 NETWORK_FS = frozenset({"cifs", "smb3", "smbfs", "nfs", "nfs4", "ncpfs", "afs", "9p", "fuse.sshfs", "davfs", "fuse.davfs2", "fuse.rclone"})
@@ -320,6 +322,8 @@ class Watcher:
         self._ever_started = False
         self._next_rescan = 0.0
         self._dirty_since: float | None = None
+        self._next_check = 0.0
+        self._rebuild_seconds = 0.0  # how long the last rebuild took
         self._failed: dict[Path, tuple[Observation | None, float]] = {}  # path -> (obs, back-off)
         self._waiting: dict[Path, str] = {}  # path -> the reason last logged
         self._max_bytes = int(cfg.max_file_mb * 1024 * 1024)
@@ -338,7 +342,10 @@ class Watcher:
     def start(self) -> None:
         """Open the intake, finish what a crash left half done, start the
         observer and schedule the start-up scan. Call in the worker thread."""
-        self.ws.ensure()
+        try:
+            self.ws.ensure()
+        except OSError as exc:  # e.g. inbox is a link to a share that is down: wait for it below
+            logger.warning(f"无法建立工作目录中的文件夹：{_short(exc)}")
         route_watchdog_logs()
         self.started_at = _now_iso()
         self._choose_mode()
@@ -375,6 +382,7 @@ class Watcher:
                     logger.opt(exception=exc).error("监视循环出错，稍后继续：" + _short(exc))
                     stop.wait(1.0)
                 stop.wait(self._sleep_time())
+            logger.info("正在停止（再按一次 Ctrl-C 立即退出）……")
         except BaseException:
             # A second Ctrl-C: stop now, no rebuild; the next start finishes the rest.
             self.close(rebuild=False)
@@ -459,9 +467,18 @@ class Watcher:
 
     def _take_due(self, now: float, report: StepReport, stop: threading.Event | None) -> None:
         listings: dict[Path, list[str]] = {}
+        budget_end = self.clock() + BATCH_SECONDS
         for path in self.tracker.due(now):
             if stop is not None and stop.is_set():
                 return  # finish the current file only; the rest wait for the next start
+            if self.clock() >= budget_end:
+                return  # the rest are still due at the next step, after events are drained
+            current = _observe_file(path)
+            if current != self.tracker.observation(path):
+                # Changed (or gone) since this step looked: in a long batch that
+                # may be seconds ago. Start its clock again rather than take it.
+                self.tracker.observe(path, current, self.clock())
+                continue
             stable_for = self.tracker.stable_for(path, now) or 0.0
             kind = probe(path, self._max_bytes)
             in_editor = open_in_editor(path.name, self._siblings(path.parent, listings))
@@ -494,22 +511,28 @@ class Watcher:
             self._remember_failure(path, obs)
             self._set_action(f"处理 {self._rel(path)} 出错", write=True)
             return None
-        status = getattr(outcome, "status", "")
-        if status == "failed":
+        if getattr(outcome, "status", "") == "failed":
             self._remember_failure(path, obs)
+        else:
+            self._failed.pop(path, None)
         self._record(outcome, self.clock(), path)
         return outcome
 
     def _remember_failure(self, path: Path, obs: Observation | None) -> None:
-        """A file that failed is retried with a growing back-off while it stays
-        the same (a changed file is retried at once); it is never dropped."""
+        """A file that failed and is still in the inbox is retried with a
+        growing back-off while it stays the same; a changed file is looked at
+        afresh; it is never dropped."""
+        now = self.clock()
+        current = _observe_file(path)
+        if current is None or current != obs:
+            self._failed.pop(path, None)  # gone (claimed: recover() finishes it) or changed
+            self.tracker.observe(path, current, now)
+            return
         _, prev = self._failed.get(path, (None, 0.0))
         backoff = min(FAILED_RETRY_MAX, max(FAILED_RETRY_MIN, prev * 2))
-        self._failed[path] = (obs, backoff)
-        if path.exists() and obs is not None:
-            now = self.clock()
-            self.tracker.observe(path, obs, now)
-            self.tracker.hold(path, now + backoff)
+        self._failed[path] = (current, backoff)
+        self.tracker.observe(path, current, now)
+        self.tracker.hold(path, now + backoff)
 
     def _record(self, outcome: Any, now: float, path: Path | None = None) -> None:
         status = str(getattr(outcome, "status", ""))
@@ -532,7 +555,8 @@ class Watcher:
         still inside its stability window. A trickle that never stops still
         gets a rebuild every REBUILD_MIN_WAIT (or 3 delays) at most."""
         assert self._dirty_since is not None
-        if now - self._dirty_since >= max(REBUILD_MIN_WAIT, 3 * self.cfg.stability_seconds):
+        patience = max(REBUILD_MIN_WAIT, 3 * self.cfg.stability_seconds, 5 * self._rebuild_seconds)
+        if now - self._dirty_since >= patience:
             return True
         return not report.taken and not self.tracker.settling(now)
 
@@ -546,10 +570,11 @@ class Watcher:
         except Exception as exc:  # noqa: BLE001
             logger.opt(exception=exc).error(f"更新 outbox 中的公文和台账失败：{_short(exc)}。收到下一个文件时会再试。")
             errors = ["exception"]
+        self._rebuild_seconds = time.monotonic() - start
         if errors:  # Intake has logged what failed
             self._set_action("更新公文和台账失败（详见日志）", write=True)
             return
-        logger.info(f"已更新 outbox 中的公文和台账（{time.monotonic() - start:.1f} 秒）。")
+        logger.info(f"已更新 outbox 中的公文和台账（{self._rebuild_seconds:.1f} 秒）。")
         self._set_action("更新公文和台账", write=True)
 
     def _note_wait(self, path: Path, kind: Probe, in_editor: bool) -> None:
@@ -651,6 +676,9 @@ class Watcher:
             if now >= self._restart_at:
                 self._start_observer(now)
             return
+        if now < self._next_check:
+            return
+        self._next_check = now + SUPERVISE_EVERY
         problem = self._observer_problem()
         if problem is None:
             return
@@ -754,7 +782,12 @@ def cli_watch(workspace: Path, polling: bool, pdf: bool, verbose: bool) -> int:
         logger.error(f"工作目录 {root} 不存在。请用 -C 指定含 inbox/ 的工作目录。")
         return EXIT_USAGE
     ws = Workspace(root.resolve())
-    ws.ensure()
+    try:
+        ws.ensure()
+    except OSError as exc:
+        logs.setup(None, verbose=verbose)
+        logger.error(f"无法在工作目录 {ws.root} 中建立所需的文件夹：{_short(exc)}")
+        return EXIT_FAILED
     logs.setup(ws.logs, verbose=verbose)
     try:
         cfg = config.load(ws.root)
@@ -792,9 +825,8 @@ def _install_signals(stop: threading.Event) -> dict[int, Any]:
     previous: dict[int, Any] = {}
 
     def handler(signum: int, frame: Any) -> None:
-        if not stop.is_set():
-            logger.info("正在停止：处理完当前文件后退出（再按一次 Ctrl-C 立即退出）……")
-            stop.set()
+        # Only set the flag: logging here could re-enter loguru's lock.
+        stop.set()
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     if threading.current_thread() is threading.main_thread():

@@ -134,6 +134,11 @@ def test_unit_forms_missing_after_deadline() -> None:
     found = cc.unit_forms_missing(snapshot([have]), CFG, date(2012, 10, 1))
     assert {f.unit for f in found} == set(CFG.units) - {"教务处"}
     assert cc.unit_forms_missing(snapshot([have]), CFG, JULY) == []
+    # After the measures deadline, 教务处 (assessment, no measures) is reported once, by the other check.
+    late = cc.unit_forms_missing(snapshot([have]), CFG, DECEMBER)
+    assert [f.unit for f in late if "措施" in f.message] == [u for u in CFG.units if u != "教务处"]
+    both = cc.find_all(snapshot([have]), CFG, DECEMBER)
+    assert len([f for f in both if f.unit == "教务处" and "《单位制定廉政风险防控措施表》" in f.message]) == 1
 
 
 def test_find_all_orders_by_pilot_unit() -> None:

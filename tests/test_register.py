@@ -192,6 +192,7 @@ def test_late_is_recorded_and_follows_a_moved_deadline(reg: Register) -> None:
     late = rec(result(name="李明", form_date="2012-07-02"))
     undated = rec(result(name="张三", form_date=None), at=datetime(2012, 7, 5, tzinfo=timezone.utc))
     assert [reg.submission(i).late for i in (on_time.id, late.id, undated.id)] == [False, True, True]  # type: ignore[union-attr]
+    assert [s.late for s in reg.snapshot().submissions] == [False, True, True]  # no cfg: as recorded
     moved = Config(deadlines={"personal_assessment": date(2012, 7, 31)})
     snap = reg.snapshot(moved, date(2012, 8, 1))
     assert [s.late for s in snap.submissions] == [False, False, False]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -529,7 +528,7 @@ def test_observer_dying_is_restarted_and_the_rescan_finds_missed_files(rig: Rig,
     rig.observers[0].alive = False  # e.g. the share went away
     data = docx_bytes("missed")
     drop(rig, "missed.docx", data, hint=False)  # written while nobody watched
-    rig.steps(0.5)
+    rig.steps(watch.SUPERVISE_EVERY + 0.1)
     assert any("监视线程已停止" in line for line in logs)
     rig.steps(watch.RESTART_MIN + DELAY + 1)
     assert len(rig.observers) == 2 and rig.observers[1].alive
@@ -551,6 +550,15 @@ def test_inbox_gone_and_back(rig: Rig, tmp_path: Path, logs: list[str]) -> None:
     assert rig.intake.names() == ["back.docx"]
 
 
+def test_inbox_replaced_by_a_remount_restarts_the_observer(rig: Rig, tmp_path: Path, logs: list[str]) -> None:
+    rig.steps(1)
+    os.rename(rig.ws.inbox, tmp_path / "old-mount")
+    rig.ws.inbox.mkdir()  # a new folder at the same path: an observer on the old one would see nothing
+    rig.steps(watch.SUPERVISE_EVERY + watch.RESTART_MIN + 0.5)
+    assert any("已被替换或重新挂载" in line for line in logs)
+    assert len(rig.observers) == 2 and rig.observers[1].alive and not rig.observers[0].alive
+
+
 def test_native_observer_that_cannot_start_falls_back_to_polling(tmp_path: Path, logs: list[str]) -> None:
     ws = Workspace(tmp_path / "ws")
     ws.ensure()
@@ -568,6 +576,37 @@ def test_native_observer_that_cannot_start_falls_back_to_polling(tmp_path: Path,
     w.step()
     assert w.mode == "polling" and made and made[0].alive
     assert any("改用轮询模式" in line for line in logs)
+
+
+def test_a_file_rewritten_while_a_batch_runs_waits_again(rig: Rig) -> None:
+    drop(rig, "a.docx", docx_bytes("a"))
+    b = drop(rig, "b.docx", docx_bytes("b"))
+    newer = docx_bytes("b2", size=4000)
+
+    def on_process(rel: str) -> None:
+        if rel == "a.docx":
+            b.write_bytes(newer)  # someone saves b again while a is being recorded
+
+    rig.intake.on_process = on_process
+    rig.steps(DELAY + 0.2, tick=0.1)
+    assert rig.intake.names() == ["a.docx"]
+    rig.steps(DELAY + 0.5)
+    assert rig.intake.processed[1] == ("b.docx", newer)
+
+
+def test_a_long_batch_is_cut_into_steps(rig: Rig) -> None:
+    for i in range(12):
+        drop(rig, f"n{i:02d}.docx", docx_bytes(f"n{i}"))
+    rig.intake.on_process = lambda rel: rig.clock.advance(0.5)  # slow files
+    rig.clock.advance(0.1)
+    rig.w.step()
+    rig.clock.advance(DELAY + 1)
+    first = rig.w.step()
+    assert 0 < len(first.taken) <= watch.BATCH_SECONDS / 0.5 + 1
+    assert rig.w._sleep_time() < 0.05  # the rest are due: no nap before the next step
+    rig.steps(10, tick=0.01)
+    assert len(rig.intake.processed) == 12
+    assert rig.intake.rebuilds == 1
 
 
 # ------------------------------------------------------------------ stopping
@@ -894,10 +933,11 @@ def test_cli_watch_as_a_new_user(tmp_path: Path) -> None:
                 fh.write(slow[i : i + len(slow) // 5 + 1])
             time.sleep(0.4)  # a write every 0.4 s: never still for the 1 s delay
             assert slow_path.exists(), "taken while still being written"
-        assert _wait_for(lambda: ws.register_db.exists() and len(register_files(ws)) >= 5, timeout=20)
-        proc.send_signal(subprocess.signal.SIGINT)  # Ctrl-C, probably mid-batch
-        proc.communicate(timeout=30)
-        assert proc.returncode == 0
+        assert _wait_for(lambda: ws.register_db.exists() and len(register_files(ws)) >= 1, timeout=20)
+        proc.send_signal(subprocess.signal.SIGINT)  # Ctrl-C, most likely mid-batch
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "正在停止" in err
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -905,10 +945,12 @@ def test_cli_watch_as_a_new_user(tmp_path: Path) -> None:
     try:
         expected = sorted([*forms, "慢单位-慢人员.docx"])
         assert _wait_for(lambda: register_files(ws) == expected, timeout=30), len(register_files(ws))
-        proc.send_signal(subprocess.signal.SIGINT)
+        proc.send_signal(subprocess.signal.SIGTERM)  # as a service manager stops it
         proc.communicate(timeout=30)
+        assert proc.returncode == 0
     finally:
         if proc.poll() is None:
             proc.kill()
     assert register_files(ws) == expected  # exactly once each
+    assert list(ws.inbox.iterdir()) == [] and not [p for p in ws.work.rglob("*") if p.is_file()]
     assert kept_bytes(ws) == sorted([*forms.values(), slow])

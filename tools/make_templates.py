@@ -182,6 +182,9 @@ def add_style(doc, name: str, style_id: str, *, font: str, size: float, align: s
 def add_styles(doc) -> None:
     """The named styles every template uses (see word_templates/README.md)."""
     normal = doc.styles["Normal"]
+    # No automatic space between Chinese and Latin text: 公文 are set solid.
+    put(_ppr(normal), el("w:autoSpaceDE", val=0), _PPR_ORDER)
+    put(_ppr(normal), el("w:autoSpaceDN", val=0), _PPR_ORDER)
     set_spacing(_ppr(normal), line_pt=LINE_PT)
     set_jc(_ppr(normal), "both")
     add_style(doc, "公文正文", "GwBody", font=FANGSONG, size=BODY_PT, first_chars=2)
@@ -433,13 +436,13 @@ def build_summary() -> Document:
     para(doc, "{{ measures_text }}")
     para(doc, "二、材料报送情况", "一级标题")
     tag(doc, "{%p if missing %}")
-    para(doc, "截至{{ as_of }}，以下材料已过报送期限，尚未收到：")
+    para(doc, "以下材料已过报送期限，尚未收到：")
     tag(doc, "{%p for m in missing %}")
     para(doc, "{{ m.no }}. {{ m.text }}")
     tag(doc, "{%p endfor %}")
     para(doc, "请抓紧组织填报，经单位审核后及时报送。")
     tag(doc, "{%p else %}")
-    para(doc, "截至{{ as_of }}，没有逾期未报的材料。")
+    para(doc, "目前没有逾期未报的材料。")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if late %}")
     para(doc, "以下材料逾期报送：")
@@ -486,7 +489,7 @@ def build_summary() -> Document:
     return doc
 
 
-STATS_COLS = (9, 27, 14, 15, 15, 13, 11, 11, 11, 15, 15)  # 156 mm
+STATS_COLS = (9, 26, 13, 13, 13, 11, 10, 10, 10, 13, 28)  # 156 mm
 STATS_HEAD = ("序号", "单位", "报送人数", "个人风险点", "单位风险点", "合计", "三级", "二级", "一级", "已制定措施", "报送情况")
 STATUS_COLS = (9, 27, 30, 30, 30, 30)  # 156 mm
 STATUS_HEAD = ("序号", "单位", "个人廉政风险排查评估表", "单位廉政风险排查评估表", "个人廉政风险防控措施意见和建议表", "单位制定廉政风险防控措施表")
@@ -494,8 +497,12 @@ STATUS_HEAD = ("序号", "单位", "个人廉政风险排查评估表", "单位�
 
 def colophon(doc) -> None:
     """版记: 抄送 and 印发机关/印发日期 between a thick and a thin rule, kept at
-    the foot of the last page by a floating table anchored to the bottom margin."""
-    width = twips(TEXT_WIDTH_MM)
+    the foot of the last page by a floating table anchored to the bottom margin.
+
+    95% of the text width: LibreOffice (7.4) turns a floating table as wide as
+    the text block into an ordinary one, which would leave the 版记 wherever
+    the text ends instead of at the foot of the page."""
+    width = round(twips(TEXT_WIDTH_MM) * 0.95)
     tbl = doc.add_table(rows=2, cols=1)
     tbl.autofit = False
     tblPr = tbl._tbl.tblPr
@@ -576,7 +583,7 @@ def build_bulletin() -> Document:
             ["{{ r.no }}", "{{ r.unit }}", "{{ r.personal_assessment }}", "{{ r.unit_assessment }}",
              "{{ r.personal_measures }}", "{{ r.unit_measures }}"], "表格居中")
     tag_row(tbl, STATUS_COLS, "{%tr endfor %}")
-    para(doc, "注：统计截至{{ as_of }}。“逾期”指晚于工作方案规定的截止日期；“未到期”指尚未到报送截止日期。", "表格文字")
+    para(doc, "注：报送情况统计至本通报印发时。“逾期”指晚于工作方案规定的截止日期；“未到期”指尚未到报送截止日期。", "表格文字")
     colophon(doc)
     return doc
 
@@ -586,8 +593,8 @@ def build_rejection() -> Document:
     doc = new_document("{{ title }}")
     para(doc, "{{ title }}", "公文标题")
     para(doc, "{{ addressee }}：", "主送机关")
-    para(doc, "{{ received }}收到的文件“{{ file }}”{% if form_label %}（{{ form_label }}"
-              "{% if who %}，{{ who }}{% endif %}）{% endif %}经核查存在以下问题，未能受理，现予退回：")
+    para(doc, "你单位{{ received }}报送的文件“{{ file }}”{% if form_label %}（{{ form_label }}"
+              "{% if who %}，填表人：{{ who }}{% endif %}）{% endif %}经核查存在以下问题，未能受理，现予退回：")
     tag(doc, "{%p for p in problems %}")
     para(doc, "{{ p.no }}. {% if p.where %}{{ p.where }}：{% endif %}{{ p.message }}")
     tag(doc, "{%p endfor %}")
@@ -610,7 +617,7 @@ def build_reminder() -> Document:
     para(doc, "{{ title }}", "公文标题")
     para(doc, "{{ unit }}：", "主送机关")
     para(doc, "根据{{ plan_title }}要求，各试点单位应按时报送廉政风险排查评估和防控措施材料。"
-              "截至{{ as_of }}，你单位以下材料已过报送期限，仍未收到：")
+              "经核对，你单位以下材料已过报送期限，至今仍未收到：")
     tag(doc, "{%p for m in missing %}")
     para(doc, "{{ m.no }}. {{ m.text }}")
     tag(doc, "{%p endfor %}")

@@ -1,0 +1,273 @@
+"""consolidate: from a hand-built register snapshot to the documents' figures.
+
+No files: every snapshot here is built from model.py's dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+
+import pytest
+
+from pipeline import consolidate
+from pipeline.chinese_dates import arabic, chinese, date_time, format_date
+from pipeline.config import Config
+from pipeline.model import Finding, Measure, Problem, RiskPoint, Snapshot, Submission
+
+CFG = Config(units=("教务处", "财务处", "科研处"))
+AFTER_ALL = date(2012, 12, 10)  # every deadline of the plan has passed
+EARLY = date(2012, 6, 1)  # none has
+
+
+def sub(id, form, unit, name=None, position=None, *, when=(6, 20), status="accepted", late=False):
+    return Submission(
+        id, f"{unit}-{name or form}-{id}.docx", f"{id:064x}", datetime(2012, *when, 10, 0), status,
+        form, unit, name, position, late=late,
+    )
+
+
+def risk(sid, unit, name, duty, seq, text, level, measure="", position="科员"):
+    return RiskPoint(sid, unit, name, position if name else None, duty, seq, text, f"{text}的表现", level,
+                     "同意。", f"file{sid}.docx", measure)
+
+
+@pytest.fixture
+def snap() -> Snapshot:
+    subs = [
+        sub(1, "personal_assessment", "教务处", "王丽华", "科长"),
+        sub(2, "personal_assessment", "教务处", "李明", "科员", when=(7, 2), late=True),
+        sub(3, "unit_assessment", "教务处", when=(9, 20)),
+        sub(4, "personal_measures", "教务处", "王丽华", "科长", when=(11, 1)),
+        sub(5, "personal_assessment", "财务处", "赵强", "出纳"),
+        sub(6, "unit_assessment", "财务处", when=(9, 1), status="superseded"),
+        sub(7, "unit_assessment", "财务处", when=(10, 5), late=True),
+        sub(8, "personal_assessment", "科研处", "钱多", "科员", when=(6, 21), status="rejected"),
+    ]
+    risks = [
+        # Interleaved on purpose: the tables must still group each person's rows.
+        risk(1, "教务处", "王丽华", "考试管理", 1, "试卷泄密", 3, "分段负责", position="科长"),
+        risk(2, "教务处", "李明", "教材征订", 1, "教材回扣", 2),
+        risk(1, "教务处", "王丽华", "考试管理", 2, "监考失职", 1, position="科长"),
+        risk(1, "教务处", "王丽华", "成绩管理", 3, "篡改成绩", 3, "双人复核", position="科长"),
+        risk(3, "教务处", None, "教学管理", 1, "专业设置", 2),
+        risk(3, "教务处", None, "教学管理", 2, "教学评估", 1, "第三方评估"),
+        risk(5, "财务处", "赵强", "现金管理", 1, "挪用现金", 3),
+        risk(7, "财务处", None, "资金管理", 1, "违规支付", 2),
+    ]
+    measures = [Measure(4, "教务处", "王丽华", 1, "试卷泄密", "分段负责", "同意。", "m.docx")]
+    findings = [Finding("measure_unmatched", "王丽华的措施表缺“监考失职”。", "教务处", "王丽华", 4)]
+    return Snapshot(datetime(2012, 12, 1), subs, risks, measures, findings)
+
+
+# ---------------------------------------------------------------------------
+# dates
+
+
+@pytest.mark.parametrize(
+    "day, text",
+    [
+        (date(2012, 5, 26), "二〇一二年五月二十六日"),
+        (date(2012, 10, 10), "二〇一二年十月十日"),
+        (date(2012, 11, 30), "二〇一二年十一月三十日"),
+        (date(2020, 12, 31), "二〇二〇年十二月三十一日"),
+        (date(2012, 6, 1), "二〇一二年六月一日"),
+    ],
+)
+def test_chinese_dates(day, text):
+    assert chinese(day) == text
+    assert "O" not in text and "0" not in text  # 〇 is U+3007, never the letter or digit
+    assert format_date(day, "chinese") == text
+
+
+def test_arabic_dates_have_no_leading_zeros():
+    assert arabic(date(2012, 5, 6)) == "2012年5月6日"
+    assert format_date(date(2012, 5, 26), "arabic") == "2012年5月26日"
+    assert date_time(datetime(2012, 6, 25, 14, 3)) == "2012年6月25日14时03分"
+    with pytest.raises(ValueError):
+        format_date(date(2012, 5, 26), "roman")
+
+
+# ---------------------------------------------------------------------------
+# unit summary
+
+
+def test_summary_figures_match_the_snapshot(snap):
+    ctx = consolidate.summary_context(snap, CFG, "教务处", AFTER_ALL)
+    mine = [r for r in snap.risks if r.unit == "教务处"]
+    assert ctx["title"] == "教务处廉政风险排查评估汇总"
+    assert ctx["people_submitted"] == 2
+    assert ctx["personal_risks"] == sum(1 for r in mine if r.name)
+    assert ctx["unit_risks"] == sum(1 for r in mine if not r.name)
+    assert ctx["total_risks"] == len(mine)
+    for lv in (1, 2, 3):
+        assert ctx[f"level{lv}"] == sum(1 for r in mine if r.level == lv)
+    assert ctx["measured"] == sum(1 for r in mine if r.measure)
+    assert ctx["unmeasured"] == len(mine) - ctx["measured"]
+    assert "2人报送《个人廉政风险排查评估表》" in ctx["overview"]
+    assert "三级风险2个、二级风险2个、一级风险2个" in ctx["overview"]
+    # as_of: the last form of this unit that counts (9/20 unit form, 11/1 measures)
+    assert ctx["as_of"] == "2012年11月1日"
+    assert ctx["date"] == "2012年12月10日"
+    assert ctx["findings"] == [{"no": 1, "text": "王丽华的措施表缺“监考失职”。"}]
+
+
+def test_person_rows_group_each_person_in_form_order(snap):
+    rows = consolidate.summary_context(snap, CFG, "教务处", AFTER_ALL)["person_rows"]
+    assert [(r["name"], r["risk"]) for r in rows] == [
+        ("王丽华", "试卷泄密"), ("王丽华", "监考失职"), ("王丽华", "篡改成绩"), ("李明", "教材回扣"),
+    ]
+    assert [r["no"] for r in rows] == [1, 2, 3, 4]
+    assert [r["level"] for r in rows] == ["三级", "一级", "三级", "二级"]
+    assert [r["measure"] for r in rows] == ["分段负责", consolidate.NOT_YET, "双人复核", consolidate.NOT_YET]
+    assert rows[0]["position"] == "科长"
+    # Merge keys: one person; the duty runs within that person.
+    assert rows[0]["person"] == rows[2]["person"] != rows[3]["person"]
+    assert rows[0]["duty_group"] == rows[1]["duty_group"] != rows[2]["duty_group"]
+
+
+def test_unit_rows_are_the_units_own_risks(snap):
+    rows = consolidate.summary_context(snap, CFG, "教务处", AFTER_ALL)["unit_rows"]
+    assert [(r["duty"], r["risk"], r["level"], r["measure"]) for r in rows] == [
+        ("教学管理", "专业设置", "二级", consolidate.NOT_YET),
+        ("教学管理", "教学评估", "一级", "第三方评估"),
+    ]
+
+
+def test_missing_after_the_deadline_and_pending_before(snap):
+    late = consolidate.summary_context(snap, CFG, "教务处", AFTER_ALL)
+    texts = [m["text"] for m in late["missing"]]
+    assert any("《单位制定廉政风险防控措施表》" in t for t in texts)
+    # 李明 assessed his post but sent no measures; 王丽华 did.
+    assert any(t.startswith("李明（科员）的《个人廉政风险防控措施意见和建议表》") for t in texts)
+    assert not any("王丽华" in t for t in texts)
+    assert [m["no"] for m in late["missing"]] == list(range(1, len(texts) + 1))
+    # Before the measures deadline the same forms are pending, not missing.
+    sept = consolidate.summary_context(snap, CFG, "教务处", date(2012, 10, 1))
+    assert not any(m["kind"] in ("unit_measures", "personal_measures") for m in sept["missing"])
+    assert any(m["kind"] == "unit_measures" for m in sept["pending"])
+
+
+def test_late_forms_are_named_with_dates(snap):
+    ctx = consolidate.summary_context(snap, CFG, "教务处", AFTER_ALL)
+    assert [m["text"] for m in ctx["late"]] == [
+        "李明（科员）的《个人廉政风险排查评估表》于2012年7月2日报送，晚于截止日期2012年6月30日"
+    ]
+
+
+def test_a_form_first_sent_on_time_is_not_late_when_corrected_late(snap):
+    # 财务处 sent its unit form on 9/1 (on time), corrected on 10/5 (late).
+    ctx = consolidate.summary_context(snap, CFG, "财务处", AFTER_ALL)
+    assert ctx["late"] == []
+    assert ctx["unit_assessment_received"] is True
+
+
+def test_a_rejected_form_does_not_count(snap):
+    ctx = consolidate.summary_context(snap, CFG, "科研处", AFTER_ALL)
+    assert ctx["people_submitted"] == 0
+    assert ctx["person_rows"] == [] and ctx["unit_rows"] == []
+    assert "尚未报送" in ctx["overview"]
+    kinds = [m["kind"] for m in ctx["missing"]]
+    assert "personal_assessment" in kinds and "unit_assessment" in kinds
+
+
+def test_roster_names_people_who_sent_nothing(snap):
+    roster = [("教务处", "王丽华", "科长"), ("教务处", "孙悟", "干事")]
+    ctx = consolidate.summary_context(snap, CFG, "教务处", AFTER_ALL, roster)
+    texts = [m["text"] for m in ctx["missing"]]
+    assert any(t.startswith("孙悟（干事）的《个人廉政风险排查评估表》") for t in texts)
+    assert any(t.startswith("孙悟（干事）的《个人廉政风险防控措施意见和建议表》") for t in texts)
+    assert ctx["people_known"] == 3
+
+
+def test_summary_for_an_empty_register():
+    ctx = consolidate.summary_context(Snapshot(datetime(2012, 6, 1)), CFG, "教务处", EARLY)
+    assert ctx["missing"] == [] and ctx["person_rows"] == []
+    assert ctx["overview"] == "本单位尚未报送廉政风险排查评估材料。"
+    assert ctx["as_of"] == ""
+
+
+def test_text_from_forms_is_passed_through_untouched(snap):
+    tricky = "A&B <x> {{ y }}"
+    snap.risks[0] = replace(snap.risks[0], risk=tricky, name="王&<丽>")
+    rows = consolidate.summary_context(snap, CFG, "教务处", AFTER_ALL)["person_rows"]
+    assert rows[0]["risk"] == tricky and rows[0]["name"] == "王&<丽>"
+
+
+# ---------------------------------------------------------------------------
+# 通报
+
+
+def test_bulletin_figures_by_unit(snap):
+    ctx = consolidate.bulletin_context(snap, CFG, AFTER_ALL)
+    assert [r["unit"] for r in ctx["stats_rows"]] == list(CFG.units)
+    for row in ctx["stats_rows"]:
+        mine = [r for r in snap.risks if r.unit == row["unit"]]
+        assert row["total"] == len(mine)
+        assert row["personal_risks"] == sum(1 for r in mine if r.name)
+        assert row["level3"] == sum(1 for r in mine if r.level == 3)
+    assert ctx["totals"]["total"] == len(snap.risks) == ctx["risks_total"]
+    assert ctx["totals"]["people"] == 3
+    assert ctx["units_total"] == 3 and ctx["units_reported"] == 2
+    assert ctx["late_units"] == ["教务处"]
+    assert set(ctx["missing_units"]) == {"教务处", "财务处", "科研处"}
+    assert "科研处尚未报送任何材料" in ctx["missing_text"]
+    assert "教务处的个人排查评估表（1人）晚于规定时间报送" in ctx["late_text"]
+    assert ctx["organ_mark"] == CFG.organ_mark and ctx["recipients"] == "各党总支、各单位"
+    assert [u["name"] for u in ctx["units"]] == list(CFG.units)
+    assert ctx["units"][2]["text"] == "尚未报送任何材料。"
+    assert ctx["status_rows"][0]["personal_assessment"] == "2人（逾期1人）"
+    assert ctx["status_rows"][2]["unit_assessment"] == "未报送"
+
+
+def test_bulletin_shows_units_outside_the_pilot(snap):
+    snap.submissions.append(sub(20, "unit_assessment", "图书馆", when=(9, 2)))
+    snap.risks.append(risk(20, "图书馆", None, "采购", 1, "图书采购回扣", 2))
+    ctx = consolidate.bulletin_context(snap, CFG, AFTER_ALL)
+    assert ctx["stats_rows"][-1]["unit"] == "图书馆"
+    assert ctx["units_total"] == 3  # the pilot count is the configured units
+
+
+def test_as_of_ignores_rejected_files(snap):
+    before = consolidate.bulletin_context(snap, CFG, AFTER_ALL)
+    snap.submissions.append(sub(30, None, "科研处", when=(12, 5), status="rejected"))
+    after = consolidate.bulletin_context(snap, CFG, AFTER_ALL)
+    assert before == after
+
+
+def test_reminder_only_for_units_with_overdue_forms(snap):
+    assert consolidate.reminder_context(snap, CFG, "教务处", EARLY) is None
+    ctx = consolidate.reminder_context(snap, CFG, "科研处", AFTER_ALL)
+    assert ctx is not None and ctx["unit"] == "科研处"
+    assert ctx["missing_count"] == len(ctx["missing"]) >= 3
+
+
+# ---------------------------------------------------------------------------
+# 退回通知
+
+
+def test_rejection_notice_lists_every_problem():
+    s = Submission(
+        7, "教务处/王丽华.docx", "f" * 64, datetime(2012, 6, 25, 14, 3), "rejected", "personal_assessment",
+        "教务处", "王丽华", "科长",
+        errors=[Problem("bad_level", "风险等级只能填一级、二级或三级。", "第2行“风险等级”"),
+                Problem("missing_unit", "表头没有填写单位。")],
+    )
+    ctx = consolidate.rejection_context(CFG, s)
+    assert ctx["addressee"] == "教务处"
+    assert ctx["form_label"] == "附件1《个人廉政风险排查评估表》"
+    assert [(p["no"], p["where"], p["code"]) for p in ctx["problems"]] == [
+        (1, "第2行“风险等级”", "bad_level"), (2, "", "missing_unit")]
+    text = consolidate.rejection_text(ctx)
+    assert "“教务处/王丽华.docx”" in text and "2012年6月25日14时03分" in text
+    assert "1. 第2行“风险等级”：风险等级只能填一级、二级或三级。" in text
+    assert "2. 表头没有填写单位。" in text
+    assert "inbox" in text and ".docx" in text  # how to resubmit
+    assert text.rstrip().endswith("2012年6月25日")
+
+
+def test_rejection_notice_for_an_unreadable_file():
+    s = Submission(8, "扫描件.pdf", "e" * 64, datetime(2012, 6, 25, 9, 0), "rejected",
+                   errors=[Problem("not_docx", "这不是 Word 文档。")])
+    ctx = consolidate.rejection_context(CFG, s)
+    assert ctx["addressee"] == "报送单位" and ctx["form_label"] == "" and ctx["who"] == ""
+    assert "扫描件.pdf" in consolidate.rejection_text(ctx)

@@ -1,0 +1,711 @@
+"""Intake: every file taken, decided, recorded and kept — whatever happens.
+
+Most tests use the fake reader of intake_helpers (tiny JSON "forms"), so that
+they are about moving and remembering files; the end-to-end tests at the
+bottom drop real .docx forms made by blank.build_form and read by parse.py."""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from intake_helpers import T0, Clock, assessment_rows, drop, fake_parse, form, hashes_under, kept_hashes, sha
+from pipeline import intake as intake_mod
+from pipeline.config import Config
+from pipeline.intake import Intake, IntakeBusy, RunSummary, cli_run, move_no_clobber, safe_name
+from pipeline.model import Problem
+from pipeline.register import Register
+from pipeline.workspace import Workspace
+
+CFG = Config()
+
+
+@pytest.fixture(autouse=True)
+def no_render(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Documents are the DOCUMENTS helper's: here the notice is the .txt one,
+    unless a test installs a fake render."""
+    monkeypatch.setattr(intake_mod, "_render_attr", lambda name: None)
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    w = Workspace(tmp_path / "ws")
+    w.ensure()
+    return w
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def new_intake(ws: Workspace, clock: Clock, **kw) -> Intake:
+    kw.setdefault("parser", fake_parse)
+    return Intake(ws, kw.pop("cfg", CFG), clock=clock, **kw)
+
+
+def run_once(ws: Workspace, clock: Clock, **kw) -> RunSummary:
+    with new_intake(ws, clock, **kw) as it:
+        return it.run(progress=False)
+
+
+def files_in(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def statuses(ws: Workspace) -> Counter[str]:
+    with Register(ws.register_db) as reg:
+        return Counter(s.status for s in reg.submissions())
+
+
+# ---------------------------------------------------------------------------
+# The basic promise
+
+
+def test_good_and_bad_files_are_decided_recorded_and_kept(ws: Workspace, clock: Clock) -> None:
+    good = form("personal_assessment")
+    bad = b"not a form at all"
+    drop(ws, "教务处/王丽华.docx", good, age=120)
+    drop(ws, "教务处/坏表.docx", bad, age=60)  # dropped later, so taken later
+    summary = run_once(ws, clock)
+    assert (summary.accepted, summary.rejected, summary.failed) == (1, 1, 0)
+    assert files_in(ws.inbox) == []
+    assert files_in(ws.work) == []
+    # The accepted original is in the archive under the day and the unit, byte for byte.
+    archived = ws.archive / "2012-07-01" / "教务处" / "王丽华.docx"
+    assert archived.read_bytes() == good
+    # The rejected one is in outbox/退回/ (its inbox folder kept), beside its notice.
+    assert (ws.rejected / "教务处" / "坏表.docx").read_bytes() == bad
+    notice = (ws.rejected / "教务处" / "坏表-退回通知.txt").read_text(encoding="utf-8-sig")
+    assert "教务处/坏表.docx" in notice and "文件已损坏" in notice and "重新" in notice
+    with Register(ws.register_db) as reg:
+        subs = reg.submissions()
+        assert [(s.file, s.status) for s in subs] == [("教务处/王丽华.docx", "accepted"), ("教务处/坏表.docx", "rejected")]
+        assert subs[0].archived_as == "state/archive/2012-07-01/教务处/王丽华.docx"
+        assert subs[1].notice == "outbox/退回/教务处/坏表-退回通知.txt"
+        assert [a.action for a in reg.audit_trail(subs[0].id)] == ["recorded", "filed"]
+        assert subs[0].sha256 == sha(good)
+    assert sorted(kept_hashes(ws)) == sorted([sha(good), sha(bad)])
+    assert ws.workbook.exists()
+
+
+def test_notice_lists_every_problem_with_its_place(ws: Workspace, clock: Clock) -> None:
+    problems = [
+        Problem("bad_level", "风险等级应填写一级、二级或三级。", "第2行“风险等级”"),
+        Problem("missing_risk", "风险名称未填写。", "第3行“风险名称”"),
+    ]
+    drop(ws, "财务处-张三.docx", form("personal_assessment", unit="财务处", name="张三", errors=problems))
+    assert run_once(ws, clock).rejected == 1
+    text = (ws.rejected / "财务处-张三-退回通知.txt").read_text(encoding="utf-8-sig")
+    assert "1. 第2行“风险等级”：风险等级应填写一级、二级或三级。" in text
+    assert "2. 第3行“风险名称”：风险名称未填写。" in text
+    assert "财务处 张三" in text and "《个人廉政风险排查评估表》" in text
+    assert "outbox/退回/财务处-张三.docx" in text  # where the original is
+
+
+def test_lock_temp_and_hidden_files_stay_where_they_are(ws: Workspace, clock: Clock) -> None:
+    names = ["~$王丽华.docx", "~WRL0001.tmp", ".~lock.x.docx#", "x.docx.part", ".hidden.docx", "Thumbs.db", "~tmp/a.docx"]
+    for n in names:
+        drop(ws, n, b"whatever")
+    summary = run_once(ws, clock)
+    assert summary.taken == 0 and summary.failed == 0
+    assert files_in(ws.inbox) == sorted(names)
+    assert "没有新的表格" in summary.line()
+
+
+def test_symlinks_in_the_inbox_are_not_followed(ws: Workspace, clock: Clock, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not take")
+    (ws.inbox / "link.docx").symlink_to(secret)
+    summary = run_once(ws, clock)
+    assert summary.taken == 0
+    assert (ws.inbox / "link.docx").is_symlink() and secret.read_text() == "do not take"
+
+
+def test_folders_and_pipes_handed_to_process_are_left_alone(ws: Workspace, clock: Clock) -> None:
+    folder = ws.inbox / "教务处"
+    drop(ws, "教务处/a.docx", form("personal_assessment"))
+    fifo = ws.inbox / "pipe.docx"
+    os.mkfifo(fifo)
+    with new_intake(ws, clock) as it:
+        assert it.process(folder).status == "ignored"
+        assert it.process(fifo).status == "ignored"
+        assert it.process(ws.inbox / "gone.docx").status == "ignored"
+        assert it.candidates() == [folder / "a.docx"]
+    assert (folder / "a.docx").exists() and fifo.exists() and files_in(ws.work) == []
+
+
+def test_a_file_still_being_written_is_left_alone(ws: Workspace, clock: Clock) -> None:
+    path = drop(ws, "教务处/新表.docx", form("personal_assessment"), age=0.5)  # changed half a second ago
+    summary = run_once(ws, clock)
+    assert (summary.taken, summary.waiting) == (0, 1)
+    assert path.exists() and "下次运行时处理" in summary.line()
+    clock.advance(CFG.stability_seconds + 1)
+    summary = run_once(ws, clock)
+    assert (summary.accepted, summary.waiting) == (1, 0)
+    assert not path.exists()
+
+
+def test_one_bad_file_never_stops_the_others(ws: Workspace, clock: Clock) -> None:
+    def parser(path: Path, *, display_name=None, cfg=None):
+        if "boom" in path.name:
+            raise RuntimeError("reader bug")
+        return fake_parse(path, display_name=display_name, cfg=cfg)
+
+    drop(ws, "a.docx", form("personal_assessment", name="甲"), age=30)
+    drop(ws, "boom.docx", form("personal_assessment", name="乙"), age=20)
+    drop(ws, "c.docx", form("personal_assessment", name="丙"), age=10)
+    summary = run_once(ws, clock, parser=parser)
+    assert (summary.accepted, summary.rejected) == (2, 1)
+    text = (ws.rejected / "boom-退回通知.txt").read_text(encoding="utf-8-sig")
+    assert "程序无法读取" in text
+    assert len(kept_hashes(ws)) == 3
+
+
+def test_logs_keep_tracebacks_but_no_form_content(ws: Workspace, clock: Clock) -> None:
+    from pipeline import logs
+
+    def parser(path: Path, *, display_name=None, cfg=None):
+        content = "王丽华的风险内容：试卷保管"  # noqa: F841 — a local a diagnosing logger would dump
+        raise ValueError("reader bug")
+
+    logs.setup(ws.logs, verbose=False, quiet=True)
+    try:
+        drop(ws, "a.docx", form("personal_assessment"))
+        assert run_once(ws, clock, parser=parser).rejected == 1
+    finally:
+        logs.silence()
+    text = (ws.logs / "pipeline.log").read_text(encoding="utf-8")
+    assert "读取 a.docx 时程序出错：ValueError" in text and "Traceback" in text
+    assert "试卷保管" not in text
+
+
+def test_a_file_is_only_ever_named_anew_never_overwritten(ws: Workspace, clock: Clock) -> None:
+    first, second = form("personal_assessment", name="甲"), form("personal_assessment", name="乙")
+    drop(ws, "表.docx", first)
+    run_once(ws, clock)
+    drop(ws, "表.docx", second)
+    run_once(ws, clock)
+    folder = ws.archive / "2012-07-01" / "教务处"
+    assert sorted(p.name for p in folder.iterdir()) == ["表 (2).docx", "表.docx"]
+    assert (folder / "表.docx").read_bytes() == first and (folder / "表 (2).docx").read_bytes() == second
+
+
+def test_inbox_subfolder_names_the_unit_of_an_unreadable_file(ws: Workspace, clock: Clock) -> None:
+    drop(ws, "人事处/乱码.docx", b"\x00\x01garbage")
+    drop(ws, "某个文件夹/乱码.docx", b"\x00\x02garbage")
+    run_once(ws, clock)
+    with Register(ws.register_db) as reg:
+        assert [s.unit for s in reg.submissions()] == ["人事处", None]
+
+
+# ---------------------------------------------------------------------------
+# Twice, corrected, history
+
+
+def test_the_same_bytes_dropped_twice_count_once(ws: Workspace, clock: Clock) -> None:
+    data = form("personal_assessment", unique=False)
+    drop(ws, "教务处/王丽华.docx", data)
+    run_once(ws, clock)
+    drop(ws, "教务处/王丽华(1).docx", data)
+    clock.advance(60)
+    summary = run_once(ws, clock)
+    assert (summary.duplicate, summary.accepted, summary.rejected) == (0 + 1, 0, 0)
+    assert summary.ok  # a duplicate is not a failure
+    with Register(ws.register_db) as reg:
+        subs = reg.submissions()
+        assert [s.status for s in subs] == ["accepted", "duplicate"]
+        assert len(reg.snapshot(CFG).risks) == 1
+    assert kept_hashes(ws) == [sha(data), sha(data)]  # both copies kept
+
+
+def test_two_identical_files_in_one_batch(ws: Workspace, clock: Clock) -> None:
+    data = form("unit_assessment", name=None, unique=False)
+    drop(ws, "a.docx", data, age=20)
+    drop(ws, "b.docx", data, age=10)
+    summary = run_once(ws, clock)
+    assert (summary.accepted, summary.duplicate) == (1, 1)
+    assert len(kept_hashes(ws)) == 2
+
+
+def test_a_corrected_resubmission_supersedes_and_history_is_kept(ws: Workspace, clock: Clock) -> None:
+    v1 = form("personal_assessment", rows=assessment_rows(("试卷泄密", 2)))
+    v2 = form("personal_assessment", rows=assessment_rows(("试卷泄密", 3), ("监考安排", 1)))
+    drop(ws, "教务处/王丽华.docx", v1)
+    run_once(ws, clock)
+    clock.advance(86400)
+    drop(ws, "教务处/王丽华.docx", v2, now=clock.t)
+    summary = run_once(ws, clock)
+    assert (summary.accepted, summary.superseded) == (1, 1)
+    assert "替代" in summary.line()
+    with Register(ws.register_db) as reg:
+        hist = reg.history("教务处", "王丽华", "personal_assessment")
+        assert [(s.status, s.superseded_by) for s in hist] == [("superseded", hist[1].id), ("accepted", None)]
+        assert [r.level for r in reg.risks_of(hist[0].id)] == [2]
+        snap = reg.snapshot(CFG)
+        assert [(r.risk, r.level) for r in snap.risks] == [("试卷泄密", 3), ("监考安排", 1)]
+    assert sorted(kept_hashes(ws)) == sorted([sha(v1), sha(v2)])
+    # Both originals kept: the first under its day, the correction under the next.
+    assert (ws.archive / "2012-07-01" / "教务处" / "王丽华.docx").read_bytes() == v1
+    assert (ws.archive / "2012-07-02" / "教务处" / "王丽华.docx").read_bytes() == v2
+
+
+def test_of_two_versions_dropped_together_the_newer_file_wins(ws: Workspace, clock: Clock) -> None:
+    old = form("personal_assessment", rows=assessment_rows(("旧风险", 1)))
+    new = form("personal_assessment", rows=assessment_rows(("新风险", 2)))
+    drop(ws, "z-old.docx", old, age=600)  # names sort the other way round
+    drop(ws, "a-new.docx", new, age=60)
+    run_once(ws, clock)
+    with Register(ws.register_db) as reg:
+        assert [r.risk for r in reg.snapshot(CFG).risks] == ["新风险"]
+
+
+# ---------------------------------------------------------------------------
+# Crashes: whatever step is interrupted, the next run finishes the job
+
+
+CRASH_POINTS = {
+    "after claim": ("pipeline.register.Register.record", None),
+    "after record": ("pipeline.register.Register.plan_filing", None),
+    "after notice, before the move": ("pipeline.intake.move_no_clobber", "work"),
+    "after the move, before marking filed": ("pipeline.register.Register.mark_filed", None),
+}
+
+
+@pytest.mark.parametrize("point", list(CRASH_POINTS))
+@pytest.mark.parametrize("good", [True, False], ids=["accepted", "rejected"])
+def test_a_crash_at_any_step_is_finished_by_the_next_run(ws: Workspace, clock: Clock, monkeypatch, point: str, good: bool) -> None:
+    data = form("personal_assessment") if good else b"broken bytes"
+    drop(ws, "教务处/表.docx", data)
+    target, only = CRASH_POINTS[point]
+    original = _resolve(target)
+
+    def crash(*args, **kwargs):
+        # Only the filing move crashes (the claim's move into state/work must work).
+        if only == "work" and str(ws.work) not in str(args[0]):
+            return original(*args, **kwargs)
+        raise OSError(errno.EIO, "simulated crash")
+
+    monkeypatch.setattr(target, crash)
+    summary = run_once(ws, clock)
+    assert summary.failed == 1 and not summary.ok
+    left = hashes_under(ws.inbox, ws.work) + kept_hashes(ws)
+    assert left.count(sha(data)) == 1  # somewhere, exactly once
+    monkeypatch.undo()
+    monkeypatch.setattr(intake_mod, "_render_attr", lambda name: None)
+
+    summary = run_once(ws, clock)
+    assert summary.recovered == 1 and summary.failed == 0
+    assert files_in(ws.work) == [] and files_in(ws.inbox) == []
+    assert kept_hashes(ws) == [sha(data)]
+    with Register(ws.register_db) as reg:
+        subs = reg.submissions()
+        assert len(subs) == 1  # recorded once, never twice
+        assert subs[0].status == ("accepted" if good else "rejected")
+        assert reg.is_filed(subs[0].id)
+        assert (ws.root / subs[0].archived_as).read_bytes() == data  # type: ignore[operator]
+        if not good:
+            assert (ws.root / subs[0].notice).exists()  # type: ignore[operator]
+
+
+def _resolve(dotted: str):
+    module, _, attr = dotted.rpartition(".")
+    if module.endswith("Register"):
+        return getattr(Register, attr)
+    return getattr(intake_mod, attr)
+
+
+def _crash_filing(monkeypatch, ws: Workspace, copy_first: bool = False) -> None:
+    real = intake_mod.move_no_clobber
+
+    def crashing(src, dst):
+        if str(ws.work) in str(src):
+            if copy_first:  # a cross-device move cut short: the copy is complete, the source not yet removed
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                dst.write_bytes(Path(src).read_bytes())
+            raise OSError(errno.EIO, "simulated crash")
+        return real(src, dst)
+
+    monkeypatch.setattr(intake_mod, "move_no_clobber", crashing)
+
+
+def test_recovery_after_a_cut_short_copy_keeps_one_copy(ws: Workspace, clock: Clock, monkeypatch) -> None:
+    data = form("personal_assessment")
+    drop(ws, "a.docx", data)
+    _crash_filing(monkeypatch, ws, copy_first=True)
+    assert run_once(ws, clock).failed == 1
+    monkeypatch.setattr(intake_mod, "move_no_clobber", move_no_clobber)
+    assert run_once(ws, clock).recovered == 1
+    assert kept_hashes(ws) == [sha(data)] and files_in(ws.work) == []
+
+
+def test_a_file_filed_meanwhile_in_the_planned_place_is_not_taken_for_ours(ws: Workspace, clock: Clock, monkeypatch) -> None:
+    data = form("personal_assessment", unique=False)
+    drop(ws, "a.docx", data)
+    _crash_filing(monkeypatch, ws)
+    assert run_once(ws, clock).failed == 1  # planned state/archive/.../a.docx, not moved
+    monkeypatch.setattr(intake_mod, "move_no_clobber", move_no_clobber)
+    again = drop(ws, "a.docx", data)
+    with new_intake(ws, clock) as it:
+        assert it.process(again).status == "duplicate"  # filed first, into the free a.docx
+        assert [o.status for o in it.recover()] == ["accepted"]
+    assert kept_hashes(ws) == [sha(data), sha(data)]
+    names = sorted(p.name for p in (ws.archive / "2012-07-01" / "教务处").iterdir())
+    assert names == ["a (2).docx", "a.docx"]
+
+
+def test_a_killed_process_loses_nothing(ws: Workspace, tmp_path: Path) -> None:
+    """A real crash: the process dies (os._exit) right before the original is
+    moved to the archive; a new `run` finishes the job."""
+    files = {f"教务处/人{i}.docx": form("personal_assessment", name=f"人{i}") for i in range(3)}
+    files["坏.docx"] = b"bad"
+    for rel, data in files.items():
+        drop(ws, rel, data, now=time.time())
+    script = textwrap.dedent(
+        f"""
+        import os, sys
+        sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path(__file__).parents[1])!r}]
+        from intake_helpers import fake_parse
+        from pipeline import intake
+        from pipeline.config import Config
+        from pipeline.workspace import Workspace
+        intake._render_attr = lambda name: None
+        real = intake.move_no_clobber
+        count = 0
+        def dying(src, dst):
+            global count
+            if {str(ws.work)!r} in str(src):
+                count += 1
+                if count == 2:
+                    os._exit(9)
+            return real(src, dst)
+        intake.move_no_clobber = dying
+        it = intake.Intake(Workspace(__import__("pathlib").Path({str(ws.root)!r})), Config(), parser=fake_parse)
+        it.run(progress=False)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert proc.returncode == 9, proc.stderr.decode()
+    assert len(hashes_under(ws.work)) == 1  # the one being filed when it died
+    with new_intake(ws, Clock(time.time())) as it:
+        summary = it.run(progress=False)
+    assert summary.recovered == 1
+    assert sorted(kept_hashes(ws)) == sorted(sha(d) for d in files.values())
+    assert files_in(ws.work) == [] and files_in(ws.inbox) == []
+    with Register(ws.register_db) as reg:
+        assert len(reg.submissions()) == len(files)
+        assert all(reg.is_filed(s.id) for s in reg.submissions())
+
+
+def test_a_missing_reader_keeps_the_file_for_later(ws: Workspace, clock: Clock, monkeypatch) -> None:
+    def missing():
+        raise intake_mod._ParserMissing("no reader")
+
+    monkeypatch.setattr(intake_mod, "_default_parser", missing)
+    data = form("personal_assessment")
+    drop(ws, "a.docx", data)
+    with Intake(ws, CFG, clock=clock) as it:
+        summary = it.run(progress=False)
+    assert summary.failed == 1 and hashes_under(ws.work) == [sha(data)]
+    summary = run_once(ws, clock)  # with a reader again
+    assert (summary.recovered, summary.accepted) == (1, 1)
+    assert kept_hashes(ws) == [sha(data)]
+
+
+# ---------------------------------------------------------------------------
+# Permissions, concurrency, other file systems
+
+
+def test_a_read_only_inbox_leaves_the_file_and_says_so(ws: Workspace, clock: Clock, monkeypatch) -> None:
+    data = form("personal_assessment")
+    path = drop(ws, "教务处/王丽华.docx", data)
+    real_replace = os.replace
+
+    def denied(src, dst, *a, **k):
+        if str(ws.inbox) in str(src):
+            raise PermissionError(errno.EACCES, "Permission denied", str(src))
+        return real_replace(src, dst, *a, **k)
+
+    monkeypatch.setattr(os, "replace", denied)
+    summary = run_once(ws, clock)
+    assert (summary.failed, summary.taken) == (1, 0) and not summary.ok
+    assert summary.line().startswith("1 个文件未能处理")
+    assert path.read_bytes() == data  # still there, untouched
+    assert files_in(ws.work) == []
+    with Register(ws.register_db) as reg:
+        assert reg.submissions() == []
+        assert [a.action for a in reg.audit_trail()] == ["claim_failed"]
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert run_once(ws, clock).accepted == 1
+
+
+def test_moving_across_file_systems_copies_then_removes(tmp_path: Path, monkeypatch) -> None:
+    src, dst = tmp_path / "a.docx", tmp_path / "out" / "a.docx"
+    src.write_bytes(b"content")
+    real = os.replace
+
+    def cross_device(a, b, *args, **kw):
+        if Path(a) == src:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        return real(a, b, *args, **kw)
+
+    monkeypatch.setattr(os, "replace", cross_device)
+    move_no_clobber(src, dst)
+    assert dst.read_bytes() == b"content" and not src.exists()
+    assert [p.name for p in dst.parent.iterdir()] == ["a.docx"]  # no temporary left
+    src.write_bytes(b"other")
+    with pytest.raises(FileExistsError):
+        move_no_clobber(src, dst)
+    assert dst.read_bytes() == b"content" and src.exists()
+
+
+def test_a_second_process_waits_for_the_lock(ws: Workspace, clock: Clock) -> None:
+    data = form("personal_assessment")
+    path = drop(ws, "a.docx", data)
+    with new_intake(ws, clock) as holder, new_intake(ws, clock, lock_timeout=0.3) as other:
+        with holder._lock.held():
+            outcome = other.process(path)
+            assert outcome.status == "failed" and "IntakeBusy" in outcome.message
+            with pytest.raises(IntakeBusy):
+                other.run(progress=False)
+        assert path.exists()
+        assert other.process(path).status == "accepted"
+
+
+def test_safe_names_keep_the_extension() -> None:
+    assert safe_name("教务处:王丽华?.docx") == "教务处_王丽华_.docx"
+    long = safe_name("长" * 300 + ".docx")
+    assert long.endswith(".docx") and len((long + " (12)-退回通知.docx").encode()) <= 255
+    assert safe_name("..docx") == "未命名.docx"
+    assert safe_name("no-extension") == "no-extension"
+
+
+def test_odd_names_are_kept_and_readable(ws: Workspace, clock: Clock) -> None:
+    gbk = os.fsdecode("王丽华-评估表.docx".encode("gbk"))  # a zip from Chinese Windows, unpacked on Linux
+    data = {gbk: form("personal_assessment", name="甲"), "bad:name?.docx": b"junk"}
+    for rel, content in data.items():
+        path = ws.inbox / rel
+        path.write_bytes(content)
+        os.utime(path, (T0 - 100, T0 - 100))
+    drop(ws, "教务处/x.docx", form("personal_assessment", unit="教" * 200, name="乙"))
+    summary = run_once(ws, clock)
+    assert (summary.accepted, summary.rejected, summary.failed) == (2, 1, 0)
+    with Register(ws.register_db) as reg:
+        assert {s.file for s in reg.submissions()} == {"王丽华-评估表.docx", "bad:name?.docx", "教务处/x.docx"}
+    assert (ws.rejected / "bad_name_.docx").read_bytes() == b"junk"
+    assert len(kept_hashes(ws)) == 3 and files_in(ws.inbox) == []
+    # The unit's 600-byte name was cut to fit a folder name; the register keeps it whole.
+    assert [p.name for p in (ws.archive / "2012-07-01").iterdir() if p.name.startswith("教教")] == ["教" * 50]
+
+
+# ---------------------------------------------------------------------------
+# Many files
+
+
+def test_a_thousand_files_in_one_run_none_lost(ws: Workspace, clock: Clock) -> None:
+    started = time.monotonic()
+    dropped = []
+    for i in range(1000):
+        if i % 10 == 0:
+            data = b"bad file %d" % i
+        elif i % 97 == 0:
+            data = dropped[-1]  # the same bytes again
+        else:
+            data = form("personal_assessment", unit=CFG.units[i % 7], name=f"人员{i}", rows=assessment_rows((f"风险{i}", 1 + i % 3)))
+        drop(ws, f"{CFG.units[i % 7]}/{i:04d}.docx", data)
+        dropped.append(data)
+    stream = io.StringIO()
+    with new_intake(ws, clock) as it:
+        summary = it.run(progress=False, stream=stream)
+    elapsed = time.monotonic() - started
+    assert summary.taken == 1000 and summary.failed == 0
+    assert files_in(ws.inbox) == [] and files_in(ws.work) == []
+    assert Counter(kept_hashes(ws)) == Counter(sha(d) for d in dropped)
+    counts = statuses(ws)
+    assert counts["rejected"] == summary.rejected == 100
+    assert counts["duplicate"] == summary.duplicate > 0
+    assert sum(counts.values()) == 1000
+    assert elapsed < 60, f"1,000 files took {elapsed:.1f} s"
+
+
+# ---------------------------------------------------------------------------
+# Progress, summary, command line
+
+
+class FakeTTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal_for_long_batches(ws: Workspace, clock: Clock) -> None:
+    for i in range(12):
+        drop(ws, f"{i}.docx", form("personal_assessment", name=f"人{i}"))
+    tty = FakeTTY()
+    with new_intake(ws, clock) as it:
+        it.run(stream=tty)
+    assert "12/12" in tty.getvalue() and "处理中" in tty.getvalue()
+    for i in range(12):
+        drop(ws, f"again{i}.docx", form("personal_assessment", name=f"人{i}"))
+    pipe = io.StringIO()
+    with new_intake(ws, clock) as it:
+        it.run(stream=pipe)
+    assert pipe.getvalue() == ""
+
+
+def test_summary_line_in_chinese() -> None:
+    s = RunSummary(accepted=3, rejected=1, duplicate=1, superseded=1, waiting=2, recovered=1)
+    line = s.line()
+    assert line.startswith("本次处理 5 个文件：通过 3") and "退回 1" in line and "重复 1" in line
+    assert "2 个文件尚在写入" in line and "续办" in line and "outbox/退回/" in line
+    assert line.count("\n") == 0
+
+
+def test_cli_run_exit_codes_and_summary(tmp_path: Path, capsys, monkeypatch) -> None:
+    root = tmp_path / "w"
+    ws = Workspace(root)
+    ws.ensure()
+    monkeypatch.setattr(intake_mod, "_default_parser", lambda: fake_parse)
+    drop(ws, "a.docx", form("personal_assessment"), now=time.time())
+    assert cli_run(root, pdf=False, verbose=False) == 0
+    assert "通过 1" in capsys.readouterr().out
+    drop(ws, "b.docx", b"junk", now=time.time())
+    assert cli_run(root, pdf=False, verbose=False) == 1
+    assert "退回 1" in capsys.readouterr().out
+    assert (ws.logs / "pipeline.log").exists()
+    assert cli_run(tmp_path / "nowhere", pdf=False, verbose=False) == 2
+    (root / "pipeline.toml").write_text('deadlines = { personal_assessment = "2012-13-01" }\n', encoding="utf-8")
+    assert cli_run(root, pdf=False, verbose=False) == 2
+    err = capsys.readouterr().err
+    assert "配置错误" in err and "2012-13-01" in err
+    (root / "pipeline.toml").write_text("colour = 1\n", encoding="utf-8")
+    assert cli_run(root, pdf=False, verbose=False) == 2
+    assert "未知的设置项“colour”" in capsys.readouterr().err
+    from pipeline import logs
+
+    logs.silence()
+
+
+def test_cli_through_python_m(tmp_path: Path) -> None:
+    root = tmp_path / "w"
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "-C", str(root), "run"], capture_output=True, text=True,
+                          cwd=Path(__file__).parents[1], timeout=120)  # fmt: skip
+    assert proc.returncode == 2 and "工作目录不存在" in proc.stderr
+    root.mkdir()
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "-C", str(root), "run"], capture_output=True, text=True,
+                          cwd=Path(__file__).parents[1], timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "没有新的表格" in proc.stdout
+    assert (root / "inbox").is_dir() and (root / "outbox" / "廉政风险台账.xlsx").exists()
+
+
+# ---------------------------------------------------------------------------
+# Outputs: the workbook always, documents through render (guarded)
+
+
+class FakeRender:
+    def __init__(self, fail: bool = False) -> None:
+        self.fail, self.calls = fail, []
+
+    def rejection_notice_docx(self, cfg, sub) -> bytes:
+        return b"DOCX notice for " + sub.file.encode()
+
+    def rejection_notice_text(self, cfg, sub) -> str:
+        return f"通知：{sub.file}，问题 {len(sub.errors)} 个"
+
+    def rebuild_documents(self, ws, cfg, snap, *, pdf=False):
+        self.calls.append((len(snap.submissions), pdf))
+        if self.fail:
+            raise RuntimeError("template broken")
+        return []
+
+
+def test_documents_come_from_render_when_it_is_there(ws: Workspace, clock: Clock, monkeypatch) -> None:
+    fake = FakeRender()
+    monkeypatch.setattr(intake_mod, "_render_attr", lambda name: getattr(fake, name, None))
+    drop(ws, "坏.docx", b"junk")
+    summary = run_once(ws, clock)
+    assert summary.rejected == 1 and not summary.outputs_failed
+    assert (ws.rejected / "坏-退回通知.docx").read_bytes() == "DOCX notice for 坏.docx".encode()
+    assert (ws.rejected / "坏-退回通知.txt").read_text(encoding="utf-8-sig") == "通知：坏.docx，问题 1 个"
+    assert fake.calls == [(1, False)]
+    with Register(ws.register_db) as reg:
+        assert reg.submissions()[0].notice == "outbox/退回/坏-退回通知.docx"
+
+
+def test_a_failing_output_marks_the_run_but_keeps_the_data(ws: Workspace, clock: Clock, monkeypatch) -> None:
+    fake = FakeRender(fail=True)
+    monkeypatch.setattr(intake_mod, "_render_attr", lambda name: getattr(fake, name, None))
+    data = form("personal_assessment")
+    drop(ws, "a.docx", data)
+    summary = run_once(ws, clock)
+    assert summary.accepted == 1 and summary.outputs_failed and not summary.ok
+    assert "未能更新" in summary.line()
+    assert kept_hashes(ws) == [sha(data)] and ws.workbook.exists()
+
+
+def test_a_failing_word_notice_still_leaves_the_text_notice(ws: Workspace, clock: Clock, monkeypatch) -> None:
+    fake = FakeRender()
+    fake.rejection_notice_docx = lambda cfg, sub: (_ for _ in ()).throw(ValueError("bad template"))  # type: ignore[method-assign]
+    monkeypatch.setattr(intake_mod, "_render_attr", lambda name: getattr(fake, name, None))
+    drop(ws, "坏.docx", b"junk")
+    assert run_once(ws, clock).rejected == 1
+    assert not (ws.rejected / "坏-退回通知.docx").exists()
+    assert (ws.rejected / "坏-退回通知.txt").exists()
+    with Register(ws.register_db) as reg:
+        assert reg.submissions()[0].notice == "outbox/退回/坏-退回通知.txt"
+
+
+# ---------------------------------------------------------------------------
+# End to end: real forms (blank.build_form) read by the real reader
+
+
+def real_form(kind: str, header: dict, rows: list[dict], date: str = "2012年6月22日") -> bytes:
+    from pipeline.forms import BY_KIND
+
+    blank = pytest.importorskip("pipeline.blank")
+    pytest.importorskip("pipeline.parse")
+    return blank.build_form(BY_KIND[kind], header=header, date=date, rows=rows, signatory="李校长")
+
+
+def test_real_forms_end_to_end(ws: Workspace, monkeypatch) -> None:
+    clock = Clock(time.time())
+    monkeypatch.setattr(intake_mod, "_render_attr", lambda name: None)
+    person = {"unit": "教务处", "name": "王丽华", "position": "考务科科长"}
+    good = real_form(
+        "personal_assessment",
+        person,
+        [
+            {"duty": "考试管理", "risk": "试卷泄密", "content": "命题、印刷环节管理不严", "level": "三级", "review": "同意。"},
+            {"duty": "考试管理", "risk": "成绩篡改", "content": "私自修改成绩", "level": "2", "review": "同意。"},
+        ],
+    )
+    measures = real_form("personal_measures", person, [{"risk": "试卷泄密", "measure": "双人保管\n全程监控", "review": "同意。"}],
+                         date="2012年11月20日")  # fmt: skip
+    bad = real_form("personal_assessment", {"unit": "财务处", "name": "张三", "position": "出纳"},
+                    [{"duty": "收付款", "risk": "挪用公款", "content": "x", "level": "很高", "review": "同意"}])  # fmt: skip
+    drop(ws, "教务处/王丽华-评估表.docx", good, now=clock.t)
+    drop(ws, "教务处/王丽华-措施表.docx", measures, now=clock.t)
+    drop(ws, "财务处/张三.docx", bad, now=clock.t)
+    with Intake(ws, CFG, clock=clock) as it:  # the real reader
+        summary = it.run(progress=False)
+        snap = it.register.snapshot(CFG)
+    assert (summary.accepted, summary.rejected, summary.failed) == (2, 1, 0), [o.message for o in summary.outcomes]
+    assert [(r.risk, r.level, r.measure) for r in snap.risks] == [("试卷泄密", 3, "双人保管\n全程监控"), ("成绩篡改", 2, "")]
+    assert snap.risks[0].position == "考务科科长"
+    notice = (ws.rejected / "财务处" / "张三-退回通知.txt").read_text(encoding="utf-8-sig")
+    assert "风险等级" in notice and "第1行" in notice
+    assert sorted(kept_hashes(ws)) == sorted(sha(d) for d in (good, measures, bad))
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(ws.workbook)["风险台账"]
+    rows = list(sheet.iter_rows(min_row=2, max_col=9, values_only=True))
+    assert rows[0] == ("教务处", "王丽华", "考务科科长", "考试管理", "试卷泄密", "命题、印刷环节管理不严", "三级", "双人保管\n全程监控", "教务处/王丽华-评估表.docx")

@@ -1,0 +1,516 @@
+"""render: the documents in outbox/, reopened with python-docx and checked
+against the register snapshot they were made from."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import zipfile
+from dataclasses import replace
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+
+from pipeline import render
+from pipeline.config import Config
+from pipeline.model import Measure, Problem, RiskPoint, Snapshot, Submission
+from pipeline.workspace import Workspace
+
+CFG = Config(units=("教务处", "财务处", "科研处"))
+TODAY = date(2012, 12, 10)
+TRICKY_RISK = "A&B <x> {{ y }}"
+TRICKY_NAME = "王&<丽>{{华}}"
+
+
+def sub(id, form, unit, name=None, position=None, *, when=(6, 20), status="accepted", late=False):
+    return Submission(id, f"{unit}-{id}.docx", f"{id:064x}", datetime(2012, *when, 9, 0), status,
+                      form, unit, name, position, late=late)
+
+
+def risk(sid, unit, name, duty, seq, text, level, measure="", position="科员"):
+    return RiskPoint(sid, unit, name, position if name else None, duty, seq, text, f"{text}的表现",
+                     level, "同意。", f"{unit}-{sid}.docx", measure)
+
+
+def make_snapshot() -> Snapshot:
+    subs = [
+        sub(1, "personal_assessment", "教务处", TRICKY_NAME, "科长"),
+        sub(2, "personal_assessment", "教务处", "李明", "科员", when=(7, 2), late=True),
+        sub(3, "unit_assessment", "教务处", when=(9, 20)),
+        sub(4, "personal_measures", "教务处", TRICKY_NAME, "科长", when=(11, 1)),
+        sub(5, "personal_assessment", "财务处", "赵强", "出纳"),
+        sub(6, "unit_assessment", "财务处", when=(9, 1)),
+        sub(7, "unit_measures", "财务处", when=(11, 2)),
+        sub(8, "personal_measures", "财务处", "赵强", "出纳", when=(11, 3)),
+    ]
+    risks = [
+        risk(1, "教务处", TRICKY_NAME, "考试管理", 1, TRICKY_RISK, 3, "分段负责\n全程监控", position="科长"),
+        risk(1, "教务处", TRICKY_NAME, "考试管理", 2, "监考失职", 1, position="科长"),
+        risk(1, "教务处", TRICKY_NAME, "成绩管理", 3, "篡改成绩", 3, "双人复核", position="科长"),
+        risk(2, "教务处", "李明", "教材征订", 1, "教材回扣", 2),
+        risk(2, "教务处", "李明", "教材征订", 2, "教材质量", 1),
+        risk(3, "教务处", None, "教学管理", 1, "专业设置", 2),
+        risk(3, "教务处", None, "教学管理", 2, "教学评估", 1, "第三方评估"),
+        risk(3, "教务处", None, "学籍管理", 3, "学籍造假", 3),
+        risk(5, "财务处", "赵强", "现金管理", 1, "挪用现金", 3, "日清月结"),
+        risk(6, "财务处", None, "资金管理", 1, "违规支付", 2, "集体审批"),
+    ]
+    measures = [Measure(4, "教务处", TRICKY_NAME, 1, TRICKY_RISK, "分段负责\n全程监控", "同意。", "m.docx")]
+    return Snapshot(datetime(2012, 12, 1), subs, risks, measures, [])
+
+
+@pytest.fixture
+def ws(tmp_path) -> Workspace:
+    w = Workspace(tmp_path / "ws")
+    w.ensure()
+    return w
+
+
+@pytest.fixture
+def built(ws):
+    snap = make_snapshot()
+    result = render.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    assert result.failed == []
+    return ws, snap, result
+
+
+def ptext(p) -> str:
+    """A paragraph's text with line breaks as \\n and tabs as \\t."""
+    out = []
+    for el in p.iter(qn("w:t"), qn("w:br"), qn("w:tab")):
+        out.append(el.text or "" if el.tag == qn("w:t") else ("\n" if el.tag == qn("w:br") else "\t"))
+    return "".join(out)
+
+
+def body_text(doc) -> str:
+    return "\n".join(ptext(p) for p in doc.element.body.iter(qn("w:p")))
+
+
+def table_rows(table) -> list[list[str]]:
+    """Rows as the tc elements really are (merged cells appear once per row,
+    a vMerge-continued cell as an empty string)."""
+    out = []
+    for tr in table._tbl.findall(qn("w:tr")):
+        out.append(["\n".join(ptext(p) for p in tc.findall(qn("w:p"))) for tc in tr.findall(qn("w:tc"))])
+    return out
+
+
+def vmerge(tc) -> str | None:
+    el = tc.find(f"{qn('w:tcPr')}/{qn('w:vMerge')}")
+    if el is None:
+        return None
+    return el.get(qn("w:val")) or "continue"
+
+
+def captioned(doc, caption):
+    for t in doc.tables:
+        cap = t._tbl.find(f"{qn('w:tblPr')}/{qn('w:tblCaption')}")
+        if cap is not None and cap.get(qn("w:val")) == caption:
+            return t
+    raise AssertionError(f"no table {caption}")
+
+
+def footer_xml(doc) -> str:
+    parts = [rel.target_part.blob.decode("utf-8") for rel in doc.part.rels.values()
+             if rel.reltype.endswith("/footer")]
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------------------
+# names and presence
+
+
+def test_outbox_holds_one_summary_per_unit_the_bulletin_and_reminders(built):
+    ws, snap, result = built
+    out = ws.outbox
+    for unit in CFG.units:
+        assert (out / "单位汇总" / f"{unit}廉政风险排查评估汇总.docx").is_file()
+    assert (out / "通报" / "关于廉政风险防控试点工作进展情况的通报（泉师院监〔2012〕1号）.docx").is_file()
+    # 财务处 sent everything; the others still owe forms.
+    assert sorted(p.name for p in (out / "催报通知").iterdir()) == ["教务处催报通知.docx", "科研处催报通知.docx"]
+    assert len(result.written) == 3 + 1 + 2
+    assert not list(out.rglob(".~tmp-*"))  # atomic writes leave no temporary files
+
+
+# ---------------------------------------------------------------------------
+# the unit summary
+
+
+def open_summary(ws, unit):
+    return Document(str(ws.outbox / "单位汇总" / f"{unit}廉政风险排查评估汇总.docx"))
+
+
+def test_summary_text_and_table_rows_match_the_register(built):
+    ws, snap, _ = built
+    doc = open_summary(ws, "教务处")
+    text = body_text(doc)
+    assert doc.paragraphs[0].text == "教务处廉政风险排查评估汇总"
+    assert "泉州师范学院廉政风险防控工作领导小组：" in text
+    assert "本单位共有2人报送《个人廉政风险排查评估表》，排查出个人廉政风险点5个" in text
+    assert "排查出单位廉政风险点3个" in text
+    assert "李明（科员）的《个人廉政风险防控措施意见和建议表》" in text  # still missing
+    assert "2012年12月10日" in text  # 成文日期
+    person = captioned(doc, "person_rows")
+    rows = table_rows(person)
+    assert rows[0] == ["序号", "姓名", "职务", "岗位职责", "风险名称", "风险内容及表现形式", "风险等级", "防控措施"]
+    mine = [r for r in snap.risks if r.unit == "教务处" and r.name]
+    assert len(rows) - 1 == len(mine)
+    levels = {1: "一级", 2: "二级", 3: "三级"}
+    for row, r in zip(rows[1:], mine):
+        assert row[4] == r.risk and row[5] == r.content and row[6] == levels[r.level]
+        assert row[7] == (r.measure or "（尚未报送）")
+    unit = table_rows(captioned(doc, "unit_rows"))
+    own = [r for r in snap.risks if r.unit == "教务处" and not r.name]
+    assert [(row[2], row[4]) for row in unit[1:]] == [(r.risk, levels[r.level]) for r in own]
+
+
+def test_summary_merges_each_persons_cells(built):
+    ws, _, _ = built
+    trs = captioned(open_summary(ws, "教务处"), "person_rows")._tbl.findall(qn("w:tr"))[1:]
+    col = lambda i: [vmerge(tr.findall(qn("w:tc"))[i]) for tr in trs]  # noqa: E731
+    # 姓名 and 职务: 3 rows of the first person, 2 of 李明
+    assert col(1) == ["restart", "continue", "continue", "restart", "continue"]
+    assert col(2) == col(1)
+    # 岗位职责: 考试管理 ×2, 成绩管理, then 教材征订 ×2 (never across people)
+    assert col(3) == ["restart", "continue", None, "restart", "continue"]
+    # Unmerged columns keep their text on every row.
+    assert all(vmerge(tr.findall(qn("w:tc"))[4]) is None for tr in trs)
+    names = [table_rows(captioned(open_summary(ws, "教务处"), "person_rows"))[i][1] for i in (1, 2, 4)]
+    assert names == [TRICKY_NAME, "", "李明"]
+    unit_trs = captioned(open_summary(ws, "教务处"), "unit_rows")._tbl.findall(qn("w:tr"))[1:]
+    assert [vmerge(tr.findall(qn("w:tc"))[1]) for tr in unit_trs] == ["restart", "continue", None]
+
+
+def test_text_from_forms_comes_out_as_typed(built):
+    ws, _, _ = built
+    doc = open_summary(ws, "教务处")
+    rows = table_rows(captioned(doc, "person_rows"))
+    assert rows[1][1] == TRICKY_NAME
+    assert rows[1][4] == TRICKY_RISK
+    # A line break typed in a cell stays a line break.
+    assert "分段负责" in rows[1][7] and "全程监控" in rows[1][7]
+    assert doc.element.body.xpath(".//w:tbl//w:br")
+
+
+def test_no_template_tags_are_left(built):
+    ws, _, _ = built
+    typed = TRICKY_RISK + TRICKY_NAME
+    for path in ws.outbox.rglob("*.docx"):
+        text = render.document_text(path.read_bytes())
+        for tag in ("{{", "}}", "{%", "%}", "{#"):
+            # only what people typed into their forms may contain braces
+            assert text.count(tag) == text.count(TRICKY_RISK) * TRICKY_RISK.count(tag) + text.count(
+                TRICKY_NAME) * TRICKY_NAME.count(tag), (path.name, tag)
+        assert typed or True
+
+
+def test_every_document_has_a_page_number_field(built):
+    ws, _, _ = built
+    for path in ws.outbox.rglob("*.docx"):
+        xml = footer_xml(Document(str(path)))
+        assert re.search(r"<w:instrText[^>]*> PAGE </w:instrText>", xml), path.name
+        assert "— " in xml and " —" in xml
+
+
+def test_summary_layout_follows_gbt_9704(built):
+    ws, _, _ = built
+    doc = open_summary(ws, "教务处")
+    sec = doc.sections[0]
+    assert (round(sec.page_width.mm), round(sec.page_height.mm)) == (210, 297)
+    assert [round(x.mm) for x in (sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin)] == [37, 35, 28, 26]
+    assert doc.sections[-1].orientation == 1  # the wide tables are on landscape pages
+    body = doc.styles["公文正文"]
+    assert body.font.size.pt == 16
+    rfonts = body.element.find(f"{qn('w:rPr')}/{qn('w:rFonts')}")
+    assert rfonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
+    ind = body.element.find(f"{qn('w:pPr')}/{qn('w:ind')}")
+    assert ind.get(qn("w:firstLineChars")) == "200"
+    title = doc.styles["公文标题"]
+    assert title.font.size.pt == 22
+    assert title.element.find(f"{qn('w:rPr')}/{qn('w:rFonts')}").get(qn("w:eastAsia")) == "方正小标宋简体"
+
+
+# ---------------------------------------------------------------------------
+# the 通报
+
+
+def bulletin_path(ws, n=1):
+    return ws.outbox / "通报" / f"关于廉政风险防控试点工作进展情况的通报（泉师院监〔2012〕{n}号）.docx"
+
+
+def test_bulletin_has_red_header_number_and_figures(built):
+    ws, snap, _ = built
+    doc = Document(str(bulletin_path(ws)))
+    paras = [p for p in doc.paragraphs if p.text.strip()]
+    assert paras[0].text == CFG.organ_mark
+    assert paras[0].style.font.color.rgb == render_red()
+    assert paras[1].text == "泉师院监〔2012〕1号"
+    border = paras[1].style.element.find(f"{qn('w:pPr')}/{qn('w:pBdr')}/{qn('w:bottom')}")
+    assert border.get(qn("w:color")) == "FF0000"
+    assert paras[2].text == "关于廉政风险防控试点工作进展情况的通报"
+    assert paras[3].text == "各党总支、各单位："
+    text = body_text(doc)
+    assert "科研处：尚未报送任何材料。" in text
+    assert "附件：1. 各试点单位廉政风险排查评估情况统计表" in text
+    assert "抄送：校领导。" in text and "泉州师范学院纪委办公室\t2012年12月10日印发" in text
+    stats = table_rows(captioned(doc, "stats_rows"))
+    for unit, row in zip(CFG.units, stats[1:]):
+        mine = [r for r in snap.risks if r.unit == unit]
+        assert row[1] == unit
+        assert int(row[5]) == len(mine)
+        assert int(row[6]) == sum(1 for r in mine if r.level == 3)
+    assert stats[-1][0] == "合计" and int(stats[-1][4]) == len(snap.risks)
+    status = table_rows(captioned(doc, "status_rows"))
+    assert [r[1] for r in status[1:]] == list(CFG.units)
+    # The organ mark of 18 characters is narrowed to stay on one line.
+    assert doc.paragraphs[0].runs[0]._r.find(f"{qn('w:rPr')}/{qn('w:w')}") is not None
+
+
+def render_red():
+    from docx.shared import RGBColor
+
+    return RGBColor(0xFF, 0, 0)
+
+
+def test_bulletin_date_style_chinese(ws):
+    cfg = replace(CFG, date_style="chinese")
+    render.rebuild(ws, cfg, make_snapshot(), today=TODAY, roster=[])
+    text = body_text(Document(str(bulletin_path(ws))))
+    assert "二〇一二年十二月十日" in text
+    assert "2012年12月10日印发" in text  # 印发日期 stays in Arabic numerals
+
+
+# ---------------------------------------------------------------------------
+# change detection and the 通报's number
+
+
+def test_rerun_without_new_data_writes_nothing(built):
+    ws, snap, _ = built
+    before = {p: p.stat().st_mtime_ns for p in ws.outbox.rglob("*.docx")}
+    again = render.rebuild(ws, CFG, snap, today=date(2012, 12, 11), roster=[])
+    assert again.written == [] and again.failed == []
+    assert {p: p.stat().st_mtime_ns for p in ws.outbox.rglob("*.docx")} == before
+
+
+def test_new_data_gives_a_new_bulletin_number_and_keeps_the_old(built):
+    ws, snap, _ = built
+    snap.submissions.append(sub(9, "unit_assessment", "科研处", when=(12, 11)))
+    snap.risks.append(risk(9, "科研处", None, "经费管理", 1, "虚报经费", 3))
+    res = render.rebuild(ws, CFG, snap, today=date(2012, 12, 12), roster=[])
+    names = {p.name for p in res.written}
+    assert "科研处廉政风险排查评估汇总.docx" in names
+    assert "教务处廉政风险排查评估汇总.docx" not in names  # its data did not change
+    assert bulletin_path(ws, 1).is_file() and bulletin_path(ws, 2).is_file()
+    text = body_text(Document(str(bulletin_path(ws, 2))))
+    assert "泉师院监〔2012〕2号" in text and "2012年12月12日" in text
+    # and again with nothing new: still number 2, nothing written
+    assert render.rebuild(ws, CFG, snap, today=date(2012, 12, 13), roster=[]).written == []
+
+
+def test_a_deleted_document_comes_back_with_its_first_date(built):
+    ws, snap, _ = built
+    path = ws.outbox / "单位汇总" / "财务处廉政风险排查评估汇总.docx"
+    path.unlink()
+    res = render.rebuild(ws, CFG, snap, today=date(2013, 1, 5), roster=[])
+    assert res.written == [path]
+    assert "2012年12月10日" in body_text(Document(str(path)))
+
+
+def test_bulletin_numbering_survives_a_lost_state_file(built):
+    ws, snap, _ = built
+    (ws.state / render.STATE_FILE).unlink()
+    snap.risks.append(risk(6, "财务处", None, "资金管理", 2, "公款私存", 3))
+    render.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    assert bulletin_path(ws, 2).is_file()  # never a second 1号 over the issued one
+
+
+def test_doc_number_start_from_config(ws):
+    render.rebuild(ws, replace(CFG, doc_number_start=6), make_snapshot(), today=TODAY, roster=[])
+    assert bulletin_path(ws, 6).is_file()
+
+
+def test_reminder_is_withdrawn_when_the_unit_catches_up(built):
+    ws, snap, _ = built
+    reminder = ws.outbox / "催报通知" / "科研处催报通知.docx"
+    assert reminder.is_file()
+    for n, kind in enumerate(("personal_assessment", "unit_assessment", "personal_measures", "unit_measures")):
+        name = "钱多" if kind.startswith("personal") else None
+        snap.submissions.append(sub(40 + n, kind, "科研处", name, "科员" if name else None, when=(6, 1)))
+    res = render.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    assert reminder in res.removed and not reminder.exists()
+
+
+def test_an_edited_reminder_is_never_removed(built):
+    ws, snap, _ = built
+    reminder = ws.outbox / "催报通知" / "科研处催报通知.docx"
+    reminder.write_bytes(reminder.read_bytes() + b"\0")  # someone saved over it
+    snap.submissions.append(sub(50, "unit_assessment", "科研处", when=(6, 1)))
+    snap.submissions.append(sub(51, "unit_measures", "科研处", when=(6, 1)))
+    snap.submissions.append(sub(52, "personal_assessment", "科研处", "钱多", "科员", when=(6, 1)))
+    snap.submissions.append(sub(53, "personal_measures", "科研处", "钱多", "科员", when=(6, 1)))
+    render.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    assert reminder.exists()
+
+
+def test_force_rerenders_with_the_same_number(built):
+    ws, snap, _ = built
+    res = render.rebuild(ws, CFG, snap, today=date(2012, 12, 20), roster=[], force=True)
+    assert bulletin_path(ws, 1) in res.written and not bulletin_path(ws, 2).exists()
+    assert "2012年12月10日" in body_text(Document(str(bulletin_path(ws, 1))))
+
+
+def test_rebuild_documents_returns_the_paths(ws):
+    paths = render.rebuild_documents(ws, CFG, make_snapshot(), today=TODAY, roster=[])
+    assert paths and all(p.is_file() and p.suffix == ".docx" for p in paths)
+
+
+def test_unit_names_cannot_escape_the_outbox(ws):
+    snap = make_snapshot()
+    snap.submissions.append(sub(60, "unit_assessment", "../../etc", when=(9, 1)))
+    render.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    assert (ws.outbox / "单位汇总" / ".._.._etc廉政风险排查评估汇总.docx").exists() or any(
+        "etc" in p.name for p in (ws.outbox / "单位汇总").iterdir())
+    assert not (ws.root.parent / "etc廉政风险排查评估汇总.docx").exists()
+    assert all(ws.outbox in p.parents for p in ws.root.rglob("*汇总.docx"))
+
+
+# ---------------------------------------------------------------------------
+# rejection notices
+
+
+def test_rejection_notice_docx_lists_the_problems():
+    s = Submission(
+        3, "教务处/王丽华 <草稿>&.docx", "c" * 64, datetime(2012, 6, 25, 14, 3), "rejected",
+        "personal_assessment", "教务处", "王丽华", "科长",
+        errors=[Problem("bad_level", "风险等级只能填一级、二级或三级。", "第2行“风险等级”"),
+                Problem("missing_risk", "“风险名称”是空的，请补上。", "第3行“风险名称”")],
+    )
+    data = render.rejection_notice_docx(CFG, s)
+    doc = Document(io.BytesIO(data))
+    text = body_text(doc)
+    assert doc.paragraphs[0].text == "材料退回通知"
+    assert "“教务处/王丽华 <草稿>&.docx”" in text
+    assert "附件1《个人廉政风险排查评估表》" in text and "2012年6月25日14时03分" in text
+    assert "1. 第2行“风险等级”：风险等级只能填一级、二级或三级。" in text
+    assert "2. 第3行“风险名称”：“风险名称”是空的，请补上。" in text
+    plain = render.rejection_notice_text(CFG, s)
+    for line in ("1. 第2行“风险等级”：风险等级只能填一级、二级或三级。", "inbox"):
+        assert line in plain and line in text
+
+
+# ---------------------------------------------------------------------------
+# templates
+
+
+def test_templates_check_passes():
+    assert render.check_templates() == []
+    assert render.cli_templates_check() == 0
+
+
+def test_a_workspace_template_overrides_the_builtin(ws, tmp_path):
+    own = ws.root / "word_templates"
+    own.mkdir()
+    shutil.copy(render.TEMPLATE_DIR / render.REMINDER, own / render.REMINDER)
+    rewrite_document_xml(own / render.REMINDER, lambda xml: xml.replace("特此通知。", "特此通知，请抓紧。"))
+    render.rebuild(ws, CFG, make_snapshot(), today=TODAY, roster=[])
+    assert "特此通知，请抓紧。" in body_text(Document(str(ws.outbox / "催报通知" / "科研处催报通知.docx")))
+    # an edited template rebuilds what it makes, even with unchanged data
+    rewrite_document_xml(own / render.REMINDER, lambda xml: xml.replace("请抓紧。", "请尽快。"))
+    res = render.rebuild(ws, CFG, make_snapshot(), today=TODAY, roster=[])
+    assert {p.name for p in res.written} == {"教务处催报通知.docx", "科研处催报通知.docx"}
+
+
+def rewrite_document_xml(path: Path, edit) -> None:
+    with zipfile.ZipFile(path) as zin:
+        items = [(i.filename, zin.read(i.filename)) for i in zin.infolist()]
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in items:
+            if name == "word/document.xml":
+                data = edit(data.decode("utf-8")).encode("utf-8")
+            zout.writestr(name, data)
+    os.replace(tmp, path)
+
+
+def split_like_word(xml: str, tag: str) -> str:
+    """Split `tag` over three runs with different formatting and a proofing
+    mark between them, as Word does when someone retypes part of a tag."""
+    i = xml.index(tag)
+    run_start = xml.rindex("<w:r>", 0, i) if "<w:r>" in xml[:i] else xml.rindex("<w:r ", 0, i)
+    a, b = tag[: len(tag) // 3], tag[len(tag) // 3: 2 * len(tag) // 3]
+    c = tag[2 * len(tag) // 3:]
+    pieces = (
+        f'{a}</w:t></w:r><w:proofErr w:type="spellStart"/>'
+        f'<w:r><w:rPr><w:b/></w:rPr><w:t>{b}</w:t></w:r><w:proofErr w:type="spellEnd"/>'
+        f'<w:r><w:rPr><w:i/></w:rPr><w:t xml:space="preserve">{c}'
+    )
+    assert run_start < i
+    return xml[:i] + pieces + xml[i + len(tag):]
+
+
+def test_a_tag_split_across_runs_still_renders(tmp_path):
+    path = tmp_path / render.REMINDER
+    shutil.copy(render.TEMPLATE_DIR / render.REMINDER, path)
+    rewrite_document_xml(path, lambda xml: split_like_word(split_like_word(xml, "{{ unit }}"), "{%p for m in missing %}"))
+    raw = zipfile.ZipFile(path).read("word/document.xml").decode()
+    assert "{{ unit }}" not in raw and "{%p for m in missing %}" not in raw  # really split
+    assert render.check_template(path, render.sample_contexts(CFG)[render.REMINDER]) == []
+    ctx = render.sample_contexts(CFG)[render.REMINDER][0]
+    text = body_text(Document(io.BytesIO(render.render_docx(path, ctx))))
+    assert f"{ctx['unit']}：" in text
+    assert ctx["missing"][0]["text"] in text
+
+
+def test_templates_check_reports_unknown_variables_and_broken_tags(tmp_path):
+    contexts = render.sample_contexts(CFG)[render.REMINDER]
+    unknown = tmp_path / "unknown.docx"
+    shutil.copy(render.TEMPLATE_DIR / render.REMINDER, unknown)
+    rewrite_document_xml(unknown, lambda xml: xml.replace("特此通知。", "特此通知{{ deadline_day }}。"))
+    problems = render.check_template(unknown, contexts)
+    assert problems and "deadline_day" in problems[0]
+
+    broken = tmp_path / "broken.docx"
+    shutil.copy(render.TEMPLATE_DIR / render.REMINDER, broken)
+    rewrite_document_xml(broken, lambda xml: xml.replace("{%p endfor %}", "{%p endfo %}", 1))
+    assert render.check_template(broken, contexts)
+
+    stray = tmp_path / "stray.docx"
+    shutil.copy(render.TEMPLATE_DIR / render.REMINDER, stray)
+    rewrite_document_xml(stray, lambda xml: xml.replace("特此通知。", "特此通知{ {unit} }。"))
+    assert render.check_template(stray, contexts) == []  # not a tag: prints as typed
+    assert render.check_template(tmp_path / "missing.docx", contexts)
+
+
+def test_merge_skips_a_table_whose_rows_do_not_match():
+    ctx = render.sample_contexts(CFG)[render.SUMMARY][0]
+    data = render.render_docx(render.TEMPLATE_DIR / render.SUMMARY, ctx)
+    doc = Document(io.BytesIO(data))
+    assert render.merge_groups(doc, {"person_rows": ctx["person_rows"][:1]}) == 0
+
+
+def test_cli_render_without_a_register(tmp_path, capsys):
+    root = tmp_path / "empty"
+    root.mkdir()
+    assert render.cli_render(root, pdf=False, verbose=False) == 0
+    assert "已生成" in capsys.readouterr().out
+    assert len(list((root / "outbox" / "单位汇总").iterdir())) == len(Config().units)
+    assert any((root / "outbox" / "通报").iterdir())
+
+
+def test_roster_rows():
+    rows = [["花名册"], ["单位", "姓名", "职务"], ["教务处", "王丽华", "科长"], ["", "", ""], ["财务处", "赵强"]]
+    assert render.roster_from_rows(rows) == [("教务处", "王丽华", "科长"), ("财务处", "赵强", "")]
+    assert render.roster_from_rows([["a", "b"]]) == []
+
+
+def test_control_characters_from_forms_do_not_break_the_document(ws):
+    snap = make_snapshot()
+    snap.risks[0] = replace(snap.risks[0], content="垂直制表\x0b符\x07响铃\x0c换页")
+    render.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    rows = table_rows(captioned(open_summary(ws, "教务处"), "person_rows"))
+    assert rows[1][5] == "垂直制表符响铃换页"

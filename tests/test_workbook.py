@@ -1,0 +1,126 @@
+"""outbox/廉政风险台账.xlsx: the contract's sheet and columns, readable."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from intake_helpers import measure, risk, snapshot, sub
+from pipeline import crosscheck
+from pipeline.config import Config
+from pipeline.model import Problem
+from pipeline.workbook import RISK_COLUMNS, build_workbook, write_workbook
+
+CFG = Config()
+CONTRACT = ["单位", "姓名", "职务", "岗位职责", "风险名称", "风险内容及表现形式", "风险等级", "防控措施", "来源文件"]
+
+
+@pytest.fixture
+def snap():
+    a = sub(1, "personal_assessment", unit="财务处", name="张三")
+    b = sub(2, "personal_assessment", unit="教务处", name="王丽华")
+    old = sub(3, "personal_assessment", unit="教务处", name="李明", status="superseded")
+    u = sub(4, "unit_assessment", unit="教务处", name=None)
+    m = sub(5, "personal_measures", unit="教务处", name="王丽华")
+    bad = sub(6, "personal_assessment", unit="教务处", name="赵六", status="rejected",
+              errors=[Problem("bad_level", "风险等级应填写一级、二级或三级。", "第2行“风险等级”")])  # fmt: skip
+    s = snapshot(
+        [a, b, old, u, m, bad],
+        [
+            risk(a, "报销审核", 2),
+            risk(b, "试卷泄密", 3, seq=1),
+            risk(b, "=HYPERLINK(\"http://x\")", 1, seq=2),
+            risk(u, "招生录取\x07", 3),
+        ],
+        [measure(m, "试卷泄密", "双人保管\n全程监控")],
+    )
+    s.findings = crosscheck.find_all(s, CFG, date(2012, 12, 1))
+    return s
+
+
+def load(data: bytes, tmp_path: Path):
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(data)
+    return load_workbook(path)
+
+
+def test_first_sheet_and_contract_columns(snap, tmp_path: Path) -> None:
+    wb = load(build_workbook(snap, CFG), tmp_path)
+    assert wb.sheetnames[0] == "风险台账"
+    ws = wb["风险台账"]
+    header = [c.value for c in ws[1]]
+    assert header[: len(CONTRACT)] == CONTRACT
+    assert list(RISK_COLUMNS[: len(CONTRACT)]) == CONTRACT
+    assert set(wb.sheetnames) >= {"单位汇总", "报送记录", "提示"}
+
+
+def test_one_row_per_risk_in_force_in_pilot_order(snap, tmp_path: Path) -> None:
+    ws = load(build_workbook(snap, CFG), tmp_path)["风险台账"]
+    rows = [r[:9] for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert len(rows) == 4  # the superseded and the rejected forms have no rows here
+    # 教务处 comes before 财务处 (the plan's order); the unit's own risk first, name empty.
+    assert [(r[0], r[1], r[4]) for r in rows] == [
+        ("教务处", None, "招生录取"),
+        ("教务处", "王丽华", "试卷泄密"),
+        ("教务处", "王丽华", '=HYPERLINK("http://x")'),
+        ("财务处", "张三", "报销审核"),
+    ]
+    assert [r[6] for r in rows] == ["三级", "三级", "一级", "二级"]
+    assert rows[1][7] == "双人保管\n全程监控" and rows[0][7] is None  # no measure: empty
+    assert rows[1][8] == snap.submissions[1].file
+    assert rows[1][2] == "科长"
+
+
+def test_text_never_becomes_a_formula_and_control_chars_go(snap, tmp_path: Path) -> None:
+    ws = load(build_workbook(snap, CFG), tmp_path)["风险台账"]
+    cell = ws.cell(row=4, column=5)
+    assert cell.value == '=HYPERLINK("http://x")' and cell.data_type == "s"
+    assert ws.cell(row=2, column=5).value == "招生录取"
+
+
+def test_readable_layout(snap, tmp_path: Path) -> None:
+    ws = load(build_workbook(snap, CFG), tmp_path)["风险台账"]
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == f"A1:{chr(ord('A') + len(RISK_COLUMNS) - 1)}5"
+    assert ws.cell(row=1, column=1).font.bold
+    assert ws.cell(row=2, column=6).alignment.wrap_text
+    # CJK-aware widths: 风险内容及表现形式 (9 wide chars) needs about 18+ columns.
+    assert ws.column_dimensions["F"].width >= 18
+    assert ws.column_dimensions["A"].width < ws.column_dimensions["F"].width
+    fills = {ws.cell(row=r, column=7).value: ws.cell(row=r, column=7).fill.fgColor.rgb for r in range(2, 6)}
+    assert fills["三级"].endswith("FFC7CE") and fills["二级"].endswith("FFD8A8") and fills["一级"].endswith("E2EFDA")
+    assert len(set(fills.values())) == 3
+
+
+def test_unit_sheet_and_submissions_sheet(snap, tmp_path: Path) -> None:
+    wb = load(build_workbook(snap, CFG), tmp_path)
+    units = {r[0]: r for r in wb["单位汇总"].iter_rows(min_row=2, values_only=True)}
+    assert list(units)[: len(CFG.units)] == list(CFG.units)  # every pilot unit, even with zeros
+    header = [c.value for c in wb["单位汇总"][1]]
+    jw = dict(zip(header, units["教务处"]))
+    assert (jw["收到文件"], jw["通过（现行）"], jw["退回"], jw["被替代"], jw["风险点"], jw["三级"]) == (5, 3, 1, 1, 3, 2)
+    assert units["组织部"][2] == 0
+    subs = list(wb["报送记录"].iter_rows(min_row=2, values_only=True))
+    header = [c.value for c in wb["报送记录"][1]]
+    rejected = dict(zip(header, subs[5]))
+    assert rejected["处理结果"] == "退回" and "第2行“风险等级”" in rejected["问题"]
+    findings = list(wb["提示"].iter_rows(min_row=2, values_only=True))
+    assert len(findings) == len(snap.findings) > 0
+
+
+def test_empty_register_gives_a_valid_workbook(tmp_path: Path) -> None:
+    wb = load(build_workbook(snapshot([]), CFG), tmp_path)
+    assert [c.value for c in wb["风险台账"][1]][:9] == CONTRACT
+    assert wb["风险台账"].max_row == 1
+
+
+def test_written_atomically_with_no_temporary_left(snap, tmp_path: Path) -> None:
+    target = tmp_path / "outbox" / "廉政风险台账.xlsx"
+    target.parent.mkdir()
+    target.write_bytes(b"old")
+    write_workbook(target, snap, CFG)
+    assert [p.name for p in target.parent.iterdir()] == ["廉政风险台账.xlsx"]
+    assert load_workbook(target).sheetnames[0] == "风险台账"
