@@ -152,15 +152,18 @@ def floor(data: bytes) -> object:
         return etree.fromstring(z.read("word/document.xml"), _FLOOR_PARSER)
 
 
-def best_rate(fn: Callable[[bytes], object], forms: list[bytes], repeats: int = REPEATS) -> float:
-    """Forms per second, best of `repeats` passes over all forms."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for data in forms:
-            fn(data)
-        best = min(best, time.perf_counter() - start)
-    return len(forms) / best
+def best_rates(fns: list[Callable[[bytes], object]], forms: list[bytes], rounds: int = REPEATS) -> list[float]:
+    """Forms per second for each way, best of `rounds` passes over all forms.
+    The ways take turns within each round, so that a burst of load from
+    elsewhere on the machine hits them alike."""
+    best = [float("inf")] * len(fns)
+    for _ in range(rounds):
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            for data in forms:
+                fn(data)
+            best[i] = min(best[i], time.perf_counter() - start)
+    return [len(forms) / t for t in best]
 
 
 def main(argv: list[str]) -> int:
@@ -171,9 +174,7 @@ def main(argv: list[str]) -> int:
     print(f"{n} 份表格，平均 {size / 1024:.1f} KiB，生成用时 {time.perf_counter() - t0:.1f} s")
     for fn in (ours, python_docx, floor):  # warm up caches and imports
         fn(forms[0])
-    a = best_rate(ours, forms)
-    b = best_rate(python_docx, forms, repeats=max(1, REPEATS // 2))
-    c = best_rate(floor, forms)
+    a, b, c = best_rates([ours, python_docx, floor], forms)
     print(f"(a) 本读取器 parse_bytes                 {a:9.0f} 份/秒  {1000 / a:6.2f} ms/份")
     print(f"(b) docx.Document() + row.cells          {b:9.0f} 份/秒  {1000 / b:6.2f} ms/份")
     print(f"(c) 解压 + lxml 解析 word/document.xml   {c:9.0f} 份/秒  {1000 / c:6.2f} ms/份")

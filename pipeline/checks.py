@@ -118,8 +118,7 @@ def _header_warnings(read: FormRead, spec: FormSpec) -> list[Problem]:
 
 
 def _where(row: RowRead, spec: FormSpec, key: str) -> str:
-    col = spec.column(key)
-    return f"第{row.number}行“{col.title if col else key}”"
+    return f"第{row.number}行“{_TITLES_BY_KEY[spec.kind].get(key, key)}”"
 
 
 def _quote(text: str, limit: int = 20) -> str:
@@ -127,15 +126,20 @@ def _quote(text: str, limit: int = 20) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_TITLES_BY_KEY = {f.kind: {c.key: c.title for c in f.columns} for f in FORMS}
+_MEASURE_TITLE = {f.kind: (f.column("measure").title if f.column("measure") else None) for f in FORMS}
+
+
 def row_errors(row: RowRead, spec: FormSpec) -> list[Problem]:
     """Problems of one filled row: a risk without level or measure, a level
     that is not one of the three, content without a risk name."""
     out: list[Problem] = []
     v = row.values
+    titles = _TITLES_BY_KEY[spec.kind]
     risk = v.get("risk", "").strip()
-    risk_title = spec.column("risk").title  # type: ignore[union-attr]
+    risk_title = titles["risk"]
     if not risk or values.is_ellipsis(risk):
-        filled = [spec.column(k).title for k in substantive_keys(spec) if k != "risk" and v.get(k)]  # type: ignore[union-attr]
+        filled = [titles[k] for k in substantive_keys(spec) if k != "risk" and v.get(k)]
         what = "、".join(f"“{t}”" for t in filled) or "内容"
         out.append(
             Problem(
@@ -145,7 +149,7 @@ def row_errors(row: RowRead, spec: FormSpec) -> list[Problem]:
                 _where(row, spec, "risk"),
             )
         )
-    if spec.has_level:
+    if "level" in titles:
         level_text = v.get("level", "").strip()
         if level_text and values.parse_level(level_text) is None:
             out.append(
@@ -165,12 +169,12 @@ def row_errors(row: RowRead, spec: FormSpec) -> list[Problem]:
                     _where(row, spec, "level"),
                 )
             )
-    measure_col = spec.column("measure")
-    if measure_col is not None and risk and not v.get("measure", "").strip():
+    measure_title = _MEASURE_TITLE[spec.kind]
+    if measure_title is not None and risk and not v.get("measure", "").strip():
         out.append(
             Problem(
                 "missing_measure",
-                f"第{row.number}行的风险“{_quote(risk)}”没有填写“{measure_col.title}”。请针对该风险填写防控措施后重新提交。",
+                f"第{row.number}行的风险“{_quote(risk)}”没有填写“{measure_title}”。请针对该风险填写防控措施后重新提交。",
                 _where(row, spec, "measure"),
             )
         )

@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     tsub.add_parser("check", help="用样例数据渲染每个模板，检查变量和标签")
 
     s = sub.add_parser("demo", help="建立演示工作目录（七个试点单位的样例表格），运行一次")
-    s.add_argument("dir", nargs="?", type=Path, default=None, help="演示目录（默认：-C 指定的目录下的 demo/）")
+    s.add_argument("dir", nargs="?", type=Path, default=None, help="演示目录（默认：-C 指定目录下的 demo/；已有演示时依次用 demo-2/、demo-3/……）")
     return p
 
 
@@ -111,7 +111,8 @@ def _templates(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from pipeline import demo
 
-    return demo.cli_demo(args.dir if args.dir is not None else args.workspace / "demo", verbose=args.verbose)
+    target = args.dir if args.dir is not None else demo.default_target(args.workspace)
+    return demo.cli_demo(target, verbose=args.verbose)
 
 
 _HANDLERS = {

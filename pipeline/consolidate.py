@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pipeline.chinese_dates import arabic, date_time, format_date
+from pipeline.crosscheck import submitted_on, text_key
 from pipeline.config import Config
 from pipeline.forms import BY_KIND, LEVEL_NAMES
 from pipeline.model import Finding, Measure, Problem, RiskPoint, Snapshot, Submission
@@ -43,6 +44,10 @@ VOLATILE_KEYS = ("date", "print_date", "doc_number")
 
 NOT_YET = "（尚未报送）"  # in the measure column when no measures form matches
 
+# Cross-file findings (crosscheck) that the documents already state in their
+# own words (late and missing forms); the others are listed as they are.
+COVERED_FINDINGS = frozenset({"late_form", "form_missing", "assessment_without_measures"})
+
 
 def form_title(kind: str) -> str:
     """《个人廉政风险排查评估表》"""
@@ -63,6 +68,10 @@ class Person:
     position: str
 
     @property
+    def key(self) -> str:
+        return text_key(self.name)
+
+    @property
     def label(self) -> str:
         """张三（科员）, or 张三 when the position is unknown."""
         return f"{self.name}（{self.position}）" if self.position else self.name
@@ -74,6 +83,7 @@ class FormState:
 
     state: str  # "on_time", "late", "missing", "pending"
     received: date | None = None  # first receipt of the form in force
+    rejected: bool = False  # not in force, but a version came in and was sent back
 
     @property
     def received_ok(self) -> bool:
@@ -112,11 +122,11 @@ def units_of(snap: Snapshot, cfg: Config) -> list[str]:
     """The pilot units from the config, then any other unit that appears in
     forms in force (a unit outside the pilot still gets its figures shown)."""
     units = list(cfg.units)
-    seen = set(units)
+    seen = {text_key(u) for u in units}
     for unit in [s.unit for s in _in_force(snap)] + [r.unit for r in snap.risks]:
-        if unit and unit not in seen:
+        if unit and text_key(unit) not in seen:
             units.append(unit)
-            seen.add(unit)
+            seen.add(text_key(unit))
     return units
 
 
@@ -128,10 +138,12 @@ def _form_state(subs: Sequence[Submission], deadline: date, today: date) -> Form
     in_force = [s for s in subs if s.status == "accepted"]
     if in_force:
         ever = [s for s in subs if s.status in ("accepted", "superseded")]
-        first = min(s.received_at for s in ever)
+        first = min(ever, key=lambda s: s.received_at)
         late = all(s.late for s in ever)
-        return FormState("late" if late else "on_time", first.date())
-    return FormState("missing" if today > deadline else "pending")
+        # The day it counts as sent: the date written on it, else its receipt (as intake decides lateness).
+        return FormState("late" if late else "on_time", submitted_on(first.form_date, first.received_at.date()))
+    rejected = any(s.status == "rejected" for s in subs)
+    return FormState("missing" if today > deadline else "pending", rejected=rejected)
 
 
 def _people(
@@ -139,57 +151,67 @@ def _people(
 ) -> tuple[list[Person], dict[str, list[Submission]]]:
     """Everyone of the unit in order of first appearance (risks, forms, roster),
     and each person's personal-form submissions."""
-    order: dict[str, str] = {}  # name -> position
+    ukey = text_key(unit)
+    order: dict[str, Person] = {}  # name key -> the person as first written
     subs_by_name: dict[str, list[Submission]] = {}
+
+    def see(name: str, position: str | None) -> None:
+        key = text_key(name)
+        known = order.get(key)
+        if known is None or (not known.position and position):
+            order[key] = Person(known.name if known else name, position or "")
+
     for r in snap.risks:
-        if r.unit == unit and r.name:
-            order.setdefault(r.name, r.position or "")
+        if text_key(r.unit) == ukey and r.name:
+            see(r.name, r.position)
     for s in snap.submissions:
-        if s.unit != unit or not s.name or s.form not in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES):
+        if text_key(s.unit) != ukey or not s.name or s.form not in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES):
             continue
-        subs_by_name.setdefault(s.name, []).append(s)
-        if s.status == "accepted":
-            if not order.get(s.name):
-                order[s.name] = s.position or ""
+        subs_by_name.setdefault(text_key(s.name), []).append(s)
+        # Someone whose form was sent back still owes it.
+        if s.status in ("accepted", "rejected"):
+            see(s.name, s.position)
     for r_unit, name, position in roster:
-        if r_unit == unit and name:
-            if not order.get(name):
-                order[name] = position or order.get(name, "")
-    return [Person(n, p) for n, p in order.items()], subs_by_name
+        if text_key(r_unit) == ukey and name:
+            see(name, position)
+    return list(order.values()), subs_by_name
 
 
-def _item(who: str, kind: str, cfg: Config, *, received: date | None = None) -> dict[str, Any]:
+def _item(who: str, kind: str, cfg: Config, *, received: date | None = None, rejected: bool = False) -> dict[str, Any]:
     """One line about a form: who, which form, its deadline, as plain text."""
     deadline = cfg.deadline(kind)
     title = form_title(kind)
     subject = f"{who}的{title}" if who else title
     if received is not None:
         text = f"{subject}于{arabic(received)}报送，晚于截止日期{arabic(deadline)}"
+    elif rejected:
+        text = f"{subject}（截止日期{arabic(deadline)}；已报送的表格被退回，请按退回通知修改后重报）"
     else:
         text = f"{subject}（截止日期{arabic(deadline)}）"
-    return {"who": who, "form": title, "kind": kind, "deadline": arabic(deadline), "text": text}
+    return {"who": who, "form": title, "kind": kind, "deadline": arabic(deadline), "text": text, "rejected": rejected}
 
 
 def unit_facts(
     snap: Snapshot, cfg: Config, unit: str, today: date, roster: Sequence[RosterEntry] = ()
 ) -> UnitFacts:
+    ukey = text_key(unit)
     people, subs_by_name = _people(snap, unit, roster)
-    on_roster = {name for r_unit, name, _ in roster if r_unit == unit}
+    on_roster = {text_key(name) for r_unit, name, _ in roster if text_key(r_unit) == ukey}
     person_states: dict[str, dict[str, FormState]] = {}
     for p in people:
-        subs = subs_by_name.get(p.name, [])
-        person_states[p.name] = {
+        subs = subs_by_name.get(p.key, [])
+        person_states[p.key] = {
             kind: _form_state([s for s in subs if s.form == kind], cfg.deadline(kind), today)
             for kind in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES)
         }
     unit_states = {
         kind: _form_state(
-            [s for s in snap.submissions if s.unit == unit and s.form == kind], cfg.deadline(kind), today
+            [s for s in snap.submissions if text_key(s.unit) == ukey and s.form == kind], cfg.deadline(kind), today
         )
         for kind in (UNIT_ASSESSMENT, UNIT_MEASURES)
     }
-    assessed = tuple(p for p in people if person_states[p.name][PERSONAL_ASSESSMENT].received_ok)
-    measured = tuple(p for p in people if person_states[p.name][PERSONAL_MEASURES].received_ok)
+    assessed = tuple(p for p in people if person_states[p.key][PERSONAL_ASSESSMENT].received_ok)
+    measured = tuple(p for p in people if person_states[p.key][PERSONAL_MEASURES].received_ok)
 
     missing: list[dict[str, Any]] = []
     late: list[dict[str, Any]] = []
@@ -197,20 +219,20 @@ def unit_facts(
     for kind in (UNIT_ASSESSMENT, UNIT_MEASURES):
         st = unit_states[kind]
         if st.state == "missing":
-            missing.append(_item("", kind, cfg))
+            missing.append(_item("", kind, cfg, rejected=st.rejected))
         elif st.state == "late":
             late.append(_item("", kind, cfg, received=st.received))
         elif st.state == "pending":
             pending.append(_item("", kind, cfg))
     for p in people:
         for kind in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES):
-            st = person_states[p.name][kind]
+            st = person_states[p.key][kind]
             # Measures are only owed by people who are on the roster or have
             # assessed their post; someone known only from a measures form owes
             # the assessment, and someone on the roster owes both.
-            owes = p.name in on_roster or kind == PERSONAL_ASSESSMENT or p in assessed
+            owes = p.key in on_roster or kind == PERSONAL_ASSESSMENT or p in assessed
             if st.state == "missing" and owes:
-                missing.append(_item(p.label, kind, cfg))
+                missing.append(_item(p.label, kind, cfg, rejected=st.rejected))
             elif st.state == "late":
                 late.append(_item(p.label, kind, cfg, received=st.received))
             elif st.state == "pending" and owes:
@@ -228,7 +250,7 @@ def unit_facts(
     for n, item in enumerate(pending, 1):
         item["no"] = n
 
-    risks = [r for r in snap.risks if r.unit == unit]
+    risks = [r for r in snap.risks if text_key(r.unit) == ukey]
     return UnitFacts(
         unit=unit,
         people=tuple(people),
@@ -241,7 +263,7 @@ def unit_facts(
         missing=tuple(missing),
         late=tuple(late),
         pending=tuple(pending),
-        findings=tuple(f for f in snap.findings if f.unit == unit),
+        findings=tuple(f for f in snap.findings if text_key(f.unit) == ukey and f.code not in COVERED_FINDINGS),
     )
 
 
@@ -250,7 +272,7 @@ def _group_by_person(risks: Iterable[RiskPoint]) -> list[RiskPoint]:
     appearance, each person's rows in the order of the form."""
     groups: dict[str, list[RiskPoint]] = {}
     for r in risks:
-        groups.setdefault(r.name or "", []).append(r)
+        groups.setdefault(text_key(r.name), []).append(r)
     return [r for rows in groups.values() for r in rows]
 
 
@@ -288,7 +310,7 @@ def as_of(snap: Snapshot, unit: str | None = None) -> date | None:
     unchanged register gives an unchanged document; a rejected file changes
     nothing."""
     counted = [s for s in snap.submissions if s.status in ("accepted", "superseded")]
-    mine = [s.received_at for s in counted if unit is None or s.unit == unit]
+    mine = [s.received_at for s in counted if unit is None or text_key(s.unit) == text_key(unit)]
     received = mine or [s.received_at for s in counted]
     return max(received).date() if received else None
 
@@ -384,11 +406,11 @@ def person_rows(f: UnitFacts) -> list[dict[str, Any]]:
     a run of equal duties of that person."""
     rows = []
     for no, r in enumerate(f.personal_risks, 1):
-        person = r.name or ""
+        person = text_key(r.name)
         rows.append(
             {
                 "no": no,
-                "name": person,
+                "name": r.name or "",
                 "position": r.position or "",
                 "duty": r.duty,
                 "seq": r.seq if r.seq is not None else "",
@@ -493,7 +515,7 @@ def _state_cell(st: FormState) -> str:
 
 def _people_cell(f: UnitFacts, kind: str, cfg: Config, today: date) -> str:
     """'5人', '5人（逾期1人）', '未报送', '未到期' for a personal form."""
-    states = [f.person_states[p.name][kind] for p in f.people]
+    states = [f.person_states[p.key][kind] for p in f.people]
     got = sum(1 for s in states if s.received_ok)
     late = sum(1 for s in states if s.state == "late")
     owed = [m for m in f.missing if m["kind"] == kind]

@@ -61,6 +61,17 @@ def refusal(target: Path) -> str | None:
     )
 
 
+def default_target(base: Path) -> Path:
+    """Where `demo` builds when no folder is named: `demo/` under `base`, or
+    `demo-2/`, `demo-3/`… when earlier demos are there, so that README's demo
+    command works every time without touching an earlier demo."""
+    candidate, n = base / "demo", 1
+    while refusal(candidate) is not None:
+        n += 1
+        candidate = base / f"demo-{n}"
+    return candidate
+
+
 def inbox_path(inbox: Path, relative: str) -> Path:
     """Where a sample file goes: under inbox/, never outside it."""
     parts = PurePosixPath(relative).parts

@@ -180,17 +180,27 @@ def parse_xml(data: bytes, part: str = "") -> etree._Element:
     try:
         root = etree.fromstring(data, parser=_PARSERS.parser)
     except etree.XMLSyntaxError:
+        if _declares_doctype(data):  # e.g. libxml2 stopping an entity amplification
+            raise PackageError("corrupt_file", _doctype(part)) from None
         raise PackageError("corrupt_file", _damaged(f"文件内部的 {part or 'XML'} 部分格式错误")) from None
     if root is None:
         raise PackageError("corrupt_file", _damaged(f"文件内部的 {part or 'XML'} 部分是空的"))
     if root.getroottree().docinfo.doctype:
         # Word never writes a DTD; a DOCTYPE is how entity tricks get in.
-        raise PackageError(
-            "corrupt_file",
-            f"文件内部的 {part or 'XML'} 部分含有 Word 不会写入的 DOCTYPE 声明，文件可能被改动或损坏。"
-            "请用 Word 或 WPS 打开表格，另存为新的 .docx 文件后重新提交。",
-        )
+        raise PackageError("corrupt_file", _doctype(part))
     return root
+
+
+def _declares_doctype(data: bytes) -> bool:
+    head = data[:65536]
+    return b"<!DOCTYPE" in head or "<!DOCTYPE".encode("utf-16-le") in head or "<!DOCTYPE".encode("utf-16-be") in head
+
+
+def _doctype(part: str) -> str:
+    return (
+        f"文件内部的 {part or 'XML'} 部分含有 Word 不会写入的 DOCTYPE（实体）声明，文件可能被改动或损坏。"
+        "请用 Word 或 WPS 打开表格，另存为新的 .docx 文件后重新提交。"
+    )
 
 
 def _damaged(what: str) -> str:

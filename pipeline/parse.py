@@ -10,6 +10,7 @@ Chinese message; only KeyboardInterrupt and MemoryError pass through.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from collections import Counter
@@ -46,11 +47,11 @@ _WHAT = {
 
 # Legacy word-processing formats LibreOffice can turn into .docx.
 _LEGACY_NAMES = {
-    "ole": "Word 97-2003（.doc）或 WPS（.wps）",
-    "odt": "OpenDocument（.odt）",
-    "rtf": "RTF",
-    "xml": "Word 2003 XML",
-    "html": "网页格式的 Word（.doc）",
+    "ole": "旧版 Word 97-2003 文档（.doc）或 WPS 文档（.wps）",
+    "odt": "OpenDocument 文本（.odt）",
+    "rtf": "RTF 文档",
+    "xml": "Word 2003 XML 文档",
+    "html": "网页格式的 Word 文档",
 }
 
 
@@ -62,8 +63,11 @@ def _ignored(name: str) -> ParseResult:
     return ParseResult(file=name, status="ignored")
 
 
+_DEFAULT_MAX_MB = Config().max_file_mb
+
+
 def _max_bytes(cfg: Config | None) -> int:
-    return int((cfg or Config()).max_file_mb * 1024 * 1024)
+    return int((cfg.max_file_mb if cfg is not None else _DEFAULT_MAX_MB) * 1024 * 1024)
 
 
 def parse_file(path: Path, *, display_name: str | None = None, cfg: Config | None = None) -> ParseResult:
@@ -92,12 +96,16 @@ def parse_bytes(data: bytes, name: str, *, cfg: Config | None = None, convert: b
     """Read a file held in memory. `name` is reported as `file`; its suffix
     is only a hint (the content decides). `convert=False` never calls
     LibreOffice (legacy formats are then rejected as legacy_format)."""
-    if ignored_name(Path(name).name):
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    if ignored_name(base):
         return _ignored(name)
-    suffix = (suffix if suffix is not None else Path(name).suffix).lower()
+    if suffix is None:
+        suffix = os.path.splitext(base)[1]
+    suffix = suffix.lower()
     try:
-        if len(data) > _max_bytes(cfg):
-            return _reject(name, "too_large", _too_big(len(data), _max_bytes(cfg)))
+        limit = _max_bytes(cfg)
+        if len(data) > limit:
+            return _reject(name, "too_large", _too_big(len(data), limit))
         return _parse(data, name, suffix, convert)
     except ooxml.PackageError as exc:
         return _reject(name, exc.code, exc.message)
@@ -180,7 +188,7 @@ def _parse_zip(data: bytes, name: str, suffix: str, convert: bool, converted_fro
         extra.append(
             Problem(
                 "converted",
-                f"文件是{_LEGACY_NAMES.get(converted_from, '旧版')}格式，已自动转换为 .docx 后读取，请核对读取结果；"
+                f"文件是{_LEGACY_NAMES.get(converted_from, '旧版格式的文档')}，已自动转换为 .docx 后读取，请核对读取结果；"
                 "今后请直接保存为“Word 文档（*.docx）”。",
             )
         )
@@ -188,13 +196,9 @@ def _parse_zip(data: bytes, name: str, suffix: str, convert: bool, converted_fro
 
 
 def _legacy(data: bytes, name: str, kind: str, suffix: str, convert: bool) -> ParseResult:
-    fmt = _LEGACY_NAMES.get(kind, "旧版")
+    fmt = _LEGACY_NAMES.get(kind, "旧版格式的文档")
     if not convert or office.find_soffice() is None:
-        return _reject(
-            name,
-            "legacy_format",
-            f"文件是{fmt}格式，本机无法自动转换。" + _RESAVE,
-        )
+        return _reject(name, "legacy_format", f"文件是{fmt}，本机无法自动转换。" + _RESAVE)
     ext = {"ole": suffix if suffix in (".doc", ".wps") else ".doc", "odt": ".odt", "rtf": ".rtf", "xml": ".xml", "html": ".html"}[kind]
     with tempfile.TemporaryDirectory(prefix="pipeline-convert-") as tmp:
         src = Path(tmp) / ("input" + ext)
@@ -206,10 +210,10 @@ def _legacy(data: bytes, name: str, kind: str, suffix: str, convert: bool) -> Pa
             return _reject(
                 name,
                 "legacy_format",
-                f"文件是{fmt}格式，自动转换为 .docx 失败（文件可能已损坏或设置了密码）。" + _RESAVE,
+                f"文件是{fmt}，自动转换为 .docx 失败（文件可能已损坏或设置了密码）。" + _RESAVE,
             )
     if ooxml.sniff(docx) != "zip":
-        return _reject(name, "legacy_format", f"文件是{fmt}格式，自动转换为 .docx 失败。" + _RESAVE)
+        return _reject(name, "legacy_format", f"文件是{fmt}，自动转换为 .docx 失败。" + _RESAVE)
     return _parse_zip(docx, name, ".docx", False, converted_from=kind)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -100,7 +101,9 @@ def paragraph_text(p: etree._Element, doc: Doc) -> str:
     spaces; line breaks stay as "\\n"."""
     parts: list[str] = []
     skips = doc.skips
-    for el in p.iter(T, TAB, BR, CR, NBH):
+    it = p.iter(T, TAB, BR, CR, NBH, P)
+    next(it)  # the paragraph itself
+    for el in it:
         if skips and not _shown(el, skips):
             continue
         tag = el.tag
@@ -112,7 +115,7 @@ def paragraph_text(p: etree._Element, doc: Doc) -> str:
                 parts.append(" ")
         elif tag == NBH:
             parts.append("-")
-        else:
+        else:  # a line break, or a paragraph in a text box
             parts.append("\n")
     return "".join(parts)
 
@@ -185,8 +188,9 @@ def cell_text(tc: etree._Element, doc: Doc, depth: int = 0) -> str:
 # Tables on the grid
 
 
-@dataclass(slots=True)
-class Cell:
+class Cell(NamedTuple):
+    """One cell placed on the table's grid. A tuple: tables make many."""
+
     start: int  # first grid column
     span: int  # grid columns covered
     text: str  # for a vertically merged continuation: the text of the merged cell
@@ -196,6 +200,9 @@ class Cell:
     def own(self) -> str:
         """Text written in this very cell (empty on a merge continuation)."""
         return "" if self.merged else self.text
+
+
+_new_cell = tuple.__new__  # Cell without the Python-level __new__ (hot path)
 
 
 def _int(value: str | None, default: int) -> int:
@@ -244,7 +251,7 @@ def _read_table_general(tbl: etree._Element, doc: Doc, depth: int = 0) -> list[l
                 if doc.tracked and tc_pr.find(CELL_DEL) is not None:
                     continue
             if hmerge == "continue" and cells:  # old-style horizontal merge
-                cells[-1].span += span
+                cells[-1] = cells[-1]._replace(span=cells[-1].span + span)
                 col += span
                 continue
             if vmerge == "continue":
@@ -319,125 +326,106 @@ def _walk_fast(body: etree._Element, textboxes: bool = True) -> list[str | list[
 
     Which paragraphs and tables belong to the body is known beforehand
     (blocks()); any other paragraph is in a cell or, when the document has
-    text boxes, perhaps inside another paragraph."""
+    text boxes, perhaps inside another paragraph. Text is collected as parts
+    with "\\n" between paragraphs and turned into lines once per cell."""
     top = set(blocks(body))  # body-level paragraphs and tables
-    out: list[str | list[list[Cell]]] = []
+    out: list[list[str] | list[list[Cell]]] = []  # paragraph parts or table rows
+    kinds: list[bool] = []  # True where `out` holds a paragraph
     rows: list[list[Cell]] | None = None  # the table being read
-    raw: list[list] = []  # the row being read: [span, vmerge, hmerge, lines] per cell
+    raw: list[list] = []  # the row being read: [span, vmerge, hmerge, parts] per cell
     before = 0  # the row's w:gridBefore
     above: dict[int, str] = {}  # grid column -> text in the previous row
-    lines: list[str] | None = None  # lines of the cell being read
-    para: list[str] | None = None  # parts of the paragraph being read
-    para_in_cell = False
-    in_body = False
+    parts: list[str] | None = None  # where text goes now: a cell's or a body paragraph's parts
 
     for el in body.iter(*_FAST_TAGS):
         tag = el.tag
         if tag == T:
-            if para is not None:
+            if parts is not None:
                 text = el.text
                 if text:
-                    para.append(text)
-            continue
-        if tag == P:
-            in_body = el in top
-            if not in_body and textboxes and _in_paragraph(el):
-                if para is not None:
-                    para.append("\n")
-                continue
-        elif tag == TC or tag == TR:
-            pass
+                    parts.append(text)
+        elif tag == P:
+            if el in top:
+                if rows is not None:  # the table has ended
+                    if raw:
+                        _close_row(rows, raw, before, above)
+                    out.append(rows)
+                    kinds.append(False)
+                    rows, raw = None, []
+                parts = []
+                out.append(parts)
+                kinds.append(True)
+            elif parts is not None and (parts or (textboxes and _in_paragraph(el))):
+                parts.append("\n")  # the next paragraph of a cell (or a text box)
+        elif tag == TC:
+            parts = []
+            raw.append([1, None, None, parts])
         elif tag == V_MERGE:
             if raw:
                 raw[-1][1] = el.get(VAL) or "continue"
-            continue
-        elif tag == GRID_SPAN:
-            if raw:
-                raw[-1][0] = min(max(_int(el.get(VAL), 1), 1), MAX_SPAN)
-            continue
-        elif tag == TBL:
-            if el not in top:
-                return None  # a table in a cell or a text box: the general walk
-        elif tag == TAB:
-            if para is not None and el.getparent().tag != TABS:  # not a tab stop in w:pPr
-                para.append(" ")
-            continue
-        elif tag == BR or tag == CR:
-            if para is not None:
-                para.append("\n")
-            continue
-        elif tag == NBH:
-            if para is not None:
-                para.append("-")
-            continue
-        elif tag == H_MERGE:
-            if raw:
-                raw[-1][2] = el.get(VAL) or "continue"
-            continue
-        else:  # GRID_BEFORE
-            before = min(max(_int(el.get(VAL), 0), 0), MAX_SPAN)
-            continue
-
-        # A paragraph, cell, row or table starts: the paragraph read so far is complete.
-        if para is not None:
-            text = "".join(para)
-            if not para_in_cell:
-                out.append(_body_paragraph(text))
-            elif lines is not None:
-                if "\n" in text:
-                    lines.extend(x for x in (y.strip(_PAD) for y in text.split("\n")) if x)
-                else:
-                    text = text.strip(_PAD)
-                    if text:
-                        lines.append(text)
-            para = None
-        if tag == P:
-            if in_body and rows is not None:  # the table has ended
-                if raw:
-                    above = _close_row(rows, raw, before, above)
-                out.append(rows)
-                rows, raw, lines = None, [], None
-            para_in_cell = not in_body
-            para = []
-        elif tag == TC:
-            lines = []
-            raw.append([1, None, None, lines])
         elif tag == TR:
             if raw and rows is not None:
                 above = _close_row(rows, raw, before, above)
-            raw, before, lines = [], 0, None
-        else:  # a table in the body
+            raw, before, parts = [], 0, None
+        elif tag == GRID_SPAN:
+            if raw:
+                raw[-1][0] = min(max(_int(el.get(VAL), 1), 1), MAX_SPAN)
+        elif tag == TBL:
+            if el not in top:
+                return None  # a table in a cell or a text box: the general walk
             if rows is not None:
                 if raw:
                     _close_row(rows, raw, before, above)
                 out.append(rows)
-            rows, raw, above, lines = [], [], {}, None
-    if para is not None:
-        text = "".join(para)
-        if para_in_cell and lines is not None:
-            lines.extend(x for x in (y.strip(_PAD) for y in text.split("\n")) if x)
-        elif not para_in_cell:
-            out.append(_body_paragraph(text))
+                kinds.append(False)
+            rows, raw, above, parts = [], [], {}, None
+        elif tag == TAB:
+            if parts is not None and el.getparent().tag != TABS:  # not a tab stop in w:pPr
+                parts.append(" ")
+        elif tag == BR or tag == CR:
+            if parts is not None:
+                parts.append("\n")
+        elif tag == NBH:
+            if parts is not None:
+                parts.append("-")
+        elif tag == H_MERGE:
+            if raw:
+                raw[-1][2] = el.get(VAL) or "continue"
+        else:  # GRID_BEFORE
+            before = min(max(_int(el.get(VAL), 0), 0), MAX_SPAN)
     if rows is not None:
         if raw:
             _close_row(rows, raw, before, above)
         out.append(rows)
-    return out
+        kinds.append(False)
+    return [_body_paragraph("".join(b)) if k else b for b, k in zip(out, kinds)]  # type: ignore[misc, arg-type]
+
+
+def _cell_text(parts: list[str]) -> str:
+    """A cell's text from its parts: lines trimmed, empty lines dropped."""
+    text = "".join(parts)
+    if "\n" not in text:
+        return text.strip(_PAD)
+    return "\n".join(x for x in (y.strip(_PAD) for y in text.split("\n")) if x)
 
 
 def _close_row(rows: list[list[Cell]], raw: list[list], before: int, above: dict[int, str]) -> dict[int, str]:
     """Lay a row's cells on the grid, append it, return the new `above`."""
     cells: list[Cell] = []
     col = before
-    for span, vmerge, hmerge, lines in raw:
+    for span, vmerge, hmerge, parts in raw:
         if hmerge == "continue" and cells:  # old-style horizontal merge
-            cells[-1].span += span
+            cells[-1] = cells[-1]._replace(span=cells[-1].span + span)
             col += span
             continue
         if vmerge == "continue":
-            cells.append(Cell(col, span, above.get(col, ""), True))
+            cells.append(_new_cell(Cell, (col, span, above.get(col, ""), True)))
+        elif not parts:
+            cells.append(_new_cell(Cell, (col, span, "", False)))
+        elif len(parts) == 1 and "\n" not in parts[0]:
+            cells.append(_new_cell(Cell, (col, span, parts[0].strip(_PAD), False)))
         else:
-            cells.append(Cell(col, span, "\n".join(lines), False))
+            cells.append(_new_cell(Cell, (col, span, _cell_text(parts), False)))
         col += span
     new_above: dict[int, str] = {}
     for c in cells:
@@ -454,8 +442,19 @@ def _close_row(rows: list[list[Cell]], raw: list[list], before: int, above: dict
 # Recognising the form
 
 
+_HEADINGS: dict[str, str] = {}  # memo: forms from one template repeat their headings
+
+
 def _norm_heading(text: str) -> str:
-    return values.squash(values.nfkc(text)).strip("*:：")
+    """A heading as compared: NFKC, no whitespace, no `*` or colon around it."""
+    norm = _HEADINGS.get(text)
+    if norm is None:
+        norm = values.squash(values.nfkc(text)).strip("*:：")
+        if len(text) <= 40:
+            if len(_HEADINGS) > 4096:
+                _HEADINGS.clear()
+            _HEADINGS[text] = norm
+    return norm
 
 
 _BRACKETED = re.compile(r"[(\[【<].*$")
@@ -565,11 +564,15 @@ def find_header(rows: list[list[Cell]]) -> HeaderMatch | None:
         norms = [_norm_heading(c.own) for c in cells]
         # Most header rows spell every heading exactly: then only the forms
         # those spellings belong to need a look.
-        kinds = {k for t in norms if t for k, _, _ in _EXACT.get(t, ())}
         exact_only = all(t in _EXACT for t in norms if t)
+        if exact_only:
+            hits: dict[str, int] = {}
+            for t in norms:
+                for k in {k for k, _, _ in _EXACT.get(t, ())}:
+                    hits[k] = hits.get(k, 0) + 1
         best: HeaderMatch | None = None
         for spec in FORMS:
-            if exact_only and spec.kind not in kinds:
+            if exact_only and hits.get(spec.kind, 0) < len(spec.columns) - 1:
                 continue
             m = match_header_row(cells, spec, norms)
             if m is not None and (best is None or m[1] > best.score):
@@ -642,7 +645,7 @@ def read_document(root: etree._Element) -> FormRead:
     """Recognise the form in a parsed main document part and read it."""
     doc = scan(root)
     out = FormRead(tracked_changes=doc.tracked)
-    body = root.find(BODY)
+    body = next(root.iterchildren(BODY), None)
     if body is None:
         return out
     lines: list[_Line] = []

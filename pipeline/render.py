@@ -14,7 +14,6 @@ changes nothing, and the 通报 gets a new 文号 only when its content changes.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -22,7 +21,8 @@ import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -114,6 +114,7 @@ def render_docx(template: Path, context: dict[str, Any]) -> bytes:
     merge_groups(doc, ctx)
     fit_organ_mark(doc)
     align_signature(doc)
+    keep_signature_with_text(doc)
     ensure_page_numbers(doc)
     props = doc.core_properties
     props.author = ctx.get("office", props.author)
@@ -201,31 +202,43 @@ def _runs(keys: Sequence[Any], parents: Sequence[int]) -> list[tuple[int, int]]:
     return out
 
 
+def _table_name(tbl: etree._Element, header: dict[str, int], context: dict[str, Any], data_rows: int) -> str | None:
+    """Which MERGES table this is: by its alt-text title (w:tblCaption), else
+    (a template saved by LibreOffice or WPS loses the title) by header texts
+    naming every merged column and a row count equal to the data's."""
+    cap = tbl.find(f"{qn('w:tblPr')}/{qn('w:tblCaption')}")
+    if cap is not None and cap.get(qn("w:val")) in MERGES:
+        return cap.get(qn("w:val"))
+    for name, spec in MERGES.items():
+        rows = context.get(name)
+        if isinstance(rows, list) and len(rows) == data_rows and all(t in header for t, _ in spec):
+            return name
+    return None
+
+
 def merge_groups(doc: Any, context: dict[str, Any]) -> int:
     """Merge cells vertically over runs of rows with equal group keys, in the
     tables named in MERGES (docxtpl's {% vm %} can only merge a whole column).
-    Returns how many merged groups were made."""
+    Columns are found by their header text. Returns how many merged groups
+    were made."""
     made = 0
-    body = doc.element.body
-    for tbl in body.iter(qn("w:tbl")):
-        cap = tbl.find(f"{qn('w:tblPr')}/{qn('w:tblCaption')}")
-        name = cap.get(qn("w:val")) if cap is not None else None
-        if name not in MERGES or not isinstance(context.get(name), list):
-            continue
-        rows = context[name]
+    for tbl in doc.element.body.iter(qn("w:tbl")):
         trs = tbl.findall(qn("w:tr"))
         head = _header_rows(trs)
         data = trs[head:]
-        if len(data) != len(rows) or not rows:
-            if rows:
-                logger.warning(f"表格“{name}”的行数（{len(data)}）与数据（{len(rows)}行）不符，未合并单元格")
-            continue
-        header_cells = {}
+        header_cells: dict[str, int] = {}
         for tr in trs[:head]:
             pos = 0
             for tc in tr.findall(qn("w:tc")):
                 header_cells.setdefault(_cell_text(tc), pos)
                 pos += _span(tc)
+        name = _table_name(tbl, header_cells, context, len(data))
+        rows = context.get(name) if name else None
+        if not isinstance(rows, list) or not rows:
+            continue
+        if len(data) != len(rows):
+            logger.warning(f"表格“{name}”的行数（{len(data)}）与数据（{len(rows)}行）不符，未合并单元格")
+            continue
         parents: list[int] = [0]
         for title, key in MERGES[name]:
             col = header_cells.get(title)
@@ -335,6 +348,23 @@ def align_signature(doc: Any) -> None:
             day_start = width_tw - 2 * size_tw - day_w * size_tw
             _indent(day, "right", right_chars=2, size_tw=size_tw)
             _indent(sig, "left", left_tw=max(0.0, day_start - 2 * size_tw))
+
+
+ATTACH_NOTE_STYLES = ("GwAttachNote", "附件说明")
+
+
+def keep_signature_with_text(doc: Any) -> None:
+    """GB/T 9704: the page with the 署名 must carry some of the text. The 附件说明,
+    署名 and 日期 keep together by their styles; here the paragraph of text just
+    before them (whatever the data made it) is kept with them too."""
+    paragraphs = list(doc.element.body.iter(qn("w:p")))
+    for i, p in enumerate(paragraphs):
+        if _style_id(p) in ATTACH_NOTE_STYLES or _style_id(p) in SIGNER_STYLES:
+            for prev in reversed(paragraphs[:i]):
+                if _text(prev).strip():
+                    prev.get_or_add_pPr().get_or_add_keepNext()
+                    break
+            return
 
 
 def _text(p: etree._Element) -> str:
@@ -538,6 +568,38 @@ def _write_pdf(docx: Path, ws: Workspace) -> Path:
     return target
 
 
+def _pdf_stale(docx: Path) -> bool:
+    """No PDF beside the .docx, or one older than it."""
+    pdf = docx.with_suffix(".pdf")
+    try:
+        return pdf.stat().st_mtime_ns < docx.stat().st_mtime_ns
+    except OSError:
+        return True
+
+
+# Two conversions at a time: each soffice uses its own profile (office.convert),
+# and the machines this runs on have few cores.
+PDF_WORKERS = 2
+
+
+def _convert_all(jobs: Sequence[tuple[str, Path]], ws: Workspace, result: RebuildResult) -> None:
+    def one(job: tuple[str, Path]) -> tuple[str, Path | Exception]:
+        rel, target = job
+        try:
+            return rel, _write_pdf(target, ws)
+        except (office.OfficeError, OSError) as exc:
+            return rel, exc
+
+    with ThreadPoolExecutor(max_workers=PDF_WORKERS) as pool:
+        for rel, out in pool.map(one, jobs):
+            if isinstance(out, Exception):
+                logger.error(f"“{rel}”转换 PDF 失败：{out}")
+                result.failed.append(rel + "（PDF）")
+            else:
+                result.written.append(out)
+                logger.info(f"已生成 {out.relative_to(ws.root)}")
+
+
 def _render_to(plan_ctx: dict[str, Any], template: Path, target: Path) -> bytes:
     data = render_docx(template, plan_ctx)
     atomic_write(target, data)
@@ -554,8 +616,10 @@ def rebuild(
     today: date | None = None,
     roster: Sequence[consolidate.RosterEntry] | None = None,
 ) -> RebuildResult:
-    """Bring outbox/ documents up to date with `snap`; see rebuild_documents."""
-    today = today or date.today()
+    """Bring outbox/ documents up to date with `snap`; see rebuild_documents.
+    `today` (成文日期, what is overdue) defaults to the day the snapshot was
+    taken, so that intake's clock decides, not this module's."""
+    today = today or snap.taken_at.date()
     roster = load_roster(cfg) if roster is None else roster
     templates = ws.root / "word_templates"
     state = load_state(ws)
@@ -587,15 +651,10 @@ def rebuild(
             outputs[rel] = entry
             result.written.append(target)
             logger.info(f"已生成 {target.relative_to(ws.root)}")
-        if want_pdf:
-            pdf_path = target.with_suffix(".pdf")
-            if not fresh or force or not pdf_path.exists():
-                try:
-                    result.written.append(_write_pdf(target, ws))
-                except (office.OfficeError, OSError) as exc:
-                    logger.error(f"“{rel}”转换 PDF 失败：{exc}")
-                    result.failed.append(rel + " (PDF)")
+        if want_pdf and (force or not fresh or _pdf_stale(target)):
+            pdf_jobs.append((rel, target))
 
+    pdf_jobs: list[tuple[str, Path]] = []
     planned: set[str] = set()
     for plan in plan_documents(cfg, snap, today, roster, templates):
         if not plan.template.is_file():
@@ -626,6 +685,8 @@ def rebuild(
         produce(plan.rel, plan.template, plan.context, dhash, made, {"kind": plan.kind})
         planned.add(plan.rel)
 
+    _convert_all(pdf_jobs, ws, result)
+
     # A reminder whose unit has caught up is withdrawn, unless someone edited it.
     for rel, entry in list(outputs.items()):
         if entry.get("kind") != "reminder" or rel in planned:
@@ -650,7 +711,8 @@ def rebuild_documents(ws: Workspace, cfg: Config, snap: Snapshot, *, pdf: bool =
     """Writes per-unit summaries, the 通报 and reminders into outbox/ (atomic,
     predictable names, only when their data changed); returns the paths
     written. Keyword arguments: force=True re-renders everything, today=date
-    for tests, roster=[(unit, name, position), ...] instead of cfg.roster."""
+    (default: the snapshot's day), roster=[(unit, name, position), ...]
+    instead of cfg.roster."""
     return rebuild(ws, cfg, snap, pdf=pdf, **kwargs).written
 
 
@@ -659,45 +721,17 @@ def rebuild_documents(ws: Workspace, cfg: Config, snap: Snapshot, *, pdf: bool =
 
 
 def load_roster(cfg: Config) -> list[consolidate.RosterEntry]:
-    """(单位, 姓名, 职务) rows from cfg.roster (.csv or .xlsx); [] when none or
-    unreadable (a warning says why)."""
-    path = cfg.roster
-    if path is None:
+    """(单位, 姓名, 职务) from cfg.roster through pipeline.roster; [] when there
+    is none or it cannot be read (a warning says why: documents still go out)."""
+    if cfg.roster is None:
         return []
+    from pipeline import roster
+
     try:
-        if path.suffix.lower() == ".csv":
-            with open(path, encoding="utf-8-sig", newline="") as fh:
-                rows = [list(r) for r in csv.reader(fh)]
-        else:
-            from openpyxl import load_workbook
-
-            wb = load_workbook(path, read_only=True, data_only=True)
-            try:
-                rows = [["" if v is None else str(v) for v in r] for r in wb.worksheets[0].iter_rows(values_only=True)]
-            finally:
-                wb.close()
-    except Exception as exc:  # a bad roster must not stop the documents
-        logger.warning(f"花名册“{path.name}”无法读取：{exc}")
+        return [(p.unit, p.name, p.position) for p in roster.load(cfg.roster)]
+    except roster.RosterError as exc:
+        logger.warning(f"{exc}；公文中不列出花名册上未报送的人员")
         return []
-    return roster_from_rows(rows)
-
-
-def roster_from_rows(rows: Sequence[Sequence[str]]) -> list[consolidate.RosterEntry]:
-    """Find the 单位/姓名/职务 header row and read the rows under it."""
-    for i, row in enumerate(rows[:10]):
-        head = [str(c).strip() for c in row]
-        if "单位" in head and "姓名" in head:
-            iu, iname = head.index("单位"), head.index("姓名")
-            ipos = head.index("职务") if "职务" in head else None
-            out = []
-            for r in rows[i + 1 :]:
-                cells = [str(c).strip() for c in r]
-                get: Callable[[int | None], str] = lambda j: cells[j] if j is not None and j < len(cells) else ""  # noqa: E731
-                if get(iu) and get(iname):
-                    out.append((get(iu), get(iname), get(ipos)))
-            return out
-    logger.warning("花名册中找不到“单位”“姓名”表头，未使用花名册")
-    return []
 
 
 # ---------------------------------------------------------------------------
@@ -798,14 +832,14 @@ def cli_templates_check(workspace: Path | None = None) -> int:
     return 0
 
 
-def _snapshot(ws: Workspace) -> Snapshot:
+def _snapshot(ws: Workspace, cfg: Config) -> Snapshot:
     if not ws.register_db.exists():
         logger.info("电子信息库尚不存在，按空登记生成公文")
         return Snapshot(taken_at=datetime.now())
     from pipeline.register import Register
 
     with Register(ws.register_db) as reg:
-        return reg.snapshot()
+        return reg.snapshot(cfg)
 
 
 def cli_render(workspace: Path, pdf: bool, verbose: bool) -> int:
@@ -819,7 +853,7 @@ def cli_render(workspace: Path, pdf: bool, verbose: bool) -> int:
         print(exc)
         return 1
     ws.ensure()
-    result = rebuild(ws, cfg, _snapshot(ws), pdf=pdf, force=True)
+    result = rebuild(ws, cfg, _snapshot(ws, cfg), pdf=pdf, force=True)
     docs = [p for p in result.written if p.suffix == ".docx"]
     pdfs = [p for p in result.written if p.suffix == ".pdf"]
     line = f"已生成 {len(docs)} 份公文"

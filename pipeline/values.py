@@ -153,10 +153,10 @@ _YEAR = r"(?P<y>[0-9]{4}|[〇○Oo零0一二三四五六七八九]{4})"
 _SMALL = r"[0-9]{1,2}|[〇○零一二三四五六七八九十廿卅元]{1,3}"
 # 2012年6月25日, 二〇一二年六月二十五日, and the printed blank 年 月 日 (any part may be missing).
 _DATE_CN = re.compile(
-    rf"{_YEAR}?[\s_]*年[\s_]*(?P<m>{_SMALL})?[\s_]*月[\s_]*(?P<d>{_SMALL})?[\s_]*[日号]"
+    rf"(?=[0-9〇○Oo零一二三四五六七八九年]){_YEAR}?[\s_]*年[\s_]*(?P<m>{_SMALL})?[\s_]*月[\s_]*(?P<d>{_SMALL})?[\s_]*[日号]"
 )
 # 2012.6.25, 2012-06-25, 2012/6/25 (same separator both times).
-_DATE_NUM = re.compile(r"(?<![0-9])(?P<y>[0-9]{4})\s*(?P<sep>[./\-])\s*(?P<m>[0-9]{1,2})\s*(?P=sep)\s*(?P<d>[0-9]{1,2})(?![0-9])")
+_DATE_NUM = re.compile(r"(?=[0-9])(?<![0-9])(?P<y>[0-9]{4})\s*(?P<sep>[./\-])\s*(?P<m>[0-9]{1,2})\s*(?P=sep)\s*(?P<d>[0-9]{1,2})(?![0-9])")
 
 
 def _to_date(y: int | None, m: int | None, d: int | None, written: str) -> DateRead:
@@ -177,33 +177,40 @@ class _DateSpan:
     read: DateRead
 
 
-def find_date(text: str) -> _DateSpan | None:
+def find_date(text: str, norm: str | None = None) -> _DateSpan | None:
     """The first date (or printed blank `年 月 日`) in `text`, with its span
     in `text`. The text is matched after NFKC, which keeps every offset for
-    the characters we match (NFKC of full-width digits is one character)."""
-    norm = _nfkc_same_length(text)
+    the characters we match (NFKC of full-width digits is one character);
+    `norm` is that NFKC text when the caller has it already."""
+    if norm is None:
+        norm = _nfkc_same_length(text)
     best: _DateSpan | None = None
     for rx in (_DATE_CN, _DATE_NUM):
-        m = rx.search(norm)
-        if m is None:
+        if rx is _DATE_CN and "年" not in norm:
             continue
-        written = text[m.start() : m.end()].strip(_PAD_OR_UNDERSCORE)
-        if rx is _DATE_CN:
-            y = cn_digits(m.group("y")) if m.group("y") else None
-            mo = cn_number(m.group("m")) if m.group("m") else None
-            d = cn_number(m.group("d")) if m.group("d") else None
-            # A numeral we could not read is something written, not a blank.
-            unreadable = (m.group("m") and mo is None) or (m.group("d") and d is None)
-            read = DateRead(None, written, "invalid") if unreadable else _to_date(y, mo, d, written)
-        else:
-            read = _to_date(int(m.group("y")), int(m.group("m")), int(m.group("d")), written)
-        span = _DateSpan(m.start(), m.end(), read)
-        # Prefer a filled date over a printed blank that comes first.
-        if best is None or (best.read.blank and not span.read.blank) or (
-            span.read.blank == best.read.blank and span.start < best.start
-        ):
-            best = span
+        for n, m in enumerate(rx.finditer(norm)):
+            span = _DateSpan(m.start(), m.end(), _date_read(m, text, rx is _DATE_CN))
+            # Prefer a filled date over a printed blank that comes first.
+            if best is None or (best.read.blank and not span.read.blank) or (
+                span.read.blank == best.read.blank and span.start < best.start
+            ):
+                best = span
+            if not span.read.blank or n >= 8:
+                break
     return best
+
+
+def _date_read(m: re.Match[str], text: str, chinese: bool) -> DateRead:
+    written = text[m.start() : m.end()].strip(_PAD_OR_UNDERSCORE)
+    if not chinese:
+        return _to_date(int(m.group("y")), int(m.group("m")), int(m.group("d")), written)
+    y = cn_digits(m.group("y")) if m.group("y") else None
+    mo = cn_number(m.group("m")) if m.group("m") else None
+    d = cn_number(m.group("d")) if m.group("d") else None
+    # A numeral we could not read is something written, not a blank.
+    if (m.group("m") and mo is None) or (m.group("d") and d is None):
+        return DateRead(None, written, "invalid")
+    return _to_date(y, mo, d, written)
 
 
 def parse_date(text: str | None) -> DateRead | None:
@@ -292,7 +299,11 @@ def _all_labels() -> list[tuple[str, str]]:
 
 
 _LABELS = _all_labels()
-_LABEL_RX = re.compile("|".join(f"(?P<L{i}>{_label_pattern(lab)})" for i, (_, lab) in enumerate(_LABELS)))
+# The lookahead on the first characters lets the engine skip most positions.
+_LABEL_RX = re.compile(
+    "(?=[" + "".join(sorted({re.escape(lab[0]) for _, lab in _LABELS})) + "])"
+    + "(?:" + "|".join(f"(?P<L{i}>{_label_pattern(lab)})" for i, (_, lab) in enumerate(_LABELS)) + ")"
+)
 _LABEL_KEYS = {f"L{i}": key for i, (key, _) in enumerate(_LABELS)}
 
 
@@ -316,7 +327,7 @@ def parse_header(text: str, spec: FormSpec | None = None) -> HeaderRead:
     Only the keys of `spec`'s header are reported when `spec` is given.
     """
     norm = _nfkc_same_length(text)
-    found_date = find_date(text)
+    found_date = find_date(text, norm)
     if found_date is not None:
         # Blank the date out so it ends the value before it (职务：科长 2012年6月25日).
         norm = norm[: found_date.start] + "\x00" * (found_date.end - found_date.start) + norm[found_date.end :]

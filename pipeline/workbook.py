@@ -58,6 +58,7 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 CENTER = Alignment(horizontal="center", vertical="top", wrap_text=True)
 
 MIN_WIDTH, MAX_WIDTH = 6, 50
+LINE_HEIGHT, MAX_LINES = 15.0, 15  # points per line of 11-pt CJK text; taller rows are cut
 
 FINDING_NAMES = {
     "not_pilot_unit": "非试点单位",
@@ -187,18 +188,41 @@ def _sheet(ws: Worksheet, header: Sequence[str], rows: list[list[Any]]) -> None:
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(1, len(rows) + 1)}"
     _fit_columns(ws, header, rows)
+    # Printed: A4 landscape, all columns on one page's width, header on every page.
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = "1:1"
 
 
 def _fit_columns(ws: Worksheet, header: Sequence[str], rows: list[list[Any]]) -> None:
     """Excel has no autofit: size each column by its widest line, counting wide
-    (CJK) characters as two, within MIN_WIDTH..MAX_WIDTH (longer text wraps)."""
+    (CJK) characters as two, within MIN_WIDTH..MAX_WIDTH (longer text wraps),
+    and give each row the height its wrapped text needs (LibreOffice and
+    Excel do not always work it out for a file they did not write)."""
+    widths = []
     for i, title in enumerate(header):
         width = display_width(str(title)) + 2  # room for the filter button
         for row in rows:
             value = row[i] if i < len(row) else ""
             for line in str(value).split("\n"):
                 width = max(width, display_width(line))
-        ws.column_dimensions[get_column_letter(i + 1)].width = max(MIN_WIDTH, min(MAX_WIDTH, width + 2))
+        widths.append(max(MIN_WIDTH, min(MAX_WIDTH, width + 2)))
+        ws.column_dimensions[get_column_letter(i + 1)].width = widths[-1]
+    for r, row in enumerate(rows, start=2):
+        lines = max((wrapped_lines(str(v), widths[i] - 1) for i, v in enumerate(row[: len(widths)])), default=1)
+        if lines > 1:
+            ws.row_dimensions[r].height = LINE_HEIGHT * min(lines, MAX_LINES) + 3
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines `text` takes in a column `width` characters wide."""
+    total = 0
+    for line in text.split("\n"):
+        total += max(1, -(-display_width(line) // max(1, int(width))))
+    return total
 
 
 def build_workbook(snap: Snapshot, cfg: Config) -> bytes:

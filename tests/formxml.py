@@ -192,13 +192,13 @@ class Variant:
     extra_body_before: str = ""
     extra_body_after: str = ""
     column_titles: Mapping[str, str] = field(default_factory=dict)  # replace a column's printed title
+    column_order: Sequence[str] = ()  # column keys left to right (default: the form's order)
 
 
 def _header_text(spec: FormSpec, header: Mapping[str, str], date: str | None, v: Variant) -> list[str]:
     parts = []
     for hf in spec.header:
-        label = hf.label if hf.key != "unit" or not spec.personal else "单位"
-        parts.append(f"{label}{v.label_colon}{header.get(hf.key, '')}")
+        parts.append(f"{hf.label}{v.label_colon}{header.get(hf.key, '')}")
     parts.append(date if date is not None else "年     月     日")
     return parts
 
@@ -229,7 +229,7 @@ def form_body(
     v = variant or Variant(**kw)
     header = header or {}
     out: list[str] = [v.extra_body_before]
-    ncols = len(spec.columns) + (1 if v.grid_before else 0)
+    ncols = len(spec.columns) + (1 if v.grid_before else 0)  # (the order does not change the count)
     if v.attachment_line:
         out.append(p(f"附件{spec.attachment}："))
     title = spec.title if v.title is None else v.title
@@ -253,8 +253,9 @@ def form_body(
     else:
         raise ValueError(v.header_mode)
 
+    columns = [spec.column(k) for k in v.column_order] if v.column_order else list(spec.columns)
     # Header row.
-    titles = [v.column_titles.get(c.key, c.title) for c in spec.columns]
+    titles = [v.column_titles.get(c.key, c.title) for c in columns]
     hcells = ([tc("")] if v.grid_before else []) + [tc(x) for x in titles]
     table_rows.append(tr(hcells))
 
@@ -290,7 +291,7 @@ def form_body(
     first_data_row = len(table_rows)
     for i, d in enumerate(data):
         cells = []
-        for c in spec.columns:
+        for c in columns:
             text = d[c.key]
             mark = state.get(c.key, ["none"] * len(data))[i]
             vm = None if mark == "none" else ("restart" if mark == "restart" else v.vmerge)
@@ -316,3 +317,16 @@ def form_body(
         out.append(p(f"{spec.signature}{v.signatory or ''}{v.signature_after_date}"))
     out.append(v.extra_body_after)
     return "".join(out)
+
+
+def strict(docx_xml: str) -> str:
+    """The same document in Strict OOXML namespaces."""
+    return docx_xml.replace(W_NS, W_NS_STRICT).replace(
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+        "http://purl.oclc.org/ooxml/officeDocument/relationships",
+    )
+
+
+def raw_cell_hmerge(val: str, text: str = "") -> str:
+    """A cell in Word 97's horizontal-merge spelling (w:hMerge)."""
+    return f'<w:tc><w:tcPr><w:hMerge w:val="{val}"/></w:tcPr>{paras(text)}</w:tc>'

@@ -271,3 +271,34 @@ def test_rejection_notice_for_an_unreadable_file():
     ctx = consolidate.rejection_context(CFG, s)
     assert ctx["addressee"] == "报送单位" and ctx["form_label"] == "" and ctx["who"] == ""
     assert "扫描件.pdf" in consolidate.rejection_text(ctx)
+
+
+def test_names_match_however_they_are_spaced(snap):
+    # A form typed "教 务 处" (full-width spaces) is the same unit; "王 丽华" the same person.
+    snap.submissions.append(sub(21, "personal_measures", "教\u3000务处", "李 明", "科员", when=(11, 2)))
+    ctx = consolidate.summary_context(snap, CFG, "教务处", AFTER_ALL)
+    assert ctx["people_measures"] == 2
+    assert not any("李明" in m["text"] and m["kind"] == "personal_measures" for m in ctx["missing"])
+    assert consolidate.units_of(snap, CFG) == list(CFG.units)
+
+
+def test_findings_already_stated_are_not_repeated(snap):
+    snap.findings.append(Finding("late_form", "李明的表逾期。", "教务处", "李明", 2))
+    snap.findings.append(Finding("duplicate_risk", "风险名称重复。", "教务处", "李明", 2))
+    ctx = consolidate.summary_context(snap, CFG, "教务处", AFTER_ALL)
+    assert [f["text"] for f in ctx["findings"]] == ["王丽华的措施表缺“监考失职”。", "风险名称重复。"]
+
+
+def test_late_date_is_the_date_written_on_the_form(snap):
+    snap.submissions[1] = replace(snap.submissions[1], form_date=date(2012, 7, 1))
+    ctx = consolidate.summary_context(snap, CFG, "教务处", AFTER_ALL)
+    assert "于2012年7月1日报送" in ctx["late"][0]["text"]
+
+
+def test_a_person_whose_form_was_sent_back_still_owes_it(snap):
+    snap.submissions.append(sub(22, "personal_assessment", "科研处", "孙丽", "科员", when=(6, 22), status="rejected"))
+    ctx = consolidate.summary_context(snap, CFG, "科研处", AFTER_ALL)
+    owed = [m for m in ctx["missing"] if m["kind"] == "personal_assessment"]
+    assert [m["who"] for m in owed] == ["钱多（科员）", "孙丽（科员）"]
+    assert all(m["rejected"] for m in owed)
+    assert "退回" in owed[0]["text"]

@@ -90,6 +90,8 @@ def test_readable_layout(snap, tmp_path: Path) -> None:
     # CJK-aware widths: 风险内容及表现形式 (9 wide chars) needs about 18+ columns.
     assert ws.column_dimensions["F"].width >= 18
     assert ws.column_dimensions["A"].width < ws.column_dimensions["F"].width
+    # The measure in two paragraphs makes its row two lines high; a one-line row keeps the default.
+    assert ws.row_dimensions[3].height >= 30 and ws.row_dimensions[2].height is None
     fills = {ws.cell(row=r, column=7).value: ws.cell(row=r, column=7).fill.fgColor.rgb for r in range(2, 6)}
     assert fills["三级"].endswith("FFC7CE") and fills["二级"].endswith("FFD8A8") and fills["一级"].endswith("E2EFDA")
     assert len(set(fills.values())) == 3

@@ -196,9 +196,12 @@ def add_styles(doc) -> None:
     kai = doc.styles.add_style("二级标题字符", WD_STYLE_TYPE.CHARACTER)
     kai.style_id = "GwHeading2Char"
     docxfonts.set_style_font(kai, KAITI)
+    # 附件说明, 署名 and 成文日期 keep together (keep with next), so that the
+    # date never stands alone at the top of a page.
     add_style(doc, "附件说明", "GwAttachNote", font=FANGSONG, size=BODY_PT, align="left",
-              left_chars=5, hanging_chars=3, before_pt=LINE_PT)
-    add_style(doc, "署名", "GwSigner", font=FANGSONG, size=BODY_PT, align="right", right_chars=2, before_pt=2 * LINE_PT)
+              left_chars=5, hanging_chars=3, before_pt=LINE_PT, keep_next=True)
+    add_style(doc, "署名", "GwSigner", font=FANGSONG, size=BODY_PT, align="right", right_chars=2,
+              before_pt=2 * LINE_PT, keep_next=True)
     add_style(doc, "成文日期", "GwDate", font=FANGSONG, size=BODY_PT, align="right", right_chars=4)
     add_style(doc, "发文机关标志", "GwOrganMark", font=XIAOBIAOSONG, size=30, align="center", line_pt=None,
               before_pt=50, after_pt=0, color=RED)
@@ -365,10 +368,12 @@ def table(doc, widths_mm: Sequence[float], header: Sequence[str], *, caption: st
 
 def add_row(tbl, widths_mm: Sequence[float], texts: Sequence[str], styles: Sequence[str] | str,
             *, spans: Sequence[int] | None = None):
-    """A row; `spans` merges columns horizontally (one text per span)."""
+    """A row that never breaks across pages; `spans` merges columns
+    horizontally (one text per span)."""
     spans = spans or [1] * len(texts)
     row = tbl.add_row()
     tr = row._tr
+    tr.get_or_add_trPr().append(el("w:cantSplit"))
     # add_row made one cell per grid column: merge them per span.
     tcs = list(tr.tc_lst)
     col = 0
@@ -554,9 +559,11 @@ def build_bulletin() -> Document:
     run_in(doc, "（一）逾期报送。", "{{ late_text }}")
     run_in(doc, "（二）逾期未报。", "{{ missing_text }}")
     para(doc, "四、下一步工作要求", "一级标题")
-    para(doc, "各试点单位要对照工作方案确定的时间节点，抓紧做好廉政风险排查评估和防控措施制定工作。"
-              "仍有材料逾期未报的单位，请于本通报印发之日起5个工作日内补报；已报送材料的单位要认真审核个人自查情况，"
-              "确保风险点查找准确、等级评定合理、防控措施具体可行。")
+    last = para(doc, "各试点单位要对照工作方案确定的时间节点，抓紧做好廉政风险排查评估和防控措施制定工作。"
+                     "仍有材料逾期未报的单位，请于本通报印发之日起5个工作日内补报；已报送材料的单位要认真审核个人自查情况，"
+                     "确保风险点查找准确、等级评定合理、防控措施具体可行。")
+    # GB/T 9704: the 署名 page must carry text; the last lines go with the 附件说明.
+    last.paragraph_format.keep_with_next = True
     lines_para(doc, ["附件：1. {{ attachment1_title }}", "2. {{ attachment2_title }}"], "附件说明")
     signature(doc)
 
@@ -629,7 +636,7 @@ def build_reminder() -> Document:
     para(doc, "{{ m.text }}")
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
-    para(doc, "特此通知。")
+    para(doc, "特此通知。").paragraph_format.keep_with_next = True
     signature(doc)
     return doc
 
