@@ -664,8 +664,16 @@ def rebuild(
         dhash = data_hash(plan.context)
         if plan.kind == "bulletin":
             current = state["bulletins"][-1] if state["bulletins"] else None
-            if current and current.get("data_hash") == dhash and current.get("year") == cfg.year:
+            if current and current.get("year") != cfg.year:
+                current = None
+            if current and current.get("data_hash") == dhash:
                 number, made = current["number"], date.fromisoformat(current["date"])
+            elif current and current.get("date") == today.isoformat():
+                # New data on the day the current 通报 was made: it is brought up
+                # to date under the same number. Under `watch` this means at most
+                # one new 文号 a day, not one per burst of files.
+                number, made = current["number"], today
+                current["data_hash"] = dhash
             else:
                 number, made = _next_number(state, ws, cfg), today
                 current = None

@@ -310,6 +310,18 @@ def test_new_data_gives_a_new_bulletin_number_and_keeps_the_old(built):
     assert render.rebuild(ws, CFG, snap, today=date(2012, 12, 13), roster=[]).written == []
 
 
+def test_new_data_on_the_same_day_updates_that_days_bulletin(built):
+    # The watcher rebuilds after every burst: a day's new files must not each
+    # take a new 文号; the day's 通报 is brought up to date instead.
+    ws, snap, _ = built
+    snap.submissions.append(sub(9, "unit_assessment", "科研处", when=(12, 10)))
+    snap.risks.append(risk(9, "科研处", None, "经费管理", 1, "虚报经费", 3))
+    res = render.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    assert bulletin_path(ws, 1) in res.written
+    assert not bulletin_path(ws, 2).exists()
+    assert "虚报经费" in body_text(Document(str(ws.outbox / "单位汇总" / "科研处廉政风险排查评估汇总.docx")))
+
+
 def test_a_deleted_document_comes_back_with_its_first_date(built):
     ws, snap, _ = built
     path = ws.outbox / "单位汇总" / "财务处廉政风险排查评估汇总.docx"
