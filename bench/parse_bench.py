@@ -166,6 +166,15 @@ def best_rates(fns: list[Callable[[bytes], object]], forms: list[bytes], rounds:
     return [len(forms) / t for t in best]
 
 
+def measure(n: int, rounds: int = REPEATS) -> tuple[float, float, float]:
+    """Forms per second for (a), (b), (c) over n generated forms."""
+    forms = make_forms(n)
+    for fn in (ours, python_docx, floor):  # warm up caches and imports
+        fn(forms[0])
+    a, b, c = best_rates([ours, python_docx, floor], forms, rounds)
+    return a, b, c
+
+
 def main(argv: list[str]) -> int:
     n = int(argv[1]) if len(argv) > 1 else 300
     t0 = time.perf_counter()

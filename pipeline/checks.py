@@ -14,7 +14,7 @@ from pipeline.forms import FORMS, FormSpec
 from pipeline.model import Problem
 from pipeline.reader import FormRead, RowRead, substantive_keys
 
-_TITLES = "、".join(f"《{f.title}》" for f in FORMS)
+_TITLES = "".join(f"《{f.title}》" for f in FORMS)
 
 
 def check(read: FormRead) -> tuple[list[Problem], list[Problem]]:
@@ -44,7 +44,7 @@ def check(read: FormRead) -> tuple[list[Problem], list[Problem]]:
 def unknown_form(read: FormRead) -> Problem:
     if read.title is not None:
         msg = (
-            f"文件标题是《{read.title.title}》，但没有找到该表格应有的表格栏目"
+            f"文件标题是《{read.title.title}》，但没有找到这张表应有的表格栏目"
             f"（{_column_list(read.title)}）。请使用下发的空白表格填写，不要删改表头栏目，然后重新提交。"
         )
     elif read.tables == 0:
@@ -58,7 +58,7 @@ def unknown_form(read: FormRead) -> Problem:
 
 
 def _column_list(spec: FormSpec) -> str:
-    return "、".join(f"“{c.title}”" for c in spec.columns if c.kind != "seq")
+    return "".join(f"“{c.title}”" for c in spec.columns if c.kind != "seq")
 
 
 def _header_label(spec: FormSpec, key: str) -> str:
@@ -140,7 +140,7 @@ def row_errors(row: RowRead, spec: FormSpec) -> list[Problem]:
     risk_title = titles["risk"]
     if not risk or values.is_ellipsis(risk):
         filled = [titles[k] for k in substantive_keys(spec) if k != "risk" and v.get(k)]
-        what = "、".join(f"“{t}”" for t in filled) or "内容"
+        what = "".join(f"“{t}”" for t in filled) or "内容"
         out.append(
             Problem(
                 "missing_risk",

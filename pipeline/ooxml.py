@@ -19,8 +19,10 @@ import struct
 import threading
 import zipfile
 import zlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from types import MappingProxyType
+from typing import Literal, NamedTuple
 
 from lxml import etree
 
@@ -31,8 +33,6 @@ W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W_NS_STRICT = "http://purl.oclc.org/ooxml/wordprocessingml/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 R_NS_STRICT = "http://purl.oclc.org/ooxml/officeDocument/relationships"
-PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 
 REL_OFFICE_DOCUMENT = (
     R_NS + "/officeDocument",
@@ -214,37 +214,78 @@ def _damaged(what: str) -> str:
 _CHUNK = 1024 * 1024
 
 
+class Entry(NamedTuple):
+    """What the central directory says about one member (only what we use)."""
+
+    filename: str
+    flag_bits: int
+    compress_type: int
+    CRC: int
+    compress_size: int
+    header_offset: int
+
+
+_EOCD = struct.Struct("<4s4H2LH")
+_CDIR = struct.Struct("<4s4B4HL2L5H2L")
+
+
+def central_directory(data: bytes) -> list[Entry] | None:
+    """The members of a plain zip as Word, WPS and LibreOffice write it (no
+    comment, no zip64, no spanning), read straight from the bytes; None for
+    anything else, which zipfile then reads (or refuses)."""
+    eocd = len(data) - _EOCD.size
+    if eocd < 0 or data[eocd : eocd + 4] != b"PK\x05\x06":
+        return None
+    _, disk, cd_disk, n_disk, n_total, cd_size, cd_offset, comment = _EOCD.unpack_from(data, eocd)
+    if disk or cd_disk or n_disk != n_total or comment or n_total == 0xFFFF or 0xFFFFFFFF in (cd_size, cd_offset):
+        return None
+    if eocd >= 20 and data[eocd - 20 : eocd - 16] == b"PK\x06\x07":  # a zip64 locator
+        return None
+    concat = eocd - cd_size - cd_offset  # bytes before the zip (zipfile allows them too)
+    if concat < 0:
+        return None
+    pos = cd_offset + concat
+    end = pos + cd_size
+    entries: list[Entry] = []
+    for _ in range(n_total):
+        if pos + _CDIR.size > end:
+            return None
+        f = _CDIR.unpack_from(data, pos)
+        if f[0] != b"PK\x01\x02" or 0xFFFFFFFF in (f[10], f[11], f[18]):
+            return None
+        name_start = pos + _CDIR.size
+        raw = data[name_start : name_start + f[12]]
+        name = raw.decode("utf-8", "replace") if f[5] & 0x800 else raw.decode("cp437")
+        entries.append(Entry(name, f[5], f[6], f[9], f[10], f[18] + concat))
+        pos = name_start + f[12] + f[13] + f[14]
+    if pos != end:
+        return None
+    return entries
+
+
 class GuardedZip:
     """A zip opened from bytes, inflating parts under `Limits`.
 
-    zipfile reads the central directory; the entries themselves are inflated
-    here with zlib straight from the bytes in memory, in chunks, counting what
-    comes out (the sizes in the headers are never trusted) and checking the
-    CRC at the end."""
+    The central directory is read straight from the bytes (zipfile reads any
+    unusual one); the members are inflated here with zlib, in chunks,
+    counting what comes out (the sizes in the headers are never trusted) and
+    checking the CRC at the end."""
 
     def __init__(self, data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
         self.limits = limits
         self.inflated = 0
         self.data = data
-        try:
-            self.zf = zipfile.ZipFile(io.BytesIO(data))
-            infos = self.zf.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError, IndexError, KeyError, struct.error):
-            raise PackageError(
-                "corrupt_file",
-                "文件不完整或已损坏（可能没有完整保存或复制）。"
-                "请用 Word 或 WPS 打开原表格，确认能正常打开后另存为 .docx 文件重新提交。",
-            ) from None
-        if len(infos) > limits.max_entries:
-            raise PackageError("too_large", _too_large(f"文件内部包含 {len(infos)} 个部件，超出上限 {limits.max_entries}"))
+        entries = central_directory(data)
+        if entries is None:
+            entries = _zipfile_entries(data)
+        if len(entries) > limits.max_entries:
+            raise PackageError("too_large", _too_large(f"文件内部包含 {len(entries)} 个部件，超出上限 {limits.max_entries}"))
         # OPC part names are case-insensitive; zip names are not.
-        self.by_name = {info.filename.lstrip("/").lower(): info for info in infos}
+        self.by_name = {e.filename.lstrip("/").lower(): e for e in entries}
+        self.entries = entries
 
     def has(self, name: str) -> bool:
         return name.lstrip("/").lower() in self.by_name
-
-    def names(self) -> list[str]:
-        return [i.filename for i in self.zf.infolist()]
 
     def read(self, name: str, cap: int | None = None) -> bytes:
         """Inflate one entry, counting the bytes as they come out."""
@@ -253,7 +294,7 @@ class GuardedZip:
             raise KeyError(name)
         cap = self.limits.max_entry_bytes if cap is None else min(cap, self.limits.max_entry_bytes)
         if info.flag_bits & 0x1:
-            raise PackageError("encrypted", _ENCRYPTED)
+            raise PackageError("encrypted", ENCRYPTED_MESSAGE)
         comp = self._compressed(info)
         if info.compress_type == zipfile.ZIP_STORED:
             out = bytes(comp)
@@ -268,7 +309,7 @@ class GuardedZip:
             raise PackageError("corrupt_file", _damaged(f"文件内部的 {info.filename} 校验失败"))
         return out
 
-    def _compressed(self, info: zipfile.ZipInfo) -> memoryview:
+    def _compressed(self, info: Entry) -> memoryview:
         data = self.data
         off = info.header_offset
         head = data[off : off + 30]
@@ -286,7 +327,7 @@ class GuardedZip:
         if self.inflated > self.limits.max_total_bytes:
             raise PackageError("too_large", _too_large("文件解压后的总大小超出上限"))
 
-    def _inflate(self, info: zipfile.ZipInfo, comp: memoryview, cap: int) -> bytes:
+    def _inflate(self, info: Entry, comp: memoryview, cap: int) -> bytes:
         lim = self.limits
         d = zlib.decompressobj(-15)
         chunks: list[bytes] = []
@@ -314,14 +355,26 @@ class GuardedZip:
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def close(self) -> None:
-        self.zf.close()
+        """Nothing is open (the zip is bytes in memory); kept for callers."""
+
+
+def _zipfile_entries(data: bytes) -> list[Entry]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return [Entry(i.filename, i.flag_bits, i.compress_type, i.CRC, i.compress_size, i.header_offset) for i in zf.infolist()]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError, IndexError, KeyError, struct.error):
+        raise PackageError(
+            "corrupt_file",
+            "文件不完整或已损坏（可能没有完整保存或复制）。"
+            "请用 Word 或 WPS 打开原表格，确认能正常打开后另存为 .docx 文件重新提交。",
+        ) from None
 
 
 def _too_large(what: str) -> str:
     return f"{what}，无法读取。请确认提交的是填好的表格本身（不要嵌入图片或其他文件），另存为 .docx 后重新提交。"
 
 
-_ENCRYPTED = "文件设置了打开密码，无法读取。请在 Word 或 WPS 中取消密码（文件→信息→保护文档→用密码进行加密，清空密码），保存后重新提交。"
+ENCRYPTED_MESSAGE = "文件设置了打开密码，无法读取。请在 Word 或 WPS 中取消密码（文件→信息→保护文档→用密码进行加密，清空密码），保存后重新提交。"
 
 # ---------------------------------------------------------------------------
 # The main document part
@@ -338,7 +391,7 @@ ZipKind = Literal["word", "macro", "spreadsheet", "presentation", "odt", "odf_ot
 
 
 @dataclass(frozen=True)
-class ZipInfo:
+class PackageInfo:
     kind: ZipKind
     main: MainPart | None = None
     detail: str = ""  # e.g. the ODF mimetype
@@ -349,43 +402,47 @@ _PRESENTATION_MARK = "presentationml"
 
 
 class _SmallCache:
-    """Results computed from a small part's bytes, kept for the next file:
-    forms made from one template share [Content_Types].xml and _rels/.rels
-    byte for byte. Keyed by the inflated bytes themselves, so a cached answer
-    is exactly what parsing those bytes gives."""
+    """What was made of a small part, kept for the next file: forms made from
+    one blank share [Content_Types].xml and _rels/.rels byte for byte.
+
+    The key is the member's compressed bytes, method, encryption flag and
+    stored CRC, and the limits: equal keys inflate to the same bytes with the
+    same verdict, so a cached answer is exactly what reading the member again
+    would give. Values are immutable."""
 
     def __init__(self, size: int = 64) -> None:
         self.size = size
-        self.items: dict[tuple[str, bytes], object] = {}
+        self.items: dict[tuple[object, ...], tuple[int, object]] = {}
 
-    def get(self, kind: str, data: bytes) -> object | None:
-        return self.items.get((kind, data))
-
-    def put(self, kind: str, data: bytes, value: object) -> None:
-        if len(data) > 16384:
-            return
+    def read(self, z: GuardedZip, name: str, kind: str, make: Callable[[bytes], object]) -> object:
+        info = z.by_name[name.lower()]
+        comp = z._compressed(info)
+        if len(comp) > 16384:
+            return make(z.read(name, z.limits.max_small_part))
+        key = (kind, z.limits, info.compress_type, info.flag_bits & 1, info.CRC, bytes(comp))
+        hit = self.items.get(key)
+        if hit is not None:
+            z._count(hit[0])
+            return hit[1]
+        data = z.read(name, z.limits.max_small_part)
+        value = make(data)
         if len(self.items) >= self.size:
             self.items.clear()
-        self.items[(kind, data)] = value
+        self.items[key] = (len(data), value)
+        return value
 
 
 _CACHE = _SmallCache()
 
 
-def _content_types(z: GuardedZip) -> tuple[dict[str, str], dict[str, str]]:
+def _content_types(z: GuardedZip) -> tuple[Mapping[str, str], Mapping[str, str]]:
     """(overrides by part name, defaults by extension), both lower-cased keys."""
     if not z.has("[Content_Types].xml"):
         return {}, {}
-    data = z.read("[Content_Types].xml", z.limits.max_small_part)
-    cached = _CACHE.get("ct", data)
-    if cached is not None:
-        return cached  # type: ignore[return-value]
-    result = _parse_content_types(data)
-    _CACHE.put("ct", data, result)
-    return result
+    return _CACHE.read(z, "[Content_Types].xml", "ct", _parse_content_types)  # type: ignore[return-value]
 
 
-def _parse_content_types(data: bytes) -> tuple[dict[str, str], dict[str, str]]:
+def _parse_content_types(data: bytes) -> tuple[Mapping[str, str], Mapping[str, str]]:
     root = parse_xml(data, "[Content_Types].xml")
     overrides: dict[str, str] = {}
     defaults: dict[str, str] = {}
@@ -395,31 +452,25 @@ def _parse_content_types(data: bytes) -> tuple[dict[str, str], dict[str, str]]:
             overrides[(el.get("PartName") or "").lstrip("/").lower()] = (el.get("ContentType") or "").strip()
         elif tag == "Default":
             defaults[(el.get("Extension") or "").lower()] = (el.get("ContentType") or "").strip()
-    return overrides, defaults
+    return MappingProxyType(overrides), MappingProxyType(defaults)
 
 
-def _type_of(name: str, overrides: dict[str, str], defaults: dict[str, str]) -> str:
+def _type_of(name: str, overrides: Mapping[str, str], defaults: Mapping[str, str]) -> str:
     key = name.lstrip("/").lower()
     if key in overrides:
         return overrides[key]
     return defaults.get(posixpath.splitext(key)[1].lstrip("."), "")
 
 
-def _office_document_targets(z: GuardedZip) -> tuple[list[str], bool]:
+def _office_document_targets(z: GuardedZip) -> tuple[tuple[str, ...], bool]:
     """Targets of the package's officeDocument relationships (resolved part
     names) and whether the relationship used the Strict namespace."""
     if not z.has("_rels/.rels"):
-        return [], False
-    data = z.read("_rels/.rels", z.limits.max_small_part)
-    cached = _CACHE.get("rels", data)
-    if cached is not None:
-        return cached  # type: ignore[return-value]
-    result = _parse_rels(data)
-    _CACHE.put("rels", data, result)
-    return result
+        return (), False
+    return _CACHE.read(z, "_rels/.rels", "rels", _parse_rels)  # type: ignore[return-value]
 
 
-def _parse_rels(data: bytes) -> tuple[list[str], bool]:
+def _parse_rels(data: bytes) -> tuple[tuple[str, ...], bool]:
     root = parse_xml(data, "_rels/.rels")
     targets: list[str] = []
     strict = False
@@ -433,7 +484,7 @@ def _parse_rels(data: bytes) -> tuple[list[str], bool]:
         if target:
             targets.append(target)
             strict = strict or rtype.startswith(R_NS_STRICT)
-    return targets, strict
+    return tuple(targets), strict
 
 
 def _resolve(target: str) -> str:
@@ -446,14 +497,14 @@ def _resolve(target: str) -> str:
     return path.lstrip("/") if not path.startswith("/..") else ""
 
 
-def inspect_zip(z: GuardedZip) -> ZipInfo:
+def inspect_zip(z: GuardedZip) -> PackageInfo:
     """What the zip is: a Word document (and where its main part is), a
     macro document, a spreadsheet, an ODF file, or something else."""
     if z.has("mimetype") and not z.has("[Content_Types].xml"):
         mime = z.read("mimetype", 1024).decode("ascii", "replace").strip()
         if mime == "application/vnd.oasis.opendocument.text":
-            return ZipInfo("odt", detail=mime)
-        return ZipInfo("odf_other", detail=mime)
+            return PackageInfo("odt", detail=mime)
+        return PackageInfo("odf_other", detail=mime)
     overrides, defaults = _content_types(z)
     targets, strict = _office_document_targets(z)
     for target in targets:
@@ -467,23 +518,25 @@ def inspect_zip(z: GuardedZip) -> ZipInfo:
     if z.has("word/document.xml") and not overrides:
         return _classify("word/document.xml", CT_DOCUMENT, strict)
     if any(_SPREADSHEET_MARK in t for t in overrides.values()) or z.has("xl/workbook.xml"):
-        return ZipInfo("spreadsheet")
+        return PackageInfo("spreadsheet")
     if any(_PRESENTATION_MARK in t for t in overrides.values()) or z.has("ppt/presentation.xml"):
-        return ZipInfo("presentation")
-    return ZipInfo("other")
+        return PackageInfo("presentation")
+    return PackageInfo("other")
 
 
-def _classify(part: str, ctype: str, strict: bool) -> ZipInfo:
+def _classify(part: str, ctype: str, strict: bool) -> PackageInfo:
+    """What the package is, from its main part's content type. A generic or
+    missing type (application/xml, as some generators write) is taken for
+    Word: read_main checks the root element anyway."""
     main = MainPart(z_name(part), ctype, strict)
-    if ctype in MACRO_TYPES:
-        return ZipInfo("macro", main)
-    if _SPREADSHEET_MARK in ctype:
-        return ZipInfo("spreadsheet", main)
-    if _PRESENTATION_MARK in ctype:
-        return ZipInfo("presentation", main)
-    if ctype in WORD_TYPES or ctype == "" or "wordprocessingml" in ctype:
-        return ZipInfo("word", main)
-    return ZipInfo("other", main)
+    low = ctype.lower()
+    if ctype in MACRO_TYPES or "ms-word" in low and "macroenabled" in low:
+        return PackageInfo("macro", main)
+    if _SPREADSHEET_MARK in low or "ms-excel" in low:
+        return PackageInfo("spreadsheet", main)
+    if _PRESENTATION_MARK in low or "ms-powerpoint" in low:
+        return PackageInfo("presentation", main)
+    return PackageInfo("word", main)
 
 
 def z_name(part: str) -> str:
@@ -504,6 +557,10 @@ def read_main(z: GuardedZip, main: MainPart) -> etree._Element:
         for old, new in _STRICT_MAP:
             data = data.replace(old, new)
     root = parse_xml(data, main.name)
-    if etree.QName(root).namespace != W_NS:
-        raise PackageError("corrupt_file", _damaged("文件的正文部分不是 Word 文档格式"))
+    if etree.QName(root).namespace != W_NS or etree.QName(root).localname not in ("document", "glossaryDocument"):
+        raise PackageError(
+            "not_docx",
+            "这个文件的正文部分不是 Word 文档，不是填好的表格。"
+            "请用 Word 或 WPS 打开填好的表格，选择“另存为”→“Word 文档（*.docx）”，然后重新提交。",
+        )
     return root

@@ -138,19 +138,19 @@ def _parse(data: bytes, name: str, suffix: str, convert: bool) -> ParseResult:
     if kind == "ole":
         ole = ooxml.ole_kind(data)
         if ole == "encrypted":
-            return _reject(name, "encrypted", ooxml._ENCRYPTED)
+            return _reject(name, "encrypted", ooxml.ENCRYPTED_MESSAGE)
         if ole in ("excel", "powerpoint"):
-            return _not_docx(name, ole)
+            return _not_docx(name, ole, suffix)
         if ole == "word" or suffix in (".doc", ".wps", ".dot", ".wpt"):
             return _legacy(data, name, "ole", suffix, convert)
-        return _not_docx(name, "unknown")
+        return _not_docx(name, "unknown", suffix)
     if kind == "rtf":
         return _legacy(data, name, "rtf", suffix, convert)
     if kind == "xml" and _flat_word_xml(data):
         return _legacy(data, name, "xml", suffix, convert)
     if kind == "html" and suffix in (".doc", ".docx", ".wps", ".mht", ".mhtml"):
         return _legacy(data, name, "html", suffix, convert)
-    return _not_docx(name, kind)
+    return _not_docx(name, kind, suffix)
 
 
 def _flat_word_xml(data: bytes) -> bool:
@@ -158,9 +158,10 @@ def _flat_word_xml(data: bytes) -> bool:
     return b"wordDocument" in head or b"pkg:package" in head or b"wordprocessingml" in head
 
 
-def _not_docx(name: str, what: str) -> ParseResult:
+def _not_docx(name: str, what: str, suffix: str = "") -> ParseResult:
     desc = _WHAT.get(what, "无法识别的文件")
-    extra = "（可能只是把扩展名改成了 .docx）" if what in ("excel", "spreadsheet", "presentation", "powerpoint", "pdf", "image") else ""
+    renamed = suffix in (".docx", ".doc", ".wps") and what in ("excel", "spreadsheet", "presentation", "powerpoint", "pdf", "image")
+    extra = f"（可能只是把扩展名改成了 {suffix}）" if renamed else ""
     return _reject(name, "not_docx", f"这个文件不是 Word 表格，而是{desc}{extra}。" + _RESAVE)
 
 
@@ -178,7 +179,7 @@ def _parse_zip(data: bytes, name: str, suffix: str, convert: bool, converted_fro
         if info.kind == "odt" and converted_from is None:
             return _legacy(data, name, "odt", suffix, convert)
         if info.kind != "word" or info.main is None:
-            return _not_docx(name, info.kind)
+            return _not_docx(name, info.kind, suffix)
         root = ooxml.read_main(z, info.main)
     finally:
         z.close()
@@ -244,20 +245,22 @@ def cli_parse(files: list[Path], as_json: bool) -> int:
     """`parse FILE... [--json]`: 0 when every file is ok or ignored, 1 when any
     was rejected. One JSON object per line with --json, else a Chinese summary."""
     counts: Counter[str] = Counter()
-    for path in files:
-        try:
-            result = parse_file(path)
-        except (KeyboardInterrupt, MemoryError):
-            raise
-        except Exception as exc:  # never a traceback on the console
-            result = _reject(path.name, "read_failed", f"读取文件时程序出错（{type(exc).__name__}）。请把文件转交管理员检查。")
-        counts[result.status] += 1
-        if as_json:
-            _emit(json.dumps(result.to_json(), ensure_ascii=False))
-        else:
-            _emit(summary(result))
-    if not as_json and len(files) > 1:
-        _emit(f"共 {len(files)} 个文件：通过 {counts['ok']} 个，退回 {counts['rejected']} 个，忽略 {counts['ignored']} 个。")
+    try:
+        for path in files:
+            try:
+                result = parse_file(path)
+            except (KeyboardInterrupt, MemoryError):
+                raise
+            except Exception as exc:  # never a traceback on the console
+                result = _reject(path.name, "read_failed", f"读取文件时程序出错（{type(exc).__name__}）。请把文件转交管理员检查。")
+            counts[result.status] += 1
+            _emit(json.dumps(result.to_json(), ensure_ascii=False) if as_json else summary(result))
+        if not as_json and len(files) > 1:
+            _emit(f"共 {len(files)} 个文件：通过 {counts['ok']} 个，退回 {counts['rejected']} 个，忽略 {counts['ignored']} 个。")
+    except BrokenPipeError:  # `parse ... | head`: the reader has gone, stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     return 1 if counts["rejected"] else 0
 
 

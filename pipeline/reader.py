@@ -45,7 +45,7 @@ GRID_BEFORE = W + "gridBefore"
 VAL = W + "val"
 PARA_MARK_DELETED = f"{W}pPr/{W}rPr/{W}del"
 
-_PAD = " \t\r\n\u3000\u00a0\u2002\u2003\u2009\u200b\ufeff"
+_PAD = values.PAD
 MAX_NESTING = 8  # tables inside cells inside tables...; deeper text is not read
 MAX_SPAN = 64  # a gridSpan beyond this is garbage, not a layout
 HEADER_SEARCH_ROWS = 8  # the header row is among a table's first rows
@@ -218,13 +218,10 @@ def _row_deleted(tr: etree._Element) -> bool:
 
 
 def read_table(tbl: etree._Element, doc: Doc, depth: int = 0) -> list[list[Cell]]:
-    """The table as rows of grid-placed cells, vertical merges resolved."""
-    return _read_table_general(tbl, doc, depth)
-
-
-def _read_table_general(tbl: etree._Element, doc: Doc, depth: int = 0) -> list[list[Cell]]:
+    """The table as rows of grid-placed cells, vertical merges resolved
+    (the careful walk; _walk_fast does the same for whole bodies)."""
     rows: list[list[Cell]] = []
-    above: dict[int, str] = {}  # grid column -> text covering it in the row above
+    above: dict[int, str] = {}  # cell start -> text, in the row above
     for tr in _children(tbl, TR):
         if doc.tracked and _row_deleted(tr):
             continue
@@ -255,16 +252,26 @@ def _read_table_general(tbl: etree._Element, doc: Doc, depth: int = 0) -> list[l
                 col += span
                 continue
             if vmerge == "continue":
-                cells.append(Cell(col, span, above.get(col, ""), True))
+                cells.append(Cell(col, span, _text_above(above, rows, col), True))
             else:
                 cells.append(Cell(col, span, cell_text(tc, doc, depth), False))
             col += span
-        above = {}
-        for c in cells:
-            for g in range(c.start, c.start + c.span):
-                above[g] = c.text
+        above = {c.start: c.text for c in cells}
         rows.append(cells)
     return rows
+
+
+def _text_above(above: dict[int, str], rows: list[list[Cell]], col: int) -> str:
+    """The text of the cell above grid column `col` (what a vertically merged
+    cell shows). `above` maps the previous row's cell starts to their text;
+    a merge that does not line up with a cell start searches the row."""
+    text = above.get(col)
+    if text is not None:
+        return text
+    for c in rows[-1] if rows else ():
+        if c.start <= col < c.start + c.span:
+            return c.text
+    return ""
 
 
 def row_line(cells: list[Cell]) -> str:
@@ -274,6 +281,7 @@ def row_line(cells: list[Cell]) -> str:
 
 # ---------------------------------------------------------------------------
 # The body as blocks: a paragraph's text (str) or a table's rows
+
 
 def _body_paragraph(text: str) -> str:
     """A body paragraph as one line (line breaks become spaces)."""
@@ -298,7 +306,7 @@ def walk_general(body: etree._Element, doc: Doc) -> list[str | list[list[Cell]]]
         if b.tag == P:
             out.append(_body_paragraph(paragraph_text(b, doc)))
         else:
-            out.append(_read_table_general(b, doc))
+            out.append(read_table(b, doc))
     return out
 
 
@@ -334,21 +342,24 @@ def _walk_fast(body: etree._Element, textboxes: bool = True) -> list[str | list[
     rows: list[list[Cell]] | None = None  # the table being read
     raw: list[list] = []  # the row being read: [span, vmerge, hmerge, parts] per cell
     before = 0  # the row's w:gridBefore
-    above: dict[int, str] = {}  # grid column -> text in the previous row
+    above: dict[int, str] = {}  # cell start -> text, in the previous row
     parts: list[str] | None = None  # where text goes now: a cell's or a body paragraph's parts
+    # Locals, not globals, in the loop: it runs for every element of the body.
+    t_, p_, tc_, vmerge_, tr_, gridspan_, tbl_ = T, P, TC, V_MERGE, TR, GRID_SPAN, TBL
+    close_row, newline = _close_row, "\n"
 
     for el in body.iter(*_FAST_TAGS):
         tag = el.tag
-        if tag == T:
+        if tag == t_:
             if parts is not None:
                 text = el.text
                 if text:
                     parts.append(text)
-        elif tag == P:
+        elif tag == p_:
             if el in top:
                 if rows is not None:  # the table has ended
                     if raw:
-                        _close_row(rows, raw, before, above)
+                        close_row(rows, raw, before, above)
                     out.append(rows)
                     kinds.append(False)
                     rows, raw = None, []
@@ -356,26 +367,26 @@ def _walk_fast(body: etree._Element, textboxes: bool = True) -> list[str | list[
                 out.append(parts)
                 kinds.append(True)
             elif parts is not None and (parts or (textboxes and _in_paragraph(el))):
-                parts.append("\n")  # the next paragraph of a cell (or a text box)
-        elif tag == TC:
+                parts.append(newline)  # the next paragraph of a cell (or a text box)
+        elif tag == tc_:
             parts = []
             raw.append([1, None, None, parts])
-        elif tag == V_MERGE:
+        elif tag == vmerge_:
             if raw:
                 raw[-1][1] = el.get(VAL) or "continue"
-        elif tag == TR:
+        elif tag == tr_:
             if raw and rows is not None:
-                above = _close_row(rows, raw, before, above)
+                above = close_row(rows, raw, before, above)
             raw, before, parts = [], 0, None
-        elif tag == GRID_SPAN:
+        elif tag == gridspan_:
             if raw:
                 raw[-1][0] = min(max(_int(el.get(VAL), 1), 1), MAX_SPAN)
-        elif tag == TBL:
+        elif tag == tbl_:
             if el not in top:
                 return None  # a table in a cell or a text box: the general walk
             if rows is not None:
                 if raw:
-                    _close_row(rows, raw, before, above)
+                    close_row(rows, raw, before, above)
                 out.append(rows)
                 kinds.append(False)
             rows, raw, above, parts = [], [], {}, None
@@ -384,7 +395,7 @@ def _walk_fast(body: etree._Element, textboxes: bool = True) -> list[str | list[
                 parts.append(" ")
         elif tag == BR or tag == CR:
             if parts is not None:
-                parts.append("\n")
+                parts.append(newline)
         elif tag == NBH:
             if parts is not None:
                 parts.append("-")
@@ -395,7 +406,7 @@ def _walk_fast(body: etree._Element, textboxes: bool = True) -> list[str | list[
             before = min(max(_int(el.get(VAL), 0), 0), MAX_SPAN)
     if rows is not None:
         if raw:
-            _close_row(rows, raw, before, above)
+            close_row(rows, raw, before, above)
         out.append(rows)
         kinds.append(False)
     return [_body_paragraph("".join(b)) if k else b for b, k in zip(out, kinds)]  # type: ignore[misc, arg-type]
@@ -419,7 +430,7 @@ def _close_row(rows: list[list[Cell]], raw: list[list], before: int, above: dict
             col += span
             continue
         if vmerge == "continue":
-            cells.append(_new_cell(Cell, (col, span, above.get(col, ""), True)))
+            cells.append(_new_cell(Cell, (col, span, _text_above(above, rows, col), True)))
         elif not parts:
             cells.append(_new_cell(Cell, (col, span, "", False)))
         elif len(parts) == 1 and "\n" not in parts[0]:
@@ -427,15 +438,8 @@ def _close_row(rows: list[list[Cell]], raw: list[list], before: int, above: dict
         else:
             cells.append(_new_cell(Cell, (col, span, _cell_text(parts), False)))
         col += span
-    new_above: dict[int, str] = {}
-    for c in cells:
-        if c.span == 1:
-            new_above[c.start] = c.text
-        else:
-            for g in range(c.start, c.start + c.span):
-                new_above[g] = c.text
     rows.append(cells)
-    return new_above
+    return {c.start: c.text for c in cells}
 
 
 # ---------------------------------------------------------------------------
@@ -555,35 +559,58 @@ def match_header_row(
 _NEEDED = {f.kind: frozenset(c.key for c in f.columns if c.required or c.kind == "level") for f in FORMS}
 
 
+_UNSEEN = object()
+_ROW_MEMO: dict[tuple[tuple[int, int, str], ...], tuple[FormSpec, tuple[str | None, ...], int] | None] = {}
+
+
 def find_header(rows: list[list[Cell]]) -> HeaderMatch | None:
     """The first row (among the first few) that is some form's header row;
     when several forms fit, the best-scoring one."""
     for i, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
         if sum(1 for c in cells if c.own) < _MIN_COLUMNS:
             continue
-        norms = [_norm_heading(c.own) for c in cells]
-        # Most header rows spell every heading exactly: then only the forms
-        # those spellings belong to need a look.
-        exact_only = all(t in _EXACT for t in norms if t)
-        if exact_only:
-            hits: dict[str, int] = {}
-            for t in norms:
-                for k in {k for k, _, _ in _EXACT.get(t, ())}:
-                    hits[k] = hits.get(k, 0) + 1
-        best: HeaderMatch | None = None
-        for spec in FORMS:
-            if exact_only and hits.get(spec.kind, 0) < len(spec.columns) - 1:
-                continue
-            m = match_header_row(cells, spec, norms)
-            if m is not None and (best is None or m[1] > best.score):
-                best = HeaderMatch(spec, i, m[0], m[1])
-        if best is not None:
-            return best
+        # Forms made from one blank share their header row: remember the verdict.
+        key = tuple((c.start, c.span, c.own) for c in cells)
+        known = _ROW_MEMO.get(key, _UNSEEN)  # .get: another thread may clear the memo
+        if known is not _UNSEEN:
+            if known is not None:
+                return HeaderMatch(known[0], i, known[1], known[2])  # type: ignore[index]
+            continue
+        found = _header_row(cells)
+        if len(_ROW_MEMO) >= 1024:
+            _ROW_MEMO.clear()
+        _ROW_MEMO[key] = (found.spec, found.colmap, found.score) if found else None
+        if found is not None:
+            return HeaderMatch(found.spec, i, found.colmap, found.score)
     return None
+
+
+def _header_row(cells: list[Cell]) -> HeaderMatch | None:
+    """The best form whose header row this is (as row 0), or None."""
+    norms = [_norm_heading(c.own) for c in cells]
+    # Most header rows spell every heading exactly: then only the forms
+    # those spellings belong to need a look.
+    exact_only = all(t in _EXACT for t in norms if t)
+    hits: dict[str, int] = {}
+    if exact_only:
+        for t in norms:
+            for k in {k for k, _, _ in _EXACT.get(t, ())}:
+                hits[k] = hits.get(k, 0) + 1
+    best: HeaderMatch | None = None
+    for spec in FORMS:
+        if exact_only and hits.get(spec.kind, 0) < len(spec.columns) - 1:
+            continue
+        m = match_header_row(cells, spec, norms)
+        if m is not None and (best is None or m[1] > best.score):
+            best = HeaderMatch(spec, 0, m[0], m[1])
+    return best
 
 
 _ATTACHMENT_PREFIX = re.compile(r"^(?:附件|附表)[0-9一二三四]*[:：、.]?")
 _QUOTES = str.maketrans("", "", "《》〈〉<>\"'“”‘’「」『』")
+
+
+_TITLE_MEMO: dict[str, FormSpec | None] = {}
 
 
 def title_of(text: str) -> FormSpec | None:
@@ -591,6 +618,15 @@ def title_of(text: str) -> FormSpec | None:
     spaces, 《》, `附件1：` before it or a year before it."""
     if "表" not in text or len(text) > 80:  # every title ends in 表
         return None
+    found = _TITLE_MEMO.get(text, _UNSEEN)
+    if found is _UNSEEN:
+        if len(_TITLE_MEMO) >= 1024:
+            _TITLE_MEMO.clear()
+        found = _TITLE_MEMO[text] = _title_of(text)
+    return found  # type: ignore[return-value]
+
+
+def _title_of(text: str) -> FormSpec | None:
     t = values.squash(values.nfkc(text)).translate(_QUOTES)
     if not t or len(t) > 40:
         return None
@@ -621,7 +657,6 @@ class FormRead:
     date: values.DateRead | None = None
     rows: list[RowRead] = field(default_factory=list)
     signatory: str | None = None
-    signature_label: bool = False  # the 单位领导签字 label was found
     tracked_changes: bool = False
     title: FormSpec | None = None  # the form named by the title line, if any
     tables: int = 0  # tables in the document
@@ -648,38 +683,16 @@ def read_document(root: etree._Element) -> FormRead:
     body = next(root.iterchildren(BODY), None)
     if body is None:
         return out
-    lines: list[_Line] = []
-    tables: list[_Table] = []
-    block_kinds: list[str] = []  # "p" (with text), "e" (empty paragraph), "t"
-    for i, b in enumerate(walk_body(body, doc)):
-        if isinstance(b, str):
-            block_kinds.append("p" if b else "e")
-            if b:
-                lines.append(_Line(b, i))
-        else:
-            block_kinds.append("t")
-            rows = b
-            hm = find_header(rows)
-            tables.append(_Table(i, rows, hm))
-            above = rows[: hm.row] if hm else rows
-            for cells in above:
-                text = row_line(cells)
-                if text:
-                    lines.append(_Line(text, i))
+    lines, tables, kinds = _survey(walk_body(body, doc))
     out.tables = len(tables)
     titles = [(ln, spec) for ln in lines if (spec := title_of(ln.text)) is not None]
     forms = [t for t in tables if t.header is not None]
     first_title = titles[0] if titles else None
     out.title = first_title[1] if first_title else None
-    if first_title is not None:
-        after = [t for t in forms if t.block >= first_title[0].block]
-        form = after[0] if after else (forms[0] if forms else None)
-    else:
-        form = forms[0] if forms else None
+    form = _choose_form(forms, first_title[0].block if first_title else None)
     if form is None or form.header is None:
         return out
-    hm = form.header
-    spec = out.spec = hm.spec
+    spec = out.spec = form.header.spec
     if out.title is not None and out.title is not spec:
         out.notes.append(
             Problem(
@@ -687,26 +700,13 @@ def read_document(root: etree._Element) -> FormRead:
                 f"表格标题是《{out.title.title}》，但表格的栏目与{spec.label}一致，已按{spec.label}读取。请核对是否用错了表格。",
             )
         )
-
-    # Continuation tables: a form table split in two (empty paragraphs between).
-    group = [form]
-    idx = tables.index(form)
-    for nxt in tables[idx + 1 :]:
-        between = block_kinds[group[-1].block + 1 : nxt.block]
-        if any(k != "e" for k in between):
-            break
-        width = max((c.start + c.span for c in (nxt.rows[0] if nxt.rows else [])), default=0)
-        if (nxt.header is not None and nxt.header.spec is spec) or (nxt.header is None and width == len(hm.colmap)):
-            group.append(nxt)
-        else:
-            break
+    group = _continuations(form, tables, kinds)
     end_block = group[-1].block
 
     # Header text: from the title to the header row; when the title is not
     # above the table, the last few lines above the header row (but nothing
     # from an earlier form).
-    earlier = [t.block for t in forms if t.block < form.block]
-    floor = max(earlier, default=-1)
+    floor = max((t.block for t in forms if t.block < form.block), default=-1)
     if first_title is not None and floor < first_title[0].block < form.block:
         head = [ln for ln in lines if first_title[0].block <= ln.block <= form.block]
     else:
@@ -714,32 +714,10 @@ def read_document(root: etree._Element) -> FormRead:
     header = values.parse_header("\n".join(ln.text for ln in head), spec)
     out.fields = header.fields
 
-    # Rows.
-    tail: list[str] = []
-    number = 0
-    layout = _LAYOUT[spec.kind]
-    for part in group:
-        ph = part.header
-        colmap = ph.colmap if ph is not None else hm.colmap
-        body_rows = part.rows[ph.row + 1 :] if ph is not None else part.rows
-        for cells in body_rows:
-            number += 1
-            vals, own = _row_values(cells, colmap)
-            if _is_blank(own, layout):
-                if any("签" in t for t in own.values()) and values.has_signature_label(line := row_line(cells)):
-                    tail.append(line)  # 单位领导签字： written in a last row of the table
-                continue
-            if len(own) == 1 and "签" in (only := next(iter(own.values()))) and values.has_signature_label(only):
-                tail.append(only)  # a signature row whose text fell under a column heading
-                continue
-            if part is not form and _is_header_again(cells, spec):
-                continue  # the header row repeated at the top of the continuation
-            out.rows.append(RowRead(number, {k: vals.get(k, "") for k in layout.keys}))
+    out.rows, tail = _read_rows(group, spec)
 
-    # After the table, up to the next form: signature and perhaps the date.
-    next_form_block = min((t.block for t in forms if t.block > end_block), default=None)
-    next_title_block = min((ln.block for ln, _ in titles if ln.block > end_block), default=None)
-    stop = min(b for b in (next_form_block, next_title_block, 10**9) if b is not None)
+    # After the table, up to the next form or title: the signature, perhaps the date.
+    stop = min([t.block for t in forms if t.block > end_block] + [ln.block for ln, _ in titles if ln.block > end_block] + [10**9])
     tail.extend(ln.text for ln in lines if end_block < ln.block < stop)
     tail_text = "\n".join(tail)
     out.date = header.date
@@ -748,7 +726,6 @@ def read_document(root: etree._Element) -> FormRead:
         if tail_date is not None and (out.date is None or not tail_date.blank):
             out.date = tail_date
     if spec.signature:
-        out.signature_label = values.has_signature_label(tail_text)
         out.signatory = values.parse_signatory(tail_text)
 
     others = [t for t in forms if t not in group]
@@ -762,6 +739,84 @@ def read_document(root: etree._Element) -> FormRead:
             )
         )
     return out
+
+
+def _survey(blocks_: list[str | list[list[Cell]]]) -> tuple[list[_Line], list[_Table], list[str]]:
+    """Lines of text (paragraphs, and table rows above any header row), the
+    tables with their header rows, and each block's kind: "p" text, "e" an
+    empty paragraph (or a 续表 line between two halves of a table), "t" table."""
+    lines: list[_Line] = []
+    tables: list[_Table] = []
+    kinds: list[str] = []
+    for i, b in enumerate(blocks_):
+        if isinstance(b, str):
+            kinds.append("e" if not b or ("续" in b and len(b) <= 10) else "p")
+            if b:
+                lines.append(_Line(b, i))
+        else:
+            kinds.append("t")
+            hm = find_header(b)
+            tables.append(_Table(i, b, hm))
+            for cells in b[: hm.row] if hm else b:
+                text = row_line(cells)
+                if text:
+                    lines.append(_Line(text, i))
+    return lines, tables, kinds
+
+
+def _choose_form(forms: list[_Table], title_block: int | None) -> _Table | None:
+    """The form table: the first after the title, else the first at all."""
+    if title_block is not None:
+        after = [t for t in forms if t.block >= title_block]
+        if after:
+            return after[0]
+    return forms[0] if forms else None
+
+
+def _continuations(form: _Table, tables: list[_Table], kinds: list[str]) -> list[_Table]:
+    """The form table and the tables continuing it: a table split in two
+    (only empty paragraphs between) with the header repeated or the same width."""
+    assert form.header is not None
+    spec, width = form.header.spec, len(form.header.colmap)
+    group = [form]
+    for nxt in tables[tables.index(form) + 1 :]:
+        if any(k != "e" for k in kinds[group[-1].block + 1 : nxt.block]):
+            break
+        first = nxt.rows[0] if nxt.rows else []
+        if (nxt.header is not None and nxt.header.spec is spec) or (
+            nxt.header is None and max((c.start + c.span for c in first), default=0) == width
+        ):
+            group.append(nxt)
+        else:
+            break
+    return group
+
+
+def _read_rows(group: list[_Table], spec: FormSpec) -> tuple[list[RowRead], list[str]]:
+    """The filled rows of the form (numbered as the clerk counts them, blank
+    rows included), and signature lines found inside the table."""
+    rows: list[RowRead] = []
+    tail: list[str] = []
+    number = 0
+    layout = _LAYOUT[spec.kind]
+    form_colmap = group[0].header.colmap if group[0].header else ()
+    for part in group:
+        ph = part.header
+        colmap = ph.colmap if ph is not None else form_colmap
+        for cells in part.rows[ph.row + 1 :] if ph is not None else part.rows:
+            number += 1
+            vals, own = _row_values(cells, colmap)
+            if _is_blank(own, layout):
+                if any("签" in t for t in own.values()) and values.has_signature_label(line := row_line(cells)):
+                    tail.append(line)  # 单位领导签字： written in a last row of the table
+                continue
+            if len(own) == 1 and "签" in (only := next(iter(own.values()))) and values.has_signature_label(only):
+                tail.append(only)  # a signature row whose text fell under a column heading
+                continue
+            if part is not group[0] and _is_header_again(cells, spec):
+                continue  # the header row repeated at the top of the continuation
+            rows.append(RowRead(number, {k: vals.get(k, "") for k in layout.keys}))
+    return rows, tail
 
 
 def _is_header_again(cells: list[Cell], spec: FormSpec) -> bool:
@@ -788,7 +843,8 @@ _LAYOUT = {spec.kind: _Layout(spec.keys, substantive_keys(spec)) for spec in FOR
 
 def _row_values(cells: list[Cell], colmap: tuple[str | None, ...]) -> tuple[dict[str, str], dict[str, str]]:
     """Text per key (merges resolved) and text written in the row itself;
-    keys with no text are absent. Two cells under one heading join with "\n"."""
+    keys with no text are absent. Two cells under one heading join with a
+    line break."""
     vals: dict[str, str] = {}
     own: dict[str, str] = {}
     width = len(colmap)

@@ -18,8 +18,8 @@ from pipeline.forms import ELLIPSIS_MARKS, FORMS, FormSpec
 
 # Whitespace people use to pad: ASCII, full-width (U+3000), no-break, and the
 # zero-width characters Word and WPS leave behind.
-_PAD = " \t\r\n\u3000\u00a0\u2002\u2003\u2009\u200b\ufeff"
-_PAD_OR_UNDERSCORE = _PAD + "_\uff3f"
+PAD = " \t\r\n\u3000\u00a0\u2002\u2003\u2009\u200b\ufeff"
+_PAD_OR_UNDERSCORE = PAD + "_\uff3f"
 
 
 def nfkc(text: str) -> str:
@@ -45,6 +45,8 @@ def squash(text: str) -> str:
 
 
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
+# Everything _INNER_PAD matches, as a set for a quick test.
+_PAD_CHARS = frozenset(_PAD_OR_UNDERSCORE) | frozenset(c for c in map(chr, range(0x3001)) if c.isspace())
 _INNER_PAD = re.compile(r"[\s\u3000\u00a0\u200b\ufeff_\uff3f]+")
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}（）()]) (?=[{_CJK}（）()])")
 
@@ -59,6 +61,9 @@ def clean_field(text: str | None) -> str | None:
     """
     if text is None:
         return None
+    text = text.strip(_PAD_OR_UNDERSCORE)
+    if _PAD_CHARS.isdisjoint(text):  # the common case: nothing to squeeze inside
+        return text or None
     text = _INNER_PAD.sub(" ", text).strip()
     text = _CJK_GAP.sub("", text)
     return text or None
@@ -66,7 +71,7 @@ def clean_field(text: str | None) -> str | None:
 
 def clean_cell_line(text: str) -> str:
     """One paragraph of a cell, trimmed of surrounding whitespace."""
-    return text.strip(_PAD)
+    return text.strip(PAD)
 
 
 _ELLIPSES = {squash(nfkc(m)) for m in ELLIPSIS_MARKS}

@@ -461,3 +461,35 @@ def test_cli_never_shows_a_traceback(tmp_path: Path) -> None:
     assert b"Traceback" not in proc.stderr and b"Traceback" not in proc.stdout
     codes = [json.loads(line)["errors"][0]["code"] for line in proc.stdout.decode("utf-8").splitlines()]
     assert codes == ["corrupt_file", "not_found"]
+
+
+def test_zip_with_a_non_word_main_part() -> None:
+    rejected(parse_bytes(fx.package("<html><body/></html>"), "x.docx"), "not_docx")
+    xlsm = fx.package("<workbook/>", main="xl/workbook.xml", content_type="application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+    r = rejected(parse_bytes(xlsm, "x.docx"), "not_docx")
+    assert "电子表格" in message(r, "not_docx")
+
+
+def test_generic_content_type_is_still_read() -> None:
+    xml = fx.document(fx.form_body(PERSONAL_ASSESSMENT, header=HEADER, date="2012年6月22日", rows=GOOD_ROWS))
+    assert parse_bytes(fx.package(xml, content_type="application/xml"), "x.docx").status == "ok"
+    assert parse_bytes(fx.package(xml, with_content_types=False), "x.docx").status == "ok"
+    assert parse_bytes(fx.package(xml, with_rels=False), "x.docx").status == "ok"
+
+
+def test_deep_nesting_and_wide_rows_are_cheap() -> None:
+    deep = fx.p("x")
+    for _ in range(240):
+        deep = f"<w:sdt><w:sdtPr/><w:sdtContent>{deep}</w:sdtContent></w:sdt>"
+    r = parse_bytes(fx.package(fx.document(deep)), "x.docx")
+    assert [p.code for p in r.errors] in (["unknown_form"], ["corrupt_file"])
+    deeper = fx.p("x")
+    for _ in range(400):
+        deeper = f"<w:sdt><w:sdtContent>{deeper}</w:sdtContent></w:sdt>"
+    r = parse_bytes(fx.package(fx.document(deeper)), "x.docx")
+    assert [p.code for p in r.errors] in (["unknown_form"], ["corrupt_file"])
+    wide = fx.tbl([fx.tr([fx.tc("x", span=10**6, vmerge="restart" if i % 2 else "") for i in range(5000)])] * 20)
+    start = time.perf_counter()
+    r = parse_bytes(fx.package(fx.document(wide)), "x.docx")
+    assert time.perf_counter() - start < 5
+    assert [p.code for p in r.errors] == ["unknown_form"]

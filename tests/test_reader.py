@@ -320,9 +320,27 @@ def test_split_table_continues() -> None:
     assert [row["risk"] for row in r.rows] == [f"风险{i}" for i in range(1, 7)]
 
 
+def test_split_table_with_continuation_line_and_repeated_header() -> None:
+    spec = PERSONAL_ASSESSMENT
+    rows = [{"duty": "职责", "risk": f"风险{i}", "content": "c", "level": "2", "review": ""} for i in range(1, 4)]
+    first = fx.form_body(spec, header=HEADER, date="2012年6月22日", rows=rows[:2], variant=Variant(blank_rows=False, ellipsis_row=False))
+    header_row = fx.tr([fx.tc(c.title) for c in spec.columns])
+    second = fx.p("（续表）") + fx.tbl([header_row, fx.tr([fx.tc(x) for x in ["职责", "3", "风险3", "c", "2", ""]])])
+    i = first.index("</w:tbl>") + len("</w:tbl>")
+    r = ok(parse_bytes(fx.package(fx.document(first[:i] + second + first[i:])), "x.docx"))
+    assert [row["risk"] for row in r.rows] == ["风险1", "风险2", "风险3"]
+    assert "several_forms" not in codes(r.warnings)
+
+
 def test_signature_row_inside_table_is_not_a_risk() -> None:
     body = fx.form_body(UNIT_MEASURES, header={"unit": "财务处"}, rows=[{"risk": "r", "measure": "m"}])
     sig = fx.tr([fx.tc("单位领导签字：赵六", span=4)])
+    body = body.replace("</w:tbl>", sig + "</w:tbl>", 1).replace(fx.p("单位领导签字："), "")
+    r = ok(parse_bytes(fx.package(fx.document(body)), "x.docx"))
+    assert len(r.rows) == 1 and r.signatory == "赵六"
+    # The same row, but its text lands under a column heading (one cell per column).
+    body = fx.form_body(UNIT_MEASURES, header={"unit": "财务处"}, rows=[{"risk": "r", "measure": "m"}])
+    sig = fx.tr([fx.tc(""), fx.tc("单位领导签字：赵六"), fx.tc(""), fx.tc("")])
     body = body.replace("</w:tbl>", sig + "</w:tbl>", 1).replace(fx.p("单位领导签字："), "")
     r = ok(parse_bytes(fx.package(fx.document(body)), "x.docx"))
     assert len(r.rows) == 1 and r.signatory == "赵六"
@@ -488,3 +506,35 @@ def test_nested_table_falls_back_to_the_general_walk() -> None:
     assert reader._walk_fast(root.find(reader.BODY)) is None
     r = ok(parse_bytes(fx.package(fx.document(body)), "x.docx"))
     assert r.rows[1]["content"] == "利用职务便利修改成绩\n内层一 内层二"
+
+
+# ---------------------------------------------------------------- speed
+
+
+def test_reader_speed_against_python_docx_and_the_floor() -> None:
+    """A small run of bench/parse_bench.py. The issue's targets (≥ 6× python-docx,
+    ≤ 2.5× a bare parse) are measured by the bench itself on an idle machine;
+    here, with other tests running, only a regression far beyond them fails."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "parse_bench.py"
+    spec = importlib.util.spec_from_file_location("parse_bench", path)
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    a, b, c = bench.measure(40, rounds=3)
+    assert a / b >= 3.0, f"reader only {a / b:.1f}x faster than python-docx"
+    assert c / a <= 4.0, f"reader {c / a:.1f}x slower than unzip + parse"
+
+
+def test_vertical_merge_under_a_wider_cell() -> None:
+    # The merged cell above spans two columns; the continuation starts in its second one.
+    tbl = fx.tbl([
+        fx.tr([fx.tc("甲", span=2, vmerge="restart"), fx.tc("乙")]),
+        fx.tr([fx.tc("丙"), fx.tc("", vmerge=""), fx.tc("丁")]),
+    ])
+    root = etree.fromstring(fx.document(tbl).encode())
+    body = root.find(reader.BODY)
+    for rows in (reader._walk_fast(body)[0], reader.walk_general(body, reader.Doc())[0]):
+        assert [(c.start, c.text, c.merged) for c in rows[1]] == [(0, "丙", False), (1, "甲", True), (2, "丁", False)]
