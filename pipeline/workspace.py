@@ -7,7 +7,10 @@
     state/archive/         accepted (and duplicate/superseded) originals, byte for byte
     state/work/            files claimed from the inbox and not yet filed away
     state/logs/            rotating log files
-    state/watcher.lock     held by the running watcher
+    state/watcher.lock     held by the running watcher (one per workspace)
+    state/watcher.json     what the watcher is doing, for `status`
+    state/intake.lock      held while claims are worked on (run and watch never collide)
+    state/documents.json   what each outbox document was made from, and the 通报 numbers
     pipeline.toml          optional settings
 """
 
