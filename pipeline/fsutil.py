@@ -49,8 +49,36 @@ def free_name(path: Path) -> Path:
         n += 1
 
 
-def safe_component(name: str, fallback: str = "未命名") -> str:
+# Bytes, not characters: ext4 and most shares allow 255 bytes a name, and a CJK
+# character is 3 bytes of UTF-8. 150 leaves room for " (12)" and "-退回通知.docx".
+NAME_BYTES = 150
+
+
+def fit_bytes(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` bytes of UTF-8, never inside a character."""
+    data = text.encode("utf-8")
+    return text if len(data) <= limit else data[:limit].decode("utf-8", "ignore")
+
+
+def safe_component(name: str, fallback: str = "未命名", max_bytes: int = NAME_BYTES) -> str:
     """A file-name component made from untrusted text (a unit's name, a file
-    name from the inbox): no separators, no leading dots, no control chars."""
+    name from the inbox): no separators, no leading dots, no control chars,
+    short enough for any file system."""
     cleaned = "".join("_" if (c in '/\\:*?"<>|' or ord(c) < 32) else c for c in name).strip().lstrip(".")
-    return cleaned[:120] or fallback
+    return fit_bytes(cleaned, max_bytes).rstrip() or fallback
+
+
+def readable_name(name: str) -> str:
+    """A file name as text we can store, print and put in JSON. Names that are
+    not valid UTF-8 (a zip made on Chinese Windows, unpacked here) arrive from
+    os.fsdecode with surrogate escapes; they are read as GB18030, else with
+    U+FFFD for what cannot be read."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        raw = os.fsencode(name)
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace")

@@ -46,7 +46,7 @@ from loguru import logger
 
 from pipeline import crosscheck, ready
 from pipeline.config import Config, ConfigError
-from pipeline.fsutil import atomic_write, free_name, safe_component
+from pipeline.fsutil import atomic_write, free_name, readable_name, safe_component
 from pipeline.model import ParseResult, Problem, Submission
 from pipeline.register import Register, RegisterError
 from pipeline.workspace import Workspace
@@ -143,37 +143,18 @@ def sha256_of(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-NAME_BYTES = 150  # room left under the 255-byte limit for " (12)" and "-退回通知.docx"
-
-
-def fit_bytes(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` bytes of UTF-8, never inside a character."""
-    data = text.encode("utf-8")
-    return text if len(data) <= limit else data[:limit].decode("utf-8", "ignore")
-
-
 def safe_name(name: str) -> str:
     """A file name for our folders: cleaned like safe_component, short enough
     for any file system, the extension kept even when the name is shortened."""
     suffix = PurePosixPath(name).suffix
     if len(suffix) > 16 or not suffix[1:].replace("_", "").isalnum():
         suffix = ""
-    stem = fit_bytes(safe_component(name[: len(name) - len(suffix)] if suffix else name), NAME_BYTES)
-    return (stem.rstrip() or "未命名") + suffix
+    return safe_component(name[: len(name) - len(suffix)] if suffix else name) + suffix
 
 
 def display_path(rel: str) -> str:
-    """A relative path as text we can store and show. Names that are not valid
-    UTF-8 (a zip made on Chinese Windows, unpacked here) are read as GB18030."""
-    try:
-        rel.encode("utf-8")
-        return rel
-    except UnicodeEncodeError:
-        raw = os.fsencode(rel)
-    try:
-        return raw.decode("gb18030")
-    except UnicodeDecodeError:
-        return raw.decode("utf-8", "replace")
+    """A relative path as text we can store and show (see fsutil.readable_name)."""
+    return readable_name(rel)
 
 
 def move_no_clobber(src: Path, dst: Path) -> None:
@@ -548,9 +529,9 @@ class Intake:
         rel = PurePosixPath(sub.file)
         name = safe_name(rel.name)
         if sub.status != "rejected":
-            unit = fit_bytes(safe_component(sub.unit or UNKNOWN_UNIT), NAME_BYTES)
+            unit = safe_component(sub.unit or UNKNOWN_UNIT)
             return free_name(self.ws.archive / sub.received_at.date().isoformat() / unit / name), None, None
-        folder = self.ws.rejected.joinpath(*(fit_bytes(safe_component(p), NAME_BYTES) for p in rel.parts[:-1]))
+        folder = self.ws.rejected.joinpath(*(safe_component(p) for p in rel.parts[:-1]))
         stem, suffix = PurePosixPath(name).stem, PurePosixPath(name).suffix
         n = 1
         while True:

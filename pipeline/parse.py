@@ -20,6 +20,7 @@ from pathlib import Path
 from pipeline import checks, office, ooxml, reader
 from pipeline.config import Config
 from pipeline.forms import FormSpec
+from pipeline.fsutil import readable_name
 from pipeline.model import ParseResult, Problem
 from pipeline.ready import ignored_name
 from pipeline.values import level_name
@@ -73,7 +74,7 @@ def _max_bytes(cfg: Config | None) -> int:
 def parse_file(path: Path, *, display_name: str | None = None, cfg: Config | None = None) -> ParseResult:
     """Read one file from disk (see module doc). `file` is display_name or the
     file's name; Office lock files and temp files come back `ignored`."""
-    name = display_name or path.name
+    name = readable_name(display_name or path.name)
     if ignored_name(path.name):
         return _ignored(name)
     limit = _max_bytes(cfg)

@@ -493,3 +493,22 @@ def test_deep_nesting_and_wide_rows_are_cheap() -> None:
     r = parse_bytes(fx.package(fx.document(wide)), "x.docx")
     assert time.perf_counter() - start < 5
     assert [p.code for p in r.errors] == ["unknown_form"]
+
+
+def test_a_file_name_that_is_not_utf8_still_gives_valid_json(tmp_path: Path) -> None:
+    # A zip made on Chinese Windows unpacks here with GBK bytes in its names.
+    import json
+    import os
+    import subprocess
+    import sys
+
+    raw = "王丽华.docx".encode("gbk")
+    path = os.path.join(os.fsencode(tmp_path), raw)
+    with open(path, "wb") as fh:
+        fh.write(b"not a form")
+    out = subprocess.run(
+        [sys.executable, "-m", "pipeline", "parse", "--json", os.fsdecode(path)], capture_output=True, check=False
+    ).stdout
+    data = json.loads(out.decode("utf-8"))
+    assert data["file"] == "王丽华.docx"
+    assert data["status"] == "rejected"
