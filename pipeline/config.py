@@ -107,7 +107,9 @@ def _typed(key: str, value: Any, default: Any) -> Any:
     elif isinstance(default, int):
         ok = isinstance(value, int) and not isinstance(value, bool)
     else:
-        ok = isinstance(value, str) and value.strip() != ""
+        ok = isinstance(value, str)
+        if ok and not value.strip():
+            raise ConfigError(f"设置项“{key}”不能为空，请填写内容或删去这一行（删去则使用默认值 {default!r}）")
     if not ok:
         raise ConfigError(f"设置项“{key}”的值 {value!r} 类型不对，应与默认值 {default!r} 同类")
     return value

@@ -154,7 +154,8 @@ class DateRead:
         return self.iso is None and self.problem is None
 
 
-_YEAR = r"(?P<y>[0-9]{4}|[〇○Oo零0一二三四五六七八九]{4})"
+# A year in Arabic digits may have a letter O or 〇 typed for a zero (2O12).
+_YEAR = r"(?P<y>[0-9][0-9〇○Oo]{3}|[〇○Oo零0一二三四五六七八九]{4})"
 _SMALL = r"[0-9]{1,2}|[〇○零一二三四五六七八九十廿卅元]{1,3}"
 # 2012年6月25日, 二〇一二年六月二十五日, and the printed blank 年 月 日 (any part may be missing).
 _DATE_CN = re.compile(
@@ -162,6 +163,11 @@ _DATE_CN = re.compile(
 )
 # 2012.6.25, 2012-06-25, 2012/6/25 (same separator both times).
 _DATE_NUM = re.compile(r"(?=[0-9])(?<![0-9])(?P<y>[0-9]{4})\s*(?P<sep>[./\-])\s*(?P<m>[0-9]{1,2})\s*(?P=sep)\s*(?P<d>[0-9]{1,2})(?![0-9])")
+# What people also write although the form does not ask for it: 2012年6月25 (no
+# 日), 20120625, 2012,6,25, 2012。6。25. Tried only when nothing above matched.
+_DATE_LOOSE = re.compile(
+    r"(?<![0-9])(?P<y>(?:19|20)[0-9]{2})\s*[年.,，。/\-]?\s*(?P<m>1[0-2]|0?[1-9])\s*[月.,，。/\-]?\s*(?P<d>3[01]|[12][0-9]|0?[1-9])(?![0-9])"
+)
 
 
 def _to_date(y: int | None, m: int | None, d: int | None, written: str) -> DateRead:
@@ -190,9 +196,11 @@ def find_date(text: str, norm: str | None = None) -> _DateSpan | None:
     if norm is None:
         norm = _nfkc_same_length(text)
     best: _DateSpan | None = None
-    for rx in (_DATE_CN, _DATE_NUM):
+    for rx in (_DATE_CN, _DATE_NUM, _DATE_LOOSE):
         if rx is _DATE_CN and "年" not in norm:
             continue
+        if rx is _DATE_LOOSE and best is not None and not best.read.blank:
+            break
         for n, m in enumerate(rx.finditer(norm)):
             span = _DateSpan(m.start(), m.end(), _date_read(m, text, rx is _DATE_CN))
             # Prefer a filled date over a printed blank that comes first.
@@ -205,11 +213,19 @@ def find_date(text: str, norm: str | None = None) -> _DateSpan | None:
     return best
 
 
+def _arabic_year(text: str) -> int:
+    return int(text.translate(_O_AS_ZERO))
+
+
+_O_AS_ZERO = str.maketrans("〇○Oo", "0000")
+
+
 def _date_read(m: re.Match[str], text: str, chinese: bool) -> DateRead:
     written = text[m.start() : m.end()].strip(_PAD_OR_UNDERSCORE)
     if not chinese:
-        return _to_date(int(m.group("y")), int(m.group("m")), int(m.group("d")), written)
-    y = cn_digits(m.group("y")) if m.group("y") else None
+        return _to_date(_arabic_year(m.group("y")), int(m.group("m")), int(m.group("d")), written)
+    y_text = m.group("y")
+    y = (_arabic_year(y_text) if y_text[0].isdigit() else cn_digits(y_text)) if y_text else None
     mo = cn_number(m.group("m")) if m.group("m") else None
     d = cn_number(m.group("d")) if m.group("d") else None
     # A numeral we could not read is something written, not a blank.

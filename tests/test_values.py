@@ -27,6 +27,13 @@ from pipeline.forms import PERSONAL_ASSESSMENT, UNIT_ASSESSMENT
         ("2012 年 6 月 25 日", "2012-06-25"),
         ("2012年06月05号", "2012-06-05"),
         ("填表日期：2012年6月25日", "2012-06-25"),
+        ("2O12年6月25日", "2012-06-25"),  # letter O for zero in Arabic digits too
+        ("2〇12年6月25日", "2012-06-25"),
+        # not the form's spellings, but what people type; read rather than lost
+        ("2012年6月25", "2012-06-25"),
+        ("20120625", "2012-06-25"),
+        ("2012,6,25", "2012-06-25"),
+        ("2012。6。25", "2012-06-25"),
     ],
 )
 def test_every_date_spelling_gives_iso(text: str, iso: str) -> None:

@@ -1,0 +1,81 @@
+"""pipeline.toml: defaults from the plan, overrides, and clear errors."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipeline import config
+from pipeline.config import Config, ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "pipeline.toml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_defaults_come_from_the_plan(tmp_path: Path) -> None:
+    cfg = config.load(tmp_path)  # no pipeline.toml at all
+    assert cfg.units == ("组织部", "人事处", "教务处", "科研处", "资产管理处", "后勤管理处", "财务处")
+    assert cfg.deadline("personal_assessment") == date(2012, 6, 30)
+    assert cfg.deadline("unit_assessment") == date(2012, 9, 30)
+    assert cfg.deadline("personal_measures") == date(2012, 11, 30)
+    assert cfg.deadline("unit_measures") == date(2012, 11, 30)
+    assert cfg.doc_number(5) == "泉师院监〔2012〕5号"
+
+
+def test_overrides_are_taken(tmp_path: Path) -> None:
+    (tmp_path / "名单.csv").write_text("单位,姓名,职务\n", encoding="utf-8")
+    cfg = config.load(
+        write(
+            tmp_path,
+            'year = 2013\nunits = ["教务处", " 财务处 "]\ndate_style = "chinese"\nstability_seconds = 5\n'
+            'roster = "名单.csv"\n[deadlines]\nunit_assessment = 2013-10-08\n',
+        )
+    )
+    assert cfg.year == 2013 and cfg.units == ("教务处", "财务处") and cfg.date_style == "chinese"
+    assert cfg.stability_seconds == 5.0
+    assert cfg.deadline("unit_assessment") == date(2013, 10, 8)
+    assert cfg.deadline("personal_assessment") == date(2013, 6, 30)  # follows the year
+    assert cfg.roster == tmp_path / "名单.csv"
+    assert cfg.doc_number(1) == "泉师院监〔2013〕1号"
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("stabilty_seconds = 3\n", "stabilty_seconds"),  # a typo is not silently ignored
+        ('year = "2012"\n', "year"),
+        ("polling = 1\n", "polling"),
+        ('date_style = "roman"\n', "date_style"),
+        ("stability_seconds = 0\n", "stability_seconds"),
+        ('doc_number_prefix = ""\n', "doc_number_prefix"),
+        ('units = []\n', "units"),
+        ("[deadlines]\nunit_form = 2012-09-30\n", "unit_form"),
+        ('[deadlines]\nunit_assessment = "九月底"\n', "unit_assessment"),
+        ('roster = "nowhere.csv"\n', "nowhere.csv"),
+        ('roster = "花名册.txt"\n', "花名册.txt"),
+        ("year = 2012\nyear = 2013\n", "格式有误"),
+    ],
+)
+def test_bad_settings_are_errors_naming_the_key(tmp_path: Path, text: str, names: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        config.load(write(tmp_path, text))
+    assert names in str(err.value)
+
+
+def test_empty_value_says_it_is_empty(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="不能为空"):
+        config.load(write(tmp_path, 'office = "  "\n'))
+
+
+def test_a_bom_from_notepad_is_fine(tmp_path: Path) -> None:
+    (tmp_path / "pipeline.toml").write_bytes('office = "纪委办"\n'.encode("utf-8-sig"))
+    assert config.load(tmp_path).office == "纪委办"
+
+
+def test_config_is_immutable() -> None:
+    with pytest.raises(AttributeError):
+        Config().year = 2013  # type: ignore[misc]
