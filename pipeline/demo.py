@@ -145,6 +145,8 @@ def guide(ws: Workspace, summary_line: str, check: Check, story: samples.Story, 
     cmd = f"python -m pipeline -C {shlex.quote(str(root))}"
     lines.append(f"  {cmd} status")
     lines.append("      按单位查看收到、通过、退回、被替代、逾期和缺报情况")
+    lines.append(f"  {cmd} render --pdf")
+    lines.append("      另外生成各公文的 PDF（需要本机装有 LibreOffice）")
     lines += ["", "样例数据中安排的情况："]
     lines.append(f"  · 逾期报送：{'、'.join(story.late_units) or '无'}")
     if story.missing_personal_measures:

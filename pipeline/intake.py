@@ -17,17 +17,23 @@ The life of one file (each step survives a crash at any point):
  5. file     the original is moved to its destination, and the register marks
              it filed; then the claim folder (ours) is removed.
 
+A file dropped again with the same bytes as a file that was returned is
+recorded as a duplicate (it counts once), but it is returned like a rejection:
+beside a fresh notice saying it was not corrected (see `notice_submission`).
+
 `recover()` looks at whatever is left in state/work/ and finishes each claim
 from the step it reached. A file-system lock (state/intake.lock) keeps `run`
 and `watch` from working on the same claim at the same time.
+
+Symlinks, pipes and other things in inbox/ that are not regular files are
+never opened or followed; each is named once per run in a warning, and
+`status` counts them (`scan_inbox`).
 """
 
 from __future__ import annotations
 
 import errno
 import hashlib
-import importlib
-import importlib.util
 import json
 import os
 import shutil
@@ -37,14 +43,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
 from loguru import logger
 
-from pipeline import crosscheck, ready
+from pipeline import crosscheck, ready, render
 from pipeline.config import Config, ConfigError
 from pipeline.fsutil import atomic_write, free_name, readable_name, safe_component
 from pipeline.model import ParseResult, Problem, Submission
@@ -67,6 +73,20 @@ class _ParserMissing(Exception):
     """pipeline.parse is not installed: not the file's fault, keep it for later."""
 
 
+class WorkspaceError(OSError):
+    """A folder the workspace needs is taken by something else (a file named
+    `inbox`, say); the message is Chinese and names the path."""
+
+
+class NoticeError(Exception):
+    """The Word notice could not be made. The text notice was written before
+    (`written` lists what is in place), so the clerk still gets a notice."""
+
+    def __init__(self, message: str, written: list[Path]) -> None:
+        super().__init__(message)
+        self.written = written
+
+
 @dataclass
 class Outcome:
     path: Path  # where the file was found (inbox path, or its claim folder on recovery)
@@ -76,6 +96,7 @@ class Outcome:
     file: str | None = None  # the path as dropped, relative to inbox/
     supersedes: tuple[int, ...] = ()
     recovered: bool = False
+    returned: bool = False  # a duplicate of a returned file, returned again with a notice
 
 
 @dataclass
@@ -88,7 +109,10 @@ class RunSummary:
     superseded: int = 0  # earlier forms replaced by forms accepted in this run
     recovered: int = 0  # claims left by an interrupted run, finished now
     waiting: int = 0  # files not ready yet (still being written, or just dropped)
-    outputs_failed: bool = False
+    returned_again: int = 0  # duplicates of returned files, returned again (counted in `duplicate`)
+    outputs_failed: bool = False  # the workbook or a document could not be made
+    workbook_failed: bool = False
+    documents_failed: list[str] = field(default_factory=list)  # outbox-relative names render reported
     outcomes: list[Outcome] = field(default_factory=list)
 
     def add(self, outcome: Outcome) -> None:
@@ -97,6 +121,7 @@ class RunSummary:
             setattr(self, outcome.status, getattr(self, outcome.status) + 1)
         self.superseded += len(outcome.supersedes)
         self.recovered += outcome.recovered
+        self.returned_again += outcome.returned
 
     @property
     def taken(self) -> int:
@@ -104,7 +129,8 @@ class RunSummary:
 
     @property
     def ok(self) -> bool:
-        return not (self.rejected or self.failed or self.outputs_failed)
+        # A file returned again is input sent back to its unit, like a rejection.
+        return not (self.rejected or self.returned_again or self.failed or self.outputs_failed)
 
     def line(self) -> str:
         """One Chinese line: what happened in this run."""
@@ -113,7 +139,10 @@ class RunSummary:
             head = f"本次处理 {self.taken} 个文件：通过 {self.accepted}"
             if self.superseded:
                 head += f"（其中 {self.superseded} 份替代了此前报送的同类表格）"
-            parts.append(head + f"，退回 {self.rejected}，重复 {self.duplicate}")
+            tail = f"，退回 {self.rejected}，重复 {self.duplicate}"
+            if self.returned_again:
+                tail += f"（其中 {self.returned_again} 份与此前退回的文件完全相同，未作修改，已再次退回）"
+            parts.append(head + tail)
         elif not self.failed:
             parts.append("收件箱中没有新的表格")
         if self.recovered:
@@ -123,10 +152,21 @@ class RunSummary:
         if self.waiting:
             parts.append(f"{self.waiting} 个文件尚在写入或刚放入，下次运行时处理")
         if self.outputs_failed:
-            parts.append("台账或公文未能更新（详见日志）")
-        if self.rejected:
+            parts.append(self._outputs_part())
+        if self.rejected or self.returned_again:
             parts.append("退回通知见 outbox/退回/")
         return "；".join(parts) + "。"
+
+    def _outputs_part(self) -> str:
+        what = []
+        if self.workbook_failed:
+            what.append("台账（廉政风险台账.xlsx）未能更新")
+        pdfs = sum(1 for name in self.documents_failed if name.endswith("（PDF）"))
+        if len(self.documents_failed) > pdfs:
+            what.append(f"{len(self.documents_failed) - pdfs} 份公文未能生成")
+        if pdfs:
+            what.append(f"{pdfs} 份 PDF 未能生成")
+        return "，".join(what or ["台账或公文未能更新"]) + "（详见日志）"
 
 
 # ---------------------------------------------------------------------------
@@ -183,23 +223,93 @@ def move_no_clobber(src: Path, dst: Path) -> None:
     os.unlink(src)
 
 
-def inbox_files(inbox: Path) -> list[Path]:
-    """Files under inbox/ that are ours to take (lock files, temp files,
-    dotfiles, symlinks and ignored folders left out), oldest first so that of
-    two versions dropped together the later one supersedes."""
+@dataclass(frozen=True)
+class InboxScan:
+    files: list[Path]  # regular files ours to take, oldest first
+    skipped: list[Path]  # symlinks, pipes, sockets, devices: never opened, never followed
+
+
+def scan_inbox(inbox: Path) -> InboxScan:
+    """What is under inbox/: the regular files ours to take (lock files, temp
+    files, dotfiles and ignored folders left out), oldest first so that of two
+    versions dropped together the later one supersedes; and, apart, whatever
+    is not a regular file (a symlink, to a file or a folder, a pipe...), which
+    is never followed or opened but must not vanish without a word."""
     found: list[tuple[int, str, Path]] = []
+    skipped: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(inbox, onerror=lambda e: logger.warning("无法读取文件夹：{}", e)):
         base = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not ready.ignored_name(d) and not (base / d).is_symlink())
+        keep = []
+        for d in sorted(dirnames):
+            if ready.ignored_name(d):
+                continue
+            if (base / d).is_symlink():  # os.walk lists a link to a folder among the folders
+                skipped.append(base / d)
+            else:
+                keep.append(d)
+        dirnames[:] = keep
         for name in filenames:
+            if ready.ignored_name(name):
+                continue
             path = base / name
-            if ready.ignored_name(name) or path.is_symlink():
-                continue
-            obs = ready.Observation.of(path)
-            if obs is None or not path.is_file():
-                continue
-            found.append((obs.mtime_ns, path.relative_to(inbox).as_posix(), path))
-    return [p for _, _, p in sorted(found)]
+            try:
+                st = os.lstat(path)  # lstat: a symlink is looked at, never followed
+            except OSError:
+                continue  # gone meanwhile
+            if stat.S_ISREG(st.st_mode):
+                found.append((st.st_mtime_ns, path.relative_to(inbox).as_posix(), path))
+            else:
+                skipped.append(path)
+    return InboxScan([p for _, _, p in sorted(found)], sorted(skipped))
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """Regular files under inbox/ that are ours to take, oldest first (see scan_inbox)."""
+    return scan_inbox(inbox).files
+
+
+def not_regular_warning(rel: str) -> str:
+    return f"收件箱中的“{rel}”不是普通文件（符号链接/管道等），不予处理，请放入文件本身"
+
+
+# The folders a workspace needs, parents before children.
+def _needed_folders(ws: Workspace) -> tuple[Path, ...]:
+    return (ws.inbox, ws.outbox, ws.rejected, ws.state, ws.archive, ws.work, ws.logs)
+
+
+def blocking_path(ws: Workspace) -> Path | None:
+    """The first path that must be a folder but is something else (a file
+    someone named `inbox`, a broken link), or None."""
+    for folder in _needed_folders(ws):
+        rel = folder.relative_to(ws.root)
+        for i in range(1, len(rel.parts) + 1):
+            path = ws.root.joinpath(*rel.parts[:i])
+            if os.path.lexists(path) and not path.is_dir():
+                return path
+    return None
+
+
+def blocking_message(ws: Workspace, path: Path) -> str:
+    rel = _rel(path, ws.root) or str(path)
+    return (
+        f"工作目录中的“{rel}”应当是文件夹，现在却是一个文件（或失效的快捷方式），程序无法在其中存放文件。"
+        f"请把“{rel}”改名或移到别处（其中如有需要的内容请先保存），然后再运行。"
+    )
+
+
+def ensure_workspace(ws: Workspace) -> None:
+    """Create the workspace's folders; WorkspaceError (Chinese, naming the
+    path) when something that is not a folder is in the way."""
+    blocking = blocking_path(ws)
+    if blocking is None:
+        try:
+            ws.ensure()
+            return
+        except (FileExistsError, NotADirectoryError):
+            blocking = blocking_path(ws)  # put there meanwhile
+            if blocking is None:
+                raise
+    raise WorkspaceError(blocking_message(ws, blocking))
 
 
 def pending_claims(work: Path) -> list[Path]:
@@ -324,11 +434,16 @@ class Intake:
         lock_timeout: float = 600.0,
     ) -> None:
         self.ws, self.cfg, self.clock = ws, cfg, clock
-        ws.ensure()
+        ensure_workspace(ws)
         self.register = Register(ws.register_db)
         self._parser = parser
         self._lock = _Lock(ws.state / LOCK_NAME, lock_timeout)
-        self.output_errors: list[str] = []  # set by rebuild_outputs()
+        # Set by rebuild_outputs(): every failure, the documents render could
+        # not make, and whether the workbook failed.
+        self.output_errors: list[str] = []
+        self.documents_failed: list[str] = []
+        self.workbook_failed = False
+        self._told_skipped: set[Path] = set()  # non-regular inbox paths already warned about
 
     def close(self) -> None:
         self.register.close()
@@ -342,8 +457,24 @@ class Intake:
     # -- what is there -------------------------------------------------------
 
     def candidates(self) -> list[Path]:
-        """Files under inbox/ that are ours to take (readiness not checked)."""
-        return inbox_files(self.ws.inbox)
+        """Files under inbox/ that are ours to take (readiness not checked).
+        Whatever is not a regular file is named in one warning, once for as
+        long as it stays (once per `run`; once, not at every rescan, under `watch`)."""
+        scan = scan_inbox(self.ws.inbox)
+        for path in scan.skipped:
+            self._tell_skipped(path)
+        self._told_skipped &= set(scan.skipped)
+        return scan.files
+
+    def _tell_skipped(self, path: Path) -> None:
+        if path in self._told_skipped:
+            return
+        self._told_skipped.add(path)
+        try:
+            rel = display_path(path.relative_to(self.ws.inbox).as_posix())
+        except ValueError:
+            rel = display_path(str(path))
+        logger.warning("{}", not_regular_warning(rel))
 
     def pending_claims(self) -> list[Path]:
         """Claim folders in state/work/ (left by an interrupted run, or in use)."""
@@ -375,6 +506,8 @@ class Intake:
             bar.finish()
             self.rebuild_outputs(pdf=pdf)
             summary.outputs_failed = bool(self.output_errors)
+            summary.workbook_failed = self.workbook_failed
+            summary.documents_failed = list(self.documents_failed)
         logger.debug("{}", summary.line())  # the console line is printed by cli_run
         return summary
 
@@ -413,15 +546,15 @@ class Intake:
             return Outcome(path, "failed", None, "该文件不在收件箱（inbox/）中，未处理")
         if ready.ignored_path(path, self.ws.inbox):
             return Outcome(path, "ignored", None, f"临时文件或锁定文件，不处理：{rel}", rel)
-        if path.is_symlink():
-            logger.warning("收件箱中的快捷方式（符号链接）不处理：{}", rel)
-            return Outcome(path, "ignored", None, f"符号链接，不处理：{rel}", rel)
         try:
-            regular = stat.S_ISREG(os.lstat(path).st_mode)
+            mode = os.lstat(path).st_mode  # lstat: a symlink is never followed
         except FileNotFoundError:
             return Outcome(path, "ignored", None, f"文件已不在收件箱中（可能已被取走）：{rel}", rel)
-        if not regular:  # a folder or a pipe: never moved, never opened
-            return Outcome(path, "ignored", None, f"不是普通文件，不处理：{rel}", rel)
+        if stat.S_ISDIR(mode):  # a folder handed in by mistake: its files are taken one by one
+            return Outcome(path, "ignored", None, f"是文件夹，不作为文件处理：{rel}", rel)
+        if not stat.S_ISREG(mode):  # a symlink or a pipe: never moved, never opened
+            self._tell_skipped(path)
+            return Outcome(path, "ignored", None, not_regular_warning(rel), rel)
         claimed = self._claim(path, rel)
         if isinstance(claimed, Outcome):
             return claimed
@@ -524,11 +657,21 @@ class Intake:
         key = crosscheck.text_key(parts[0])
         return next((u for u in self.cfg.units if crosscheck.text_key(u) == key), None)
 
-    def _plan(self, sub: Submission) -> tuple[Path, Path | None, Path | None]:
-        """Step 3: free destination names for the original (and its notices)."""
+    def _returned_prior(self, sub: Submission) -> Submission | None:
+        """For a duplicate: the earlier file with the same bytes, when that one
+        was returned (rejected); else None."""
+        if sub.status != "duplicate":
+            return None
+        prior = self.register.same_bytes(sub.sha256)
+        return prior if prior is not None and prior.status == "rejected" else None
+
+    def _plan(self, sub: Submission, returned: bool) -> tuple[Path, Path | None, Path | None]:
+        """Step 3: free destination names for the original (and its notices).
+        A returned file (rejected, or the same bytes as a rejected one) goes to
+        outbox/退回/ beside its notices; any other into the archive."""
         rel = PurePosixPath(sub.file)
         name = safe_name(rel.name)
-        if sub.status != "rejected":
+        if not returned:
             unit = safe_component(sub.unit or UNKNOWN_UNIT)
             return free_name(self.ws.archive / sub.received_at.date().isoformat() / unit / name), None, None
         folder = self.ws.rejected.joinpath(*(safe_component(p) for p in rel.parts[:-1]))
@@ -545,16 +688,18 @@ class Intake:
         """Steps 3–5: plan, notice, move, mark filed."""
         root = self.ws.root
         if sub.archived_as is None or (data is not None and self._taken_by_other(sub)):
-            dest, notice, notice_txt = self._plan(sub)
-            if notice is not None and _render_attr("rejection_notice_docx") is None:
-                notice = notice_txt  # no Word notice available: the .txt is the notice
+            prior = self._returned_prior(sub)
+            dest, notice, notice_txt = self._plan(sub, returned=sub.status == "rejected" or prior is not None)
             self.register.plan_filing(sub.id, _rel(dest, root), _rel(notice, root), _rel(notice_txt, root))
+            if prior is not None:
+                self.register.log("returned_again", at=self._now(), submission_id=sub.id, file=sub.file,
+                                  detail=f"与第 {prior.id} 号退回的文件内容完全相同，再次退回")  # fmt: skip
             sub = self.register.submission(sub.id) or sub
         assert sub.archived_as is not None
         dest = root / sub.archived_as
         if data is not None:
-            if sub.status == "rejected":
-                self._write_notice(sub)
+            if sub.notice:
+                sub = self._write_notice(sub)
             if dest.exists():
                 # An earlier attempt already copied these very bytes there
                 # (a cross-device move cut short): our work copy is redundant.
@@ -577,45 +722,35 @@ class Intake:
             return False
         return sha256_of(dest)[0] != sub.sha256 or self.register.planned_by_other(sub.archived_as or "", sub.id)
 
-    def _write_notice(self, sub: Submission) -> None:
-        """Step 4: the rejection notice, .docx (from render, when present) and .txt."""
-        root = self.ws.root
-        txt_rel = self.register.notice_text_path(sub.id)
-        text_fn = _render_attr("rejection_notice_text")
-        text = None
-        if text_fn is not None:
-            try:
-                text = text_fn(self.cfg, sub)
-            except Exception as exc:
-                logger.error("生成退回通知文字时出错：{}", _describe(exc))
-        if not text:
-            text = notice_text(self.cfg, sub)
-        if txt_rel:
-            atomic_write(root / txt_rel, text.replace("\n", "\r\n").encode("utf-8-sig"))
-        if sub.notice and sub.notice != txt_rel:
-            docx_fn = _render_attr("rejection_notice_docx")
-            try:
-                if docx_fn is None:
-                    raise RuntimeError("render.rejection_notice_docx 不可用")
-                atomic_write(root / sub.notice, docx_fn(self.cfg, sub))
-            except Exception as exc:
-                logger.error("生成 Word 退回通知时出错：{}；已只写文本通知。", _describe(exc))
-                self.register.plan_filing(sub.id, sub.archived_as or "", txt_rel, txt_rel)
-                sub.notice = txt_rel
+    def _write_notice(self, sub: Submission) -> Submission:
+        """Step 4: the notice (.txt, then .docx). When the Word notice cannot be
+        made, the text notice already written becomes the notice."""
+        try:
+            write_notices(self.ws, self.cfg, sub, register=self.register)
+        except NoticeError as exc:
+            logger.error("{}；已只写文本通知。", exc)
+            logger.opt(exception=exc.__cause__ or exc).debug("详细错误")
+            txt_rel = _rel(exc.written[0], self.ws.root) if exc.written else None
+            self.register.plan_filing(sub.id, sub.archived_as or "", txt_rel, txt_rel)
+            sub = self.register.submission(sub.id) or sub
+        return sub
 
     def _outcome(self, sub: Submission, cdir: Path, recovering: bool) -> Outcome:
         status = {"superseded": "accepted"}.get(sub.status, sub.status)
         supersedes = tuple(
             s.id for s in self.register.history(sub.unit or "", sub.name, sub.form) if s.superseded_by == sub.id
         ) if sub.status in ("accepted", "superseded") else ()  # fmt: skip
-        return Outcome(cdir, status, sub.id, outcome_message(sub, supersedes), sub.file, supersedes, recovering)
+        prior = self._returned_prior(sub) if sub.status == "duplicate" and sub.notice else None
+        message = outcome_message(sub, supersedes, prior)
+        return Outcome(cdir, status, sub.id, message, sub.file, supersedes, recovering, returned=prior is not None)
 
     # -- outputs -------------------------------------------------------------
 
     def rebuild_outputs(self, pdf: bool = False) -> None:
-        """The workbook, then the documents (when pipeline.render is there).
-        A failure is logged and kept in `output_errors`; the register is untouched."""
-        self.output_errors = []
+        """The workbook, then the documents (render.rebuild). A failure, also a
+        single document render could not make, is kept in `output_errors`
+        (and `workbook_failed` / `documents_failed`); the register is untouched."""
+        self.output_errors, self.documents_failed, self.workbook_failed = [], [], False
         try:
             snap = self.register.snapshot(self.cfg, self._today(), now=self._now())
         except Exception as exc:
@@ -627,15 +762,19 @@ class Intake:
             workbook.write_workbook(self.ws.workbook, snap, self.cfg)
             logger.debug("已更新台账：{}", self.ws.workbook)
         except Exception as exc:
+            self.workbook_failed = True
             self._output_failed("更新台账 廉政风险台账.xlsx", exc)
-        rebuild = _render_attr("rebuild_documents")
-        if rebuild is not None:
-            try:
-                written = rebuild(self.ws, self.cfg, snap, pdf=pdf)
-                for path in written or []:
-                    logger.info("已生成：{}", _rel(Path(path), self.ws.root) or path)
-            except Exception as exc:
-                self._output_failed("生成公文", exc)
+        try:
+            result = render.rebuild(self.ws, self.cfg, snap, pdf=pdf)
+        except Exception as exc:
+            self._output_failed("生成公文", exc)
+            return
+        # render logs each document it writes ("已生成 …") and each it cannot
+        # make; here they are only counted, so that no line is logged twice.
+        logger.debug("公文：生成 {} 份，撤下 {} 份，未能生成 {} 份", len(result.written), len(result.removed), len(result.failed))
+        if result.failed:
+            self.documents_failed = [str(name) for name in result.failed]
+            self.output_errors.append(f"{len(result.failed)} 份公文未能生成：" + "、".join(self.documents_failed))
 
     def _output_failed(self, what: str, exc: Exception) -> None:
         message = f"{what}失败：{_describe(exc)}"
@@ -656,9 +795,15 @@ READ_FAILED = (
 NOT_A_FORM = "这个文件不是要报送的表格（看起来是临时文件或锁定文件）。请报送填好的表格本身（.docx）。"
 
 
-def outcome_message(sub: Submission, supersedes: tuple[int, ...] = ()) -> str:
+def outcome_message(sub: Submission, supersedes: tuple[int, ...] = (), returned_prior: Submission | None = None) -> str:
     label = crosscheck.form_label(sub.form) if sub.form else ""
     owner = crosscheck.who(sub.unit, sub.name) if sub.unit else ""
+    if sub.status == "duplicate" and returned_prior is not None:
+        day = crosscheck.format_date(returned_prior.received_at.date())
+        return (
+            f"重复且未修改：{sub.file} 与{day}退回的“{returned_prior.file}”完全相同，"
+            f"不重复计入，已再次退回，通知：{sub.notice or '（未生成）'}"
+        )
     if sub.status == "duplicate":
         return f"重复：{sub.file} 与此前收到的文件内容完全相同，已存档，不重复计入"
     if sub.status == "rejected":
@@ -671,37 +816,96 @@ def outcome_message(sub: Submission, supersedes: tuple[int, ...] = ()) -> str:
     return text
 
 
-def notice_text(cfg: Config, sub: Submission) -> str:
-    """A plain-text rejection notice a clerk can act on alone (used when the
-    DOCUMENTS helper's render.rejection_notice_text is not available)."""
-    lines = [f"{cfg.institution}廉政风险防控试点工作", "表格退回通知", ""]
-    lines.append(f"文件：{sub.file}")
-    lines.append(f"收到时间：{crosscheck.format_date(sub.received_at.date())} {sub.received_at:%H:%M}")
-    if sub.form:
-        lines.append(f"表格：{crosscheck.form_label(sub.form)}")
-    if sub.unit or sub.name:
-        lines.append(f"报送单位/人：{crosscheck.who(sub.unit, sub.name)}")
-    lines += ["", "这份文件没有通过检查，未登记入库。请按下列问题逐项修改后，重新放入收件箱（inbox）报送：", ""]
-    for i, p in enumerate(sub.errors or [Problem("unknown", "文件无法识别。")], start=1):
-        where = f"{p.where}：" if p.where else ""
-        lines.append(f"{i}. {where}{p.message}")
-    if sub.warnings:
-        lines += ["", "另请注意（不影响受理，但建议一并改正）："]
-        lines += [f"- {(p.where + '：') if p.where else ''}{p.message}" for p in sub.warnings]
-    lines += [
-        "",
-        "修改时请使用下发的原表格，不要改动表头和各列的顺序；风险等级填写“一级”“二级”或“三级”。",
-        "改好后把整份表格重新放入收件箱即可，文件名可以不变。",
-    ]
-    if sub.archived_as:
-        lines.append(f"您报送的原文件已原样保存在：{sub.archived_as}")
-    lines += ["", f"如有疑问，请与{cfg.office}联系。", "", cfg.office, crosscheck.format_date(sub.received_at.date())]
-    return "\n".join(lines) + "\n"
+SAME_AS_REJECTED = "same_as_rejected"
+
+
+def same_as_rejected(prior: Submission) -> Problem:
+    """The first item of the notice for a file dropped again unchanged."""
+    day = crosscheck.format_date(prior.received_at.date())
+    return Problem(
+        SAME_AS_REJECTED,
+        f"这份文件与{day}已退回的“{prior.file}”逐字节完全相同，说明退回后没有作任何修改，因此再次退回。"
+        "请按下列各项逐一改正后再报送。",
+    )
+
+
+def notice_submission(sub: Submission, prior: Submission | None) -> Submission | None:
+    """What a notice for `sub` is written from, or None when `sub` was not
+    returned. A rejected file: itself. A duplicate whose `prior` (the earlier
+    file with the same bytes) was rejected: itself, with the problems of the
+    earlier file after a first item saying it is unchanged."""
+    if sub.status == "rejected":
+        return sub
+    if sub.status != "duplicate" or prior is None or prior.status != "rejected":
+        return None
+    return replace(
+        sub,
+        form=prior.form,
+        unit=prior.unit or sub.unit,
+        name=prior.name,
+        position=prior.position,
+        errors=[same_as_rejected(prior), *prior.errors],
+        warnings=list(prior.warnings),
+    )
+
+
+def text_notice_of(notice: str) -> str:
+    """The .txt beside a notice (the plan names them `x-退回通知.docx/.txt`)."""
+    return str(PurePosixPath(notice).with_suffix(".txt"))
+
+
+def _notice_path(ws: Workspace, rel: str) -> Path:
+    """A notice path from the register, as a path under outbox/ (never elsewhere)."""
+    parts = PurePosixPath(rel).parts
+    path = ws.root.joinpath(*parts)
+    if PurePosixPath(rel).is_absolute() or ".." in parts or not path.is_relative_to(ws.outbox):
+        raise ValueError(f"退回通知的登记位置“{rel}”不在 outbox/ 中")
+    return path
+
+
+def write_notices(ws: Workspace, cfg: Config, sub: Submission, *, register: Register | None = None) -> list[Path]:
+    """Write the notices of a returned file — the .txt, then the .docx — at the
+    places the register records (`sub.notice`, and the register's text path,
+    else the .txt beside it), atomically, replacing our own earlier notice.
+    The .docx comes from the workspace's own word_templates/ when it has one.
+
+    Returns the paths written: [] for a file that was not returned (accepted,
+    a duplicate of an accepted file, nothing planned). `register` is used to
+    look up the text path and, for a duplicate, the earlier file; without it
+    the workspace's register is opened for the look-up. Raises NoticeError
+    when only the Word notice failed (the text notice is in place then), and
+    anything else (an OSError, a bad template for the text) when nothing could
+    be written."""
+    if not sub.notice:
+        return []
+    reg = register if register is not None else Register(ws.register_db)
+    try:
+        txt_rel = reg.notice_text_path(sub.id) or text_notice_of(sub.notice)
+        prior = reg.same_bytes(sub.sha256) if sub.status == "duplicate" else None
+    finally:
+        if register is None:
+            reg.close()
+    content = notice_submission(sub, prior)
+    if content is None:
+        return []
+    txt = _notice_path(ws, txt_rel)
+    docx = None if sub.notice == txt_rel else _notice_path(ws, sub.notice)  # both checked before writing
+    text = render.rejection_notice_text(cfg, content)
+    atomic_write(txt, text.replace("\n", "\r\n").encode("utf-8-sig"))  # Notepad on Windows
+    written = [txt]
+    if docx is None:
+        return written
+    try:
+        atomic_write(docx, render.rejection_notice_docx(cfg, content, templates=ws.root / "word_templates"))
+    except Exception as exc:
+        raise NoticeError(f"生成 Word 退回通知“{sub.notice}”时出错：{_describe(exc)}", written) from exc
+    written.append(docx)
+    return written
 
 
 def _log_outcome(o: Outcome) -> None:
     prefix = "（续办）" if o.recovered else ""
-    if o.status == "rejected":
+    if o.status == "rejected" or o.returned:
         logger.warning("{}{}", prefix, o.message)
     elif o.status == "failed":
         logger.error("{}{}", prefix, o.message)
@@ -762,18 +966,6 @@ def _isatty(stream: TextIO) -> bool:
         return False
 
 
-def _render_attr(name: str) -> Any:
-    """pipeline.render's function `name`, or None while it does not exist."""
-    if importlib.util.find_spec("pipeline.render") is None:
-        return None
-    try:
-        render = importlib.import_module("pipeline.render")
-    except Exception as exc:  # a broken render module must not stop intake
-        logger.warning("pipeline.render 无法导入：{}", _describe(exc))
-        return None
-    return getattr(render, name, None)
-
-
 def _default_parser() -> Parser:
     try:
         from pipeline.parse import parse_file
@@ -787,8 +979,10 @@ def _default_parser() -> Parser:
 
 
 def cli_run(workspace: Path, pdf: bool, verbose: bool) -> int:
-    """`python -m pipeline run`: 0 all accepted, 1 something rejected or failed,
-    2 bad workspace or settings."""
+    """`python -m pipeline run`: 0 all accepted; 1 something rejected or
+    returned again, a file that could not be handled, or an output (the
+    workbook, a document) that could not be made; 2 bad workspace or settings
+    (also a file where one of its folders belongs)."""
     from pipeline import config, logs
 
     if not workspace.is_dir():
@@ -800,10 +994,17 @@ def cli_run(workspace: Path, pdf: bool, verbose: bool) -> int:
     except ConfigError as exc:
         print(f"配置错误：{exc}", file=sys.stderr)
         return 2
+    blocking = blocking_path(ws)  # before the log folder is made inside it
+    if blocking is not None:
+        print(blocking_message(ws, blocking), file=sys.stderr)
+        return 2
     try:
         logs.setup(ws.logs, verbose)
         with Intake(ws, cfg) as intake:
             summary = intake.run(pdf=pdf)
+    except WorkspaceError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     except (RegisterError, IntakeBusy, OSError) as exc:
         print(f"无法运行：{exc}", file=sys.stderr)
         return 1

@@ -9,7 +9,12 @@ atomically under outbox/ only when their data changed.
 
 state/documents.json remembers, per output, a hash of the data it was made
 from, the day it was made, and the 通报's number: re-running with no new data
-changes nothing, and the 通报 gets a new 文号 only when its content changes.
+changes nothing. New data on the day the current 通报 was made updates that
+通报 under the same 文号; a new 文号 is taken only when the data changed on a
+later day (so at most one new number a day, however often `watch` rebuilds).
+
+A unit's name is text from a form: a long or odd one is shortened for file
+names and document properties, never allowed to stop a document.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import io
 import json
 import re
 import shutil
+import sys
 import tempfile
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
@@ -41,7 +47,7 @@ from lxml import etree
 from pipeline import consolidate, office
 from pipeline.chinese_dates import arabic, format_date
 from pipeline.config import Config
-from pipeline.fsutil import atomic_write, safe_component
+from pipeline.fsutil import NAME_BYTES, atomic_write, safe_component
 from pipeline.model import Snapshot, Submission
 from pipeline.workspace import Workspace
 
@@ -71,6 +77,36 @@ _BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 class RenderError(Exception):
     """A template that does not render; the message is Chinese and names it."""
+
+
+# Word (and python-docx) keep a document property (标题, 主题 …, in
+# docProps/core.xml) to at most 255 characters.
+PROPERTY_CHARS = 255
+# The text properties docxtpl renders as templates (the others are not strings).
+TEMPLATED_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
+
+
+def fit_property(text: str, limit: int = PROPERTY_CHARS) -> str:
+    """`text` as a document property: no characters XML forbids, and at most
+    `limit` characters, a cut marked with "…"."""
+    text = _BAD_XML.sub("", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Template(DocxTemplate):
+    """A DocxTemplate whose document properties are rendered as plain text and
+    cut to Word's limit. The 标题 property holds a unit's name (form data):
+    docxtpl would escape it twice (A&amp;amp;B) and python-docx refuses one
+    over 255 characters, which would stop the whole document."""
+
+    def render_properties(self, context: dict[str, Any], jinja_env: Any = None) -> None:
+        # Not autoescaped: python-docx escapes the text when it writes core.xml.
+        env = SandboxedEnvironment(undefined=StrictUndefined)
+        props = self.docx.core_properties
+        for prop in TEMPLATED_PROPERTIES:
+            initial = getattr(props, prop)
+            if initial:
+                setattr(props, prop, fit_property(env.from_string(initial).render(context)))
 
 
 # ---------------------------------------------------------------------------
@@ -104,7 +140,7 @@ def clean_text(value: Any) -> Any:
 def render_docx(template: Path, context: dict[str, Any]) -> bytes:
     """Render one template with `context`; the finished .docx as bytes."""
     ctx = clean_text(context)
-    tpl = DocxTemplate(str(template))
+    tpl = _Template(str(template))
     try:
         tpl.render(ctx, jinja_env=jinja_env(), autoescape=True)
     except TemplateError as exc:
@@ -117,8 +153,8 @@ def render_docx(template: Path, context: dict[str, Any]) -> bytes:
     keep_signature_with_text(doc)
     ensure_page_numbers(doc)
     props = doc.core_properties
-    props.author = ctx.get("office", props.author)
-    props.last_modified_by = ctx.get("office", props.last_modified_by)
+    props.author = fit_property(ctx.get("office", props.author))
+    props.last_modified_by = fit_property(ctx.get("office", props.last_modified_by))
     props.modified = datetime.now().replace(microsecond=0)
     buf = io.BytesIO()
     tpl.save(buf)
@@ -502,12 +538,54 @@ class RebuildResult:
     failed: list[str] = field(default_factory=list)
 
 
-def summary_name(unit: str) -> str:
-    return f"{SUMMARY_DIR}/{safe_component(unit)}廉政风险排查评估汇总.docx"
+# A file name may have 255 bytes. A unit's part has at most NAME_BYTES (150),
+# its mark included; the longest text put after it, "廉政风险排查评估汇总.docx",
+# has 35 bytes, so the name and its PDF fit (atomic_write's temporary names are
+# short). The mark: this many hex digits of the whole name's SHA-256.
+_MARK_HEX = 8
 
 
-def reminder_name(unit: str) -> str:
-    return f"{REMINDER_DIR}/{safe_component(unit)}催报通知.docx"
+def _mark(unit: str) -> str:
+    """A short mark of the whole name, to tell apart names cut alike."""
+    return hashlib.sha256(unit.encode("utf-8", "surrogatepass")).hexdigest()[:_MARK_HEX]
+
+
+def unit_stem(unit: str) -> str:
+    """A unit's name as the start of a file name: as typed when it is safe and
+    short enough; a name too long is cut, with "…" and a short mark of the
+    whole name, so that two long names that begin alike still get a file each."""
+    whole = safe_component(unit, max_bytes=10**6)
+    if len(whole.encode("utf-8", "surrogatepass")) <= NAME_BYTES:
+        return whole
+    cut = safe_component(unit, max_bytes=NAME_BYTES - len("…".encode()) - _MARK_HEX)
+    return f"{cut}…{_mark(unit)}"
+
+
+def unit_stems(units: Sequence[str]) -> dict[str, str]:
+    """unit_stem for each unit; when two names still give the same stem (they
+    differ only in characters a file name cannot hold, as 教务处/考务科 and
+    教务处_考务科), each one not written exactly so gets its mark added."""
+    stems = {u: unit_stem(u) for u in units}
+    count: dict[str, int] = {}
+    for stem in stems.values():
+        count[stem] = count.get(stem, 0) + 1
+    return {
+        u: stem if count[stem] == 1 or stem == u else f"{fit_stem(stem)}-{_mark(u)}"
+        for u, stem in stems.items()
+    }
+
+
+def fit_stem(stem: str) -> str:
+    """`stem` with room left for "-" and a mark within NAME_BYTES."""
+    return safe_component(stem, max_bytes=NAME_BYTES - 1 - _MARK_HEX)
+
+
+def summary_name(unit: str, stem: str | None = None) -> str:
+    return f"{SUMMARY_DIR}/{stem or unit_stem(unit)}廉政风险排查评估汇总.docx"
+
+
+def reminder_name(unit: str, stem: str | None = None) -> str:
+    return f"{REMINDER_DIR}/{stem or unit_stem(unit)}催报通知.docx"
 
 
 def bulletin_name(doc_number: str) -> str:
@@ -519,13 +597,15 @@ def plan_documents(
 ) -> list[Plan]:
     """Every document the register calls for (without the 通报's number)."""
     plans = []
-    for unit in consolidate.units_of(snap, cfg):
+    units = consolidate.units_of(snap, cfg)
+    stems = unit_stems(units)
+    for unit in units:
         ctx = consolidate.summary_context(snap, cfg, unit, today, roster)
-        plans.append(Plan(summary_name(unit), template_path(SUMMARY, templates), ctx, "summary"))
-    for unit in consolidate.units_of(snap, cfg):
+        plans.append(Plan(summary_name(unit, stems[unit]), template_path(SUMMARY, templates), ctx, "summary"))
+    for unit in units:
         rctx = consolidate.reminder_context(snap, cfg, unit, today, roster)
         if rctx is not None:
-            plans.append(Plan(reminder_name(unit), template_path(REMINDER, templates), rctx, "reminder"))
+            plans.append(Plan(reminder_name(unit, stems[unit]), template_path(REMINDER, templates), rctx, "reminder"))
     bctx = consolidate.bulletin_context(snap, cfg, today, roster)
     plans.append(Plan("", template_path(BULLETIN, templates), bctx, "bulletin"))
     return plans
@@ -643,8 +723,11 @@ def rebuild(
         if force or not fresh:
             try:
                 data = _render_to(_dated(ctx, made, cfg), template, target)
-            except (RenderError, OSError, ValueError) as exc:
+            except Exception as exc:
+                # One document that cannot be made (odd data, a full disk, a
+                # broken template) must not stop the others.
                 logger.error(f"生成“{rel}”失败：{exc}")
+                logger.opt(exception=exc).debug("详细错误")
                 result.failed.append(rel)
                 return
             entry = {"data_hash": dhash, "render_hash": rhash, "date": made.isoformat(), "sha256": _sha(data), **extra}
@@ -850,25 +933,85 @@ def _snapshot(ws: Workspace, cfg: Config) -> Snapshot:
         return reg.snapshot(cfg)
 
 
-def cli_render(workspace: Path, pdf: bool, verbose: bool) -> int:
-    from pipeline import config, logs
+def _shown(path: Path, ws: Workspace) -> Path:
+    """`path` relative to the workspace when it is inside it, for log lines."""
+    try:
+        return path.relative_to(ws.root)
+    except ValueError:
+        return path
 
+
+def rewrite_notices(ws: Workspace, cfg: Config, snap: Snapshot) -> tuple[list[str], list[str]]:
+    """The 退回通知 (.docx and .txt) of every returned file in the register,
+    written again where the register says they are: an edited template takes
+    effect and a lost notice comes back. Intake writes them
+    (intake.write_notices), so that `run` and `render` make the same notice.
+    Returns the notices written and those that could not be, as the register
+    names them."""
+    from pipeline import intake
+    from pipeline.register import Register
+
+    written: list[str] = []
+    failed: list[str] = []
+    # Every submission with a notice planned: intake decides which of them were
+    # returned (a rejected file; the same bytes sent again after a rejection).
+    returned = [s for s in snap.submissions if s.notice]
+    if not returned:
+        return written, failed
+    with Register(ws.register_db) as reg:
+        for sub in returned:
+            try:
+                paths = intake.write_notices(ws, cfg, sub, register=reg)
+            except Exception as exc:
+                if isinstance(exc, intake.NoticeError):
+                    logger.error(f"{exc}（文本通知已重新生成）")
+                else:
+                    logger.error(f"重新生成退回通知“{sub.notice}”失败：{exc}")
+                logger.opt(exception=exc).debug("详细错误")
+                failed.append(sub.notice or "")
+                continue
+            for path in paths:
+                logger.info(f"已生成 {_shown(Path(path), ws)}")
+            if paths:
+                written.append(sub.notice or "")
+    return written, failed
+
+
+def cli_render(workspace: Path, pdf: bool, verbose: bool) -> int:
+    """`python -m pipeline render`: every document again from the register,
+    the 退回通知 included. 0 all made, 1 something could not be made,
+    2 no such workspace or bad settings (worded as `run` words them)."""
+    from pipeline import config, logs
+    from pipeline.register import RegisterError
+
+    if not workspace.is_dir():
+        print(f"工作目录不存在：{workspace}", file=sys.stderr)
+        return 2
     ws = Workspace(workspace)
-    logs.setup(ws.logs if ws.root.is_dir() else None, verbose=verbose)
     try:
         cfg = config.load(ws.root)
     except config.ConfigError as exc:
-        print(exc)
+        print(f"配置错误：{exc}", file=sys.stderr)
+        return 2
+    try:
+        logs.setup(ws.logs, verbose=verbose)
+        ws.ensure()
+        snap = _snapshot(ws, cfg)
+        result = rebuild(ws, cfg, snap, pdf=pdf, force=True)
+        notices, notices_failed = rewrite_notices(ws, cfg, snap)
+    except (RegisterError, OSError) as exc:
+        print(f"无法运行：{exc}", file=sys.stderr)
         return 1
-    ws.ensure()
-    result = rebuild(ws, cfg, _snapshot(ws, cfg), pdf=pdf, force=True)
     docs = [p for p in result.written if p.suffix == ".docx"]
     pdfs = [p for p in result.written if p.suffix == ".pdf"]
     line = f"已生成 {len(docs)} 份公文"
     if pdfs:
         line += f"、{len(pdfs)} 份 PDF"
+    if notices:
+        line += f"，重新生成 {len(notices)} 份退回通知"
     print(f"{line}，见 {ws.outbox}")
-    if result.failed:
-        print(f"有 {len(result.failed)} 份未能生成：{'、'.join(result.failed)}（详见日志）")
+    failed = result.failed + notices_failed
+    if failed:
+        print(f"有 {len(failed)} 份未能生成：{'、'.join(failed)}（详见日志）")
         return 1
     return 0

@@ -11,6 +11,8 @@ JSON shape (stable; keys are only ever added):
                 {"running": true, "pid": 123, "mode": "native"|"polling",
                  "started_at": "...", "last_action": "...", "last_at": "..."},
      "inbox_waiting": 0,        # files in inbox/ not taken yet
+     "inbox_skipped": 0,        # things in inbox/ that are not regular files (symlinks,
+                                # pipes...): never taken; the office should replace them
      "pending_claims": 0,       # claims an interrupted run left in state/work/
      "roster": "花名册.xlsx" | null,
      "units": [{"unit": "教务处", "pilot": true,
@@ -219,11 +221,13 @@ def report(ws: Workspace, cfg: Config, *, now: datetime | None = None) -> dict[s
         snap = Snapshot(taken_at=now)
     people = roster.load(cfg.roster) if cfg.roster is not None else None
     units = unit_stats(snap, cfg, people)
+    inbox = intake.scan_inbox(ws.inbox) if ws.inbox.is_dir() else intake.InboxScan([], [])
     return {
         "workspace": str(ws.root.resolve()),
         "generated_at": now.isoformat(timespec="seconds"),
         "watcher": watcher_state(ws),
-        "inbox_waiting": len(intake.inbox_files(ws.inbox)) if ws.inbox.is_dir() else 0,
+        "inbox_waiting": len(inbox.files),
+        "inbox_skipped": len(inbox.skipped),
         "pending_claims": len(intake.pending_claims(ws.work)),
         "roster": cfg.roster.name if cfg.roster is not None else None,
         "units": units,
@@ -263,6 +267,11 @@ def render_text(data: dict[str, Any]) -> str:
     """The Chinese table `status` prints."""
     lines = [f"工作目录：{data['workspace']}", watcher_line(data["watcher"])]
     lines.append(f"收件箱中待处理：{data['inbox_waiting']} 个文件")
+    if data.get("inbox_skipped"):
+        lines.append(
+            f"收件箱中另有 {data['inbox_skipped']} 项不是普通文件（符号链接/管道等），不予处理，"
+            "请换成文件本身（名称见日志）"
+        )
     if data["pending_claims"]:
         lines.append(f"上次中断、待续办：{data['pending_claims']} 个文件（再运行一次 run 即可）")
     lines.append("")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -17,9 +18,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from loguru import logger
 
 from intake_helpers import T0, Clock, assessment_rows, drop, fake_parse, form, hashes_under, kept_hashes, sha
 from pipeline import intake as intake_mod
+from pipeline import render
 from pipeline.config import Config
 from pipeline.intake import Intake, IntakeBusy, RunSummary, cli_run, move_no_clobber, safe_name
 from pipeline.model import Problem
@@ -29,11 +32,53 @@ from pipeline.workspace import Workspace
 CFG = Config()
 
 
+class FakeRender:
+    """pipeline.render as intake uses it: the real text notice (cheap and what
+    the clerk reads), a stand-in Word notice, and no documents, so that these
+    tests are about taking and keeping files. Tests marked below use the real
+    render module."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, bool]] = []
+        self.failed: list[str] = []  # what rebuild reports it could not make
+        self.fail = False  # rebuild raises
+
+    def rejection_notice_text(self, cfg, sub) -> str:
+        return render.rejection_notice_text(cfg, sub)
+
+    def rejection_notice_docx(self, cfg, sub, *, templates=None) -> bytes:
+        return b"DOCX:" + render.rejection_notice_text(cfg, sub).encode("utf-8")
+
+    def rebuild(self, ws, cfg, snap, *, pdf=False):
+        self.calls.append((len(snap.submissions), pdf))
+        if self.fail:
+            raise RuntimeError("template broken")
+        return render.RebuildResult(failed=list(self.failed))
+
+
 @pytest.fixture(autouse=True)
-def no_render(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Documents are the DOCUMENTS helper's: here the notice is the .txt one,
-    unless a test installs a fake render."""
-    monkeypatch.setattr(intake_mod, "_render_attr", lambda name: None)
+def fake_render(monkeypatch: pytest.MonkeyPatch) -> FakeRender:
+    fake = FakeRender()
+    monkeypatch.setattr(intake_mod, "render", fake, raising=False)
+    return fake
+
+
+@pytest.fixture
+def real_render(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(intake_mod, "render", render, raising=False)
+
+
+@pytest.fixture
+def log_lines():
+    """(level, message) of everything logged during the test."""
+    lines: list[tuple[str, str]] = []
+    sink = logger.add(lambda m: lines.append((m.record["level"].name, m.record["message"])), level="DEBUG")
+    yield lines
+    logger.remove(sink)
+
+
+def notice_text_of(path: Path) -> str:
+    return path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
 
 
 @pytest.fixture
@@ -85,13 +130,14 @@ def test_good_and_bad_files_are_decided_recorded_and_kept(ws: Workspace, clock: 
     assert archived.read_bytes() == good
     # The rejected one is in outbox/退回/ (its inbox folder kept), beside its notice.
     assert (ws.rejected / "教务处" / "坏表.docx").read_bytes() == bad
-    notice = (ws.rejected / "教务处" / "坏表-退回通知.txt").read_text(encoding="utf-8-sig")
+    notice = notice_text_of(ws.rejected / "教务处" / "坏表-退回通知.txt")
     assert "教务处/坏表.docx" in notice and "文件已损坏" in notice and "重新" in notice
+    assert (ws.rejected / "教务处" / "坏表-退回通知.docx").read_bytes().startswith(b"DOCX:")
     with Register(ws.register_db) as reg:
         subs = reg.submissions()
         assert [(s.file, s.status) for s in subs] == [("教务处/王丽华.docx", "accepted"), ("教务处/坏表.docx", "rejected")]
         assert subs[0].archived_as == "state/archive/2012-07-01/教务处/王丽华.docx"
-        assert subs[1].notice == "outbox/退回/教务处/坏表-退回通知.txt"
+        assert subs[1].notice == "outbox/退回/教务处/坏表-退回通知.docx"
         assert [a.action for a in reg.audit_trail(subs[0].id)] == ["recorded", "filed"]
         assert subs[0].sha256 == sha(good)
     assert sorted(kept_hashes(ws)) == sorted([sha(good), sha(bad)])
@@ -105,11 +151,10 @@ def test_notice_lists_every_problem_with_its_place(ws: Workspace, clock: Clock) 
     ]
     drop(ws, "财务处-张三.docx", form("personal_assessment", unit="财务处", name="张三", errors=problems))
     assert run_once(ws, clock).rejected == 1
-    text = (ws.rejected / "财务处-张三-退回通知.txt").read_text(encoding="utf-8-sig")
+    text = notice_text_of(ws.rejected / "财务处-张三-退回通知.txt")
     assert "1. 第2行“风险等级”：风险等级应填写一级、二级或三级。" in text
     assert "2. 第3行“风险名称”：风险名称未填写。" in text
-    assert "财务处 张三" in text and "《个人廉政风险排查评估表》" in text
-    assert "outbox/退回/财务处-张三.docx" in text  # where the original is
+    assert "填表人：张三" in text and "《个人廉政风险排查评估表》" in text
 
 
 def test_lock_temp_and_hidden_files_stay_where_they_are(ws: Workspace, clock: Clock) -> None:
@@ -166,7 +211,7 @@ def test_one_bad_file_never_stops_the_others(ws: Workspace, clock: Clock) -> Non
     drop(ws, "c.docx", form("personal_assessment", name="丙"), age=10)
     summary = run_once(ws, clock, parser=parser)
     assert (summary.accepted, summary.rejected) == (2, 1)
-    text = (ws.rejected / "boom-退回通知.txt").read_text(encoding="utf-8-sig")
+    text = notice_text_of(ws.rejected / "boom-退回通知.txt")
     assert "程序无法读取" in text
     assert len(kept_hashes(ws)) == 3
 
@@ -225,6 +270,9 @@ def test_the_same_bytes_dropped_twice_count_once(ws: Workspace, clock: Clock) ->
         subs = reg.submissions()
         assert [s.status for s in subs] == ["accepted", "duplicate"]
         assert len(reg.snapshot(CFG).risks) == 1
+        # A copy of an accepted form is simply archived: no notice, nothing returned.
+        assert subs[1].archived_as.startswith("state/archive/") and subs[1].notice is None  # type: ignore[union-attr]
+    assert files_in(ws.rejected) == []
     assert kept_hashes(ws) == [sha(data), sha(data)]  # both copies kept
 
 
@@ -301,7 +349,7 @@ def test_a_crash_at_any_step_is_finished_by_the_next_run(ws: Workspace, clock: C
     left = hashes_under(ws.inbox, ws.work) + kept_hashes(ws)
     assert left.count(sha(data)) == 1  # somewhere, exactly once
     monkeypatch.undo()
-    monkeypatch.setattr(intake_mod, "_render_attr", lambda name: None)
+    monkeypatch.setattr(intake_mod, "render", FakeRender(), raising=False)
 
     summary = run_once(ws, clock)
     assert summary.recovered == 1 and summary.failed == 0
@@ -378,7 +426,8 @@ def test_a_killed_process_loses_nothing(ws: Workspace, tmp_path: Path) -> None:
         from pipeline import intake
         from pipeline.config import Config
         from pipeline.workspace import Workspace
-        intake._render_attr = lambda name: None
+        from pipeline import render
+        render.rebuild = lambda *a, **k: render.RebuildResult()  # no documents: this is about files
         real = intake.move_no_clobber
         count = 0
         def dying(src, dst):
@@ -611,39 +660,26 @@ def test_cli_through_python_m(tmp_path: Path) -> None:
 # Outputs: the workbook always, documents through render (guarded)
 
 
-class FakeRender:
-    def __init__(self, fail: bool = False) -> None:
-        self.fail, self.calls = fail, []
-
-    def rejection_notice_docx(self, cfg, sub) -> bytes:
-        return b"DOCX notice for " + sub.file.encode()
-
-    def rejection_notice_text(self, cfg, sub) -> str:
-        return f"通知：{sub.file}，问题 {len(sub.errors)} 个"
-
-    def rebuild_documents(self, ws, cfg, snap, *, pdf=False):
-        self.calls.append((len(snap.submissions), pdf))
-        if self.fail:
-            raise RuntimeError("template broken")
-        return []
-
-
-def test_documents_come_from_render_when_it_is_there(ws: Workspace, clock: Clock, monkeypatch) -> None:
-    fake = FakeRender()
-    monkeypatch.setattr(intake_mod, "_render_attr", lambda name: getattr(fake, name, None))
+def test_documents_come_from_render(ws: Workspace, clock: Clock, fake_render: FakeRender) -> None:
     drop(ws, "坏.docx", b"junk")
     summary = run_once(ws, clock)
     assert summary.rejected == 1 and not summary.outputs_failed
-    assert (ws.rejected / "坏-退回通知.docx").read_bytes() == "DOCX notice for 坏.docx".encode()
-    assert (ws.rejected / "坏-退回通知.txt").read_text(encoding="utf-8-sig") == "通知：坏.docx，问题 1 个"
-    assert fake.calls == [(1, False)]
+    text = render.rejection_notice_text(CFG, _only_submission(ws))
+    assert (ws.rejected / "坏-退回通知.docx").read_bytes() == b"DOCX:" + text.encode("utf-8")
+    assert notice_text_of(ws.rejected / "坏-退回通知.txt") == text
+    assert fake_render.calls == [(1, False)]
     with Register(ws.register_db) as reg:
         assert reg.submissions()[0].notice == "outbox/退回/坏-退回通知.docx"
 
 
-def test_a_failing_output_marks_the_run_but_keeps_the_data(ws: Workspace, clock: Clock, monkeypatch) -> None:
-    fake = FakeRender(fail=True)
-    monkeypatch.setattr(intake_mod, "_render_attr", lambda name: getattr(fake, name, None))
+def _only_submission(ws: Workspace):
+    with Register(ws.register_db) as reg:
+        (only,) = reg.submissions()
+        return only
+
+
+def test_a_failing_output_marks_the_run_but_keeps_the_data(ws: Workspace, clock: Clock, fake_render: FakeRender) -> None:
+    fake_render.fail = True
     data = form("personal_assessment")
     drop(ws, "a.docx", data)
     summary = run_once(ws, clock)
@@ -652,10 +688,8 @@ def test_a_failing_output_marks_the_run_but_keeps_the_data(ws: Workspace, clock:
     assert kept_hashes(ws) == [sha(data)] and ws.workbook.exists()
 
 
-def test_a_failing_word_notice_still_leaves_the_text_notice(ws: Workspace, clock: Clock, monkeypatch) -> None:
-    fake = FakeRender()
-    fake.rejection_notice_docx = lambda cfg, sub: (_ for _ in ()).throw(ValueError("bad template"))  # type: ignore[method-assign]
-    monkeypatch.setattr(intake_mod, "_render_attr", lambda name: getattr(fake, name, None))
+def test_a_failing_word_notice_still_leaves_the_text_notice(ws: Workspace, clock: Clock, fake_render: FakeRender) -> None:
+    fake_render.rejection_notice_docx = lambda cfg, sub, **kw: (_ for _ in ()).throw(ValueError("bad template"))  # type: ignore[method-assign]
     drop(ws, "坏.docx", b"junk")
     assert run_once(ws, clock).rejected == 1
     assert not (ws.rejected / "坏-退回通知.docx").exists()
@@ -678,7 +712,6 @@ def real_form(kind: str, header: dict, rows: list[dict], date: str = "2012年6�
 
 def test_real_forms_end_to_end(ws: Workspace, monkeypatch) -> None:
     clock = Clock(time.time())
-    monkeypatch.setattr(intake_mod, "_render_attr", lambda name: None)
     person = {"unit": "教务处", "name": "王丽华", "position": "考务科科长"}
     good = real_form(
         "personal_assessment",
@@ -701,7 +734,7 @@ def test_real_forms_end_to_end(ws: Workspace, monkeypatch) -> None:
     assert (summary.accepted, summary.rejected, summary.failed) == (2, 1, 0), [o.message for o in summary.outcomes]
     assert [(r.risk, r.level, r.measure) for r in snap.risks] == [("试卷泄密", 3, "双人保管\n全程监控"), ("成绩篡改", 2, "")]
     assert snap.risks[0].position == "考务科科长"
-    notice = (ws.rejected / "财务处" / "张三-退回通知.txt").read_text(encoding="utf-8-sig")
+    notice = notice_text_of(ws.rejected / "财务处" / "张三-退回通知.txt")
     assert "风险等级" in notice and "第1行" in notice
     assert sorted(kept_hashes(ws)) == sorted(sha(d) for d in (good, measures, bad))
     from openpyxl import load_workbook
@@ -709,3 +742,197 @@ def test_real_forms_end_to_end(ws: Workspace, monkeypatch) -> None:
     sheet = load_workbook(ws.workbook)["风险台账"]
     rows = list(sheet.iter_rows(min_row=2, max_col=9, values_only=True))
     assert rows[0] == ("教务处", "王丽华", "考务科科长", "考试管理", "试卷泄密", "命题、印刷环节管理不严", "三级", "双人保管\n全程监控", "教务处/王丽华-评估表.docx")
+
+
+# ---------------------------------------------------------------------------
+# Audit fixes: failed documents, notices, returned-again files, odd inbox entries
+
+
+def broken_template(ws: Workspace, name: str) -> None:
+    """The office's own copy of a template, with a field the data does not have."""
+    import zipfile
+
+    src = zipfile.ZipFile(render.TEMPLATE_DIR / name)
+    out = ws.root / "word_templates" / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"</w:t>", b"{{ no_such_field }}</w:t>", 1)
+            dst.writestr(item, data)
+
+
+def test_run_fails_when_render_reports_documents_it_could_not_make(tmp_path: Path, capsys, monkeypatch,
+                                                                   fake_render: FakeRender) -> None:  # fmt: skip
+    from pipeline import logs
+
+    root = tmp_path / "w"
+    ws = Workspace(root)
+    ws.ensure()
+    monkeypatch.setattr(intake_mod, "_default_parser", lambda: fake_parse)
+    fake_render.failed = ["单位汇总/教务处（" + "考" * 85 + "）廉政风险排查评估汇总.docx", "通报/第1号.docx（PDF）"]
+    drop(ws, "a.docx", form("personal_assessment"), now=time.time())
+    try:
+        assert cli_run(root, pdf=True, verbose=False) == 1
+    finally:
+        logs.silence()
+    out = capsys.readouterr().out
+    assert "通过 1" in out and "1 份公文未能生成" in out and "1 份 PDF 未能生成" in out
+    assert fake_render.calls == [(1, True)]
+
+
+def test_a_document_the_real_render_cannot_make_fails_the_run(ws: Workspace, clock: Clock, real_render) -> None:
+    broken_template(ws, render.SUMMARY)
+    drop(ws, "教务处/王丽华.docx", form("personal_assessment"))
+    with new_intake(ws, clock) as it:
+        summary = it.run(progress=False)
+        assert it.output_errors and it.documents_failed == summary.documents_failed
+    assert summary.accepted == 1 and summary.outputs_failed and not summary.ok
+    assert summary.documents_failed and all(n.startswith("单位汇总/") for n in summary.documents_failed)
+    assert f"{len(summary.documents_failed)} 份公文未能生成" in summary.line()
+    assert ws.workbook.exists() and any((ws.outbox / "通报").iterdir())  # the rest was still made
+
+
+def test_each_document_is_logged_once(ws: Workspace, clock: Clock, real_render, log_lines) -> None:
+    drop(ws, "教务处/王丽华.docx", form("personal_assessment"))
+    summary = run_once(ws, clock)
+    assert summary.accepted == 1 and summary.ok, summary.line()
+    made = [re.sub(r"^已生成[：\s]*", "", m) for _, m in log_lines if m.startswith("已生成")]
+    assert made, "render logs what it writes"
+    assert sorted(made) == sorted(set(made)), [m for m in made if made.count(m) > 1]
+    assert all((ws.root / m).is_file() for m in made)
+
+
+def test_write_notices_brings_back_a_lost_or_edited_notice(ws: Workspace, clock: Clock) -> None:
+    drop(ws, "教务处/坏表.docx", b"junk")
+    drop(ws, "教务处/好表.docx", form("personal_assessment"), age=7200)
+    run_once(ws, clock)
+    with Register(ws.register_db) as reg:
+        good, bad = reg.submissions()
+    folder = ws.rejected / "教务处"
+    docx, txt = folder / "坏表-退回通知.docx", folder / "坏表-退回通知.txt"
+    first = (docx.read_bytes(), txt.read_bytes())
+    docx.unlink()
+    txt.write_text("被改乱的通知", encoding="utf-8")
+    assert intake_mod.write_notices(ws, CFG, bad) == [txt, docx]
+    assert (docx.read_bytes(), txt.read_bytes()) == first
+    assert sorted(p.name for p in folder.iterdir()) == ["坏表-退回通知.docx", "坏表-退回通知.txt", "坏表.docx"]
+    assert (folder / "坏表.docx").read_bytes() == b"junk"
+    assert intake_mod.write_notices(ws, CFG, good) == []  # an accepted file has no notice
+
+
+def test_write_notices_writes_only_under_outbox(ws: Workspace, clock: Clock, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    drop(ws, "坏.docx", b"junk")
+    run_once(ws, clock)
+    bad = _only_submission(ws)
+    before = files_in(ws.root)
+    for place in ("../evil.docx", "state/register.sqlite", str(tmp_path / "evil.docx")):
+        with pytest.raises(ValueError):
+            intake_mod.write_notices(ws, CFG, replace(bad, notice=place))
+    assert files_in(ws.root) == before and not (tmp_path / "evil.docx").exists()
+
+
+def test_the_same_bytes_as_a_returned_file_are_returned_again(ws: Workspace, clock: Clock) -> None:
+    from pipeline import status
+
+    problems = [Problem("bad_level", "风险等级应填写一级、二级或三级。", "第2行“风险等级”")]
+    data = form("personal_assessment", unit="财务处", name="张三", errors=problems, unique=False)
+    drop(ws, "财务处/张三.docx", data)
+    assert run_once(ws, clock).rejected == 1
+    folder = ws.rejected / "财务处"
+    earlier = notice_text_of(folder / "张三-退回通知.txt")
+    clock.advance(86400)
+    drop(ws, "财务处/张三.docx", data, now=clock.t)  # not corrected, dropped again the next day
+    summary = run_once(ws, clock)
+    # Counted as before: a duplicate, not a second rejection; but returned, so the run says so.
+    assert (summary.accepted, summary.rejected, summary.duplicate, summary.returned_again) == (0, 0, 1, 1)
+    assert not summary.ok and "已再次退回" in summary.line() and "outbox/退回/" in summary.line()
+    assert "再次退回" in summary.outcomes[0].message
+    assert statuses(ws) == Counter({"rejected": 1, "duplicate": 1})
+    # Filed like a rejection: the original beside a fresh notice; the first notice untouched.
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "张三 (2)-退回通知.docx", "张三 (2)-退回通知.txt", "张三 (2).docx",
+        "张三-退回通知.docx", "张三-退回通知.txt", "张三.docx",
+    ]  # fmt: skip
+    assert (folder / "张三 (2).docx").read_bytes() == data and kept_hashes(ws) == [sha(data), sha(data)]
+    assert notice_text_of(folder / "张三-退回通知.txt") == earlier
+    lines = [line.strip("\u3000") for line in notice_text_of(folder / "张三 (2)-退回通知.txt").splitlines()]
+    items = [line for line in lines if re.match(r"\d+\. ", line)]
+    assert items[0].startswith("1. 这份文件与2012年7月1日已退回的“财务处/张三.docx”逐字节完全相同")
+    assert items[1:] == ["2. 第2行“风险等级”：风险等级应填写一级、二级或三级。"]
+    with Register(ws.register_db) as reg:
+        first, dup = reg.submissions()
+        assert dup.status == "duplicate" and dup.errors == []  # the register keeps the duplicate as it was
+        assert (dup.archived_as, dup.notice) == ("outbox/退回/财务处/张三 (2).docx", "outbox/退回/财务处/张三 (2)-退回通知.docx")
+        assert "returned_again" in [a.action for a in reg.audit_trail(dup.id)]
+        units = {u["unit"]: u for u in status.unit_stats(reg.snapshot(CFG), CFG)}
+    assert (units["财务处"]["rejected"], units["财务处"]["duplicates"]) == (1, 1)
+    # `render` rebuilding the notices writes the same again.
+    again = notice_text_of(folder / "张三 (2)-退回通知.txt")
+    (folder / "张三 (2)-退回通知.txt").unlink()
+    assert len(intake_mod.write_notices(ws, CFG, dup)) == 2
+    assert notice_text_of(folder / "张三 (2)-退回通知.txt") == again
+
+
+def test_a_returned_file_dropped_again_gets_a_real_word_notice(ws: Workspace, clock: Clock, real_render) -> None:
+    drop(ws, "坏.docx", b"junk")
+    run_once(ws, clock)
+    clock.advance(86400)
+    drop(ws, "又是坏.docx", b"junk", now=clock.t)
+    run_once(ws, clock)
+    text = render.document_text((ws.rejected / "又是坏-退回通知.docx").read_bytes())
+    assert "2012年7月1日已退回的“坏.docx”逐字节完全相同" in text and "文件已损坏" in text
+    assert text.index("逐字节完全相同") < text.index("文件已损坏")
+    assert (ws.rejected / "又是坏.docx").read_bytes() == b"junk"
+
+
+def test_things_in_the_inbox_that_are_not_files_are_named_once_per_run(ws: Workspace, clock: Clock, tmp_path: Path,
+                                                                       log_lines) -> None:  # fmt: skip
+    target = tmp_path / "real.docx"
+    target.write_bytes(form("personal_assessment"))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.docx").write_bytes(form("personal_assessment", name="乙"))
+    (ws.inbox / "link.docx").symlink_to(target)
+    (ws.inbox / "broken.docx").symlink_to(tmp_path / "nowhere")
+    (ws.inbox / "教务处").mkdir()
+    (ws.inbox / "教务处" / "linked folder").symlink_to(outside, target_is_directory=True)
+    os.mkfifo(ws.inbox / "pipe.docx")
+    expected = sorted(
+        f"收件箱中的“{rel}”不是普通文件（符号链接/管道等），不予处理，请放入文件本身"
+        for rel in ("link.docx", "broken.docx", "教务处/linked folder", "pipe.docx")
+    )
+    with new_intake(ws, clock) as it:
+        summary = it.run(progress=False)
+        it.candidates()  # a watcher's rescan of the same inbox: no second warning
+        assert it.process(ws.inbox / "link.docx").status == "ignored"
+    assert sorted(m for lvl, m in log_lines if lvl == "WARNING") == expected
+    assert summary.taken == 0 and summary.ok
+    # Nothing followed, moved or opened.
+    assert (ws.inbox / "link.docx").is_symlink() and target.exists() and (outside / "x.docx").exists()
+    assert files_in(ws.work) == [] and files_in(ws.archive) == [] and files_in(ws.rejected) == []
+    log_lines.clear()
+    run_once(ws, clock)  # the next run names them again
+    assert sorted(m for lvl, m in log_lines if lvl == "WARNING") == expected
+
+
+@pytest.mark.parametrize("blocker", ["inbox", "state", "outbox/退回", "state/work"])
+def test_a_file_where_a_folder_belongs_is_named(tmp_path: Path, capsys, blocker: str) -> None:
+    from pipeline import logs
+
+    root = tmp_path / "w"
+    path = root / blocker
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"someone's file")
+    try:
+        assert cli_run(root, pdf=False, verbose=False) == 2
+    finally:
+        logs.silence()
+    err = capsys.readouterr().err
+    assert f"“{blocker}”" in err and "文件夹" in err and "Errno" not in err
+    assert path.read_bytes() == b"someone's file"
+    with pytest.raises(intake_mod.WorkspaceError, match=re.escape(f"“{blocker}”")):
+        Intake(Workspace(root), CFG)

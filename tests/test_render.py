@@ -7,6 +7,7 @@ import io
 import os
 import re
 import shutil
+import sys
 import zipfile
 from dataclasses import replace
 from datetime import date, datetime
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from loguru import logger
 from docx.oxml.ns import qn
 
 from pipeline import render
@@ -539,3 +541,167 @@ def test_tables_are_found_by_their_headers_when_the_title_is_lost(tmp_path):
     persons = [t for t in doc.tables if "姓名" in table_rows(t)[0]][0]
     trs = persons._tbl.findall(qn("w:tr"))[1:]
     assert [vmerge(tr.findall(qn("w:tc"))[1]) for tr in trs][:3] == ["restart", "continue", "continue"]
+
+
+# ---------------------------------------------------------------------------
+# unit names are form data: a long or odd one never stops a document
+
+
+def long_unit(n: int, end: str = "） ") -> str:
+    return "教务处（" + "考" * n + end.strip()
+
+
+@pytest.mark.parametrize("n", [90, 300])
+def test_a_long_unit_name_still_gets_its_summary_and_reminder(ws, n):
+    unit = long_unit(n)
+    snap = make_snapshot()
+    snap.submissions.append(sub(60, "unit_assessment", unit, when=(9, 1)))
+    res = render.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    assert res.failed == []
+    made = [p for p in res.written if p.name.startswith("教务处（考")]
+    assert sorted(p.parent.name for p in made) == ["催报通知", "单位汇总"]  # overdue forms: a reminder too
+    for path in ws.outbox.rglob("*"):
+        assert len(path.name.encode("utf-8")) <= 255 - len(" (12)")
+    summary = next(p for p in made if p.parent.name == "单位汇总")
+    doc = Document(str(summary))
+    assert doc.paragraphs[0].text == f"{unit}廉政风险排查评估汇总"  # the body keeps the whole name
+    title = doc.core_properties.title
+    assert len(title) <= 255 and title.startswith(unit[:50])
+    # and it is made again only when its data change, like any other
+    assert render.rebuild(ws, CFG, snap, today=TODAY, roster=[]).written == []
+
+
+def test_names_that_differ_only_where_a_file_name_cannot_show_it_get_a_file_each(ws):
+    # Two long names alike for their first 150 bytes, and two that differ only
+    # in a character a file name cannot hold: four units, four summaries.
+    units = [long_unit(80, "甲）"), long_unit(80, "乙）"), "教务处/考务科", "教务处_考务科"]
+    snap = make_snapshot()
+    for n, unit in enumerate(units):
+        snap.submissions.append(sub(70 + n, "unit_assessment", unit, when=(9, 1)))
+    assert render.rebuild(ws, CFG, snap, today=TODAY, roster=[]).failed == []
+    titles = {Document(str(p)).paragraphs[0].text for p in (ws.outbox / "单位汇总").iterdir()}
+    assert {f"{u}廉政风险排查评估汇总" for u in units} <= titles
+    assert (ws.outbox / "单位汇总" / "教务处_考务科廉政风险排查评估汇总.docx").is_file()  # as typed when it can be
+
+
+def test_document_title_property_is_the_text_as_typed(ws):
+    unit = "A&B <C>"
+    snap = make_snapshot()
+    snap.submissions.append(sub(60, "unit_assessment", unit, when=(9, 1)))
+    render.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    [path] = (ws.outbox / "单位汇总").glob("A&B*")
+    doc = Document(str(path))
+    assert doc.core_properties.title == f"{unit}廉政风险排查评估汇总"  # not A&amp;B &lt;C&gt;
+
+
+def test_a_long_office_name_is_cut_in_the_properties_only():
+    ctx = render.sample_contexts(CFG)[render.REMINDER][0]
+    office_name = "领导小组办公室" * 40  # 280 characters
+    data = render.render_docx(render.TEMPLATE_DIR / render.REMINDER, dict(ctx, office=office_name))
+    doc = Document(io.BytesIO(data))
+    assert len(doc.core_properties.author) == 255 and doc.core_properties.author.endswith("…")
+    assert office_name in body_text(doc)
+
+
+# ---------------------------------------------------------------------------
+# render on the command line
+
+
+@pytest.fixture(autouse=True)
+def console_log_follows_stderr():
+    """cli_render points the log at the sys.stderr of its test (capsys's, closed
+    afterwards); later tests log to whatever sys.stderr is then."""
+    yield
+    logger.remove()
+    logger.add(lambda m: sys.stderr.write(m), level="INFO")
+
+
+@pytest.mark.parametrize("toml", ["bogus_key = 1\n", 'stability_seconds = "abc"\n', "this is [not toml\n"])
+def test_cli_render_bad_settings_exit_2_worded_as_run(tmp_path, capsys, toml):
+    from pipeline import intake
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "pipeline.toml").write_text(toml, encoding="utf-8")
+    assert intake.cli_run(root, pdf=False, verbose=False) == 2
+    run_says = capsys.readouterr().err
+    assert render.cli_render(root, pdf=False, verbose=False) == 2
+    out = capsys.readouterr()
+    assert out.err == run_says and out.err.startswith("配置错误：")
+    assert not (root / "outbox").exists()  # nothing made from settings that were not understood
+
+
+def test_cli_render_in_a_missing_folder_exits_2(tmp_path, capsys):
+    assert render.cli_render(tmp_path / "nowhere", pdf=False, verbose=False) == 2
+    assert "工作目录不存在" in capsys.readouterr().err
+    assert not (tmp_path / "nowhere").exists()
+
+
+def rejected_workspace(root: Path) -> tuple[Workspace, list[Submission]]:
+    """A workspace whose register holds one accepted and two rejected files,
+    taken in by intake itself (with the tests' fake reader)."""
+    from intake_helpers import Clock, drop, fake_parse, form
+
+    from pipeline.intake import Intake
+    from pipeline.register import Register
+
+    ws = Workspace(root)
+    ws.ensure()
+    drop(ws, "好.docx", form("personal_assessment"))
+    drop(ws, "教务处/坏.docx", form("personal_assessment", errors=[Problem("bad_level", "风险等级只能填一级、二级或三级。", "第2行“风险等级”")]))
+    drop(ws, "坏2.docx", b"not a form")
+    with Intake(ws, Config(), clock=Clock(), parser=fake_parse) as it:
+        it.run(progress=False)
+    with Register(ws.register_db) as reg:
+        rejected = [s for s in reg.submissions() if s.status == "rejected"]
+    assert len(rejected) == 2 and all(s.notice for s in rejected)
+    return ws, rejected
+
+
+def test_cli_render_asks_intake_for_every_rejected_files_notice(tmp_path, capsys, monkeypatch):
+    from pipeline import intake
+
+    ws, rejected = rejected_workspace(tmp_path / "ws")
+    asked: list[int] = []
+
+    def fake_write_notices(w, cfg, s, **kw):
+        asked.append(s.id)
+        if s.id == rejected[1].id:
+            raise OSError("磁盘已满")
+        return [w.root / s.notice]
+
+    monkeypatch.setattr(intake, "write_notices", fake_write_notices, raising=False)
+    assert render.cli_render(ws.root, pdf=False, verbose=False) == 1  # one notice failed
+    assert sorted(asked) == sorted(s.id for s in rejected)  # the accepted file has none
+    out = capsys.readouterr().out
+    assert "重新生成 1 份退回通知" in out and rejected[1].notice in out
+    # `run` and a plain rebuild leave notices alone: only `render` rewrites them
+    asked.clear()
+    render.rebuild(ws, Config(), make_snapshot(), today=TODAY, roster=[])
+    assert asked == []
+
+
+def test_cli_render_brings_back_lost_notices_from_an_edited_template(tmp_path, capsys):
+    ws, rejected = rejected_workspace(tmp_path / "ws")
+    from pipeline.register import Register
+
+    with Register(ws.register_db) as reg:
+        texts = {s.id: reg.notice_text_path(s.id) for s in rejected}
+    notices = [ws.root / s.notice for s in rejected] + [ws.root / t for t in texts.values() if t]
+    assert len({p.suffix for p in notices}) == 2 and all(p.is_file() for p in notices)
+    before = {p: p.read_bytes() for p in notices}
+    for p in notices:
+        p.unlink()
+    own = ws.root / "word_templates"
+    own.mkdir()
+    shutil.copy(render.TEMPLATE_DIR / render.REJECTION, own / render.REJECTION)
+    rewrite_document_xml(own / render.REJECTION, lambda xml: xml.replace("{{ title }}", "{{ title }}（补发）", 1))
+
+    assert render.cli_render(ws.root, pdf=False, verbose=False) == 0
+    assert f"重新生成 {len(rejected)} 份退回通知" in capsys.readouterr().out
+    for p in notices:
+        assert p.is_file(), p
+        if p.suffix == ".txt":
+            assert p.read_bytes() == before[p]  # the same notice as intake wrote
+        else:
+            assert Document(str(p)).paragraphs[0].text == "材料退回通知（补发）"  # the office's template

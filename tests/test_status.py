@@ -96,7 +96,17 @@ def test_roster_from_xlsx_and_bad_rosters(tmp_path: Path) -> None:
 
 @pytest.fixture
 def filled(tmp_path: Path, monkeypatch) -> Workspace:
-    monkeypatch.setattr(intake_mod, "_render_attr", lambda name: None)
+    from types import SimpleNamespace
+
+    from pipeline import render
+
+    # Documents are not what status reads: a render that makes none (notices stay real).
+    fake = SimpleNamespace(
+        rebuild=lambda *a, **k: render.RebuildResult(),
+        rejection_notice_text=render.rejection_notice_text,
+        rejection_notice_docx=render.rejection_notice_docx,
+    )
+    monkeypatch.setattr(intake_mod, "render", fake, raising=False)
     ws = Workspace(tmp_path / "ws")
     ws.ensure()
     clock = Clock()
@@ -138,7 +148,7 @@ def test_status_json_agrees_with_the_register(filled: Workspace, capsys) -> None
     assert units["教务处"]["superseded"] == 1 and units["教务处"]["assessment_without_measures"] == ["王丽华"]
     assert units["财务处"]["duplicates"] == 1 and units["财务处"]["rejected"] == 1
     assert units["图书馆"]["pilot"] is False and units["图书馆"]["late"] == 1
-    assert data["inbox_waiting"] == 1 and data["pending_claims"] == 0
+    assert data["inbox_waiting"] == 1 and data["pending_claims"] == 0 and data["inbox_skipped"] == 0
     assert data["watcher"] == {"running": False}
     assert data["roster"] is None and units["组织部"]["missing_people"] is None
     assert any(f["code"] == "not_pilot_unit" for f in data["findings"])
@@ -181,6 +191,23 @@ def test_status_of_an_empty_folder_creates_nothing(tmp_path: Path, capsys) -> No
     assert [u["unit"] for u in data["units"]] == list(CFG.units)
     assert data["totals"]["received"] == 0
     assert list(tmp_path.iterdir()) == []
+
+
+def test_status_counts_what_in_the_inbox_is_not_a_file(tmp_path: Path, capsys) -> None:
+    ws = Workspace(tmp_path)
+    (ws.inbox / "教务处").mkdir(parents=True)
+    (ws.inbox / "a.docx").write_bytes(b"a form")
+    (ws.inbox / "link.docx").symlink_to(ws.inbox / "a.docx")
+    (ws.inbox / "教务处" / "shortcut").symlink_to(tmp_path, target_is_directory=True)
+    os.mkfifo(ws.inbox / "pipe.docx")
+    (ws.inbox / "~$a.docx").symlink_to(ws.inbox / "a.docx")  # a lock file's name: left alone, not counted
+    assert status.cli_status(tmp_path, as_json=True) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["inbox_waiting"], data["inbox_skipped"]) == (1, 3)
+    assert status.cli_status(tmp_path, as_json=False) == 0
+    out = capsys.readouterr().out
+    assert "收件箱中待处理：1 个文件" in out and "另有 3 项不是普通文件（符号链接/管道等），不予处理" in out
+    assert sorted(p.name for p in ws.inbox.iterdir()) == ["a.docx", "link.docx", "pipe.docx", "~$a.docx", "教务处"]
 
 
 def test_status_bad_settings_and_missing_folder(tmp_path: Path, capsys) -> None:
