@@ -111,7 +111,7 @@ def _render(args: argparse.Namespace) -> int:
 def _templates(args: argparse.Namespace) -> int:
     from pipeline import render
 
-    return render.cli_templates_check()
+    return render.cli_templates_check(args.workspace)
 
 
 def _demo(args: argparse.Namespace) -> int:
