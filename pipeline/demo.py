@@ -125,7 +125,7 @@ def guide(ws: Workspace, summary_line: str, check: Check, story: samples.Story, 
     if check.rejected:
         lines.append(f"  其中 {on_purpose} 份是故意放入的问题文件，已退回并生成退回通知。")
     if story.ignored:
-        lines.append(f"  另有 {len(story.ignored)} 个 Word 锁定文件（~$ 开头）按规定不予处理，仍留在收件箱中。")
+        lines.append(f"  另有 {len(story.ignored)} 个 Word 异常退出后遗留的锁定文件（~$ 开头）按规定不予处理，仍留在收件箱中。")
     if check.unexpected:
         lines.append("  注意：以下样例文件的处理结果与预期不符，请查看日志 state/logs/pipeline.log：")
         lines.extend(f"    inbox/{p}" for p in check.unexpected)

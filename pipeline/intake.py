@@ -108,7 +108,7 @@ class RunSummary:
     failed: int = 0
     superseded: int = 0  # earlier forms replaced by forms accepted in this run
     recovered: int = 0  # claims left by an interrupted run, finished now
-    waiting: int = 0  # files not ready yet (still being written, or just dropped)
+    waiting: int = 0  # files not ready yet (still being written or empty, just dropped, or open in Word)
     returned_again: int = 0  # duplicates of returned files, returned again (counted in `duplicate`)
     outputs_failed: bool = False  # the workbook or a document could not be made
     workbook_failed: bool = False
@@ -150,7 +150,7 @@ class RunSummary:
         if self.failed:
             parts.append(f"{self.failed} 个文件未能处理（原件未丢失，详见日志，下次运行会再试）")
         if self.waiting:
-            parts.append(f"{self.waiting} 个文件尚在写入或刚放入，下次运行时处理")
+            parts.append(f"{self.waiting} 个文件尚在写入、刚放入或正在 Word 中打开，下次运行时处理")
         if self.outputs_failed:
             parts.append(self._outputs_part())
         if self.rejected or self.returned_again:
@@ -227,6 +227,9 @@ def move_no_clobber(src: Path, dst: Path) -> None:
 class InboxScan:
     files: list[Path]  # regular files ours to take, oldest first
     skipped: list[Path]  # symlinks, pipes, sockets, devices: never opened, never followed
+    # Every name in each folder walked, lock files included: which forms are
+    # open in Word (ready.open_in_editor) without listing a folder per file.
+    listings: dict[Path, list[str]] = field(default_factory=dict)
 
 
 def scan_inbox(inbox: Path) -> InboxScan:
@@ -237,8 +240,10 @@ def scan_inbox(inbox: Path) -> InboxScan:
     is never followed or opened but must not vanish without a word."""
     found: list[tuple[int, str, Path]] = []
     skipped: list[Path] = []
+    listings: dict[Path, list[str]] = {}
     for dirpath, dirnames, filenames in os.walk(inbox, onerror=lambda e: logger.warning("无法读取文件夹：{}", e)):
         base = Path(dirpath)
+        listings[base] = dirnames + filenames
         keep = []
         for d in sorted(dirnames):
             if ready.ignored_name(d):
@@ -260,7 +265,7 @@ def scan_inbox(inbox: Path) -> InboxScan:
                 found.append((st.st_mtime_ns, path.relative_to(inbox).as_posix(), path))
             else:
                 skipped.append(path)
-    return InboxScan([p for _, _, p in sorted(found)], sorted(skipped))
+    return InboxScan([p for _, _, p in sorted(found)], sorted(skipped), listings)
 
 
 def inbox_files(inbox: Path) -> list[Path]:
@@ -460,11 +465,14 @@ class Intake:
         """Files under inbox/ that are ours to take (readiness not checked).
         Whatever is not a regular file is named in one warning, once for as
         long as it stays (once per `run`; once, not at every rescan, under `watch`)."""
+        return self._scan().files
+
+    def _scan(self) -> InboxScan:
         scan = scan_inbox(self.ws.inbox)
         for path in scan.skipped:
             self._tell_skipped(path)
         self._told_skipped &= set(scan.skipped)
-        return scan.files
+        return scan
 
     def _tell_skipped(self, path: Path) -> None:
         if path in self._told_skipped:
@@ -490,8 +498,13 @@ class Intake:
             for outcome in self.recover():
                 summary.add(outcome)
             now = self.clock()
-            found = self.candidates()
-            taking = [p for p in found if ready.ready(p, now, self.cfg.stability_seconds)]
+            scan = self._scan()
+            found = scan.files
+            max_bytes = int(self.cfg.max_file_mb * 1024 * 1024)
+            taking = [
+                p for p in found
+                if ready.ready(p, now, self.cfg.stability_seconds, siblings=scan.listings.get(p.parent), max_bytes=max_bytes)
+            ]
             summary.waiting = len(found) - len(taking)
             taken = set(taking)
             for p in found:

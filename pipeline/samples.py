@@ -14,7 +14,8 @@ and measures. It is written to tell a story the 通报 can report:
 - 财务处's 李明 drops the same file twice (a Windows "- 副本" copy: duplicate);
 - a few faulty files: a level left blank, levels written 高/中/低, the unit
   left blank, a blank form sent by mistake, an Excel workbook renamed .docx,
-  and a Word lock file `~$…` (ignored, left in the inbox);
+  and a Word lock file `~$…` left by a crash, of a draft deleted since (ignored,
+  left in the inbox; it holds no form back);
 - the roster names two people who sent nothing.
 
 Everything is plain data; `sample_files()` turns it into file bytes (through
@@ -947,7 +948,8 @@ def plan(cfg: Config) -> list[Planned]:
 def _odd_files() -> list[Planned]:
     """The files that are not filled forms."""
     blank = FormDoc("personal_assessment", {}, None, ())
-    lock_target = "王丽华-个人廉政风险排查评估表.docx"
+    # Not a form in the inbox: a draft deleted since (see below).
+    lock_target = "教务处单位廉政风险排查评估表（草稿）.docx"
     return [
         # 后勤管理处's clerk forwarded the blank form instead of a filled one.
         Planned("后勤管理处/个人廉政风险排查评估表.docx", blank,
@@ -956,9 +958,14 @@ def _odd_files() -> list[Planned]:
         # 人事处 compiled a summary in Excel and renamed it .docx.
         Planned("人事处/人事处廉政风险汇总表.docx", _excel_summary(),
                  Expect(status="rejected", codes=FAULT_CODES["not_docx"], fault=FAULT_TEXT["not_docx"])),
-        # Word's owner file, left behind while 王丽华's form was open on the share.
-        Planned(f"教务处/~${lock_target[2:]}", _word_lock_file("jwc-wlh"),
-                 Expect(status="ignored", fault="Word 打开文件时留下的锁定文件（应被忽略并留在收件箱）")),
+        # 教务处's clerk drafted the unit's form on the share; Word crashed and
+        # left its owner file (hidden in Explorer, so nobody deletes it); she
+        # then saved the final form under its proper name and deleted the
+        # draft. A stale lock beside no form: ignored and left in the inbox,
+        # and it keeps no form waiting (a lock beside a form would: that form
+        # is open in Word, and `run` and `watch` leave it alone).
+        Planned(f"教务处/~${lock_target[2:]}", _word_lock_file("jwc-office"),
+                 Expect(status="ignored", fault="Word 异常退出后遗留的锁定文件，对应的草稿已删除（应被忽略并留在收件箱）")),
     ]
 
 

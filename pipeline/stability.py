@@ -1,4 +1,4 @@
-"""When is a file in a watched folder finished? Pure rules, no I/O.
+"""How long has a watched file stayed the same? Pure timing, no I/O.
 
 The watcher feeds in what it saw (a path's size and mtime, or None when the
 file is gone) together with the time on its own clock, and asks which paths
@@ -9,23 +9,16 @@ Why size *and* mtime, watched over time, and not the mtime alone: an Explorer
 copy over SMB may set the final size first and fill the data in later, and
 may stamp the source's (old) mtime on the file; a stalled copy keeps both still.
 Only "seen unchanged for `delay` seconds" is trustworthy, and even then the
-zip must open (checked by the caller)."""
+file must be complete and not open in an editor: what a due file then gets
+(take, wait, drop) is pipeline.ready's `probe` + `decide`, the rule `run`
+uses too."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 
 from pipeline.ready import Observation
-
-# A stable file whose zip still does not open, an empty file, or a file an
-# editor holds open, is waited for this long (seconds unchanged) and then
-# taken anyway: a truncated upload gets a rejection notice instead of lying
-# in the inbox for ever, and a stale Word lock file does not block a form.
-# Same figure as ready.ready's give_up_after, so `run` and `watch` agree.
-GIVE_UP_AFTER = 600.0
 
 
 @dataclass(frozen=True)
@@ -110,54 +103,3 @@ class Tracker:
         waits = [max(e.since + self.delay, e.held_until) - now for e in self._entries.values()]
         return max(0.0, min(waits)) if waits else None
 
-
-class Probe(Enum):
-    """What opening a stable file showed."""
-
-    ZIP_OK = "zip_ok"  # a zip whose central directory reads: a finished .docx
-    ZIP_INCOMPLETE = "zip_incomplete"  # starts like a zip, directory missing: still arriving or truncated
-    NOT_ZIP = "not_zip"  # some other file (.doc, .wps, junk): taken, to be converted or rejected
-    EMPTY = "empty"  # 0 bytes: Explorer's "新建 Word 文档", or a copy not yet started
-    UNREADABLE = "unreadable"  # permission denied or an I/O error on the share
-    GONE = "gone"
-
-
-class Decision(Enum):
-    TAKE = "take"
-    WAIT = "wait"
-    DROP = "drop"
-
-
-def decide(probe: Probe, stable_for: float, *, open_in_editor: bool, give_up_after: float = GIVE_UP_AFTER) -> Decision:
-    """Take, wait or drop a file that has been stable for `stable_for` seconds.
-
-    Unreadable files are waited for without limit: taking one could only fail,
-    and the usual cause (a writer's lock on the share, a permission fixed
-    later) goes away by itself."""
-    if probe is Probe.GONE:
-        return Decision.DROP
-    if probe is Probe.UNREADABLE:
-        return Decision.WAIT
-    patient = open_in_editor or probe in (Probe.ZIP_INCOMPLETE, Probe.EMPTY)
-    if patient and stable_for < give_up_after:
-        return Decision.WAIT
-    return Decision.TAKE
-
-
-def open_in_editor(name: str, siblings: Iterable[str]) -> bool:
-    """True when a sibling is an office lock file for `name`, i.e. someone has
-    the form open in Word, WPS or LibreOffice right now.
-
-    Word's owner file is `~$` + the name with up to its first two characters
-    dropped (`OfficeReport.docx` -> `~$ficeReport.docx`; short names keep all);
-    WPS follows Word; LibreOffice writes `.~lock.NAME#`."""
-    low = name.lower()
-    for sib in siblings:
-        s = sib.lower()
-        if s == f".~lock.{low}#":
-            return True
-        if s.startswith("~$"):
-            rest = s[2:]
-            if rest and low.endswith(rest) and len(low) - len(rest) <= 2:
-                return True
-    return False

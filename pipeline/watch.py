@@ -1,6 +1,7 @@
 """`watch`: keep doing `run`'s work as files arrive in inbox/, all day.
 
-Shape (imperative shell around pipeline.stability's pure rules):
+Shape (imperative shell around pipeline.stability's timing and pipeline.ready's
+readiness rules, the ones `run` uses too):
 
 - watchdog's observer (native events, or polling for network shares) only puts
   paths on a queue; handler code cannot fail, because an exception there kills
@@ -31,7 +32,6 @@ import signal
 import stat
 import threading
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,8 +42,8 @@ from loguru import logger
 
 from pipeline import fsutil
 from pipeline.config import Config
-from pipeline.ready import Observation, ignored_path
-from pipeline.stability import GIVE_UP_AFTER, Decision, Probe, Tracker, decide, open_in_editor
+from pipeline.ready import GIVE_UP_AFTER, Decision, Observation, Probe, decide, ignored_path, open_in_editor, patient, probe
+from pipeline.stability import Tracker
 from pipeline.workspace import Workspace
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -147,30 +147,6 @@ def network_fs_type(path: str, mounts: str) -> str | None:
         if inside and len(point) >= len(best):
             best, best_type = point, parts[2]
     return best_type if best_type in NETWORK_FS else None
-
-
-def probe(path: Path, max_bytes: int) -> Probe:
-    """Open a stable file once and say what it is. Only the zip's central
-    directory is read, and not at all past `max_bytes` (Intake rejects those)."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(4)
-            if not head:
-                return Probe.EMPTY
-            if head != b"PK\x03\x04":
-                return Probe.NOT_ZIP
-            if os.fstat(fh.fileno()).st_size > max_bytes:
-                return Probe.ZIP_OK
-            fh.seek(0)
-            try:
-                with zipfile.ZipFile(fh) as zf:
-                    return Probe.ZIP_OK if zf.infolist() else Probe.ZIP_INCOMPLETE
-            except (zipfile.BadZipFile, ValueError, EOFError):
-                return Probe.ZIP_INCOMPLETE
-    except (FileNotFoundError, NotADirectoryError):
-        return Probe.GONE
-    except OSError:
-        return Probe.UNREADABLE
 
 
 class _WatchdogToLoguru(logging.Handler):
@@ -490,7 +466,7 @@ class Watcher:
                 self._note_wait(path, kind, in_editor)
                 self.tracker.hold(path, now + RECHECK)
                 continue
-            if stable_for >= GIVE_UP_AFTER and (in_editor or kind in (Probe.ZIP_INCOMPLETE, Probe.EMPTY)):
+            if stable_for >= GIVE_UP_AFTER and patient(kind, in_editor):
                 logger.warning(f"文件 {self._rel(path)} 已 {int(stable_for // 60)} 分钟没有变化但仍不完整或仍被打开，按现状收取。")
             outcome = self._process(path)
             if outcome is not None:

@@ -65,6 +65,7 @@ def test_demo_exits_zero_and_says_where_to_look(run: tuple[Path, subprocess.Comp
     assert "outbox/廉政风险台账.xlsx" in out and "outbox/退回/" in out
     assert f"python -m pipeline -C '{target}' status" in out
     assert "后勤管理处" in out and "资产管理处" in out  # the story: late, missing measures
+    assert "下次运行时处理" not in out  # every sample form is taken: none held back as open in Word
 
 
 def test_every_file_is_kept_byte_for_byte(run: tuple[Path, subprocess.CompletedProcess[str]], files: list[samples.SampleFile]) -> None:

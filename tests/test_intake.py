@@ -26,6 +26,7 @@ from pipeline import render
 from pipeline.config import Config
 from pipeline.intake import Intake, IntakeBusy, RunSummary, cli_run, move_no_clobber, safe_name
 from pipeline.model import Problem
+from pipeline.ready import GIVE_UP_AFTER
 from pipeline.register import Register
 from pipeline.workspace import Workspace
 
@@ -198,6 +199,43 @@ def test_a_file_still_being_written_is_left_alone(ws: Workspace, clock: Clock) -
     summary = run_once(ws, clock)
     assert (summary.accepted, summary.waiting) == (1, 0)
     assert not path.exists()
+
+
+def test_a_new_empty_word_file_is_left_until_it_is_written_or_ten_minutes_old(ws: Workspace, clock: Clock) -> None:
+    # Explorer's 新建 Word 文档: 0 bytes until the clerk, now typing in Word, saves.
+    path = drop(ws, "教务处/新建 Microsoft Word 文档.docx", b"", age=5)
+    summary = run_once(ws, clock, parser=None)  # the real reader
+    assert (summary.taken, summary.waiting) == (0, 1)
+    assert path.exists() and "1 个文件尚在写入、刚放入或正在 Word 中打开，下次运行时处理" in summary.line()
+    clock.advance(GIVE_UP_AFTER - 5)  # still empty, untouched for ten minutes: a mistake, tell the unit
+    summary = run_once(ws, clock, parser=None)
+    assert (summary.rejected, summary.waiting) == (1, 0)
+    assert not path.exists()
+    with Register(ws.register_db) as reg:
+        (sub,) = reg.submissions()
+    assert sub.status == "rejected" and [e.code for e in sub.errors] == ["empty_file"]
+
+
+def test_a_form_open_in_word_is_left_until_word_closes_it(ws: Workspace, clock: Clock) -> None:
+    path = drop(ws, "教务处/王丽华-个人廉政风险排查评估表.docx", form("personal_assessment"), age=60)
+    owner = drop(ws, "教务处/~$华-个人廉政风险排查评估表.docx", b"\x06wanglh", age=60)  # Word's owner file
+    summary = run_once(ws, clock)
+    assert (summary.taken, summary.waiting) == (0, 1)
+    assert path.exists() and "正在 Word 中打开" in summary.line()
+    owner.unlink()  # the clerk closes the form
+    summary = run_once(ws, clock)
+    assert (summary.accepted, summary.waiting) == (1, 0)
+    assert not path.exists() and statuses(ws) == Counter(accepted=1)
+
+
+def test_a_lock_file_holds_back_only_its_own_form(ws: Workspace, clock: Clock) -> None:
+    held = drop(ws, "教务处/王丽华.docx", form("personal_assessment"), age=60)
+    drop(ws, "教务处/~$丽华.docx", b"\x06wanglh", age=60)
+    drop(ws, "财务处/王丽华.docx", form("personal_assessment", unit="财务处"), age=60)  # same name, other folder
+    drop(ws, "教务处/张静.docx", form("personal_assessment", name="张静"), age=60)
+    summary = run_once(ws, clock)
+    assert (summary.accepted, summary.waiting) == (2, 1)
+    assert files_in(ws.inbox) == ["教务处/~$丽华.docx", "教务处/王丽华.docx"] and held.exists()
 
 
 def test_one_bad_file_never_stops_the_others(ws: Workspace, clock: Clock) -> None:
@@ -614,7 +652,7 @@ def test_summary_line_in_chinese() -> None:
     s = RunSummary(accepted=3, rejected=1, duplicate=1, superseded=1, waiting=2, recovered=1)
     line = s.line()
     assert line.startswith("本次处理 5 个文件：通过 3") and "退回 1" in line and "重复 1" in line
-    assert "2 个文件尚在写入" in line and "续办" in line and "outbox/退回/" in line
+    assert "2 个文件尚在写入、刚放入或正在 Word 中打开" in line and "续办" in line and "outbox/退回/" in line
     assert line.count("\n") == 0
 
 

@@ -1,4 +1,5 @@
-"""The pure stability rules: when a watched file counts as finished."""
+"""The watcher's pure timing rules: when a watched file has stayed the same long
+enough. What a due file then gets (take, wait, drop) is tested in test_ready.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.ready import Observation
-from pipeline.stability import GIVE_UP_AFTER, Decision, Probe, Tracker, decide, open_in_editor
+from pipeline.stability import Tracker
 
 A, B, C = Path("/in/a.docx"), Path("/in/b.docx"), Path("/in/c.docx")
 
@@ -96,41 +97,3 @@ def test_negative_delay_is_refused() -> None:
     with pytest.raises(ValueError):
         Tracker(-1)
 
-
-@pytest.mark.parametrize(
-    ("probe", "stable", "editor", "expected"),
-    [
-        (Probe.ZIP_OK, 3.0, False, Decision.TAKE),
-        (Probe.NOT_ZIP, 3.0, False, Decision.TAKE),  # a .doc or junk: taken, converted or rejected
-        (Probe.GONE, 3.0, False, Decision.DROP),
-        (Probe.ZIP_INCOMPLETE, 3.0, False, Decision.WAIT),
-        (Probe.ZIP_INCOMPLETE, GIVE_UP_AFTER, False, Decision.TAKE),  # truncated for good: reject it
-        (Probe.EMPTY, 30.0, False, Decision.WAIT),
-        (Probe.EMPTY, GIVE_UP_AFTER, False, Decision.TAKE),
-        (Probe.ZIP_OK, 30.0, True, Decision.WAIT),  # open in Word right now
-        (Probe.ZIP_OK, GIVE_UP_AFTER, True, Decision.TAKE),  # a stale owner file does not block for ever
-        (Probe.UNREADABLE, 3.0, False, Decision.WAIT),
-        (Probe.UNREADABLE, 10 * GIVE_UP_AFTER, False, Decision.WAIT),
-    ],
-)
-def test_decide(probe: Probe, stable: float, editor: bool, expected: Decision) -> None:
-    assert decide(probe, stable, open_in_editor=editor) is expected
-
-
-@pytest.mark.parametrize(
-    ("name", "siblings", "expected"),
-    [
-        ("OfficeReport.docx", ["~$ficeReport.docx"], True),  # Word, long name: two chars dropped
-        ("教务处-王丽华.docx", ["~$处-王丽华.docx"], True),
-        ("a.docx", ["~$a.docx"], True),  # short name kept whole
-        ("报表.docx", ["~$报表.docx"], True),  # WPS
-        ("教务处.docx", [".~lock.教务处.docx#"], True),  # LibreOffice
-        ("OfficeReport.DOCX", ["~$ficereport.docx"], True),  # case-insensitive (Windows)
-        ("教务处.docx", ["~$财务处.docx", ".~lock.财务处.docx#", "教务处.docx"], False),
-        ("OfficeReport.docx", ["~$Report.docx"], False),  # too much dropped: another file's
-        ("教务处.docx", ["~WRL0001.tmp"], False),
-        ("教务处.docx", [], False),
-    ],
-)
-def test_open_in_editor(name: str, siblings: list[str], expected: bool) -> None:
-    assert open_in_editor(name, siblings) is expected

@@ -25,8 +25,7 @@ from loguru import logger
 
 from pipeline import watch
 from pipeline.config import Config
-from pipeline.ready import ignored_path
-from pipeline.stability import GIVE_UP_AFTER, Probe
+from pipeline.ready import GIVE_UP_AFTER, Probe, ignored_path
 from pipeline.watch import Watcher, acquire_lock, lock_holder, network_fs_type, read_status, release_lock
 from pipeline.workspace import Workspace
 
@@ -385,16 +384,6 @@ def test_permission_denied_is_waited_for_not_taken(rig: Rig, logs: list[str], mo
     denied.clear()  # the permission is fixed
     rig.steps(1.5)
     assert rig.intake.names() == ["locked.docx"]
-
-
-def test_unreadable_for_real(rig: Rig) -> None:
-    if os.geteuid() == 0:
-        # root reads anything; prove the probe's mapping with a directory instead of chmod
-        assert watch.probe(rig.ws.inbox, 10**6) is Probe.UNREADABLE
-        return
-    path = drop(rig, "secret.docx", docx_bytes())
-    path.chmod(0)
-    assert watch.probe(path, 10**6) is Probe.UNREADABLE
 
 
 def test_an_exception_in_process_is_logged_and_the_loop_goes_on(rig: Rig, logs: list[str]) -> None:
