@@ -703,10 +703,10 @@ def rejection_context(cfg: Config, sub: Submission) -> dict[str, Any]:
         "form_label": spec.label if spec else "",
         "who": who,
         "problems": [
-            {"no": n, "where": p.where or "", "message": p.message, "code": p.code} for n, p in enumerate(problems, 1)
+            {"no": n, "where": p.shown_where, "message": p.message, "code": p.code} for n, p in enumerate(problems, 1)
         ],
         "warnings": [
-            {"no": n, "where": p.where or "", "message": p.message, "code": p.code}
+            {"no": n, "where": p.shown_where, "message": p.message, "code": p.code}
             for n, p in enumerate(sub.warnings, 1)
         ],
         "problem_count": len(problems),

@@ -33,6 +33,18 @@ class Problem:
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "where": self.where}
 
+    @property
+    def shown_where(self) -> str:
+        """The place to print before the message for people: empty when the
+        message already opens with it (“第2行的风险……” needs no “第2行“风险等级”：”)."""
+        where = self.where or ""
+        row = where.split("“", 1)[0]
+        return "" if row and self.message.startswith(row) else where
+
+    def line(self) -> str:
+        """Place and message as one line for people."""
+        return f"{self.shown_where}：{self.message}" if self.shown_where else self.message
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Problem:
         return cls(code=data["code"], message=data["message"], where=data.get("where"))

@@ -306,7 +306,7 @@ def summary(result: ParseResult) -> str:
         if spec.signature:
             lines.append(f"  {spec.signature}{result.signatory or '（未签）'}")
     for p in result.errors:
-        lines.append(f"  错误：{p.where + '：' if p.where else ''}{p.message}")
+        lines.append(f"  错误：{p.line()}")
     for p in result.warnings:
-        lines.append(f"  提醒：{p.where + '：' if p.where else ''}{p.message}")
+        lines.append(f"  提醒：{p.line()}")
     return "\n".join(lines)

@@ -167,7 +167,7 @@ def _date(d: Any) -> str:
 
 
 def _problems(problems: Sequence[Any]) -> str:
-    return "\n".join(f"{i}. {(p.where + '：') if p.where else ''}{p.message}" for i, p in enumerate(problems, 1))
+    return "\n".join(f"{i}. {p.line()}" for i, p in enumerate(problems, 1))
 
 
 # ---------------------------------------------------------------------------

@@ -446,7 +446,8 @@ def test_cli_parse_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "【通过】教务处-王丽华.docx" in out and "附件1《个人廉政风险排查评估表》" in out
     assert "单位：教务处" in out and "姓名：王丽华" in out
     assert "风险点：3 条（三级 2 条，二级 1 条）" in out
-    assert "【退回】坏.docx" in out and "第1行“风险等级”" in out
+    assert "【退回】坏.docx" in out and "第1行的风险等级写的是“高”" in out
+    assert out.count("第1行") == 1  # the place is said once, not before and in the message
     assert "共 2 个文件：通过 1 个，退回 1 个" in out
 
 

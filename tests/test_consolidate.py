@@ -265,6 +265,17 @@ def test_rejection_notice_lists_every_problem():
     assert text.rstrip().endswith("2012年6月25日")
 
 
+def test_rejection_notice_does_not_say_the_row_twice():
+    s = Submission(
+        9, "科研处/张伟.docx", "d" * 64, datetime(2012, 6, 25, 9, 0), "rejected", "personal_assessment",
+        "科研处", "张伟", "科员",
+        errors=[Problem("missing_level", "第2行的风险“奖励核算”没有填写风险等级。", "第2行“风险等级”")],
+    )
+    text = consolidate.rejection_text(consolidate.rejection_context(CFG, s))
+    assert "1. 第2行的风险“奖励核算”没有填写风险等级。" in text
+    assert text.count("第2行") == 1
+
+
 def test_rejection_notice_for_an_unreadable_file():
     s = Submission(8, "扫描件.pdf", "e" * 64, datetime(2012, 6, 25, 9, 0), "rejected",
                    errors=[Problem("not_docx", "这不是 Word 文档。")])
