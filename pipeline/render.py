@@ -51,7 +51,19 @@ from pipeline.fsutil import NAME_BYTES, atomic_write, safe_component
 from pipeline.model import Snapshot, Submission
 from pipeline.workspace import Workspace
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "word_templates"
+
+
+def _template_dir() -> Path:
+    """The office's templates: `word_templates/` of the checkout (an editable
+    install, as README sets up), else the copy a regular install puts under
+    the environment's share/ folder (pyproject's data-files)."""
+    checkout = Path(__file__).resolve().parents[1] / "word_templates"
+    if checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / "integrity-risk-pipeline" / "word_templates"
+
+
+TEMPLATE_DIR = _template_dir()
 SUMMARY, BULLETIN, REJECTION, REMINDER = "单位汇总.docx", "通报.docx", "退回通知.docx", "催报通知.docx"
 TEMPLATES = (SUMMARY, BULLETIN, REJECTION, REMINDER)
 
