@@ -25,9 +25,11 @@ beside a fresh notice saying it was not corrected (see `notice_submission`).
 from the step it reached. A file-system lock (state/intake.lock) keeps `run`
 and `watch` from working on the same claim at the same time.
 
-Symlinks, pipes and other things in inbox/ that are not regular files are
-never opened or followed; each is named once per run in a warning, and
-`status` counts them (`scan_inbox`).
+Symlinks, pipes and other things in inbox/ that are not regular files, and
+hard-linked files (their bytes are shared with a file elsewhere), are never
+opened, followed or moved; each is named once per run in a warning, and
+`status` counts them (`scan_inbox`). The rule is pipeline.contain's, checked
+again right before the claim's rename.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from typing import Any, TextIO
 
 from loguru import logger
 
-from pipeline import crosscheck, ready, render
+from pipeline import contain, crosscheck, ready, render
 from pipeline.config import Config, ConfigError
 from pipeline.fsutil import atomic_write, free_name, readable_name, safe_component
 from pipeline.model import ParseResult, Problem, Submission
@@ -176,7 +178,7 @@ class RunSummary:
 def sha256_of(path: Path) -> tuple[str, int]:
     h = hashlib.sha256()
     size = 0
-    with open(path, "rb") as fh:
+    with contain.open_regular(path) as fh:  # a link put in its place is not followed
         while chunk := fh.read(1 << 20):
             h.update(chunk)
             size += len(chunk)
@@ -230,6 +232,7 @@ class InboxScan:
     # Every name in each folder walked, lock files included: which forms are
     # open in Word (ready.open_in_editor) without listing a folder per file.
     listings: dict[Path, list[str]] = field(default_factory=dict)
+    hard_links: list[Path] = field(default_factory=list)  # regular files with more names: never taken
 
 
 def scan_inbox(inbox: Path) -> InboxScan:
@@ -237,9 +240,11 @@ def scan_inbox(inbox: Path) -> InboxScan:
     files, dotfiles and ignored folders left out), oldest first so that of two
     versions dropped together the later one supersedes; and, apart, whatever
     is not a regular file (a symlink, to a file or a folder, a pipe...), which
-    is never followed or opened but must not vanish without a word."""
+    is never followed or opened but must not vanish without a word; and
+    hard-linked files, apart too (pipeline.contain)."""
     found: list[tuple[int, str, Path]] = []
     skipped: list[Path] = []
+    hard_links: list[Path] = []
     listings: dict[Path, list[str]] = {}
     for dirpath, dirnames, filenames in os.walk(inbox, onerror=lambda e: logger.warning("无法读取文件夹：{}", e)):
         base = Path(dirpath)
@@ -248,7 +253,7 @@ def scan_inbox(inbox: Path) -> InboxScan:
         for d in sorted(dirnames):
             if ready.ignored_name(d):
                 continue
-            if (base / d).is_symlink():  # os.walk lists a link to a folder among the folders
+            if contain.lstat_kind(base / d) is contain.Kind.LINK:  # os.walk lists a link to a folder among the folders
                 skipped.append(base / d)
             else:
                 keep.append(d)
@@ -261,11 +266,14 @@ def scan_inbox(inbox: Path) -> InboxScan:
                 st = os.lstat(path)  # lstat: a symlink is looked at, never followed
             except OSError:
                 continue  # gone meanwhile
-            if stat.S_ISREG(st.st_mode):
+            kind = contain.kind_of(st)
+            if kind is contain.Kind.FILE:
                 found.append((st.st_mtime_ns, path.relative_to(inbox).as_posix(), path))
+            elif kind is contain.Kind.HARD_LINK:
+                hard_links.append(path)
             else:
                 skipped.append(path)
-    return InboxScan([p for _, _, p in sorted(found)], sorted(skipped), listings)
+    return InboxScan([p for _, _, p in sorted(found)], sorted(skipped), listings, sorted(hard_links))
 
 
 def inbox_files(inbox: Path) -> list[Path]:
@@ -277,6 +285,13 @@ def not_regular_warning(rel: str) -> str:
     return f"收件箱中的“{rel}”不是普通文件（符号链接/管道等），不予处理，请放入文件本身"
 
 
+def hard_link_warning(rel: str) -> str:
+    return (
+        f"收件箱中的“{rel}”是硬链接（与别处的文件共用同一份内容，一处改动另一处也随之改变），"
+        "不予处理，请放入文件本身的副本"
+    )
+
+
 # The folders a workspace needs, parents before children.
 def _needed_folders(ws: Workspace) -> tuple[Path, ...]:
     return (ws.inbox, ws.outbox, ws.rejected, ws.state, ws.archive, ws.work, ws.logs)
@@ -284,18 +299,30 @@ def _needed_folders(ws: Workspace) -> tuple[Path, ...]:
 
 def blocking_path(ws: Workspace) -> Path | None:
     """The first path that must be a folder but is something else (a file
-    someone named `inbox`, a broken link), or None."""
+    someone named `inbox`, a broken link), or is a link to a folder elsewhere
+    (outbox, state and their folders: what we write, move or remove there
+    must stay in the workspace), or None. The inbox itself may be a link (a
+    network share linked in); links inside it are never followed."""
     for folder in _needed_folders(ws):
         rel = folder.relative_to(ws.root)
         for i in range(1, len(rel.parts) + 1):
             path = ws.root.joinpath(*rel.parts[:i])
             if os.path.lexists(path) and not path.is_dir():
                 return path
+            if path != ws.inbox and contain.lstat_kind(path) is contain.Kind.LINK:
+                return path
     return None
 
 
 def blocking_message(ws: Workspace, path: Path) -> str:
     rel = _rel(path, ws.root) or str(path)
+    if path.is_dir() and contain.lstat_kind(path) is contain.Kind.LINK:
+        target = display_path(contain.link_target(path) or "")
+        return (
+            f"工作目录中的“{rel}”是指向别处（{target}）的链接（快捷方式），不是真正的文件夹。"
+            f"为免改动工作目录以外的文件，程序不经链接存放或移动文件。"
+            f"请删去这个链接（链接所指之处的内容不受影响），在原处建立真正的文件夹“{rel}”，然后再运行。"
+        )
     return (
         f"工作目录中的“{rel}”应当是文件夹，现在却是一个文件（或失效的快捷方式），程序无法在其中存放文件。"
         f"请把“{rel}”改名或移到别处（其中如有需要的内容请先保存），然后再运行。"
@@ -321,7 +348,7 @@ def pending_claims(work: Path) -> list[Path]:
     """Claim folders in a work area, oldest claim first."""
     if not work.is_dir():
         return []
-    return sorted(p for p in work.iterdir() if p.is_dir())
+    return sorted(p for p in work.iterdir() if contain.lstat_kind(p) is contain.Kind.FOLDER)  # a link there is not ours
 
 
 def _fsync_dir(path: Path) -> None:
@@ -448,7 +475,7 @@ class Intake:
         self.output_errors: list[str] = []
         self.documents_failed: list[str] = []
         self.workbook_failed = False
-        self._told_skipped: set[Path] = set()  # non-regular inbox paths already warned about
+        self._told_skipped: set[Path] = set()  # non-regular or hard-linked inbox paths already warned about
 
     def close(self) -> None:
         self.register.close()
@@ -471,18 +498,21 @@ class Intake:
         scan = scan_inbox(self.ws.inbox)
         for path in scan.skipped:
             self._tell_skipped(path)
-        self._told_skipped &= set(scan.skipped)
+        for path in scan.hard_links:
+            self._tell_skipped(path, hard_link_warning)
+        self._told_skipped &= set(scan.skipped) | set(scan.hard_links)
         return scan
 
-    def _tell_skipped(self, path: Path) -> None:
-        if path in self._told_skipped:
-            return
-        self._told_skipped.add(path)
+    def _tell_skipped(self, path: Path, warning: Callable[[str], str] = not_regular_warning) -> str:
+        """Warn once about a path left in the inbox; the warning's text."""
         try:
             rel = display_path(path.relative_to(self.ws.inbox).as_posix())
         except ValueError:
             rel = display_path(str(path))
-        logger.warning("{}", not_regular_warning(rel))
+        if path not in self._told_skipped:
+            self._told_skipped.add(path)
+            logger.warning("{}", warning(rel))
+        return warning(rel)
 
     def pending_claims(self) -> list[Path]:
         """Claim folders in state/work/ (left by an interrupted run, or in use)."""
@@ -559,15 +589,9 @@ class Intake:
             return Outcome(path, "failed", None, "该文件不在收件箱（inbox/）中，未处理")
         if ready.ignored_path(path, self.ws.inbox):
             return Outcome(path, "ignored", None, f"临时文件或锁定文件，不处理：{rel}", rel)
-        try:
-            mode = os.lstat(path).st_mode  # lstat: a symlink is never followed
-        except FileNotFoundError:
-            return Outcome(path, "ignored", None, f"文件已不在收件箱中（可能已被取走）：{rel}", rel)
-        if stat.S_ISDIR(mode):  # a folder handed in by mistake: its files are taken one by one
-            return Outcome(path, "ignored", None, f"是文件夹，不作为文件处理：{rel}", rel)
-        if not stat.S_ISREG(mode):  # a symlink or a pipe: never moved, never opened
-            self._tell_skipped(path)
-            return Outcome(path, "ignored", None, not_regular_warning(rel), rel)
+        refused = self._refusal(path, rel)
+        if refused is not None:
+            return refused
         claimed = self._claim(path, rel)
         if isinstance(claimed, Outcome):
             return claimed
@@ -575,6 +599,22 @@ class Intake:
         assert outcome is not None
         outcome.path = path
         return outcome
+
+    def _refusal(self, path: Path, rel: str) -> Outcome | None:
+        """None when `path` is a file of ours to take (pipeline.contain: inside
+        the inbox, no link on the way, one name); else why it stays where it is.
+        Links, hard links and pipes are never moved, opened or followed."""
+        verdict = contain.classify(self.ws.inbox, path)  # lstat, folder by folder
+        if verdict.ours:
+            return None
+        if verdict.kind is contain.Kind.GONE:
+            return Outcome(path, "ignored", None, f"文件已不在收件箱中（可能已被取走）：{rel}", rel)
+        if verdict.kind is contain.Kind.FOLDER:  # a folder handed in by mistake: its files are taken one by one
+            return Outcome(path, "ignored", None, f"是文件夹，不作为文件处理：{rel}", rel)
+        if verdict.kind is contain.Kind.OUTSIDE:
+            return Outcome(path, "failed", None, "该文件不在收件箱（inbox/）中，未处理")
+        warning = hard_link_warning if verdict.kind is contain.Kind.HARD_LINK else not_regular_warning
+        return Outcome(path, "ignored", None, self._tell_skipped(verdict.at, warning), rel)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock()).astimezone()
@@ -595,6 +635,12 @@ class Intake:
             _drop_claim(cdir)
             raise
         try:
+            # Checked again right before the rename: a folder on the way may
+            # have been replaced by a link since the scan.
+            refused = self._refusal(path, rel)
+            if refused is not None:
+                _drop_claim(cdir)
+                return refused
             move_no_clobber(path, cdir / safe_name(PurePosixPath(rel).name))
         except FileNotFoundError:
             _drop_claim(cdir)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from pipeline import contain
+
 # Office lock files, Word's save-by-rename temp files, OS litter and our own
 # temporary names. Matched case-insensitively against the file name alone.
 IGNORED_PATTERNS: tuple[str, ...] = (
@@ -109,7 +111,7 @@ def probe(path: Path, max_bytes: int | None = None) -> Probe:
     directory is read (a half-copied .docx fails there, because the directory
     is written last), and not at all past `max_bytes` (Intake rejects those)."""
     try:
-        with open(path, "rb") as fh:
+        with contain.open_regular(path) as fh:  # a link is not followed, a pipe does not hang
             head = fh.read(4)
             if not head:
                 return Probe.EMPTY

@@ -1005,6 +1005,12 @@ def cli_render(workspace: Path, pdf: bool, verbose: bool) -> int:
     except config.ConfigError as exc:
         print(f"配置错误：{exc}", file=sys.stderr)
         return 2
+    from pipeline.intake import blocking_message, blocking_path
+
+    blocking = blocking_path(ws)  # e.g. an outbox that is a link: nothing is written elsewhere
+    if blocking is not None:
+        print(blocking_message(ws, blocking), file=sys.stderr)
+        return 2
     try:
         logs.setup(ws.logs, verbose=verbose)
         ws.ensure()

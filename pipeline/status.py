@@ -13,6 +13,10 @@ JSON shape (stable; keys are only ever added):
      "inbox_waiting": 0,        # files in inbox/ not taken yet
      "inbox_skipped": 0,        # things in inbox/ that are not regular files (symlinks,
                                 # pipes...): never taken; the office should replace them
+     "inbox_hard_links": 0,     # files in inbox/ with hard links (bytes shared with a file
+                                # elsewhere): never taken; the office should put copies there
+     "inbox_not_taken": [{"path": "教务处/link", "kind": "link"|"hard_link"|"special"}, ...],
+                                # the two above by name, relative to inbox/
      "pending_claims": 0,       # claims an interrupted run left in state/work/
      "roster": "花名册.xlsx" | null,
      "units": [{"unit": "教务处", "pilot": true,
@@ -228,12 +232,24 @@ def report(ws: Workspace, cfg: Config, *, now: datetime | None = None) -> dict[s
         "watcher": watcher_state(ws),
         "inbox_waiting": len(inbox.files),
         "inbox_skipped": len(inbox.skipped),
+        "inbox_hard_links": len(inbox.hard_links),
+        "inbox_not_taken": not_taken(ws, inbox),
         "pending_claims": len(intake.pending_claims(ws.work)),
         "roster": cfg.roster.name if cfg.roster is not None else None,
         "units": units,
         "totals": totals(units, snap),
         "findings": [asdict(f) for f in snap.findings],
     }
+
+
+def not_taken(ws: Workspace, scan: Any) -> list[dict[str, str]]:
+    """What is left in the inbox on purpose (pipeline.contain), by name."""
+    from pipeline import contain, intake
+
+    kinds = {p: "hard_link" for p in scan.hard_links}
+    for path in scan.skipped:  # a link (also a broken one) or a pipe, socket, device
+        kinds[path] = "link" if contain.lstat_kind(path) is contain.Kind.LINK else "special"
+    return [{"path": intake.display_path(p.relative_to(ws.inbox).as_posix()), "kind": k} for p, k in sorted(kinds.items())]
 
 
 def display_width(text: str) -> int:
@@ -267,11 +283,7 @@ def render_text(data: dict[str, Any]) -> str:
     """The Chinese table `status` prints."""
     lines = [f"工作目录：{data['workspace']}", watcher_line(data["watcher"])]
     lines.append(f"收件箱中待处理：{data['inbox_waiting']} 个文件")
-    if data.get("inbox_skipped"):
-        lines.append(
-            f"收件箱中另有 {data['inbox_skipped']} 项不是普通文件（符号链接/管道等），不予处理，"
-            "请换成文件本身（名称见日志）"
-        )
+    lines += _not_taken_lines(data)
     if data["pending_claims"]:
         lines.append(f"上次中断、待续办：{data['pending_claims']} 个文件（再运行一次 run 即可）")
     lines.append("")
@@ -302,6 +314,25 @@ def render_text(data: dict[str, Any]) -> str:
         lines += ["", f"提示（{len(data['findings'])} 条）："]
         lines += [f"  - {f['message']}" for f in data["findings"]]
     return "\n".join(lines)
+
+
+def _not_taken_lines(data: dict[str, Any], most: int = 10) -> list[str]:
+    """Links, pipes and hard links left in the inbox, by name (the first `most`)."""
+    from pipeline.intake import hard_link_warning
+
+    lines = []
+    not_taken = data.get("inbox_not_taken") or []
+    if data.get("inbox_skipped"):
+        names = [f"“{e['path']}”" for e in not_taken if e["kind"] != "hard_link"]
+        tail = "：" + "、".join(names[:most]) + ("等" if len(names) > most else "") if names else "（名称见日志）"
+        lines.append(
+            f"收件箱中另有 {data['inbox_skipped']} 项不是普通文件（符号链接/管道等），不予处理，请换成文件本身{tail}"
+        )
+    hard = [e["path"] for e in not_taken if e["kind"] == "hard_link"]
+    lines += [hard_link_warning(rel) for rel in hard[:most]]
+    if len(hard) > most:
+        lines.append(f"（硬链接共 {len(hard)} 个，其余见日志）")
+    return lines
 
 
 def cli_status(workspace: Path, as_json: bool) -> int:

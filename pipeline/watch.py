@@ -40,7 +40,7 @@ from typing import Any, Protocol
 
 from loguru import logger
 
-from pipeline import fsutil
+from pipeline import contain, fsutil
 from pipeline.config import Config
 from pipeline.ready import GIVE_UP_AFTER, Decision, Observation, Probe, decide, ignored_path, open_in_editor, patient, probe
 from pipeline.stability import Tracker
@@ -97,9 +97,12 @@ ObserverFactory = Callable[[bool, float], ObserverLike]  # (polling, poll_interv
 
 def default_observer_factory(polling: bool, poll_interval: float) -> ObserverLike:
     from watchdog.observers import Observer
-    from watchdog.observers.polling import PollingObserver
+    from watchdog.observers.polling import PollingObserverVFS
 
-    return PollingObserver(timeout=poll_interval) if polling else Observer()
+    # The polling snapshot stats with lstat: with os.stat (PollingObserver's
+    # default) it walks into every folder linked from the inbox, all of it,
+    # at every poll, and reports the files there as if they were ours.
+    return PollingObserverVFS(os.lstat, os.scandir, polling_interval=poll_interval) if polling else Observer()
 
 
 # ------------------------------------------------------------ event handler
@@ -302,6 +305,7 @@ class Watcher:
         self._rebuild_seconds = 0.0  # how long the last rebuild took
         self._failed: dict[Path, tuple[Observation | None, float]] = {}  # path -> (obs, back-off)
         self._waiting: dict[Path, str] = {}  # path -> the reason last logged
+        self._refused: set[Path] = set()  # links, hard links, pipes seen in hints: never observed or taken
         self._max_bytes = int(cfg.max_file_mb * 1024 * 1024)
 
     # -------------------------------------------------------------- lifecycle
@@ -400,7 +404,7 @@ class Watcher:
             except queue.Empty:
                 return paths
             path = Path(raw)
-            if not self._ours(path):
+            if not self._ours(path) or self._refuse(path, now):
                 continue
             if is_dir:
                 # A folder of forms moved in: sub-events may be missing (polling,
@@ -416,9 +420,29 @@ class Watcher:
             return False
         return path != self.ws.inbox and not ignored_path(path, self.ws.inbox)
 
+    def _refuse(self, path: Path, now: float) -> bool:
+        """True for a path that is a link, a hard link or a pipe, or lies
+        behind a linked folder (pipeline.contain): it is never observed or
+        taken. Intake names such a thing once, in its scan; one is asked for
+        when the watcher meets a new one."""
+        verdict = self._verdict(path)
+        if verdict is None or not verdict.refused:
+            return False
+        if verdict.at not in self._refused:
+            self._refused.add(verdict.at)
+            self._next_rescan = now
+        return True
+
+    def _verdict(self, path: Path) -> contain.Verdict | None:
+        try:
+            return contain.classify(self.ws.inbox, path)
+        except OSError:
+            return None
+
     def _rescan(self) -> set[Path]:
         if self.intake is None:
             return set()
+        self._refused = {p for p in self._refused if (v := self._verdict(p)) is not None and v.refused}
         found = self._guarded("扫描 inbox", self.intake.candidates)
         if found is None:
             return set()
@@ -429,12 +453,13 @@ class Watcher:
         return paths
 
     def _observe(self, path: Path, now: float) -> None:
-        obs = _observe_file(path)
+        obs = _observe_file(path, self.ws.inbox)
         failed = self._failed.get(path)
         if failed is not None and (obs is None or obs != failed[0]):
             del self._failed[path]  # gone or changed: a fresh version gets a fresh try
         if obs is None:
-            if path in self.tracker:
+            refused = self._refuse(path, now)  # became a hard link, or a folder on the way a link
+            if not refused and path in self.tracker:
                 logger.debug(f"文件在收取前已移走或删除：{self._rel(path)}")
             self.tracker.observe(path, None, now)
             self._waiting.pop(path, None)
@@ -449,7 +474,7 @@ class Watcher:
                 return  # finish the current file only; the rest wait for the next start
             if self.clock() >= budget_end:
                 return  # the rest are still due at the next step, after events are drained
-            current = _observe_file(path)
+            current = _observe_file(path, self.ws.inbox)  # also: no link on the way, before it is opened
             if current != self.tracker.observation(path):
                 # Changed (or gone) since this step looked: in a long batch that
                 # may be seconds ago. Start its clock again rather than take it.
@@ -499,7 +524,7 @@ class Watcher:
         growing back-off while it stays the same; a changed file is looked at
         afresh; it is never dropped."""
         now = self.clock()
-        current = _observe_file(path)
+        current = _observe_file(path, self.ws.inbox)
         if current is None or current != obs:
             self._failed.pop(path, None)  # gone (claimed: recover() finishes it) or changed
             self.tracker.observe(path, current, now)
@@ -716,10 +741,15 @@ class Watcher:
             return path.name
 
 
-def _observe_file(path: Path) -> Observation | None:
+def _observe_file(path: Path, inbox: Path | None = None) -> Observation | None:
     """Size and mtime of a regular file, or None (gone, a folder, a symlink —
-    which Intake leaves alone too — or unreadable)."""
+    which Intake leaves alone too — or unreadable). With `inbox`: None also
+    for a file behind a linked folder or with hard links (pipeline.contain)."""
     try:
+        if inbox is not None:
+            verdict = contain.classify(inbox, path)
+            st = verdict.stat if verdict.ours else None
+            return None if st is None else Observation(st.st_size, st.st_mtime_ns)
         st = os.lstat(path)
     except OSError:
         return None
@@ -758,6 +788,13 @@ def cli_watch(workspace: Path, polling: bool, pdf: bool, verbose: bool) -> int:
         logger.error(f"工作目录 {root} 不存在。请用 -C 指定含 inbox/ 的工作目录。")
         return EXIT_USAGE
     ws = Workspace(root.resolve())
+    from pipeline.intake import blocking_message, blocking_path
+
+    blocking = blocking_path(ws)  # e.g. an outbox that is a link to elsewhere: refused before anything is made
+    if blocking is not None:
+        logs.setup(None, verbose=verbose)
+        logger.error(blocking_message(ws, blocking))
+        return EXIT_USAGE
     try:
         ws.ensure()
     except OSError as exc:
