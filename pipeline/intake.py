@@ -52,7 +52,7 @@ from typing import Any, TextIO
 
 from loguru import logger
 
-from pipeline import contain, crosscheck, ready, render
+from pipeline import contain, crosscheck, locks, ready, render
 from pipeline.config import Config, ConfigError
 from pipeline.fsutil import atomic_write, free_name, readable_name, safe_component
 from pipeline.model import ParseResult, Problem, Submission
@@ -375,55 +375,26 @@ def _describe(exc: BaseException) -> str:
 class _Lock:
     """An exclusive, re-entrant (within one Intake) lock on state/intake.lock.
     Held while claims are worked on, so `run` never finishes a claim that a
-    running `watch` is still in the middle of."""
+    running `watch` is still in the middle of (see pipeline.locks)."""
 
     def __init__(self, path: Path, timeout: float) -> None:
         self.path = path
         self.timeout = timeout
-        self._fh: Any = None
-        self._depth = 0
+        self._mutex = locks.FileMutex(path)
 
     @contextmanager
-    def held(self) -> Iterator[None]:
-        if self._depth == 0:
-            self._acquire()
-        self._depth += 1
+    def held(self, timeout: float | None = None) -> Iterator[None]:
+        """`timeout` (default: the Intake's) 0 makes one attempt, silently."""
+        wait = self.timeout if timeout is None else timeout
+        if not self._mutex.try_acquire(0.0):
+            if wait > 0:
+                logger.info("另一个进程正在处理收件箱，等待其完成……")
+            if wait <= 0 or not self._mutex.try_acquire(wait):
+                raise IntakeBusy(f"另一个进程（可能是 watch）正在处理收件箱，已等待 {wait:.0f} 秒，请稍后再试")
         try:
             yield
         finally:
-            self._depth -= 1
-            if self._depth == 0:
-                self._release()
-
-    def _acquire(self) -> None:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - not on POSIX: no cross-process lock
-            return
-        fh = open(self.path, "a+b")
-        deadline = time.monotonic() + self.timeout
-        told = False
-        while True:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                self._fh = fh
-                return
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    fh.close()
-                    raise IntakeBusy(f"另一个进程（可能是 watch）正在处理收件箱，已等待 {self.timeout:.0f} 秒，请稍后再试") from None
-                if not told:
-                    logger.info("另一个进程正在处理收件箱，等待其完成……")
-                    told = True
-                time.sleep(0.1)
-
-    def _release(self) -> None:
-        if self._fh is not None:
-            import fcntl
-
-            fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
-            self._fh.close()
-            self._fh = None
+            self._mutex.release()
 
 
 class _Progress:
@@ -554,19 +525,28 @@ class Intake:
         logger.debug("{}", summary.line())  # the console line is printed by cli_run
         return summary
 
-    def recover(self) -> list[Outcome]:
-        """Finish every claim left in state/work/ by an interrupted run."""
+    def recover(self, *, wait: bool = True) -> list[Outcome]:
+        """Finish every claim left in state/work/ by an interrupted run.
+
+        A claim is only ever in state/work/ while its process holds the intake
+        lock, so with the lock every claim there is one nobody works on.
+        wait=False (the running watcher, now and then): when another process
+        holds the lock, its claims are its own; come back later."""
         outcomes = []
-        with self._lock.held():
-            for cdir in self.pending_claims():
-                try:
-                    outcome = self._finish(cdir, recovering=True)
-                except Exception as exc:
-                    logger.error("续办 {} 时出错：{}", cdir.name, _describe(exc))
-                    logger.opt(exception=exc).debug("详细错误")
-                    outcome = Outcome(cdir, "failed", None, f"续办中断的文件失败：{_describe(exc)}", recovered=True)
-                if outcome is not None:
-                    outcomes.append(outcome)
+        try:
+            with self._lock.held(timeout=None if wait else 0.0):
+                for cdir in self.pending_claims():
+                    try:
+                        outcome = self._finish(cdir, recovering=True)
+                    except Exception as exc:
+                        logger.error("续办 {} 时出错：{}", cdir.name, _describe(exc))
+                        logger.opt(exception=exc).debug("详细错误")
+                        outcome = Outcome(cdir, "failed", None, f"续办中断的文件失败：{_describe(exc)}", recovered=True)
+                    if outcome is not None:
+                        outcomes.append(outcome)
+        except IntakeBusy:  # only the lock raises it: each claim's failure is caught above
+            if wait:
+                raise
         return outcomes
 
     def process(self, path: Path) -> Outcome:
@@ -811,6 +791,14 @@ class Intake:
         (and `workbook_failed` / `documents_failed`); the register is untouched."""
         self.output_errors, self.documents_failed, self.workbook_failed = [], [], False
         try:
+            with locks.outputs_lock(self.ws):  # the snapshot too: the last rebuild has the latest data
+                self._rebuild_outputs(pdf)
+        except locks.Busy as exc:  # another rebuild for ten minutes: the next one brings all up to date
+            logger.error("{}", exc)
+            self.output_errors.append(str(exc))
+
+    def _rebuild_outputs(self, pdf: bool) -> None:
+        try:
             snap = self.register.snapshot(self.cfg, self._today(), now=self._now())
         except Exception as exc:
             self._output_failed("读取电子信息库", exc)
@@ -868,6 +856,9 @@ def outcome_message(sub: Submission, supersedes: tuple[int, ...] = (), returned_
     if sub.status == "rejected":
         return f"退回：{sub.file}（{len(sub.errors)} 个问题），通知：{sub.notice or '（未生成）'}"
     text = f"通过：{sub.file}（{owner}{label}）"
+    if sub.status == "superseded" and sub.superseded_by is not None:
+        # Received before the form now in force (recorded late, e.g. after a crash): history only.
+        text = f"通过，但已被此后收到的第 {sub.superseded_by} 号替代：{sub.file}（{owner}{label}）"
     if supersedes:
         text += "，替代此前报送的第 " + "、".join(str(i) for i in supersedes) + " 号"
     if sub.late:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -119,24 +120,47 @@ class RegisterError(Exception):
 
 @dataclass(frozen=True)
 class Decision:
-    status: str  # accepted / rejected / duplicate
+    status: str  # accepted / rejected / duplicate / superseded (accepted, but a later-received form is in force)
     duplicate_of: int | None = None
     supersedes: tuple[int, ...] = ()
+    superseded_by: int | None = None
 
 
-def decide(result: ParseResult | None, same_bytes: Submission | None, in_force: Sequence[Submission]) -> Decision:
+def decide(
+    result: ParseResult | None,
+    same_bytes: Submission | None,
+    in_force: Sequence[Submission],
+    received_at: datetime | None = None,
+) -> Decision:
     """What a newly received file becomes.
 
     The same bytes as an earlier file (whatever became of it) is a duplicate of
     that file. Otherwise a readable, error-free form is accepted and supersedes
     the form(s) of the same kind, unit and person that were in force; anything
     else is rejected and supersedes nothing (a bad correction never hides a good
-    original)."""
+    original).
+
+    Which form replaces which goes by when each was received, not by when it
+    is recorded: a file recorded late (its run killed after the claim) still
+    supersedes the forms in force received before it, but a form in force
+    received after it stays in force and supersedes it at once (status
+    superseded). Without `received_at` every form in force is older."""
     if same_bytes is not None:
         return Decision("duplicate", duplicate_of=same_bytes.id)
     if result is None or result.status != "ok" or result.errors:
         return Decision("rejected")
-    return Decision("accepted", supersedes=tuple(s.id for s in in_force))
+    cut = None if received_at is None else _instant(received_at)
+    order = sorted(in_force, key=lambda s: (_instant(s.received_at), s.id))
+    older = [s for s in order if cut is None or _instant(s.received_at) <= cut]
+    newer = [s for s in order if cut is not None and _instant(s.received_at) > cut]
+    if newer:
+        return Decision("superseded", supersedes=tuple(s.id for s in older), superseded_by=newer[0].id)
+    return Decision("accepted", supersedes=tuple(s.id for s in older))
+
+
+def _instant(moment: datetime) -> datetime:
+    """A moment comparable with any other (a naive time is taken as local)."""
+    return moment.astimezone()
 
 
 def parse_iso_date(text: str | None) -> date | None:
@@ -171,6 +195,7 @@ class Recorded:
     status: str
     duplicate_of: int | None
     supersedes: tuple[int, ...]
+    superseded_by: int | None = None  # status superseded: the later-received form in force
 
 
 @dataclass(frozen=True)
@@ -197,7 +222,7 @@ class Register:
         try:
             self._db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._wal(timeout)
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
@@ -226,18 +251,52 @@ class Register:
             raise
         self._db.execute("COMMIT")
 
+    def _wal(self, timeout: float) -> None:
+        """Switch to WAL. On a new file another process may be switching it or
+        creating the tables at this very moment: the switch needs the file to
+        itself and SQLite does not always wait for that (SQLITE_BUSY at once),
+        so it is retried for as long as the busy timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                contention = "locked" in str(exc) or "busy" in str(exc)
+                if not contention or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: every query in it sees the same state of the file."""
+        self._db.execute("BEGIN")
+        try:
+            yield self._db
+        finally:
+            self._db.execute("COMMIT")
+
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise RegisterError(
-                f"电子信息库 {self.path.name} 由更新版本的程序建立（结构版本 {version}，本程序支持 {SCHEMA_VERSION}），请升级程序。"
-            )
-        for step in range(version + 1, SCHEMA_VERSION + 1):
-            with self._tx() as db:
+        self._check_version(version)
+        if version == SCHEMA_VERSION:
+            return  # the usual case: no write lock taken
+        with self._tx() as db:
+            # Read again under the write lock: another process may have created
+            # or upgraded the file since the look above.
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            self._check_version(version)
+            for step in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS[step].split(";"):
                     if statement.strip():
                         db.execute(statement)
                 db.execute(f"PRAGMA user_version = {step}")
+
+    def _check_version(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise RegisterError(
+                f"电子信息库 {self.path.name} 由更新版本的程序建立（结构版本 {version}，本程序支持 {SCHEMA_VERSION}），请升级程序。"
+            )
 
     @property
     def schema_version(self) -> int:
@@ -337,23 +396,24 @@ class Register:
         date of `now`)."""
         taken = now or datetime.now().astimezone()
         today = today or taken.date()
-        subs = self.submissions() if cfg is None else [_with_late(s, cfg) for s in self.submissions()]
+        with self._read():  # one state of the file, though another process records meanwhile
+            subs = self.submissions() if cfg is None else [_with_late(s, cfg) for s in self.submissions()]
+            by_id = {s.id: s for s in subs}
+            risks = [
+                _risk(r, by_id[r["submission_id"]])
+                for r in self._db.execute(
+                    "SELECT r.* FROM risks r JOIN submissions s ON s.id = r.submission_id "
+                    "WHERE s.status = 'accepted' ORDER BY s.unit_key, s.name_key, s.id, r.row_no"
+                )
+            ]
+            measures = [
+                _measure(r, by_id[r["submission_id"]])
+                for r in self._db.execute(
+                    "SELECT m.* FROM measures m JOIN submissions s ON s.id = m.submission_id "
+                    "WHERE s.status = 'accepted' ORDER BY s.unit_key, s.name_key, s.id, m.row_no"
+                )
+            ]
         cfg = cfg or Config()
-        by_id = {s.id: s for s in subs}
-        risks = [
-            _risk(r, by_id[r["submission_id"]])
-            for r in self._db.execute(
-                "SELECT r.* FROM risks r JOIN submissions s ON s.id = r.submission_id "
-                "WHERE s.status = 'accepted' ORDER BY s.unit_key, s.name_key, s.id, r.row_no"
-            )
-        ]
-        measures = [
-            _measure(r, by_id[r["submission_id"]])
-            for r in self._db.execute(
-                "SELECT m.* FROM measures m JOIN submissions s ON s.id = m.submission_id "
-                "WHERE s.status = 'accepted' ORDER BY s.unit_key, s.name_key, s.id, m.row_no"
-            )
-        ]
         snap = Snapshot(taken_at=taken, submissions=subs, risks=crosscheck.attach_measures(risks, measures), measures=measures)
         snap.findings = crosscheck.find_all(snap, cfg, today)
         return snap
@@ -387,7 +447,7 @@ class Register:
                 raise RegisterError("未读取文件内容，且库中没有相同内容的文件")
             owner = result if result is not None and result.form else None
             current = self.in_force(owner.form, owner.unit, owner.name) if owner and result.status == "ok" else []
-            decision = decide(result, prior, current)
+            decision = decide(result, prior, current, received_at)
 
             if decision.status == "duplicate":
                 assert prior is not None
@@ -419,21 +479,25 @@ class Register:
                 ),
             )  # fmt: skip
             sid = int(cur.lastrowid)
-            if decision.status == "accepted":
+            if decision.status in ("accepted", "superseded"):
                 assert result is not None
                 self._insert_rows(db, sid, result)
                 for old in decision.supersedes:
                     db.execute("UPDATE submissions SET status = 'superseded', superseded_by = ? WHERE id = ?", (sid, old))
                     self._audit(db, at, None, old, None, "superseded", f"被第 {sid} 号报送替代")
+            if decision.superseded_by is not None:
+                db.execute("UPDATE submissions SET superseded_by = ? WHERE id = ?", (decision.superseded_by, sid))
+                self._audit(db, at, None, sid, None, "superseded", f"被此后收到的第 {decision.superseded_by} 号报送替代")
             detail = {
                 "accepted": "通过",
+                "superseded": f"通过，但已被此后收到的第 {decision.superseded_by} 号替代",
                 "rejected": f"退回：{len(meta['errors'])} 个问题",
                 "duplicate": f"与第 {decision.duplicate_of} 号内容相同",
             }[decision.status]
             if decision.supersedes:
                 detail += "，替代第 " + "、".join(str(i) for i in decision.supersedes) + " 号"
             self._audit(db, at, claim_id, sid, file, "recorded", detail)
-        return Recorded(sid, decision.status, decision.duplicate_of, decision.supersedes)
+        return Recorded(sid, decision.status, decision.duplicate_of, decision.supersedes, decision.superseded_by)
 
     def plan_filing(self, sid: int, archived_as: str, notice: str | None = None, notice_text: str | None = None) -> None:
         """Where the original (and its notice) will go, written before moving, so

@@ -44,7 +44,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from loguru import logger
 from lxml import etree
 
-from pipeline import consolidate, office
+from pipeline import consolidate, locks, office
 from pipeline.chinese_dates import arabic, format_date
 from pipeline.config import Config
 from pipeline.fsutil import NAME_BYTES, atomic_write, safe_component
@@ -710,7 +710,22 @@ def rebuild(
 ) -> RebuildResult:
     """Bring outbox/ documents up to date with `snap`; see rebuild_documents.
     `today` (成文日期, what is overdue) defaults to the day the snapshot was
-    taken, so that intake's clock decides, not this module's."""
+    taken, so that intake's clock decides, not this module's. Under the
+    outputs lock (locks.outputs_lock) from reading documents.json to saving it."""
+    with locks.outputs_lock(ws):
+        return _rebuild_locked(ws, cfg, snap, pdf=pdf, force=force, today=today, roster=roster)
+
+
+def _rebuild_locked(
+    ws: Workspace,
+    cfg: Config,
+    snap: Snapshot,
+    *,
+    pdf: bool,
+    force: bool,
+    today: date | None,
+    roster: Sequence[consolidate.RosterEntry] | None,
+) -> RebuildResult:
     today = today or snap.taken_at.date()
     roster = load_roster(cfg) if roster is None else roster
     templates = ws.root / "word_templates"
@@ -1014,10 +1029,11 @@ def cli_render(workspace: Path, pdf: bool, verbose: bool) -> int:
     try:
         logs.setup(ws.logs, verbose=verbose)
         ws.ensure()
-        snap = _snapshot(ws, cfg)
-        result = rebuild(ws, cfg, snap, pdf=pdf, force=True)
-        notices, notices_failed = rewrite_notices(ws, cfg, snap)
-    except (RegisterError, OSError) as exc:
+        with locks.outputs_lock(ws):  # the snapshot too: a rebuild beside ours must not undo it with older data
+            snap = _snapshot(ws, cfg)
+            result = rebuild(ws, cfg, snap, pdf=pdf, force=True)
+            notices, notices_failed = rewrite_notices(ws, cfg, snap)
+    except (RegisterError, OSError, locks.Busy) as exc:
         print(f"无法运行：{exc}", file=sys.stderr)
         return 1
     docs = [p for p in result.written if p.suffix == ".docx"]

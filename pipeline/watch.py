@@ -15,15 +15,15 @@ readiness rules, the ones `run` uses too):
   burst is over.
 - The observer is supervised: if its threads die or the inbox disappears or is
   replaced (share gone and back), it is restarted and the inbox rescanned.
-- One watcher per workspace (flock on state/watcher.lock); SIGINT/SIGTERM let
+- One watcher per workspace (a lock on state/watcher.lock, pipeline.locks); SIGINT/SIGTERM let
   the current file finish; a crash mid-file is finished by `Intake.recover()`
-  at the next start; state/watcher.json tells `status` what the watcher did.
+  at the next start; a claim another process left in state/work/ (a `run`
+  killed meanwhile) is finished within RECOVER_EVERY while the watcher runs;
+  state/watcher.json tells `status` what the watcher did.
 """
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import json
 import logging
 import os
@@ -40,7 +40,7 @@ from typing import Any, Protocol
 
 from loguru import logger
 
-from pipeline import contain, fsutil
+from pipeline import contain, fsutil, locks
 from pipeline.config import Config
 from pipeline.ready import GIVE_UP_AFTER, Decision, Observation, Probe, decide, ignored_path, open_in_editor, patient, probe
 from pipeline.stability import Tracker
@@ -55,6 +55,7 @@ RECHECK = 1.0  # a stable file that must wait (incomplete zip, open in Word) is 
 RESTART_MIN, RESTART_MAX = 1.0, 30.0  # observer restart back-off (seconds)
 FAILED_RETRY_MIN, FAILED_RETRY_MAX = 60.0, 3600.0  # back-off for a file whose processing failed
 REBUILD_MIN_WAIT = 10.0  # during an endless trickle, rebuild after this long (or 5× the last rebuild's time)
+RECOVER_EVERY = 30.0  # a claim left in state/work/ by a process that died is finished within this long
 
 # File systems on which native events miss writes made by other machines.
 NETWORK_FS = frozenset({"cifs", "smb3", "smbfs", "nfs", "nfs4", "ncpfs", "afs", "9p", "fuse.sshfs", "davfs", "fuse.davfs2", "fuse.rclone"})
@@ -75,7 +76,7 @@ STATUS_CN = {
 class IntakeLike(Protocol):
     """What the watcher needs from pipeline.intake.Intake."""
 
-    def recover(self) -> list[Any]: ...
+    def recover(self, *, wait: bool = True) -> list[Any]: ...
     def candidates(self) -> list[Path]: ...
     def process(self, path: Path) -> Any: ...  # -> Outcome (status, message, ...)
     def rebuild_outputs(self, pdf: bool = False) -> None: ...
@@ -178,54 +179,47 @@ def _now_iso() -> str:
 # ---------------------------------------------------------------- lock and status
 
 
-def acquire_lock(path: Path, *, attempts: int = 5, pause: float = 0.1) -> int | None:
-    """Hold state/watcher.lock for the life of the process: an fd with an
-    exclusive flock and our pid written in it, or None if another process
-    holds it. Retried a few times because `status` peeks with a brief shared
-    lock."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+def acquire_lock(path: Path, *, attempts: int = 5, pause: float = 0.1) -> locks.FileMutex | None:
+    """Hold state/watcher.lock for the life of the process (see pipeline.locks),
+    our pid written beside it (state/watcher.pid) for `status`; None if another
+    process holds it. Retried a few times because `status` peeks with a brief
+    attempt of its own."""
+    lock = locks.FileMutex(path)
     for i in range(attempts):
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                os.close(fd)
-                raise
-            if i + 1 < attempts:
-                time.sleep(pause)
-            continue
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        return fd
-    os.close(fd)
+        if lock.try_acquire(0.0):
+            try:
+                fsutil.atomic_write(_pid_file(path), f"{os.getpid()}\n".encode())
+            except OSError as exc:  # the lock is what counts; `status` then shows no pid
+                logger.warning(f"无法写入 {_pid_file(path).name}：{_short(exc)}")
+            return lock
+        if i + 1 < attempts:
+            time.sleep(pause)
     return None
 
 
-def release_lock(fd: int) -> None:
-    # The file stays: deleting it would let two processes lock two different files.
+def release_lock(lock: locks.FileMutex) -> None:
+    # The lock file stays: deleting it would let two processes lock two different files.
+    # The pid goes first, while the lock still keeps a new watcher from writing its own.
     try:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+        _pid_file(lock.path).unlink(missing_ok=True)
     finally:
-        os.close(fd)
+        lock.release()
+
+
+def _pid_file(lock: Path) -> Path:
+    return lock.with_suffix(".pid")
 
 
 def lock_holder(path: Path) -> int | None:
-    """The pid of the running watcher, or None when none holds the lock."""
+    """The pid of the running watcher (-1 when it cannot be read), or None
+    when none holds the lock."""
+    if not locks.is_held_elsewhere(path):
+        return None
     try:
-        fd = os.open(path, os.O_RDONLY)
+        text = _pid_file(path).read_text(encoding="ascii", errors="replace").strip()
     except OSError:
-        return None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            text = os.read(fd, 64).decode("ascii", "replace").strip()
-            return int(text) if text.isdigit() else -1
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    finally:
-        os.close(fd)
+        return -1
+    return int(text) if text.isdigit() else -1
 
 
 def read_status(ws: Workspace) -> dict[str, Any] | None:
@@ -300,6 +294,7 @@ class Watcher:
         self._waiting_logged_for_inbox = False
         self._ever_started = False
         self._next_rescan = 0.0
+        self._next_recover = 0.0
         self._dirty_since: float | None = None
         self._next_check = 0.0
         self._rebuild_seconds = 0.0  # how long the last rebuild took
@@ -337,6 +332,7 @@ class Watcher:
                 self._record(outcome, self.clock())
         self._start_observer(self.clock())
         self._next_rescan = self.clock()  # the start-up scan runs in the first step
+        self._next_recover = self.clock() + RECOVER_EVERY
         self._set_action("开始监视", write=True)
 
     def close(self, *, rebuild: bool = True) -> None:
@@ -383,6 +379,9 @@ class Watcher:
         if now >= self._next_rescan:
             fresh |= self._rescan()
             self._next_rescan = now + self.cfg.rescan_seconds
+        if now >= self._next_recover:
+            self._next_recover = now + RECOVER_EVERY
+            self._recover_stuck(now)
         for path in fresh | set(self.tracker.paths()):
             self._observe(path, now)
         self._take_due(now, report, stop)
@@ -391,6 +390,24 @@ class Watcher:
             self._rebuild()
             report.rebuilt = True
         return report
+
+    def _recover_stuck(self, now: float) -> None:
+        """Finish claims stuck in state/work/: left by a `run` killed while we
+        watch, or by one of our own steps that failed after its claim. Only
+        when no other process holds the intake lock (its claims are its own)."""
+        intake = self.intake
+        assert intake is not None
+        try:
+            stuck = any(p.is_dir() for p in self.ws.work.iterdir())
+        except OSError:
+            return
+        if not stuck:
+            return
+        recovered = self._guarded("续办中断的文件", lambda: intake.recover(wait=False))
+        if recovered:
+            logger.info(f"已续办 {len(recovered)} 个处理中断的文件（例如 run 被中止时留下的）。")
+            for outcome in recovered:
+                self._record(outcome, now)
 
     def notify(self, path: Path, is_dir: bool = False) -> None:
         """Queue a hint as the observer would (tests, or a caller that knows better)."""
@@ -808,8 +825,8 @@ def cli_watch(workspace: Path, polling: bool, pdf: bool, verbose: bool) -> int:
         logger.error(str(exc))
         return EXIT_USAGE
 
-    fd = acquire_lock(ws.watcher_lock)
-    if fd is None:
+    lock = acquire_lock(ws.watcher_lock)
+    if lock is None:
         pid = lock_holder(ws.watcher_lock)
         who = f"（进程号 {pid}）" if pid and pid > 0 else ""
         logger.error(f"已有一个 watch 正在监视这个工作目录{who}。同一工作目录只能运行一个 watch；如需重启，请先停止它。")
@@ -826,7 +843,7 @@ def cli_watch(workspace: Path, polling: bool, pdf: bool, verbose: bool) -> int:
         code = EXIT_FAILED
     finally:
         _restore_signals(previous)
-        release_lock(fd)
+        release_lock(lock)
     logger.info(f"watch 已停止。本次共收取 {watcher.files_taken} 个文件。")
     return code
 

@@ -7,9 +7,10 @@
     state/archive/         accepted (and duplicate/superseded) originals, byte for byte
     state/work/            files claimed from the inbox and not yet filed away
     state/logs/            rotating log files
-    state/watcher.lock     held by the running watcher (one per workspace)
+    state/watcher.lock     held by the running watcher (one per workspace); its pid in watcher.pid
     state/watcher.json     what the watcher is doing, for `status`
     state/intake.lock      held while claims are worked on (run and watch never collide)
+    state/outputs.lock     held while outbox/ is rebuilt and a 通报 number is taken
     state/documents.json   what each outbox document was made from, and the 通报 numbers
     pipeline.toml          optional settings
 """
@@ -59,6 +60,10 @@ class Workspace:
     @property
     def watcher_lock(self) -> Path:
         return self.state / "watcher.lock"
+
+    @property
+    def outputs_lock(self) -> Path:
+        return self.state / "outputs.lock"
 
     @property
     def watcher_status(self) -> Path:

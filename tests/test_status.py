@@ -227,9 +227,9 @@ def test_watcher_line_from_the_lock_and_the_pid(tmp_path: Path) -> None:
     fd = os.open(ws.watcher_lock, os.O_RDWR | os.O_CREAT)
     try:
         os.write(fd, str(os.getpid()).encode())
-        # flock from another process: our own lock would not show to ourselves.
-        holder = subprocess.Popen([sys.executable, "-c", f"import fcntl,os,time; fd=os.open({str(ws.watcher_lock)!r}, os.O_RDWR); "
-                                   "fcntl.flock(fd, fcntl.LOCK_EX); print('ok', flush=True); time.sleep(30)"],
+        # The lock taken by another process, the way a watcher takes it (filelock).
+        holder = subprocess.Popen([sys.executable, "-c", f"import time, filelock; lock = filelock.FileLock({str(ws.watcher_lock)!r}); lock.acquire(); "
+                                   "print('ok', flush=True); time.sleep(30)"],
                                   stdout=subprocess.PIPE, text=True)  # fmt: skip
         try:
             assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"

@@ -56,7 +56,7 @@ class FakeIntake:
         self.on_process: Any = None
         self.closed = False
 
-    def recover(self) -> list[FakeOutcome]:
+    def recover(self, *, wait: bool = True) -> list[FakeOutcome]:
         out = []
         for f in sorted(self.ws.work.iterdir()):
             self.recovered.append(f.name)
