@@ -575,6 +575,8 @@ class Intake:
                 if current != obs:
                     seen[p] = (current, waited)  # still being written: its quiet time starts again
                     continue
+                if max(ready.age(current, now), waited - since) < self.cfg.stability_seconds:
+                    continue  # not quiet for even the shortest delay: no need to open it yet (a share is slow)
                 verdict, more = self._look(p, now, None, seen_unchanged=waited - since)  # lists its folder: a lock may have come
                 if verdict is ready.Decision.TAKE:
                     found.add(p)
