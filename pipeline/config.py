@@ -39,6 +39,9 @@ class Config:
     date_style: str = "arabic"  # "arabic": 2012年5月26日; "chinese": 二〇一二年五月二十六日
     roster: Path | None = None  # 单位, 姓名, 职务 (.xlsx or .csv)
     stability_seconds: float = 3.0  # a file must sit unchanged this long before it is taken
+    # ... and a file that is not a zip (.doc, .wps, .rtf) this long: no zip
+    # check can tell its first half from the whole (never less than the above).
+    stability_seconds_other: float = 30.0
     polling: bool = False  # poll instead of native events (network shares)
     poll_interval: float = 2.0
     rescan_seconds: float = 60.0  # full rescan of inbox/ even when no event came
@@ -90,7 +93,7 @@ def from_mapping(data: dict[str, Any], workspace: Path) -> Config:
         raise ConfigError("设置项“date_style”只能是 \"arabic\"（2012年5月26日）或 \"chinese\"（二〇一二年五月二十六日）")
     if not 2000 <= cfg.year <= 2100:
         raise ConfigError(f"设置项“year”的值 {cfg.year} 不是合理的年份")
-    for key in ("stability_seconds", "poll_interval", "rescan_seconds", "max_file_mb"):
+    for key in ("stability_seconds", "stability_seconds_other", "poll_interval", "rescan_seconds", "max_file_mb"):
         if getattr(cfg, key) <= 0:
             raise ConfigError(f"设置项“{key}”必须大于 0")
     if cfg.doc_number_start < 1:

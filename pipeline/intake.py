@@ -37,9 +37,9 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import math
 import os
 import shutil
-import stat
 import sys
 import time
 import uuid
@@ -62,6 +62,9 @@ from pipeline.workspace import Workspace
 CLAIM_FILE = ".claim.json"
 LOCK_NAME = "intake.lock"
 PROGRESS_MIN = 10  # files in a batch before a progress bar is worth showing
+FRESH_STEP = 0.25  # how often `run` looks again at files just dropped while it waits for them
+SETTLE_MAX = 60.0  # longest wait in state/work/ for a claimed file whose writer is still at it
+READ_TRIES = 3  # reads of a claimed file that keeps changing before it is left for later
 UNKNOWN_UNIT = "未识别单位"
 
 Parser = Callable[..., ParseResult]
@@ -92,7 +95,7 @@ class NoticeError(Exception):
 @dataclass
 class Outcome:
     path: Path  # where the file was found (inbox path, or its claim folder on recovery)
-    status: str  # accepted / rejected / duplicate / ignored / failed
+    status: str  # accepted / rejected / duplicate / ignored / failed / waiting (changed, left in the inbox)
     submission_id: int | None
     message: str  # one Chinese line for the log and the console
     file: str | None = None  # the path as dropped, relative to inbox/
@@ -119,7 +122,7 @@ class RunSummary:
 
     def add(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
-        if outcome.status in ("accepted", "rejected", "duplicate", "ignored", "failed"):
+        if outcome.status in ("accepted", "rejected", "duplicate", "ignored", "failed", "waiting"):
             setattr(self, outcome.status, getattr(self, outcome.status) + 1)
         self.superseded += len(outcome.supersedes)
         self.recovered += outcome.recovered
@@ -435,8 +438,10 @@ class Intake:
         clock: Callable[[], float] = time.time,
         parser: Parser | None = None,
         lock_timeout: float = 600.0,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.ws, self.cfg, self.clock = ws, cfg, clock
+        self._sleep = sleep  # waits for files still being written (tests pass one that moves their clock)
         ensure_workspace(ws)
         self.register = Register(ws.register_db)
         self._parser = parser
@@ -447,6 +452,7 @@ class Intake:
         self.documents_failed: list[str] = []
         self.workbook_failed = False
         self._told_skipped: set[Path] = set()  # non-regular or hard-linked inbox paths already warned about
+        self._judged: dict[Path, ready.Observation | None] = {}  # size and mtime `run` judged ready
 
     def close(self) -> None:
         self.register.close()
@@ -501,13 +507,15 @@ class Intake:
             now = self.clock()
             scan = self._scan()
             found = scan.files
-            max_bytes = int(self.cfg.max_file_mb * 1024 * 1024)
-            taking = [
-                p for p in found
-                if ready.ready(p, now, self.cfg.stability_seconds, siblings=scan.listings.get(p.parent), max_bytes=max_bytes)
-            ]
+            self._judged.clear()
+            looks = {p: self._look(p, now, scan.listings.get(p.parent)) for p in found}
+            self._warn_future(found, now)
+            taken = {p for p, (verdict, _) in looks.items() if verdict is ready.Decision.TAKE}
+            fresh = {p: more for p, (_, more) in looks.items() if more > 0}
+            if fresh:
+                taken |= self._wait_for_fresh(fresh)
+            taking = [p for p in found if p in taken]  # oldest first, as scanned
             summary.waiting = len(found) - len(taking)
-            taken = set(taking)
             for p in found:
                 if p not in taken:
                     logger.debug("尚未就绪，暂不处理：{}", p.relative_to(self.ws.inbox).as_posix())
@@ -515,7 +523,7 @@ class Intake:
             bar = _Progress(len(taking), show, stream)
             for p in taking:
                 bar.clear()
-                summary.add(self.process(p))
+                summary.add(self.process(p, expect=self._judged.get(p)))
                 bar.step()
             bar.finish()
             self.rebuild_outputs(pdf=pdf)
@@ -524,6 +532,57 @@ class Intake:
             summary.documents_failed = list(self.documents_failed)
         logger.debug("{}", summary.line())  # the console line is printed by cli_run
         return summary
+
+    def _look(self, path: Path, now: float, siblings: list[str] | None, seen_unchanged: float = 0.0) -> tuple[ready.Decision, float]:
+        """ready.look with this workspace's settings; remembers the size and
+        mtime judged, which the claim must still find (see _claim)."""
+        self._judged[path] = ready.Observation.of(path)
+        return ready.look(
+            path, now, self.cfg.stability_seconds, delay_other=self.cfg.stability_seconds_other,
+            seen_unchanged=seen_unchanged, siblings=siblings, max_bytes=int(self.cfg.max_file_mb * 1024 * 1024),
+        )  # fmt: skip
+
+    def _warn_future(self, paths: list[Path], now: float) -> None:
+        """One warning for each file stamped in the future: without it such a
+        file would seem to wait for no reason."""
+        for p in paths:
+            obs = self._judged.get(p)
+            if obs is not None and ready.in_future(obs, now):
+                logger.warning("{}", ready.future_mtime_warning(display_path(p.relative_to(self.ws.inbox).as_posix()), obs))
+
+    def _wait_for_fresh(self, fresh: dict[Path, float]) -> set[Path]:
+        """`run` right after a drop: rather than leave every file just copied
+        in for the next run, wait (at most the longest quiet time still
+        needed, said in one line) while looking again at their size and mtime,
+        and return those that turned out ready. A file that changes meanwhile
+        is left for the next run; so is one that waits for more than quiet
+        time (open in Word, empty after all) — one look is all `run` gives."""
+        limit = max(fresh.values()) + FRESH_STEP  # one look more: mtimes are coarse on some shares
+        logger.info("有 {} 个文件刚放入，等待 {} 秒确认写入完成……", len(fresh), math.ceil(max(fresh.values())))
+        seen = {p: (self._judged.get(p), 0.0) for p in fresh}  # last observation, and since when (waited seconds)
+        pending, found, waited = set(fresh), set(), 0.0
+        while pending and waited < limit:
+            step = min(FRESH_STEP, limit - waited)
+            self._sleep(step)
+            waited += step
+            now = self.clock()
+            for p in sorted(pending):
+                obs, since = seen[p]
+                current = ready.Observation.of(p)
+                if current is None:
+                    pending.discard(p)  # gone meanwhile
+                    continue
+                if current != obs:
+                    seen[p] = (current, waited)  # still being written: its quiet time starts again
+                    continue
+                if max(ready.age(current, now), waited - since) < self.cfg.stability_seconds:
+                    continue  # not quiet for even the shortest delay: no need to open it yet (a share is slow)
+                verdict, more = self._look(p, now, None, seen_unchanged=waited - since)  # lists its folder: a lock may have come
+                if verdict is ready.Decision.TAKE:
+                    found.add(p)
+                if verdict is not ready.Decision.WAIT or more <= 0:
+                    pending.discard(p)
+        return found
 
     def recover(self, *, wait: bool = True) -> list[Outcome]:
         """Finish every claim left in state/work/ by an interrupted run.
@@ -549,12 +608,14 @@ class Intake:
                 raise
         return outcomes
 
-    def process(self, path: Path) -> Outcome:
+    def process(self, path: Path, expect: ready.Observation | None = None) -> Outcome:
         """Claim, read, check, record and file one inbox file. Never raises for
-        bad input; a failure leaves the file in the inbox or in state/work/."""
+        bad input; a failure leaves the file in the inbox or in state/work/.
+        `expect`: the size and mtime the file was judged ready with; a file
+        that no longer has them is left in the inbox (outcome "waiting")."""
         try:
             with self._lock.held():
-                return self._process(path)
+                return self._process(path, expect)
         except Exception as exc:
             logger.error("处理 {} 时出错：{}", path.name, _describe(exc))
             logger.opt(exception=exc).debug("详细错误")
@@ -562,7 +623,7 @@ class Intake:
 
     # -- steps ---------------------------------------------------------------
 
-    def _process(self, path: Path) -> Outcome:
+    def _process(self, path: Path, expect: ready.Observation | None = None) -> Outcome:
         try:
             rel = display_path(path.relative_to(self.ws.inbox).as_posix())
         except ValueError:
@@ -572,7 +633,7 @@ class Intake:
         refused = self._refusal(path, rel)
         if refused is not None:
             return refused
-        claimed = self._claim(path, rel)
+        claimed = self._claim(path, rel, expect)
         if isinstance(claimed, Outcome):
             return claimed
         outcome = self._finish(claimed, recovering=False)
@@ -602,8 +663,14 @@ class Intake:
     def _today(self) -> date:
         return self._now().date()
 
-    def _claim(self, path: Path, rel: str) -> Path | Outcome:
-        """Step 1: move the file into a fresh claim folder (atomically)."""
+    def _claim(self, path: Path, rel: str, expect: ready.Observation | None = None) -> Path | Outcome:
+        """Step 1: move the file into a fresh claim folder (atomically).
+
+        Only a file that still has the size and mtime it was judged ready with
+        (`expect`) is moved: one changed since (in a long `run`, minutes may
+        have passed) is left in the inbox for a fresh look. A write landing
+        between that last look and the rename goes into the moved file; then
+        it is waited for in the claim folder, before anything is hashed."""
         received = self._now()
         claim_id = f"{time.time_ns():016x}-{uuid.uuid4().hex[:8]}"
         cdir = self.ws.work / claim_id
@@ -614,6 +681,11 @@ class Intake:
         except BaseException:
             _drop_claim(cdir)
             raise
+        if expect is not None and ready.Observation.of(path) != expect:
+            _drop_claim(cdir)
+            logger.info("{}", still_changing_message(rel))
+            return Outcome(path, "waiting", None, still_changing_message(rel), rel)
+        moved = cdir / safe_name(PurePosixPath(rel).name)
         try:
             # Checked again right before the rename: a folder on the way may
             # have been replaced by a link since the scan.
@@ -621,7 +693,7 @@ class Intake:
             if refused is not None:
                 _drop_claim(cdir)
                 return refused
-            move_no_clobber(path, cdir / safe_name(PurePosixPath(rel).name))
+            move_no_clobber(path, moved)
         except FileNotFoundError:
             _drop_claim(cdir)
             return Outcome(path, "ignored", None, f"文件已不在收件箱中（可能已被取走）：{rel}", rel)
@@ -631,7 +703,25 @@ class Intake:
             self.register.log("claim_failed", at=received, file=rel, detail=_describe(exc))
             return Outcome(path, "failed", None, f"无法取走文件（{_describe(exc)}），文件仍在收件箱中", rel)
         _fsync_dir(cdir)
+        if expect is not None and ready.Observation.of(moved) != expect:
+            logger.warning("文件“{}”在取走时仍在写入，等它写完再读取……", ready.shown_name(rel))
+            self._wait_quiet(moved)
         return cdir
+
+    def _wait_quiet(self, data: Path) -> None:
+        """Wait (at most SETTLE_MAX) until a claimed file's writer has stopped:
+        size and mtime unchanged for the quiet time of its kind."""
+        last, since, waited = ready.Observation.of(data), 0.0, 0.0
+        while waited < SETTLE_MAX:
+            self._sleep(FRESH_STEP)
+            waited += FRESH_STEP
+            current = ready.Observation.of(data)
+            if current != last:
+                last, since = current, waited
+                continue
+            quiet = ready.quiet_needed(ready.probe(data), self.cfg.stability_seconds, self.cfg.stability_seconds_other)
+            if waited - since >= quiet:
+                return
 
     def _finish(self, cdir: Path, *, recovering: bool) -> Outcome | None:
         """Steps 2–5 for one claim folder, from wherever it stopped."""
@@ -656,9 +746,7 @@ class Intake:
     def _record(self, meta: dict[str, Any], data: Path) -> Submission:
         """Step 2: hash, read (unless known bytes), record in one transaction."""
         rel = meta["file"]
-        sha, size = sha256_of(data)
-        prior = self.register.same_bytes(sha)
-        result = None if prior is not None else self._parse(data, rel)
+        sha, size, result = self._read_steady(data, rel)
         rec = self.register.record(
             claim_id=meta["claim_id"],
             file=rel,
@@ -672,6 +760,21 @@ class Intake:
         sub = self.register.submission(rec.id)
         assert sub is not None
         return sub
+
+    def _read_steady(self, data: Path, rel: str) -> tuple[str, int, ParseResult | None]:
+        """sha256, size and reading (None for bytes seen before) of a claimed
+        file, all of the same bytes: when its size or mtime moved while it was
+        hashed and read (its writer went on after the claim), wait until it is
+        quiet and read again, so that what is recorded is what is kept."""
+        for _ in range(READ_TRIES):
+            before = ready.Observation.of(data)
+            sha, size = sha256_of(data)
+            result = None if self.register.same_bytes(sha) is not None else self._parse(data, rel)
+            if before is not None and before.size == size and ready.Observation.of(data) == before:
+                return sha, size, result
+            logger.warning("文件“{}”在读取时仍在变化（仍在写入），等它写完后重新读取……", ready.shown_name(rel))
+            self._wait_quiet(data)
+        raise OSError(errno.EBUSY, f"文件“{ready.shown_name(rel)}”一直在变化，暂不登记，下次运行时再处理")
 
     def _parse(self, data: Path, rel: str) -> ParseResult:
         parser = self._parser or _default_parser()
@@ -744,11 +847,26 @@ class Intake:
                 # (a cross-device move cut short): our work copy is redundant.
                 data.unlink()
             else:
+                sub = self._check_kept(sub, data)
                 move_no_clobber(data, dest)
                 _fsync_dir(dest.parent)
         elif not dest.exists():
             raise RegisterError(f"第 {sub.id} 号报送的原件不在工作区，也不在预定位置 {sub.archived_as}")
         self.register.mark_filed(sub.id, self._now(), detail=sub.archived_as)
+        return self.register.submission(sub.id) or sub
+
+    def _check_kept(self, sub: Submission, data: Path) -> Submission:
+        """The last look before filing: are the bytes about to be kept the
+        bytes recorded? If a writer went on after the reading, never file in
+        silence: say so (log and audit), and record the bytes kept, so that
+        the kept original always matches its recorded sha256."""
+        sha, size = sha256_of(data)
+        if sha == sub.sha256:
+            return sub
+        message = changed_after_record_message(sub, sha, size)
+        logger.error("{}", message)
+        self.register.correct_bytes(sub.id, sha, size, at=self._now(),
+                                    detail=f"登记的 sha256 {sub.sha256} 与保存的内容不符，改为 {sha}（{size} 字节）")  # fmt: skip
         return self.register.submission(sub.id) or sub
 
     def _taken_by_other(self, sub: Submission) -> bool:
@@ -864,6 +982,19 @@ def outcome_message(sub: Submission, supersedes: tuple[int, ...] = (), returned_
     if sub.late:
         text += "，逾期报送"
     return text
+
+
+def still_changing_message(rel: str) -> str:
+    return f"文件“{ready.shown_name(rel)}”在检查之后又有变化（仍在写入），暂不收取，稍后再看"
+
+
+def changed_after_record_message(sub: Submission, sha: str, size: int) -> str:
+    return (
+        f"第 {sub.id} 号报送“{ready.shown_name(sub.file)}”在登记之后仍被写入：登记时的校验值"
+        f"（sha256 {sub.sha256[:12]}…）与现在要保存的内容（{size} 字节，sha256 {sha[:12]}…）不符。"
+        "原件按现在的内容保存，登记的校验值已改为现在的值；但审核结论是按写入前的内容作出的，"
+        "请核对这份文件，必要时请报送单位重新报送。"
+    )
 
 
 SAME_AS_REJECTED = "same_as_rejected"

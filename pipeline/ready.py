@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import unicodedata
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 
@@ -78,6 +80,55 @@ def quiet_long_enough(obs: Observation, now: float, delay: float) -> bool:
     return now - obs.mtime_ns / 1e9 >= delay
 
 
+def age(obs: Observation, now: float) -> float:
+    """Seconds since the file's last change by its mtime. An mtime in the
+    future says nothing about when the file last changed: 0 then, so that the
+    file is judged only by being seen unchanged (its size and mtime kept)."""
+    return max(0.0, now - obs.mtime_ns / 1e9)
+
+
+# An mtime this far ahead of our clock is no drift of a few seconds between
+# machines but a wrong stamp (a clock-skewed SMB client, a zip unpacked with
+# its future dates); it is worth one warning, because such a file is taken only
+# after being watched (`age` is 0 for it).
+FUTURE_SLACK = 60.0
+
+
+def in_future(obs: Observation, now: float) -> bool:
+    return obs.mtime_ns / 1e9 - now > FUTURE_SLACK
+
+
+def future_mtime_warning(rel: str, obs: Observation) -> str:
+    """The one warning for a file stamped in the future (run and watch alike)."""
+    try:
+        when = datetime.fromtimestamp(obs.mtime_ns / 1e9).strftime("%Y-%m-%d %H:%M")
+    except (OverflowError, OSError, ValueError):
+        when = "远在将来"
+    return (
+        f"文件“{shown_name(rel)}”的修改时间（{when}）晚于本机当前时间，可能是发送方电脑的时钟不准，"
+        "或文件是从压缩包中解出的；因此不按修改时间判断是否写完，改为观察文件大小不再变化后收取。"
+    )
+
+
+# Bidirectional controls reorder what a terminal or log viewer shows.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def shown_name(name: str) -> str:
+    """A file name safe to print or log: control, bidi and line-separator
+    characters written as escapes (\\x07, \\u202e), so that a hostile name
+    cannot forge a log line or drive the terminal."""
+    out = []
+    for c in name:
+        if c in _BIDI or unicodedata.category(c) in ("Cc", "Zl", "Zp"):
+            out.append(f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+        elif 0xD800 <= ord(c) <= 0xDFFF:  # an undecodable byte (os.fsdecode's surrogate escape)
+            out.append(f"\\x{ord(c) - 0xDC00:02x}" if ord(c) >= 0xDC80 else f"\\u{ord(c):04x}")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
 # ---------------------------------------------------------------------------
 # Is a file that has stopped changing ready? The one definition, used by `run`
 # (ready() below) and by the watcher (pipeline.watch, with its own clock).
@@ -131,15 +182,35 @@ def probe(path: Path, max_bytes: int | None = None) -> Probe:
         return Probe.UNREADABLE
 
 
-def decide(probe: Probe, stable_for: float, *, open_in_editor: bool, give_up_after: float = GIVE_UP_AFTER) -> Decision:
+def quiet_needed(probe: Probe, delay: float, delay_other: float) -> float:
+    """Seconds a file must have stayed unchanged before it is taken: `delay`
+    for a zip (.docx, .odt: a half-written one fails the zip check anyway),
+    and the longer `delay_other` (never shorter) for anything else (.doc, .wps,
+    .rtf), whose half cannot be told from the whole: a writer pausing for
+    longer than `delay` must not have its file taken half written."""
+    return max(delay, delay_other) if probe is Probe.NOT_ZIP else delay
+
+
+def decide(
+    probe: Probe,
+    stable_for: float,
+    *,
+    open_in_editor: bool,
+    give_up_after: float = GIVE_UP_AFTER,
+    delay: float = 0.0,
+    delay_other: float = 0.0,
+) -> Decision:
     """Take, wait or drop a file that has been stable for `stable_for` seconds.
 
-    Unreadable files are waited for without limit: taking one could only fail,
+    A file not quiet for its kind's time (`quiet_needed`) waits. Unreadable
+    files are waited for without limit: taking one could only fail,
     and the usual cause (a writer's lock on the share, a permission fixed
     later) goes away by itself."""
     if probe is Probe.GONE:
         return Decision.DROP
     if probe is Probe.UNREADABLE:
+        return Decision.WAIT
+    if stable_for < quiet_needed(probe, delay, delay_other):
         return Decision.WAIT
     if patient(probe, open_in_editor) and stable_for < give_up_after:
         return Decision.WAIT
@@ -179,26 +250,55 @@ def ready(
     give_up_after: float = GIVE_UP_AFTER,
     siblings: Iterable[str] | None = None,
     max_bytes: int | None = None,
+    delay_other: float = 0.0,
+    seen_unchanged: float = 0.0,
 ) -> bool:
     """Is `path` complete enough to take (for a one-shot `run`)?
 
     The watcher's rule (probe + decide) with one look instead of many: the
     file's own mtime stands for "unchanged since". So it must be quiet for
-    `delay` seconds; and an incomplete zip, an empty file or a form open in
+    `delay` seconds (`delay_other` for a file that is not a zip); and an
+    incomplete zip, an empty file or a form open in
     Word (a lock file among `siblings`, the names in its folder — listed here
     when the caller has no listing) waits until it has been quiet for
     `give_up_after` seconds, then is taken (a dead upload or an empty file is
     rejected with a notice; a form behind a stale lock is read as it is)
-    rather than left in the inbox for ever. An unreadable file waits."""
+    rather than left in the inbox for ever. An unreadable file waits.
+    `seen_unchanged`: seconds the caller itself has watched the file stay the
+    same, which counts as quiet too (all there is for a future mtime)."""
+    return look(path, now, delay, give_up_after=give_up_after, siblings=siblings, max_bytes=max_bytes,
+                delay_other=delay_other, seen_unchanged=seen_unchanged)[0] is Decision.TAKE  # fmt: skip
+
+
+def look(
+    path: Path,
+    now: float,
+    delay: float,
+    *,
+    give_up_after: float = GIVE_UP_AFTER,
+    siblings: Iterable[str] | None = None,
+    max_bytes: int | None = None,
+    delay_other: float = 0.0,
+    seen_unchanged: float = 0.0,
+) -> tuple[Decision, float]:
+    """`ready`'s verdict, and the seconds of further quiet after which a file
+    that waits only for quiet time could be taken (0 when waiting longer would
+    not help now: gone, unreadable, open in an editor, or waiting as patient).
+    `run` waits that long for files just dropped instead of leaving them all
+    to the next run."""
     obs = Observation.of(path)
-    if obs is None or not quiet_long_enough(obs, now, delay):
-        return False
+    if obs is None:
+        return Decision.DROP, 0.0
+    stable_for = max(age(obs, now), seen_unchanged)
     if siblings is None:
         siblings = _listing(path.parent)
-    stable_for = now - obs.mtime_ns / 1e9
     in_editor = open_in_editor(path.name, siblings)
-    verdict = decide(probe(path, max_bytes), stable_for, open_in_editor=in_editor, give_up_after=give_up_after)
-    return verdict is Decision.TAKE
+    kind = probe(path, max_bytes)
+    verdict = decide(kind, stable_for, open_in_editor=in_editor, give_up_after=give_up_after, delay=delay, delay_other=delay_other)
+    more = quiet_needed(kind, delay, delay_other) - stable_for
+    if verdict is not Decision.WAIT or in_editor or more <= 0 or kind in (Probe.GONE, Probe.UNREADABLE):
+        return verdict, 0.0
+    return verdict, more
 
 
 def _listing(folder: Path) -> list[str]:

@@ -513,6 +513,14 @@ class Register:
             db.execute("UPDATE submissions SET filed_at = ? WHERE id = ?", (at.isoformat(), sid))
             self._audit(db, at.isoformat(), None, sid, None, "filed", detail)
 
+    def correct_bytes(self, sid: int, sha256: str, size: int, *, at: datetime, detail: str) -> None:
+        """The original about to be kept is not the bytes recorded (its writer
+        went on after it was read): record the bytes kept, and why, in one
+        transaction, so that the register never names bytes that are nowhere."""
+        with self._tx() as db:
+            db.execute("UPDATE submissions SET sha256 = ?, size = ? WHERE id = ?", (sha256, size, sid))
+            self._audit(db, at.isoformat(), None, sid, None, "changed_after_record", detail)
+
     def log(self, action: str, *, at: datetime, claim_id: str | None = None, submission_id: int | None = None,
             file: str | None = None, detail: str = "") -> None:  # fmt: skip
         """An audit line on its own (a claim that failed, a recovery)."""

@@ -43,6 +43,7 @@ from loguru import logger
 from pipeline import contain, fsutil, locks
 from pipeline.config import Config
 from pipeline.ready import GIVE_UP_AFTER, Decision, Observation, Probe, decide, ignored_path, open_in_editor, patient, probe
+from pipeline.ready import future_mtime_warning, in_future, quiet_needed
 from pipeline.stability import Tracker
 from pipeline.workspace import Workspace
 
@@ -67,6 +68,7 @@ STATUS_CN = {
     "duplicate": "重复（已收过相同文件）",
     "ignored": "忽略",
     "failed": "处理失败",
+    "waiting": "暂不收取（仍在变化）",
 }
 
 
@@ -78,7 +80,7 @@ class IntakeLike(Protocol):
 
     def recover(self, *, wait: bool = True) -> list[Any]: ...
     def candidates(self) -> list[Path]: ...
-    def process(self, path: Path) -> Any: ...  # -> Outcome (status, message, ...)
+    def process(self, path: Path, expect: Observation | None = None) -> Any: ...  # -> Outcome (status, message, ...)
     def rebuild_outputs(self, pdf: bool = False) -> None: ...
     def close(self) -> None: ...
 
@@ -301,6 +303,7 @@ class Watcher:
         self._failed: dict[Path, tuple[Observation | None, float]] = {}  # path -> (obs, back-off)
         self._waiting: dict[Path, str] = {}  # path -> the reason last logged
         self._refused: set[Path] = set()  # links, hard links, pipes seen in hints: never observed or taken
+        self._told_future: set[Path] = set()  # files stamped in the future, warned about once
         self._max_bytes = int(cfg.max_file_mb * 1024 * 1024)
 
     # -------------------------------------------------------------- lifecycle
@@ -480,7 +483,14 @@ class Watcher:
                 logger.debug(f"文件在收取前已移走或删除：{self._rel(path)}")
             self.tracker.observe(path, None, now)
             self._waiting.pop(path, None)
+            self._told_future.discard(path)
             return
+        if path not in self._told_future and in_future(obs, time.time()):
+            # The tracker watches size and mtime over time and never reads the
+            # mtime as an age, so such a file is taken like any other; say why
+            # its date looks wrong.
+            self._told_future.add(path)
+            logger.warning(future_mtime_warning(self._rel(path), obs))
         self.tracker.observe(path, obs, now)
 
     def _take_due(self, now: float, report: StepReport, stop: threading.Event | None) -> None:
@@ -500,9 +510,15 @@ class Watcher:
             stable_for = self.tracker.stable_for(path, now) or 0.0
             kind = probe(path, self._max_bytes)
             in_editor = open_in_editor(path.name, self._siblings(path.parent, listings))
-            verdict = decide(kind, stable_for, open_in_editor=in_editor)
+            delays = (self.cfg.stability_seconds, self.cfg.stability_seconds_other)
+            verdict = decide(kind, stable_for, open_in_editor=in_editor, delay=delays[0], delay_other=delays[1])
             if verdict is Decision.DROP:
                 self.tracker.forget(path)
+                continue
+            if verdict is Decision.WAIT and stable_for < quiet_needed(kind, *delays):
+                # Not a zip (.doc, .rtf...): due after the longer quiet time,
+                # unless it changes first (the tracker lifts a hold then).
+                self.tracker.hold(path, now + quiet_needed(kind, *delays) - stable_for)
                 continue
             if verdict is Decision.WAIT:
                 self._note_wait(path, kind, in_editor)
@@ -520,7 +536,7 @@ class Watcher:
         self.tracker.forget(path)
         self._waiting.pop(path, None)
         try:
-            outcome = self.intake.process(path)
+            outcome = self.intake.process(path, expect=obs)
         except Exception as exc:  # noqa: BLE001 — one bad file must not stop the watcher
             logger.opt(exception=exc).error(
                 f"处理 {self._rel(path)} 时出错：{_short(exc)}。"
@@ -533,6 +549,8 @@ class Watcher:
             self._remember_failure(path, obs)
         else:
             self._failed.pop(path, None)
+        if getattr(outcome, "status", "") == "waiting":  # changed before the claim: watch it afresh
+            self.tracker.observe(path, _observe_file(path), self.clock())
         self._record(outcome, self.clock(), path)
         return outcome
 

@@ -37,6 +37,7 @@ def test_overrides_are_taken(tmp_path: Path) -> None:
     )
     assert cfg.year == 2013 and cfg.units == ("教务处", "财务处") and cfg.date_style == "chinese"
     assert cfg.stability_seconds == 5.0
+    assert cfg.stability_seconds_other == 30.0  # .doc, .wps, .rtf: the longer quiet time by default
     assert cfg.deadline("unit_assessment") == date(2013, 10, 8)
     assert cfg.deadline("personal_assessment") == date(2013, 6, 30)  # follows the year
     assert cfg.roster == tmp_path / "名单.csv"
@@ -51,6 +52,8 @@ def test_overrides_are_taken(tmp_path: Path) -> None:
         ("polling = 1\n", "polling"),
         ('date_style = "roman"\n', "date_style"),
         ("stability_seconds = 0\n", "stability_seconds"),
+        ("stability_seconds_other = 0\n", "stability_seconds_other"),
+        ('stability_seconds_other = "30"\n', "stability_seconds_other"),
         ('doc_number_prefix = ""\n', "doc_number_prefix"),
         ('units = []\n', "units"),
         ("[deadlines]\nunit_form = 2012-09-30\n", "unit_form"),

@@ -96,6 +96,7 @@ def clock() -> Clock:
 
 def new_intake(ws: Workspace, clock: Clock, **kw) -> Intake:
     kw.setdefault("parser", fake_parse)
+    kw.setdefault("sleep", clock.advance)  # `run` waiting for files just dropped moves the test's clock
     return Intake(ws, kw.pop("cfg", CFG), clock=clock, **kw)
 
 
@@ -192,7 +193,14 @@ def test_folders_and_pipes_handed_to_process_are_left_alone(ws: Workspace, clock
 
 def test_a_file_still_being_written_is_left_alone(ws: Workspace, clock: Clock) -> None:
     path = drop(ws, "教务处/新表.docx", form("personal_assessment"), age=0.5)  # changed half a second ago
-    summary = run_once(ws, clock)
+
+    def writing(seconds: float) -> None:  # while `run` waits, the writer goes on
+        clock.advance(seconds)
+        with open(path, "ab") as fh:
+            fh.write(b" ")
+        os.utime(path, (clock.t, clock.t))
+
+    summary = run_once(ws, clock, sleep=writing)
     assert (summary.taken, summary.waiting) == (0, 1)
     assert path.exists() and "下次运行时处理" in summary.line()
     clock.advance(CFG.stability_seconds + 1)

@@ -12,7 +12,21 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ready import GIVE_UP_AFTER, Decision, Probe, decide, open_in_editor, probe, ready
+from pipeline.ready import (
+    GIVE_UP_AFTER,
+    Decision,
+    Observation,
+    Probe,
+    decide,
+    future_mtime_warning,
+    in_future,
+    look,
+    open_in_editor,
+    probe,
+    quiet_needed,
+    ready,
+    shown_name,
+)
 
 NOW = 1_341_108_000.0  # 2012-07-01, wall-clock seconds as `run` passes them
 DELAY = 3.0
@@ -183,3 +197,80 @@ def test_ready_is_decide_applied_to_the_files_age(tmp_path: Path, kind: str, age
     siblings = ["f.docx", "~$f.docx"] if kind == "locked" else ["f.docx"]
     expected = age >= DELAY and decide(probe(path), age, open_in_editor=kind == "locked") is Decision.TAKE
     assert ready(path, NOW, DELAY, siblings=siblings) is expected
+
+
+# ---------------------------------------------------------------- every format, and mtimes in the future
+
+OTHER = 30.0  # stability_seconds_other: the quiet time of a file that is not a zip
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600  # a .doc
+
+
+@pytest.mark.parametrize(
+    ("probe", "stable", "expected"),
+    [
+        (Probe.ZIP_OK, DELAY, Decision.TAKE),  # a .docx: its zip check tells half from whole
+        (Probe.NOT_ZIP, DELAY, Decision.WAIT),  # a .doc, .wps, .rtf: only time can
+        (Probe.NOT_ZIP, OTHER - 0.1, Decision.WAIT),
+        (Probe.NOT_ZIP, OTHER, Decision.TAKE),
+        (Probe.ZIP_OK, DELAY - 0.1, Decision.WAIT),
+        (Probe.EMPTY, OTHER, Decision.WAIT),  # still patient: ten minutes
+        (Probe.GONE, 0.0, Decision.DROP),
+    ],
+)
+def test_decide_gives_files_that_are_not_zips_the_longer_quiet_time(probe: Probe, stable: float, expected: Decision) -> None:
+    assert decide(probe, stable, open_in_editor=False, delay=DELAY, delay_other=OTHER) is expected
+
+
+def test_quiet_needed_is_never_shorter_than_the_delay() -> None:
+    assert quiet_needed(Probe.NOT_ZIP, DELAY, OTHER) == OTHER
+    assert quiet_needed(Probe.ZIP_OK, DELAY, OTHER) == DELAY
+    assert quiet_needed(Probe.ZIP_INCOMPLETE, DELAY, OTHER) == DELAY
+    assert quiet_needed(Probe.NOT_ZIP, 60.0, OTHER) == 60.0  # a longer stability_seconds wins
+
+
+def test_ready_and_look_for_a_doc_by_its_age(tmp_path: Path) -> None:
+    path = put(tmp_path, "回执.doc", OLE, age=10)
+    assert not ready(path, NOW, DELAY, delay_other=OTHER)
+    assert look(path, NOW, DELAY, delay_other=OTHER) == (Decision.WAIT, pytest.approx(OTHER - 10))  # `run` may wait 20 s for it
+    assert ready(path, NOW + OTHER - 10, DELAY, delay_other=OTHER)
+
+
+def test_an_mtime_in_the_future_is_no_age_only_watching_counts(tmp_path: Path) -> None:
+    three_years = 3 * 365 * 86400.0
+    path = put(tmp_path, "解压的.docx", docx_bytes(), age=-three_years)
+    assert not ready(path, NOW, DELAY)  # never "quiet for 3 years from now": no age at all
+    assert look(path, NOW, DELAY) == (Decision.WAIT, pytest.approx(DELAY))  # worth watching for one delay
+    assert not ready(path, NOW, DELAY, seen_unchanged=DELAY - 0.5)
+    assert ready(path, NOW, DELAY, seen_unchanged=DELAY)  # seen unchanged: taken
+    obs = Observation.of(path)
+    assert obs is not None and in_future(obs, NOW) and not in_future(obs, NOW + three_years)
+
+
+def test_a_clock_a_few_seconds_ahead_is_not_warned_about(tmp_path: Path) -> None:
+    path = put(tmp_path, "a.docx", docx_bytes(), age=-5)
+    obs = Observation.of(path)
+    assert obs is not None and not in_future(obs, NOW)
+    assert look(path, NOW, DELAY) == (Decision.WAIT, pytest.approx(DELAY))  # still judged by watching, quietly
+
+
+def test_look_does_not_offer_a_wait_that_cannot_help(tmp_path: Path) -> None:
+    fresh = put(tmp_path, "a.docx", docx_bytes(), age=1)
+    assert look(fresh, NOW, DELAY) == (Decision.WAIT, pytest.approx(DELAY - 1))
+    assert look(fresh, NOW, DELAY, siblings=["a.docx", "~$a.docx"]) == (Decision.WAIT, 0.0)  # open in Word
+    empty = put(tmp_path, "新建.docx", b"", age=60)
+    assert look(empty, NOW, DELAY) == (Decision.WAIT, 0.0)  # patient: across runs, not seconds
+    assert look(tmp_path / "gone.docx", NOW, DELAY) == (Decision.DROP, 0.0)
+
+
+def test_the_future_mtime_warning_names_the_file_escaped(tmp_path: Path) -> None:
+    obs = Observation(10, int((NOW + 3 * 365 * 86400) * 1e9))
+    text = future_mtime_warning("教务处/a\x1b[31m\u202e.docx", obs)
+    assert "教务处/a\\x1b[31m\\u202e.docx" in text and "\x1b" not in text and "\u202e" not in text
+    assert "修改时间（2015-" in text and "晚于本机当前时间" in text
+
+
+def test_shown_name_escapes_what_could_forge_a_line_or_drive_a_terminal() -> None:
+    assert shown_name("王丽华.docx") == "王丽华.docx"
+    assert shown_name("a\nb\r\x07\x7f.docx") == "a\\x0ab\\x0d\\x07\\x7f.docx"
+    assert shown_name("x\u2028\u200f\u2066.doc") == "x\\u2028\\u200f\\u2066.doc"
+    assert shown_name("\udcb9\udcfa.doc") == "\\xb9\\xfa.doc"  # bytes that were not UTF-8
