@@ -318,10 +318,10 @@ def test_a_file_swapped_for_a_link_just_before_the_claim_is_not_taken(tmp_path: 
     with Intake(ws, Config(), parser=fake_parse) as it:
         real_claim = it._claim
 
-        def swap_then_claim(path: Path, rel: str):  # the folder becomes a link between scan and claim
+        def swap_then_claim(path: Path, rel: str, *rest):  # the folder becomes a link between scan and claim
             (ws.inbox / "教务处").rename(tmp_path / "moved")
             (ws.inbox / "教务处").symlink_to(other, target_is_directory=True)
-            return real_claim(path, rel)
+            return real_claim(path, rel, *rest)
 
         it._claim = swap_then_claim  # type: ignore[method-assign]
         outcome = it.process(ws.inbox / "教务处" / "a.docx")
