@@ -47,7 +47,7 @@ from lxml import etree
 from pipeline import consolidate, office
 from pipeline.chinese_dates import arabic, format_date
 from pipeline.config import Config
-from pipeline.fsutil import NAME_BYTES, atomic_write, safe_component
+from pipeline.fsutil import NAME_BYTES, TEMP_SUFFIX, atomic_write, remove_stale_temps, safe_component, temp_prefix
 from pipeline.model import Snapshot, Submission
 from pipeline.workspace import Workspace
 
@@ -651,7 +651,7 @@ def _write_pdf(docx: Path, ws: Workspace) -> Path:
     """PDF beside `docx` through LibreOffice, written atomically."""
     tmp_root = ws.state / "tmp"
     tmp_root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="pdf-", dir=tmp_root) as tmp:
+    with tempfile.TemporaryDirectory(prefix=temp_prefix(), suffix=TEMP_SUFFIX, dir=tmp_root) as tmp:  # a kill leaves it to remove_stale_temps
         src = Path(tmp) / "document.docx"  # an ASCII name: soffice and odd names do not mix
         shutil.copyfile(docx, src)
         out = office.convert(src, "pdf", Path(tmp) / "out")
@@ -1008,6 +1008,7 @@ def cli_render(workspace: Path, pdf: bool, verbose: bool) -> int:
     try:
         logs.setup(ws.logs, verbose=verbose)
         ws.ensure()
+        remove_stale_temps(ws.owned)  # what a killed run, watch or render left half written
         snap = _snapshot(ws, cfg)
         result = rebuild(ws, cfg, snap, pdf=pdf, force=True)
         notices, notices_failed = rewrite_notices(ws, cfg, snap)
