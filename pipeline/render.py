@@ -238,13 +238,23 @@ def _set_vmerge(tc: etree._Element, restart: bool) -> None:
                 paragraphs[0].remove(child)
 
 
-def _runs(keys: Sequence[Any], parents: Sequence[int]) -> list[tuple[int, int]]:
+# The most rows one merged cell spans; a longer run of equal keys is merged
+# in pieces, each showing its text again. A reader resolves a continued cell
+# by walking up to where the merge starts, and python-docx does so by
+# recursion (row.cells): 10,000 rows merged raised RecursionError for anyone
+# opening the summary with it. Pieces of a page or two also show the name on
+# every page, where one tall merged cell shows it only on the first.
+MAX_MERGE_ROWS = 40
+
+
+def _runs(keys: Sequence[Any], parents: Sequence[int], most: int = MAX_MERGE_ROWS) -> list[tuple[int, int]]:
     """[start, end) runs of equal consecutive keys that do not cross a
-    boundary of the parent runs (given as the start index of each run)."""
+    boundary of the parent runs (given as the start index of each run), and
+    at most `most` long."""
     bounds = set(parents)
     out, start = [], 0
     for i in range(1, len(keys) + 1):
-        if i == len(keys) or keys[i] != keys[start] or i in bounds:
+        if i == len(keys) or keys[i] != keys[start] or i in bounds or i - start >= most:
             out.append((start, i))
             start = i
     return out
