@@ -9,9 +9,12 @@ from the header row (blank rows included), `表头“单位”` is the line abov
 
 from __future__ import annotations
 
+from typing import Any
+
 from pipeline import values
 from pipeline.forms import FORMS, FormSpec
 from pipeline.model import Problem
+from pipeline.ooxml import too_many_rows_message
 from pipeline.reader import FormRead, RowRead, substantive_keys
 
 _TITLES = "".join(f"《{f.title}》" for f in FORMS)
@@ -176,6 +179,43 @@ def row_errors(row: RowRead, spec: FormSpec) -> list[Problem]:
                 "missing_measure",
                 f"第{row.number}行的风险“{_quote(risk)}”没有填写“{measure_title}”。请针对该风险填写防控措施后重新提交。",
                 _where(row, spec, "measure"),
+            )
+        )
+    return out
+
+
+def limit_errors(read: FormRead, *, max_rows: int, max_cell_chars: int) -> list[Problem]:
+    """A form over the configured limits: more filled rows than max_rows (one
+    problem, nothing else is worth reading then), or cells longer than
+    max_cell_chars. The same text in consecutive rows of a column (a merged
+    cell, or one pasted down) is one problem naming the rows."""
+    if read.spec is None:
+        return []
+    spec = read.spec
+    if len(read.rows) > max_rows:
+        return [Problem("too_many_rows", too_many_rows_message(max_rows, f"{spec.label}的表格中填写了 {len(read.rows)} 行"), None)]
+    found: list[list[Any]] = []  # [key, text, first row, number of the last row], one per problem
+    open_runs: dict[str, list[Any]] = {}  # key -> its entry in `found` that a next row may extend
+    for row in read.rows:
+        for key, text in row.values.items():
+            if len(text) <= max_cell_chars:
+                continue
+            run = open_runs.get(key)
+            if run is not None and run[1] == text and run[3] == row.number - 1:
+                run[3] = row.number
+                continue
+            open_runs[key] = run = [key, text, row, row.number]
+            found.append(run)
+    titles = _TITLES_BY_KEY[spec.kind]
+    out = []
+    for key, text, row, last in found:
+        rows = f"第{row.number}行" if last == row.number else f"第{row.number}至{last}行"
+        out.append(
+            Problem(
+                "cell_too_long",
+                f"{rows}“{titles.get(key, key)}”中的文字有 {len(text)} 个字，超过每格最多 {max_cell_chars} 个字的上限。"
+                "请精简这一格的内容（不要把其他文件的全文粘贴进来）后重新提交。",
+                _where(row, spec, key),
             )
         )
     return out

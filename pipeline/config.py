@@ -46,6 +46,11 @@ class Config:
     poll_interval: float = 2.0
     rescan_seconds: float = 60.0  # full rescan of inbox/ even when no event came
     max_file_mb: float = 20.0
+    # What one form may cost, so that a hostile or runaway file is refused
+    # before it takes minutes and gigabytes (and again at every rebuild).
+    max_rows: int = 500  # filled rows of one form
+    max_cell_chars: int = 5000  # characters in one cell of the form table
+    max_xml_elements: int = 200_000  # XML elements of the main document part (word/document.xml)
 
     def deadline(self, kind: str) -> date:
         if kind in self.deadlines:
@@ -98,6 +103,9 @@ def from_mapping(data: dict[str, Any], workspace: Path) -> Config:
             raise ConfigError(f"设置项“{key}”必须大于 0")
     if cfg.doc_number_start < 1:
         raise ConfigError("设置项“doc_number_start”必须是正整数")
+    for key in ("max_rows", "max_cell_chars", "max_xml_elements"):
+        if getattr(cfg, key) < 1:
+            raise ConfigError(f"设置项“{key}”必须是正整数")
     return cfg
 
 

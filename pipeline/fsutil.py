@@ -3,9 +3,18 @@ rename, never overwrite, never delete a user's file."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+import secrets
+import shutil
+import socket
 import tempfile
+import time
+from collections.abc import Iterable
 from pathlib import Path
+
+from loguru import logger
 
 
 def _current_umask() -> int:
@@ -19,17 +28,156 @@ def _current_umask() -> int:
 _FILE_MODE = 0o666 & ~_current_umask()
 
 
+# ---------------------------------------------------------------------------
+# Our temporary names, the one definition: ".~tmp-<host>-<pid>-<random>.part".
+# Obviously temporary on a share (a dot, ".part"; hidden too on Windows, where
+# a dot hides nothing), ignored by ready.IGNORED_PATTERNS, and telling who made
+# it, so that what a killed process left is removed by the next start
+# (remove_stale_temps) while a running process's temp is left alone.
+
+TEMP_SUFFIX = ".part"
+TEMP_NAME = re.compile(r"\.~tmp-(?P<host>[0-9a-f]{6})-(?P<pid>[0-9]{1,10})-[a-z0-9_]{4,32}\.part")
+# A temp made on another machine (a workspace on a share) cannot be checked by
+# its pid; it is taken as left behind once it is this old (writes take seconds).
+FOREIGN_TEMP_AGE = 3600.0
+
+
+def _host_mark() -> str:
+    return hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:6]
+
+
+_HOST = _host_mark()
+
+
+def temp_prefix() -> str:
+    """The start of a temporary name made now, by this process."""
+    return f".~tmp-{_HOST}-{os.getpid()}-"
+
+
+def temp_path(folder: Path) -> Path:
+    """A fresh temporary name in `folder` (not created: open it with "xb")."""
+    return folder / f"{temp_prefix()}{secrets.token_hex(6)}{TEMP_SUFFIX}"
+
+
+def set_hidden(path: str | Path, hidden: bool) -> None:
+    """Windows only: set or clear the hidden attribute. A rename keeps the
+    attributes, so a temp is shown again before it takes its final name."""
+    if os.name != "nt":
+        return
+    try:
+        import ctypes
+
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        attrs = kernel32.GetFileAttributesW(str(path))
+        if attrs == 0xFFFFFFFF:  # INVALID_FILE_ATTRIBUTES
+            return
+        kernel32.SetFileAttributesW(str(path), (attrs | 0x2) if hidden else (attrs & ~0x2))  # FILE_ATTRIBUTE_HIDDEN
+    except (AttributeError, OSError):
+        pass  # a share that keeps no attributes: the name still says "temporary"
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with this pid runs on this machine (or may: when
+    in doubt, True, so that nothing in use is removed)."""
+    if pid <= 0:
+        return False
+    if os.name == "nt":
+        return _pid_alive_windows(pid)
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether it exists
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: someone else's process
+        return True
+    return True
+
+
+def _pid_alive_windows(pid: int) -> bool:
+    # Not os.kill(pid, 0): on Windows that terminates the process.
+    try:
+        import ctypes
+        from ctypes import wintypes
+
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return ctypes.get_last_error() == 5  # ERROR_ACCESS_DENIED: it exists
+        try:
+            code = wintypes.DWORD()
+            if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+                return True
+            return code.value == 259  # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
+    except (AttributeError, OSError):
+        return True
+
+
+def _stale_temp(path: Path, name: str, now: float) -> bool:
+    m = TEMP_NAME.fullmatch(name)
+    if m is None:
+        return False
+    if m["host"] == _HOST:
+        return not pid_alive(int(m["pid"]))
+    try:
+        return now - path.lstat().st_mtime > FOREIGN_TEMP_AGE
+    except OSError:
+        return False
+
+
+def remove_stale_temps(folders: Iterable[Path]) -> list[Path]:
+    """Remove the temporary files (and folders) that a process killed while
+    writing left in `folders` (walked recursively, links never followed):
+    only names matching TEMP_NAME, only when the process that made them is
+    gone. Call only on folders the pipeline owns (outbox/, state/), never on
+    the inbox. Returns what was removed; what cannot be removed stays."""
+    removed: list[Path] = []
+    now = time.time()
+    for folder in folders:
+        try:
+            _remove_stale_under(folder, now, removed)
+        except OSError:
+            pass  # a folder we cannot read: its temps wait for the next start
+    if removed:
+        logger.info(f"已清除上次中断时留下的 {len(removed)} 个临时文件。")
+    return removed
+
+
+def _remove_stale_under(folder: Path, now: float, removed: list[Path]) -> None:
+    if folder.is_symlink() or not folder.is_dir():
+        return
+    for dirpath, dirnames, filenames in os.walk(folder):  # links to folders are listed, never entered
+        base = Path(dirpath)
+        for name in filenames:
+            path = base / name
+            if _stale_temp(path, name, now) and path.is_file() and not path.is_symlink():
+                try:
+                    path.unlink()
+                    removed.append(path)
+                except OSError:
+                    pass
+        for name in list(dirnames):
+            path = base / name
+            if _stale_temp(path, name, now) and not path.is_symlink():
+                dirnames.remove(name)
+                shutil.rmtree(path, ignore_errors=True)
+                if not path.exists():
+                    removed.append(path)
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write `data` to `path` via a temporary file in the same folder and an
     atomic rename, so a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~tmp-", suffix=path.suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         os.chmod(tmp, _FILE_MODE)
+        set_hidden(tmp, True)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        set_hidden(tmp, False)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

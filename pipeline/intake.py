@@ -54,7 +54,7 @@ from loguru import logger
 
 from pipeline import contain, crosscheck, locks, ready, render
 from pipeline.config import Config, ConfigError
-from pipeline.fsutil import atomic_write, free_name, readable_name, safe_component
+from pipeline.fsutil import atomic_write, free_name, readable_name, remove_stale_temps, safe_component, set_hidden, temp_path
 from pipeline.model import ParseResult, Problem, Submission
 from pipeline.register import Register, RegisterError
 from pipeline.workspace import Workspace
@@ -215,12 +215,14 @@ def move_no_clobber(src: Path, dst: Path) -> None:
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
-    tmp = dst.with_name(f".~tmp-{uuid.uuid4().hex[:8]}{dst.suffix}")
+    tmp = temp_path(dst.parent)  # named so that a kill mid-copy is cleaned up (fsutil.remove_stale_temps)
     try:
         with open(src, "rb") as fin, open(tmp, "xb") as fout:
+            set_hidden(tmp, True)
             shutil.copyfileobj(fin, fout, 1 << 20)
             fout.flush()
             os.fsync(fout.fileno())
+        set_hidden(tmp, False)
         os.replace(tmp, dst)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -501,6 +503,7 @@ class Intake:
         """Finish interrupted claims, take every ready file, rebuild the outbox once."""
         stream = stream or sys.stderr
         summary = RunSummary()
+        remove_stale_temps(self.ws.owned)  # what a killed run or render left half written
         with self._lock.held():
             for outcome in self.recover():
                 summary.add(outcome)

@@ -70,6 +70,11 @@ class Limits:
     max_ratio: float = 200.0  # inflated / compressed, checked once a part passes ratio_floor
     ratio_floor: int = 4 * 1024 * 1024
     max_small_part: int = 4 * 1024 * 1024  # [Content_Types].xml, _rels/.rels
+    # XML elements of the main part, counted before any tree is built (a tree
+    # costs ~150 bytes an element: 30 MB of tiny elements would take GBs);
+    # a normal 500-row form has well under 100,000. Config: max_xml_elements.
+    max_elements: int = 200_000
+    max_rows: int = 500  # table rows, to name the cause when max_elements is passed
 
 
 DEFAULT_LIMITS = Limits()
@@ -556,6 +561,7 @@ def read_main(z: GuardedZip, main: MainPart) -> etree._Element:
     if main.strict or W_NS_STRICT.encode() in data:
         for old, new in _STRICT_MAP:
             data = data.replace(old, new)
+    check_elements(data, main.name, limits=z.limits)
     root = parse_xml(data, main.name)
     if etree.QName(root).namespace != W_NS or etree.QName(root).localname not in ("document", "glossaryDocument"):
         raise PackageError(
@@ -564,3 +570,78 @@ def read_main(z: GuardedZip, main: MainPart) -> etree._Element:
             "请用 Word 或 WPS 打开填好的表格，选择“另存为”→“Word 文档（*.docx）”，然后重新提交。",
         )
     return root
+
+
+class _TooMany(Exception):
+    pass
+
+
+class _ElementCounter:
+    """An lxml parser target that builds nothing: it counts start tags (and
+    table rows) and stops the parse once there are more than `limit`."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.elements = 0
+        self.rows = 0
+
+    def start(self, tag: str, attrib: object) -> None:
+        self.elements += 1
+        if tag == _TR:
+            self.rows += 1
+        if self.elements > self.limit:
+            raise _TooMany
+
+    def close(self) -> None:
+        return None
+
+
+_TR = "{%s}tr" % W_NS
+_FEED = 64 * 1024
+
+
+def count_elements(data: bytes, limit: int) -> tuple[int, int]:
+    """(elements, table rows) of an XML part, counted up to limit + 1 without
+    building a tree; a malformed part gives what was counted before the fault
+    (parse_xml then reports it)."""
+    counter = _ElementCounter(limit)
+    parser = etree.XMLParser(
+        target=counter, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True
+    )
+    view = memoryview(data)
+    try:
+        # Fed in chunks: an exception from the target stops a feed at once,
+        # where fromstring() would go on to the end of the part.
+        for start in range(0, len(data), _FEED):
+            parser.feed(bytes(view[start : start + _FEED]))
+        parser.close()
+    except (_TooMany, etree.XMLSyntaxError):
+        pass
+    return counter.elements, counter.rows
+
+
+def check_elements(data: bytes, part: str, limits: Limits = DEFAULT_LIMITS) -> None:
+    """PackageError before parsing when the part has more than
+    limits.max_elements elements: too_many_rows when it is the table that is
+    that long, else too_large. Cheap for ordinary forms: every element opens
+    with "<", so fewer "<" than the limit needs no counting at all."""
+    limit = limits.max_elements
+    if data.count(b"<") <= limit:
+        return
+    elements, rows = count_elements(data, limit)
+    if elements <= limit:
+        return
+    if rows > limits.max_rows:
+        raise PackageError("too_many_rows", too_many_rows_message(limits.max_rows, "文件中的表格行数超出上限"))
+    raise PackageError(
+        "too_large", _too_large(f"文件内部的 {part or '正文'} 结构过于复杂（超过 {limit} 个 XML 元素，超出上限）")
+    )
+
+
+def too_many_rows_message(limit: int, what: str) -> str:
+    """The too_many_rows message (also used by checks.py on the rows read);
+    `what` says what was found."""
+    return (
+        f"{what}，每张表格最多 {limit} 行，不予读取。请删去空行、精简合并相近的内容，"
+        f"控制在 {limit} 行以内后重新提交；如确需填报更多，请与领导小组办公室联系。"
+    )

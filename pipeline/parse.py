@@ -15,6 +15,7 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from pipeline import checks, office, ooxml, reader
@@ -64,7 +65,8 @@ def _ignored(name: str) -> ParseResult:
     return ParseResult(file=name, status="ignored")
 
 
-_DEFAULT_MAX_MB = Config().max_file_mb
+_DEFAULT_CFG = Config()
+_DEFAULT_MAX_MB = _DEFAULT_CFG.max_file_mb
 
 
 def _max_bytes(cfg: Config | None) -> int:
@@ -107,7 +109,7 @@ def parse_bytes(data: bytes, name: str, *, cfg: Config | None = None, convert: b
         limit = _max_bytes(cfg)
         if len(data) > limit:
             return _reject(name, "too_large", _too_big(len(data), limit))
-        return _parse(data, name, suffix, convert)
+        return _parse(data, name, suffix, convert, cfg)
     except ooxml.PackageError as exc:
         return _reject(name, exc.code, exc.message)
     except (KeyboardInterrupt, MemoryError):
@@ -130,12 +132,12 @@ def _too_big(size: int, limit: int) -> str:
     )
 
 
-def _parse(data: bytes, name: str, suffix: str, convert: bool) -> ParseResult:
+def _parse(data: bytes, name: str, suffix: str, convert: bool, cfg: Config | None = None) -> ParseResult:
     kind = ooxml.sniff(data)
     if kind == "empty":
         return _reject(name, "empty_file", "文件是空的（没有任何内容），可能没有保存成功或没有复制完整。请重新保存表格后提交。")
     if kind == "zip":
-        return _parse_zip(data, name, suffix, convert)
+        return _parse_zip(data, name, suffix, convert, cfg=cfg)
     if kind == "ole":
         ole = ooxml.ole_kind(data)
         if ole == "encrypted":
@@ -143,14 +145,14 @@ def _parse(data: bytes, name: str, suffix: str, convert: bool) -> ParseResult:
         if ole in ("excel", "powerpoint"):
             return _not_docx(name, ole, suffix)
         if ole == "word" or suffix in (".doc", ".wps", ".dot", ".wpt"):
-            return _legacy(data, name, "ole", suffix, convert)
+            return _legacy(data, name, "ole", suffix, convert, cfg)
         return _not_docx(name, "unknown", suffix)
     if kind == "rtf":
-        return _legacy(data, name, "rtf", suffix, convert)
+        return _legacy(data, name, "rtf", suffix, convert, cfg)
     if kind == "xml" and _flat_word_xml(data):
-        return _legacy(data, name, "xml", suffix, convert)
+        return _legacy(data, name, "xml", suffix, convert, cfg)
     if kind == "html" and suffix in (".doc", ".docx", ".wps", ".mht", ".mhtml"):
-        return _legacy(data, name, "html", suffix, convert)
+        return _legacy(data, name, "html", suffix, convert, cfg)
     return _not_docx(name, kind, suffix)
 
 
@@ -166,8 +168,11 @@ def _not_docx(name: str, what: str, suffix: str = "") -> ParseResult:
     return _reject(name, "not_docx", f"这个文件不是 Word 表格，而是{desc}{extra}。" + _RESAVE)
 
 
-def _parse_zip(data: bytes, name: str, suffix: str, convert: bool, converted_from: str | None = None) -> ParseResult:
-    z = ooxml.GuardedZip(data)
+def _parse_zip(
+    data: bytes, name: str, suffix: str, convert: bool, converted_from: str | None = None, cfg: Config | None = None
+) -> ParseResult:
+    cfg = cfg or _DEFAULT_CFG
+    z = ooxml.GuardedZip(data, replace(ooxml.DEFAULT_LIMITS, max_elements=cfg.max_xml_elements, max_rows=cfg.max_rows))
     try:
         info = ooxml.inspect_zip(z)
         if info.kind == "macro":
@@ -178,7 +183,7 @@ def _parse_zip(data: bytes, name: str, suffix: str, convert: bool, converted_fro
                 "“Word 文档（*.docx）”（不保留宏），然后重新提交。",
             )
         if info.kind == "odt" and converted_from is None:
-            return _legacy(data, name, "odt", suffix, convert)
+            return _legacy(data, name, "odt", suffix, convert, cfg)
         if info.kind != "word" or info.main is None:
             return _not_docx(name, info.kind, suffix)
         root = ooxml.read_main(z, info.main)
@@ -194,10 +199,10 @@ def _parse_zip(data: bytes, name: str, suffix: str, convert: bool, converted_fro
                 "今后请直接保存为“Word 文档（*.docx）”。",
             )
         )
-    return to_result(name, read, extra)
+    return to_result(name, read, extra, cfg=cfg)
 
 
-def _legacy(data: bytes, name: str, kind: str, suffix: str, convert: bool) -> ParseResult:
+def _legacy(data: bytes, name: str, kind: str, suffix: str, convert: bool, cfg: Config | None = None) -> ParseResult:
     fmt = _LEGACY_NAMES.get(kind, "旧版格式的文档")
     if not convert or office.find_soffice() is None:
         return _reject(name, "legacy_format", f"文件是{fmt}，本机无法自动转换。" + _RESAVE)
@@ -216,12 +221,21 @@ def _legacy(data: bytes, name: str, kind: str, suffix: str, convert: bool) -> Pa
             )
     if ooxml.sniff(docx) != "zip":
         return _reject(name, "legacy_format", f"文件是{fmt}，自动转换为 .docx 失败。" + _RESAVE)
-    return _parse_zip(docx, name, ".docx", False, converted_from=kind)
+    return _parse_zip(docx, name, ".docx", False, converted_from=kind, cfg=cfg)
 
 
-def to_result(name: str, read: reader.FormRead, extra_warnings: Iterable[Problem] = ()) -> ParseResult:
-    """The contract's object for a form as read, with the checks' verdict."""
-    errors, warnings = checks.check(read)
+def to_result(name: str, read: reader.FormRead, extra_warnings: Iterable[Problem] = (), *, cfg: Config | None = None) -> ParseResult:
+    """The contract's object for a form as read, with the checks' verdict.
+    A form over cfg's limits (max_rows, max_cell_chars) is rejected for that
+    alone; a form with too many rows also comes without its rows."""
+    cfg = cfg or _DEFAULT_CFG
+    over = checks.limit_errors(read, max_rows=cfg.max_rows, max_cell_chars=cfg.max_cell_chars)
+    if over and over[0].code == "too_many_rows":
+        errors, warnings = over, []
+        read = replace(read, rows=[])
+    else:
+        errors, warnings = checks.check(read)
+        errors = over + errors
     warnings = [*extra_warnings, *warnings]
     spec = read.spec
     result = ParseResult(file=name, status="rejected" if errors else "ok", errors=errors, warnings=warnings)

@@ -47,7 +47,7 @@ from lxml import etree
 from pipeline import consolidate, locks, office
 from pipeline.chinese_dates import arabic, format_date
 from pipeline.config import Config
-from pipeline.fsutil import NAME_BYTES, atomic_write, safe_component
+from pipeline.fsutil import NAME_BYTES, TEMP_SUFFIX, atomic_write, remove_stale_temps, safe_component, temp_prefix
 from pipeline.model import Snapshot, Submission
 from pipeline.workspace import Workspace
 
@@ -238,13 +238,23 @@ def _set_vmerge(tc: etree._Element, restart: bool) -> None:
                 paragraphs[0].remove(child)
 
 
-def _runs(keys: Sequence[Any], parents: Sequence[int]) -> list[tuple[int, int]]:
+# The most rows one merged cell spans; a longer run of equal keys is merged
+# in pieces, each showing its text again. A reader resolves a continued cell
+# by walking up to where the merge starts, and python-docx does so by
+# recursion (row.cells): 10,000 rows merged raised RecursionError for anyone
+# opening the summary with it. Pieces of a page or two also show the name on
+# every page, where one tall merged cell shows it only on the first.
+MAX_MERGE_ROWS = 40
+
+
+def _runs(keys: Sequence[Any], parents: Sequence[int], most: int = MAX_MERGE_ROWS) -> list[tuple[int, int]]:
     """[start, end) runs of equal consecutive keys that do not cross a
-    boundary of the parent runs (given as the start index of each run)."""
+    boundary of the parent runs (given as the start index of each run), and
+    at most `most` long."""
     bounds = set(parents)
     out, start = [], 0
     for i in range(1, len(keys) + 1):
-        if i == len(keys) or keys[i] != keys[start] or i in bounds:
+        if i == len(keys) or keys[i] != keys[start] or i in bounds or i - start >= most:
             out.append((start, i))
             start = i
     return out
@@ -651,7 +661,7 @@ def _write_pdf(docx: Path, ws: Workspace) -> Path:
     """PDF beside `docx` through LibreOffice, written atomically."""
     tmp_root = ws.state / "tmp"
     tmp_root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="pdf-", dir=tmp_root) as tmp:
+    with tempfile.TemporaryDirectory(prefix=temp_prefix(), suffix=TEMP_SUFFIX, dir=tmp_root) as tmp:  # a kill leaves it to remove_stale_temps
         src = Path(tmp) / "document.docx"  # an ASCII name: soffice and odd names do not mix
         shutil.copyfile(docx, src)
         out = office.convert(src, "pdf", Path(tmp) / "out")
@@ -1029,6 +1039,7 @@ def cli_render(workspace: Path, pdf: bool, verbose: bool) -> int:
     try:
         logs.setup(ws.logs, verbose=verbose)
         ws.ensure()
+        remove_stale_temps(ws.owned)  # what a killed run, watch or render left half written
         with locks.outputs_lock(ws):  # the snapshot too: a rebuild beside ours must not undo it with older data
             snap = _snapshot(ws, cfg)
             result = rebuild(ws, cfg, snap, pdf=pdf, force=True)

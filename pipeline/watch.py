@@ -325,6 +325,7 @@ class Watcher:
         except OSError as exc:  # e.g. inbox is a link to a share that is down: wait for it below
             logger.warning(f"无法建立工作目录中的文件夹：{_short(exc)}")
         route_watchdog_logs()
+        fsutil.remove_stale_temps(self.ws.owned)  # what a killed run, watch or render left half written
         self.started_at = _now_iso()
         self._choose_mode()
         self.intake = self._intake_factory()

@@ -70,6 +70,12 @@ class Workspace:
         return self.state / "watcher.json"
 
     @property
+    def owned(self) -> tuple[Path, ...]:
+        """The folders whose content is the pipeline's own (never the inbox):
+        where what a crash left may be cleaned up."""
+        return (self.outbox, self.state)
+
+    @property
     def workbook(self) -> Path:
         return self.outbox / "廉政风险台账.xlsx"
 

@@ -19,7 +19,7 @@ from conftest import CORPUS
 KNOWN_CODES = {
     "empty_file", "corrupt_file", "not_docx", "encrypted", "too_large", "legacy_format", "unknown_form",
     "no_rows", "missing_unit", "missing_name", "bad_level", "missing_risk", "missing_measure",
-    "missing_level", "macro_document", "not_found", "unreadable", "read_failed",
+    "missing_level", "macro_document", "not_found", "unreadable", "read_failed", "too_many_rows", "cell_too_long",
 }
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"语料库不存在：{CORPUS}")
@@ -45,6 +45,7 @@ EXPECTED = {
     "tika__testWORD_truncated.docx": "corrupt_file",
     "poi__clusterfuzz_4791943399604224.docx": "corrupt_file",
     "poi__ExternalEntityInText.docx": "corrupt_file",  # a DOCTYPE with an external entity
+    "poi__bug65649_huge_table.docx": "too_many_rows",  # 2,304 table rows, 370,000 elements: over max_xml_elements
     "poi__hello_world_doc-as-docm.docm": "legacy_format",  # a Word 97 .doc named .docm
     "poi__table-merges_doc-renamed.docx": "legacy_format",
     "tika__testWPSAttachment_wps-binary.doc": "legacy_format",
