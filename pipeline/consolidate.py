@@ -24,6 +24,7 @@ from pipeline.chinese_dates import arabic, date_time, format_date
 from pipeline.crosscheck import submitted_on, text_key
 from pipeline.config import Config
 from pipeline.forms import BY_KIND, LEVEL_NAMES
+from pipeline.fsutil import printable_name
 from pipeline.model import Finding, Measure, Problem, RiskPoint, Snapshot, Submission
 
 # (unit, name, position) as read from the optional roster (花名册).
@@ -698,7 +699,7 @@ def rejection_context(cfg: Config, sub: Submission) -> dict[str, Any]:
         **_common(cfg, sub.received_at.date()),
         "title": REJECTION_TITLE,
         "addressee": addressee,
-        "file": sub.file,
+        "file": printable_name(sub.file),  # for a clerk: no control or bidi character acts
         "received": date_time(sub.received_at),
         "form_label": spec.label if spec else "",
         "who": who,

@@ -23,6 +23,7 @@ from datetime import date
 
 from pipeline.config import Config
 from pipeline.forms import BY_KIND, MEASURES_FOR
+from pipeline.fsutil import printable_name
 from pipeline.model import Finding, Measure, RiskPoint, Snapshot, Submission
 
 IN_FORCE = "accepted"
@@ -142,7 +143,7 @@ def not_pilot_units(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
             out.append(
                 Finding(
                     "not_pilot_unit",
-                    f"{form_label(s.form)}（{s.file}）上的单位“{s.unit}”不是本次试点单位"
+                    f"{form_label(s.form)}（{printable_name(s.file)}）上的单位“{s.unit}”不是本次试点单位"
                     f"（试点单位：{'、'.join(cfg.units)}）。请核对单位名称是否写错；如确需纳入，请在 pipeline.toml 的 units 中加上。",
                     s.unit,
                     s.name,

@@ -4,7 +4,8 @@ and file the original away — without ever losing a byte.
 The life of one file (each step survives a crash at any point):
 
  1. claim    mkdir state/work/<claim id>/, write .claim.json there (the path as
-             dropped, the time received), then os.replace the file into that
+             dropped, shown escaped and as the hex of its bytes; the time
+             received), then os.replace the file into that
              folder. Until the rename the file is still in the inbox; after it,
              the folder says where it came from.
  2. record   sha256, parse (unless the same bytes were seen before), and one
@@ -54,7 +55,10 @@ from loguru import logger
 
 from pipeline import contain, crosscheck, locks, ready, render
 from pipeline.config import Config, ConfigError
-from pipeline.fsutil import atomic_write, free_name, readable_name, remove_stale_temps, safe_component, set_hidden, temp_path
+from pipeline.fsutil import (
+    NAME_BYTES, atomic_write, free_name, printable_name, readable_name, remove_stale_temps, safe_component, set_hidden,
+    temp_path,
+)
 from pipeline.model import ParseResult, Problem, Submission
 from pipeline.register import Register, RegisterError
 from pipeline.workspace import Workspace
@@ -198,8 +202,50 @@ def safe_name(name: str) -> str:
 
 
 def display_path(rel: str) -> str:
-    """A relative path as text we can store and show (see fsutil.readable_name)."""
-    return readable_name(rel)
+    """A relative path as text we can store and show: readable, with control
+    and bidi characters escaped (see fsutil.printable_name). Its bytes are
+    kept apart (`file_raw`)."""
+    return printable_name(rel)
+
+
+# A file system that refuses a name it was given (a CIFS or FAT mount refuses
+# "a:b" or a newline; ZFS with utf8only refuses bytes that are not UTF-8).
+NAME_REFUSED = {errno.EINVAL, errno.EILSEQ, errno.ENAMETOOLONG}
+
+
+def kept_name(name: str) -> str:
+    """The name an original is kept under (archive, outbox/退回/): on POSIX its
+    own name, byte for byte (from os.fsdecode: bytes that are not UTF-8 come
+    back as they were), when it is a plain name of at most NAME_BYTES bytes;
+    control characters are legal there and kept, it is only ever shown escaped.
+    On Windows, or for a name that cannot be kept as it is: safe_name."""
+    try:
+        size = len(os.fsencode(name))
+    except UnicodeEncodeError:
+        size = NAME_BYTES + 1
+    plain = name not in ("", ".", "..") and not name.startswith(".") and "/" not in name and "\0" not in name
+    if os.name == "nt" or not plain or size > NAME_BYTES:
+        return safe_name(readable_name(name))
+    return name
+
+
+def raw_rel(hex_bytes: Any) -> str | None:
+    """A path from the hex of its bytes (`file_raw`, `archived_raw`), as
+    os.fsdecode gives it; None when there is none (recorded before) or it is
+    damaged."""
+    if not isinstance(hex_bytes, str) or not hex_bytes:
+        return None
+    try:
+        return os.fsdecode(bytes.fromhex(hex_bytes))
+    except ValueError:
+        return None
+
+
+def shown_and_raw(rel: str) -> tuple[str, str | None]:
+    """A workspace-relative path as stored: its text for people, and the hex of
+    its bytes when that text is not the path itself (escaped, not UTF-8)."""
+    shown = printable_name(rel)
+    return shown, (None if shown == rel else os.fsencode(rel).hex())
 
 
 def move_no_clobber(src: Path, dst: Path) -> None:
@@ -679,6 +725,9 @@ class Intake:
         cdir = self.ws.work / claim_id
         cdir.mkdir(parents=True)
         meta = {"claim_id": claim_id, "file": rel, "received_at": received.isoformat()}
+        # `rel` is for people (escaped); the bytes of the name as dropped are kept
+        # too, since the claimed copy below is renamed (safe_name).
+        meta["file_raw"] = os.fsencode(path.relative_to(self.ws.inbox).as_posix()).hex()
         try:
             atomic_write(cdir / CLAIM_FILE, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
         except BaseException:
@@ -759,6 +808,7 @@ class Intake:
             result=result,
             cfg=self.cfg,
             fallback_unit=self._folder_unit(rel),
+            file_raw=meta["file_raw"] if raw_rel(meta.get("file_raw")) is not None else None,
         )
         sub = self.register.submission(rec.id)
         assert sub is not None
@@ -813,18 +863,21 @@ class Intake:
     def _plan(self, sub: Submission, returned: bool) -> tuple[Path, Path | None, Path | None]:
         """Step 3: free destination names for the original (and its notices).
         A returned file (rejected, or the same bytes as a rejected one) goes to
-        outbox/退回/ beside its notices; any other into the archive."""
-        rel = PurePosixPath(sub.file)
-        name = safe_name(rel.name)
+        outbox/退回/ beside its notices; any other into the archive. The original
+        keeps its own name (kept_name); notices, ours, get cleaned names."""
+        raw = raw_rel(sub.file_raw)
+        rel = PurePosixPath(*(readable_name(p) for p in raw.split("/"))) if raw is not None else PurePosixPath(sub.file)
+        name = kept_name(PurePosixPath(raw).name) if raw is not None else safe_name(rel.name)
         if not returned:
             unit = safe_component(sub.unit or UNKNOWN_UNIT)
             return free_name(self.ws.archive / sub.received_at.date().isoformat() / unit / name), None, None
         folder = self.ws.rejected.joinpath(*(safe_component(p) for p in rel.parts[:-1]))
         stem, suffix = PurePosixPath(name).stem, PurePosixPath(name).suffix
+        ours = PurePosixPath(safe_name(rel.name)).stem
         n = 1
         while True:
-            base = stem if n == 1 else f"{stem} ({n})"
-            trio = (folder / f"{base}{suffix}", folder / f"{base}-退回通知.docx", folder / f"{base}-退回通知.txt")
+            base, mine = (stem, ours) if n == 1 else (f"{stem} ({n})", f"{ours} ({n})")
+            trio = (folder / f"{base}{suffix}", folder / f"{mine}-退回通知.docx", folder / f"{mine}-退回通知.txt")
             if not any(p.exists() for p in trio):
                 return trio
             n += 1
@@ -835,13 +888,14 @@ class Intake:
         if sub.archived_as is None or (data is not None and self._taken_by_other(sub)):
             prior = self._returned_prior(sub)
             dest, notice, notice_txt = self._plan(sub, returned=sub.status == "rejected" or prior is not None)
-            self.register.plan_filing(sub.id, _rel(dest, root), _rel(notice, root), _rel(notice_txt, root))
+            shown, raw = shown_and_raw(_rel(dest, root) or "")
+            self.register.plan_filing(sub.id, shown, _rel(notice, root), _rel(notice_txt, root), archived_raw=raw)
             if prior is not None:
                 self.register.log("returned_again", at=self._now(), submission_id=sub.id, file=sub.file,
                                   detail=f"与第 {prior.id} 号退回的文件内容完全相同，再次退回")  # fmt: skip
             sub = self.register.submission(sub.id) or sub
         assert sub.archived_as is not None
-        dest = root / sub.archived_as
+        dest = self._kept_path(sub)
         if data is not None:
             if sub.notice:
                 sub = self._write_notice(sub)
@@ -851,7 +905,13 @@ class Intake:
                 data.unlink()
             else:
                 sub = self._check_kept(sub, data)
-                move_no_clobber(data, dest)
+                try:
+                    move_no_clobber(data, dest)
+                except OSError as exc:
+                    if exc.errno not in NAME_REFUSED or dest.name == safe_name(readable_name(dest.name)):
+                        raise
+                    sub, dest = self._replan_cleaned(sub, dest)
+                    move_no_clobber(data, dest)
                 _fsync_dir(dest.parent)
         elif not dest.exists():
             raise RegisterError(f"第 {sub.id} 号报送的原件不在工作区，也不在预定位置 {sub.archived_as}")
@@ -877,10 +937,24 @@ class Intake:
         (Only after a crash: another process may have filed there meanwhile.)
         The same bytes there, planned by no one else, are this very file,
         copied by a cross-device move that was cut short."""
-        dest = self.ws.root / (sub.archived_as or "")
+        dest = self._kept_path(sub)
         if not dest.exists():
             return False
         return sha256_of(dest)[0] != sub.sha256 or self.register.planned_by_other(sub.archived_as or "", sub.id)
+
+    def _kept_path(self, sub: Submission) -> Path:
+        """Where the register says the original is (to be) kept, by its bytes."""
+        raw = raw_rel(sub.archived_raw)
+        return self.ws.root / (raw if raw is not None else sub.archived_as or "")
+
+    def _replan_cleaned(self, sub: Submission, dest: Path) -> tuple[Submission, Path]:
+        """The file system refused the original's own name: keep it under the
+        cleaned name instead (the register still has the name's bytes)."""
+        new = free_name(dest.with_name(safe_name(readable_name(dest.name))))
+        rel = _rel(new, self.ws.root) or ""
+        self.register.plan_filing(sub.id, rel, sub.notice, self.register.notice_text_path(sub.id))
+        logger.info("文件系统不接受原文件名，原件改以“{}”保存：{}", new.name, sub.file)
+        return self.register.submission(sub.id) or sub, new
 
     def _write_notice(self, sub: Submission) -> Submission:
         """Step 4: the notice (.txt, then .docx). When the Word notice cannot be
@@ -891,7 +965,7 @@ class Intake:
             logger.error("{}；已只写文本通知。", exc)
             logger.opt(exception=exc.__cause__ or exc).debug("详细错误")
             txt_rel = _rel(exc.written[0], self.ws.root) if exc.written else None
-            self.register.plan_filing(sub.id, sub.archived_as or "", txt_rel, txt_rel)
+            self.register.plan_filing(sub.id, sub.archived_as or "", txt_rel, txt_rel, archived_raw=sub.archived_raw)
             sub = self.register.submission(sub.id) or sub
         return sub
 

@@ -125,6 +125,8 @@ class Submission:
     notice: str | None = None  # rejection notice, relative to the workspace
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    file_raw: str | None = None  # hex of the name's bytes as dropped (`file` shows it escaped)
+    archived_raw: str | None = None  # hex of archived_as's bytes, when its text shows it escaped
 
 
 @dataclass

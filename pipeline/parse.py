@@ -21,7 +21,7 @@ from pathlib import Path
 from pipeline import checks, office, ooxml, reader
 from pipeline.config import Config
 from pipeline.forms import FormSpec
-from pipeline.fsutil import readable_name
+from pipeline.fsutil import escape_controls, printable_json, printable_name, readable_name
 from pipeline.model import ParseResult, Problem
 from pipeline.ready import ignored_name
 from pipeline.values import level_name
@@ -81,10 +81,11 @@ def parse_file(path: Path, *, display_name: str | None = None, cfg: Config | Non
         return _ignored(name)
     limit = _max_bytes(cfg)
     try:
+        shown = printable_name(str(path))  # the message is printed, and read by a clerk
         if not path.exists():
-            return _reject(name, "not_found", f"找不到文件“{path}”。请检查文件名和所在文件夹是否正确。")
+            return _reject(name, "not_found", f"找不到文件“{shown}”。请检查文件名和所在文件夹是否正确。")
         if not path.is_file():
-            return _reject(name, "not_docx", f"“{path}”是一个文件夹或特殊文件，不是表格文件。请提交填好的 .docx 表格文件。")
+            return _reject(name, "not_docx", f"“{shown}”是一个文件夹或特殊文件，不是表格文件。请提交填好的 .docx 表格文件。")
         size = path.stat().st_size
         if size > limit:
             return _reject(name, "too_large", _too_big(size, limit))
@@ -269,7 +270,9 @@ def cli_parse(files: list[Path], as_json: bool) -> int:
             except Exception as exc:  # never a traceback on the console
                 result = _reject(path.name, "read_failed", f"读取文件时程序出错（{type(exc).__name__}）。请把文件转交管理员检查。")
             counts[result.status] += 1
-            _emit(json.dumps(result.to_json(), ensure_ascii=False) if as_json else summary(result))
+            # JSON keeps `file` faithful (json.loads gives the name back); a
+            # terminal still gets no raw control or bidi character (printable_json).
+            _emit(printable_json(json.dumps(result.to_json(), ensure_ascii=False)) if as_json else summary(result))
         if not as_json and len(files) > 1:
             _emit(f"共 {len(files)} 个文件：通过 {counts['ok']} 个，退回 {counts['rejected']} 个，忽略 {counts['ignored']} 个。")
     except BrokenPipeError:  # `parse ... | head`: the reader has gone, stop quietly
@@ -293,7 +296,7 @@ _STATUS = {"ok": "通过", "rejected": "退回", "ignored": "忽略"}
 
 def summary(result: ParseResult) -> str:
     """A few readable Chinese lines about one result."""
-    lines = [f"【{_STATUS[result.status]}】{result.file}"]
+    lines = [f"【{_STATUS[result.status]}】{printable_name(result.file)}"]
     if result.status == "ignored":
         lines.append("  Office 临时文件或锁定文件，不作处理。")
         return "\n".join(lines)
@@ -323,4 +326,5 @@ def summary(result: ParseResult) -> str:
         lines.append(f"  错误：{p.line()}")
     for p in result.warnings:
         lines.append(f"  提醒：{p.line()}")
-    return "\n".join(lines)
+    # For a terminal: the form's own text escaped too, line by line.
+    return "\n".join(escape_controls(line) for line in lines)

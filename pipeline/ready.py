@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import unicodedata
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from enum import Enum
 from pathlib import Path
 
 from pipeline import contain
+from pipeline.fsutil import printable_name as shown_name
 
 # Office lock files, Word's save-by-rename temp files, OS litter and our own
 # temporary names. Matched case-insensitively against the file name alone.
@@ -111,22 +111,6 @@ def future_mtime_warning(rel: str, obs: Observation) -> str:
 
 
 # Bidirectional controls reorder what a terminal or log viewer shows.
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def shown_name(name: str) -> str:
-    """A file name safe to print or log: control, bidi and line-separator
-    characters written as escapes (\\x07, \\u202e), so that a hostile name
-    cannot forge a log line or drive the terminal."""
-    out = []
-    for c in name:
-        if c in _BIDI or unicodedata.category(c) in ("Cc", "Zl", "Zp"):
-            out.append(f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
-        elif 0xD800 <= ord(c) <= 0xDFFF:  # an undecodable byte (os.fsdecode's surrogate escape)
-            out.append(f"\\x{ord(c) - 0xDC00:02x}" if ord(c) >= 0xDC80 else f"\\u{ord(c):04x}")
-        else:
-            out.append(c)
-    return "".join(out)
 
 
 # ---------------------------------------------------------------------------

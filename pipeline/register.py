@@ -35,9 +35,10 @@ from typing import Any
 from pipeline import crosscheck
 from pipeline.config import Config
 from pipeline.forms import BY_KIND
+from pipeline.fsutil import printable_name
 from pipeline.model import Measure, ParseResult, Problem, RiskPoint, Snapshot, Submission
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each entry upgrades the file from version n-1 to version n. Never edit a
 # released step: add the next one.
@@ -104,6 +105,14 @@ CREATE TABLE audit (
     detail        TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX audit_submission ON audit (submission_id);
+""",
+    # `file` and `archived_as` are text for people (escaped, fsutil.printable_name).
+    # file_raw: hex of os.fsencode(the path as dropped, relative to inbox/);
+    # archived_raw: hex of the kept original's path, where archived_as shows it escaped.
+    # (No SQL comments here: ADD COLUMN copies the text into the table's schema.)
+    2: """
+ALTER TABLE submissions ADD COLUMN file_raw TEXT;
+ALTER TABLE submissions ADD COLUMN archived_raw TEXT;
 """,
 }
 
@@ -431,13 +440,15 @@ class Register:
         result: ParseResult | None,
         cfg: Config,
         fallback_unit: str | None = None,
+        file_raw: str | None = None,
     ) -> Recorded:
         """Record one received file in one transaction: the verdict, its rows,
         the superseding of an earlier form, and the audit lines.
 
         `result` may be None only when an earlier file had the same bytes (the
         caller skips parsing then); `fallback_unit` (the inbox subfolder, when it
-        names a pilot unit) attributes an unreadable file to a unit."""
+        names a pilot unit) attributes an unreadable file to a unit; `file_raw`
+        is the hex of the name's bytes (`file` is its escaped display form)."""
         at = received_at.isoformat()
         with self._tx() as db:
             if self.by_claim(claim_id) is not None:
@@ -479,6 +490,7 @@ class Register:
                 ),
             )  # fmt: skip
             sid = int(cur.lastrowid)
+            db.execute("UPDATE submissions SET file_raw = ? WHERE id = ?", (file_raw, sid))
             if decision.status in ("accepted", "superseded"):
                 assert result is not None
                 self._insert_rows(db, sid, result)
@@ -499,13 +511,15 @@ class Register:
             self._audit(db, at, claim_id, sid, file, "recorded", detail)
         return Recorded(sid, decision.status, decision.duplicate_of, decision.supersedes, decision.superseded_by)
 
-    def plan_filing(self, sid: int, archived_as: str, notice: str | None = None, notice_text: str | None = None) -> None:
+    def plan_filing(self, sid: int, archived_as: str, notice: str | None = None, notice_text: str | None = None,
+                    archived_raw: str | None = None) -> None:  # fmt: skip
         """Where the original (and its notice) will go, written before moving, so
-        that a crash in between can be finished by looking there."""
+        that a crash in between can be finished by looking there. `archived_raw`:
+        the hex of the path's bytes when `archived_as` (text) shows it escaped."""
         with self._tx() as db:
             db.execute(
-                "UPDATE submissions SET archived_as = ?, notice = ?, notice_text = ? WHERE id = ?",
-                (archived_as, notice, notice_text, sid),
+                "UPDATE submissions SET archived_as = ?, notice = ?, notice_text = ?, archived_raw = ? WHERE id = ?",
+                (archived_as, notice, notice_text, archived_raw, sid),
             )
 
     def mark_filed(self, sid: int, at: datetime, detail: str = "") -> None:
@@ -573,7 +587,7 @@ def _problems(text: str) -> list[Problem]:
 def _submission(row: sqlite3.Row) -> Submission:
     return Submission(
         id=row["id"],
-        file=row["file"],
+        file=printable_name(row["file"]),  # also rows recorded raw, before names were escaped
         sha256=row["sha256"],
         received_at=datetime.fromisoformat(row["received_at"]),
         status=row["status"],
@@ -588,6 +602,8 @@ def _submission(row: sqlite3.Row) -> Submission:
         notice=row["notice"],
         errors=_problems(row["errors"]),
         warnings=_problems(row["warnings"]),
+        file_raw=row["file_raw"],
+        archived_raw=row["archived_raw"],
     )
 
 

@@ -52,6 +52,7 @@ from typing import Any
 from pipeline import crosscheck
 from pipeline.config import Config, ConfigError
 from pipeline.forms import FORMS
+from pipeline.fsutil import escape_controls, printable_json
 from pipeline.model import Snapshot
 from pipeline.roster import Person, RosterError, missing_people
 from pipeline.workspace import Workspace
@@ -352,9 +353,11 @@ def cli_status(workspace: Path, as_json: bool) -> int:
     except RegisterError as exc:
         print(f"无法读取电子信息库：{exc}", file=sys.stderr)
         return 1
+    # Names (files, units, people) are data from the units: nothing in them
+    # may drive the terminal. The JSON keeps its values (printable_json).
     if as_json:
-        print(json.dumps(data, ensure_ascii=False, indent=None))
+        print(printable_json(json.dumps(data, ensure_ascii=False, indent=None)))
     else:
-        print(render_text(data))
+        print("\n".join(escape_controls(line) for line in render_text(data).split("\n")))
     return 0
 

@@ -771,10 +771,11 @@ class Watcher:
             return None
 
     def _rel(self, path: Path) -> str:
+        """A path as it may be logged and shown in `status` (escaped)."""
         try:
-            return path.relative_to(self.ws.inbox).as_posix()
+            return fsutil.printable_name(path.relative_to(self.ws.inbox).as_posix())
         except ValueError:
-            return path.name
+            return fsutil.printable_name(path.name)
 
 
 def _observe_file(path: Path, inbox: Path | None = None) -> Observation | None:

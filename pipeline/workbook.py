@@ -8,7 +8,8 @@ Sheets, in order:
 
 Built from a Snapshot only (no folder needed to test it), written atomically.
 Every cell is text or a number, never a formula: a form cell that starts with
-"=" is written as text, and control characters Excel refuses are removed.
+"=" is written as text, and control characters Excel refuses are removed;
+file names are shown escaped (fsutil.printable_name), so that none is lost.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pipeline import crosscheck
 from pipeline.config import Config
 from pipeline.forms import BY_KIND, LEVEL_NAMES
-from pipeline.fsutil import atomic_write
+from pipeline.fsutil import atomic_write, printable_name
 from pipeline.model import RiskPoint, Snapshot, Submission
 from pipeline.register import STATUS_NAMES
 from pipeline.status import display_width, unit_stats
@@ -102,7 +103,7 @@ def risk_rows(snap: Snapshot, cfg: Config) -> list[list[Any]]:
         rows.append(
             [
                 r.unit, r.name or "", r.position or "", r.duty, r.risk, r.content, level_name(r.level), r.measure,
-                r.source_file, r.seq if r.seq is not None else "", r.review,
+                printable_name(r.source_file), r.seq if r.seq is not None else "", r.review,
                 _date(sub.form_date) if sub and sub.form_date else "", r.submission_id,
             ]  # fmt: skip
         )
@@ -142,10 +143,11 @@ SUBMISSION_COLUMNS = (
 def submission_rows(snap: Snapshot) -> list[list[Any]]:
     return [
         [
-            s.id, s.file, s.received_at.strftime("%Y-%m-%d %H:%M"), _form_title(s), s.unit or "", s.name or "",
-            s.position or "", _date(s.form_date) if s.form_date else "", STATUS_NAMES.get(s.status, s.status),
-            "是" if s.late else "", f"第 {s.superseded_by} 号" if s.superseded_by else "", s.archived_as or "",
-            s.notice or "", _problems(s.errors), _problems(s.warnings),
+            s.id, printable_name(s.file), s.received_at.strftime("%Y-%m-%d %H:%M"), _form_title(s), s.unit or "",
+            s.name or "", s.position or "", _date(s.form_date) if s.form_date else "",
+            STATUS_NAMES.get(s.status, s.status), "是" if s.late else "",
+            f"第 {s.superseded_by} 号" if s.superseded_by else "", printable_name(s.archived_as or ""),
+            printable_name(s.notice or ""), _problems(s.errors), _problems(s.warnings),
         ]  # fmt: skip
         for s in snap.submissions
     ]

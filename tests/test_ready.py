@@ -271,6 +271,6 @@ def test_the_future_mtime_warning_names_the_file_escaped(tmp_path: Path) -> None
 
 def test_shown_name_escapes_what_could_forge_a_line_or_drive_a_terminal() -> None:
     assert shown_name("王丽华.docx") == "王丽华.docx"
-    assert shown_name("a\nb\r\x07\x7f.docx") == "a\\x0ab\\x0d\\x07\\x7f.docx"
+    assert shown_name("a\nb\r\x07\x7f.docx") == "a\\nb\\r\\x07\\x7f.docx"
     assert shown_name("x\u2028\u200f\u2066.doc") == "x\\u2028\\u200f\\u2066.doc"
-    assert shown_name("\udcb9\udcfa.doc") == "\\xb9\\xfa.doc"  # bytes that were not UTF-8
+    assert shown_name("\udcb9\udcfa.doc") == "国.doc"  # bytes that were not UTF-8: read as GB18030
