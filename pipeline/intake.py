@@ -944,8 +944,7 @@ class Intake:
 
     def _kept_path(self, sub: Submission) -> Path:
         """Where the register says the original is (to be) kept, by its bytes."""
-        raw = raw_rel(sub.archived_raw)
-        return self.ws.root / (raw if raw is not None else sub.archived_as or "")
+        return self.ws.root / (sub.kept_as or "")
 
     def _replan_cleaned(self, sub: Submission, dest: Path) -> tuple[Submission, Path]:
         """The file system refused the original's own name: keep it under the

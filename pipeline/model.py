@@ -7,6 +7,8 @@ and rendering can be tested as functions from data to data.
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -127,6 +129,18 @@ class Submission:
     warnings: list[Problem] = field(default_factory=list)
     file_raw: str | None = None  # hex of the name's bytes as dropped (`file` shows it escaped)
     archived_raw: str | None = None  # hex of archived_as's bytes, when its text shows it escaped
+
+    @property
+    def kept_as(self) -> str | None:
+        """Where the original is kept, relative to the workspace, as the file
+        system spells it: `archived_as` is text for people and may show the
+        name escaped; its bytes, when recorded, are the real name."""
+        if self.archived_raw:
+            try:
+                return os.fsdecode(bytes.fromhex(self.archived_raw))
+            except ValueError:  # damaged: the text is the best there is
+                pass
+        return self.archived_as
 
 
 @dataclass

@@ -76,7 +76,7 @@ def kept(ws: Workspace) -> dict[str, bytes]:
 def assert_kept_matches_register(ws: Workspace, expected: bytes) -> None:
     (sub,) = register(ws)
     assert sub.archived_as is not None
-    data = (ws.root / sub.archived_as).read_bytes()
+    data = (ws.root / (sub.kept_as or "")).read_bytes()
     assert data == expected, "the kept original is not the whole file"
     assert sub.sha256 == sha(data), "the kept original does not match its recorded sha256"
 
