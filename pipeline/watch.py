@@ -40,7 +40,7 @@ from typing import Any, Protocol
 
 from loguru import logger
 
-from pipeline import fsutil
+from pipeline import faults, fsutil
 from pipeline.config import Config
 from pipeline.ready import GIVE_UP_AFTER, Decision, Observation, Probe, decide, ignored_path, open_in_editor, patient, probe
 from pipeline.stability import Tracker
@@ -53,7 +53,7 @@ SUPERVISE_EVERY = 1.0  # observer health check (a stat of inbox/: a round trip o
 BATCH_SECONDS = 2.0  # a step processes for at most this long, then drains events and supervises again
 RECHECK = 1.0  # a stable file that must wait (incomplete zip, open in Word) is re-probed this often
 RESTART_MIN, RESTART_MAX = 1.0, 30.0  # observer restart back-off (seconds)
-FAILED_RETRY_MIN, FAILED_RETRY_MAX = 60.0, 3600.0  # back-off for a file whose processing failed
+FAILED_RETRY_MIN, FAILED_RETRY_MAX = 60.0, 300.0  # back-off for a file whose processing failed: a few minutes at most, so a fixed fault (space freed, a permission granted) is noticed soon
 REBUILD_MIN_WAIT = 10.0  # during an endless trickle, rebuild after this long (or 5× the last rebuild's time)
 
 # File systems on which native events miss writes made by other machines.
@@ -742,7 +742,9 @@ def _read_mounts() -> str:
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
+    """What we were doing, the error's class and (for OS and register errors)
+    its reason, never form content (pipeline.faults); at most 300 characters."""
+    text = faults.describe(exc)
     return text if len(text) <= 300 else text[:300] + "…"
 
 
