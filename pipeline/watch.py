@@ -303,6 +303,7 @@ class Watcher:
         self._failed: dict[Path, tuple[Observation | None, float]] = {}  # path -> (obs, back-off)
         self._waiting: dict[Path, str] = {}  # path -> the reason last logged
         self._max_bytes = int(cfg.max_file_mb * 1024 * 1024)
+        self._full_until: float | None = None  # the disk is full: no file is taken before then
 
     # -------------------------------------------------------------- lifecycle
 
@@ -339,7 +340,9 @@ class Watcher:
         """Stop the observer, bring the outputs up to date, write the final
         status. Idempotent."""
         self._stop_observer()
-        if rebuild and self._dirty_since is not None and self.intake is not None:
+        if rebuild and self._dirty_since is not None and self._full_until is not None:
+            logger.warning("磁盘已满，台账和公文未更新；腾出磁盘空间后运行一次 run 即可更新。")
+        elif rebuild and self._dirty_since is not None and self.intake is not None:
             self._rebuild()
         self._set_action("已停止", write=False)
         self._write_status(stopped=True)
@@ -383,8 +386,8 @@ class Watcher:
             self._observe(path, now)
         self._take_due(now, report, stop)
         now = self.clock()
-        if self._dirty_since is not None and self._burst_over(now, report):
-            self._rebuild()
+        if self._dirty_since is not None and self._full_until is None and self._burst_over(now, report):
+            self._rebuild()  # not on a full disk: every document would fail with a line of its own
             report.rebuilt = True
         return report
 
@@ -445,6 +448,8 @@ class Watcher:
         listings: dict[Path, list[str]] = {}
         budget_end = self.clock() + BATCH_SECONDS
         for path in self.tracker.due(now):
+            if self._full_until is not None and self.clock() < self._full_until:
+                return  # the disk is full: each file would fail alike, each with its own error line
             if stop is not None and stop.is_set():
                 return  # finish the current file only; the rest wait for the next start
             if self.clock() >= budget_end:
@@ -491,8 +496,22 @@ class Watcher:
             self._remember_failure(path, obs)
         else:
             self._failed.pop(path, None)
+        self._note_disk(getattr(outcome, "disk_full", None))
         self._record(outcome, self.clock(), path)
         return outcome
+
+    def _note_disk(self, full: str | None) -> None:
+        """A file failed for want of space: take no file for FAILED_RETRY_MIN,
+        then try one; said once until a file goes through again."""
+        if full is None:
+            if self._full_until is not None:
+                logger.info("磁盘空间已恢复，继续收取文件。")
+            self._full_until = None
+            return
+        if self._full_until is None:
+            logger.error(f"磁盘已满：无法写入 {full}，暂停收取文件（其余文件留在收件箱），每 {FAILED_RETRY_MIN:g} 秒再试一次。")
+            self._set_action("磁盘已满，暂停收取", write=False)  # watcher.json would not be written either
+        self._full_until = self.clock() + FAILED_RETRY_MIN
 
     def _remember_failure(self, path: Path, obs: Observation | None) -> None:
         """A file that failed and is still in the inbox is retried with a

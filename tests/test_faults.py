@@ -370,3 +370,41 @@ def test_a_failing_file_is_retried_at_least_every_five_minutes(tmp_path: Path) -
     assert len(tries) > 20
     assert max(gaps) <= 300 + 10, gaps
     assert gaps[-1] >= 240, "still backing off, not hammering"
+
+
+def test_the_watcher_on_a_full_disk_pauses_and_says_so_once(tmp_path: Path) -> None:
+    """Not one error per file per retry: one line, then one file tried a minute."""
+    from types import SimpleNamespace
+
+    from test_watch import docx_bytes, make_rig
+
+    rig = make_rig(tmp_path)
+    lines: list[str] = []
+    sink = logger.add(lambda m: lines.append(m.record["message"]), level="INFO", format="{message}")
+    full, tries = [True], []
+    taken = rig.intake.process
+
+    def process(path: Path):
+        tries.append(path.name)
+        if full[0] and len(tries) > 2:  # two files go through, then the disk is full
+            return SimpleNamespace(path=path, status="failed", message="处理出错", file=path.name, disk_full="state/register.sqlite")
+        return taken(path)
+
+    rig.intake.process = process
+    try:
+        for i in range(20):
+            path = rig.ws.inbox / f"f{i:02d}.docx"
+            path.write_bytes(docx_bytes(f"f{i}"))
+            rig.w.notify(path)
+        rig.steps(600, tick=1.0)
+        assert len(tries) <= 14, tries  # two, the one that hit it, then one a minute
+        assert rig.intake.rebuilds == 0, "no outputs on a full disk: each would fail with its own line"
+        said = [line for line in lines if line.startswith("磁盘已满")]
+        assert said == ["磁盘已满：无法写入 state/register.sqlite，暂停收取文件（其余文件留在收件箱），每 60 秒再试一次。"]
+        full[0] = False  # space freed
+        rig.steps(watch.FAILED_RETRY_MAX + 10, tick=1.0)
+    finally:
+        logger.remove(sink)
+    assert sorted(rig.intake.names()) == [f"f{i:02d}.docx" for i in range(20)]
+    assert "磁盘空间已恢复，继续收取文件。" in lines
+    assert rig.intake.rebuilds >= 1
