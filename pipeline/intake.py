@@ -41,6 +41,7 @@ import json
 import math
 import os
 import shutil
+import sqlite3
 import sys
 import time
 import uuid
@@ -53,7 +54,7 @@ from typing import Any, TextIO
 
 from loguru import logger
 
-from pipeline import contain, crosscheck, locks, ready, render
+from pipeline import contain, crosscheck, faults, locks, ready, render
 from pipeline.config import Config, ConfigError
 from pipeline.fsutil import (
     NAME_BYTES, atomic_write, free_name, printable_name, readable_name, remove_stale_temps, safe_component, set_hidden,
@@ -106,6 +107,7 @@ class Outcome:
     supersedes: tuple[int, ...] = ()
     recovered: bool = False
     returned: bool = False  # a duplicate of a returned file, returned again with a notice
+    disk_full: str | None = None  # failed for want of space: what could not be written (workspace-relative)
 
 
 @dataclass
@@ -119,6 +121,9 @@ class RunSummary:
     recovered: int = 0  # claims left by an interrupted run, finished now
     waiting: int = 0  # files not ready yet (still being written or empty, just dropped, or open in Word)
     returned_again: int = 0  # duplicates of returned files, returned again (counted in `duplicate`)
+    unreadable: int = 0  # files quiet long enough but not readable (permission denied, I/O error): not in `waiting`
+    disk_full: str | None = None  # the run stopped here: the disk is full (what could not be written)
+    left: int = 0  # ready files not taken because the run stopped on a full disk
     outputs_failed: bool = False  # the workbook or a document could not be made
     workbook_failed: bool = False
     documents_failed: list[str] = field(default_factory=list)  # outbox-relative names render reported
@@ -126,6 +131,7 @@ class RunSummary:
 
     def add(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
+        self.disk_full = self.disk_full or outcome.disk_full
         if outcome.status in ("accepted", "rejected", "duplicate", "ignored", "failed", "waiting"):
             setattr(self, outcome.status, getattr(self, outcome.status) + 1)
         self.superseded += len(outcome.supersedes)
@@ -139,10 +145,12 @@ class RunSummary:
     @property
     def ok(self) -> bool:
         # A file returned again is input sent back to its unit, like a rejection.
-        return not (self.rejected or self.returned_again or self.failed or self.outputs_failed)
+        return not (self.rejected or self.returned_again or self.failed or self.outputs_failed or self.unreadable)
 
     def line(self) -> str:
         """One Chinese line: what happened in this run."""
+        if self.disk_full:
+            return self._disk_full_line()
         parts = []
         if self.taken:
             head = f"本次处理 {self.taken} 个文件：通过 {self.accepted}"
@@ -160,11 +168,22 @@ class RunSummary:
             parts.append(f"{self.failed} 个文件未能处理（原件未丢失，详见日志，下次运行会再试）")
         if self.waiting:
             parts.append(f"{self.waiting} 个文件尚在写入、刚放入或正在 Word 中打开，下次运行时处理")
+        if self.unreadable:
+            parts.append(f"{self.unreadable} 个文件无法读取（无权限或读取出错），请检查文件权限（文件名见日志）")
         if self.outputs_failed:
             parts.append(self._outputs_part())
         if self.rejected or self.returned_again:
             parts.append("退回通知见 outbox/退回/")
         return "；".join(parts) + "。"
+
+    def _disk_full_line(self) -> str:
+        """A full disk: one line saying so, how far the run got, that nothing is lost."""
+        text = f"磁盘已满：无法写入 {self.disk_full}，已处理 {self.taken} 个"
+        text += f"，其余 {self.left} 个仍在收件箱" if self.left else "，其余仍在收件箱"
+        text += "；台账和公文未更新。请腾出磁盘空间后再运行一次（原件未丢失）"
+        if self.rejected or self.returned_again:
+            text += "；退回通知见 outbox/退回/"
+        return text + "。"
 
     def _outputs_part(self) -> str:
         what = []
@@ -416,11 +435,10 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _describe(exc: BaseException) -> str:
-    """An error for the log without form content: the type, and for OS errors
-    the reason (paths are ours or the clerk's file name, not the content)."""
-    if isinstance(exc, OSError):
-        return f"{type(exc).__name__}: {exc.strerror or exc}"
-    return type(exc).__name__
+    """An error for the log without form content: what we were doing, the
+    type, and for OS and register (SQLite) errors the reason with a Chinese
+    hint (see pipeline.faults)."""
+    return faults.describe(exc)
 
 
 class _Lock:
@@ -568,13 +586,21 @@ class Intake:
             for p in found:
                 if p not in taken:
                     logger.debug("尚未就绪，暂不处理：{}", p.relative_to(self.ws.inbox).as_posix())
+            summary.unreadable = self._tell_unreadable([p for p in found if p not in taken], now)
+            summary.waiting -= summary.unreadable
             show = progress if progress is not None else (_isatty(stream) and len(taking) >= PROGRESS_MIN)
             bar = _Progress(len(taking), show, stream)
-            for p in taking:
+            for i, p in enumerate(taking):
+                if summary.disk_full:  # every further file would fail alike: leave them in the inbox
+                    summary.left = len(taking) - i + sum(1 for q in taking[:i] if q.exists())
+                    break
                 bar.clear()
                 summary.add(self.process(p, expect=self._judged.get(p)))
                 bar.step()
             bar.finish()
+            if summary.disk_full:  # no outputs either: each would fail with its own error line
+                logger.debug("{}", summary.line())
+                return summary
             self.rebuild_outputs(pdf=pdf)
             summary.outputs_failed = bool(self.output_errors)
             summary.workbook_failed = self.workbook_failed
@@ -633,6 +659,35 @@ class Intake:
                     pending.discard(p)
         return found
 
+    def _tell_unreadable(self, waiting: list[Path], now: float) -> int:
+        """Of the files not taken, those quiet long enough that cannot be read
+        (permission denied, an I/O error on the share): each named in a
+        warning, counted apart from the files still being written."""
+        count = 0
+        for p in waiting:
+            obs = ready.Observation.of(p)
+            if obs is None or not ready.quiet_long_enough(obs, now, self.cfg.stability_seconds):
+                continue
+            if ready.probe(p) is ready.Probe.UNREADABLE:
+                count += 1
+                rel = display_path(p.relative_to(self.ws.inbox).as_posix())
+                logger.warning("无法读取 {}（无权限或读取出错），请检查文件权限。", rel)
+        return count
+
+    def _full(self, exc: BaseException) -> str | None:
+        """For a failure for want of space: what could not be written, as a
+        workspace-relative path (the register for SQLite); else None."""
+        if not faults.disk_full(exc):
+            return None
+        path = faults.full_path(exc)
+        if path is None and any(isinstance(e, sqlite3.Error) for e in faults.chain(exc)):
+            return _rel(self.ws.register_db, self.ws.root)
+        if path is None:
+            return str(self.ws.root)
+        while not path.exists() and path.parent != path:  # a claim folder, a temp name: say the folder
+            path = path.parent
+        return (_rel(path, self.ws.root) or "") + ("/" if path.is_dir() else "")
+
     def recover(self, *, wait: bool = True) -> list[Outcome]:
         """Finish every claim left in state/work/ by an interrupted run.
 
@@ -649,7 +704,8 @@ class Intake:
                     except Exception as exc:
                         logger.error("续办 {} 时出错：{}", cdir.name, _describe(exc))
                         logger.opt(exception=exc).debug("详细错误")
-                        outcome = Outcome(cdir, "failed", None, f"续办中断的文件失败：{_describe(exc)}", recovered=True)
+                        outcome = Outcome(cdir, "failed", None, f"续办中断的文件失败：{_describe(exc)}", recovered=True,
+                                          disk_full=self._full(exc))  # fmt: skip
                     if outcome is not None:
                         outcomes.append(outcome)
         except IntakeBusy:  # only the lock raises it: each claim's failure is caught above
@@ -668,7 +724,8 @@ class Intake:
         except Exception as exc:
             logger.error("处理 {} 时出错：{}", path.name, _describe(exc))
             logger.opt(exception=exc).debug("详细错误")
-            return Outcome(path, "failed", None, f"处理出错（{_describe(exc)}），原件未丢失，下次运行会再试")
+            return Outcome(path, "failed", None, f"处理出错（{_describe(exc)}），原件未丢失，下次运行会再试",
+                           disk_full=self._full(exc))  # fmt: skip
 
     # -- steps ---------------------------------------------------------------
 
@@ -753,7 +810,8 @@ class Intake:
             _drop_claim(cdir)
             logger.warning("无法取走 {}：{}。文件留在原处，下次运行会再试。", rel, _describe(exc))
             self.register.log("claim_failed", at=received, file=rel, detail=_describe(exc))
-            return Outcome(path, "failed", None, f"无法取走文件（{_describe(exc)}），文件仍在收件箱中", rel)
+            return Outcome(path, "failed", None, f"无法取走文件（{_describe(exc)}），文件仍在收件箱中", rel,
+                           disk_full=self._full(exc))  # fmt: skip
         _fsync_dir(cdir)
         if expect is not None and ready.Observation.of(moved) != expect:
             logger.warning("文件“{}”在取走时仍在写入，等它写完再读取……", ready.shown_name(rel))

@@ -40,7 +40,7 @@ from typing import Any, Protocol
 
 from loguru import logger
 
-from pipeline import contain, fsutil, locks
+from pipeline import contain, faults, fsutil, locks
 from pipeline.config import Config
 from pipeline.ready import GIVE_UP_AFTER, Decision, Observation, Probe, decide, ignored_path, open_in_editor, patient, probe
 from pipeline.ready import future_mtime_warning, in_future, quiet_needed
@@ -54,7 +54,7 @@ SUPERVISE_EVERY = 1.0  # observer health check (a stat of inbox/: a round trip o
 BATCH_SECONDS = 2.0  # a step processes for at most this long, then drains events and supervises again
 RECHECK = 1.0  # a stable file that must wait (incomplete zip, open in Word) is re-probed this often
 RESTART_MIN, RESTART_MAX = 1.0, 30.0  # observer restart back-off (seconds)
-FAILED_RETRY_MIN, FAILED_RETRY_MAX = 60.0, 3600.0  # back-off for a file whose processing failed
+FAILED_RETRY_MIN, FAILED_RETRY_MAX = 60.0, 300.0  # back-off for a file whose processing failed: a few minutes at most, so a fixed fault (space freed, a permission granted) is noticed soon
 REBUILD_MIN_WAIT = 10.0  # during an endless trickle, rebuild after this long (or 5× the last rebuild's time)
 RECOVER_EVERY = 30.0  # a claim left in state/work/ by a process that died is finished within this long
 
@@ -305,6 +305,7 @@ class Watcher:
         self._refused: set[Path] = set()  # links, hard links, pipes seen in hints: never observed or taken
         self._told_future: set[Path] = set()  # files stamped in the future, warned about once
         self._max_bytes = int(cfg.max_file_mb * 1024 * 1024)
+        self._full_until: float | None = None  # the disk is full: no file is taken before then
 
     # -------------------------------------------------------------- lifecycle
 
@@ -343,7 +344,9 @@ class Watcher:
         """Stop the observer, bring the outputs up to date, write the final
         status. Idempotent."""
         self._stop_observer()
-        if rebuild and self._dirty_since is not None and self.intake is not None:
+        if rebuild and self._dirty_since is not None and self._full_until is not None:
+            logger.warning("磁盘已满，台账和公文未更新；腾出磁盘空间后运行一次 run 即可更新。")
+        elif rebuild and self._dirty_since is not None and self.intake is not None:
             self._rebuild()
         self._set_action("已停止", write=False)
         self._write_status(stopped=True)
@@ -390,8 +393,8 @@ class Watcher:
             self._observe(path, now)
         self._take_due(now, report, stop)
         now = self.clock()
-        if self._dirty_since is not None and self._burst_over(now, report):
-            self._rebuild()
+        if self._dirty_since is not None and self._full_until is None and self._burst_over(now, report):
+            self._rebuild()  # not on a full disk: every document would fail with a line of its own
             report.rebuilt = True
         return report
 
@@ -498,6 +501,8 @@ class Watcher:
         listings: dict[Path, list[str]] = {}
         budget_end = self.clock() + BATCH_SECONDS
         for path in self.tracker.due(now):
+            if self._full_until is not None and self.clock() < self._full_until:
+                return  # the disk is full: each file would fail alike, each with its own error line
             if stop is not None and stop.is_set():
                 return  # finish the current file only; the rest wait for the next start
             if self.clock() >= budget_end:
@@ -552,8 +557,22 @@ class Watcher:
             self._failed.pop(path, None)
         if getattr(outcome, "status", "") == "waiting":  # changed before the claim: watch it afresh
             self.tracker.observe(path, _observe_file(path), self.clock())
+        self._note_disk(getattr(outcome, "disk_full", None))
         self._record(outcome, self.clock(), path)
         return outcome
+
+    def _note_disk(self, full: str | None) -> None:
+        """A file failed for want of space: take no file for FAILED_RETRY_MIN,
+        then try one; said once until a file goes through again."""
+        if full is None:
+            if self._full_until is not None:
+                logger.info("磁盘空间已恢复，继续收取文件。")
+            self._full_until = None
+            return
+        if self._full_until is None:
+            logger.error(f"磁盘已满：无法写入 {full}，暂停收取文件（其余文件留在收件箱），每 {FAILED_RETRY_MIN:g} 秒再试一次。")
+            self._set_action("磁盘已满，暂停收取", write=False)  # watcher.json would not be written either
+        self._full_until = self.clock() + FAILED_RETRY_MIN
 
     def _remember_failure(self, path: Path, obs: Observation | None) -> None:
         """A file that failed and is still in the inbox is retried with a
@@ -809,7 +828,9 @@ def _read_mounts() -> str:
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
+    """What we were doing, the error's class and (for OS and register errors)
+    its reason, never form content (pipeline.faults); at most 300 characters."""
+    text = faults.describe(exc)
     return text if len(text) <= 300 else text[:300] + "…"
 
 
