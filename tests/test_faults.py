@@ -384,11 +384,11 @@ def test_the_watcher_on_a_full_disk_pauses_and_says_so_once(tmp_path: Path) -> N
     full, tries = [True], []
     taken = rig.intake.process
 
-    def process(path: Path):
+    def process(path: Path, expect=None):
         tries.append(path.name)
         if full[0] and len(tries) > 2:  # two files go through, then the disk is full
             return SimpleNamespace(path=path, status="failed", message="处理出错", file=path.name, disk_full="state/register.sqlite")
-        return taken(path)
+        return taken(path, expect)
 
     rig.intake.process = process
     try:
