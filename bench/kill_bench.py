@@ -52,9 +52,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline import samples  # noqa: E402
-from pipeline.blank import build_form  # noqa: E402
-from pipeline.forms import BY_KIND  # noqa: E402
+from pipeline.demo import samples  # noqa: E402
+from pipeline.docs.blank import build_form  # noqa: E402
+from pipeline.core.forms import BY_KIND  # noqa: E402
 
 # The watcher waits `stability_seconds` from when it first sees a file; `run`
 # goes by the file's mtime. Every drop is stamped in the past (corrected

@@ -26,14 +26,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.forms import BY_KIND  # noqa: E402
+from pipeline.core.forms import BY_KIND  # noqa: E402
 
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
-from pipeline.config import Config
-from pipeline.parse import parse_bytes
+from pipeline.core.config import Config
+from pipeline.read.parse import parse_bytes
 cfg = Config(max_xml_elements={elements}, max_rows={rows})
 data = Path({path!r}).read_bytes()
 start = time.perf_counter()

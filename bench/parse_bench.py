@@ -3,10 +3,10 @@
     python bench/parse_bench.py [N]
 
 Generates N filled forms (default 300; all four kinds, 2–14 rows, some with
-merged 岗位职责/审核意见 columns) with pipeline.blank.build_form, then reads
+merged 岗位职责/审核意见 columns) with pipeline.docs.blank.build_form, then reads
 all of them three ways, in one run:
 
-  (a) our reader: pipeline.parse.parse_bytes (the whole job: sniff, guarded
+  (a) our reader: pipeline.read.parse.parse_bytes (the whole job: sniff, guarded
       unzip, parse, recognise, read, check);
   (b) docx.Document() + row.cells over every table (what a naive reader does,
       before it has even looked at a header or a content control);
@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import docx  # noqa: E402
 from lxml import etree  # noqa: E402
 
-from pipeline.forms import FORMS, FormSpec  # noqa: E402
-from pipeline.parse import parse_bytes  # noqa: E402
+from pipeline.core.forms import FORMS, FormSpec  # noqa: E402
+from pipeline.read.parse import parse_bytes  # noqa: E402
 
 TARGET_VS_DOCX = 6.0
 TARGET_VS_FLOOR = 2.5
@@ -67,7 +67,7 @@ def make_forms(n: int, seed: int = 2012) -> list[bytes]:
     """N filled forms as .docx bytes."""
     rng = random.Random(seed)
     try:
-        from pipeline.blank import build_form
+        from pipeline.docs.blank import build_form
     except ImportError:  # before blank.py existed: a minimal hand-written form
         build_form = _fallback_build_form
     out = []

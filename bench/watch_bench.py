@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from loguru import logger  # noqa: E402
 
-from pipeline.blank import build_form  # noqa: E402
-from pipeline.config import Config  # noqa: E402
-from pipeline.forms import BY_KIND  # noqa: E402
-from pipeline.intake import Intake  # noqa: E402
-from pipeline.watch import Watcher  # noqa: E402
-from pipeline.workspace import Workspace  # noqa: E402
+from pipeline.docs.blank import build_form  # noqa: E402
+from pipeline.core.config import Config  # noqa: E402
+from pipeline.core.forms import BY_KIND  # noqa: E402
+from pipeline.app.intake import Intake  # noqa: E402
+from pipeline.app.watch import Watcher  # noqa: E402
+from pipeline.store.workspace import Workspace  # noqa: E402
 
 UNITS = ("组织部", "人事处", "教务处", "科研处", "资产管理处", "后勤管理处", "财务处")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import office
+from pipeline.store import office
 
 # ../shared beside the checkout (as in CI); PIPELINE_SHARED overrides it.
 SHARED = Path(os.environ.get("PIPELINE_SHARED") or Path(__file__).resolve().parents[1].parent / "shared")

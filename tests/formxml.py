@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
-from pipeline.forms import BLANK_ROWS, FormSpec
+from pipeline.core.forms import BLANK_ROWS, FormSpec
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W_NS_STRICT = "http://purl.oclc.org/ooxml/wordprocessingml/main"

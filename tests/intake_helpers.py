@@ -17,9 +17,9 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import Config
-from pipeline.model import Measure, ParseResult, Problem, RiskPoint, Snapshot, Submission
-from pipeline.workspace import Workspace
+from pipeline.core.config import Config
+from pipeline.core.model import Measure, ParseResult, Problem, RiskPoint, Snapshot, Submission
+from pipeline.store.workspace import Workspace
 
 MAGIC = b"FORM:"
 # 2012-07-01 10:00 local time: after the personal assessment deadline (6/30),
@@ -185,7 +185,7 @@ def measure(s: Submission, risk_name: str, text: str = "措施", *, seq: int | N
 
 
 def snapshot(subs: list[Submission], risks: list[RiskPoint] = (), measures: list[Measure] = ()) -> Snapshot:  # type: ignore[assignment]
-    from pipeline import crosscheck
+    from pipeline.core import crosscheck
 
     return Snapshot(
         taken_at=datetime(2012, 7, 1, 10, 0, tzinfo=_TZ),

@@ -18,11 +18,12 @@ from typing import Any
 import openpyxl
 import pytest
 
-from pipeline import ooxml, parse
-from pipeline.config import Config
-from pipeline.forms import PERSONAL_ASSESSMENT, PERSONAL_MEASURES, UNIT_ASSESSMENT, UNIT_MEASURES
-from pipeline.model import ParseResult
-from pipeline.parse import cli_parse, parse_bytes, parse_file
+from pipeline.read import ooxml
+from pipeline.read import parse
+from pipeline.core.config import Config
+from pipeline.core.forms import PERSONAL_ASSESSMENT, PERSONAL_MEASURES, UNIT_ASSESSMENT, UNIT_MEASURES
+from pipeline.core.model import ParseResult
+from pipeline.read.parse import cli_parse, parse_bytes, parse_file
 
 import formxml as fx
 

@@ -16,8 +16,9 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from pipeline import blank, cli
-from pipeline.forms import BLANK_ROWS, FORMS, BY_KIND, FormSpec
+from pipeline.docs import blank
+from pipeline.cli import main as cli
+from pipeline.core.forms import BLANK_ROWS, FORMS, BY_KIND, FormSpec
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
@@ -416,7 +417,7 @@ def test_cli_forms_unwritable_target(tmp_path: Path, capsys) -> None:
 
 
 def test_docxfonts_run_gets_all_three_names_and_no_theme() -> None:
-    from pipeline import docxfonts
+    from pipeline.docs import fonts as docxfonts
 
     doc = docx.Document()
     run = doc.add_paragraph().add_run("附件1：")
@@ -433,7 +434,7 @@ def test_docxfonts_run_gets_all_three_names_and_no_theme() -> None:
 
 
 def test_docxfonts_sizes_by_chinese_name() -> None:
-    from pipeline import docxfonts
+    from pipeline.docs import fonts as docxfonts
 
     assert docxfonts.points("三号") == docxfonts.points("3号") == 16
     assert docxfonts.points("小四") == docxfonts.points("小4") == 12
@@ -444,7 +445,7 @@ def test_docxfonts_sizes_by_chinese_name() -> None:
 
 
 def test_docxfonts_document_defaults_make_a_chinese_document() -> None:
-    from pipeline import docxfonts
+    from pipeline.docs import fonts as docxfonts
 
     doc = docx.Document()  # python-docx's template: theme fonts, East Asian language ja/en
     docxfonts.set_document_defaults(doc, docxfonts.FANGSONG, latin=docxfonts.LATIN, size="三号")

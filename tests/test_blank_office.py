@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import blank, office
-from pipeline.forms import BY_KIND, FORMS
+from pipeline.docs import blank
+from pipeline.store import office
+from pipeline.core.forms import BY_KIND, FORMS
 
 pytestmark = pytest.mark.office
 

@@ -24,13 +24,14 @@ from typing import Any
 import pytest
 
 from intake_helpers import Clock, assessment_rows, drop, fake_parse, form
-from pipeline import render, watch
-from pipeline.config import Config
-from pipeline.intake import Intake, pending_claims
-from pipeline.model import ParseResult, Submission
-from pipeline.register import SCHEMA_VERSION, Register, decide
-from pipeline.watch import Watcher
-from pipeline.workspace import Workspace
+from pipeline.app import render
+from pipeline.app import watch
+from pipeline.core.config import Config
+from pipeline.app.intake import Intake, pending_claims
+from pipeline.core.model import ParseResult, Submission
+from pipeline.store.register import SCHEMA_VERSION, Register, decide
+from pipeline.app.watch import Watcher
+from pipeline.store.workspace import Workspace
 
 CFG = Config()
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,9 +121,9 @@ def test_a_run_killed_for_real_after_the_claim_is_superseded_by_the_later_correc
         import sys, time
         from pathlib import Path
         sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(ROOT)!r}]
-        from pipeline.config import Config
-        from pipeline.intake import Intake
-        from pipeline.workspace import Workspace
+        from pipeline.core.config import Config
+        from pipeline.app.intake import Intake
+        from pipeline.store.workspace import Workspace
         def slow(path, **kw):
             print("reading", flush=True)
             time.sleep(60)
@@ -326,7 +327,7 @@ def test_processes_creating_a_new_register_at_once_all_succeed(tmp_path: Path) -
 def test_the_pipeline_imports_where_there_is_no_fcntl() -> None:
     """Windows has no fcntl: nothing may import it unconditionally (filelock
     chooses the platform's own lock)."""
-    code = "import sys; sys.modules['fcntl'] = None; import pipeline.watch, pipeline.intake, pipeline.status, pipeline.cli; print('ok')"
+    code = "import sys; sys.modules['fcntl'] = None; import pipeline.app.watch, pipeline.app.intake, pipeline.app.status, pipeline.cli.main; print('ok')"
     out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
 
@@ -337,7 +338,7 @@ def test_the_watcher_lock_tells_status_the_pid_from_another_process(tmp_path: Pa
         f"""
         import sys, time
         from pathlib import Path
-        from pipeline.watch import acquire_lock
+        from pipeline.app.watch import acquire_lock
         held = acquire_lock(Path({str(lock)!r}))
         print("held" if held else "free", flush=True)
         time.sleep(30)

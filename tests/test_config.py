@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import config
-from pipeline.config import Config, ConfigError
+from pipeline.core import config
+from pipeline.core.config import Config, ConfigError
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -9,10 +9,10 @@ from datetime import date, datetime
 
 import pytest
 
-from pipeline import consolidate
-from pipeline.chinese_dates import arabic, chinese, date_time, format_date
-from pipeline.config import Config
-from pipeline.model import Finding, Measure, Problem, RiskPoint, Snapshot, Submission
+from pipeline.core import consolidate
+from pipeline.core.dates import arabic, chinese, date_time, format_date
+from pipeline.core.config import Config
+from pipeline.core.model import Finding, Measure, Problem, RiskPoint, Snapshot, Submission
 
 CFG = Config(units=("教务处", "财务处", "科研处"))
 AFTER_ALL = date(2012, 12, 10)  # every deadline of the plan has passed

@@ -21,12 +21,12 @@ import pytest
 from loguru import logger
 
 from intake_helpers import fake_parse, form
-from pipeline import contain
-from pipeline.config import Config
-from pipeline.contain import Kind
-from pipeline.intake import Intake, hard_link_warning
-from pipeline.watch import Watcher
-from pipeline.workspace import Workspace
+from pipeline.store import contain
+from pipeline.core.config import Config
+from pipeline.store.contain import Kind
+from pipeline.app.intake import Intake, hard_link_warning
+from pipeline.app.watch import Watcher
+from pipeline.store.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
 LINK_WARNING = "收件箱中的“{}”不是普通文件（符号链接/管道等），不予处理，请放入文件本身"
@@ -197,7 +197,7 @@ def test_watcher_hints_from_inside_a_linked_folder_are_never_taken(tmp_path: Pat
 
 
 def test_the_polling_observer_does_not_walk_into_linked_folders(tmp_path: Path) -> None:
-    from pipeline.watch import default_observer_factory, make_handler
+    from pipeline.app.watch import default_observer_factory, make_handler
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -248,7 +248,7 @@ class _NoObserver:
 
 
 def test_a_hard_link_is_named_once_and_left_with_its_inode(tmp_path: Path) -> None:
-    from pipeline import status
+    from pipeline.app import status
 
     ws = Workspace(tmp_path / "ws")
     ws.ensure()

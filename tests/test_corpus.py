@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import ooxml, reader
-from pipeline.model import ParseResult
-from pipeline.parse import parse_bytes, parse_file
+from pipeline.read import ooxml
+from pipeline.read import reader
+from pipeline.core.model import ParseResult
+from pipeline.read.parse import parse_bytes, parse_file
 
 from conftest import CORPUS
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from intake_helpers import measure, risk, snapshot, sub
-from pipeline import crosscheck as cc
-from pipeline.config import Config
+from pipeline.core import crosscheck as cc
+from pipeline.core.config import Config
 
 CFG = Config()
 JULY = date(2012, 7, 1)  # personal assessments due (6/30), the rest not yet

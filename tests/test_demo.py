@@ -12,17 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import demo, samples
-from pipeline.config import Config
-from pipeline.forms import LEVEL_NAMES
+from pipeline.demo import run as demo
+from pipeline.demo import samples
+from pipeline.core.config import Config
+from pipeline.core.forms import LEVEL_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
 REQUIRED_COLUMNS = ("单位", "姓名", "职务", "岗位职责", "风险名称", "风险内容及表现形式", "风险等级", "防控措施", "来源文件")
 
 
 def _needs_pipeline() -> None:
-    for module, what in (("pipeline.blank", "表格生成"), ("pipeline.parse", "读表"),
-                         ("pipeline.intake", "收件处理"), ("pipeline.workbook", "台账")):
+    for module, what in (("pipeline.docs.blank", "表格生成"), ("pipeline.read.parse", "读表"),
+                         ("pipeline.app.intake", "收件处理"), ("pipeline.docs.workbook", "台账")):
         pytest.importorskip(module, reason=f"{module}（{what}）尚未就绪")
 
 

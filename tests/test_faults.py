@@ -27,11 +27,13 @@ import pytest
 from loguru import logger
 
 from intake_helpers import Clock, drop, fake_parse, form, hashes_under, sha
-from pipeline import faults, logs, watch
-from pipeline import intake as intake_mod
-from pipeline.config import Config
-from pipeline.intake import Intake, cli_run
-from pipeline.workspace import Workspace
+from pipeline.core import faults
+from pipeline.store import logs
+from pipeline.app import watch
+from pipeline.app import intake as intake_mod
+from pipeline.core.config import Config
+from pipeline.app.intake import Intake, cli_run
+from pipeline.store.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV_FULL = Path("/dev/full")
@@ -48,7 +50,7 @@ def ws(tmp_path: Path) -> Workspace:
 @pytest.fixture
 def no_documents(monkeypatch: pytest.MonkeyPatch) -> None:
     """The workbook is still written; the Word documents are not (not the point here, and slow)."""
-    from pipeline import render
+    from pipeline.app import render
 
     monkeypatch.setattr(render, "rebuild", lambda *a, **k: render.RebuildResult())
 
@@ -192,7 +194,7 @@ def test_a_real_full_disk_register_included(tmp_path: Path) -> None:
     full", the log file and the outputs all fail for real. The clerk gets
     one line, not a traceback per log message; nothing is lost; after space is
     freed the next run finishes the job."""
-    from pipeline import samples
+    from pipeline.demo import samples
 
     disk = tmp_path / "disk"
     if not _tmpfs(disk, 16 * 1024):
@@ -272,7 +274,7 @@ def test_a_failed_move_names_the_move(ws: Workspace, monkeypatch) -> None:
 
 
 def test_the_watcher_names_the_operation_and_class_too(ws: Workspace) -> None:
-    from pipeline.register import Register
+    from pipeline.store.register import Register
 
     holder = sqlite3.connect(ws.register_db, isolation_level=None)
     reg = Register(ws.register_db, timeout=0.2)
@@ -328,9 +330,9 @@ def test_run_calls_an_unreadable_file_unreadable(ws: Workspace) -> None:
     if prefix is None:
         pytest.skip("无法在本机让文件对本进程不可读")
     script = (
-        "import sys; from intake_helpers import fake_parse; from pipeline import intake;"
+        "import sys; from intake_helpers import fake_parse; from pipeline.app import intake;"
         "intake._default_parser = lambda: fake_parse;"
-        "from pipeline import render; render.rebuild = lambda *a, **k: render.RebuildResult();"
+        "from pipeline.app import render; render.rebuild = lambda *a, **k: render.RebuildResult();"
         "sys.exit(intake.cli_run(__import__('pathlib').Path(sys.argv[1]), False, False))"
     )
     good = drop(ws, "教务处/王丽华.docx", form("personal_assessment"), now=time.time())

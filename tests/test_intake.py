@@ -21,20 +21,20 @@ import pytest
 from loguru import logger
 
 from intake_helpers import T0, Clock, assessment_rows, drop, fake_parse, form, hashes_under, kept_hashes, sha
-from pipeline import intake as intake_mod
-from pipeline import render
-from pipeline.config import Config
-from pipeline.intake import Intake, IntakeBusy, RunSummary, cli_run, move_no_clobber, safe_name
-from pipeline.model import Problem
-from pipeline.ready import GIVE_UP_AFTER
-from pipeline.register import Register
-from pipeline.workspace import Workspace
+from pipeline.app import intake as intake_mod
+from pipeline.app import render
+from pipeline.core.config import Config
+from pipeline.app.intake import Intake, IntakeBusy, RunSummary, cli_run, move_no_clobber, safe_name
+from pipeline.core.model import Problem
+from pipeline.core.ready import GIVE_UP_AFTER
+from pipeline.store.register import Register
+from pipeline.store.workspace import Workspace
 
 CFG = Config()
 
 
 class FakeRender:
-    """pipeline.render as intake uses it: the real text notice (cheap and what
+    """pipeline.app.render as intake uses it: the real text notice (cheap and what
     the clerk reads), a stand-in Word notice, and no documents, so that these
     tests are about taking and keeping files. Tests marked below use the real
     render module."""
@@ -263,7 +263,7 @@ def test_one_bad_file_never_stops_the_others(ws: Workspace, clock: Clock) -> Non
 
 
 def test_logs_keep_tracebacks_but_no_form_content(ws: Workspace, clock: Clock) -> None:
-    from pipeline import logs
+    from pipeline.store import logs
 
     def parser(path: Path, *, display_name=None, cfg=None):
         content = "王丽华的风险内容：试卷保管"  # noqa: F841 — a local a diagnosing logger would dump
@@ -368,10 +368,10 @@ def test_of_two_versions_dropped_together_the_newer_file_wins(ws: Workspace, clo
 
 
 CRASH_POINTS = {
-    "after claim": ("pipeline.register.Register.record", None),
-    "after record": ("pipeline.register.Register.plan_filing", None),
-    "after notice, before the move": ("pipeline.intake.move_no_clobber", "work"),
-    "after the move, before marking filed": ("pipeline.register.Register.mark_filed", None),
+    "after claim": ("pipeline.store.register.Register.record", None),
+    "after record": ("pipeline.store.register.Register.plan_filing", None),
+    "after notice, before the move": ("pipeline.app.intake.move_no_clobber", "work"),
+    "after the move, before marking filed": ("pipeline.store.register.Register.mark_filed", None),
 }
 
 
@@ -469,10 +469,10 @@ def test_a_killed_process_loses_nothing(ws: Workspace, tmp_path: Path) -> None:
         import os, sys
         sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path(__file__).parents[1])!r}]
         from intake_helpers import fake_parse
-        from pipeline import intake
-        from pipeline.config import Config
-        from pipeline.workspace import Workspace
-        from pipeline import render
+        from pipeline.app import intake
+        from pipeline.core.config import Config
+        from pipeline.store.workspace import Workspace
+        from pipeline.app import render
         render.rebuild = lambda *a, **k: render.RebuildResult()  # no documents: this is about files
         real = intake.move_no_clobber
         count = 0
@@ -687,7 +687,7 @@ def test_cli_run_exit_codes_and_summary(tmp_path: Path, capsys, monkeypatch) -> 
     (root / "pipeline.toml").write_text("colour = 1\n", encoding="utf-8")
     assert cli_run(root, pdf=False, verbose=False) == 2
     assert "未知的设置项“colour”" in capsys.readouterr().err
-    from pipeline import logs
+    from pipeline.store import logs
 
     logs.silence()
 
@@ -752,10 +752,10 @@ def test_a_failing_word_notice_still_leaves_the_text_notice(ws: Workspace, clock
 
 
 def real_form(kind: str, header: dict, rows: list[dict], date: str = "2012年6月22日") -> bytes:
-    from pipeline.forms import BY_KIND
+    from pipeline.core.forms import BY_KIND
 
-    blank = pytest.importorskip("pipeline.blank")
-    pytest.importorskip("pipeline.parse")
+    blank = pytest.importorskip("pipeline.docs.blank")
+    pytest.importorskip("pipeline.read.parse")
     return blank.build_form(BY_KIND[kind], header=header, date=date, rows=rows, signatory="李校长")
 
 
@@ -814,7 +814,7 @@ def broken_template(ws: Workspace, name: str) -> None:
 
 def test_run_fails_when_render_reports_documents_it_could_not_make(tmp_path: Path, capsys, monkeypatch,
                                                                    fake_render: FakeRender) -> None:  # fmt: skip
-    from pipeline import logs
+    from pipeline.store import logs
 
     root = tmp_path / "w"
     ws = Workspace(root)
@@ -885,7 +885,7 @@ def test_write_notices_writes_only_under_outbox(ws: Workspace, clock: Clock, tmp
 
 
 def test_the_same_bytes_as_a_returned_file_are_returned_again(ws: Workspace, clock: Clock) -> None:
-    from pipeline import status
+    from pipeline.app import status
 
     problems = [Problem("bad_level", "风险等级应填写一级、二级或三级。", "第2行“风险等级”")]
     data = form("personal_assessment", unit="财务处", name="张三", errors=problems, unique=False)
@@ -970,7 +970,7 @@ def test_things_in_the_inbox_that_are_not_files_are_named_once_per_run(ws: Works
 
 @pytest.mark.parametrize("blocker", ["inbox", "state", "outbox/退回", "state/work"])
 def test_a_file_where_a_folder_belongs_is_named(tmp_path: Path, capsys, blocker: str) -> None:
-    from pipeline import logs
+    from pipeline.store import logs
 
     root = tmp_path / "w"
     path = root / blocker

@@ -45,10 +45,10 @@ def test_the_kill_bench_counts_what_it_claims_to(tmp_path: Path, monkeypatch) ->
     import shutil
     import time
 
-    from pipeline import render
-    from pipeline.config import Config
-    from pipeline.intake import Intake
-    from pipeline.workspace import Workspace
+    from pipeline.app import render
+    from pipeline.core.config import Config
+    from pipeline.app.intake import Intake
+    from pipeline.store.workspace import Workspace
 
     kb = _bench()
     monkeypatch.setattr(render, "rebuild", lambda *a, **k: render.RebuildResult())

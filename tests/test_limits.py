@@ -18,12 +18,13 @@ import pytest
 from docx import Document
 
 import formxml as fx
-from pipeline import config, render
-from pipeline.config import Config, ConfigError
-from pipeline.forms import BY_KIND
-from pipeline.model import RiskPoint, Snapshot, Submission
-from pipeline.parse import parse_bytes
-from pipeline.workspace import Workspace
+from pipeline.core import config
+from pipeline.app import render
+from pipeline.core.config import Config, ConfigError
+from pipeline.core.forms import BY_KIND
+from pipeline.core.model import RiskPoint, Snapshot, Submission
+from pipeline.read.parse import parse_bytes
+from pipeline.store.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = BY_KIND["personal_assessment"]
@@ -91,7 +92,7 @@ def run_in_child(path: Path) -> tuple[list[str], str, float]:
     code = textwrap.dedent(f"""
         import json, re
         from pathlib import Path
-        from pipeline.parse import parse_bytes
+        from pipeline.read.parse import parse_bytes
         r = parse_bytes(Path({str(path)!r}).read_bytes(), "x.docx", convert=False)
         hwm = int(re.search(r"VmHWM:\\s*(\\d+) kB", Path("/proc/self/status").read_text())[1])
         print(json.dumps([[p.code for p in r.errors], r.errors[0].message if r.errors else "", hwm / 1024]))

@@ -21,13 +21,14 @@ from pathlib import Path
 import pytest
 
 from intake_helpers import T0, Clock, drop, fake_parse, form
-from pipeline import fsutil, logs
-from pipeline import intake as intake_mod
-from pipeline.config import Config
-from pipeline.forms import BY_KIND
-from pipeline.intake import Intake
-from pipeline.register import MIGRATIONS, Register
-from pipeline.workspace import Workspace
+from pipeline.store import files as fsutil
+from pipeline.store import logs
+from pipeline.app import intake as intake_mod
+from pipeline.core.config import Config
+from pipeline.core.forms import BY_KIND
+from pipeline.app.intake import Intake
+from pipeline.store.register import MIGRATIONS, Register
+from pipeline.store.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 # Any bytes but '/' and NUL make a name on Linux; Windows and macOS refuse some.
@@ -50,7 +51,7 @@ NAMES: dict[bytes, dict[str, str] | None] = {
 
 
 def real_form(header: dict[str, str]) -> bytes:
-    from pipeline import blank
+    from pipeline.docs import blank
 
     rows = [{"duty": "考试管理", "risk": "试卷泄密", "content": "命题环节管理不严", "level": "三级", "review": "同意。"}]
     return blank.build_form(BY_KIND["personal_assessment"], header=header, date="2012年6月22日", rows=rows, signatory="李校长")

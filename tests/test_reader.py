@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from pipeline import reader
-from pipeline.forms import FORMS, PERSONAL_ASSESSMENT, PERSONAL_MEASURES, UNIT_ASSESSMENT, UNIT_MEASURES, FormSpec
-from pipeline.model import ParseResult
-from pipeline.parse import parse_bytes
+from pipeline.read import reader
+from pipeline.core.forms import FORMS, PERSONAL_ASSESSMENT, PERSONAL_MEASURES, UNIT_ASSESSMENT, UNIT_MEASURES, FormSpec
+from pipeline.core.model import ParseResult
+from pipeline.read.parse import parse_bytes
 import formxml as fx
 from formxml import Variant
 

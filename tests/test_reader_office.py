@@ -1,4 +1,4 @@
-"""Our own forms (pipeline.blank.build_form) filled in programmatically, read
+"""Our own forms (pipeline.docs.blank.build_form) filled in programmatically, read
 back; the same files re-saved by LibreOffice; forms typed as HTML tables and
 converted by LibreOffice; a form saved as Word 97 .doc and converted on the
 way in. LibreOffice runs a few times per session only: the files are made
@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from pipeline import office
-from pipeline.blank import build_form
-from pipeline.forms import PERSONAL_ASSESSMENT, PERSONAL_MEASURES, UNIT_ASSESSMENT, UNIT_MEASURES, FormSpec
-from pipeline.model import ParseResult
-from pipeline.parse import parse_bytes, parse_file
+from pipeline.store import office
+from pipeline.docs.blank import build_form
+from pipeline.core.forms import PERSONAL_ASSESSMENT, PERSONAL_MEASURES, UNIT_ASSESSMENT, UNIT_MEASURES, FormSpec
+from pipeline.core.model import ParseResult
+from pipeline.read.parse import parse_bytes, parse_file
 
 from conftest import CORPUS
 

@@ -29,12 +29,12 @@ import pytest
 from loguru import logger
 
 from intake_helpers import Clock, fake_parse, form
-from pipeline.config import Config
-from pipeline.intake import Intake
-from pipeline.ready import Observation
-from pipeline.register import Register
-from pipeline.watch import Watcher
-from pipeline.workspace import Workspace
+from pipeline.core.config import Config
+from pipeline.app.intake import Intake
+from pipeline.core.ready import Observation
+from pipeline.store.register import Register
+from pipeline.app.watch import Watcher
+from pipeline.store.workspace import Workspace
 
 DELAY = 3.0
 OTHER = 30.0
@@ -150,9 +150,9 @@ def test_watch_a_non_zip_file_written_with_a_pause_is_not_taken_half_written(ws:
 
 
 def test_watch_takes_a_docx_after_the_short_delay_still(ws: Workspace) -> None:
-    pytest.importorskip("pipeline.blank")
-    from pipeline.blank import build_form
-    from pipeline.forms import BY_KIND
+    pytest.importorskip("pipeline.docs.blank")
+    from pipeline.docs.blank import build_form
+    from pipeline.core.forms import BY_KIND
 
     rig = Rig(ws)
     path = ws.inbox / "教务处-王丽华.docx"
@@ -340,9 +340,9 @@ def test_run_waits_for_a_copy_still_arriving_and_gives_up_on_an_empty_file(ws: W
 
 @pytest.mark.slow
 def test_cli_run_right_after_a_copy_and_with_a_future_mtime(tmp_path: Path) -> None:
-    pytest.importorskip("pipeline.blank")
-    from pipeline.blank import build_form
-    from pipeline.forms import BY_KIND
+    pytest.importorskip("pipeline.docs.blank")
+    from pipeline.docs.blank import build_form
+    from pipeline.core.forms import BY_KIND
 
     root = tmp_path / "ws"
     (root / "inbox").mkdir(parents=True)

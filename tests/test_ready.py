@@ -1,4 +1,4 @@
-"""Readiness, the one definition `run` and `watch` share (pipeline.ready):
+"""Readiness, the one definition `run` and `watch` share (pipeline.core.ready):
 what opening a file shows (`probe`), what to do about a file that has stopped
 changing (`decide`), whether an editor holds it open (`open_in_editor`), and
 `ready`, the single look `run` takes (the file's mtime as "unchanged since")."""
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ready import (
+from pipeline.core.ready import (
     GIVE_UP_AFTER,
     Decision,
     Observation,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from intake_helpers import AT, assessment_rows, measure_rows
-from pipeline.config import Config
-from pipeline.model import ParseResult, Problem
-from pipeline.register import SCHEMA_VERSION, Register, RegisterError, decide
+from pipeline.core.config import Config
+from pipeline.core.model import ParseResult, Problem
+from pipeline.store.register import SCHEMA_VERSION, Register, RegisterError, decide
 
 CFG = Config()
 

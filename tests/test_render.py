@@ -18,10 +18,10 @@ from docx import Document
 from loguru import logger
 from docx.oxml.ns import qn
 
-from pipeline import render
-from pipeline.config import Config
-from pipeline.model import Measure, Problem, RiskPoint, Snapshot, Submission
-from pipeline.workspace import Workspace
+from pipeline.app import render
+from pipeline.core.config import Config
+from pipeline.core.model import Measure, Problem, RiskPoint, Snapshot, Submission
+from pipeline.store.workspace import Workspace
 
 CFG = Config(units=("教务处", "财务处", "科研处"))
 TODAY = date(2012, 12, 10)
@@ -618,7 +618,7 @@ def console_log_follows_stderr():
 
 @pytest.mark.parametrize("toml", ["bogus_key = 1\n", 'stability_seconds = "abc"\n', "this is [not toml\n"])
 def test_cli_render_bad_settings_exit_2_worded_as_run(tmp_path, capsys, toml):
-    from pipeline import intake
+    from pipeline.app import intake
 
     root = tmp_path / "ws"
     root.mkdir()
@@ -642,8 +642,8 @@ def rejected_workspace(root: Path) -> tuple[Workspace, list[Submission]]:
     taken in by intake itself (with the tests' fake reader)."""
     from intake_helpers import Clock, drop, fake_parse, form
 
-    from pipeline.intake import Intake
-    from pipeline.register import Register
+    from pipeline.app.intake import Intake
+    from pipeline.store.register import Register
 
     ws = Workspace(root)
     ws.ensure()
@@ -659,7 +659,7 @@ def rejected_workspace(root: Path) -> tuple[Workspace, list[Submission]]:
 
 
 def test_cli_render_asks_intake_for_every_rejected_files_notice(tmp_path, capsys, monkeypatch):
-    from pipeline import intake
+    from pipeline.app import intake
 
     ws, rejected = rejected_workspace(tmp_path / "ws")
     asked: list[int] = []
@@ -683,7 +683,7 @@ def test_cli_render_asks_intake_for_every_rejected_files_notice(tmp_path, capsys
 
 def test_cli_render_brings_back_lost_notices_from_an_edited_template(tmp_path, capsys):
     ws, rejected = rejected_workspace(tmp_path / "ws")
-    from pipeline.register import Register
+    from pipeline.store.register import Register
 
     with Register(ws.register_db) as reg:
         texts = {s.id: reg.notice_text_path(s.id) for s in rejected}

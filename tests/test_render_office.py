@@ -17,10 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import consolidate, office, render
-from pipeline.config import Config
-from pipeline.model import RiskPoint
-from pipeline.workspace import Workspace
+from pipeline.core import consolidate
+from pipeline.store import office
+from pipeline.app import render
+from pipeline.core.config import Config
+from pipeline.core.model import RiskPoint
+from pipeline.store.workspace import Workspace
 
 pytestmark = pytest.mark.office
 

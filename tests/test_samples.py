@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import samples
-from pipeline.config import PILOT_UNITS, Config
+from pipeline.demo import samples
+from pipeline.core.config import PILOT_UNITS, Config
 
 KINDS = ("personal_assessment", "unit_assessment", "personal_measures", "unit_measures")
 
 
 @pytest.fixture(scope="module")
 def files() -> list[samples.SampleFile]:
-    pytest.importorskip("pipeline.blank", reason="pipeline.blank（表格生成）尚未就绪")
+    pytest.importorskip("pipeline.docs.blank", reason="pipeline.docs.blank（表格生成）尚未就绪")
     return samples.sample_files(Config())
 
 
@@ -38,7 +38,7 @@ def on_disk(files: list[samples.SampleFile], tmp_path_factory: pytest.TempPathFa
 
 @pytest.fixture(scope="module")
 def parsed(files: list[samples.SampleFile], on_disk: Path) -> dict[str, object]:
-    parse = pytest.importorskip("pipeline.parse", reason="pipeline.parse（读表）尚未就绪")
+    parse = pytest.importorskip("pipeline.read.parse", reason="pipeline.read.parse（读表）尚未就绪")
     return {f.path: parse.parse_file(on_disk.joinpath(*f.path.split("/")), display_name=f.path) for f in files}
 
 
@@ -157,13 +157,13 @@ def test_roster_names_everyone_and_reads_as_a_roster() -> None:
     people = {(u, n) for u, n, _ in rows[1:]}
     senders = {(u.name, p.name) for u in samples.UNITS for p in u.people}
     assert senders < people and people - senders == {("人事处", "洪志明"), ("后勤管理处", "王建新")}
-    roster = pytest.importorskip("pipeline.roster")
+    roster = pytest.importorskip("pipeline.store.roster")
     loaded = roster.from_rows(rows)
     assert {(p.unit, p.name) for p in loaded} == people
 
 
 def test_settings_file_names_the_roster(tmp_path: Path) -> None:
-    from pipeline import config
+    from pipeline.core import config
 
     (tmp_path / samples.ROSTER_NAME).write_bytes(samples.roster_csv())
     (tmp_path / config.CONFIG_NAME).write_text(samples.PIPELINE_TOML, encoding="utf-8")
@@ -207,7 +207,7 @@ def test_the_lock_file_is_stale_and_holds_no_form_back(files: list[samples.Sampl
     """The Word lock file is a leftover of a crash, beside no form in the inbox:
     `run` (and `watch`) take every sample form a minute after it was dropped,
     while a lock beside a form would keep that form waiting as open in Word."""
-    from pipeline import ready
+    from pipeline.core import ready
 
     (lock,) = [f for f in files if f.expect.status == "ignored"]
     assert ready.ignored_name(Path(lock.path).name) and (on_disk / lock.path).exists()
@@ -226,6 +226,6 @@ def test_spellings_read_as_the_same_values() -> None:
     d = date(2012, 6, 25)
     written = {s: samples.spell_date(d, s) for s in ("cn", "dot", "iso", "hanzi", "slash")}
     assert written["hanzi"] == "二〇一二年六月二十五日"
-    values = pytest.importorskip("pipeline.values")
+    values = pytest.importorskip("pipeline.read.values")
     for style in samples.LEVEL_SPELLINGS:
         assert [values.parse_level(samples.spell_level(n, style)) for n in (1, 2, 3)] == [1, 2, 3], style

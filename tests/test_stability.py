@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ready import Observation
-from pipeline.stability import Tracker
+from pipeline.core.ready import Observation
+from pipeline.core.stability import Tracker
 
 A, B, C = Path("/in/a.docx"), Path("/in/b.docx"), Path("/in/c.docx")
 

@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 
 from intake_helpers import Clock, assessment_rows, drop, fake_parse, form, measure_rows, snapshot, sub
-from pipeline import intake as intake_mod
-from pipeline import roster, status
-from pipeline.config import Config
-from pipeline.intake import Intake
-from pipeline.register import Register
-from pipeline.workspace import Workspace
+from pipeline.app import intake as intake_mod
+from pipeline.store import roster
+from pipeline.app import status
+from pipeline.core.config import Config
+from pipeline.app.intake import Intake
+from pipeline.store.register import Register
+from pipeline.store.workspace import Workspace
 
 CFG = Config()
 
@@ -98,7 +99,7 @@ def test_roster_from_xlsx_and_bad_rosters(tmp_path: Path) -> None:
 def filled(tmp_path: Path, monkeypatch) -> Workspace:
     from types import SimpleNamespace
 
-    from pipeline import render
+    from pipeline.app import render
 
     # Documents are not what status reads: a render that makes none (notices stay real).
     fake = SimpleNamespace(

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import fsutil, ready
-from pipeline.config import Config
-from pipeline.model import ParseResult
-from pipeline.register import Register
-from pipeline.workspace import Workspace
+from pipeline.store import files as fsutil
+from pipeline.core import ready
+from pipeline.core.config import Config
+from pipeline.core.model import ParseResult
+from pipeline.store.register import Register
+from pipeline.store.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import values
-from pipeline.forms import PERSONAL_ASSESSMENT, UNIT_ASSESSMENT
+from pipeline.read import values
+from pipeline.core.forms import PERSONAL_ASSESSMENT, UNIT_ASSESSMENT
 
 # ---------------------------------------------------------------- dates
 

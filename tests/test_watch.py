@@ -23,11 +23,11 @@ from typing import Any
 import pytest
 from loguru import logger
 
-from pipeline import watch
-from pipeline.config import Config
-from pipeline.ready import GIVE_UP_AFTER, Probe, ignored_path
-from pipeline.watch import Watcher, acquire_lock, lock_holder, network_fs_type, read_status, release_lock
-from pipeline.workspace import Workspace
+from pipeline.app import watch
+from pipeline.core.config import Config
+from pipeline.core.ready import GIVE_UP_AFTER, Probe, ignored_path
+from pipeline.app.watch import Watcher, acquire_lock, lock_holder, network_fs_type, read_status, release_lock
+from pipeline.store.workspace import Workspace
 
 DELAY = 3.0
 
@@ -639,7 +639,7 @@ def test_one_watcher_per_workspace(tmp_path: Path) -> None:
     assert fd is not None
     assert lock_holder(lock) == os.getpid()
     code = (
-        "import sys; from pathlib import Path; from pipeline.watch import acquire_lock, lock_holder;"
+        "import sys; from pathlib import Path; from pipeline.app.watch import acquire_lock, lock_holder;"
         f"p = Path({str(lock)!r}); print(acquire_lock(p, attempts=2), lock_holder(p))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1])
@@ -751,16 +751,16 @@ def test_real_polling_observer_survives_the_share_going_away(tmp_path: Path) -> 
 
 
 def _real_parser_or_stub() -> Any:
-    """pipeline.parse.parse_file when the reader is installed; until then a
+    """pipeline.read.parse.parse_file when the reader is installed; until then a
     stand-in that reads unit and name from the file name, so that the claim,
     register and archive path is exercised for real either way."""
     try:
-        from pipeline.parse import parse_file
+        from pipeline.read.parse import parse_file
 
         return parse_file
     except ImportError:
         pass
-    from pipeline.model import ParseResult, Problem
+    from pipeline.core.model import ParseResult, Problem
 
     def stub(path: Path, *, display_name: str | None = None, cfg: Any = None) -> ParseResult:
         name = display_name or path.name
@@ -775,8 +775,8 @@ def _real_parser_or_stub() -> Any:
 
 
 def form_bytes(unit: str, name: str) -> bytes:
-    from pipeline.blank import build_form
-    from pipeline.forms import BY_KIND
+    from pipeline.docs.blank import build_form
+    from pipeline.core.forms import BY_KIND
 
     row = {"duty": "考试命题与成绩管理", "risk": "试卷泄密", "content": "命题、印刷环节管理不严", "level": "三级", "review": "同意。"}
     return build_form(BY_KIND["personal_assessment"], header={"unit": unit, "name": name, "position": "科长"},
@@ -784,7 +784,7 @@ def form_bytes(unit: str, name: str) -> bytes:
 
 
 def real_rig(tmp_path: Path) -> Rig:
-    from pipeline.intake import Intake
+    from pipeline.app.intake import Intake
 
     ws = Workspace(tmp_path / "ws")
     ws.ensure()
@@ -805,7 +805,7 @@ def real_rig(tmp_path: Path) -> Rig:
 
 
 def register_files(ws: Workspace) -> list[str]:
-    from pipeline.register import Register
+    from pipeline.store.register import Register
 
     with Register(ws.register_db) as reg:
         return sorted(s.file for s in reg.submissions())
@@ -818,7 +818,7 @@ def kept_bytes(ws: Workspace) -> list[bytes]:
 
 
 def test_end_to_end_each_form_recorded_once_and_kept(tmp_path: Path) -> None:
-    pytest.importorskip("pipeline.blank")
+    pytest.importorskip("pipeline.docs.blank")
     rig = real_rig(tmp_path)
     forms = {f"{u}-{n}.docx": form_bytes(u, n) for u, n in [("教务处", "王丽华"), ("人事处", "张强"), ("财务处", "陈静")]}
     for name, data in forms.items():
@@ -843,8 +843,8 @@ def test_end_to_end_each_form_recorded_once_and_kept(tmp_path: Path) -> None:
 
 
 def test_end_to_end_crash_mid_file_is_finished_on_restart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("pipeline.blank")
-    from pipeline import intake as intake_mod
+    pytest.importorskip("pipeline.docs.blank")
+    from pipeline.app import intake as intake_mod
 
     rig = real_rig(tmp_path)
     data = form_bytes("组织部", "林芳")
@@ -907,7 +907,7 @@ def test_cli_watch_lock_status_and_clean_stop(tmp_path: Path) -> None:
 def test_cli_watch_as_a_new_user(tmp_path: Path) -> None:
     """50 forms copied at once and one more written slowly; Ctrl-C mid-batch;
     start again: every form recorded exactly once, none early."""
-    pytest.importorskip("pipeline.parse", reason="需要读取器 pipeline.parse")
+    pytest.importorskip("pipeline.read.parse", reason="需要读取器 pipeline.read.parse")
     ws = Workspace(tmp_path)
     (tmp_path / "pipeline.toml").write_text("stability_seconds = 1.0\n", encoding="utf-8")
     forms = {f"单位{i:02d}-人员{i:02d}.docx": form_bytes(f"单位{i:02d}", f"人员{i:02d}") for i in range(50)}

@@ -9,10 +9,10 @@ import pytest
 from openpyxl import load_workbook
 
 from intake_helpers import measure, risk, snapshot, sub
-from pipeline import crosscheck
-from pipeline.config import Config
-from pipeline.model import Problem
-from pipeline.workbook import RISK_COLUMNS, build_workbook, write_workbook
+from pipeline.core import crosscheck
+from pipeline.core.config import Config
+from pipeline.core.model import Problem
+from pipeline.docs.workbook import RISK_COLUMNS, build_workbook, write_workbook
 
 CFG = Config()
 CONTRACT = ["单位", "姓名", "职务", "岗位职责", "风险名称", "风险内容及表现形式", "风险等级", "防控措施", "来源文件"]

@@ -31,8 +31,8 @@ from docx.oxml.ns import qn  # noqa: E402
 from docx.shared import Mm, RGBColor  # noqa: E402
 from docx.table import _Cell  # noqa: E402
 
-from pipeline import docxfonts  # noqa: E402
-from pipeline.docxfonts import FANGSONG, HEITI, KAITI, SONGTI, XIAOBIAOSONG  # noqa: E402
+from pipeline.docs import fonts as docxfonts  # noqa: E402
+from pipeline.docs.fonts import FANGSONG, HEITI, KAITI, SONGTI, XIAOBIAOSONG  # noqa: E402
 
 TEMPLATE_DIR = ROOT / "word_templates"
 

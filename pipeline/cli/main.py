@@ -73,49 +73,49 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _forms(args: argparse.Namespace) -> int:
-    from pipeline import blank
+    from pipeline.docs import blank
 
     return blank.cli_forms(args.outdir)
 
 
 def _parse(args: argparse.Namespace) -> int:
-    from pipeline import parse
+    from pipeline.read import parse
 
     return parse.cli_parse(args.files, as_json=args.json)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pipeline import intake
+    from pipeline.app import intake
 
     return intake.cli_run(args.workspace, pdf=args.pdf, verbose=args.verbose)
 
 
 def _watch(args: argparse.Namespace) -> int:
-    from pipeline import watch
+    from pipeline.app import watch
 
     return watch.cli_watch(args.workspace, polling=args.polling, pdf=args.pdf, verbose=args.verbose)
 
 
 def _status(args: argparse.Namespace) -> int:
-    from pipeline import status
+    from pipeline.app import status
 
     return status.cli_status(args.workspace, as_json=args.json)
 
 
 def _render(args: argparse.Namespace) -> int:
-    from pipeline import render
+    from pipeline.app import render
 
     return render.cli_render(args.workspace, pdf=args.pdf, verbose=args.verbose)
 
 
 def _templates(args: argparse.Namespace) -> int:
-    from pipeline import render
+    from pipeline.app import render
 
     return render.cli_templates_check(args.workspace)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from pipeline import demo
+    from pipeline.demo import run as demo
 
     target = args.dir if args.dir is not None else demo.default_target(args.workspace)
     return demo.cli_demo(target, verbose=args.verbose)

@@ -44,12 +44,14 @@ from jinja2.sandbox import SandboxedEnvironment
 from loguru import logger
 from lxml import etree
 
-from pipeline import consolidate, locks, office
-from pipeline.chinese_dates import arabic, format_date
-from pipeline.config import Config
-from pipeline.fsutil import NAME_BYTES, TEMP_SUFFIX, atomic_write, remove_stale_temps, safe_component, temp_prefix
-from pipeline.model import Snapshot, Submission
-from pipeline.workspace import Workspace
+from pipeline.core import consolidate
+from pipeline.store import locks
+from pipeline.store import office
+from pipeline.core.dates import arabic, format_date
+from pipeline.core.config import Config
+from pipeline.store.files import NAME_BYTES, TEMP_SUFFIX, atomic_write, remove_stale_temps, safe_component, temp_prefix
+from pipeline.core.model import Snapshot, Submission
+from pipeline.store.workspace import Workspace
 
 
 
@@ -57,7 +59,7 @@ def _template_dir() -> Path:
     """The office's templates: `word_templates/` of the checkout (an editable
     install, as README sets up), else the copy a regular install puts under
     the environment's share/ folder (pyproject's data-files)."""
-    checkout = Path(__file__).resolve().parents[1] / "word_templates"
+    checkout = Path(__file__).resolve().parents[2] / "word_templates"
     if checkout.is_dir():
         return checkout
     return Path(sys.prefix) / "share" / "integrity-risk-pipeline" / "word_templates"
@@ -849,11 +851,11 @@ def rebuild_documents(ws: Workspace, cfg: Config, snap: Snapshot, *, pdf: bool =
 
 
 def load_roster(cfg: Config) -> list[consolidate.RosterEntry]:
-    """(单位, 姓名, 职务) from cfg.roster through pipeline.roster; [] when there
+    """(单位, 姓名, 职务) from cfg.roster through pipeline.store.roster; [] when there
     is none or it cannot be read (a warning says why: documents still go out)."""
     if cfg.roster is None:
         return []
-    from pipeline import roster
+    from pipeline.store import roster
 
     try:
         return [(p.unit, p.name, p.position) for p in roster.load(cfg.roster)]
@@ -964,7 +966,7 @@ def _snapshot(ws: Workspace, cfg: Config) -> Snapshot:
     if not ws.register_db.exists():
         logger.info("电子信息库尚不存在，按空登记生成公文")
         return Snapshot(taken_at=datetime.now())
-    from pipeline.register import Register
+    from pipeline.store.register import Register
 
     with Register(ws.register_db) as reg:
         return reg.snapshot(cfg)
@@ -985,8 +987,8 @@ def rewrite_notices(ws: Workspace, cfg: Config, snap: Snapshot) -> tuple[list[st
     (intake.write_notices), so that `run` and `render` make the same notice.
     Returns the notices written and those that could not be, as the register
     names them."""
-    from pipeline import intake
-    from pipeline.register import Register
+    from pipeline.app import intake
+    from pipeline.store.register import Register
 
     written: list[str] = []
     failed: list[str] = []
@@ -1018,8 +1020,9 @@ def cli_render(workspace: Path, pdf: bool, verbose: bool) -> int:
     """`python -m pipeline render`: every document again from the register,
     the 退回通知 included. 0 all made, 1 something could not be made,
     2 no such workspace or bad settings (worded as `run` words them)."""
-    from pipeline import config, logs
-    from pipeline.register import RegisterError
+    from pipeline.core import config
+    from pipeline.store import logs
+    from pipeline.store.register import RegisterError
 
     if not workspace.is_dir():
         print(f"工作目录不存在：{workspace}", file=sys.stderr)
@@ -1030,7 +1033,7 @@ def cli_render(workspace: Path, pdf: bool, verbose: bool) -> int:
     except config.ConfigError as exc:
         print(f"配置错误：{exc}", file=sys.stderr)
         return 2
-    from pipeline.intake import blocking_message, blocking_path
+    from pipeline.app.intake import blocking_message, blocking_path
 
     blocking = blocking_path(ws)  # e.g. an outbox that is a link: nothing is written elsewhere
     if blocking is not None:

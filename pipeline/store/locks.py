@@ -24,7 +24,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 from loguru import logger
 
-from pipeline.workspace import Workspace
+from pipeline.store.workspace import Workspace
 
 POLL = 0.1  # seconds between attempts while waiting for a lock
 OUTPUTS_TIMEOUT = 600.0  # seconds a rebuild waits for another one (PDFs may take minutes)

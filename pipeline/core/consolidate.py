@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pipeline.chinese_dates import arabic, date_time, format_date
-from pipeline.crosscheck import submitted_on, text_key
-from pipeline.config import Config
-from pipeline.forms import BY_KIND, LEVEL_NAMES
-from pipeline.fsutil import printable_name
-from pipeline.model import Finding, Measure, Problem, RiskPoint, Snapshot, Submission
+from pipeline.core.dates import arabic, date_time, format_date
+from pipeline.core.crosscheck import submitted_on, text_key
+from pipeline.core.config import Config
+from pipeline.core.forms import BY_KIND, LEVEL_NAMES
+from pipeline.store.files import printable_name
+from pipeline.core.model import Finding, Measure, Problem, RiskPoint, Snapshot, Submission
 
 # (unit, name, position) as read from the optional roster (花名册).
 RosterEntry = tuple[str, str, str]

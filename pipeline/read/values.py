@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from pipeline.forms import ELLIPSIS_MARKS, FORMS, FormSpec
+from pipeline.core.forms import ELLIPSIS_MARKS, FORMS, FormSpec
 
 # Whitespace people use to pad: ASCII, full-width (U+3000), no-break, and the
 # zero-width characters Word and WPS leave behind.

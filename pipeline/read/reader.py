@@ -25,10 +25,10 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from pipeline import values
-from pipeline.forms import FORMS, FormSpec
-from pipeline.model import Problem, Row
-from pipeline.ooxml import W_NS
+from pipeline.read import values
+from pipeline.core.forms import FORMS, FormSpec
+from pipeline.core.model import Problem, Row
+from pipeline.read.ooxml import W_NS
 
 W = "{%s}" % W_NS
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"

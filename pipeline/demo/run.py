@@ -21,9 +21,11 @@ from typing import Any
 
 from loguru import logger
 
-from pipeline import config, logs, samples
-from pipeline.fsutil import atomic_write
-from pipeline.workspace import Workspace
+from pipeline.core import config
+from pipeline.store import logs
+from pipeline.demo import samples
+from pipeline.store.files import atomic_write
+from pipeline.store.workspace import Workspace
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -217,7 +219,7 @@ def cli_demo(target: Path, verbose: bool) -> int:
     logs.setup(ws.logs, verbose=verbose, quiet=not verbose)
     cfg = config.load(ws.root)
 
-    from pipeline.intake import Intake
+    from pipeline.app.intake import Intake
 
     try:
         with Intake(ws, cfg) as intake:

@@ -18,13 +18,16 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from pipeline import checks, office, ooxml, reader
-from pipeline.config import Config
-from pipeline.forms import FormSpec
-from pipeline.fsutil import escape_controls, printable_json, printable_name, readable_name
-from pipeline.model import ParseResult, Problem
-from pipeline.ready import ignored_name
-from pipeline.values import level_name
+from pipeline.read import checks
+from pipeline.store import office
+from pipeline.read import ooxml
+from pipeline.read import reader
+from pipeline.core.config import Config
+from pipeline.core.forms import FormSpec
+from pipeline.store.files import escape_controls, printable_json, printable_name, readable_name
+from pipeline.core.model import ParseResult, Problem
+from pipeline.core.ready import ignored_name
+from pipeline.read.values import level_name
 
 CONVERT_TIMEOUT = 90.0
 
@@ -302,7 +305,7 @@ def summary(result: ParseResult) -> str:
         return "\n".join(lines)
     spec: FormSpec | None = None
     if result.form:
-        from pipeline.forms import BY_KIND
+        from pipeline.core.forms import BY_KIND
 
         spec = BY_KIND[result.form]
         lines.append(f"  表格：{spec.label}")

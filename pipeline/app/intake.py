@@ -29,7 +29,7 @@ and `watch` from working on the same claim at the same time.
 Symlinks, pipes and other things in inbox/ that are not regular files, and
 hard-linked files (their bytes are shared with a file elsewhere), are never
 opened, followed or moved; each is named once per run in a warning, and
-`status` counts them (`scan_inbox`). The rule is pipeline.contain's, checked
+`status` counts them (`scan_inbox`). The rule is pipeline.store.contain's, checked
 again right before the claim's rename.
 """
 
@@ -54,15 +54,20 @@ from typing import Any, TextIO
 
 from loguru import logger
 
-from pipeline import contain, crosscheck, faults, locks, ready, render
-from pipeline.config import Config, ConfigError
-from pipeline.fsutil import (
+from pipeline.store import contain
+from pipeline.core import crosscheck
+from pipeline.core import faults
+from pipeline.store import locks
+from pipeline.core import ready
+from pipeline.app import render
+from pipeline.core.config import Config, ConfigError
+from pipeline.store.files import (
     NAME_BYTES, atomic_write, free_name, printable_name, readable_name, remove_stale_temps, safe_component, set_hidden,
     temp_path,
 )
-from pipeline.model import ParseResult, Problem, Submission
-from pipeline.register import Register, RegisterError
-from pipeline.workspace import Workspace
+from pipeline.core.model import ParseResult, Problem, Submission
+from pipeline.store.register import Register, RegisterError
+from pipeline.store.workspace import Workspace
 
 CLAIM_FILE = ".claim.json"
 LOCK_NAME = "intake.lock"
@@ -80,7 +85,7 @@ class IntakeBusy(Exception):
 
 
 class _ParserMissing(Exception):
-    """pipeline.parse is not installed: not the file's fault, keep it for later."""
+    """pipeline.read.parse is not installed: not the file's fault, keep it for later."""
 
 
 class WorkspaceError(OSError):
@@ -311,7 +316,7 @@ def scan_inbox(inbox: Path) -> InboxScan:
     versions dropped together the later one supersedes; and, apart, whatever
     is not a regular file (a symlink, to a file or a folder, a pipe...), which
     is never followed or opened but must not vanish without a word; and
-    hard-linked files, apart too (pipeline.contain)."""
+    hard-linked files, apart too (pipeline.store.contain)."""
     found: list[tuple[int, str, Path]] = []
     skipped: list[Path] = []
     hard_links: list[Path] = []
@@ -437,14 +442,14 @@ def _fsync_dir(path: Path) -> None:
 def _describe(exc: BaseException) -> str:
     """An error for the log without form content: what we were doing, the
     type, and for OS and register (SQLite) errors the reason with a Chinese
-    hint (see pipeline.faults)."""
+    hint (see pipeline.core.faults)."""
     return faults.describe(exc)
 
 
 class _Lock:
     """An exclusive, re-entrant (within one Intake) lock on state/intake.lock.
     Held while claims are worked on, so `run` never finishes a claim that a
-    running `watch` is still in the middle of (see pipeline.locks)."""
+    running `watch` is still in the middle of (see pipeline.store.locks)."""
 
     def __init__(self, path: Path, timeout: float) -> None:
         self.path = path
@@ -748,7 +753,7 @@ class Intake:
         return outcome
 
     def _refusal(self, path: Path, rel: str) -> Outcome | None:
-        """None when `path` is a file of ours to take (pipeline.contain: inside
+        """None when `path` is a file of ours to take (pipeline.store.contain: inside
         the inbox, no link on the way, one name); else why it stays where it is.
         Links, hard links and pipes are never moved, opened or followed."""
         verdict = contain.classify(self.ws.inbox, path)  # lstat, folder by folder
@@ -1056,7 +1061,7 @@ class Intake:
             self._output_failed("读取电子信息库", exc)
             return
         try:
-            from pipeline import workbook
+            from pipeline.docs import workbook
 
             workbook.write_workbook(self.ws.workbook, snap, self.cfg)
             logger.debug("已更新台账：{}", self.ws.workbook)
@@ -1283,9 +1288,9 @@ def _isatty(stream: TextIO) -> bool:
 
 def _default_parser() -> Parser:
     try:
-        from pipeline.parse import parse_file
+        from pipeline.read.parse import parse_file
     except ImportError as exc:
-        raise _ParserMissing("pipeline.parse 不可用") from exc
+        raise _ParserMissing("pipeline.read.parse 不可用") from exc
     return parse_file
 
 
@@ -1298,7 +1303,8 @@ def cli_run(workspace: Path, pdf: bool, verbose: bool) -> int:
     returned again, a file that could not be handled, or an output (the
     workbook, a document) that could not be made; 2 bad workspace or settings
     (also a file where one of its folders belongs)."""
-    from pipeline import config, logs
+    from pipeline.core import config
+    from pipeline.store import logs
 
     if not workspace.is_dir():
         print(f"工作目录不存在：{workspace}", file=sys.stderr)

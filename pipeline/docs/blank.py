@@ -32,9 +32,9 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from lxml import etree
 
-from pipeline import docxfonts as fonts
-from pipeline.forms import BLANK_ROWS, FORMS, FormSpec
-from pipeline.fsutil import atomic_write, free_name
+from pipeline.docs import fonts
+from pipeline.core.forms import BLANK_ROWS, FORMS, FormSpec
+from pipeline.store.files import atomic_write, free_name
 
 # ---------------------------------------------------------------- geometry
 

@@ -10,7 +10,7 @@ copy over SMB may set the final size first and fill the data in later, and
 may stamp the source's (old) mtime on the file; a stalled copy keeps both still.
 Only "seen unchanged for `delay` seconds" is trustworthy, and even then the
 file must be complete and not open in an editor: what a due file then gets
-(take, wait, drop) is pipeline.ready's `probe` + `decide`, the rule `run`
+(take, wait, drop) is pipeline.core.ready's `probe` + `decide`, the rule `run`
 uses too."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.ready import Observation
+from pipeline.core.ready import Observation
 
 
 @dataclass(frozen=True)

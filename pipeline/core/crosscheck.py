@@ -21,10 +21,10 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 
-from pipeline.config import Config
-from pipeline.forms import BY_KIND, MEASURES_FOR
-from pipeline.fsutil import printable_name
-from pipeline.model import Finding, Measure, RiskPoint, Snapshot, Submission
+from pipeline.core.config import Config
+from pipeline.core.forms import BY_KIND, MEASURES_FOR
+from pipeline.store.files import printable_name
+from pipeline.core.model import Finding, Measure, RiskPoint, Snapshot, Submission
 
 IN_FORCE = "accepted"
 ASSESSMENTS = ("personal_assessment", "unit_assessment")

@@ -2,8 +2,8 @@
 
 Rules on names, on (size, mtime) observations and on what opening a file
 showed (`probe` -> `decide`), with the clock passed in, so that `run`
-(`ready`) and the watcher (pipeline.watch, timing kept by
-pipeline.stability.Tracker) decide alike and tests need no sleeping."""
+(`ready`) and the watcher (pipeline.app.watch, timing kept by
+pipeline.core.stability.Tracker) decide alike and tests need no sleeping."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from datetime import datetime
 from enum import Enum
 from pathlib import Path
 
-from pipeline import contain
-from pipeline.fsutil import printable_name as shown_name
+from pipeline.store import contain
+from pipeline.store.files import printable_name as shown_name
 
 # Office lock files, Word's save-by-rename temp files, OS litter and our own
 # temporary names. Matched case-insensitively against the file name alone.
@@ -115,7 +115,7 @@ def future_mtime_warning(rel: str, obs: Observation) -> str:
 
 # ---------------------------------------------------------------------------
 # Is a file that has stopped changing ready? The one definition, used by `run`
-# (ready() below) and by the watcher (pipeline.watch, with its own clock).
+# (ready() below) and by the watcher (pipeline.app.watch, with its own clock).
 
 # A stable file whose zip still does not open, an empty file, or a file an
 # editor holds open, is waited for this long (seconds unchanged) and then

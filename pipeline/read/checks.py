@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline import values
-from pipeline.forms import FORMS, FormSpec
-from pipeline.model import Problem
-from pipeline.ooxml import too_many_rows_message
-from pipeline.reader import FormRead, RowRead, substantive_keys
+from pipeline.read import values
+from pipeline.core.forms import FORMS, FormSpec
+from pipeline.core.model import Problem
+from pipeline.read.ooxml import too_many_rows_message
+from pipeline.read.reader import FormRead, RowRead, substantive_keys
 
 _TITLES = "".join(f"《{f.title}》" for f in FORMS)
 

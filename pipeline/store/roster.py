@@ -13,8 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import crosscheck
-from pipeline.model import Snapshot
+from pipeline.core import crosscheck
+from pipeline.core.model import Snapshot
 
 MAX_ROWS = 100_000
 MAX_BYTES = 20 * 1024 * 1024

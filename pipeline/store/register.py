@@ -32,11 +32,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline import crosscheck
-from pipeline.config import Config
-from pipeline.forms import BY_KIND
-from pipeline.fsutil import printable_name
-from pipeline.model import Measure, ParseResult, Problem, RiskPoint, Snapshot, Submission
+from pipeline.core import crosscheck
+from pipeline.core.config import Config
+from pipeline.core.forms import BY_KIND
+from pipeline.store.files import printable_name
+from pipeline.core.model import Measure, ParseResult, Problem, RiskPoint, Snapshot, Submission
 
 SCHEMA_VERSION = 2
 

@@ -1,6 +1,6 @@
 """`watch`: keep doing `run`'s work as files arrive in inbox/, all day.
 
-Shape (imperative shell around pipeline.stability's timing and pipeline.ready's
+Shape (imperative shell around pipeline.core.stability's timing and pipeline.core.ready's
 readiness rules, the ones `run` uses too):
 
 - watchdog's observer (native events, or polling for network shares) only puts
@@ -15,7 +15,7 @@ readiness rules, the ones `run` uses too):
   burst is over.
 - The observer is supervised: if its threads die or the inbox disappears or is
   replaced (share gone and back), it is restarted and the inbox rescanned.
-- One watcher per workspace (a lock on state/watcher.lock, pipeline.locks); SIGINT/SIGTERM let
+- One watcher per workspace (a lock on state/watcher.lock, pipeline.store.locks); SIGINT/SIGTERM let
   the current file finish; a crash mid-file is finished by `Intake.recover()`
   at the next start; a claim another process left in state/work/ (a `run`
   killed meanwhile) is finished within RECOVER_EVERY while the watcher runs;
@@ -40,12 +40,15 @@ from typing import Any, Protocol
 
 from loguru import logger
 
-from pipeline import contain, faults, fsutil, locks
-from pipeline.config import Config
-from pipeline.ready import GIVE_UP_AFTER, Decision, Observation, Probe, decide, ignored_path, open_in_editor, patient, probe
-from pipeline.ready import future_mtime_warning, in_future, quiet_needed
-from pipeline.stability import Tracker
-from pipeline.workspace import Workspace
+from pipeline.store import contain
+from pipeline.core import faults
+from pipeline.store import files as fsutil
+from pipeline.store import locks
+from pipeline.core.config import Config
+from pipeline.core.ready import GIVE_UP_AFTER, Decision, Observation, Probe, decide, ignored_path, open_in_editor, patient, probe
+from pipeline.core.ready import future_mtime_warning, in_future, quiet_needed
+from pipeline.core.stability import Tracker
+from pipeline.store.workspace import Workspace
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -76,7 +79,7 @@ STATUS_CN = {
 
 
 class IntakeLike(Protocol):
-    """What the watcher needs from pipeline.intake.Intake."""
+    """What the watcher needs from pipeline.app.intake.Intake."""
 
     def recover(self, *, wait: bool = True) -> list[Any]: ...
     def candidates(self) -> list[Path]: ...
@@ -182,7 +185,7 @@ def _now_iso() -> str:
 
 
 def acquire_lock(path: Path, *, attempts: int = 5, pause: float = 0.1) -> locks.FileMutex | None:
-    """Hold state/watcher.lock for the life of the process (see pipeline.locks),
+    """Hold state/watcher.lock for the life of the process (see pipeline.store.locks),
     our pid written beside it (state/watcher.pid) for `status`; None if another
     process holds it. Retried a few times because `status` peeks with a brief
     attempt of its own."""
@@ -314,7 +317,7 @@ class Watcher:
         return "polling" if self.polling else "native"
 
     def _default_intake(self) -> IntakeLike:
-        from pipeline.intake import Intake
+        from pipeline.app.intake import Intake
 
         return Intake(self.ws, self.cfg)
 
@@ -446,7 +449,7 @@ class Watcher:
 
     def _refuse(self, path: Path, now: float) -> bool:
         """True for a path that is a link, a hard link or a pipe, or lies
-        behind a linked folder (pipeline.contain): it is never observed or
+        behind a linked folder (pipeline.store.contain): it is never observed or
         taken. Intake names such a thing once, in its scan; one is asked for
         when the watcher meets a new one."""
         verdict = self._verdict(path)
@@ -800,7 +803,7 @@ class Watcher:
 def _observe_file(path: Path, inbox: Path | None = None) -> Observation | None:
     """Size and mtime of a regular file, or None (gone, a folder, a symlink —
     which Intake leaves alone too — or unreadable). With `inbox`: None also
-    for a file behind a linked folder or with hard links (pipeline.contain)."""
+    for a file behind a linked folder or with hard links (pipeline.store.contain)."""
     try:
         if inbox is not None:
             verdict = contain.classify(inbox, path)
@@ -829,7 +832,7 @@ def _read_mounts() -> str:
 
 def _short(exc: BaseException) -> str:
     """What we were doing, the error's class and (for OS and register errors)
-    its reason, never form content (pipeline.faults); at most 300 characters."""
+    its reason, never form content (pipeline.core.faults); at most 300 characters."""
     text = faults.describe(exc)
     return text if len(text) <= 300 else text[:300] + "…"
 
@@ -838,7 +841,8 @@ def _short(exc: BaseException) -> str:
 
 
 def cli_watch(workspace: Path, polling: bool, pdf: bool, verbose: bool) -> int:
-    from pipeline import config, logs
+    from pipeline.core import config
+    from pipeline.store import logs
 
     root = Path(workspace)
     if not root.is_dir():
@@ -846,7 +850,7 @@ def cli_watch(workspace: Path, polling: bool, pdf: bool, verbose: bool) -> int:
         logger.error(f"工作目录 {root} 不存在。请用 -C 指定含 inbox/ 的工作目录。")
         return EXIT_USAGE
     ws = Workspace(root.resolve())
-    from pipeline.intake import blocking_message, blocking_path
+    from pipeline.app.intake import blocking_message, blocking_path
 
     blocking = blocking_path(ws)  # e.g. an outbox that is a link to elsewhere: refused before anything is made
     if blocking is not None:

@@ -49,13 +49,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline import crosscheck
-from pipeline.config import Config, ConfigError
-from pipeline.forms import FORMS
-from pipeline.fsutil import escape_controls, printable_json
-from pipeline.model import Snapshot
-from pipeline.roster import Person, RosterError, missing_people
-from pipeline.workspace import Workspace
+from pipeline.core import crosscheck
+from pipeline.core.config import Config, ConfigError
+from pipeline.core.forms import FORMS
+from pipeline.store.files import escape_controls, printable_json
+from pipeline.core.model import Snapshot
+from pipeline.store.roster import Person, RosterError, missing_people
+from pipeline.store.workspace import Workspace
 
 UNKNOWN_UNIT = "未识别单位"
 COUNTERS = ("received", "accepted", "rejected", "superseded", "duplicates", "late", "risks", "level3", "risks_without_measure")
@@ -163,7 +163,7 @@ def watcher_state(ws: Workspace) -> dict[str, Any]:
     (watch.read_status: running = someone holds state/watcher.lock) decides
     when it is there; otherwise running means watcher.json's pid is alive."""
     try:
-        from pipeline.watch import read_status
+        from pipeline.app.watch import read_status
     except ImportError:
         read_status = None
     if read_status is not None:
@@ -215,8 +215,9 @@ def _short_time(value: Any) -> str:
 
 def report(ws: Workspace, cfg: Config, *, now: datetime | None = None) -> dict[str, Any]:
     """The status object (see the module doc). Raises RosterError for a bad roster."""
-    from pipeline import intake, roster
-    from pipeline.register import Register
+    from pipeline.app import intake
+    from pipeline.store import roster
+    from pipeline.store.register import Register
 
     now = now or datetime.now().astimezone()
     if ws.register_db.exists():
@@ -244,8 +245,9 @@ def report(ws: Workspace, cfg: Config, *, now: datetime | None = None) -> dict[s
 
 
 def not_taken(ws: Workspace, scan: Any) -> list[dict[str, str]]:
-    """What is left in the inbox on purpose (pipeline.contain), by name."""
-    from pipeline import contain, intake
+    """What is left in the inbox on purpose (pipeline.store.contain), by name."""
+    from pipeline.store import contain
+    from pipeline.app import intake
 
     kinds = {p: "hard_link" for p in scan.hard_links}
     for path in scan.skipped:  # a link (also a broken one) or a pipe, socket, device
@@ -319,7 +321,7 @@ def render_text(data: dict[str, Any]) -> str:
 
 def _not_taken_lines(data: dict[str, Any], most: int = 10) -> list[str]:
     """Links, pipes and hard links left in the inbox, by name (the first `most`)."""
-    from pipeline.intake import hard_link_warning
+    from pipeline.app.intake import hard_link_warning
 
     lines = []
     not_taken = data.get("inbox_not_taken") or []
@@ -338,8 +340,8 @@ def _not_taken_lines(data: dict[str, Any], most: int = 10) -> list[str]:
 
 def cli_status(workspace: Path, as_json: bool) -> int:
     """0 on success; 2 when the workspace or its settings are unusable."""
-    from pipeline import config
-    from pipeline.register import RegisterError
+    from pipeline.core import config
+    from pipeline.store.register import RegisterError
 
     if not workspace.is_dir():
         print(f"工作目录不存在：{workspace}", file=sys.stderr)

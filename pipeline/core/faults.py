@@ -19,22 +19,22 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.fsutil import escape_controls
+from pipeline.store.files import escape_controls
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]  # pipeline/, all of its subpackages
 
 # errno values meaning "no room left": a full disk, a user's quota used up
 # (EDQUOT does not exist on Windows, where a full disk is ENOSPC too).
 DISK_FULL_ERRNOS = frozenset(e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None)) if e is not None)
 
-# (module, function) of ours -> the operation, as the clerk reads it.
+# (module file stem, function) of ours -> the operation, as the clerk reads it.
 # ("register", "*"): any other function of the register is a read.
 OPERATIONS: dict[tuple[str, str], str] = {
     ("register", "__init__"): "打开电子信息库",
     ("register", "_migrate"): "打开电子信息库",
     ("register", "_tx"): "写入电子信息库",
     ("register", "*"): "读取电子信息库",
-    ("fsutil", "atomic_write"): "写入文件",
+    ("files", "atomic_write"): "写入文件",
     ("intake", "move_no_clobber"): "移动文件",
     ("intake", "sha256_of"): "读取文件",
     ("intake", "_claim"): "取走文件",
@@ -114,7 +114,7 @@ def operation(exc: BaseException) -> str | None:
         tb = tb.tb_next
     for code in reversed(frames):  # innermost first: the most precise step
         path = Path(code.co_filename)
-        if path.parent != _PACKAGE:
+        if _PACKAGE not in path.parents:
             continue
         module = path.stem
         found = OPERATIONS.get((module, code.co_name)) or OPERATIONS.get((module, "*"))

@@ -19,7 +19,7 @@ and measures. It is written to tell a story the 通报 can report:
 - the roster names two people who sent nothing.
 
 Everything is plain data; `sample_files()` turns it into file bytes (through
-`pipeline.blank.build_form`) together with what a reader should find in each
+`pipeline.docs.blank.build_form`) together with what a reader should find in each
 file, so that tests can check the reader and the demo against the same data.
 Deterministic: no randomness, no wall-clock dates; zip entry times are fixed.
 """
@@ -34,8 +34,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from pipeline.config import Config
-from pipeline.forms import BY_KIND
+from pipeline.core.config import Config
+from pipeline.core.forms import BY_KIND
 
 # ---------------------------------------------------------------------------
 # The data: units, people, risks.
@@ -1020,7 +1020,7 @@ def _word_lock_file(user: str) -> bytes:
 
 
 def _render(doc: FormDoc) -> bytes:
-    from pipeline.blank import build_form  # FORMS helper's module
+    from pipeline.docs.blank import build_form  # FORMS helper's module
 
     data = build_form(
         BY_KIND[doc.kind],

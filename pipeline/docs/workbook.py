@@ -26,13 +26,13 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline import crosscheck
-from pipeline.config import Config
-from pipeline.forms import BY_KIND, LEVEL_NAMES
-from pipeline.fsutil import atomic_write, printable_name
-from pipeline.model import RiskPoint, Snapshot, Submission
-from pipeline.register import STATUS_NAMES
-from pipeline.status import display_width, unit_stats
+from pipeline.core import crosscheck
+from pipeline.core.config import Config
+from pipeline.core.forms import BY_KIND, LEVEL_NAMES
+from pipeline.store.files import atomic_write, printable_name
+from pipeline.core.model import RiskPoint, Snapshot, Submission
+from pipeline.store.register import STATUS_NAMES
+from pipeline.app.status import display_width, unit_stats
 
 RISK_SHEET = "风险台账"
 UNIT_SHEET = "单位汇总"

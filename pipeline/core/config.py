@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pipeline.forms import FORMS
+from pipeline.core.forms import FORMS
 
 PILOT_UNITS: tuple[str, ...] = ("组织部", "人事处", "教务处", "科研处", "资产管理处", "后勤管理处", "财务处")
 CONFIG_NAME = "pipeline.toml"
