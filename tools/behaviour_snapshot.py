@@ -117,7 +117,8 @@ def demo_documents() -> dict[str, list[str]]:
 
 def take(out: Path, folders: list[Path]) -> None:
     snap = {"parse": parse_files(folders), "demo": demo_documents()}
-    out.write_text(json.dumps(snap, ensure_ascii=True, indent=1, sort_keys=True)  # names that are not UTF-8 stay escaped, encoding="utf-8")
+    # ensure_ascii: names that are not UTF-8 (surrogate escapes) stay \u-escaped.
+    out.write_text(json.dumps(snap, ensure_ascii=True, indent=1, sort_keys=True), encoding="utf-8")
     print(f"{len(snap['parse'])} files parsed, {len(snap['demo'])} demo documents -> {out}")
 
 
