@@ -1,7 +1,7 @@
 """From the register to what the documents say: plain dict contexts.
 
 PURE: a Snapshot, the Config and today's date in, JSON-able dicts out; no I/O.
-render.py feeds these dicts to the docxtpl templates in word_templates/, whose
+pipeline.app.outputs feeds these dicts to the docxtpl templates in word_templates/, whose
 README lists every key. Text that came from a form is passed through exactly as
 typed (the renderer escapes it); sentences composed here are plain Chinese.
 
@@ -40,7 +40,7 @@ REMINDER_TITLE = "关于催报廉政风险防控材料的通知"
 REJECTION_TITLE = "材料退回通知"
 
 # Keys that change with the day a document is made, not with the data: left out
-# when deciding whether a document must be rebuilt (render.context_hash).
+# when deciding whether a document must be rebuilt (outputs.data_hash).
 VOLATILE_KEYS = ("date", "print_date", "doc_number")
 
 NOT_YET = "（尚未报送）"  # in the measure column when no measures form matches
@@ -403,7 +403,7 @@ def _measure_text(r: RiskPoint) -> str:
 
 def person_rows(f: UnitFacts) -> list[dict[str, Any]]:
     """Rows of the personal-risk table. `person` and `duty_group` are the keys
-    render.py merges cells on: 姓名/职务 over one person's rows, 岗位职责 over
+    docs/layout.py merges cells on: 姓名/职务 over one person's rows, 岗位职责 over
     a run of equal duties of that person."""
     rows = []
     for no, r in enumerate(f.personal_risks, 1):
@@ -535,7 +535,7 @@ def bulletin_context(
     snap: Snapshot, cfg: Config, today: date, roster: Sequence[RosterEntry] = ()
 ) -> dict[str, Any]:
     """《关于廉政风险防控试点工作进展情况的通报》. `doc_number` is added by
-    render.py, which keeps the counter."""
+    app/outputs.py, which keeps the counter."""
     facts = [unit_facts(snap, cfg, u, today, roster) for u in units_of(snap, cfg)]
     day = as_of(snap)
     all_risks = [r for f in facts for r in f.risks]
