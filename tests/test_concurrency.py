@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from intake_helpers import Clock, assessment_rows, drop, fake_parse, form
-from pipeline.app import render
+from pipeline.app import outputs, render
 from pipeline.app import watch
 from pipeline.core.config import Config
 from pipeline.app.intake import Intake, pending_claims
@@ -281,9 +281,9 @@ def test_renders_at_once_give_the_day_one_bulletin_number(ws: Workspace, tmp_pat
         for p in procs:
             p.join(120)
         assert [p.exitcode for p in procs] == [0] * procs_per_round
-        state = json.loads((root / "state" / render.STATE_FILE).read_text(encoding="utf-8"))
+        state = json.loads((root / "state" / outputs.STATE_FILE).read_text(encoding="utf-8"))
         numbers = [b["doc_number"] for b in state["bulletins"]]
-        on_disk = sorted(p.relative_to(root / "outbox").as_posix() for p in (root / "outbox" / render.BULLETIN_DIR).glob("*.docx"))
+        on_disk = sorted(p.relative_to(root / "outbox").as_posix() for p in (root / "outbox" / outputs.BULLETIN_DIR).glob("*.docx"))
         assert len(numbers) == 1, f"round {n}: {numbers}"
         assert on_disk == [state["bulletins"][0]["file"]], f"round {n}: {on_disk}"
 

@@ -50,9 +50,9 @@ def ws(tmp_path: Path) -> Workspace:
 @pytest.fixture
 def no_documents(monkeypatch: pytest.MonkeyPatch) -> None:
     """The workbook is still written; the Word documents are not (not the point here, and slow)."""
-    from pipeline.app import render
+    from pipeline.app import outputs
 
-    monkeypatch.setattr(render, "rebuild", lambda *a, **k: render.RebuildResult())
+    monkeypatch.setattr(outputs, "rebuild", lambda *a, **k: outputs.RebuildResult())
 
 
 def _log_to_dev_full(ws: Workspace) -> None:
@@ -332,7 +332,7 @@ def test_run_calls_an_unreadable_file_unreadable(ws: Workspace) -> None:
     script = (
         "import sys; from intake_helpers import fake_parse; from pipeline.app import intake;"
         "intake._default_parser = lambda: fake_parse;"
-        "from pipeline.app import render; render.rebuild = lambda *a, **k: render.RebuildResult();"
+        "from pipeline.app import outputs; outputs.rebuild = lambda *a, **k: outputs.RebuildResult();"
         "sys.exit(intake.cli_run(__import__('pathlib').Path(sys.argv[1]), False, False))"
     )
     good = drop(ws, "教务处/王丽华.docx", form("personal_assessment"), now=time.time())

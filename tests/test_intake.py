@@ -22,7 +22,8 @@ from loguru import logger
 
 from intake_helpers import T0, Clock, assessment_rows, drop, fake_parse, form, hashes_under, kept_hashes, sha
 from pipeline.app import intake as intake_mod
-from pipeline.app import render
+from pipeline.app import outputs
+from pipeline.docs import notices, templates, templates_check
 from pipeline.core.config import Config
 from pipeline.app.intake import Intake, IntakeBusy, RunSummary, cli_run, move_no_clobber, safe_name
 from pipeline.core.model import Problem
@@ -34,10 +35,10 @@ CFG = Config()
 
 
 class FakeRender:
-    """pipeline.app.render as intake uses it: the real text notice (cheap and what
-    the clerk reads), a stand-in Word notice, and no documents, so that these
-    tests are about taking and keeping files. Tests marked below use the real
-    render module."""
+    """pipeline.app.outputs and pipeline.docs.notices as intake uses them: the
+    real text notice (cheap and what the clerk reads), a stand-in Word notice,
+    and no documents, so that these tests are about taking and keeping files.
+    Tests marked below use the real modules."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[int, bool]] = []
@@ -45,28 +46,30 @@ class FakeRender:
         self.fail = False  # rebuild raises
 
     def rejection_notice_text(self, cfg, sub) -> str:
-        return render.rejection_notice_text(cfg, sub)
+        return notices.rejection_notice_text(cfg, sub)
 
     def rejection_notice_docx(self, cfg, sub, *, templates=None) -> bytes:
-        return b"DOCX:" + render.rejection_notice_text(cfg, sub).encode("utf-8")
+        return b"DOCX:" + notices.rejection_notice_text(cfg, sub).encode("utf-8")
 
     def rebuild(self, ws, cfg, snap, *, pdf=False):
         self.calls.append((len(snap.submissions), pdf))
         if self.fail:
             raise RuntimeError("template broken")
-        return render.RebuildResult(failed=list(self.failed))
+        return outputs.RebuildResult(failed=list(self.failed))
 
 
 @pytest.fixture(autouse=True)
 def fake_render(monkeypatch: pytest.MonkeyPatch) -> FakeRender:
     fake = FakeRender()
-    monkeypatch.setattr(intake_mod, "render", fake, raising=False)
+    monkeypatch.setattr(intake_mod, "outputs", fake)
+    monkeypatch.setattr(intake_mod, "notices", fake)
     return fake
 
 
 @pytest.fixture
 def real_render(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(intake_mod, "render", render, raising=False)
+    monkeypatch.setattr(intake_mod, "outputs", outputs)
+    monkeypatch.setattr(intake_mod, "notices", notices)
 
 
 @pytest.fixture
@@ -395,7 +398,9 @@ def test_a_crash_at_any_step_is_finished_by_the_next_run(ws: Workspace, clock: C
     left = hashes_under(ws.inbox, ws.work) + kept_hashes(ws)
     assert left.count(sha(data)) == 1  # somewhere, exactly once
     monkeypatch.undo()
-    monkeypatch.setattr(intake_mod, "render", FakeRender(), raising=False)
+    fake = FakeRender()
+    monkeypatch.setattr(intake_mod, "outputs", fake)
+    monkeypatch.setattr(intake_mod, "notices", fake)
 
     summary = run_once(ws, clock)
     assert summary.recovered == 1 and summary.failed == 0
@@ -472,8 +477,8 @@ def test_a_killed_process_loses_nothing(ws: Workspace, tmp_path: Path) -> None:
         from pipeline.app import intake
         from pipeline.core.config import Config
         from pipeline.store.workspace import Workspace
-        from pipeline.app import render
-        render.rebuild = lambda *a, **k: render.RebuildResult()  # no documents: this is about files
+        from pipeline.app import outputs
+        outputs.rebuild = lambda *a, **k: outputs.RebuildResult()  # no documents: this is about files
         real = intake.move_no_clobber
         count = 0
         def dying(src, dst):
@@ -713,7 +718,7 @@ def test_documents_come_from_render(ws: Workspace, clock: Clock, fake_render: Fa
     drop(ws, "坏.docx", b"junk")
     summary = run_once(ws, clock)
     assert summary.rejected == 1 and not summary.outputs_failed
-    text = render.rejection_notice_text(CFG, _only_submission(ws))
+    text = notices.rejection_notice_text(CFG, _only_submission(ws))
     assert (ws.rejected / "坏-退回通知.docx").read_bytes() == b"DOCX:" + text.encode("utf-8")
     assert notice_text_of(ws.rejected / "坏-退回通知.txt") == text
     assert fake_render.calls == [(1, False)]
@@ -801,7 +806,7 @@ def broken_template(ws: Workspace, name: str) -> None:
     """The office's own copy of a template, with a field the data does not have."""
     import zipfile
 
-    src = zipfile.ZipFile(render.TEMPLATE_DIR / name)
+    src = zipfile.ZipFile(templates.TEMPLATE_DIR / name)
     out = ws.root / "word_templates" / name
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w") as dst:
@@ -832,7 +837,7 @@ def test_run_fails_when_render_reports_documents_it_could_not_make(tmp_path: Pat
 
 
 def test_a_document_the_real_render_cannot_make_fails_the_run(ws: Workspace, clock: Clock, real_render) -> None:
-    broken_template(ws, render.SUMMARY)
+    broken_template(ws, templates.SUMMARY)
     drop(ws, "教务处/王丽华.docx", form("personal_assessment"))
     with new_intake(ws, clock) as it:
         summary = it.run(progress=False)
@@ -932,7 +937,7 @@ def test_a_returned_file_dropped_again_gets_a_real_word_notice(ws: Workspace, cl
     clock.advance(86400)
     drop(ws, "又是坏.docx", b"junk", now=clock.t)
     run_once(ws, clock)
-    text = render.document_text((ws.rejected / "又是坏-退回通知.docx").read_bytes())
+    text = templates_check.document_text((ws.rejected / "又是坏-退回通知.docx").read_bytes())
     assert "2012年7月1日已退回的“坏.docx”逐字节完全相同" in text and "文件已损坏" in text
     assert text.index("逐字节完全相同") < text.index("文件已损坏")
     assert (ws.rejected / "又是坏.docx").read_bytes() == b"junk"

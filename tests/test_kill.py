@@ -45,13 +45,13 @@ def test_the_kill_bench_counts_what_it_claims_to(tmp_path: Path, monkeypatch) ->
     import shutil
     import time
 
-    from pipeline.app import render
+    from pipeline.app import outputs
     from pipeline.core.config import Config
     from pipeline.app.intake import Intake
     from pipeline.store.workspace import Workspace
 
     kb = _bench()
-    monkeypatch.setattr(render, "rebuild", lambda *a, **k: render.RebuildResult())
+    monkeypatch.setattr(outputs, "rebuild", lambda *a, **k: outputs.RebuildResult())
     pool = kb.make_pool(8, seed=1)
     v2 = next(d for d in pool if d.version == 2)
     v1 = next(d for d in pool if d.version == 1 and d.owner == v2.owner)

@@ -19,7 +19,8 @@ from docx import Document
 
 import formxml as fx
 from pipeline.core import config
-from pipeline.app import render
+from pipeline.app import outputs
+from pipeline.docs import layout
 from pipeline.core.config import Config, ConfigError
 from pipeline.core.forms import BY_KIND
 from pipeline.core.model import RiskPoint, Snapshot, Submission
@@ -206,14 +207,14 @@ def one_person(n: int) -> Snapshot:
 def check_summary_opens(n: int, tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws")
     ws.ensure()
-    result = render.rebuild(ws, Config(units=("教务处",)), one_person(n), today=date(2012, 12, 10), roster=[])
+    result = outputs.rebuild(ws, Config(units=("教务处",)), one_person(n), today=date(2012, 12, 10), roster=[])
     assert result.failed == []
-    doc = Document(str(ws.outbox / render.summary_name("教务处")))
+    doc = Document(str(ws.outbox / outputs.summary_name("教务处")))
     table = next(t for t in doc.tables if len(t.rows) == n + 1)
     assert [c.text for c in table.rows[-1].cells][:5] == [str(n), "王丽华", "科长", "考试管理", f"风险{n}"]  # no RecursionError
     # The name is shown again at least every MAX_MERGE_ROWS rows (once a page or so), not once for all.
     shown = [i for i, row in enumerate(table.rows[1:]) if row._tr.tc_lst[1].vMerge != "continue"]
-    assert shown[0] == 0 and max(b - a for a, b in zip(shown, shown[1:] + [n])) <= render.MAX_MERGE_ROWS
+    assert shown[0] == 0 and max(b - a for a, b in zip(shown, shown[1:] + [n])) <= layout.MAX_MERGE_ROWS
     assert all(table.rows[1 + i]._tr.tc_lst[1].xpath("string(.)") == "王丽华" for i in shown)
 
 

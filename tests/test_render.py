@@ -18,7 +18,9 @@ from docx import Document
 from loguru import logger
 from docx.oxml.ns import qn
 
-from pipeline.app import render
+from pipeline.app import outputs, render
+from pipeline.demo import sample_snapshot
+from pipeline.docs import layout, notices, templates, templates_check
 from pipeline.core.config import Config
 from pipeline.core.model import Measure, Problem, RiskPoint, Snapshot, Submission
 from pipeline.store.workspace import Workspace
@@ -76,7 +78,7 @@ def ws(tmp_path) -> Workspace:
 @pytest.fixture
 def built(ws):
     snap = make_snapshot()
-    result = render.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    result = outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
     assert result.failed == []
     return ws, snap, result
 
@@ -202,7 +204,7 @@ def test_text_from_forms_comes_out_as_typed(built):
 def test_no_template_tags_are_left(built):
     ws, _, _ = built
     for path in ws.outbox.rglob("*.docx"):
-        text = render.document_text(path.read_bytes())
+        text = templates_check.document_text(path.read_bytes())
         for tag in ("{{", "}}", "{%", "%}", "{#"):
             # only what people typed into their forms may contain braces
             assert text.count(tag) == text.count(TRICKY_RISK) * TRICKY_RISK.count(tag) + text.count(
@@ -279,7 +281,7 @@ def render_red():
 
 def test_bulletin_date_style_chinese(ws):
     cfg = replace(CFG, date_style="chinese")
-    render.rebuild(ws, cfg, make_snapshot(), today=TODAY, roster=[])
+    outputs.rebuild(ws, cfg, make_snapshot(), today=TODAY, roster=[])
     text = body_text(Document(str(bulletin_path(ws))))
     assert "二〇一二年十二月十日" in text
     assert "2012年12月10日印发" in text  # 印发日期 stays in Arabic numerals
@@ -292,7 +294,7 @@ def test_bulletin_date_style_chinese(ws):
 def test_rerun_without_new_data_writes_nothing(built):
     ws, snap, _ = built
     before = {p: p.stat().st_mtime_ns for p in ws.outbox.rglob("*.docx")}
-    again = render.rebuild(ws, CFG, snap, today=date(2012, 12, 11), roster=[])
+    again = outputs.rebuild(ws, CFG, snap, today=date(2012, 12, 11), roster=[])
     assert again.written == [] and again.failed == []
     assert {p: p.stat().st_mtime_ns for p in ws.outbox.rglob("*.docx")} == before
 
@@ -301,7 +303,7 @@ def test_new_data_gives_a_new_bulletin_number_and_keeps_the_old(built):
     ws, snap, _ = built
     snap.submissions.append(sub(9, "unit_assessment", "科研处", when=(12, 11)))
     snap.risks.append(risk(9, "科研处", None, "经费管理", 1, "虚报经费", 3))
-    res = render.rebuild(ws, CFG, snap, today=date(2012, 12, 12), roster=[])
+    res = outputs.rebuild(ws, CFG, snap, today=date(2012, 12, 12), roster=[])
     names = {p.name for p in res.written}
     assert "科研处廉政风险排查评估汇总.docx" in names
     assert "教务处廉政风险排查评估汇总.docx" not in names  # its data did not change
@@ -309,7 +311,7 @@ def test_new_data_gives_a_new_bulletin_number_and_keeps_the_old(built):
     text = body_text(Document(str(bulletin_path(ws, 2))))
     assert "泉师院监〔2012〕2号" in text and "2012年12月12日" in text
     # and again with nothing new: still number 2, nothing written
-    assert render.rebuild(ws, CFG, snap, today=date(2012, 12, 13), roster=[]).written == []
+    assert outputs.rebuild(ws, CFG, snap, today=date(2012, 12, 13), roster=[]).written == []
 
 
 def test_new_data_on_the_same_day_updates_that_days_bulletin(built):
@@ -318,7 +320,7 @@ def test_new_data_on_the_same_day_updates_that_days_bulletin(built):
     ws, snap, _ = built
     snap.submissions.append(sub(9, "unit_assessment", "科研处", when=(12, 10)))
     snap.risks.append(risk(9, "科研处", None, "经费管理", 1, "虚报经费", 3))
-    res = render.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    res = outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
     assert bulletin_path(ws, 1) in res.written
     assert not bulletin_path(ws, 2).exists()
     assert "虚报经费" in body_text(Document(str(ws.outbox / "单位汇总" / "科研处廉政风险排查评估汇总.docx")))
@@ -328,21 +330,21 @@ def test_a_deleted_document_comes_back_with_its_first_date(built):
     ws, snap, _ = built
     path = ws.outbox / "单位汇总" / "财务处廉政风险排查评估汇总.docx"
     path.unlink()
-    res = render.rebuild(ws, CFG, snap, today=date(2013, 1, 5), roster=[])
+    res = outputs.rebuild(ws, CFG, snap, today=date(2013, 1, 5), roster=[])
     assert res.written == [path]
     assert "2012年12月10日" in body_text(Document(str(path)))
 
 
 def test_bulletin_numbering_survives_a_lost_state_file(built):
     ws, snap, _ = built
-    (ws.state / render.STATE_FILE).unlink()
+    (ws.state / outputs.STATE_FILE).unlink()
     snap.risks.append(risk(6, "财务处", None, "资金管理", 2, "公款私存", 3))
-    render.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
     assert bulletin_path(ws, 2).is_file()  # never a second 1号 over the issued one
 
 
 def test_doc_number_start_from_config(ws):
-    render.rebuild(ws, replace(CFG, doc_number_start=6), make_snapshot(), today=TODAY, roster=[])
+    outputs.rebuild(ws, replace(CFG, doc_number_start=6), make_snapshot(), today=TODAY, roster=[])
     assert bulletin_path(ws, 6).is_file()
 
 
@@ -353,7 +355,7 @@ def test_reminder_is_withdrawn_when_the_unit_catches_up(built):
     for n, kind in enumerate(("personal_assessment", "unit_assessment", "personal_measures", "unit_measures")):
         name = "钱多" if kind.startswith("personal") else None
         snap.submissions.append(sub(40 + n, kind, "科研处", name, "科员" if name else None, when=(6, 1)))
-    res = render.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    res = outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
     assert reminder in res.removed and not reminder.exists()
 
 
@@ -365,26 +367,26 @@ def test_an_edited_reminder_is_never_removed(built):
     snap.submissions.append(sub(51, "unit_measures", "科研处", when=(6, 1)))
     snap.submissions.append(sub(52, "personal_assessment", "科研处", "钱多", "科员", when=(6, 1)))
     snap.submissions.append(sub(53, "personal_measures", "科研处", "钱多", "科员", when=(6, 1)))
-    render.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
     assert reminder.exists()
 
 
 def test_force_rerenders_with_the_same_number(built):
     ws, snap, _ = built
-    res = render.rebuild(ws, CFG, snap, today=date(2012, 12, 20), roster=[], force=True)
+    res = outputs.rebuild(ws, CFG, snap, today=date(2012, 12, 20), roster=[], force=True)
     assert bulletin_path(ws, 1) in res.written and not bulletin_path(ws, 2).exists()
     assert "2012年12月10日" in body_text(Document(str(bulletin_path(ws, 1))))
 
 
 def test_rebuild_documents_returns_the_paths(ws):
-    paths = render.rebuild_documents(ws, CFG, make_snapshot(), today=TODAY, roster=[])
+    paths = outputs.rebuild_documents(ws, CFG, make_snapshot(), today=TODAY, roster=[])
     assert paths and all(p.is_file() and p.suffix == ".docx" for p in paths)
 
 
 def test_unit_names_cannot_escape_the_outbox(ws):
     snap = make_snapshot()
     snap.submissions.append(sub(60, "unit_assessment", "../../etc", when=(9, 1)))
-    render.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
     made = [p for p in ws.root.parent.rglob("*etc*") if p.suffix == ".docx"]
     assert sorted(p.parent for p in made) == sorted([ws.outbox / "单位汇总", ws.outbox / "催报通知"])
     assert not any(p.name.startswith(".") for p in made)
@@ -401,7 +403,7 @@ def test_rejection_notice_docx_lists_the_problems():
         errors=[Problem("bad_level", "风险等级只能填一级、二级或三级。", "第2行“风险等级”"),
                 Problem("missing_risk", "“风险名称”是空的，请补上。", "第3行“风险名称”")],
     )
-    data = render.rejection_notice_docx(CFG, s)
+    data = notices.rejection_notice_docx(CFG, s)
     doc = Document(io.BytesIO(data))
     text = body_text(doc)
     assert doc.paragraphs[0].text == "材料退回通知"
@@ -409,7 +411,7 @@ def test_rejection_notice_docx_lists_the_problems():
     assert "附件1《个人廉政风险排查评估表》" in text and "2012年6月25日14时03分" in text
     assert "1. 第2行“风险等级”：风险等级只能填一级、二级或三级。" in text
     assert "2. 第3行“风险名称”：“风险名称”是空的，请补上。" in text
-    plain = render.rejection_notice_text(CFG, s)
+    plain = notices.rejection_notice_text(CFG, s)
     for line in ("1. 第2行“风险等级”：风险等级只能填一级、二级或三级。", "inbox"):
         assert line in plain and line in text
 
@@ -419,20 +421,20 @@ def test_rejection_notice_docx_lists_the_problems():
 
 
 def test_templates_check_passes():
-    assert render.check_templates() == []
-    assert render.cli_templates_check() == 0
+    assert templates_check.check_templates(sample_snapshot.sample_contexts()) == []
+    assert render.cli_templates_check(contexts=sample_snapshot.sample_contexts()) == 0
 
 
 def test_a_workspace_template_overrides_the_builtin(ws, tmp_path):
     own = ws.root / "word_templates"
     own.mkdir()
-    shutil.copy(render.TEMPLATE_DIR / render.REMINDER, own / render.REMINDER)
-    rewrite_document_xml(own / render.REMINDER, lambda xml: xml.replace("特此通知。", "特此通知，请抓紧。"))
-    render.rebuild(ws, CFG, make_snapshot(), today=TODAY, roster=[])
+    shutil.copy(templates.TEMPLATE_DIR / templates.REMINDER, own / templates.REMINDER)
+    rewrite_document_xml(own / templates.REMINDER, lambda xml: xml.replace("特此通知。", "特此通知，请抓紧。"))
+    outputs.rebuild(ws, CFG, make_snapshot(), today=TODAY, roster=[])
     assert "特此通知，请抓紧。" in body_text(Document(str(ws.outbox / "催报通知" / "科研处催报通知.docx")))
     # an edited template rebuilds what it makes, even with unchanged data
-    rewrite_document_xml(own / render.REMINDER, lambda xml: xml.replace("请抓紧。", "请尽快。"))
-    res = render.rebuild(ws, CFG, make_snapshot(), today=TODAY, roster=[])
+    rewrite_document_xml(own / templates.REMINDER, lambda xml: xml.replace("请抓紧。", "请尽快。"))
+    res = outputs.rebuild(ws, CFG, make_snapshot(), today=TODAY, roster=[])
     assert {p.name for p in res.written} == {"教务处催报通知.docx", "科研处催报通知.docx"}
 
 
@@ -465,43 +467,43 @@ def split_like_word(xml: str, tag: str) -> str:
 
 
 def test_a_tag_split_across_runs_still_renders(tmp_path):
-    path = tmp_path / render.REMINDER
-    shutil.copy(render.TEMPLATE_DIR / render.REMINDER, path)
+    path = tmp_path / templates.REMINDER
+    shutil.copy(templates.TEMPLATE_DIR / templates.REMINDER, path)
     rewrite_document_xml(path, lambda xml: split_like_word(split_like_word(xml, "{{ unit }}"), "{%p for m in missing %}"))
     raw = zipfile.ZipFile(path).read("word/document.xml").decode()
     assert "{{ unit }}" not in raw and "{%p for m in missing %}" not in raw  # really split
-    assert render.check_template(path, render.sample_contexts(CFG)[render.REMINDER]) == []
-    ctx = render.sample_contexts(CFG)[render.REMINDER][0]
-    text = body_text(Document(io.BytesIO(render.render_docx(path, ctx))))
+    assert templates_check.check_template(path, sample_snapshot.sample_contexts(CFG)[templates.REMINDER]) == []
+    ctx = sample_snapshot.sample_contexts(CFG)[templates.REMINDER][0]
+    text = body_text(Document(io.BytesIO(templates.render_docx(path, ctx))))
     assert f"{ctx['unit']}：" in text
     assert ctx["missing"][0]["text"] in text
 
 
 def test_templates_check_reports_unknown_variables_and_broken_tags(tmp_path):
-    contexts = render.sample_contexts(CFG)[render.REMINDER]
+    contexts = sample_snapshot.sample_contexts(CFG)[templates.REMINDER]
     unknown = tmp_path / "unknown.docx"
-    shutil.copy(render.TEMPLATE_DIR / render.REMINDER, unknown)
+    shutil.copy(templates.TEMPLATE_DIR / templates.REMINDER, unknown)
     rewrite_document_xml(unknown, lambda xml: xml.replace("特此通知。", "特此通知{{ deadline_day }}。"))
-    problems = render.check_template(unknown, contexts)
+    problems = templates_check.check_template(unknown, contexts)
     assert problems and "deadline_day" in problems[0]
 
     broken = tmp_path / "broken.docx"
-    shutil.copy(render.TEMPLATE_DIR / render.REMINDER, broken)
+    shutil.copy(templates.TEMPLATE_DIR / templates.REMINDER, broken)
     rewrite_document_xml(broken, lambda xml: xml.replace("{%p endfor %}", "{%p endfo %}", 1))
-    assert render.check_template(broken, contexts)
+    assert templates_check.check_template(broken, contexts)
 
     stray = tmp_path / "stray.docx"
-    shutil.copy(render.TEMPLATE_DIR / render.REMINDER, stray)
+    shutil.copy(templates.TEMPLATE_DIR / templates.REMINDER, stray)
     rewrite_document_xml(stray, lambda xml: xml.replace("特此通知。", "特此通知{ {unit} }。"))
-    assert render.check_template(stray, contexts) == []  # not a tag: prints as typed
-    assert render.check_template(tmp_path / "missing.docx", contexts)
+    assert templates_check.check_template(stray, contexts) == []  # not a tag: prints as typed
+    assert templates_check.check_template(tmp_path / "missing.docx", contexts)
 
 
 def test_merge_skips_a_table_whose_rows_do_not_match():
-    ctx = render.sample_contexts(CFG)[render.SUMMARY][0]
-    data = render.render_docx(render.TEMPLATE_DIR / render.SUMMARY, ctx)
+    ctx = sample_snapshot.sample_contexts(CFG)[templates.SUMMARY][0]
+    data = templates.render_docx(templates.TEMPLATE_DIR / templates.SUMMARY, ctx)
     doc = Document(io.BytesIO(data))
-    assert render.merge_groups(doc, {"person_rows": ctx["person_rows"][:1]}) == 0
+    assert layout.merge_groups(doc, {"person_rows": ctx["person_rows"][:1]}) == 0
 
 
 def test_cli_render_without_a_register(tmp_path, capsys):
@@ -516,28 +518,28 @@ def test_cli_render_without_a_register(tmp_path, capsys):
 def test_roster_from_config(tmp_path):
     path = tmp_path / "花名册.csv"
     path.write_text("单位,姓名,职务\n科研处,钱多,科员\n", encoding="utf-8")
-    assert render.load_roster(replace(CFG, roster=path)) == [("科研处", "钱多", "科员")]
+    assert outputs.load_roster(replace(CFG, roster=path)) == [("科研处", "钱多", "科员")]
     bad = tmp_path / "坏.csv"
     bad.write_text("甲,乙\n", encoding="utf-8")
-    assert render.load_roster(replace(CFG, roster=bad)) == []
-    assert render.load_roster(CFG) == []
+    assert outputs.load_roster(replace(CFG, roster=bad)) == []
+    assert outputs.load_roster(CFG) == []
 
 
 def test_control_characters_from_forms_do_not_break_the_document(ws):
     snap = make_snapshot()
     snap.risks[0] = replace(snap.risks[0], content="垂直制表\x0b符\x07响铃\x0c换页")
-    render.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
     rows = table_rows(captioned(open_summary(ws, "教务处"), "person_rows"))
     assert rows[1][5] == "垂直制表符响铃换页"
 
 
 def test_tables_are_found_by_their_headers_when_the_title_is_lost(tmp_path):
-    path = tmp_path / render.SUMMARY
-    shutil.copy(render.TEMPLATE_DIR / render.SUMMARY, path)
+    path = tmp_path / templates.SUMMARY
+    shutil.copy(templates.TEMPLATE_DIR / templates.SUMMARY, path)
     rewrite_document_xml(path, lambda xml: re.sub(r"<w:tblCaption [^>]*/>", "", xml))
     assert "tblCaption" not in zipfile.ZipFile(path).read("word/document.xml").decode()
-    ctx = render.sample_contexts(CFG)[render.SUMMARY][0]
-    doc = Document(io.BytesIO(render.render_docx(path, ctx)))
+    ctx = sample_snapshot.sample_contexts(CFG)[templates.SUMMARY][0]
+    doc = Document(io.BytesIO(templates.render_docx(path, ctx)))
     persons = [t for t in doc.tables if "姓名" in table_rows(t)[0]][0]
     trs = persons._tbl.findall(qn("w:tr"))[1:]
     assert [vmerge(tr.findall(qn("w:tc"))[1]) for tr in trs][:3] == ["restart", "continue", "continue"]
@@ -556,7 +558,7 @@ def test_a_long_unit_name_still_gets_its_summary_and_reminder(ws, n):
     unit = long_unit(n)
     snap = make_snapshot()
     snap.submissions.append(sub(60, "unit_assessment", unit, when=(9, 1)))
-    res = render.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    res = outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
     assert res.failed == []
     made = [p for p in res.written if p.name.startswith("教务处（考")]
     assert sorted(p.parent.name for p in made) == ["催报通知", "单位汇总"]  # overdue forms: a reminder too
@@ -568,7 +570,7 @@ def test_a_long_unit_name_still_gets_its_summary_and_reminder(ws, n):
     title = doc.core_properties.title
     assert len(title) <= 255 and title.startswith(unit[:50])
     # and it is made again only when its data change, like any other
-    assert render.rebuild(ws, CFG, snap, today=TODAY, roster=[]).written == []
+    assert outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[]).written == []
 
 
 def test_names_that_differ_only_where_a_file_name_cannot_show_it_get_a_file_each(ws):
@@ -578,7 +580,7 @@ def test_names_that_differ_only_where_a_file_name_cannot_show_it_get_a_file_each
     snap = make_snapshot()
     for n, unit in enumerate(units):
         snap.submissions.append(sub(70 + n, "unit_assessment", unit, when=(9, 1)))
-    assert render.rebuild(ws, CFG, snap, today=TODAY, roster=[]).failed == []
+    assert outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[]).failed == []
     titles = {Document(str(p)).paragraphs[0].text for p in (ws.outbox / "单位汇总").iterdir()}
     assert {f"{u}廉政风险排查评估汇总" for u in units} <= titles
     assert (ws.outbox / "单位汇总" / "教务处_考务科廉政风险排查评估汇总.docx").is_file()  # as typed when it can be
@@ -588,16 +590,16 @@ def test_document_title_property_is_the_text_as_typed(ws):
     unit = "A&B <C>"
     snap = make_snapshot()
     snap.submissions.append(sub(60, "unit_assessment", unit, when=(9, 1)))
-    render.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
     [path] = (ws.outbox / "单位汇总").glob("A&B*")
     doc = Document(str(path))
     assert doc.core_properties.title == f"{unit}廉政风险排查评估汇总"  # not A&amp;B &lt;C&gt;
 
 
 def test_a_long_office_name_is_cut_in_the_properties_only():
-    ctx = render.sample_contexts(CFG)[render.REMINDER][0]
+    ctx = sample_snapshot.sample_contexts(CFG)[templates.REMINDER][0]
     office_name = "领导小组办公室" * 40  # 280 characters
-    data = render.render_docx(render.TEMPLATE_DIR / render.REMINDER, dict(ctx, office=office_name))
+    data = templates.render_docx(templates.TEMPLATE_DIR / templates.REMINDER, dict(ctx, office=office_name))
     doc = Document(io.BytesIO(data))
     assert len(doc.core_properties.author) == 255 and doc.core_properties.author.endswith("…")
     assert office_name in body_text(doc)
@@ -677,7 +679,7 @@ def test_cli_render_asks_intake_for_every_rejected_files_notice(tmp_path, capsys
     assert "重新生成 1 份退回通知" in out and rejected[1].notice in out
     # `run` and a plain rebuild leave notices alone: only `render` rewrites them
     asked.clear()
-    render.rebuild(ws, Config(), make_snapshot(), today=TODAY, roster=[])
+    outputs.rebuild(ws, Config(), make_snapshot(), today=TODAY, roster=[])
     assert asked == []
 
 
@@ -694,8 +696,8 @@ def test_cli_render_brings_back_lost_notices_from_an_edited_template(tmp_path, c
         p.unlink()
     own = ws.root / "word_templates"
     own.mkdir()
-    shutil.copy(render.TEMPLATE_DIR / render.REJECTION, own / render.REJECTION)
-    rewrite_document_xml(own / render.REJECTION, lambda xml: xml.replace("{{ title }}", "{{ title }}（补发）", 1))
+    shutil.copy(templates.TEMPLATE_DIR / templates.REJECTION, own / templates.REJECTION)
+    rewrite_document_xml(own / templates.REJECTION, lambda xml: xml.replace("{{ title }}", "{{ title }}（补发）", 1))
 
     assert render.cli_render(ws.root, pdf=False, verbose=False) == 0
     assert f"重新生成 {len(rejected)} 份退回通知" in capsys.readouterr().out

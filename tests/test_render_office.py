@@ -19,7 +19,9 @@ import pytest
 
 from pipeline.core import consolidate
 from pipeline.store import office
-from pipeline.app import render
+from pipeline.app import outputs
+from pipeline.demo import sample_snapshot
+from pipeline.docs import notices, templates, templates_check
 from pipeline.core.config import Config
 from pipeline.core.model import RiskPoint
 from pipeline.store.workspace import Workspace
@@ -44,15 +46,15 @@ def outbox(tmp_path_factory) -> Path:
         pytest.skip("本机未安装 LibreOffice（soffice）")
     ws = Workspace(tmp_path_factory.mktemp("office") / "ws")
     ws.ensure()
-    snap = consolidate.sample_snapshot(CFG)
+    snap = sample_snapshot.sample_snapshot(CFG)
     snap.risks.append(
         RiskPoint(1, "教务处", "王丽华", "科长", "考试命题与印刷", 4, "印刷外包", LONG, 2, "同意。", "x.docx", LONG)
     )
-    result = render.rebuild(ws, CFG, snap, pdf=True, today=TODAY, roster=[])
+    result = outputs.rebuild(ws, CFG, snap, pdf=True, today=TODAY, roster=[])
     assert result.failed == []
     notice = ws.outbox / "退回" / "退回通知.docx"
     notice.parent.mkdir(parents=True, exist_ok=True)
-    notice.write_bytes(render.rejection_notice_docx(CFG, consolidate.sample_rejected(CFG)))
+    notice.write_bytes(notices.rejection_notice_docx(CFG, sample_snapshot.sample_rejected(CFG)))
     office.convert(notice, "pdf", notice.parent)
     return ws.outbox
 
@@ -148,7 +150,7 @@ def test_summary_pdf_shows_every_risk_of_the_unit(outbox):
     pdf = outbox / "单位汇总" / "教务处廉政风险排查评估汇总.pdf"
     text = squeeze(pdf_text(pdf))
     assert "教务处廉政风险排查评估汇总" in text
-    snap = consolidate.sample_snapshot(CFG)
+    snap = sample_snapshot.sample_snapshot(CFG)
     for r in snap.risks:
         if r.unit == "教务处":
             assert squeeze(r.risk) in text, r.risk
@@ -176,7 +178,7 @@ def test_reminder_and_notice_pdfs(outbox):
     assert reminder.stem.replace("催报通知", "") + "：" in text
     notice = squeeze(pdf_text(outbox / "退回" / "退回通知.pdf"))
     assert consolidate.REJECTION_TITLE in notice
-    for p in consolidate.sample_rejected(CFG).errors:
+    for p in sample_snapshot.sample_rejected(CFG).errors:
         assert squeeze(p.where or "") in notice and squeeze(p.message) in notice
     assert len(page_sizes(reminder)) == 1
 
@@ -184,16 +186,16 @@ def test_reminder_and_notice_pdfs(outbox):
 def test_pdf_is_not_redone_when_nothing_changed(outbox):
     ws = Workspace(outbox.parent)
     before = {p: p.stat().st_mtime_ns for p in outbox.rglob("*.pdf")}
-    snap = consolidate.sample_snapshot(CFG)
+    snap = sample_snapshot.sample_snapshot(CFG)
     snap.risks.append(
         RiskPoint(1, "教务处", "王丽华", "科长", "考试命题与印刷", 4, "印刷外包", LONG, 2, "同意。", "x.docx", LONG)
     )
-    result = render.rebuild(ws, replace(CFG), snap, pdf=True, today=TODAY, roster=[])
+    result = outputs.rebuild(ws, replace(CFG), snap, pdf=True, today=TODAY, roster=[])
     assert result.written == []
     assert {p: p.stat().st_mtime_ns for p in outbox.rglob("*.pdf")} == before
 
 
-@pytest.mark.parametrize("name", [render.SUMMARY, render.BULLETIN])
+@pytest.mark.parametrize("name", [templates.SUMMARY, templates.BULLETIN])
 def test_templates_saved_by_libreoffice_still_render(name, tmp_path):
     """An office suite rewrites the whole file when someone saves a template
     (runs regrouped, the tables' alt-text titles dropped): it must still pass
@@ -201,10 +203,10 @@ def test_templates_saved_by_libreoffice_still_render(name, tmp_path):
     if office.find_soffice() is None:
         pytest.skip("本机未安装 LibreOffice（soffice）")
     src = tmp_path / "template.docx"
-    src.write_bytes((render.TEMPLATE_DIR / name).read_bytes())
+    src.write_bytes((templates.TEMPLATE_DIR / name).read_bytes())
     saved = office.convert(src, "docx", tmp_path / "saved")
-    contexts = render.sample_contexts(CFG)[name]
-    assert render.check_template(saved, contexts) == []
-    if name == render.SUMMARY:
-        data = render.render_docx(saved, contexts[0])
+    contexts = sample_snapshot.sample_contexts(CFG)[name]
+    assert templates_check.check_template(saved, contexts) == []
+    if name == templates.SUMMARY:
+        data = templates.render_docx(saved, contexts[0])
         assert b"<w:vMerge" in zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")

@@ -99,15 +99,17 @@ def test_roster_from_xlsx_and_bad_rosters(tmp_path: Path) -> None:
 def filled(tmp_path: Path, monkeypatch) -> Workspace:
     from types import SimpleNamespace
 
-    from pipeline.app import render
+    from pipeline.app import outputs
+    from pipeline.docs import notices
 
     # Documents are not what status reads: a render that makes none (notices stay real).
     fake = SimpleNamespace(
-        rebuild=lambda *a, **k: render.RebuildResult(),
-        rejection_notice_text=render.rejection_notice_text,
-        rejection_notice_docx=render.rejection_notice_docx,
+        rebuild=lambda *a, **k: outputs.RebuildResult(),
+        rejection_notice_text=notices.rejection_notice_text,
+        rejection_notice_docx=notices.rejection_notice_docx,
     )
-    monkeypatch.setattr(intake_mod, "render", fake, raising=False)
+    monkeypatch.setattr(intake_mod, "outputs", fake)
+    monkeypatch.setattr(intake_mod, "notices", fake)
     ws = Workspace(tmp_path / "ws")
     ws.ensure()
     clock = Clock()

@@ -352,7 +352,7 @@ def table(doc, widths_mm: Sequence[float], header: Sequence[str], *, caption: st
         mar.append(el(f"w:{side}", w=w, type="dxa"))
     put(tblPr, mar, _TBLPR_ORDER)
     if caption:
-        # Alt-text title: render.py finds the table by it to merge cells.
+        # Alt-text title: pipeline/docs/layout.py finds the table by it to merge cells.
         put(tblPr, el("w:tblCaption", val=caption), _TBLPR_ORDER)
     grid = tbl._tbl.tblGrid
     for col, w in zip(grid.findall(qn("w:gridCol")), widths_mm):

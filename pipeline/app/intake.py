@@ -59,13 +59,14 @@ from pipeline.core import crosscheck
 from pipeline.core import faults
 from pipeline.store import locks
 from pipeline.core import ready
-from pipeline.app import render
+from pipeline.app import outputs
 from pipeline.core.config import Config, ConfigError
 from pipeline.store.files import (
     NAME_BYTES, atomic_write, free_name, printable_name, readable_name, remove_stale_temps, safe_component, set_hidden,
     temp_path,
 )
 from pipeline.core.model import ParseResult, Problem, Submission
+from pipeline.docs import notices
 from pipeline.store.register import Register, RegisterError
 from pipeline.store.workspace import Workspace
 
@@ -1043,7 +1044,7 @@ class Intake:
     # -- outputs -------------------------------------------------------------
 
     def rebuild_outputs(self, pdf: bool = False) -> None:
-        """The workbook, then the documents (render.rebuild). A failure, also a
+        """The workbook, then the documents (outputs.rebuild). A failure, also a
         single document render could not make, is kept in `output_errors`
         (and `workbook_failed` / `documents_failed`); the register is untouched."""
         self.output_errors, self.documents_failed, self.workbook_failed = [], [], False
@@ -1069,7 +1070,7 @@ class Intake:
             self.workbook_failed = True
             self._output_failed("更新台账 廉政风险台账.xlsx", exc)
         try:
-            result = render.rebuild(self.ws, self.cfg, snap, pdf=pdf)
+            result = outputs.rebuild(self.ws, self.cfg, snap, pdf=pdf)
         except Exception as exc:
             self._output_failed("生成公文", exc)
             return
@@ -1210,13 +1211,13 @@ def write_notices(ws: Workspace, cfg: Config, sub: Submission, *, register: Regi
         return []
     txt = _notice_path(ws, txt_rel)
     docx = None if sub.notice == txt_rel else _notice_path(ws, sub.notice)  # both checked before writing
-    text = render.rejection_notice_text(cfg, content)
+    text = notices.rejection_notice_text(cfg, content)
     atomic_write(txt, text.replace("\n", "\r\n").encode("utf-8-sig"))  # Notepad on Windows
     written = [txt]
     if docx is None:
         return written
     try:
-        atomic_write(docx, render.rejection_notice_docx(cfg, content, templates=ws.root / "word_templates"))
+        atomic_write(docx, notices.rejection_notice_docx(cfg, content, templates=ws.root / "word_templates"))
     except Exception as exc:
         raise NoticeError(f"生成 Word 退回通知“{sub.notice}”时出错：{_describe(exc)}", written) from exc
     written.append(docx)

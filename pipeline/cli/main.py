@@ -110,8 +110,9 @@ def _render(args: argparse.Namespace) -> int:
 
 def _templates(args: argparse.Namespace) -> int:
     from pipeline.app import render
+    from pipeline.demo.sample_snapshot import sample_contexts
 
-    return render.cli_templates_check(args.workspace)
+    return render.cli_templates_check(args.workspace, contexts=sample_contexts())
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -43,7 +43,7 @@ OPERATIONS: dict[tuple[str, str], str] = {
     ("ready", "probe"): "读取文件",
     ("workspace", "ensure"): "建立文件夹",
     ("workbook", "write_workbook"): "更新台账",
-    ("render", "rebuild"): "生成公文",
+    ("outputs", "rebuild"): "生成公文",
 }
 
 # SQLite's error names -> what it means for the office.

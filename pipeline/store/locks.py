@@ -82,7 +82,7 @@ def is_held_elsewhere(path: Path) -> bool:
 
 
 # One shared lock per path and process, re-entrant per thread: a rebuild that
-# holds the outputs lock may call render.rebuild, which takes it again, while
+# holds the outputs lock may call outputs.rebuild, which takes it again, while
 # another thread (or process) waits its turn.
 _shared: dict[tuple[int, str], FileLock] = {}
 _shared_guard = threading.Lock()

@@ -1,0 +1,338 @@
+"""GB/T 9704 layout of a rendered document, what a template cannot express:
+a person's rows merged, the organ mark kept on one line, the signature and
+date placed, the signature kept with text, page numbers in the footer.
+
+Each function takes a python-docx Document and changes it in place.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Pt
+from loguru import logger
+from lxml import etree
+
+# Tables found by their alt-text title (w:tblCaption), and the columns, found
+# by header text, to merge vertically over runs of equal keys in the rows.
+# Order matters: a column merges only inside the runs of the columns before it.
+MERGES: dict[str, tuple[tuple[str, str], ...]] = {
+    "person_rows": (("姓名", "person"), ("职务", "person"), ("岗位职责", "duty_group")),
+    "unit_rows": (("单位职能", "duty_group"),),
+}
+
+ORGAN_MARK_STYLES = ("GwOrganMark", "发文机关标志")
+
+def _span(tc: etree._Element) -> int:
+    gs = tc.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}")
+    return int(gs.get(qn("w:val"), "1")) if gs is not None else 1
+
+
+def _cell_at(tr: etree._Element, col: int) -> etree._Element | None:
+    """The w:tc starting at grid column `col`, or None (inside a span)."""
+    pos = 0
+    for tc in tr.findall(qn("w:tc")):
+        if pos == col:
+            return tc
+        pos += _span(tc)
+        if pos > col:
+            return None
+    return None
+
+
+def _cell_text(tc: etree._Element) -> str:
+    return "".join(t.text or "" for t in tc.iter(qn("w:t"))).strip()
+
+
+def _header_rows(rows: list[etree._Element]) -> int:
+    n = 0
+    for tr in rows:
+        if tr.find(f"{qn('w:trPr')}/{qn('w:tblHeader')}") is None:
+            break
+        n += 1
+    return n or 1
+
+
+def _set_vmerge(tc: etree._Element, restart: bool) -> None:
+    tcPr = tc.find(qn("w:tcPr"))
+    if tcPr is None:
+        tcPr = OxmlElement("w:tcPr")
+        tc.insert(0, tcPr)
+    old = tcPr.find(qn("w:vMerge"))
+    if old is not None:
+        tcPr.remove(old)
+    vm = OxmlElement("w:vMerge")
+    if restart:
+        vm.set(qn("w:val"), "restart")
+    # Schema order: after tcW/gridSpan/hMerge, before the rest.
+    anchor = None
+    for name in ("w:hMerge", "w:gridSpan", "w:tcW", "w:cnfStyle"):
+        anchor = tcPr.find(qn(name))
+        if anchor is not None:
+            break
+    if anchor is not None:
+        anchor.addnext(vm)
+    else:
+        tcPr.insert(0, vm)
+    if not restart:
+        # A continued cell shows nothing: keep one empty paragraph.
+        paragraphs = tc.findall(qn("w:p"))
+        for p in paragraphs[1:]:
+            tc.remove(p)
+        for child in list(paragraphs[0]):
+            if child.tag != qn("w:pPr"):
+                paragraphs[0].remove(child)
+
+
+# The most rows one merged cell spans; a longer run of equal keys is merged
+# in pieces, each showing its text again. A reader resolves a continued cell
+# by walking up to where the merge starts, and python-docx does so by
+# recursion (row.cells): 10,000 rows merged raised RecursionError for anyone
+# opening the summary with it. Pieces of a page or two also show the name on
+# every page, where one tall merged cell shows it only on the first.
+MAX_MERGE_ROWS = 40
+
+
+def _runs(keys: Sequence[Any], parents: Sequence[int], most: int = MAX_MERGE_ROWS) -> list[tuple[int, int]]:
+    """[start, end) runs of equal consecutive keys that do not cross a
+    boundary of the parent runs (given as the start index of each run), and
+    at most `most` long."""
+    bounds = set(parents)
+    out, start = [], 0
+    for i in range(1, len(keys) + 1):
+        if i == len(keys) or keys[i] != keys[start] or i in bounds or i - start >= most:
+            out.append((start, i))
+            start = i
+    return out
+
+
+def _table_name(tbl: etree._Element, header: dict[str, int], context: dict[str, Any], data_rows: int) -> str | None:
+    """Which MERGES table this is: by its alt-text title (w:tblCaption), else
+    (a template saved by LibreOffice or WPS loses the title) by header texts
+    naming every merged column and a row count equal to the data's."""
+    cap = tbl.find(f"{qn('w:tblPr')}/{qn('w:tblCaption')}")
+    if cap is not None and cap.get(qn("w:val")) in MERGES:
+        return cap.get(qn("w:val"))
+    for name, spec in MERGES.items():
+        rows = context.get(name)
+        if isinstance(rows, list) and len(rows) == data_rows and all(t in header for t, _ in spec):
+            return name
+    return None
+
+
+def merge_groups(doc: Any, context: dict[str, Any]) -> int:
+    """Merge cells vertically over runs of rows with equal group keys, in the
+    tables named in MERGES (docxtpl's {% vm %} can only merge a whole column).
+    Columns are found by their header text. Returns how many merged groups
+    were made."""
+    made = 0
+    for tbl in doc.element.body.iter(qn("w:tbl")):
+        trs = tbl.findall(qn("w:tr"))
+        head = _header_rows(trs)
+        data = trs[head:]
+        header_cells: dict[str, int] = {}
+        for tr in trs[:head]:
+            pos = 0
+            for tc in tr.findall(qn("w:tc")):
+                header_cells.setdefault(_cell_text(tc), pos)
+                pos += _span(tc)
+        name = _table_name(tbl, header_cells, context, len(data))
+        rows = context.get(name) if name else None
+        if not isinstance(rows, list) or not rows:
+            continue
+        if len(data) != len(rows):
+            logger.warning(f"表格“{name}”的行数（{len(data)}）与数据（{len(rows)}行）不符，未合并单元格")
+            continue
+        parents: list[int] = [0]
+        for title, key in MERGES[name]:
+            col = header_cells.get(title)
+            keys = [r.get(key) for r in rows]
+            runs = _runs(keys, parents)
+            parents = sorted({s for s, _ in runs})
+            if col is None:
+                continue
+            for start, end in runs:
+                if end - start < 2:
+                    continue
+                cells = [_cell_at(tr, col) for tr in data[start:end]]
+                if any(c is None for c in cells):
+                    continue
+                _set_vmerge(cells[0], restart=True)
+                for c in cells[1:]:
+                    _set_vmerge(c, restart=False)
+                made += 1
+    return made
+
+
+def _style_id(p: etree._Element) -> str | None:
+    ps = p.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+    return ps.get(qn("w:val")) if ps is not None else None
+
+
+def _text_width_pt(doc: Any) -> float:
+    sec = doc.sections[0]
+    width = sec.page_width - sec.left_margin - sec.right_margin
+    return width / 12700  # EMU per point
+
+
+def _style_size(doc: Any, style_id: str) -> float | None:
+    for style in doc.styles:
+        if style.style_id == style_id and style.font.size is not None:
+            return style.font.size.pt
+    return None
+
+
+def _display_width(text: str) -> float:
+    """Width in ems: CJK and full-width characters 1, others 0.5."""
+    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in text)
+
+
+def fit_organ_mark(doc: Any) -> None:
+    """Keep the red organ mark on one line: a long name (the default office is
+    18 characters) is narrowed with character scaling, as printed 红头 are."""
+    width_pt = _text_width_pt(doc)
+    for p in doc.element.body.iter(qn("w:p")):
+        sid = _style_id(p)
+        if sid not in ORGAN_MARK_STYLES:
+            continue
+        text = "".join(t.text or "" for t in p.iter(qn("w:t")))
+        size = _style_size(doc, sid) or 30.0
+        ems = _display_width(text)
+        if not ems or ems * size <= width_pt:
+            continue
+        scale = max(33, int(width_pt / (ems * size) * 100))
+        for r in p.iter(qn("w:r")):
+            rPr = r.find(qn("w:rPr"))
+            if rPr is None:
+                rPr = OxmlElement("w:rPr")
+                r.insert(0, rPr)
+            w = rPr.find(qn("w:w"))
+            if w is None:
+                w = OxmlElement("w:w")
+                _insert_rpr(rPr, w)
+            w.set(qn("w:val"), str(scale))
+
+
+_RPR_AFTER_W = tuple(qn(f"w:{t}") for t in "kern position sz szCs highlight u effect bdr shd fitText vertAlign rtl cs em lang eastAsianLayout specVanish oMath".split())
+
+
+def _insert_rpr(rPr: etree._Element, el: etree._Element) -> None:
+    for child in rPr:
+        if child.tag in _RPR_AFTER_W:
+            child.addprevious(el)
+            return
+    rPr.append(el)
+
+
+SIGNER_STYLES = ("GwSigner", "署名")
+DATE_STYLES = ("GwDate", "成文日期")
+
+
+def align_signature(doc: Any) -> None:
+    """GB/T 9704 7.3.5.2: 署名 two characters in from the right, 成文日期 on the
+    next line starting two characters right of the 署名's first character; when
+    the date is the longer, the date sits two characters in from the right and
+    the 署名 moves left. Positions are computed from the 署名 (Chinese
+    characters, one em each), so that the width of digits does not matter."""
+    paragraphs = list(doc.element.body.iter(qn("w:p")))
+    width_tw = _text_width_pt(doc) * 20
+    for sig, day in zip(paragraphs, paragraphs[1:]):
+        if _style_id(sig) not in SIGNER_STYLES or _style_id(day) not in DATE_STYLES:
+            continue
+        size_tw = (_style_size(doc, _style_id(sig) or "") or 16.0) * 20
+        sig_w = _display_width(_text(sig).strip())
+        day_w = _display_width(_text(day).strip())
+        if not sig_w or not day_w:
+            continue
+        if day_w + 2 <= sig_w:
+            # 署名 right-aligned two characters in; the date starts under its third character.
+            sig_start = width_tw - 2 * size_tw - sig_w * size_tw
+            _indent(day, "left", left_tw=sig_start + 2 * size_tw)
+        else:
+            day_start = width_tw - 2 * size_tw - day_w * size_tw
+            _indent(day, "right", right_chars=2, size_tw=size_tw)
+            _indent(sig, "left", left_tw=max(0.0, day_start - 2 * size_tw))
+
+
+ATTACH_NOTE_STYLES = ("GwAttachNote", "附件说明")
+
+
+def keep_signature_with_text(doc: Any) -> None:
+    """GB/T 9704: the page with the 署名 must carry some of the text. The 附件说明,
+    署名 and 日期 keep together by their styles; here the paragraph of text just
+    before them (whatever the data made it) is kept with them too."""
+    paragraphs = list(doc.element.body.iter(qn("w:p")))
+    for i, p in enumerate(paragraphs):
+        if _style_id(p) in ATTACH_NOTE_STYLES or _style_id(p) in SIGNER_STYLES:
+            for prev in reversed(paragraphs[:i]):
+                if _text(prev).strip():
+                    prev.get_or_add_pPr().get_or_add_keepNext()
+                    break
+            return
+
+
+def _text(p: etree._Element) -> str:
+    return "".join(t.text or "" for t in p.iter(qn("w:t")))
+
+
+def _indent(p: Any, align: str, *, left_tw: float = 0.0, right_chars: float = 0.0, size_tw: float = 320.0) -> None:
+    """Direct indent and alignment on a paragraph (overrides its style's)."""
+    pPr = p.get_or_add_pPr()
+    old = pPr.find(qn("w:ind"))
+    if old is not None:
+        pPr.remove(old)
+    ind = pPr.get_or_add_ind()
+    if align == "left":
+        ind.set(qn("w:left"), str(round(left_tw)))
+        ind.set(qn("w:leftChars"), "0")
+        ind.set(qn("w:right"), "0")
+        ind.set(qn("w:rightChars"), "0")
+    else:
+        ind.set(qn("w:right"), str(round(right_chars * size_tw)))
+        ind.set(qn("w:rightChars"), str(round(right_chars * 100)))
+    ind.set(qn("w:firstLine"), "0")
+    ind.set(qn("w:firstLineChars"), "0")
+    jc = pPr.get_or_add_jc()
+    jc.set(qn("w:val"), align)
+
+
+def _has_page_field(root: etree._Element) -> bool:
+    for instr in root.iter(qn("w:instrText")):
+        if "PAGE" in (instr.text or "").upper().split():
+            return True
+    for fld in root.iter(qn("w:fldSimple")):
+        if "PAGE" in (fld.get(qn("w:instr")) or "").upper().split():
+            return True
+    return False
+
+
+def ensure_page_numbers(doc: Any) -> bool:
+    """A template edited without footers still gets `— N —` page numbers.
+    Returns True when a footer was added."""
+    part = doc.part
+    for rel in part.rels.values():
+        if rel.reltype.endswith("/footer") and not rel.is_external:
+            root = etree.fromstring(rel.target_part.blob)
+            if _has_page_field(root):
+                return False
+    footer = doc.sections[0].footer
+    footer.is_linked_to_previous = False
+    p = footer.add_paragraph()
+    p.alignment = 1  # centred: without odd/even footers there is no outer side
+    for kind, text in (("text", "— "), ("begin", None), ("instr", " PAGE "), ("separate", None), ("text", "1"), ("end", None), ("text", " —")):
+        run = p.add_run(text if kind == "text" else None)
+        run.font.size = Pt(14)  # 4号
+        if kind == "instr":
+            instr = OxmlElement("w:instrText")
+            instr.set(qn("xml:space"), "preserve")
+            instr.text = text
+            run._r.append(instr)
+        elif kind != "text":
+            fc = OxmlElement("w:fldChar")
+            fc.set(qn("w:fldCharType"), kind)
+            run._r.append(fc)
+    return True
