@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.core import consolidate
+from pipeline.demo import sample_snapshot
 from pipeline.core.config import Config
 from pipeline.docs.workbook import RISK_COLUMNS, build_workbook
 from pipeline.store import office
@@ -23,7 +23,7 @@ CONTRACT_COLUMNS = ("单位", "姓名", "职务", "岗位职责", "风险名称"
 def test_calc_opens_the_workbook_and_reads_the_risk_sheet(tmp_path: Path) -> None:
     if office.find_soffice() is None:
         pytest.skip("本机未安装 LibreOffice（soffice）")
-    snap = consolidate.sample_snapshot(CFG)
+    snap = sample_snapshot.sample_snapshot(CFG)
     book = tmp_path / "廉政风险台账.xlsx"
     book.write_bytes(build_workbook(snap, CFG))
     # 44,34,76: comma-separated, double quotes, UTF-8; Calc converts the first sheet.
