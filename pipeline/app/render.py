@@ -49,7 +49,8 @@ from pipeline.store import locks
 from pipeline.store import office
 from pipeline.core.dates import arabic, format_date
 from pipeline.core.config import Config
-from pipeline.store.files import NAME_BYTES, TEMP_SUFFIX, atomic_write, remove_stale_temps, safe_component, temp_prefix
+from pipeline.core.errors import PipelineError
+from pipeline.store.files import NAME_BYTES, TEMP_SUFFIX, atomic_write, safe_component, temp_prefix
 from pipeline.core.model import Snapshot, Submission
 from pipeline.store.workspace import Workspace
 
@@ -89,7 +90,7 @@ LEFTOVER_TAG = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
 _BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-class RenderError(Exception):
+class RenderError(PipelineError):
     """A template that does not render; the message is Chinese and names it."""
 
 
@@ -945,33 +946,6 @@ def check_templates(templates: Path | None = None, cfg: Config | None = None) ->
     return problems
 
 
-# ---------------------------------------------------------------------------
-# Command line
-
-
-def cli_templates_check(workspace: Path | None = None) -> int:
-    templates = (workspace / "word_templates") if workspace else None
-    problems = check_templates(templates)
-    for line in problems:
-        print(f"✗ {line}")
-    if problems:
-        print(f"模板检查未通过：{len(problems)} 个问题。")
-        return 1
-    where = ", ".join(str(template_path(n, templates)) for n in TEMPLATES)
-    print(f"模板检查通过：{len(TEMPLATES)} 个模板（{where}）")
-    return 0
-
-
-def _snapshot(ws: Workspace, cfg: Config) -> Snapshot:
-    if not ws.register_db.exists():
-        logger.info("电子信息库尚不存在，按空登记生成公文")
-        return Snapshot(taken_at=datetime.now())
-    from pipeline.store.register import Register
-
-    with Register(ws.register_db) as reg:
-        return reg.snapshot(cfg)
-
-
 def _shown(path: Path, ws: Workspace) -> Path:
     """`path` relative to the workspace when it is inside it, for log lines."""
     try:
@@ -1015,51 +989,3 @@ def rewrite_notices(ws: Workspace, cfg: Config, snap: Snapshot) -> tuple[list[st
                 written.append(sub.notice or "")
     return written, failed
 
-
-def cli_render(workspace: Path, pdf: bool, verbose: bool) -> int:
-    """`python -m pipeline render`: every document again from the register,
-    the 退回通知 included. 0 all made, 1 something could not be made,
-    2 no such workspace or bad settings (worded as `run` words them)."""
-    from pipeline.core import config
-    from pipeline.store import logs
-    from pipeline.store.register import RegisterError
-
-    if not workspace.is_dir():
-        print(f"工作目录不存在：{workspace}", file=sys.stderr)
-        return 2
-    ws = Workspace(workspace)
-    try:
-        cfg = config.load(ws.root)
-    except config.ConfigError as exc:
-        print(f"配置错误：{exc}", file=sys.stderr)
-        return 2
-    from pipeline.app.intake import blocking_message, blocking_path
-
-    blocking = blocking_path(ws)  # e.g. an outbox that is a link: nothing is written elsewhere
-    if blocking is not None:
-        print(blocking_message(ws, blocking), file=sys.stderr)
-        return 2
-    try:
-        logs.setup(ws.logs, verbose=verbose)
-        ws.ensure()
-        remove_stale_temps(ws.owned)  # what a killed run, watch or render left half written
-        with locks.outputs_lock(ws):  # the snapshot too: a rebuild beside ours must not undo it with older data
-            snap = _snapshot(ws, cfg)
-            result = rebuild(ws, cfg, snap, pdf=pdf, force=True)
-            notices, notices_failed = rewrite_notices(ws, cfg, snap)
-    except (RegisterError, OSError, locks.Busy) as exc:
-        print(f"无法运行：{exc}", file=sys.stderr)
-        return 1
-    docs = [p for p in result.written if p.suffix == ".docx"]
-    pdfs = [p for p in result.written if p.suffix == ".pdf"]
-    line = f"已生成 {len(docs)} 份公文"
-    if pdfs:
-        line += f"、{len(pdfs)} 份 PDF"
-    if notices:
-        line += f"，重新生成 {len(notices)} 份退回通知"
-    print(f"{line}，见 {ws.outbox}")
-    failed = result.failed + notices_failed
-    if failed:
-        print(f"有 {len(failed)} 份未能生成：{'、'.join(failed)}（详见日志）")
-        return 1
-    return 0
