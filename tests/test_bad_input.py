@@ -23,7 +23,8 @@ from pipeline.read import parse
 from pipeline.core.config import Config
 from pipeline.core.forms import PERSONAL_ASSESSMENT, PERSONAL_MEASURES, UNIT_ASSESSMENT, UNIT_MEASURES
 from pipeline.core.model import ParseResult
-from pipeline.read.parse import cli_parse, parse_bytes, parse_file
+from pipeline.cli.commands import cli_parse
+from pipeline.read.parse import parse_bytes, parse_file
 
 import formxml as fx
 

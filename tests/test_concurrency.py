@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 
 from intake_helpers import Clock, assessment_rows, drop, fake_parse, form
-from pipeline.app import outputs, render
+from pipeline.app import outputs
+from pipeline.cli import commands
 from pipeline.app import watch
 from pipeline.core.config import Config
 from pipeline.app.intake import Intake, pending_claims
@@ -253,7 +254,7 @@ def _leave_a_claim_under(holder: Intake, ws: Workspace) -> None:
 
 def _render_child(root: str, barrier: Any) -> None:
     barrier.wait(30)
-    raise SystemExit(render.cli_render(Path(root), pdf=False, verbose=False))
+    raise SystemExit(commands.cli_render(Path(root), pdf=False, verbose=False))
 
 
 def _a_register(ws: Workspace) -> None:

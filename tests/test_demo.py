@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.demo import run as demo
+from pipeline.cli import commands
 from pipeline.demo import samples
 from pipeline.core.config import Config
 from pipeline.core.forms import LEVEL_NAMES
@@ -149,7 +150,7 @@ def test_second_demo_into_the_same_folder_refuses_and_touches_nothing(
 ) -> None:
     target, _ = run
     before = _tree(target)
-    assert demo.cli_demo(target, verbose=False) == 2
+    assert commands.cli_demo(target, verbose=False) == 2
     assert "演示" in capsys.readouterr().err
     assert _tree(target) == before
 
@@ -163,7 +164,7 @@ def test_refuses_a_folder_with_the_users_files(tmp_path: Path, capsys: pytest.Ca
     mine.mkdir()
     (mine / "王丽华-个人廉政风险排查评估表.docx").write_bytes(b"user data")
     before = _tree(mine)
-    assert demo.cli_demo(mine, verbose=False) == 2
+    assert commands.cli_demo(mine, verbose=False) == 2
     assert "不是空目录" in capsys.readouterr().err
     assert _tree(mine) == before and not (mine / "inbox").exists()
 

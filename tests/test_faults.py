@@ -32,7 +32,8 @@ from pipeline.store import logs
 from pipeline.app import watch
 from pipeline.app import intake as intake_mod
 from pipeline.core.config import Config
-from pipeline.app.intake import Intake, cli_run
+from pipeline.app.intake import Intake
+from pipeline.cli.commands import cli_run
 from pipeline.store.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -333,7 +334,7 @@ def test_run_calls_an_unreadable_file_unreadable(ws: Workspace) -> None:
         "import sys; from intake_helpers import fake_parse; from pipeline.app import intake;"
         "intake._default_parser = lambda: fake_parse;"
         "from pipeline.app import outputs; outputs.rebuild = lambda *a, **k: outputs.RebuildResult();"
-        "sys.exit(intake.cli_run(__import__('pathlib').Path(sys.argv[1]), False, False))"
+        "from pipeline.cli import commands; sys.exit(commands.cli_run(__import__('pathlib').Path(sys.argv[1]), False, False))"
     )
     good = drop(ws, "教务处/王丽华.docx", form("personal_assessment"), now=time.time())
     locked = drop(ws, "教务处/李明.docx", form("personal_assessment", name="李明"), now=time.time())

@@ -25,7 +25,8 @@ from pipeline.app import intake as intake_mod
 from pipeline.app import outputs
 from pipeline.docs import notices, templates, templates_check
 from pipeline.core.config import Config
-from pipeline.app.intake import Intake, IntakeBusy, RunSummary, cli_run, move_no_clobber, safe_name
+from pipeline.app.intake import Intake, IntakeBusy, RunSummary, move_no_clobber, safe_name
+from pipeline.cli.commands import cli_run
 from pipeline.core.model import Problem
 from pipeline.core.ready import GIVE_UP_AFTER
 from pipeline.store.register import Register

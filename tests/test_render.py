@@ -18,7 +18,8 @@ from docx import Document
 from loguru import logger
 from docx.oxml.ns import qn
 
-from pipeline.app import outputs, render
+from pipeline.app import outputs
+from pipeline.cli import commands
 from pipeline.demo import sample_snapshot
 from pipeline.docs import layout, notices, templates, templates_check
 from pipeline.core.config import Config
@@ -422,7 +423,7 @@ def test_rejection_notice_docx_lists_the_problems():
 
 def test_templates_check_passes():
     assert templates_check.check_templates(sample_snapshot.sample_contexts()) == []
-    assert render.cli_templates_check(contexts=sample_snapshot.sample_contexts()) == 0
+    assert commands.cli_templates_check() == 0
 
 
 def test_a_workspace_template_overrides_the_builtin(ws, tmp_path):
@@ -509,7 +510,7 @@ def test_merge_skips_a_table_whose_rows_do_not_match():
 def test_cli_render_without_a_register(tmp_path, capsys):
     root = tmp_path / "empty"
     root.mkdir()
-    assert render.cli_render(root, pdf=False, verbose=False) == 0
+    assert commands.cli_render(root, pdf=False, verbose=False) == 0
     assert "已生成" in capsys.readouterr().out
     assert len(list((root / "outbox" / "单位汇总").iterdir())) == len(Config().units)
     assert any((root / "outbox" / "通报").iterdir())
@@ -620,21 +621,19 @@ def console_log_follows_stderr():
 
 @pytest.mark.parametrize("toml", ["bogus_key = 1\n", 'stability_seconds = "abc"\n', "this is [not toml\n"])
 def test_cli_render_bad_settings_exit_2_worded_as_run(tmp_path, capsys, toml):
-    from pipeline.app import intake
-
     root = tmp_path / "ws"
     root.mkdir()
     (root / "pipeline.toml").write_text(toml, encoding="utf-8")
-    assert intake.cli_run(root, pdf=False, verbose=False) == 2
+    assert commands.cli_run(root, pdf=False, verbose=False) == 2
     run_says = capsys.readouterr().err
-    assert render.cli_render(root, pdf=False, verbose=False) == 2
+    assert commands.cli_render(root, pdf=False, verbose=False) == 2
     out = capsys.readouterr()
     assert out.err == run_says and out.err.startswith("配置错误：")
     assert not (root / "outbox").exists()  # nothing made from settings that were not understood
 
 
 def test_cli_render_in_a_missing_folder_exits_2(tmp_path, capsys):
-    assert render.cli_render(tmp_path / "nowhere", pdf=False, verbose=False) == 2
+    assert commands.cli_render(tmp_path / "nowhere", pdf=False, verbose=False) == 2
     assert "工作目录不存在" in capsys.readouterr().err
     assert not (tmp_path / "nowhere").exists()
 
@@ -673,7 +672,7 @@ def test_cli_render_asks_intake_for_every_rejected_files_notice(tmp_path, capsys
         return [w.root / s.notice]
 
     monkeypatch.setattr(intake, "write_notices", fake_write_notices, raising=False)
-    assert render.cli_render(ws.root, pdf=False, verbose=False) == 1  # one notice failed
+    assert commands.cli_render(ws.root, pdf=False, verbose=False) == 1  # one notice failed
     assert sorted(asked) == sorted(s.id for s in rejected)  # the accepted file has none
     out = capsys.readouterr().out
     assert "重新生成 1 份退回通知" in out and rejected[1].notice in out
@@ -699,7 +698,7 @@ def test_cli_render_brings_back_lost_notices_from_an_edited_template(tmp_path, c
     shutil.copy(templates.TEMPLATE_DIR / templates.REJECTION, own / templates.REJECTION)
     rewrite_document_xml(own / templates.REJECTION, lambda xml: xml.replace("{{ title }}", "{{ title }}（补发）", 1))
 
-    assert render.cli_render(ws.root, pdf=False, verbose=False) == 0
+    assert commands.cli_render(ws.root, pdf=False, verbose=False) == 0
     assert f"重新生成 {len(rejected)} 份退回通知" in capsys.readouterr().out
     for p in notices:
         assert p.is_file(), p

@@ -16,6 +16,7 @@ from intake_helpers import Clock, assessment_rows, drop, fake_parse, form, measu
 from pipeline.app import intake as intake_mod
 from pipeline.store import roster
 from pipeline.app import status
+from pipeline.cli import commands
 from pipeline.core.config import Config
 from pipeline.app.intake import Intake
 from pipeline.store.register import Register
@@ -133,7 +134,7 @@ def filled(tmp_path: Path, monkeypatch) -> Workspace:
 
 
 def test_status_json_agrees_with_the_register(filled: Workspace, capsys) -> None:
-    assert status.cli_status(filled.root, as_json=True) == 0
+    assert commands.cli_status(filled.root, as_json=True) == 0
     data = json.loads(capsys.readouterr().out)
     with Register(filled.register_db) as reg:
         subs = reg.submissions()
@@ -158,7 +159,7 @@ def test_status_json_agrees_with_the_register(filled: Workspace, capsys) -> None
 
 
 def test_status_text_is_a_chinese_table(filled: Workspace, capsys) -> None:
-    assert status.cli_status(filled.root, as_json=False) == 0
+    assert commands.cli_status(filled.root, as_json=False) == 0
     out = capsys.readouterr().out
     assert "监视程序：未运行" in out
     lines = out.splitlines()
@@ -179,17 +180,17 @@ def test_status_text_is_a_chinese_table(filled: Workspace, capsys) -> None:
 def test_status_with_a_roster(filled: Workspace, capsys) -> None:
     (filled.root / "花名册.csv").write_text("单位,姓名\n教务处,王丽华\n教务处,孙八\n", encoding="utf-8")
     (filled.root / "pipeline.toml").write_text('roster = "花名册.csv"\n', encoding="utf-8")
-    assert status.cli_status(filled.root, as_json=True) == 0
+    assert commands.cli_status(filled.root, as_json=True) == 0
     data = json.loads(capsys.readouterr().out)
     units = {u["unit"]: u for u in data["units"]}
     assert units["教务处"]["missing_people"] == ["孙八"]
     assert units["财务处"]["missing_people"] == [] and data["totals"]["missing_people"] == 1
-    assert status.cli_status(filled.root, as_json=False) == 0
+    assert commands.cli_status(filled.root, as_json=False) == 0
     assert "孙八" in capsys.readouterr().out
 
 
 def test_status_of_an_empty_folder_creates_nothing(tmp_path: Path, capsys) -> None:
-    assert status.cli_status(tmp_path, as_json=True) == 0
+    assert commands.cli_status(tmp_path, as_json=True) == 0
     data = json.loads(capsys.readouterr().out)
     assert [u["unit"] for u in data["units"]] == list(CFG.units)
     assert data["totals"]["received"] == 0
@@ -204,19 +205,19 @@ def test_status_counts_what_in_the_inbox_is_not_a_file(tmp_path: Path, capsys) -
     (ws.inbox / "教务处" / "shortcut").symlink_to(tmp_path, target_is_directory=True)
     os.mkfifo(ws.inbox / "pipe.docx")
     (ws.inbox / "~$a.docx").symlink_to(ws.inbox / "a.docx")  # a lock file's name: left alone, not counted
-    assert status.cli_status(tmp_path, as_json=True) == 0
+    assert commands.cli_status(tmp_path, as_json=True) == 0
     data = json.loads(capsys.readouterr().out)
     assert (data["inbox_waiting"], data["inbox_skipped"]) == (1, 3)
-    assert status.cli_status(tmp_path, as_json=False) == 0
+    assert commands.cli_status(tmp_path, as_json=False) == 0
     out = capsys.readouterr().out
     assert "收件箱中待处理：1 个文件" in out and "另有 3 项不是普通文件（符号链接/管道等），不予处理" in out
     assert sorted(p.name for p in ws.inbox.iterdir()) == ["a.docx", "link.docx", "pipe.docx", "~$a.docx", "教务处"]
 
 
 def test_status_bad_settings_and_missing_folder(tmp_path: Path, capsys) -> None:
-    assert status.cli_status(tmp_path / "nowhere", as_json=False) == 2
+    assert commands.cli_status(tmp_path / "nowhere", as_json=False) == 2
     (tmp_path / "pipeline.toml").write_text('roster = "没有这个文件.xlsx"\n', encoding="utf-8")
-    assert status.cli_status(tmp_path, as_json=False) == 2
+    assert commands.cli_status(tmp_path, as_json=False) == 2
     assert "配置错误" in capsys.readouterr().err
 
 

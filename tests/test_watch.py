@@ -24,6 +24,7 @@ import pytest
 from loguru import logger
 
 from pipeline.app import watch
+from pipeline.cli import commands
 from pipeline.core.config import Config
 from pipeline.core.ready import GIVE_UP_AFTER, Probe, ignored_path
 from pipeline.app.watch import Watcher, acquire_lock, lock_holder, network_fs_type, read_status, release_lock
@@ -656,7 +657,7 @@ def test_a_second_watch_says_so_and_exits_1(tmp_path: Path, capfd: pytest.Captur
     ws.ensure()
     fd = acquire_lock(ws.watcher_lock)
     try:
-        code = watch.cli_watch(tmp_path, polling=False, pdf=False, verbose=False)
+        code = commands.cli_watch(tmp_path, polling=False, pdf=False, verbose=False)
     finally:
         release_lock(fd)
     assert code == 1

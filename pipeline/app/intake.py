@@ -60,7 +60,8 @@ from pipeline.core import faults
 from pipeline.store import locks
 from pipeline.core import ready
 from pipeline.app import outputs
-from pipeline.core.config import Config, ConfigError
+from pipeline.core.config import Config
+from pipeline.core.errors import EXIT_USAGE, PipelineError
 from pipeline.store.files import (
     NAME_BYTES, atomic_write, free_name, printable_name, readable_name, remove_stale_temps, safe_component, set_hidden,
     temp_path,
@@ -81,17 +82,22 @@ UNKNOWN_UNIT = "未识别单位"
 Parser = Callable[..., ParseResult]
 
 
-class IntakeBusy(Exception):
+class IntakeBusy(PipelineError):
     """Another process holds the intake lock for too long."""
+
+    heading = "无法运行："
 
 
 class _ParserMissing(Exception):
     """pipeline.read.parse is not installed: not the file's fault, keep it for later."""
 
 
-class WorkspaceError(OSError):
+class WorkspaceError(PipelineError, OSError):
     """A folder the workspace needs is taken by something else (a file named
-    `inbox`, say); the message is Chinese and names the path."""
+    `inbox`, say); the message is Chinese and names the path. Still an
+    OSError: callers that catch file-system faults catch this one too."""
+
+    exit_code = EXIT_USAGE
 
 
 class NoticeError(Exception):
@@ -1293,42 +1299,3 @@ def _default_parser() -> Parser:
     except ImportError as exc:
         raise _ParserMissing("pipeline.read.parse 不可用") from exc
     return parse_file
-
-
-# ---------------------------------------------------------------------------
-# Command line
-
-
-def cli_run(workspace: Path, pdf: bool, verbose: bool) -> int:
-    """`python -m pipeline run`: 0 all accepted; 1 something rejected or
-    returned again, a file that could not be handled, or an output (the
-    workbook, a document) that could not be made; 2 bad workspace or settings
-    (also a file where one of its folders belongs)."""
-    from pipeline.core import config
-    from pipeline.store import logs
-
-    if not workspace.is_dir():
-        print(f"工作目录不存在：{workspace}", file=sys.stderr)
-        return 2
-    ws = Workspace(workspace)
-    try:
-        cfg = config.load(workspace)
-    except ConfigError as exc:
-        print(f"配置错误：{exc}", file=sys.stderr)
-        return 2
-    blocking = blocking_path(ws)  # before the log folder is made inside it
-    if blocking is not None:
-        print(blocking_message(ws, blocking), file=sys.stderr)
-        return 2
-    try:
-        logs.setup(ws.logs, verbose)
-        with Intake(ws, cfg) as intake:
-            summary = intake.run(pdf=pdf)
-    except WorkspaceError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    except (RegisterError, IntakeBusy, OSError) as exc:
-        print(f"无法运行：{exc}", file=sys.stderr)
-        return 1
-    print(summary.line())
-    return 0 if summary.ok else 1

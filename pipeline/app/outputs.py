@@ -440,7 +440,8 @@ def load_roster(cfg: Config) -> list[consolidate.RosterEntry]:
         return []
 
 
-def _snapshot(ws: Workspace, cfg: Config) -> Snapshot:
+def snapshot(ws: Workspace, cfg: Config) -> Snapshot:
+    """The register as it is now (an empty one when there is none yet)."""
     if not ws.register_db.exists():
         logger.info("电子信息库尚不存在，按空登记生成公文")
         return Snapshot(taken_at=datetime.now())

@@ -41,20 +41,17 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import unicodedata
 from collections import Counter
 from dataclasses import asdict
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from pipeline.core import crosscheck
-from pipeline.core.config import Config, ConfigError
+from pipeline.core.config import Config
 from pipeline.core.forms import FORMS
-from pipeline.store.files import escape_controls, printable_json
 from pipeline.core.model import Snapshot
-from pipeline.store.roster import Person, RosterError, missing_people
+from pipeline.store.roster import Person, missing_people
 from pipeline.store.workspace import Workspace
 
 UNKNOWN_UNIT = "未识别单位"
@@ -336,30 +333,3 @@ def _not_taken_lines(data: dict[str, Any], most: int = 10) -> list[str]:
     if len(hard) > most:
         lines.append(f"（硬链接共 {len(hard)} 个，其余见日志）")
     return lines
-
-
-def cli_status(workspace: Path, as_json: bool) -> int:
-    """0 on success; 2 when the workspace or its settings are unusable."""
-    from pipeline.core import config
-    from pipeline.store.register import RegisterError
-
-    if not workspace.is_dir():
-        print(f"工作目录不存在：{workspace}", file=sys.stderr)
-        return 2
-    try:
-        cfg = config.load(workspace)
-        data = report(Workspace(workspace), cfg)
-    except (ConfigError, RosterError) as exc:
-        print(f"配置错误：{exc}", file=sys.stderr)
-        return 2
-    except RegisterError as exc:
-        print(f"无法读取电子信息库：{exc}", file=sys.stderr)
-        return 1
-    # Names (files, units, people) are data from the units: nothing in them
-    # may drive the terminal. The JSON keeps its values (printable_json).
-    if as_json:
-        print(printable_json(json.dumps(data, ensure_ascii=False, indent=None)))
-    else:
-        print("\n".join(escape_controls(line) for line in render_text(data).split("\n")))
-    return 0
-

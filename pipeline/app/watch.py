@@ -45,12 +45,12 @@ from pipeline.core import faults
 from pipeline.store import files as fsutil
 from pipeline.store import locks
 from pipeline.core.config import Config
+from pipeline.core.errors import EXIT_FAILED, EXIT_OK
 from pipeline.core.ready import GIVE_UP_AFTER, Decision, Observation, Probe, decide, ignored_path, open_in_editor, patient, probe
 from pipeline.core.ready import future_mtime_warning, in_future, quiet_needed
 from pipeline.core.stability import Tracker
 from pipeline.store.workspace import Workspace
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 TICK = 0.1  # longest sleep of the loop: bounds the latency beyond the stability delay
 SUPERVISE_EVERY = 1.0  # observer health check (a stat of inbox/: a round trip on a share)
@@ -837,45 +837,19 @@ def _short(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:300] + "…"
 
 
-# ---------------------------------------------------------------- command line
+# ---------------------------------------------------------------- serving
 
 
-def cli_watch(workspace: Path, polling: bool, pdf: bool, verbose: bool) -> int:
-    from pipeline.core import config
-    from pipeline.store import logs
-
-    root = Path(workspace)
-    if not root.is_dir():
-        logs.setup(None, verbose=verbose)
-        logger.error(f"工作目录 {root} 不存在。请用 -C 指定含 inbox/ 的工作目录。")
-        return EXIT_USAGE
-    ws = Workspace(root.resolve())
-    from pipeline.app.intake import blocking_message, blocking_path
-
-    blocking = blocking_path(ws)  # e.g. an outbox that is a link to elsewhere: refused before anything is made
-    if blocking is not None:
-        logs.setup(None, verbose=verbose)
-        logger.error(blocking_message(ws, blocking))
-        return EXIT_USAGE
-    try:
-        ws.ensure()
-    except OSError as exc:
-        logs.setup(None, verbose=verbose)
-        logger.error(f"无法在工作目录 {ws.root} 中建立所需的文件夹：{_short(exc)}")
-        return EXIT_FAILED
-    logs.setup(ws.logs, verbose=verbose)
-    try:
-        cfg = config.load(ws.root)
-    except config.ConfigError as exc:
-        logger.error(str(exc))
-        return EXIT_USAGE
-
+def serve(ws: Workspace, cfg: Config, *, polling: bool, pdf: bool) -> int:
+    """Watch `ws` until SIGINT/SIGTERM (the command line's `watch`, after its
+    preamble): one watcher per workspace (locks.Busy when another holds it),
+    the current file finished on a signal. EXIT_OK after a clean stop,
+    EXIT_FAILED when the watcher could not go on."""
     lock = acquire_lock(ws.watcher_lock)
     if lock is None:
         pid = lock_holder(ws.watcher_lock)
         who = f"（进程号 {pid}）" if pid and pid > 0 else ""
-        logger.error(f"已有一个 watch 正在监视这个工作目录{who}。同一工作目录只能运行一个 watch；如需重启，请先停止它。")
-        return EXIT_FAILED
+        raise locks.Busy(f"已有一个 watch 正在监视这个工作目录{who}。同一工作目录只能运行一个 watch；如需重启，请先停止它。")
 
     stop = threading.Event()
     previous = _install_signals(stop)

@@ -11,13 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.forms import FORMS
+from pipeline.core.errors import EXIT_USAGE, PipelineError
 
 PILOT_UNITS: tuple[str, ...] = ("组织部", "人事处", "教务处", "科研处", "资产管理处", "后勤管理处", "财务处")
 CONFIG_NAME = "pipeline.toml"
 
 
-class ConfigError(Exception):
+class ConfigError(PipelineError):
     """A bad pipeline.toml; the message is Chinese and names the key."""
+
+    exit_code = EXIT_USAGE
+    heading = "配置错误："
 
 
 @dataclass(frozen=True)

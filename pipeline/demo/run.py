@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import sys
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -21,13 +20,13 @@ from typing import Any
 
 from loguru import logger
 
+from pipeline.app.intake import Intake
 from pipeline.core import config
+from pipeline.core.errors import PipelineError, UsageError
 from pipeline.store import logs
 from pipeline.demo import samples
 from pipeline.store.files import atomic_write
 from pipeline.store.workspace import Workspace
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 # Written first, so that even a demo cut short is recognised as one.
 MARKER = ".pipeline-demo"
@@ -203,36 +202,35 @@ def _left_in_inbox(ws: Workspace) -> list[str]:
     return sorted(p.relative_to(ws.inbox).as_posix() for p in ws.inbox.rglob("*") if p.is_file())
 
 
-def cli_demo(target: Path, verbose: bool) -> int:
+def play(target: Path, *, verbose: bool) -> tuple[list[str], bool]:
+    """Build the demo workspace at `target` and run it once: the guide's lines
+    and whether something went wrong beyond the faulty samples' rejections.
+    UsageError when the demo must not build there; PipelineError when it
+    cannot be built or its run fails (the sample files are then kept)."""
     target = target.expanduser()
     why = refusal(target)
     if why:
-        print(why, file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(why)
     cfg0 = config.Config()
     files = samples.sample_files(cfg0)
     try:
         ws = build(target, files, now=time.time())
     except OSError as exc:
-        print(f"无法建立演示目录“{target}”：{exc.strerror or exc}", file=sys.stderr)
-        return EXIT_FAILED
+        raise PipelineError(f"无法建立演示目录“{target}”：{exc.strerror or exc}") from exc
     logs.setup(ws.logs, verbose=verbose, quiet=not verbose)
     cfg = config.load(ws.root)
-
-    from pipeline.app.intake import Intake
 
     try:
         with Intake(ws, cfg) as intake:
             summary = intake.run(progress=None)
     except Exception as exc:  # the sample files stay in inbox/ or state/, nothing is lost
         logger.opt(exception=exc).debug("详细错误")
-        print(f"演示目录已建立，但处理样例文件时出错：{type(exc).__name__}: {exc}。详见 {ws.logs / 'pipeline.log'}", file=sys.stderr)
-        return EXIT_FAILED
+        raise PipelineError(
+            f"演示目录已建立，但处理样例文件时出错：{type(exc).__name__}: {exc}。详见 {ws.logs / 'pipeline.log'}"
+        ) from exc
 
     check = check_run(files, _statuses(summary.outcomes), _left_in_inbox(ws))
-    for line in guide(ws, summary.line(), check, samples.story(cfg), len(files)):
-        print(line)
+    lines = guide(ws, summary.line(), check, samples.story(cfg), len(files))
     # Rejections are the point of the faulty samples; anything else going wrong
     # (a good sample rejected, a file not taken, outputs not written) is a fault.
-    failed = bool(check.unexpected or summary.failed or summary.outputs_failed)
-    return EXIT_FAILED if failed else EXIT_OK
+    return lines, bool(check.unexpected or summary.failed or summary.outputs_failed)

@@ -18,7 +18,6 @@ import copy
 import functools
 import io
 import re
-import sys
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -531,17 +530,3 @@ def _write_blank_forms(outdir: Path) -> list[tuple[Path, bool]]:
         atomic_write(path, data)
         done.append((path, True))
     return done
-
-
-def cli_forms(outdir: Path | None) -> int:
-    """`python -m pipeline forms [OUTDIR]`: the four blank forms, default ./空白表格."""
-    target = outdir if outdir is not None else Path("空白表格")
-    try:
-        done = _write_blank_forms(target)
-    except OSError as exc:
-        print(f"无法写入空白表格到“{target}”：{exc.strerror or exc}", file=sys.stderr)
-        return 1
-    for path, written in done:
-        print(f"已生成：{path}" if written else f"已有相同文件，未改动：{path}")
-    print(f"共 {len(done)} 张空白表格（{target}），可下发各单位填写。")
-    return 0

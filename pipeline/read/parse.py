@@ -9,11 +9,8 @@ Chinese message; only KeyboardInterrupt and MemoryError pass through.
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 import tempfile
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -23,11 +20,9 @@ from pipeline.store import office
 from pipeline.read import ooxml
 from pipeline.read import reader
 from pipeline.core.config import Config
-from pipeline.core.forms import FormSpec
-from pipeline.store.files import escape_controls, printable_json, printable_name, readable_name
+from pipeline.store.files import printable_name, readable_name
 from pipeline.core.model import ParseResult, Problem
 from pipeline.core.ready import ignored_name
-from pipeline.read.values import level_name
 
 CONVERT_TIMEOUT = 90.0
 
@@ -254,80 +249,3 @@ def to_result(name: str, read: reader.FormRead, extra_warnings: Iterable[Problem
     result.rows = [reader.result_row(spec, r.values) for r in read.rows]
     result.signatory = read.signatory if spec.signature else None
     return result
-
-
-# ---------------------------------------------------------------------------
-# Command line
-
-
-def cli_parse(files: list[Path], as_json: bool) -> int:
-    """`parse FILE... [--json]`: 0 when every file is ok or ignored, 1 when any
-    was rejected. One JSON object per line with --json, else a Chinese summary."""
-    counts: Counter[str] = Counter()
-    try:
-        for path in files:
-            try:
-                result = parse_file(path)
-            except (KeyboardInterrupt, MemoryError):
-                raise
-            except Exception as exc:  # never a traceback on the console
-                result = _reject(path.name, "read_failed", f"读取文件时程序出错（{type(exc).__name__}）。请把文件转交管理员检查。")
-            counts[result.status] += 1
-            # JSON keeps `file` faithful (json.loads gives the name back); a
-            # terminal still gets no raw control or bidi character (printable_json).
-            _emit(printable_json(json.dumps(result.to_json(), ensure_ascii=False)) if as_json else summary(result))
-        if not as_json and len(files) > 1:
-            _emit(f"共 {len(files)} 个文件：通过 {counts['ok']} 个，退回 {counts['rejected']} 个，忽略 {counts['ignored']} 个。")
-    except BrokenPipeError:  # `parse ... | head`: the reader has gone, stop quietly
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
-    return 1 if counts["rejected"] else 0
-
-
-def _emit(text: str) -> None:
-    try:
-        print(text, flush=True)
-    except UnicodeEncodeError:  # a console that cannot show Chinese: write UTF-8 anyway
-        sys.stdout.flush()
-        sys.stdout.buffer.write((text + "\n").encode("utf-8"))
-        sys.stdout.buffer.flush()
-
-
-_STATUS = {"ok": "通过", "rejected": "退回", "ignored": "忽略"}
-
-
-def summary(result: ParseResult) -> str:
-    """A few readable Chinese lines about one result."""
-    lines = [f"【{_STATUS[result.status]}】{printable_name(result.file)}"]
-    if result.status == "ignored":
-        lines.append("  Office 临时文件或锁定文件，不作处理。")
-        return "\n".join(lines)
-    spec: FormSpec | None = None
-    if result.form:
-        from pipeline.core.forms import BY_KIND
-
-        spec = BY_KIND[result.form]
-        lines.append(f"  表格：{spec.label}")
-        head = [f"单位：{result.unit or '（未填）'}"]
-        if spec.personal:
-            head.append(f"姓名：{result.name or '（未填）'}")
-            head.append(f"职务：{result.position or '（未填）'}")
-        head.append(f"日期：{result.date or '（未填）'}")
-        lines.append("  " + "　".join(head))
-        if spec.has_level:
-            by_level = Counter(r.get("level") for r in result.rows)
-            parts = [f"{level_name(lv)} {by_level[lv]} 条" for lv in (3, 2, 1) if by_level[lv]]
-            if by_level[None]:
-                parts.append(f"等级未识别 {by_level[None]} 条")
-            lines.append(f"  风险点：{len(result.rows)} 条" + (f"（{'，'.join(parts)}）" if parts else ""))
-        else:
-            lines.append(f"  防控措施：{len(result.rows)} 条")
-        if spec.signature:
-            lines.append(f"  {spec.signature}{result.signatory or '（未签）'}")
-    for p in result.errors:
-        lines.append(f"  错误：{p.line()}")
-    for p in result.warnings:
-        lines.append(f"  提醒：{p.line()}")
-    # For a terminal: the form's own text escaped too, line by line.
-    return "\n".join(escape_controls(line) for line in lines)

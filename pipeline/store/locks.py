@@ -25,13 +25,16 @@ from filelock import FileLock, Timeout
 from loguru import logger
 
 from pipeline.store.workspace import Workspace
+from pipeline.core.errors import PipelineError
 
 POLL = 0.1  # seconds between attempts while waiting for a lock
 OUTPUTS_TIMEOUT = 600.0  # seconds a rebuild waits for another one (PDFs may take minutes)
 
 
-class Busy(Exception):
+class Busy(PipelineError):
     """A lock was not free in time; the message is Chinese and says what to do."""
+
+    heading = "无法运行："
 
 
 class FileMutex:

@@ -34,6 +34,7 @@ from typing import Any
 
 from pipeline.core import crosscheck
 from pipeline.core.config import Config
+from pipeline.core.errors import PipelineError
 from pipeline.core.forms import BY_KIND
 from pipeline.store.files import printable_name
 from pipeline.core.model import Measure, ParseResult, Problem, RiskPoint, Snapshot, Submission
@@ -119,8 +120,10 @@ ALTER TABLE submissions ADD COLUMN archived_raw TEXT;
 STATUS_NAMES = {"accepted": "通过", "rejected": "退回", "superseded": "已被替代", "duplicate": "重复"}
 
 
-class RegisterError(Exception):
+class RegisterError(PipelineError):
     """The register file cannot be used (newer schema, damaged); Chinese message."""
+
+    heading = "无法运行："
 
 
 # ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.core import crosscheck
+from pipeline.core.errors import EXIT_USAGE, PipelineError
 from pipeline.core.model import Snapshot
 
 MAX_ROWS = 100_000
@@ -26,8 +27,12 @@ HEADERS = {
 }
 
 
-class RosterError(Exception):
-    """The roster cannot be read; Chinese message naming the file."""
+class RosterError(PipelineError):
+    """The roster cannot be read; Chinese message naming the file. A setting
+    (`roster`) points at it, hence a settings error."""
+
+    exit_code = EXIT_USAGE
+    heading = "配置错误："
 
 
 @dataclass(frozen=True)

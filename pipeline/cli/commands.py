@@ -1,0 +1,156 @@
+"""One function per command: the preamble (pipeline.cli.preamble), a call
+into the library, and the lines the clerk reads. Each returns the exit code
+(pipeline.core.errors); an error is answered by `preamble.answers`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+
+
+from pipeline.app import outputs, status, watch
+from pipeline.app.intake import Intake
+from pipeline.cli.preamble import answers, open_workspace
+from pipeline.cli.summary import emit, summary
+from pipeline.core.errors import EXIT_FAILED, EXIT_OK
+from pipeline.core.model import ParseResult, Problem
+from pipeline.demo import run as demo
+from pipeline.demo.sample_snapshot import sample_contexts
+from pipeline.docs import blank
+from pipeline.docs.templates import TEMPLATES, template_path
+from pipeline.docs.templates_check import check_templates
+from pipeline.read.parse import parse_file
+from pipeline.store import locks
+from pipeline.store.files import escape_controls, printable_json, remove_stale_temps
+from pipeline.store.workspace import Workspace
+
+
+@answers
+def cli_forms(outdir: Path | None) -> int:
+    """`python -m pipeline forms [OUTDIR]`: the four blank forms, default ./空白表格."""
+    target = outdir if outdir is not None else Path("空白表格")
+    try:
+        done = blank._write_blank_forms(target)
+    except OSError as exc:
+        print(f"无法写入空白表格到“{target}”：{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for path, written in done:
+        print(f"已生成：{path}" if written else f"已有相同文件，未改动：{path}")
+    print(f"共 {len(done)} 张空白表格（{target}），可下发各单位填写。")
+    return EXIT_OK
+
+
+def cli_parse(files: list[Path], as_json: bool) -> int:
+    """`parse FILE... [--json]`: 0 when every file is ok or ignored, 1 when any
+    was rejected. One JSON object per line with --json, else a Chinese summary."""
+    counts: Counter[str] = Counter()
+    try:
+        for path in files:
+            try:
+                result = parse_file(path)
+            except (KeyboardInterrupt, MemoryError):
+                raise
+            except Exception as exc:  # never a traceback on the console
+                message = f"读取文件时程序出错（{type(exc).__name__}）。请把文件转交管理员检查。"
+                result = ParseResult(file=path.name, status="rejected", errors=[Problem("read_failed", message)])
+            counts[result.status] += 1
+            # JSON keeps `file` faithful (json.loads gives the name back); a
+            # terminal still gets no raw control or bidi character (printable_json).
+            emit(printable_json(json.dumps(result.to_json(), ensure_ascii=False)) if as_json else summary(result))
+        if not as_json and len(files) > 1:
+            emit(f"共 {len(files)} 个文件：通过 {counts['ok']} 个，退回 {counts['rejected']} 个，忽略 {counts['ignored']} 个。")
+    except BrokenPipeError:  # `parse ... | head`: the reader has gone, stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILED
+    return EXIT_FAILED if counts["rejected"] else EXIT_OK
+
+
+@answers
+def cli_run(workspace: Path, pdf: bool, verbose: bool) -> int:
+    """`python -m pipeline run`: 0 all accepted; 1 something rejected or
+    returned again, a file that could not be handled, or an output (the
+    workbook, a document) that could not be made; 2 bad workspace or settings
+    (also a file where one of its folders belongs)."""
+    ws, cfg = open_workspace(workspace, verbose=verbose)
+    with Intake(ws, cfg) as intake:
+        result = intake.run(pdf=pdf)
+    print(result.line())
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+@answers
+def cli_watch(workspace: Path, polling: bool, pdf: bool, verbose: bool) -> int:
+    """`python -m pipeline watch`: 0 after a clean stop (Ctrl-C, SIGTERM)."""
+    ws, cfg = open_workspace(workspace, verbose=verbose)
+    # Resolved: the observer's events name absolute paths.
+    return watch.serve(Workspace(ws.root.resolve()), cfg, polling=polling, pdf=pdf)
+
+
+@answers
+def cli_status(workspace: Path, as_json: bool) -> int:
+    """0 on success; 2 when the workspace or its settings are unusable. Reads
+    only: nothing is created in the workspace."""
+    ws, cfg = open_workspace(workspace, writes=False)
+    data = status.report(ws, cfg)
+    # Names (files, units, people) are data from the units: nothing in them
+    # may drive the terminal. The JSON keeps its values (printable_json).
+    if as_json:
+        print(printable_json(json.dumps(data, ensure_ascii=False, indent=None)))
+    else:
+        print("\n".join(escape_controls(line) for line in status.render_text(data).split("\n")))
+    return EXIT_OK
+
+
+@answers
+def cli_render(workspace: Path, pdf: bool, verbose: bool) -> int:
+    """`python -m pipeline render`: every document again from the register,
+    the 退回通知 included. 0 all made, 1 something could not be made,
+    2 no such workspace or bad settings (worded as `run` words them)."""
+    ws, cfg = open_workspace(workspace, verbose=verbose)
+    remove_stale_temps(ws.owned)  # what a killed run, watch or render left half written
+    with locks.outputs_lock(ws):  # the snapshot too: a rebuild beside ours must not undo it with older data
+        snap = outputs.snapshot(ws, cfg)
+        result = outputs.rebuild(ws, cfg, snap, pdf=pdf, force=True)
+        notices, notices_failed = outputs.rewrite_notices(ws, cfg, snap)
+    docs = [p for p in result.written if p.suffix == ".docx"]
+    pdfs = [p for p in result.written if p.suffix == ".pdf"]
+    line = f"已生成 {len(docs)} 份公文"
+    if pdfs:
+        line += f"、{len(pdfs)} 份 PDF"
+    if notices:
+        line += f"，重新生成 {len(notices)} 份退回通知"
+    print(f"{line}，见 {ws.outbox}")
+    failed = result.failed + notices_failed
+    if failed:
+        print(f"有 {len(failed)} 份未能生成：{'、'.join(failed)}（详见日志）")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+@answers
+def cli_templates_check(workspace: Path | None = None) -> int:
+    """`templates check`: every template (the workspace's own copies when it
+    has them) rendered with the demo's sample contexts."""
+    templates = (workspace / "word_templates") if workspace else None
+    problems = check_templates(sample_contexts(), templates)
+    for line in problems:
+        print(f"✗ {line}")
+    if problems:
+        print(f"模板检查未通过：{len(problems)} 个问题。")
+        return EXIT_FAILED
+    where = ", ".join(str(template_path(n, templates)) for n in TEMPLATES)
+    print(f"模板检查通过：{len(TEMPLATES)} 个模板（{where}）")
+    return EXIT_OK
+
+
+@answers
+def cli_demo(target: Path, verbose: bool) -> int:
+    """`demo [DIR]`: a demo workspace built and run once, and its guide."""
+    lines, failed = demo.play(target, verbose=verbose)
+    for line in lines:
+        print(line)
+    return EXIT_FAILED if failed else EXIT_OK
