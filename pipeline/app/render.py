@@ -49,7 +49,8 @@ from pipeline.store import locks
 from pipeline.store import office
 from pipeline.core.dates import arabic, format_date
 from pipeline.core.config import Config
-from pipeline.store.files import NAME_BYTES, TEMP_SUFFIX, atomic_write, remove_stale_temps, safe_component, temp_prefix
+from pipeline.core.names import NAME_BYTES, safe_component
+from pipeline.store.files import TEMP_SUFFIX, atomic_write, remove_stale_temps, temp_prefix
 from pipeline.core.model import Snapshot, Submission
 from pipeline.store.workspace import Workspace
 

@@ -52,7 +52,7 @@ from typing import Any
 from pipeline.core import crosscheck
 from pipeline.core.config import Config, ConfigError
 from pipeline.core.forms import FORMS
-from pipeline.store.files import escape_controls, printable_json
+from pipeline.core.names import escape_controls, printable_json
 from pipeline.core.model import Snapshot
 from pipeline.store.roster import Person, RosterError, missing_people
 from pipeline.store.workspace import Workspace

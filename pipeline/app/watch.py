@@ -43,9 +43,11 @@ from loguru import logger
 from pipeline.store import contain
 from pipeline.core import faults
 from pipeline.store import files as fsutil
+from pipeline.core.names import printable_name
 from pipeline.store import locks
+from pipeline.store.readiness import probe
 from pipeline.core.config import Config
-from pipeline.core.ready import GIVE_UP_AFTER, Decision, Observation, Probe, decide, ignored_path, open_in_editor, patient, probe
+from pipeline.core.ready import GIVE_UP_AFTER, Decision, Observation, Probe, decide, ignored_path, open_in_editor, patient
 from pipeline.core.ready import future_mtime_warning, in_future, quiet_needed
 from pipeline.core.stability import Tracker
 from pipeline.store.workspace import Workspace
@@ -795,9 +797,9 @@ class Watcher:
     def _rel(self, path: Path) -> str:
         """A path as it may be logged and shown in `status` (escaped)."""
         try:
-            return fsutil.printable_name(path.relative_to(self.ws.inbox).as_posix())
+            return printable_name(path.relative_to(self.ws.inbox).as_posix())
         except ValueError:
-            return fsutil.printable_name(path.name)
+            return printable_name(path.name)
 
 
 def _observe_file(path: Path, inbox: Path | None = None) -> Observation | None:

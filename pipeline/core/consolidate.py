@@ -24,7 +24,7 @@ from pipeline.core.dates import arabic, date_time, format_date
 from pipeline.core.crosscheck import submitted_on, text_key
 from pipeline.core.config import Config
 from pipeline.core.forms import BY_KIND, LEVEL_NAMES
-from pipeline.store.files import printable_name
+from pipeline.core.names import printable_name
 from pipeline.core.model import Finding, Measure, Problem, RiskPoint, Snapshot, Submission
 
 # (unit, name, position) as read from the optional roster (花名册).

@@ -23,7 +23,7 @@ from datetime import date
 
 from pipeline.core.config import Config
 from pipeline.core.forms import BY_KIND, MEASURES_FOR
-from pipeline.store.files import printable_name
+from pipeline.core.names import printable_name
 from pipeline.core.model import Finding, Measure, RiskPoint, Snapshot, Submission
 
 IN_FORCE = "accepted"

@@ -29,7 +29,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pipeline.core import crosscheck
 from pipeline.core.config import Config
 from pipeline.core.forms import BY_KIND, LEVEL_NAMES
-from pipeline.store.files import atomic_write, printable_name
+from pipeline.core.names import printable_name
+from pipeline.store.files import atomic_write
 from pipeline.core.model import RiskPoint, Snapshot, Submission
 from pipeline.store.register import STATUS_NAMES
 from pipeline.app.status import display_width, unit_stats

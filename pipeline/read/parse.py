@@ -24,7 +24,7 @@ from pipeline.read import ooxml
 from pipeline.read import reader
 from pipeline.core.config import Config
 from pipeline.core.forms import FormSpec
-from pipeline.store.files import escape_controls, printable_json, printable_name, readable_name
+from pipeline.core.names import escape_controls, printable_json, printable_name, readable_name
 from pipeline.core.model import ParseResult, Problem
 from pipeline.core.ready import ignored_name
 from pipeline.read.values import level_name

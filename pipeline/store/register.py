@@ -35,7 +35,7 @@ from typing import Any
 from pipeline.core import crosscheck
 from pipeline.core.config import Config
 from pipeline.core.forms import BY_KIND
-from pipeline.store.files import printable_name
+from pipeline.core.names import printable_name
 from pipeline.core.model import Measure, ParseResult, Problem, RiskPoint, Snapshot, Submission
 
 SCHEMA_VERSION = 2
