@@ -56,6 +56,7 @@ from loguru import logger
 
 from pipeline.store import contain
 from pipeline.core import crosscheck
+from pipeline.core.dates import arabic
 from pipeline.core import faults
 from pipeline.store import locks, readiness
 from pipeline.core import ready
@@ -63,7 +64,7 @@ from pipeline.app import render
 from pipeline.core.config import Config, ConfigError
 from pipeline.core.names import NAME_BYTES, printable_name, readable_name, safe_component
 from pipeline.store.files import atomic_write, free_name, remove_stale_temps, set_hidden, temp_path
-from pipeline.core.model import ParseResult, Problem, Submission
+from pipeline.core.model import UNKNOWN_UNIT, ParseResult, Problem, Submission
 from pipeline.store.register import Register, RegisterError
 from pipeline.store.workspace import Workspace
 
@@ -73,7 +74,6 @@ PROGRESS_MIN = 10  # files in a batch before a progress bar is worth showing
 FRESH_STEP = 0.25  # how often `run` looks again at files just dropped while it waits for them
 SETTLE_MAX = 60.0  # longest wait in state/work/ for a claimed file whose writer is still at it
 READ_TRIES = 3  # reads of a claimed file that keeps changing before it is left for later
-UNKNOWN_UNIT = "未识别单位"
 
 Parser = Callable[..., ParseResult]
 
@@ -1101,7 +1101,7 @@ def outcome_message(sub: Submission, supersedes: tuple[int, ...] = (), returned_
     label = crosscheck.form_label(sub.form) if sub.form else ""
     owner = crosscheck.who(sub.unit, sub.name) if sub.unit else ""
     if sub.status == "duplicate" and returned_prior is not None:
-        day = crosscheck.format_date(returned_prior.received_at.date())
+        day = arabic(returned_prior.received_at.date())
         return (
             f"重复且未修改：{sub.file} 与{day}退回的“{returned_prior.file}”完全相同，"
             f"不重复计入，已再次退回，通知：{sub.notice or '（未生成）'}"
@@ -1139,7 +1139,7 @@ SAME_AS_REJECTED = "same_as_rejected"
 
 def same_as_rejected(prior: Submission) -> Problem:
     """The first item of the notice for a file dropped again unchanged."""
-    day = crosscheck.format_date(prior.received_at.date())
+    day = arabic(prior.received_at.date())
     return Problem(
         SAME_AS_REJECTED,
         f"这份文件与{day}已退回的“{prior.file}”逐字节完全相同，说明退回后没有作任何修改，因此再次退回。"

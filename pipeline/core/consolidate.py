@@ -23,11 +23,12 @@ from typing import Any
 from pipeline.core.dates import arabic, date_time, format_date
 from pipeline.core.crosscheck import submitted_on, text_key
 from pipeline.core.config import Config
-from pipeline.core.forms import BY_KIND, LEVEL_NAMES
+from pipeline.core.forms import BY_KIND, level_name
 from pipeline.core.names import printable_name
-from pipeline.core.model import Finding, Measure, Problem, RiskPoint, Snapshot, Submission
+from pipeline.core.model import Finding, Measure, Person, Problem, RiskPoint, Snapshot, Submission, in_force
 
-# (unit, name, position) as read from the optional roster (花名册).
+# (unit, name, position) as read from the optional roster (花名册): a
+# pipeline.core.model.Person, or the same three as a plain tuple.
 RosterEntry = tuple[str, str, str]
 
 PERSONAL_ASSESSMENT = "personal_assessment"
@@ -55,27 +56,8 @@ def form_title(kind: str) -> str:
     return f"《{BY_KIND[kind].title}》"
 
 
-def level_name(level: int) -> str:
-    return LEVEL_NAMES.get(level, str(level))
-
-
 # ---------------------------------------------------------------------------
 # Facts about one unit
-
-
-@dataclass(frozen=True)
-class Person:
-    name: str
-    position: str
-
-    @property
-    def key(self) -> str:
-        return text_key(self.name)
-
-    @property
-    def label(self) -> str:
-        """张三（科员）, or 张三 when the position is unknown."""
-        return f"{self.name}（{self.position}）" if self.position else self.name
 
 
 @dataclass(frozen=True)
@@ -115,16 +97,12 @@ class UnitFacts:
         return bool(self.assessed or self.measured_people) or any(s.received_ok for s in self.unit_states.values())
 
 
-def _in_force(snap: Snapshot) -> list[Submission]:
-    return [s for s in snap.submissions if s.status == "accepted"]
-
-
 def units_of(snap: Snapshot, cfg: Config) -> list[str]:
     """The pilot units from the config, then any other unit that appears in
     forms in force (a unit outside the pilot still gets its figures shown)."""
     units = list(cfg.units)
     seen = {text_key(u) for u in units}
-    for unit in [s.unit for s in _in_force(snap)] + [r.unit for r in snap.risks]:
+    for unit in [s.unit for s in in_force(snap.submissions)] + [r.unit for r in snap.risks]:
         if unit and text_key(unit) not in seen:
             units.append(unit)
             seen.add(text_key(unit))
@@ -136,8 +114,7 @@ def _form_state(subs: Sequence[Submission], deadline: date, today: date) -> Form
 
     Late only when no version of it came in on time: a unit that sent the form
     on time and later a correction is not late."""
-    in_force = [s for s in subs if s.status == "accepted"]
-    if in_force:
+    if in_force(subs):
         ever = [s for s in subs if s.status in ("accepted", "superseded")]
         first = min(ever, key=lambda s: s.received_at)
         late = all(s.late for s in ever)
@@ -160,7 +137,7 @@ def _people(
         key = text_key(name)
         known = order.get(key)
         if known is None or (not known.position and position):
-            order[key] = Person(known.name if known else name, position or "")
+            order[key] = Person(unit, known.name if known else name, position or "")
 
     for r in snap.risks:
         if text_key(r.unit) == ukey and r.name:
@@ -200,8 +177,8 @@ def unit_facts(
     on_roster = {text_key(name) for r_unit, name, _ in roster if text_key(r_unit) == ukey}
     person_states: dict[str, dict[str, FormState]] = {}
     for p in people:
-        subs = subs_by_name.get(p.key, [])
-        person_states[p.key] = {
+        subs = subs_by_name.get(text_key(p.name), [])
+        person_states[text_key(p.name)] = {
             kind: _form_state([s for s in subs if s.form == kind], cfg.deadline(kind), today)
             for kind in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES)
         }
@@ -211,8 +188,8 @@ def unit_facts(
         )
         for kind in (UNIT_ASSESSMENT, UNIT_MEASURES)
     }
-    assessed = tuple(p for p in people if person_states[p.key][PERSONAL_ASSESSMENT].received_ok)
-    measured = tuple(p for p in people if person_states[p.key][PERSONAL_MEASURES].received_ok)
+    assessed = tuple(p for p in people if person_states[text_key(p.name)][PERSONAL_ASSESSMENT].received_ok)
+    measured = tuple(p for p in people if person_states[text_key(p.name)][PERSONAL_MEASURES].received_ok)
 
     missing: list[dict[str, Any]] = []
     late: list[dict[str, Any]] = []
@@ -227,11 +204,11 @@ def unit_facts(
             pending.append(_item("", kind, cfg))
     for p in people:
         for kind in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES):
-            st = person_states[p.key][kind]
+            st = person_states[text_key(p.name)][kind]
             # Measures are only owed by people who are on the roster or have
             # assessed their post; someone known only from a measures form owes
             # the assessment, and someone on the roster owes both.
-            owes = p.key in on_roster or kind == PERSONAL_ASSESSMENT or p in assessed
+            owes = text_key(p.name) in on_roster or kind == PERSONAL_ASSESSMENT or p in assessed
             if st.state == "missing" and owes:
                 missing.append(_item(p.label, kind, cfg, rejected=st.rejected))
             elif st.state == "late":
@@ -516,7 +493,7 @@ def _state_cell(st: FormState) -> str:
 
 def _people_cell(f: UnitFacts, kind: str, cfg: Config, today: date) -> str:
     """'5人', '5人（逾期1人）', '未报送', '未到期' for a personal form."""
-    states = [f.person_states[p.key][kind] for p in f.people]
+    states = [f.person_states[text_key(p.name)][kind] for p in f.people]
     got = sum(1 for s in states if s.received_ok)
     late = sum(1 for s in states if s.state == "late")
     owed = [m for m in f.missing if m["kind"] == kind]

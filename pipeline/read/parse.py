@@ -23,11 +23,10 @@ from pipeline.store import office
 from pipeline.read import ooxml
 from pipeline.read import reader
 from pipeline.core.config import Config
-from pipeline.core.forms import FormSpec
+from pipeline.core.forms import FormSpec, level_name
 from pipeline.core.names import escape_controls, printable_json, printable_name, readable_name
 from pipeline.core.model import ParseResult, Problem
 from pipeline.core.ready import ignored_name
-from pipeline.read.values import level_name
 
 CONVERT_TIMEOUT = 90.0
 
