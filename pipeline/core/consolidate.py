@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pipeline.core.dates import arabic, date_time, format_date
-from pipeline.core.crosscheck import submitted_on, text_key
+from pipeline.core.crosscheck import form_label, submitted_on, text_key
 from pipeline.core.config import Config
 from pipeline.core.forms import BY_KIND, level_name
 from pipeline.core.names import printable_name
@@ -49,11 +49,6 @@ NOT_YET = "（尚未报送）"  # in the measure column when no measures form ma
 # Cross-file findings (crosscheck) that the documents already state in their
 # own words (late and missing forms); the others are listed as they are.
 COVERED_FINDINGS = frozenset({"late_form", "form_missing", "assessment_without_measures"})
-
-
-def form_title(kind: str) -> str:
-    """《个人廉政风险排查评估表》"""
-    return f"《{BY_KIND[kind].title}》"
 
 
 # ---------------------------------------------------------------------------
@@ -158,7 +153,7 @@ def _people(
 def _item(who: str, kind: str, cfg: Config, *, received: date | None = None, rejected: bool = False) -> dict[str, Any]:
     """One line about a form: who, which form, its deadline, as plain text."""
     deadline = cfg.deadline(kind)
-    title = form_title(kind)
+    title = form_label(kind)
     subject = f"{who}的{title}" if who else title
     if received is not None:
         text = f"{subject}于{arabic(received)}报送，晚于截止日期{arabic(deadline)}"
@@ -313,15 +308,15 @@ def _overview(f: UnitFacts, day: date | None) -> str:
     parts = []
     if f.assessed:
         parts.append(
-            f"本单位共有{len(f.assessed)}人报送{form_title(PERSONAL_ASSESSMENT)}，"
+            f"本单位共有{len(f.assessed)}人报送{form_label(PERSONAL_ASSESSMENT)}，"
             f"排查出个人廉政风险点{len(f.personal_risks)}个"
         )
     else:
-        parts.append(f"本单位尚无人报送{form_title(PERSONAL_ASSESSMENT)}")
+        parts.append(f"本单位尚无人报送{form_label(PERSONAL_ASSESSMENT)}")
     if f.unit_states[UNIT_ASSESSMENT].received_ok:
-        parts.append(f"单位报送{form_title(UNIT_ASSESSMENT)}，排查出单位廉政风险点{len(f.unit_risks)}个")
+        parts.append(f"单位报送{form_label(UNIT_ASSESSMENT)}，排查出单位廉政风险点{len(f.unit_risks)}个")
     else:
-        parts.append(f"单位尚未报送{form_title(UNIT_ASSESSMENT)}")
+        parts.append(f"单位尚未报送{form_label(UNIT_ASSESSMENT)}")
     text = _since(day) + "；".join(parts) + "。"
     if f.risks:
         text += f"以上共计廉政风险点{_with_levels(len(f.risks), level_counts(f.risks))}。"
@@ -332,13 +327,13 @@ def _measures_sentence(f: UnitFacts) -> str:
     """防控措施 sentence of a unit summary."""
     parts = []
     if f.measured_people:
-        parts.append(f"{len(f.measured_people)}人报送{form_title(PERSONAL_MEASURES)}")
+        parts.append(f"{len(f.measured_people)}人报送{form_label(PERSONAL_MEASURES)}")
     else:
-        parts.append(f"尚无人报送{form_title(PERSONAL_MEASURES)}")
+        parts.append(f"尚无人报送{form_label(PERSONAL_MEASURES)}")
     if f.unit_states[UNIT_MEASURES].received_ok:
-        parts.append(f"单位已报送{form_title(UNIT_MEASURES)}")
+        parts.append(f"单位已报送{form_label(UNIT_MEASURES)}")
     else:
-        parts.append(f"单位尚未报送{form_title(UNIT_MEASURES)}")
+        parts.append(f"单位尚未报送{form_label(UNIT_MEASURES)}")
     text = "，".join(parts)
     n, done = len(f.risks), _measured(f.risks)
     if n:
@@ -562,8 +557,8 @@ def bulletin_context(
     }
     overview = (
         f"{_since(day)}{len(cfg.units)}个试点单位中已有{len([f for f in reported if f.unit in cfg.units])}个单位报送材料，"
-        f"共{totals['people']}人报送{form_title(PERSONAL_ASSESSMENT)}，"
-        f"{sum(1 for f in facts if f.unit_states[UNIT_ASSESSMENT].received_ok)}个单位报送{form_title(UNIT_ASSESSMENT)}，"
+        f"共{totals['people']}人报送{form_label(PERSONAL_ASSESSMENT)}，"
+        f"{sum(1 for f in facts if f.unit_states[UNIT_ASSESSMENT].received_ok)}个单位报送{form_label(UNIT_ASSESSMENT)}，"
         f"排查出廉政风险点{_with_levels(len(all_risks), counts)}。"
     )
     if all_risks:

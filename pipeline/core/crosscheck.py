@@ -62,6 +62,7 @@ def owner_key(form: str | None, unit: str | None, name: str | None) -> tuple[str
 
 
 def form_label(kind: str | None) -> str:
+    """《个人廉政风险排查评估表》, or 表格 for a file whose form is unknown."""
     if kind and kind in BY_KIND:
         return f"《{BY_KIND[kind].title}》"
     return "表格"
