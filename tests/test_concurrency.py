@@ -30,7 +30,7 @@ from pipeline.app import watch
 from pipeline.core.config import Config
 from pipeline.app.intake import Intake, pending_claims
 from pipeline.core.model import ParseResult, Submission
-from pipeline.store.register import SCHEMA_VERSION, Register, decide
+from pipeline.store.register import SCHEMA_VERSION, Register, rule_on
 from pipeline.app.watch import Watcher
 from pipeline.store.workspace import Workspace
 
@@ -77,12 +77,12 @@ def _sub(sid: int, hms: str) -> Submission:
 def test_decide_a_form_received_before_the_one_in_force_is_superseded_by_it() -> None:
     ok = ParseResult(file="x.docx", status="ok", form="personal_assessment", unit="教务处", name="王丽华")
     received = datetime.fromtimestamp(at("07:25:11")).astimezone()
-    newer = decide(ok, None, [_sub(7, "07:25:49")], received_at=received)
+    newer = rule_on(ok, None, [_sub(7, "07:25:49")], received_at=received)
     assert (newer.status, newer.superseded_by, newer.supersedes) == ("superseded", 7, ())
     # it still replaces what was received before it; the form in force stays
-    both = decide(ok, None, [_sub(3, "07:00:00"), _sub(7, "07:25:49")], received_at=received)
+    both = rule_on(ok, None, [_sub(3, "07:00:00"), _sub(7, "07:25:49")], received_at=received)
     assert (both.status, both.superseded_by, both.supersedes) == ("superseded", 7, (3,))
-    later = decide(ok, None, [_sub(3, "07:00:00")], received_at=received)
+    later = rule_on(ok, None, [_sub(3, "07:00:00")], received_at=received)
     assert (later.status, later.superseded_by, later.supersedes) == ("accepted", None, (3,))
 
 

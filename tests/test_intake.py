@@ -891,7 +891,7 @@ def test_write_notices_writes_only_under_outbox(ws: Workspace, clock: Clock, tmp
 
 
 def test_the_same_bytes_as_a_returned_file_are_returned_again(ws: Workspace, clock: Clock) -> None:
-    from pipeline.app import status
+    from pipeline.core import progress
 
     problems = [Problem("bad_level", "风险等级应填写一级、二级或三级。", "第2行“风险等级”")]
     data = form("personal_assessment", unit="财务处", name="张三", errors=problems, unique=False)
@@ -923,7 +923,7 @@ def test_the_same_bytes_as_a_returned_file_are_returned_again(ws: Workspace, clo
         assert dup.status == "duplicate" and dup.errors == []  # the register keeps the duplicate as it was
         assert (dup.archived_as, dup.notice) == ("outbox/退回/财务处/张三 (2).docx", "outbox/退回/财务处/张三 (2)-退回通知.docx")
         assert "returned_again" in [a.action for a in reg.audit_trail(dup.id)]
-        units = {u["unit"]: u for u in status.unit_stats(reg.snapshot(CFG), CFG)}
+        units = {u["unit"]: u for u in progress.unit_stats(reg.snapshot(CFG), CFG)}
     assert (units["财务处"]["rejected"], units["财务处"]["duplicates"]) == (1, 1)
     # `render` rebuilding the notices writes the same again.
     again = notice_text_of(folder / "张三 (2)-退回通知.txt")

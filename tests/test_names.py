@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from intake_helpers import T0, Clock, drop, fake_parse, form
-from pipeline.store import files as fsutil
+from pipeline.core import names
 from pipeline.store import logs
 from pipeline.app import intake as intake_mod
 from pipeline.core.config import Config
@@ -127,10 +127,10 @@ def test_register_shows_escaped_names_and_keeps_their_bytes(done) -> None:
     assert sorted(bytes.fromhex(raw) for _, raw, _, _ in rows) == sorted(NAMES)
     for file, raw, archived_as, archived_raw in rows:
         assert not RAW_CONTROL.search(file + archived_as), file
-        assert file == fsutil.printable_name(os.fsdecode(bytes.fromhex(raw)))
+        assert file == names.printable_name(os.fsdecode(bytes.fromhex(raw)))
         kept = os.path.join(os.fsencode(ws), bytes.fromhex(archived_raw) if archived_raw else archived_as.encode())
         assert os.path.basename(kept) == bytes.fromhex(raw).rsplit(b"/", 1)[-1]  # the register finds the original
-        assert archived_as == fsutil.printable_name(os.fsdecode(kept[len(os.fsencode(ws)) + 1 :]))
+        assert archived_as == names.printable_name(os.fsdecode(kept[len(os.fsencode(ws)) + 1 :]))
     assert any(file.startswith(r"x.docx\n2012-07-01") for file, *_ in rows)
     assert "王丽华-评估表.docx" in {file for file, *_ in rows}
 
@@ -209,13 +209,13 @@ def test_parse_escapes_names_for_people_and_keeps_json_faithful(tmp_path: Path) 
     ],
 )
 def test_printable_name(name: str, shown: str) -> None:
-    assert fsutil.printable_name(name) == shown
-    assert fsutil.printable_name(shown) == shown  # escaping twice changes nothing
+    assert names.printable_name(name) == shown
+    assert names.printable_name(shown) == shown  # escaping twice changes nothing
 
 
 def test_printable_json_is_the_same_json() -> None:
     value = {"file": "a\u202eb\x85\x7f\u2028\U000e0041\x1b.docx", "n": 1}
-    text = fsutil.printable_json(json.dumps(value, ensure_ascii=False))
+    text = names.printable_json(json.dumps(value, ensure_ascii=False))
     assert not RAW_CONTROL.search(text) and "\U000e0041" not in text
     assert json.loads(text) == value
 
@@ -236,7 +236,7 @@ def test_no_log_line_can_be_forged(tmp_path: Path) -> None:
 
 
 def test_names_we_make_are_cleaned_of_bidi_and_controls() -> None:
-    assert fsutil.safe_component("教务处\u202e\x85\x7f") == "教务处___"
+    assert names.safe_component("教务处\u202e\x85\x7f") == "教务处___"
 
 
 def test_an_old_register_gains_the_raw_name_column(tmp_path: Path) -> None:
@@ -257,7 +257,7 @@ def test_an_old_register_gains_the_raw_name_column(tmp_path: Path) -> None:
 
 def test_a_path_is_read_one_name_at_a_time() -> None:
     path = "state/archive/财务处/" + os.fsdecode("王丽华.docx".encode("gbk"))
-    assert fsutil.printable_name(path) == "state/archive/财务处/王丽华.docx"
+    assert names.printable_name(path) == "state/archive/财务处/王丽华.docx"
 
 
 # ---------------------------------------------------------------------------

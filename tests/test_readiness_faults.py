@@ -31,7 +31,7 @@ from loguru import logger
 from intake_helpers import Clock, fake_parse, form
 from pipeline.core.config import Config
 from pipeline.app.intake import Intake
-from pipeline.core.ready import Observation
+from pipeline.store.readiness import observe
 from pipeline.store.register import Register
 from pipeline.app.watch import Watcher
 from pipeline.store.workspace import Workspace
@@ -274,7 +274,7 @@ def test_bytes_changed_after_recording_are_not_filed_in_silence(ws: Workspace, l
     path = ws.inbox / "回执.rtf"
     write_at(path, RTF_HEAD, clock.t - 3600)
     with _LateWriter(ws, CFG, clock=clock, parser=fake_parse, sleep=clock.advance) as it:
-        outcome = it.process(path, expect=Observation.of(path))
+        outcome = it.process(path, expect=observe(path))
     assert outcome.status == "rejected"
     assert_kept_matches_register(ws, RTF_HEAD + RTF_TAIL)
     errors = [m for lvl, m in logs if lvl == "ERROR"]

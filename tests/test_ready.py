@@ -1,5 +1,5 @@
-"""Readiness, the one definition `run` and `watch` share (pipeline.core.ready):
-what opening a file shows (`probe`), what to do about a file that has stopped
+"""Readiness, the one definition `run` and `watch` share (pipeline.core.ready;
+pipeline.store.readiness looks at the file): what opening a file shows (`probe`), what to do about a file that has stopped
 changing (`decide`), whether an editor holds it open (`open_in_editor`), and
 `ready`, the single look `run` takes (the file's mtime as "unchanged since")."""
 
@@ -20,13 +20,11 @@ from pipeline.core.ready import (
     decide,
     future_mtime_warning,
     in_future,
-    look,
     open_in_editor,
-    probe,
     quiet_needed,
-    ready,
     shown_name,
 )
+from pipeline.store.readiness import look, observe, probe, ready
 
 NOW = 1_341_108_000.0  # 2012-07-01, wall-clock seconds as `run` passes them
 DELAY = 3.0
@@ -242,13 +240,13 @@ def test_an_mtime_in_the_future_is_no_age_only_watching_counts(tmp_path: Path) -
     assert look(path, NOW, DELAY) == (Decision.WAIT, pytest.approx(DELAY))  # worth watching for one delay
     assert not ready(path, NOW, DELAY, seen_unchanged=DELAY - 0.5)
     assert ready(path, NOW, DELAY, seen_unchanged=DELAY)  # seen unchanged: taken
-    obs = Observation.of(path)
+    obs = observe(path)
     assert obs is not None and in_future(obs, NOW) and not in_future(obs, NOW + three_years)
 
 
 def test_a_clock_a_few_seconds_ahead_is_not_warned_about(tmp_path: Path) -> None:
     path = put(tmp_path, "a.docx", docx_bytes(), age=-5)
-    obs = Observation.of(path)
+    obs = observe(path)
     assert obs is not None and not in_future(obs, NOW)
     assert look(path, NOW, DELAY) == (Decision.WAIT, pytest.approx(DELAY))  # still judged by watching, quietly
 

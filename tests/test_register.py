@@ -11,7 +11,7 @@ import pytest
 from intake_helpers import AT, assessment_rows, measure_rows
 from pipeline.core.config import Config
 from pipeline.core.model import ParseResult, Problem
-from pipeline.store.register import SCHEMA_VERSION, Register, RegisterError, decide
+from pipeline.store.register import SCHEMA_VERSION, Register, RegisterError, rule_on
 
 CFG = Config()
 
@@ -74,13 +74,13 @@ def test_decide_is_pure_and_covers_every_case() -> None:
     from intake_helpers import sub
 
     earlier = sub(1, "personal_assessment")
-    assert decide(result(), earlier, []).status == "duplicate"
-    assert decide(result(), earlier, []).duplicate_of == 1
-    assert decide(None, earlier, []).status == "duplicate"
-    assert decide(result(errors=[Problem("bad_level", "x")]), None, [earlier]).status == "rejected"
-    assert decide(result(errors=[Problem("bad_level", "x")]), None, [earlier]).supersedes == ()
-    assert decide(None, None, []).status == "rejected"
-    ok = decide(result(), None, [earlier])
+    assert rule_on(result(), earlier, []).status == "duplicate"
+    assert rule_on(result(), earlier, []).duplicate_of == 1
+    assert rule_on(None, earlier, []).status == "duplicate"
+    assert rule_on(result(errors=[Problem("bad_level", "x")]), None, [earlier]).status == "rejected"
+    assert rule_on(result(errors=[Problem("bad_level", "x")]), None, [earlier]).supersedes == ()
+    assert rule_on(None, None, []).status == "rejected"
+    ok = rule_on(result(), None, [earlier])
     assert (ok.status, ok.supersedes) == ("accepted", (1,))
 
 

@@ -208,6 +208,7 @@ def test_the_lock_file_is_stale_and_holds_no_form_back(files: list[samples.Sampl
     `run` (and `watch`) take every sample form a minute after it was dropped,
     while a lock beside a form would keep that form waiting as open in Word."""
     from pipeline.core import ready
+    from pipeline.store import readiness
 
     (lock,) = [f for f in files if f.expect.status == "ignored"]
     assert ready.ignored_name(Path(lock.path).name) and (on_disk / lock.path).exists()
@@ -217,7 +218,7 @@ def test_the_lock_file_is_stale_and_holds_no_form_back(files: list[samples.Sampl
         if f.expect.status == "ignored":
             continue
         path = on_disk / f.path
-        if not ready.ready(path, path.stat().st_mtime + 60, cfg.stability_seconds):
+        if not readiness.ready(path, path.stat().st_mtime + 60, cfg.stability_seconds):
             held.append(f.path)
     assert held == []
 

@@ -17,6 +17,8 @@ from pipeline.app import intake as intake_mod
 from pipeline.store import roster
 from pipeline.app import status
 from pipeline.cli import commands
+from pipeline.core import progress
+from pipeline.core.model import UNKNOWN_UNIT, Person
 from pipeline.core.config import Config
 from pipeline.app.intake import Intake
 from pipeline.store.register import Register
@@ -36,9 +38,9 @@ def test_every_pilot_unit_is_listed_and_counts_add_up() -> None:
         sub(7, "personal_assessment", unit="图书馆", name="周七"),
         sub(8, "personal_assessment", unit=None, name=None, status="rejected"),
     ]
-    units = status.unit_stats(snapshot(subs), CFG)
+    units = progress.unit_stats(snapshot(subs), CFG)
     names = [u["unit"] for u in units]
-    assert names == [*CFG.units, "图书馆", status.UNKNOWN_UNIT]
+    assert names == [*CFG.units, "图书馆", UNKNOWN_UNIT]
     by = {u["unit"]: u for u in units}
     jw = by["教务处"]
     assert (jw["received"], jw["accepted"], jw["superseded"], jw["duplicates"], jw["rejected"], jw["late"]) == (5, 3, 1, 1, 0, 1)
@@ -47,10 +49,10 @@ def test_every_pilot_unit_is_listed_and_counts_add_up() -> None:
     assert jw["missing_people"] is None
     assert by["财务处"]["rejected"] == 1  # " 财务处" is 财务处
     assert by["图书馆"]["pilot"] is False and by["组织部"]["received"] == 0
-    assert by[status.UNKNOWN_UNIT]["received"] == 1
+    assert by[UNKNOWN_UNIT]["received"] == 1
     for u in units:
         assert u["received"] == u["accepted"] + u["rejected"] + u["superseded"] + u["duplicates"]
-    tot = status.totals(units, snapshot(subs))
+    tot = progress.totals(units, snapshot(subs))
     assert tot["received"] == len(subs) and tot["units"] == len(units)
 
 
@@ -65,9 +67,9 @@ def test_roster_lists_people_who_sent_nothing(tmp_path: Path) -> None:
         sub(2, "personal_measures", unit="教务处", name="李 明", status="superseded"),
         sub(3, "personal_assessment", unit="教务处", name="赵六", status="rejected"),  # sent, if badly
     ]
-    units = {u["unit"]: u for u in status.unit_stats(snapshot(subs), CFG, people)}
+    units = {u["unit"]: u for u in progress.unit_stats(snapshot(subs), CFG, people)}
     assert units["教务处"]["missing_people"] == []
-    units = {u["unit"]: u for u in status.unit_stats(snapshot(subs[:2]), CFG, people)}
+    units = {u["unit"]: u for u in progress.unit_stats(snapshot(subs[:2]), CFG, people)}
     assert units["教务处"]["missing_people"] == ["赵六"]
     assert units["财务处"]["missing_people"] == ["张三"]
     assert units["组织部"]["missing_people"] == []
@@ -81,7 +83,7 @@ def test_roster_from_xlsx_and_bad_rosters(tmp_path: Path) -> None:
     wb.active.append([1, "王丽华", "教务处", None])
     path = tmp_path / "r.xlsx"
     wb.save(path)
-    assert roster.load(path) == [roster.Person("教务处", "王丽华", "")]
+    assert roster.load(path) == [Person("教务处", "王丽华", "")]
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(roster.RosterError, match="表头"):
@@ -145,7 +147,7 @@ def test_status_json_agrees_with_the_register(filled: Workspace, capsys) -> None
     assert data["totals"]["superseded"] == by_status["superseded"]
     assert data["totals"]["duplicates"] == by_status["duplicate"]
     for u in data["units"]:
-        mine = [s for s in subs if (s.unit or status.UNKNOWN_UNIT) == u["unit"]]
+        mine = [s for s in subs if (s.unit or UNKNOWN_UNIT) == u["unit"]]
         assert u["received"] == len(mine), u["unit"]
         assert u["accepted"] == sum(s.status == "accepted" for s in mine)
     units = {u["unit"]: u for u in data["units"]}
@@ -174,7 +176,7 @@ def test_status_text_is_a_chinese_table(filled: Workspace, capsys) -> None:
     end = next(i for i, line in enumerate(lines) if line.startswith("（表1"))
     table = lines[start:end]
     assert len(table) == 1 + len(CFG.units) + 1 + 1  # header, pilots, 图书馆, 合计
-    assert len({status.display_width(line) for line in table}) == 1
+    assert len({progress.display_width(line) for line in table}) == 1
 
 
 def test_status_with_a_roster(filled: Workspace, capsys) -> None:

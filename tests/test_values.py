@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.read import values
-from pipeline.core.forms import PERSONAL_ASSESSMENT, UNIT_ASSESSMENT
+from pipeline.core.forms import PERSONAL_ASSESSMENT, UNIT_ASSESSMENT, level_name
 
 # ---------------------------------------------------------------- dates
 
@@ -96,7 +96,7 @@ def test_anything_else_is_not_a_level(text: str) -> None:
 
 
 def test_level_name() -> None:
-    assert [values.level_name(i) for i in (1, 2, 3)] == ["一级", "二级", "三级"]
+    assert [level_name(i) for i in (1, 2, 3)] == ["一级", "二级", "三级"]
 
 
 # ---------------------------------------------------------------- seq

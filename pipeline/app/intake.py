@@ -56,17 +56,16 @@ from loguru import logger
 
 from pipeline.store import contain
 from pipeline.core import crosscheck
+from pipeline.core.dates import arabic
 from pipeline.core import faults
-from pipeline.store import locks
+from pipeline.store import locks, readiness
 from pipeline.core import ready
 from pipeline.app import outputs
 from pipeline.core.config import Config
 from pipeline.core.errors import EXIT_USAGE, PipelineError
-from pipeline.store.files import (
-    NAME_BYTES, atomic_write, free_name, printable_name, readable_name, remove_stale_temps, safe_component, set_hidden,
-    temp_path,
-)
-from pipeline.core.model import ParseResult, Problem, Submission
+from pipeline.core.names import NAME_BYTES, printable_name, readable_name, safe_component
+from pipeline.store.files import atomic_write, free_name, remove_stale_temps, set_hidden, temp_path
+from pipeline.core.model import UNKNOWN_UNIT, ParseResult, Problem, Submission
 from pipeline.docs import notices
 from pipeline.store.register import Register, RegisterError
 from pipeline.store.workspace import Workspace
@@ -77,7 +76,6 @@ PROGRESS_MIN = 10  # files in a batch before a progress bar is worth showing
 FRESH_STEP = 0.25  # how often `run` looks again at files just dropped while it waits for them
 SETTLE_MAX = 60.0  # longest wait in state/work/ for a claimed file whose writer is still at it
 READ_TRIES = 3  # reads of a claimed file that keeps changing before it is left for later
-UNKNOWN_UNIT = "未识别单位"
 
 Parser = Callable[..., ParseResult]
 
@@ -621,10 +619,10 @@ class Intake:
         return summary
 
     def _look(self, path: Path, now: float, siblings: list[str] | None, seen_unchanged: float = 0.0) -> tuple[ready.Decision, float]:
-        """ready.look with this workspace's settings; remembers the size and
+        """readiness.look with this workspace's settings; remembers the size and
         mtime judged, which the claim must still find (see _claim)."""
-        self._judged[path] = ready.Observation.of(path)
-        return ready.look(
+        self._judged[path] = readiness.observe(path)
+        return readiness.look(
             path, now, self.cfg.stability_seconds, delay_other=self.cfg.stability_seconds_other,
             seen_unchanged=seen_unchanged, siblings=siblings, max_bytes=int(self.cfg.max_file_mb * 1024 * 1024),
         )  # fmt: skip
@@ -655,7 +653,7 @@ class Intake:
             now = self.clock()
             for p in sorted(pending):
                 obs, since = seen[p]
-                current = ready.Observation.of(p)
+                current = readiness.observe(p)
                 if current is None:
                     pending.discard(p)  # gone meanwhile
                     continue
@@ -677,10 +675,10 @@ class Intake:
         warning, counted apart from the files still being written."""
         count = 0
         for p in waiting:
-            obs = ready.Observation.of(p)
+            obs = readiness.observe(p)
             if obs is None or not ready.quiet_long_enough(obs, now, self.cfg.stability_seconds):
                 continue
-            if ready.probe(p) is ready.Probe.UNREADABLE:
+            if readiness.probe(p) is ready.Probe.UNREADABLE:
                 count += 1
                 rel = display_path(p.relative_to(self.ws.inbox).as_posix())
                 logger.warning("无法读取 {}（无权限或读取出错），请检查文件权限。", rel)
@@ -802,7 +800,7 @@ class Intake:
         except BaseException:
             _drop_claim(cdir)
             raise
-        if expect is not None and ready.Observation.of(path) != expect:
+        if expect is not None and readiness.observe(path) != expect:
             _drop_claim(cdir)
             logger.info("{}", still_changing_message(rel))
             return Outcome(path, "waiting", None, still_changing_message(rel), rel)
@@ -825,7 +823,7 @@ class Intake:
             return Outcome(path, "failed", None, f"无法取走文件（{_describe(exc)}），文件仍在收件箱中", rel,
                            disk_full=self._full(exc))  # fmt: skip
         _fsync_dir(cdir)
-        if expect is not None and ready.Observation.of(moved) != expect:
+        if expect is not None and readiness.observe(moved) != expect:
             logger.warning("文件“{}”在取走时仍在写入，等它写完再读取……", ready.shown_name(rel))
             self._wait_quiet(moved)
         return cdir
@@ -833,15 +831,15 @@ class Intake:
     def _wait_quiet(self, data: Path) -> None:
         """Wait (at most SETTLE_MAX) until a claimed file's writer has stopped:
         size and mtime unchanged for the quiet time of its kind."""
-        last, since, waited = ready.Observation.of(data), 0.0, 0.0
+        last, since, waited = readiness.observe(data), 0.0, 0.0
         while waited < SETTLE_MAX:
             self._sleep(FRESH_STEP)
             waited += FRESH_STEP
-            current = ready.Observation.of(data)
+            current = readiness.observe(data)
             if current != last:
                 last, since = current, waited
                 continue
-            quiet = ready.quiet_needed(ready.probe(data), self.cfg.stability_seconds, self.cfg.stability_seconds_other)
+            quiet = ready.quiet_needed(readiness.probe(data), self.cfg.stability_seconds, self.cfg.stability_seconds_other)
             if waited - since >= quiet:
                 return
 
@@ -890,10 +888,10 @@ class Intake:
         hashed and read (its writer went on after the claim), wait until it is
         quiet and read again, so that what is recorded is what is kept."""
         for _ in range(READ_TRIES):
-            before = ready.Observation.of(data)
+            before = readiness.observe(data)
             sha, size = sha256_of(data)
             result = None if self.register.same_bytes(sha) is not None else self._parse(data, rel)
-            if before is not None and before.size == size and ready.Observation.of(data) == before:
+            if before is not None and before.size == size and readiness.observe(data) == before:
                 return sha, size, result
             logger.warning("文件“{}”在读取时仍在变化（仍在写入），等它写完后重新读取……", ready.shown_name(rel))
             self._wait_quiet(data)
@@ -1110,7 +1108,7 @@ def outcome_message(sub: Submission, supersedes: tuple[int, ...] = (), returned_
     label = crosscheck.form_label(sub.form) if sub.form else ""
     owner = crosscheck.who(sub.unit, sub.name) if sub.unit else ""
     if sub.status == "duplicate" and returned_prior is not None:
-        day = crosscheck.format_date(returned_prior.received_at.date())
+        day = arabic(returned_prior.received_at.date())
         return (
             f"重复且未修改：{sub.file} 与{day}退回的“{returned_prior.file}”完全相同，"
             f"不重复计入，已再次退回，通知：{sub.notice or '（未生成）'}"
@@ -1148,7 +1146,7 @@ SAME_AS_REJECTED = "same_as_rejected"
 
 def same_as_rejected(prior: Submission) -> Problem:
     """The first item of the notice for a file dropped again unchanged."""
-    day = crosscheck.format_date(prior.received_at.date())
+    day = arabic(prior.received_at.date())
     return Problem(
         SAME_AS_REJECTED,
         f"这份文件与{day}已退回的“{prior.file}”逐字节完全相同，说明退回后没有作任何修改，因此再次退回。"

@@ -41,100 +41,14 @@ from __future__ import annotations
 
 import json
 import os
-import unicodedata
-from collections import Counter
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from pipeline.core import crosscheck
 from pipeline.core.config import Config
-from pipeline.core.forms import FORMS
-from pipeline.core.model import Snapshot
-from pipeline.store.roster import Person, missing_people
+from pipeline.core.progress import display_width, totals, unit_stats
+from pipeline.core.model import UNKNOWN_UNIT, Snapshot
 from pipeline.store.workspace import Workspace
-
-UNKNOWN_UNIT = "未识别单位"
-COUNTERS = ("received", "accepted", "rejected", "superseded", "duplicates", "late", "risks", "level3", "risks_without_measure")
-STATUS_KEY = {"accepted": "accepted", "rejected": "rejected", "superseded": "superseded", "duplicate": "duplicates"}
-
-
-# ---------------------------------------------------------------------------
-# Pure: numbers from a snapshot
-
-
-def unit_order(snap: Snapshot, cfg: Config, people: list[Person] | None = None) -> list[str]:
-    """Pilot units first (configured order), then other units seen, then 未识别单位."""
-    known = {crosscheck.text_key(u): u for u in cfg.units}
-    order = list(cfg.units)
-    extra: dict[str, str] = {}
-    names = [s.unit for s in snap.submissions] + [p.unit for p in people or []]
-    unknown = False
-    for unit in names:
-        key = crosscheck.text_key(unit)
-        if not key:
-            unknown = True
-        elif key not in known and key not in extra:
-            extra[key] = unit or ""
-    order += sorted(extra.values())
-    if unknown:
-        order.append(UNKNOWN_UNIT)
-    return order
-
-
-def unit_stats(snap: Snapshot, cfg: Config, people: list[Person] | None = None) -> list[dict[str, Any]]:
-    """One dict per unit, in unit_order (see the module doc for the keys)."""
-    order = unit_order(snap, cfg, people)
-    key_of = {crosscheck.text_key(u) if u != UNKNOWN_UNIT else "": u for u in order}
-    # Map every spelling to the displayed name (pilot spelling wins).
-    stats: dict[str, dict[str, Any]] = {}
-    pilots = {crosscheck.text_key(u) for u in cfg.units}
-    for u in order:
-        stats[u] = {
-            "unit": u,
-            "pilot": crosscheck.text_key(u) in pilots,
-            **{c: 0 for c in COUNTERS},
-            "forms": {f.kind: 0 for f in FORMS},
-            "assessment_without_measures": [],
-            "missing_people": None if people is None else [],
-        }
-
-    def bucket(unit: str | None) -> dict[str, Any]:
-        return stats[key_of.get(crosscheck.text_key(unit), UNKNOWN_UNIT)]
-
-    for s in snap.submissions:
-        row = bucket(s.unit)
-        row["received"] += 1
-        row[STATUS_KEY[s.status]] += 1
-        if s.status == "accepted":
-            if s.late:
-                row["late"] += 1
-            if s.form in row["forms"]:
-                row["forms"][s.form] += 1
-    for r in snap.risks:
-        row = bucket(r.unit)
-        row["risks"] += 1
-        row["level3"] += r.level == 3
-        row["risks_without_measure"] += not r.measure.strip()
-    for f in crosscheck.assessment_without_measures(snap, cfg, date.min):
-        if f.name:
-            bucket(f.unit)["assessment_without_measures"].append(f.name)
-    if people is not None:
-        for unit, missing in missing_people(snap, people).items():
-            bucket(unit)["missing_people"].extend(p.name for p in missing)
-    return [stats[u] for u in order]
-
-
-def totals(units: list[dict[str, Any]], snap: Snapshot) -> dict[str, Any]:
-    out: dict[str, Any] = {c: sum(u[c] for u in units) for c in COUNTERS}
-    out["forms"] = dict(sum((Counter(u["forms"]) for u in units), Counter({f.kind: 0 for f in FORMS})))
-    out["forms"] = {f.kind: out["forms"].get(f.kind, 0) for f in FORMS}
-    out["assessment_without_measures"] = sum(len(u["assessment_without_measures"]) for u in units)
-    has_roster = any(u["missing_people"] is not None for u in units)
-    out["missing_people"] = sum(len(u["missing_people"] or []) for u in units) if has_roster else None
-    out["units"] = len(units)
-    out["findings"] = len(snap.findings)
-    return out
 
 
 # ---------------------------------------------------------------------------
@@ -250,11 +164,6 @@ def not_taken(ws: Workspace, scan: Any) -> list[dict[str, str]]:
     for path in scan.skipped:  # a link (also a broken one) or a pipe, socket, device
         kinds[path] = "link" if contain.lstat_kind(path) is contain.Kind.LINK else "special"
     return [{"path": intake.display_path(p.relative_to(ws.inbox).as_posix()), "kind": k} for p, k in sorted(kinds.items())]
-
-
-def display_width(text: str) -> int:
-    """Columns a string takes in a terminal or a spreadsheet: wide (CJK) = 2."""
-    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
 
 
 def _pad(text: str, width: int, right: bool = False) -> str:

@@ -43,10 +43,13 @@ from loguru import logger
 from pipeline.store import contain
 from pipeline.core import faults
 from pipeline.store import files as fsutil
+from pipeline.core.names import printable_name
 from pipeline.store import locks
+from pipeline.store.readiness import probe
 from pipeline.core.config import Config
 from pipeline.core.errors import EXIT_FAILED, EXIT_OK
-from pipeline.core.ready import GIVE_UP_AFTER, Decision, Observation, Probe, decide, ignored_path, open_in_editor, patient, probe
+from pipeline.core.model import STATUS_NAMES
+from pipeline.core.ready import GIVE_UP_AFTER, Decision, Observation, Probe, decide, ignored_path, open_in_editor, patient
 from pipeline.core.ready import future_mtime_warning, in_future, quiet_needed
 from pipeline.core.stability import Tracker
 from pipeline.store.workspace import Workspace
@@ -65,10 +68,10 @@ RECOVER_EVERY = 30.0  # a claim left in state/work/ by a process that died is fi
 NETWORK_FS = frozenset({"cifs", "smb3", "smbfs", "nfs", "nfs4", "ncpfs", "afs", "9p", "fuse.sshfs", "davfs", "fuse.davfs2", "fuse.rclone"})
 
 TAKEN = frozenset({"accepted", "rejected", "duplicate"})  # outcomes recorded in the register
+# The register's statuses as everywhere else (one label for a duplicate), then
+# the outcomes that leave the file in the inbox or take nothing.
 STATUS_CN = {
-    "accepted": "通过",
-    "rejected": "退回",
-    "duplicate": "重复（已收过相同文件）",
+    **STATUS_NAMES,
     "ignored": "忽略",
     "failed": "处理失败",
     "waiting": "暂不收取（仍在变化）",
@@ -795,9 +798,9 @@ class Watcher:
     def _rel(self, path: Path) -> str:
         """A path as it may be logged and shown in `status` (escaped)."""
         try:
-            return fsutil.printable_name(path.relative_to(self.ws.inbox).as_posix())
+            return printable_name(path.relative_to(self.ws.inbox).as_posix())
         except ValueError:
-            return fsutil.printable_name(path.name)
+            return printable_name(path.name)
 
 
 def _observe_file(path: Path, inbox: Path | None = None) -> Observation | None:

@@ -21,13 +21,14 @@ from datetime import date
 from typing import Any
 
 from pipeline.core.dates import arabic, date_time, format_date
-from pipeline.core.crosscheck import submitted_on, text_key
+from pipeline.core.crosscheck import form_label, submitted_on, text_key
 from pipeline.core.config import Config
-from pipeline.core.forms import BY_KIND, LEVEL_NAMES
-from pipeline.store.files import printable_name
-from pipeline.core.model import Finding, Problem, RiskPoint, Snapshot, Submission
+from pipeline.core.forms import BY_KIND, level_name
+from pipeline.core.names import printable_name
+from pipeline.core.model import Finding, Person, Problem, RiskPoint, Snapshot, Submission, in_force
 
-# (unit, name, position) as read from the optional roster (花名册).
+# (unit, name, position) as read from the optional roster (花名册): a
+# pipeline.core.model.Person, or the same three as a plain tuple.
 RosterEntry = tuple[str, str, str]
 
 PERSONAL_ASSESSMENT = "personal_assessment"
@@ -50,32 +51,8 @@ NOT_YET = "（尚未报送）"  # in the measure column when no measures form ma
 COVERED_FINDINGS = frozenset({"late_form", "form_missing", "assessment_without_measures"})
 
 
-def form_title(kind: str) -> str:
-    """《个人廉政风险排查评估表》"""
-    return f"《{BY_KIND[kind].title}》"
-
-
-def level_name(level: int) -> str:
-    return LEVEL_NAMES.get(level, str(level))
-
-
 # ---------------------------------------------------------------------------
 # Facts about one unit
-
-
-@dataclass(frozen=True)
-class Person:
-    name: str
-    position: str
-
-    @property
-    def key(self) -> str:
-        return text_key(self.name)
-
-    @property
-    def label(self) -> str:
-        """张三（科员）, or 张三 when the position is unknown."""
-        return f"{self.name}（{self.position}）" if self.position else self.name
 
 
 @dataclass(frozen=True)
@@ -115,16 +92,12 @@ class UnitFacts:
         return bool(self.assessed or self.measured_people) or any(s.received_ok for s in self.unit_states.values())
 
 
-def _in_force(snap: Snapshot) -> list[Submission]:
-    return [s for s in snap.submissions if s.status == "accepted"]
-
-
 def units_of(snap: Snapshot, cfg: Config) -> list[str]:
     """The pilot units from the config, then any other unit that appears in
     forms in force (a unit outside the pilot still gets its figures shown)."""
     units = list(cfg.units)
     seen = {text_key(u) for u in units}
-    for unit in [s.unit for s in _in_force(snap)] + [r.unit for r in snap.risks]:
+    for unit in [s.unit for s in in_force(snap.submissions)] + [r.unit for r in snap.risks]:
         if unit and text_key(unit) not in seen:
             units.append(unit)
             seen.add(text_key(unit))
@@ -136,8 +109,7 @@ def _form_state(subs: Sequence[Submission], deadline: date, today: date) -> Form
 
     Late only when no version of it came in on time: a unit that sent the form
     on time and later a correction is not late."""
-    in_force = [s for s in subs if s.status == "accepted"]
-    if in_force:
+    if in_force(subs):
         ever = [s for s in subs if s.status in ("accepted", "superseded")]
         first = min(ever, key=lambda s: s.received_at)
         late = all(s.late for s in ever)
@@ -160,7 +132,7 @@ def _people(
         key = text_key(name)
         known = order.get(key)
         if known is None or (not known.position and position):
-            order[key] = Person(known.name if known else name, position or "")
+            order[key] = Person(unit, known.name if known else name, position or "")
 
     for r in snap.risks:
         if text_key(r.unit) == ukey and r.name:
@@ -181,7 +153,7 @@ def _people(
 def _item(who: str, kind: str, cfg: Config, *, received: date | None = None, rejected: bool = False) -> dict[str, Any]:
     """One line about a form: who, which form, its deadline, as plain text."""
     deadline = cfg.deadline(kind)
-    title = form_title(kind)
+    title = form_label(kind)
     subject = f"{who}的{title}" if who else title
     if received is not None:
         text = f"{subject}于{arabic(received)}报送，晚于截止日期{arabic(deadline)}"
@@ -200,8 +172,8 @@ def unit_facts(
     on_roster = {text_key(name) for r_unit, name, _ in roster if text_key(r_unit) == ukey}
     person_states: dict[str, dict[str, FormState]] = {}
     for p in people:
-        subs = subs_by_name.get(p.key, [])
-        person_states[p.key] = {
+        subs = subs_by_name.get(text_key(p.name), [])
+        person_states[text_key(p.name)] = {
             kind: _form_state([s for s in subs if s.form == kind], cfg.deadline(kind), today)
             for kind in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES)
         }
@@ -211,8 +183,8 @@ def unit_facts(
         )
         for kind in (UNIT_ASSESSMENT, UNIT_MEASURES)
     }
-    assessed = tuple(p for p in people if person_states[p.key][PERSONAL_ASSESSMENT].received_ok)
-    measured = tuple(p for p in people if person_states[p.key][PERSONAL_MEASURES].received_ok)
+    assessed = tuple(p for p in people if person_states[text_key(p.name)][PERSONAL_ASSESSMENT].received_ok)
+    measured = tuple(p for p in people if person_states[text_key(p.name)][PERSONAL_MEASURES].received_ok)
 
     missing: list[dict[str, Any]] = []
     late: list[dict[str, Any]] = []
@@ -227,11 +199,11 @@ def unit_facts(
             pending.append(_item("", kind, cfg))
     for p in people:
         for kind in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES):
-            st = person_states[p.key][kind]
+            st = person_states[text_key(p.name)][kind]
             # Measures are only owed by people who are on the roster or have
             # assessed their post; someone known only from a measures form owes
             # the assessment, and someone on the roster owes both.
-            owes = p.key in on_roster or kind == PERSONAL_ASSESSMENT or p in assessed
+            owes = text_key(p.name) in on_roster or kind == PERSONAL_ASSESSMENT or p in assessed
             if st.state == "missing" and owes:
                 missing.append(_item(p.label, kind, cfg, rejected=st.rejected))
             elif st.state == "late":
@@ -336,15 +308,15 @@ def _overview(f: UnitFacts, day: date | None) -> str:
     parts = []
     if f.assessed:
         parts.append(
-            f"本单位共有{len(f.assessed)}人报送{form_title(PERSONAL_ASSESSMENT)}，"
+            f"本单位共有{len(f.assessed)}人报送{form_label(PERSONAL_ASSESSMENT)}，"
             f"排查出个人廉政风险点{len(f.personal_risks)}个"
         )
     else:
-        parts.append(f"本单位尚无人报送{form_title(PERSONAL_ASSESSMENT)}")
+        parts.append(f"本单位尚无人报送{form_label(PERSONAL_ASSESSMENT)}")
     if f.unit_states[UNIT_ASSESSMENT].received_ok:
-        parts.append(f"单位报送{form_title(UNIT_ASSESSMENT)}，排查出单位廉政风险点{len(f.unit_risks)}个")
+        parts.append(f"单位报送{form_label(UNIT_ASSESSMENT)}，排查出单位廉政风险点{len(f.unit_risks)}个")
     else:
-        parts.append(f"单位尚未报送{form_title(UNIT_ASSESSMENT)}")
+        parts.append(f"单位尚未报送{form_label(UNIT_ASSESSMENT)}")
     text = _since(day) + "；".join(parts) + "。"
     if f.risks:
         text += f"以上共计廉政风险点{_with_levels(len(f.risks), level_counts(f.risks))}。"
@@ -355,13 +327,13 @@ def _measures_sentence(f: UnitFacts) -> str:
     """防控措施 sentence of a unit summary."""
     parts = []
     if f.measured_people:
-        parts.append(f"{len(f.measured_people)}人报送{form_title(PERSONAL_MEASURES)}")
+        parts.append(f"{len(f.measured_people)}人报送{form_label(PERSONAL_MEASURES)}")
     else:
-        parts.append(f"尚无人报送{form_title(PERSONAL_MEASURES)}")
+        parts.append(f"尚无人报送{form_label(PERSONAL_MEASURES)}")
     if f.unit_states[UNIT_MEASURES].received_ok:
-        parts.append(f"单位已报送{form_title(UNIT_MEASURES)}")
+        parts.append(f"单位已报送{form_label(UNIT_MEASURES)}")
     else:
-        parts.append(f"单位尚未报送{form_title(UNIT_MEASURES)}")
+        parts.append(f"单位尚未报送{form_label(UNIT_MEASURES)}")
     text = "，".join(parts)
     n, done = len(f.risks), _measured(f.risks)
     if n:
@@ -516,7 +488,7 @@ def _state_cell(st: FormState) -> str:
 
 def _people_cell(f: UnitFacts, kind: str, cfg: Config, today: date) -> str:
     """'5人', '5人（逾期1人）', '未报送', '未到期' for a personal form."""
-    states = [f.person_states[p.key][kind] for p in f.people]
+    states = [f.person_states[text_key(p.name)][kind] for p in f.people]
     got = sum(1 for s in states if s.received_ok)
     late = sum(1 for s in states if s.state == "late")
     owed = [m for m in f.missing if m["kind"] == kind]
@@ -585,8 +557,8 @@ def bulletin_context(
     }
     overview = (
         f"{_since(day)}{len(cfg.units)}个试点单位中已有{len([f for f in reported if f.unit in cfg.units])}个单位报送材料，"
-        f"共{totals['people']}人报送{form_title(PERSONAL_ASSESSMENT)}，"
-        f"{sum(1 for f in facts if f.unit_states[UNIT_ASSESSMENT].received_ok)}个单位报送{form_title(UNIT_ASSESSMENT)}，"
+        f"共{totals['people']}人报送{form_label(PERSONAL_ASSESSMENT)}，"
+        f"{sum(1 for f in facts if f.unit_states[UNIT_ASSESSMENT].received_ok)}个单位报送{form_label(UNIT_ASSESSMENT)}，"
         f"排查出廉政风险点{_with_levels(len(all_risks), counts)}。"
     )
     if all_risks:

@@ -22,11 +22,11 @@ from dataclasses import replace
 from datetime import date
 
 from pipeline.core.config import Config
+from pipeline.core.dates import arabic
 from pipeline.core.forms import BY_KIND, MEASURES_FOR
-from pipeline.store.files import printable_name
-from pipeline.core.model import Finding, Measure, RiskPoint, Snapshot, Submission
+from pipeline.core.names import printable_name
+from pipeline.core.model import Finding, Measure, RiskPoint, Snapshot, in_force
 
-IN_FORCE = "accepted"
 ASSESSMENTS = ("personal_assessment", "unit_assessment")
 MEASURES = ("personal_measures", "unit_measures")
 ASSESSMENT_FOR = MEASURES_FOR  # measures kind -> the assessment kind it answers
@@ -61,11 +61,8 @@ def owner_key(form: str | None, unit: str | None, name: str | None) -> tuple[str
     return (form or "", text_key(unit), text_key(name) if personal else "")
 
 
-def format_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
 def form_label(kind: str | None) -> str:
+    """《个人廉政风险排查评估表》, or 表格 for a file whose form is unknown."""
     if kind and kind in BY_KIND:
         return f"《{BY_KIND[kind].title}》"
     return "表格"
@@ -93,10 +90,6 @@ def is_late(form: str | None, form_date: date | None, received: date, cfg: Confi
 
 # ---------------------------------------------------------------------------
 # Matching measures to risks
-
-
-def in_force(snap: Snapshot) -> list[Submission]:
-    return [s for s in snap.submissions if s.status == IN_FORCE]
 
 
 def attach_measures(risks: list[RiskPoint], measures: list[Measure]) -> list[RiskPoint]:
@@ -138,7 +131,7 @@ def not_pilot_units(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
     """A form in force from a unit that is not one of the pilot units."""
     pilots = {text_key(u) for u in cfg.units}
     out = []
-    for s in in_force(snap):
+    for s in in_force(snap.submissions):
         if s.unit and text_key(s.unit) not in pilots:
             out.append(
                 Finding(
@@ -156,7 +149,7 @@ def not_pilot_units(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
 def late_forms(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
     """A form in force dated (or, without a date, received) after its deadline."""
     out = []
-    for s in in_force(snap):
+    for s in in_force(snap.submissions):
         if not s.form or s.form not in BY_KIND:
             continue
         day = submitted_on(s.form_date, s.received_at.date())
@@ -166,8 +159,8 @@ def late_forms(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
             out.append(
                 Finding(
                     "late_form",
-                    f"{who(s.unit, s.name)}的{form_label(s.form)}{basis}为{format_date(day)}，"
-                    f"晚于截止日期{format_date(deadline)}。",
+                    f"{who(s.unit, s.name)}的{form_label(s.form)}{basis}为{arabic(day)}，"
+                    f"晚于截止日期{arabic(deadline)}。",
                     s.unit,
                     s.name,
                     s.id,
@@ -182,7 +175,7 @@ def measures_not_in_assessment(snap: Snapshot, cfg: Config, today: date) -> list
     subs = {s.id: s for s in snap.submissions}
     assessed: dict[tuple[str, str, str], list[str]] = defaultdict(list)  # (kind, unit, name) -> risk names
     has_assessment: set[tuple[str, str, str]] = set()
-    for s in in_force(snap):
+    for s in in_force(snap.submissions):
         if s.form in ASSESSMENTS:
             has_assessment.add(owner_key(s.form, s.unit, s.name))
     for r in snap.risks:
@@ -193,7 +186,7 @@ def measures_not_in_assessment(snap: Snapshot, cfg: Config, today: date) -> list
     by_submission: dict[int, list[Measure]] = defaultdict(list)
     for m in snap.measures:
         by_submission[m.submission_id].append(m)
-    for s in in_force(snap):
+    for s in in_force(snap.submissions):
         if s.form not in MEASURES:
             continue
         akind = ASSESSMENT_FOR[s.form]
@@ -245,7 +238,7 @@ def level3_without_measure(snap: Snapshot, cfg: Config, today: date) -> list[Fin
             Finding(
                 "level3_no_measure",
                 f"{who(r.unit, r.name)}的三级风险“{r.risk}”尚无防控措施"
-                f"（{form_label(mkind)}截止日期{format_date(cfg.deadline(mkind))}已过）。",
+                f"（{form_label(mkind)}截止日期{arabic(cfg.deadline(mkind))}已过）。",
                 r.unit,
                 r.name,
                 r.submission_id,
@@ -263,7 +256,7 @@ def missing_review(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
     for m in snap.measures:
         if m.name is not None:  # only personal measures have a review column
             by_sub[m.submission_id].append((m.seq or len(by_sub[m.submission_id]) + 1, m.review))
-    for s in in_force(snap):
+    for s in in_force(snap.submissions):
         rows = by_sub.get(s.id)
         if not rows or s.form not in BY_KIND:
             continue
@@ -289,16 +282,16 @@ def missing_review(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
 
 def assessment_without_measures(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
     """A person (or unit) with an assessment in force and no measures form."""
-    have = {owner_key(s.form, s.unit, s.name) for s in in_force(snap)}
+    have = {owner_key(s.form, s.unit, s.name) for s in in_force(snap.submissions)}
     out = []
-    for s in in_force(snap):
+    for s in in_force(snap.submissions):
         if s.form not in ASSESSMENTS:
             continue
         mkind = MEASURES_OF[s.form]
         if owner_key(mkind, s.unit, s.name) in have:
             continue
         deadline = cfg.deadline(mkind)
-        when = f"截止日期{format_date(deadline)}" + ("已过" if today > deadline else "")
+        when = f"截止日期{arabic(deadline)}" + ("已过" if today > deadline else "")
         out.append(
             Finding(
                 "assessment_without_measures",
@@ -347,7 +340,7 @@ def unit_forms_missing(snap: Snapshot, cfg: Config, today: date) -> list[Finding
     """A pilot unit without a unit form in force after that form's deadline.
     (A unit with its assessment but no measures is already reported by
     assessment_without_measures, so it is not reported twice.)"""
-    have = {owner_key(s.form, s.unit, None) for s in in_force(snap)}
+    have = {owner_key(s.form, s.unit, None) for s in in_force(snap.submissions)}
     out = []
     for kind in ("unit_assessment", "unit_measures"):
         deadline = cfg.deadline(kind)
@@ -359,7 +352,7 @@ def unit_forms_missing(snap: Snapshot, cfg: Config, today: date) -> list[Finding
                 out.append(
                     Finding(
                         "form_missing",
-                        f"{unit}尚未报送{form_label(kind)}（截止日期{format_date(deadline)}已过）。",
+                        f"{unit}尚未报送{form_label(kind)}（截止日期{arabic(deadline)}已过）。",
                         unit,
                         None,
                         None,

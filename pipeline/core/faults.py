@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.store.files import escape_controls
+from pipeline.core.names import escape_controls
 
 _PACKAGE = Path(__file__).resolve().parents[1]  # pipeline/, all of its subpackages
 

@@ -64,6 +64,12 @@ ELLIPSIS_MARKS = ("……", "…", "...", "。。。", "......", "⋯⋯", "⋯"
 
 LEVEL_NAMES = {1: "一级", 2: "二级", 3: "三级"}
 
+
+def level_name(level: int) -> str:
+    """一级, 二级, 三级. A recorded risk always has one of these (a form with
+    another level is rejected); anything else is shown as the number itself."""
+    return LEVEL_NAMES.get(level, str(level))
+
 _UNIT = HeaderField("unit", "单位", aliases=("单位名称", "部门"), blank_width=10)
 _NAME = HeaderField("name", "姓名", blank_width=7)
 _POSITION = HeaderField("position", "职务", aliases=("职位", "岗位"), blank_width=10)

@@ -11,7 +11,8 @@ import os
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from collections.abc import Iterable
+from typing import Any, Literal, NamedTuple
 
 Status = Literal["ok", "rejected", "ignored"]
 
@@ -105,6 +106,35 @@ class ParseResult:
 # The register as plain data (register.py produces it, documents consume it).
 
 SubmissionStatus = Literal["accepted", "rejected", "superseded", "duplicate"]
+
+# The statuses as the office reads them (workbook, `status`, the watcher's line).
+STATUS_NAMES = {"accepted": "通过", "rejected": "退回", "superseded": "已被替代", "duplicate": "重复"}
+
+# In force: accepted and not superseded. The one status that counts a
+# submission (and the risks and measures it holds) in every output.
+IN_FORCE = "accepted"
+
+# Where files whose unit could not be read are counted and filed.
+UNKNOWN_UNIT = "未识别单位"
+
+
+def in_force(submissions: Iterable[Submission]) -> list[Submission]:
+    """The submissions in force (see IN_FORCE), in their order."""
+    return [s for s in submissions if s.status == IN_FORCE]
+
+
+class Person(NamedTuple):
+    """Someone of a unit who owes personal forms: a roster (花名册) line, or
+    someone known from the forms. A tuple, so (unit, name, position) unpacks."""
+
+    unit: str
+    name: str
+    position: str = ""
+
+    @property
+    def label(self) -> str:
+        """张三（科员）, or 张三 when the position is unknown."""
+        return f"{self.name}（{self.position}）" if self.position else self.name
 
 
 @dataclass

@@ -57,7 +57,10 @@ class Duty:
 
 
 @dataclass(frozen=True)
-class Person:
+class SamplePerson:
+    """A made-up member of a sample unit and the forms the demo writes for
+    them (not pipeline.core.model.Person, who is only expected to send)."""
+
     name: str
     position: str  # 职务
     duties: tuple[Duty, ...]
@@ -74,7 +77,7 @@ class Person:
 class Unit:
     name: str
     head: str  # signs 负责人签字 and 单位领导签字
-    people: tuple[Person, ...]
+    people: tuple[SamplePerson, ...]
     functions: tuple[Duty, ...]  # 单位职能 and the unit's own risks (附件2/附件4)
     assessed: tuple[int, int]  # on 附件2
     measured: tuple[int, int] | None  # on 附件4; None: not sent (yet)
@@ -103,7 +106,7 @@ UNITS: tuple[Unit, ...] = (
             "unit_measures": "附件4 {unit}单位制定廉政风险防控措施表.docx",
         },
         people=(
-            Person(
+            SamplePerson(
                 "陈建国", "部长", assessed=(6, 25), measured=(11, 20),
                 duties=(
                     D("主持部务全面工作，负责中层干部选拔任用工作的组织实施",
@@ -118,7 +121,7 @@ UNITS: tuple[Unit, ...] = (
                         2, "党建经费实行预算管理，大额支出经部务会研究，开支情况每年在部内公开。")),
                 ),
             ),
-            Person(
+            SamplePerson(
                 "林志强", "副部长", assessed=(6, 26), measured=(11, 21),
                 duties=(
                     D("协助部长工作，分管干部考核、干部监督和干部档案工作",
@@ -130,7 +133,7 @@ UNITS: tuple[Unit, ...] = (
                         3, "开展干部人事档案专项审核，档案材料收集、鉴别、归档实行双人经办。")),
                 ),
             ),
-            Person(
+            SamplePerson(
                 "黄晓燕", "干部科科长", assessed=(6, 25), measured=(11, 21),
                 duties=(
                     D("负责中层干部民主推荐、考察、任免的具体工作",
@@ -146,7 +149,7 @@ UNITS: tuple[Unit, ...] = (
                 ),
             ),
             # Sends his 附件1 with the unit left blank (rejected, missing_unit).
-            Person(
+            SamplePerson(
                 "郑伟", "组织员", assessed=(6, 27), measured=None, fault="unit_blank",
                 duties=(
                     D("负责党员发展、党员教育管理和党费收缴",
@@ -186,7 +189,7 @@ UNITS: tuple[Unit, ...] = (
             "unit_measures": "人事处 附件4 单位制定廉政风险防控措施表.docx",
         },
         people=(
-            Person(
+            SamplePerson(
                 "吴国平", "处长", assessed=(6, 27), measured=(11, 26),
                 duties=(
                     D("主持全面工作，负责人事制度改革、岗位设置和人员招聘工作",
@@ -196,7 +199,7 @@ UNITS: tuple[Unit, ...] = (
                         2, "岗位聘用条件和结果全校公示，接受教职工监督。")),
                 ),
             ),
-            Person(
+            SamplePerson(
                 "蔡丽娟", "副处长", assessed=(6, 28), measured=(11, 26),
                 duties=(
                     D("分管专业技术职务评审和教职工年度考核工作",
@@ -208,7 +211,7 @@ UNITS: tuple[Unit, ...] = (
                         1, "优秀名额按比例分配到单位，考核结果公示。")),
                 ),
             ),
-            Person(
+            SamplePerson(
                 "许文斌", "人才引进科科长", assessed=(6, 26), measured=(11, 23),
                 duties=(
                     D("负责高层次人才引进和教师招聘的具体工作",
@@ -221,7 +224,7 @@ UNITS: tuple[Unit, ...] = (
                         2, "建立引进人才履约台账，违约的按协议追缴并报学校备案。")),
                 ),
             ),
-            Person(
+            SamplePerson(
                 "苏雅琴", "劳资科科员", assessed=(6, 25), measured=(11, 23),
                 duties=(
                     D("负责教职工工资核定、津贴补贴发放和社会保险缴纳",
@@ -261,7 +264,7 @@ UNITS: tuple[Unit, ...] = (
             "unit_measures": "{unit}单位制定廉政风险防控措施表.docx",
         },
         people=(
-            Person(
+            SamplePerson(
                 "刘德明", "处长", assessed=(6, 20), measured=(11, 19),
                 duties=(
                     D("主持全面工作，负责教学经费和教学建设项目的审批",
@@ -273,7 +276,7 @@ UNITS: tuple[Unit, ...] = (
             ),
             # Sends a first version, then a corrected one (成绩篡改 raised to 三级,
             # a row added, dated later): the second supersedes the first.
-            Person(
+            SamplePerson(
                 "王丽华", "考务科科长", assessed=(6, 28), measured=(11, 20),
                 draft_dated=(6, 22),
                 draft=(
@@ -294,7 +297,7 @@ UNITS: tuple[Unit, ...] = (
                         2, "补考、重修与正常考试同等组织，试卷由考务科统一保管。")),
                 ),
             ),
-            Person(
+            SamplePerson(
                 "张静", "教材科科长", assessed=(6, 21), measured=(11, 20),
                 duties=(
                     D("负责教材选用、征订与发放",
@@ -306,7 +309,7 @@ UNITS: tuple[Unit, ...] = (
                         2, "教材费按学期结算，结算清单在学生中公开。")),
                 ),
             ),
-            Person(
+            SamplePerson(
                 "杨帆", "学籍科科员", assessed=(6, 25), measured=(11, 22),
                 duties=(
                     D("负责学生学籍管理",
@@ -317,7 +320,7 @@ UNITS: tuple[Unit, ...] = (
                         2, "空白证书专柜存放、双人管理，领用、作废逐份登记。")),
                 ),
             ),
-            Person(
+            SamplePerson(
                 "陈丽", "教学研究科科员", assessed=(6, 29), measured=(11, 22),
                 duties=(
                     D("负责教改项目、教学成果奖申报与评审的组织工作",
@@ -357,7 +360,7 @@ UNITS: tuple[Unit, ...] = (
             "unit_measures": "科研处-单位制定廉政风险防控措施表.docx",
         },
         people=(
-            Person(
+            SamplePerson(
                 "何文涛", "处长", assessed=(6, 26), measured=(11, 23),
                 duties=(
                     D("主持全面工作，负责科研项目立项和科研经费支出的审批",
@@ -368,7 +371,7 @@ UNITS: tuple[Unit, ...] = (
                 ),
             ),
             # Has not sent 附件3.
-            Person(
+            SamplePerson(
                 "李海燕", "项目管理科科长", assessed=(6, 27), measured=None,
                 duties=(
                     D("负责纵向、横向科研项目的申报、立项、中期检查和结题管理",
@@ -384,7 +387,7 @@ UNITS: tuple[Unit, ...] = (
                 ),
             ),
             # His 附件1 leaves one level blank (rejected).
-            Person(
+            SamplePerson(
                 "张伟", "成果管理科科员", assessed=(6, 26), measured=None, fault="level_missing",
                 duties=(
                     D("负责科研成果登记、科研奖励核算和科研业绩考核",
@@ -397,7 +400,7 @@ UNITS: tuple[Unit, ...] = (
                 ),
             ),
             # Has not sent 附件3.
-            Person(
+            SamplePerson(
                 "罗小红", "综合科科员", assessed=(6, 28), measured=None,
                 duties=(
                     D("负责处内日常事务、科研统计和学术会议经费管理",
@@ -436,7 +439,7 @@ UNITS: tuple[Unit, ...] = (
             "unit_measures": "资产管理处单位制定廉政风险防控措施表.docx",
         },
         people=(
-            Person(
+            SamplePerson(
                 "周志华", "处长", assessed=(6, 25), measured=(11, 26),
                 duties=(
                     D("主持全面工作，负责国有资产管理和物资设备采购的审批",
@@ -446,7 +449,7 @@ UNITS: tuple[Unit, ...] = (
                         2, "资产处置一律经评估并按权限报批，处置结果公开。")),
                 ),
             ),
-            Person(
+            SamplePerson(
                 "庄国栋", "副处长", assessed=(6, 27), measured=(11, 26),
                 duties=(
                     D("分管招标采购和仪器设备验收工作",
@@ -456,7 +459,7 @@ UNITS: tuple[Unit, ...] = (
                         2, "大型设备验收邀请使用单位和专家参加，验收报告集体签字。")),
                 ),
             ),
-            Person(
+            SamplePerson(
                 "施明辉", "采购科科长", assessed=(6, 26), measured=(11, 27),
                 duties=(
                     D("负责物资设备采购的组织实施",
@@ -474,7 +477,7 @@ UNITS: tuple[Unit, ...] = (
                 ),
             ),
             # Writes 高/中 instead of 一级/二级/三级 (rejected, bad_level).
-            Person(
+            SamplePerson(
                 "谢美玲", "资产管理科科员", assessed=(6, 28), measured=None, fault="level_words",
                 duties=(
                     D("负责国有资产登记、清查和处置的具体工作",
@@ -509,7 +512,7 @@ UNITS: tuple[Unit, ...] = (
             "unit_measures": "后勤管理处（单位）防控措施表.docx",
         },
         people=(
-            Person(
+            SamplePerson(
                 "黄志明", "处长", assessed=(6, 25), measured=(11, 27),
                 duties=(
                     D("主持全面工作，负责基建维修工程和后勤服务项目的审批",
@@ -519,7 +522,7 @@ UNITS: tuple[Unit, ...] = (
                         2, "外包服务实行师生满意度测评，考核结果与服务费挂钩。")),
                 ),
             ),
-            Person(
+            SamplePerson(
                 "林清泉", "基建维修科科长", assessed=(6, 26), measured=(11, 27),
                 duties=(
                     D("负责基建维修工程的组织实施和现场管理",
@@ -537,7 +540,7 @@ UNITS: tuple[Unit, ...] = (
                         2, "零星维修实行派工单制度，使用单位签字确认工程量。")),
                 ),
             ),
-            Person(
+            SamplePerson(
                 "郭秀英", "膳食科科长", assessed=(6, 28), measured=(11, 28),
                 duties=(
                     D("负责学生食堂管理和原材料采购监管",
@@ -550,7 +553,7 @@ UNITS: tuple[Unit, ...] = (
                 ),
             ),
             # His 附件1 is dated after the 6-30 deadline.
-            Person(
+            SamplePerson(
                 "蔡俊杰", "物业管理科科员", assessed=(7, 9), measured=(11, 28),
                 duties=(
                     D("负责校园物业服务的日常监管与考核",
@@ -588,7 +591,7 @@ UNITS: tuple[Unit, ...] = (
             "unit_measures": "财务处单位制定廉政风险防控措施表.docx",
         },
         people=(
-            Person(
+            SamplePerson(
                 "郑文华", "处长", assessed=(6, 22), measured=(11, 21),
                 duties=(
                     D("主持全面工作，负责学校预算编制和大额资金支付审批",
@@ -598,7 +601,7 @@ UNITS: tuple[Unit, ...] = (
                         3, "大额资金支付经集体研究并实行双签。")),
                 ),
             ),
-            Person(
+            SamplePerson(
                 "吴淑芬", "会计核算科科长", assessed=(6, 25), measured=(11, 21),
                 duties=(
                     D("负责会计核算与报销审核",
@@ -611,7 +614,7 @@ UNITS: tuple[Unit, ...] = (
                 ),
             ),
             # Drops the same file twice (a "- 副本" copy).
-            Person(
+            SamplePerson(
                 "李明", "会计核算科出纳", assessed=(6, 25), measured=(11, 22), copied=True,
                 duties=(
                     D("负责现金收付、银行结算和票据管理",
@@ -623,7 +626,7 @@ UNITS: tuple[Unit, ...] = (
                         3, "支票与印鉴分人保管，签发支票逐笔登记。")),
                 ),
             ),
-            Person(
+            SamplePerson(
                 "陈婷婷", "收费管理科科员", assessed=(6, 27), measured=(11, 22),
                 duties=(
                     D("负责学费、住宿费等收费项目的收缴和票据管理",
@@ -837,7 +840,7 @@ def _file_name(unit: Unit, kind: str, name: str = "") -> str:
     return unit.naming[kind].format(unit=unit.name, name=name)
 
 
-def _personal_assessment(cfg: Config, unit: Unit, p: Person, st: Style,
+def _personal_assessment(cfg: Config, unit: Unit, p: SamplePerson, st: Style,
                          duties: tuple[Duty, ...], dated: tuple[int, int]) -> tuple[FormDoc, Expect]:
     rows = _assessment_rows(duties, st.review)
     written = list(_written(rows, st))
@@ -864,7 +867,7 @@ def _personal_assessment(cfg: Config, unit: Unit, p: Person, st: Style,
     return doc, expect
 
 
-def _personal_measures(cfg: Config, unit: Unit, p: Person, st: Style) -> tuple[FormDoc, Expect]:
+def _personal_measures(cfg: Config, unit: Unit, p: SamplePerson, st: Style) -> tuple[FormDoc, Expect]:
     assert p.measured is not None
     rows = [{"seq": i + 1, "risk": r.name, "measure": r.measure, "review": st.measure_review}
             for i, r in enumerate(r for d in p.duties for r in d.risks)]

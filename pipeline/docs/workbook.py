@@ -28,11 +28,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.core import crosscheck
 from pipeline.core.config import Config
-from pipeline.core.forms import BY_KIND, LEVEL_NAMES
-from pipeline.store.files import atomic_write, printable_name
-from pipeline.core.model import RiskPoint, Snapshot, Submission
-from pipeline.store.register import STATUS_NAMES
-from pipeline.app.status import display_width, unit_stats
+from pipeline.core.forms import BY_KIND, LEVEL_NAMES, level_name
+from pipeline.core.names import printable_name
+from pipeline.store.files import atomic_write
+from pipeline.core.model import STATUS_NAMES, RiskPoint, Snapshot, Submission
+from pipeline.core.progress import display_width, unit_stats
 
 RISK_SHEET = "风险台账"
 UNIT_SHEET = "单位汇总"
@@ -79,10 +79,6 @@ def clean(value: Any) -> Any:
     if isinstance(value, str):
         return ILLEGAL_CHARACTERS_RE.sub("", value)
     return value
-
-
-def level_name(level: int) -> str:
-    return LEVEL_NAMES.get(level, "")
 
 
 # ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from pipeline.store import office
 from pipeline.read import ooxml
 from pipeline.read import reader
 from pipeline.core.config import Config
-from pipeline.store.files import printable_name, readable_name
+from pipeline.core.names import printable_name, readable_name
 from pipeline.core.model import ParseResult, Problem
 from pipeline.core.ready import ignored_name
 

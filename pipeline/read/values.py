@@ -270,10 +270,6 @@ def parse_level(text: str | None) -> int | None:
 _LEVEL_FAST = {**_LEVEL_WORDS, **{k + "级": v for k, v in _LEVEL_WORDS.items()}}
 
 
-def level_name(level: int) -> str:
-    return {1: "一级", 2: "二级", 3: "三级"}[level]
-
-
 # ---------------------------------------------------------------------------
 # Row numbers
 

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 from loguru import logger
 
-from pipeline.store.files import escape_controls
+from pipeline.core.names import escape_controls
 
 CONSOLE_FORMAT = "<green>{time:HH:mm:ss}</green> <level>{level: <7}</level> {message}"
 FILE_FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <7} | {process}:{thread.name} | {message}"

@@ -36,8 +36,8 @@ from pipeline.core import crosscheck
 from pipeline.core.config import Config
 from pipeline.core.errors import PipelineError
 from pipeline.core.forms import BY_KIND
-from pipeline.store.files import printable_name
-from pipeline.core.model import Measure, ParseResult, Problem, RiskPoint, Snapshot, Submission
+from pipeline.core.names import printable_name
+from pipeline.core.model import IN_FORCE, Measure, ParseResult, Problem, RiskPoint, Snapshot, Submission
 
 SCHEMA_VERSION = 2
 
@@ -117,9 +117,6 @@ ALTER TABLE submissions ADD COLUMN archived_raw TEXT;
 """,
 }
 
-STATUS_NAMES = {"accepted": "通过", "rejected": "退回", "superseded": "已被替代", "duplicate": "重复"}
-
-
 class RegisterError(PipelineError):
     """The register file cannot be used (newer schema, damaged); Chinese message."""
 
@@ -131,19 +128,19 @@ class RegisterError(PipelineError):
 
 
 @dataclass(frozen=True)
-class Decision:
+class Ruling:
     status: str  # accepted / rejected / duplicate / superseded (accepted, but a later-received form is in force)
     duplicate_of: int | None = None
     supersedes: tuple[int, ...] = ()
     superseded_by: int | None = None
 
 
-def decide(
+def rule_on(
     result: ParseResult | None,
     same_bytes: Submission | None,
     in_force: Sequence[Submission],
     received_at: datetime | None = None,
-) -> Decision:
+) -> Ruling:
     """What a newly received file becomes.
 
     The same bytes as an earlier file (whatever became of it) is a duplicate of
@@ -158,16 +155,16 @@ def decide(
     received after it stays in force and supersedes it at once (status
     superseded). Without `received_at` every form in force is older."""
     if same_bytes is not None:
-        return Decision("duplicate", duplicate_of=same_bytes.id)
+        return Ruling("duplicate", duplicate_of=same_bytes.id)
     if result is None or result.status != "ok" or result.errors:
-        return Decision("rejected")
+        return Ruling("rejected")
     cut = None if received_at is None else _instant(received_at)
     order = sorted(in_force, key=lambda s: (_instant(s.received_at), s.id))
     older = [s for s in order if cut is None or _instant(s.received_at) <= cut]
     newer = [s for s in order if cut is not None and _instant(s.received_at) > cut]
     if newer:
-        return Decision("superseded", supersedes=tuple(s.id for s in older), superseded_by=newer[0].id)
-    return Decision("accepted", supersedes=tuple(s.id for s in older))
+        return Ruling("superseded", supersedes=tuple(s.id for s in older), superseded_by=newer[0].id)
+    return Ruling("accepted", supersedes=tuple(s.id for s in older))
 
 
 def _instant(moment: datetime) -> datetime:
@@ -354,8 +351,8 @@ class Register:
         """The accepted form(s) of this kind from this unit (and person)."""
         kind, unit_key, name_key = crosscheck.owner_key(form, unit, name)
         rows = self._db.execute(
-            "SELECT * FROM submissions WHERE status = 'accepted' AND form = ? AND unit_key = ? AND name_key = ? ORDER BY id",
-            (kind, unit_key, name_key),
+            "SELECT * FROM submissions WHERE status = ? AND form = ? AND unit_key = ? AND name_key = ? ORDER BY id",
+            (IN_FORCE, kind, unit_key, name_key),
         )
         return [_submission(r) for r in rows]
 
@@ -415,14 +412,14 @@ class Register:
                 _risk(r, by_id[r["submission_id"]])
                 for r in self._db.execute(
                     "SELECT r.* FROM risks r JOIN submissions s ON s.id = r.submission_id "
-                    "WHERE s.status = 'accepted' ORDER BY s.unit_key, s.name_key, s.id, r.row_no"
+                    "WHERE s.status = ? ORDER BY s.unit_key, s.name_key, s.id, r.row_no", (IN_FORCE,)
                 )
             ]
             measures = [
                 _measure(r, by_id[r["submission_id"]])
                 for r in self._db.execute(
                     "SELECT m.* FROM measures m JOIN submissions s ON s.id = m.submission_id "
-                    "WHERE s.status = 'accepted' ORDER BY s.unit_key, s.name_key, s.id, m.row_no"
+                    "WHERE s.status = ? ORDER BY s.unit_key, s.name_key, s.id, m.row_no", (IN_FORCE,)
                 )
             ]
         cfg = cfg or Config()
@@ -461,7 +458,7 @@ class Register:
                 raise RegisterError("未读取文件内容，且库中没有相同内容的文件")
             owner = result if result is not None and result.form else None
             current = self.in_force(owner.form, owner.unit, owner.name) if owner and result.status == "ok" else []
-            decision = decide(result, prior, current, received_at)
+            decision = rule_on(result, prior, current, received_at)
 
             if decision.status == "duplicate":
                 assert prior is not None

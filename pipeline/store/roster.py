@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.core import crosscheck
 from pipeline.core.errors import EXIT_USAGE, PipelineError
-from pipeline.core.model import Snapshot
+from pipeline.core.model import Person
 
 MAX_ROWS = 100_000
 MAX_BYTES = 20 * 1024 * 1024
@@ -33,13 +31,6 @@ class RosterError(PipelineError):
 
     exit_code = EXIT_USAGE
     heading = "配置错误："
-
-
-@dataclass(frozen=True)
-class Person:
-    unit: str
-    name: str
-    position: str = ""
 
 
 def load(path: Path) -> list[Person]:
@@ -108,17 +99,3 @@ def _csv_rows(path: Path) -> list[list[str]]:
     else:  # pragma: no cover - gb18030 decodes any byte string
         raise RosterError(f"花名册“{path.name}”的编码无法识别，请另存为 UTF-8 的 CSV")
     return [row for _, row in zip(range(MAX_ROWS), csv.reader(io.StringIO(text)))]
-
-
-def missing_people(snap: Snapshot, people: list[Person]) -> dict[str, list[Person]]:
-    """Roster people who sent nothing at all, by unit (roster's unit name).
-
-    Anything recorded under their unit and name counts as sent, a rejected
-    file too: that person is waiting for a corrected form, which the
-    rejected counts and notices already show."""
-    sent = {(crosscheck.text_key(s.unit), crosscheck.text_key(s.name)) for s in snap.submissions if s.name}
-    out: dict[str, list[Person]] = defaultdict(list)
-    for p in people:
-        if (crosscheck.text_key(p.unit), crosscheck.text_key(p.name)) not in sent:
-            out[p.unit].append(p)
-    return dict(out)
