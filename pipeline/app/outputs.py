@@ -39,7 +39,8 @@ from pipeline.store import roster as roster_file
 from pipeline.core.dates import arabic, format_date
 from pipeline.core.config import Config
 from pipeline.docs.templates import BULLETIN, REMINDER, SUMMARY, render_docx, template_path
-from pipeline.store.files import NAME_BYTES, TEMP_SUFFIX, atomic_write, safe_component, temp_prefix
+from pipeline.core.names import NAME_BYTES, safe_component
+from pipeline.store.files import TEMP_SUFFIX, atomic_write, temp_prefix
 from pipeline.core.model import Snapshot
 from pipeline.store.register import Register
 from pipeline.store.workspace import Workspace

@@ -24,7 +24,8 @@ from pipeline.docs.templates import TEMPLATES, template_path
 from pipeline.docs.templates_check import check_templates
 from pipeline.read.parse import parse_file
 from pipeline.store import locks
-from pipeline.store.files import escape_controls, printable_json, remove_stale_temps
+from pipeline.core.names import escape_controls, printable_json
+from pipeline.store.files import remove_stale_temps
 from pipeline.store.workspace import Workspace
 
 

@@ -8,8 +8,8 @@ from collections import Counter
 
 from pipeline.core.forms import BY_KIND, FormSpec
 from pipeline.core.model import ParseResult
-from pipeline.read.values import level_name
-from pipeline.store.files import escape_controls, printable_name
+from pipeline.core.forms import level_name
+from pipeline.core.names import escape_controls, printable_name
 
 _STATUS = {"ok": "通过", "rejected": "退回", "ignored": "忽略"}
 
