@@ -24,6 +24,7 @@ import pytest
 from loguru import logger
 
 from pipeline.app import watch
+from pipeline.app.refresh import OutputsReport
 from pipeline.core.config import Config
 from pipeline.core.ready import GIVE_UP_AFTER, Probe, ignored_path
 from pipeline.app.watch import Watcher, acquire_lock, lock_holder, network_fs_type, read_status, release_lock
@@ -89,8 +90,9 @@ class FakeIntake:
         status = "accepted" if data.startswith(b"PK") and _zip_ok(data) else "rejected"
         return FakeOutcome(path, status)
 
-    def rebuild_outputs(self, pdf: bool = False) -> None:
+    def rebuild_outputs(self, pdf: bool = False) -> OutputsReport:
         self.rebuilds += 1
+        return OutputsReport()
 
     def close(self) -> None:
         self.closed = True

@@ -984,10 +984,10 @@ def rewrite_notices(ws: Workspace, cfg: Config, snap: Snapshot) -> tuple[list[st
     """The 退回通知 (.docx and .txt) of every returned file in the register,
     written again where the register says they are: an edited template takes
     effect and a lost notice comes back. Intake writes them
-    (intake.write_notices), so that `run` and `render` make the same notice.
+    (notices.write_notices), so that `run` and `render` make the same notice.
     Returns the notices written and those that could not be, as the register
     names them."""
-    from pipeline.app import intake
+    from pipeline.app import notices
     from pipeline.store.register import Register
 
     written: list[str] = []
@@ -1000,9 +1000,9 @@ def rewrite_notices(ws: Workspace, cfg: Config, snap: Snapshot) -> tuple[list[st
     with Register(ws.register_db) as reg:
         for sub in returned:
             try:
-                paths = intake.write_notices(ws, cfg, sub, register=reg)
+                paths = notices.write_notices(ws, cfg, sub, register=reg)
             except Exception as exc:
-                if isinstance(exc, intake.NoticeError):
+                if isinstance(exc, notices.NoticeError):
                     logger.error(f"{exc}（文本通知已重新生成）")
                 else:
                     logger.error(f"重新生成退回通知“{sub.notice}”失败：{exc}")
@@ -1033,7 +1033,7 @@ def cli_render(workspace: Path, pdf: bool, verbose: bool) -> int:
     except config.ConfigError as exc:
         print(f"配置错误：{exc}", file=sys.stderr)
         return 2
-    from pipeline.app.intake import blocking_message, blocking_path
+    from pipeline.store.workspace import blocking_message, blocking_path
 
     blocking = blocking_path(ws)  # e.g. an outbox that is a link: nothing is written elsewhere
     if blocking is not None:

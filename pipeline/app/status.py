@@ -52,7 +52,7 @@ from typing import Any
 from pipeline.core import crosscheck
 from pipeline.core.config import Config, ConfigError
 from pipeline.core.forms import FORMS
-from pipeline.store.files import escape_controls, printable_json
+from pipeline.store.files import escape_controls, printable_json, printable_name
 from pipeline.core.model import Snapshot
 from pipeline.store.roster import Person, RosterError, missing_people
 from pipeline.store.workspace import Workspace
@@ -215,7 +215,7 @@ def _short_time(value: Any) -> str:
 
 def report(ws: Workspace, cfg: Config, *, now: datetime | None = None) -> dict[str, Any]:
     """The status object (see the module doc). Raises RosterError for a bad roster."""
-    from pipeline.app import intake
+    from pipeline.app import inbox as intake
     from pipeline.store import roster
     from pipeline.store.register import Register
 
@@ -247,12 +247,11 @@ def report(ws: Workspace, cfg: Config, *, now: datetime | None = None) -> dict[s
 def not_taken(ws: Workspace, scan: Any) -> list[dict[str, str]]:
     """What is left in the inbox on purpose (pipeline.store.contain), by name."""
     from pipeline.store import contain
-    from pipeline.app import intake
 
     kinds = {p: "hard_link" for p in scan.hard_links}
     for path in scan.skipped:  # a link (also a broken one) or a pipe, socket, device
         kinds[path] = "link" if contain.lstat_kind(path) is contain.Kind.LINK else "special"
-    return [{"path": intake.display_path(p.relative_to(ws.inbox).as_posix()), "kind": k} for p, k in sorted(kinds.items())]
+    return [{"path": printable_name(p.relative_to(ws.inbox).as_posix()), "kind": k} for p, k in sorted(kinds.items())]
 
 
 def display_width(text: str) -> int:
@@ -321,7 +320,7 @@ def render_text(data: dict[str, Any]) -> str:
 
 def _not_taken_lines(data: dict[str, Any], most: int = 10) -> list[str]:
     """Links, pipes and hard links left in the inbox, by name (the first `most`)."""
-    from pipeline.app.intake import hard_link_warning
+    from pipeline.app.inbox import hard_link_warning
 
     lines = []
     not_taken = data.get("inbox_not_taken") or []

@@ -40,6 +40,7 @@ from typing import Any, Protocol
 
 from loguru import logger
 
+from pipeline.app.refresh import OutputsReport
 from pipeline.store import contain
 from pipeline.core import faults
 from pipeline.store import files as fsutil
@@ -84,7 +85,7 @@ class IntakeLike(Protocol):
     def recover(self, *, wait: bool = True) -> list[Any]: ...
     def candidates(self) -> list[Path]: ...
     def process(self, path: Path, expect: Observation | None = None) -> Any: ...  # -> Outcome (status, message, ...)
-    def rebuild_outputs(self, pdf: bool = False) -> None: ...
+    def rebuild_outputs(self, pdf: bool = False) -> OutputsReport: ...
     def close(self) -> None: ...
 
 
@@ -624,8 +625,7 @@ class Watcher:
         self._dirty_since = None
         start = time.monotonic()
         try:
-            self.intake.rebuild_outputs(pdf=self.pdf)
-            errors = list(getattr(self.intake, "output_errors", None) or [])
+            errors = list(self.intake.rebuild_outputs(pdf=self.pdf).errors)
         except Exception as exc:  # noqa: BLE001
             logger.opt(exception=exc).error(f"更新 outbox 中的公文和台账失败：{_short(exc)}。收到下一个文件时会再试。")
             errors = ["exception"]
@@ -850,7 +850,7 @@ def cli_watch(workspace: Path, polling: bool, pdf: bool, verbose: bool) -> int:
         logger.error(f"工作目录 {root} 不存在。请用 -C 指定含 inbox/ 的工作目录。")
         return EXIT_USAGE
     ws = Workspace(root.resolve())
-    from pipeline.app.intake import blocking_message, blocking_path
+    from pipeline.store.workspace import blocking_message, blocking_path
 
     blocking = blocking_path(ws)  # e.g. an outbox that is a link to elsewhere: refused before anything is made
     if blocking is not None:
