@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import errno
 import json
-import math
 import os
 import sqlite3
 import sys
@@ -50,6 +49,7 @@ from typing import Any, Protocol, TextIO
 
 from loguru import logger
 
+from pipeline.app.arrivals import Arrivals
 from pipeline.app.inbox import (
     CLAIM_FILE, InboxScan, data_file, drop_claim, hard_link_warning, not_regular_warning, pending_claims, read_claim,
     scan_inbox,
@@ -76,8 +76,6 @@ from pipeline.store.register import Register, RegisterError
 from pipeline.store.workspace import Workspace, WorkspaceError, blocking_message, blocking_path, ensure_workspace
 
 LOCK_NAME = "intake.lock"
-FRESH_STEP = 0.25  # how often `run` looks again at files just dropped while it waits for them
-SETTLE_MAX = 60.0  # longest wait in state/work/ for a claimed file whose writer is still at it
 READ_TRIES = 3  # reads of a claimed file that keeps changing before it is left for later
 UNKNOWN_UNIT = "未识别单位"
 
@@ -122,14 +120,13 @@ class Intake:
         outputs: Outputs | None = None,
     ) -> None:
         self.ws, self.cfg, self.clock = ws, cfg, clock
-        self._sleep = sleep  # waits for files still being written (tests pass one that moves their clock)
         ensure_workspace(ws)
         self.register = Register(ws.register_db)
         self._parser = parser
         self._lock = IntakeLock(ws.state / LOCK_NAME, lock_timeout)
         self.outputs: Outputs = outputs if outputs is not None else WorkspaceOutputs(ws, cfg)
         self._told_skipped: set[Path] = set()  # non-regular or hard-linked inbox paths already warned about
-        self._judged: dict[Path, ready.Observation | None] = {}  # size and mtime `run` judged ready
+        self._arrivals = Arrivals(cfg, clock, sleep)  # which inbox files `run` takes, and the size and mtime it judged
 
     def close(self) -> None:
         self.register.close()
@@ -182,30 +179,15 @@ class Intake:
         with self._lock.held():
             for outcome in self.recover():
                 summary.add(outcome)
-            now = self.clock()
             scan = self._scan()
-            found = scan.files
-            self._judged.clear()
-            looks = {p: self._look(p, now, scan.listings.get(p.parent)) for p in found}
-            self._warn_future(found, now)
-            taken = {p for p, (verdict, _) in looks.items() if verdict is ready.Decision.TAKE}
-            fresh = {p: more for p, (_, more) in looks.items() if more > 0}
-            if fresh:
-                taken |= self._wait_for_fresh(fresh)
-            taking = [p for p in found if p in taken]  # oldest first, as scanned
-            summary.waiting = len(found) - len(taking)
-            for p in found:
-                if p not in taken:
-                    logger.debug("尚未就绪，暂不处理：{}", p.relative_to(self.ws.inbox).as_posix())
-            summary.unreadable = self._tell_unreadable([p for p in found if p not in taken], now)
-            summary.waiting -= summary.unreadable
+            taking, summary.waiting, summary.unreadable = self._arrivals.select(scan, self.ws.inbox)
             bar = Progress(len(taking), wanted(progress, stream, len(taking)), stream)
             for i, p in enumerate(taking):
                 if summary.disk_full:  # every further file would fail alike: leave them in the inbox
                     summary.left = len(taking) - i + sum(1 for q in taking[:i] if q.exists())
                     break
                 bar.clear()
-                summary.add(self.process(p, expect=self._judged.get(p)))
+                summary.add(self.process(p, expect=self._arrivals.judged.get(p)))
                 bar.step()
             bar.finish()
             if summary.disk_full:  # no outputs either: each would fail with its own error line
@@ -217,72 +199,6 @@ class Intake:
             summary.documents_failed = list(report.documents_failed)
         logger.debug("{}", summary.line())  # the console line is printed by cli_run
         return summary
-
-    def _look(self, path: Path, now: float, siblings: list[str] | None, seen_unchanged: float = 0.0) -> tuple[ready.Decision, float]:
-        """ready.look with this workspace's settings; remembers the size and
-        mtime judged, which the claim must still find (see _claim)."""
-        self._judged[path] = ready.Observation.of(path)
-        return ready.look(
-            path, now, self.cfg.stability_seconds, delay_other=self.cfg.stability_seconds_other,
-            seen_unchanged=seen_unchanged, siblings=siblings, max_bytes=int(self.cfg.max_file_mb * 1024 * 1024),
-        )  # fmt: skip
-
-    def _warn_future(self, paths: list[Path], now: float) -> None:
-        """One warning for each file stamped in the future: without it such a
-        file would seem to wait for no reason."""
-        for p in paths:
-            obs = self._judged.get(p)
-            if obs is not None and ready.in_future(obs, now):
-                logger.warning("{}", ready.future_mtime_warning(printable_name(p.relative_to(self.ws.inbox).as_posix()), obs))
-
-    def _wait_for_fresh(self, fresh: dict[Path, float]) -> set[Path]:
-        """`run` right after a drop: rather than leave every file just copied
-        in for the next run, wait (at most the longest quiet time still
-        needed, said in one line) while looking again at their size and mtime,
-        and return those that turned out ready. A file that changes meanwhile
-        is left for the next run; so is one that waits for more than quiet
-        time (open in Word, empty after all) — one look is all `run` gives."""
-        limit = max(fresh.values()) + FRESH_STEP  # one look more: mtimes are coarse on some shares
-        logger.info("有 {} 个文件刚放入，等待 {} 秒确认写入完成……", len(fresh), math.ceil(max(fresh.values())))
-        seen = {p: (self._judged.get(p), 0.0) for p in fresh}  # last observation, and since when (waited seconds)
-        pending, found, waited = set(fresh), set(), 0.0
-        while pending and waited < limit:
-            step = min(FRESH_STEP, limit - waited)
-            self._sleep(step)
-            waited += step
-            now = self.clock()
-            for p in sorted(pending):
-                obs, since = seen[p]
-                current = ready.Observation.of(p)
-                if current is None:
-                    pending.discard(p)  # gone meanwhile
-                    continue
-                if current != obs:
-                    seen[p] = (current, waited)  # still being written: its quiet time starts again
-                    continue
-                if max(ready.age(current, now), waited - since) < self.cfg.stability_seconds:
-                    continue  # not quiet for even the shortest delay: no need to open it yet (a share is slow)
-                verdict, more = self._look(p, now, None, seen_unchanged=waited - since)  # lists its folder: a lock may have come
-                if verdict is ready.Decision.TAKE:
-                    found.add(p)
-                if verdict is not ready.Decision.WAIT or more <= 0:
-                    pending.discard(p)
-        return found
-
-    def _tell_unreadable(self, waiting: list[Path], now: float) -> int:
-        """Of the files not taken, those quiet long enough that cannot be read
-        (permission denied, an I/O error on the share): each named in a
-        warning, counted apart from the files still being written."""
-        count = 0
-        for p in waiting:
-            obs = ready.Observation.of(p)
-            if obs is None or not ready.quiet_long_enough(obs, now, self.cfg.stability_seconds):
-                continue
-            if ready.probe(p) is ready.Probe.UNREADABLE:
-                count += 1
-                rel = printable_name(p.relative_to(self.ws.inbox).as_posix())
-                logger.warning("无法读取 {}（无权限或读取出错），请检查文件权限。", rel)
-        return count
 
     def _full(self, exc: BaseException) -> str | None:
         """For a failure for want of space: what could not be written, as a
@@ -425,23 +341,8 @@ class Intake:
         fsync_dir(cdir)
         if expect is not None and ready.Observation.of(moved) != expect:
             logger.warning("文件“{}”在取走时仍在写入，等它写完再读取……", ready.shown_name(rel))
-            self._wait_quiet(moved)
+            self._arrivals.wait_quiet(moved)
         return cdir
-
-    def _wait_quiet(self, data: Path) -> None:
-        """Wait (at most SETTLE_MAX) until a claimed file's writer has stopped:
-        size and mtime unchanged for the quiet time of its kind."""
-        last, since, waited = ready.Observation.of(data), 0.0, 0.0
-        while waited < SETTLE_MAX:
-            self._sleep(FRESH_STEP)
-            waited += FRESH_STEP
-            current = ready.Observation.of(data)
-            if current != last:
-                last, since = current, waited
-                continue
-            quiet = ready.quiet_needed(ready.probe(data), self.cfg.stability_seconds, self.cfg.stability_seconds_other)
-            if waited - since >= quiet:
-                return
 
     def _finish(self, cdir: Path, *, recovering: bool) -> Outcome | None:
         """Steps 2–5 for one claim folder, from wherever it stopped."""
@@ -494,7 +395,7 @@ class Intake:
             if before is not None and before.size == size and ready.Observation.of(data) == before:
                 return sha, size, result
             logger.warning("文件“{}”在读取时仍在变化（仍在写入），等它写完后重新读取……", ready.shown_name(rel))
-            self._wait_quiet(data)
+            self._arrivals.wait_quiet(data)
         raise OSError(errno.EBUSY, f"文件“{ready.shown_name(rel)}”一直在变化，暂不登记，下次运行时再处理")
 
     def _parse(self, data: Path, rel: str) -> ParseResult:
