@@ -29,8 +29,15 @@ and `watch` from working on the same claim at the same time.
 Symlinks, pipes and other things in inbox/ that are not regular files, and
 hard-linked files (their bytes are shared with a file elsewhere), are never
 opened, followed or moved; each is named once per run in a warning, and
-`status` counts them (`scan_inbox`). The rule is pipeline.store.contain's, checked
-again right before the claim's rename.
+`status` counts them (pipeline.app.inbox.scan_inbox). The rule is
+pipeline.store.contain's, checked again right before the claim's rename.
+
+Around Intake: app/inbox (the scan, claim folders), app/arrivals (which files
+are ready), app/report (outcomes, the run's line), app/notices and app/refresh
+(the outputs, passed in as `outputs`), store/files, store/workspace, store/locks.
+This module is over 500 lines on purpose: the five steps of a file's life
+(claim, record, plan, notice, file) and their recovery are one story, read
+in one class; cli_run (about 30 lines) is to move into pipeline/cli/.
 """
 
 from __future__ import annotations

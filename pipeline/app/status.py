@@ -215,7 +215,7 @@ def _short_time(value: Any) -> str:
 
 def report(ws: Workspace, cfg: Config, *, now: datetime | None = None) -> dict[str, Any]:
     """The status object (see the module doc). Raises RosterError for a bad roster."""
-    from pipeline.app import inbox as intake
+    from pipeline.app import inbox as inbox_mod
     from pipeline.store import roster
     from pipeline.store.register import Register
 
@@ -227,7 +227,7 @@ def report(ws: Workspace, cfg: Config, *, now: datetime | None = None) -> dict[s
         snap = Snapshot(taken_at=now)
     people = roster.load(cfg.roster) if cfg.roster is not None else None
     units = unit_stats(snap, cfg, people)
-    inbox = intake.scan_inbox(ws.inbox) if ws.inbox.is_dir() else intake.InboxScan([], [])
+    inbox = inbox_mod.scan_inbox(ws.inbox) if ws.inbox.is_dir() else inbox_mod.InboxScan([], [])
     return {
         "workspace": str(ws.root.resolve()),
         "generated_at": now.isoformat(timespec="seconds"),
@@ -236,7 +236,7 @@ def report(ws: Workspace, cfg: Config, *, now: datetime | None = None) -> dict[s
         "inbox_skipped": len(inbox.skipped),
         "inbox_hard_links": len(inbox.hard_links),
         "inbox_not_taken": not_taken(ws, inbox),
-        "pending_claims": len(intake.pending_claims(ws.work)),
+        "pending_claims": len(inbox_mod.pending_claims(ws.work)),
         "roster": cfg.roster.name if cfg.roster is not None else None,
         "units": units,
         "totals": totals(units, snap),
