@@ -17,6 +17,8 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pipeline.app import outputs
+from pipeline.app.refresh import WorkspaceOutputs
 from pipeline.core.config import Config
 from pipeline.core.model import Measure, ParseResult, Problem, RiskPoint, Snapshot, Submission
 from pipeline.store.workspace import Workspace
@@ -193,3 +195,34 @@ def snapshot(subs: list[Submission], risks: list[RiskPoint] = (), measures: list
         risks=crosscheck.attach_measures(list(risks), list(measures)),
         measures=list(measures),
     )
+
+
+# ---------------------------------------------------------------------------
+# Intake's outputs without the Word documents (seconds each, not what most
+# intake tests are about): the workbook and the notices (.txt and .docx) are
+# real, outputs.rebuild is replaced through WorkspaceOutputs' constructor.
+
+
+class FakeDocuments:
+    """outputs.rebuild as the outputs call it: makes nothing, records each call
+    (how many submissions, pdf), reports `failed`, raises when `fail`."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, bool]] = []
+        self.failed: list[str] = []  # what rebuild reports it could not make
+        self.fail = False  # rebuild raises
+
+    def __call__(self, ws: Workspace, cfg: Config, snap: Snapshot, *, pdf: bool = False) -> outputs.RebuildResult:
+        self.calls.append((len(snap.submissions), pdf))
+        if self.fail:
+            raise RuntimeError("template broken")
+        return outputs.RebuildResult(failed=list(self.failed))
+
+
+def no_documents(ws: Workspace, cfg: Config, snap: Snapshot, *, pdf: bool = False) -> outputs.RebuildResult:
+    return outputs.RebuildResult()
+
+
+def quiet_outputs(ws: Workspace, cfg: Config | None = None, documents: Any = no_documents) -> WorkspaceOutputs:
+    """Intake's outputs (Intake(outputs=...)) with real notices and workbook, no documents."""
+    return WorkspaceOutputs(ws, cfg or Config(), documents=documents)

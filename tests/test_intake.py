@@ -20,10 +20,15 @@ from pathlib import Path
 import pytest
 from loguru import logger
 
-from intake_helpers import T0, Clock, assessment_rows, drop, fake_parse, form, hashes_under, kept_hashes, sha
+from intake_helpers import (
+    T0, Clock, FakeDocuments, assessment_rows, drop, fake_parse, form, hashes_under, kept_hashes, no_documents, quiet_outputs,
+    sha,
+)
 from pipeline.app import intake as intake_mod
-from pipeline.app import outputs
-from pipeline.docs import notices, templates, templates_check
+from pipeline.app import notices, outputs
+from pipeline.docs import notices as docs_notices
+from pipeline.docs import templates, templates_check
+from pipeline.app.refresh import OutputsReport, WorkspaceOutputs
 from pipeline.core.config import Config
 from pipeline.app.intake import Intake, IntakeBusy, RunSummary, move_no_clobber, safe_name
 from pipeline.cli.commands import cli_run
@@ -35,42 +40,11 @@ from pipeline.store.workspace import Workspace
 CFG = Config()
 
 
-class FakeRender:
-    """pipeline.app.outputs and pipeline.docs.notices as intake uses them: the
-    real text notice (cheap and what the clerk reads), a stand-in Word notice,
-    and no documents, so that these tests are about taking and keeping files.
-    Tests marked below use the real modules."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[int, bool]] = []
-        self.failed: list[str] = []  # what rebuild reports it could not make
-        self.fail = False  # rebuild raises
-
-    def rejection_notice_text(self, cfg, sub) -> str:
-        return notices.rejection_notice_text(cfg, sub)
-
-    def rejection_notice_docx(self, cfg, sub, *, templates=None) -> bytes:
-        return b"DOCX:" + notices.rejection_notice_text(cfg, sub).encode("utf-8")
-
-    def rebuild(self, ws, cfg, snap, *, pdf=False):
-        self.calls.append((len(snap.submissions), pdf))
-        if self.fail:
-            raise RuntimeError("template broken")
-        return outputs.RebuildResult(failed=list(self.failed))
-
-
-@pytest.fixture(autouse=True)
-def fake_render(monkeypatch: pytest.MonkeyPatch) -> FakeRender:
-    fake = FakeRender()
-    monkeypatch.setattr(intake_mod, "outputs", fake)
-    monkeypatch.setattr(intake_mod, "notices", fake)
-    return fake
-
-
 @pytest.fixture
-def real_render(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(intake_mod, "outputs", outputs)
-    monkeypatch.setattr(intake_mod, "notices", notices)
+def fake_documents() -> FakeDocuments:
+    """The Word documents render would make, faked (see intake_helpers): pass
+    `outputs=quiet_outputs(ws, CFG, fake_documents)` to look at its calls."""
+    return FakeDocuments()
 
 
 @pytest.fixture
@@ -86,6 +60,15 @@ def notice_text_of(path: Path) -> str:
     return path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
 
 
+def word_text_of(path: Path) -> str:
+    """The text the clerk reads in a Word notice: its paragraphs and table cells, opened with python-docx."""
+    import docx
+
+    doc = docx.Document(str(path))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
+
+
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
     w = Workspace(tmp_path / "ws")
@@ -99,7 +82,10 @@ def clock() -> Clock:
 
 
 def new_intake(ws: Workspace, clock: Clock, **kw) -> Intake:
+    """An Intake on the fake reader and the test's clock; its outputs make no
+    Word documents unless `outputs` is given (None: the real ones)."""
     kw.setdefault("parser", fake_parse)
+    kw.setdefault("outputs", quiet_outputs(ws, kw.get("cfg", CFG)))
     kw.setdefault("sleep", clock.advance)  # `run` waiting for files just dropped moves the test's clock
     return Intake(ws, kw.pop("cfg", CFG), clock=clock, **kw)
 
@@ -138,7 +124,8 @@ def test_good_and_bad_files_are_decided_recorded_and_kept(ws: Workspace, clock: 
     assert (ws.rejected / "教务处" / "坏表.docx").read_bytes() == bad
     notice = notice_text_of(ws.rejected / "教务处" / "坏表-退回通知.txt")
     assert "教务处/坏表.docx" in notice and "文件已损坏" in notice and "重新" in notice
-    assert (ws.rejected / "教务处" / "坏表-退回通知.docx").read_bytes().startswith(b"DOCX:")
+    word = word_text_of(ws.rejected / "教务处" / "坏表-退回通知.docx")  # a real Word notice, saying the same
+    assert "教务处/坏表.docx" in word and "文件已损坏" in word and "重新" in word
     with Register(ws.register_db) as reg:
         subs = reg.submissions()
         assert [(s.file, s.status) for s in subs] == [("教务处/王丽华.docx", "accepted"), ("教务处/坏表.docx", "rejected")]
@@ -399,9 +386,6 @@ def test_a_crash_at_any_step_is_finished_by_the_next_run(ws: Workspace, clock: C
     left = hashes_under(ws.inbox, ws.work) + kept_hashes(ws)
     assert left.count(sha(data)) == 1  # somewhere, exactly once
     monkeypatch.undo()
-    fake = FakeRender()
-    monkeypatch.setattr(intake_mod, "outputs", fake)
-    monkeypatch.setattr(intake_mod, "notices", fake)
 
     summary = run_once(ws, clock)
     assert summary.recovered == 1 and summary.failed == 0
@@ -514,7 +498,7 @@ def test_a_missing_reader_keeps_the_file_for_later(ws: Workspace, clock: Clock, 
     monkeypatch.setattr(intake_mod, "_default_parser", missing)
     data = form("personal_assessment")
     drop(ws, "a.docx", data)
-    with Intake(ws, CFG, clock=clock) as it:
+    with Intake(ws, CFG, clock=clock, outputs=quiet_outputs(ws, CFG)) as it:
         summary = it.run(progress=False)
     assert summary.failed == 1 and hashes_under(ws.work) == [sha(data)]
     summary = run_once(ws, clock)  # with a reader again
@@ -678,6 +662,7 @@ def test_cli_run_exit_codes_and_summary(tmp_path: Path, capsys, monkeypatch) -> 
     ws = Workspace(root)
     ws.ensure()
     monkeypatch.setattr(intake_mod, "_default_parser", lambda: fake_parse)
+    monkeypatch.setattr(outputs, "rebuild", no_documents)  # not what this is about (cli_run makes its own Intake)
     drop(ws, "a.docx", form("personal_assessment"), now=time.time())
     assert cli_run(root, pdf=False, verbose=False) == 0
     assert "通过 1" in capsys.readouterr().out
@@ -715,14 +700,16 @@ def test_cli_through_python_m(tmp_path: Path) -> None:
 # Outputs: the workbook always, documents through render (guarded)
 
 
-def test_documents_come_from_render(ws: Workspace, clock: Clock, fake_render: FakeRender) -> None:
+def test_documents_come_from_render(ws: Workspace, clock: Clock, fake_documents: FakeDocuments) -> None:
     drop(ws, "坏.docx", b"junk")
-    summary = run_once(ws, clock)
+    summary = run_once(ws, clock, outputs=quiet_outputs(ws, CFG, fake_documents))
     assert summary.rejected == 1 and not summary.outputs_failed
-    text = notices.rejection_notice_text(CFG, _only_submission(ws))
-    assert (ws.rejected / "坏-退回通知.docx").read_bytes() == b"DOCX:" + text.encode("utf-8")
+    text = docs_notices.rejection_notice_text(CFG, _only_submission(ws))
+    # The Word notice says what the text notice says, line for line.
+    word = word_text_of(ws.rejected / "坏-退回通知.docx")
+    assert [line for line in word.splitlines() if line] == [line.strip("\u3000") for line in text.splitlines() if line]
     assert notice_text_of(ws.rejected / "坏-退回通知.txt") == text
-    assert fake_render.calls == [(1, False)]
+    assert fake_documents.calls == [(1, False)]
     with Register(ws.register_db) as reg:
         assert reg.submissions()[0].notice == "outbox/退回/坏-退回通知.docx"
 
@@ -733,18 +720,18 @@ def _only_submission(ws: Workspace):
         return only
 
 
-def test_a_failing_output_marks_the_run_but_keeps_the_data(ws: Workspace, clock: Clock, fake_render: FakeRender) -> None:
-    fake_render.fail = True
+def test_a_failing_output_marks_the_run_but_keeps_the_data(ws: Workspace, clock: Clock, fake_documents: FakeDocuments) -> None:
+    fake_documents.fail = True
     data = form("personal_assessment")
     drop(ws, "a.docx", data)
-    summary = run_once(ws, clock)
+    summary = run_once(ws, clock, outputs=quiet_outputs(ws, CFG, fake_documents))
     assert summary.accepted == 1 and summary.outputs_failed and not summary.ok
     assert "未能更新" in summary.line()
     assert kept_hashes(ws) == [sha(data)] and ws.workbook.exists()
 
 
-def test_a_failing_word_notice_still_leaves_the_text_notice(ws: Workspace, clock: Clock, fake_render: FakeRender) -> None:
-    fake_render.rejection_notice_docx = lambda cfg, sub, **kw: (_ for _ in ()).throw(ValueError("bad template"))  # type: ignore[method-assign]
+def test_a_failing_word_notice_still_leaves_the_text_notice(ws: Workspace, clock: Clock) -> None:
+    broken_template(ws, templates.REJECTION)  # the office's own notice template, with a field the data does not have
     drop(ws, "坏.docx", b"junk")
     assert run_once(ws, clock).rejected == 1
     assert not (ws.rejected / "坏-退回通知.docx").exists()
@@ -783,7 +770,7 @@ def test_real_forms_end_to_end(ws: Workspace, monkeypatch) -> None:
     drop(ws, "教务处/王丽华-评估表.docx", good, now=clock.t)
     drop(ws, "教务处/王丽华-措施表.docx", measures, now=clock.t)
     drop(ws, "财务处/张三.docx", bad, now=clock.t)
-    with Intake(ws, CFG, clock=clock) as it:  # the real reader
+    with Intake(ws, CFG, clock=clock, outputs=quiet_outputs(ws, CFG)) as it:  # the real reader
         summary = it.run(progress=False)
         snap = it.register.snapshot(CFG)
     assert (summary.accepted, summary.rejected, summary.failed) == (2, 1, 0), [o.message for o in summary.outcomes]
@@ -819,14 +806,15 @@ def broken_template(ws: Workspace, name: str) -> None:
 
 
 def test_run_fails_when_render_reports_documents_it_could_not_make(tmp_path: Path, capsys, monkeypatch,
-                                                                   fake_render: FakeRender) -> None:  # fmt: skip
+                                                                   fake_documents: FakeDocuments) -> None:  # fmt: skip
     from pipeline.store import logs
 
     root = tmp_path / "w"
     ws = Workspace(root)
     ws.ensure()
     monkeypatch.setattr(intake_mod, "_default_parser", lambda: fake_parse)
-    fake_render.failed = ["单位汇总/教务处（" + "考" * 85 + "）廉政风险排查评估汇总.docx", "通报/第1号.docx（PDF）"]
+    monkeypatch.setattr(outputs, "rebuild", fake_documents)  # cli_run makes its own Intake: its default outputs call this
+    fake_documents.failed = ["单位汇总/教务处（" + "考" * 85 + "）廉政风险排查评估汇总.docx", "通报/第1号.docx（PDF）"]
     drop(ws, "a.docx", form("personal_assessment"), now=time.time())
     try:
         assert cli_run(root, pdf=True, verbose=False) == 1
@@ -834,24 +822,38 @@ def test_run_fails_when_render_reports_documents_it_could_not_make(tmp_path: Pat
         logs.silence()
     out = capsys.readouterr().out
     assert "通过 1" in out and "1 份公文未能生成" in out and "1 份 PDF 未能生成" in out
-    assert fake_render.calls == [(1, True)]
+    assert fake_documents.calls == [(1, True)]
 
 
-def test_a_document_the_real_render_cannot_make_fails_the_run(ws: Workspace, clock: Clock, real_render) -> None:
+class RecordingOutputs(WorkspaceOutputs):
+    """The real outputs, keeping the report of each rebuild."""
+
+    def __init__(self, ws: Workspace, cfg: Config) -> None:
+        super().__init__(ws, cfg)
+        self.reports: list[OutputsReport] = []
+
+    def rebuild(self, register, **kw) -> OutputsReport:
+        self.reports.append(super().rebuild(register, **kw))
+        return self.reports[-1]
+
+
+def test_a_document_the_real_render_cannot_make_fails_the_run(ws: Workspace, clock: Clock) -> None:
     broken_template(ws, templates.SUMMARY)
     drop(ws, "教务处/王丽华.docx", form("personal_assessment"))
-    with new_intake(ws, clock) as it:
+    outputs = RecordingOutputs(ws, CFG)
+    with new_intake(ws, clock, outputs=outputs) as it:
         summary = it.run(progress=False)
-        assert it.output_errors and it.documents_failed == summary.documents_failed
+        (report,) = outputs.reports
+        assert report.errors and report.documents_failed == summary.documents_failed
     assert summary.accepted == 1 and summary.outputs_failed and not summary.ok
     assert summary.documents_failed and all(n.startswith("单位汇总/") for n in summary.documents_failed)
     assert f"{len(summary.documents_failed)} 份公文未能生成" in summary.line()
     assert ws.workbook.exists() and any((ws.outbox / "通报").iterdir())  # the rest was still made
 
 
-def test_each_document_is_logged_once(ws: Workspace, clock: Clock, real_render, log_lines) -> None:
+def test_each_document_is_logged_once(ws: Workspace, clock: Clock, log_lines) -> None:
     drop(ws, "教务处/王丽华.docx", form("personal_assessment"))
-    summary = run_once(ws, clock)
+    summary = run_once(ws, clock, outputs=None)  # the real documents
     assert summary.accepted == 1 and summary.ok, summary.line()
     made = [re.sub(r"^已生成[：\s]*", "", m) for _, m in log_lines if m.startswith("已生成")]
     assert made, "render logs what it writes"
@@ -870,11 +872,11 @@ def test_write_notices_brings_back_a_lost_or_edited_notice(ws: Workspace, clock:
     first = (docx.read_bytes(), txt.read_bytes())
     docx.unlink()
     txt.write_text("被改乱的通知", encoding="utf-8")
-    assert intake_mod.write_notices(ws, CFG, bad) == [txt, docx]
+    assert notices.write_notices(ws, CFG, bad) == [txt, docx]
     assert (docx.read_bytes(), txt.read_bytes()) == first
     assert sorted(p.name for p in folder.iterdir()) == ["坏表-退回通知.docx", "坏表-退回通知.txt", "坏表.docx"]
     assert (folder / "坏表.docx").read_bytes() == b"junk"
-    assert intake_mod.write_notices(ws, CFG, good) == []  # an accepted file has no notice
+    assert notices.write_notices(ws, CFG, good) == []  # an accepted file has no notice
 
 
 def test_write_notices_writes_only_under_outbox(ws: Workspace, clock: Clock, tmp_path: Path) -> None:
@@ -886,7 +888,7 @@ def test_write_notices_writes_only_under_outbox(ws: Workspace, clock: Clock, tmp
     before = files_in(ws.root)
     for place in ("../evil.docx", "state/register.sqlite", str(tmp_path / "evil.docx")):
         with pytest.raises(ValueError):
-            intake_mod.write_notices(ws, CFG, replace(bad, notice=place))
+            notices.write_notices(ws, CFG, replace(bad, notice=place))
     assert files_in(ws.root) == before and not (tmp_path / "evil.docx").exists()
 
 
@@ -928,11 +930,11 @@ def test_the_same_bytes_as_a_returned_file_are_returned_again(ws: Workspace, clo
     # `render` rebuilding the notices writes the same again.
     again = notice_text_of(folder / "张三 (2)-退回通知.txt")
     (folder / "张三 (2)-退回通知.txt").unlink()
-    assert len(intake_mod.write_notices(ws, CFG, dup)) == 2
+    assert len(notices.write_notices(ws, CFG, dup)) == 2
     assert notice_text_of(folder / "张三 (2)-退回通知.txt") == again
 
 
-def test_a_returned_file_dropped_again_gets_a_real_word_notice(ws: Workspace, clock: Clock, real_render) -> None:
+def test_a_returned_file_dropped_again_gets_a_real_word_notice(ws: Workspace, clock: Clock) -> None:
     drop(ws, "坏.docx", b"junk")
     run_once(ws, clock)
     clock.advance(86400)

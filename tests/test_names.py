@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from intake_helpers import T0, Clock, drop, fake_parse, form
+from intake_helpers import T0, Clock, drop, fake_parse, form, quiet_outputs
 from pipeline.core import names
 from pipeline.store import logs
 from pipeline.app import intake as intake_mod
@@ -285,11 +285,10 @@ def test_a_crash_before_the_move_is_finished_under_the_names_own_bytes(tmp_path:
 
     monkeypatch.setattr(intake_mod, "move_no_clobber", crash)
     # The documents are not what this test is about (and take seconds to make).
-    monkeypatch.setattr(Intake, "rebuild_outputs", lambda self, pdf=False: None)
-    with Intake(ws, cfg, clock=clock, parser=fake_parse) as it:
+    with Intake(ws, cfg, clock=clock, parser=fake_parse, outputs=quiet_outputs(ws, cfg)) as it:
         assert it.run(progress=False).failed == 2  # planned, noticed, not moved
     monkeypatch.setattr(intake_mod, "move_no_clobber", real)
-    with Intake(ws, cfg, clock=clock, parser=fake_parse) as it:
+    with Intake(ws, cfg, clock=clock, parser=fake_parse, outputs=quiet_outputs(ws, cfg)) as it:
         summary = it.run(progress=False)
     assert summary.recovered == 2 and summary.failed == 0
     assert kept_files(ws.root) == names
@@ -311,8 +310,8 @@ def test_a_name_the_file_system_refuses_is_kept_cleaned(tmp_path: Path, monkeypa
         return real(src, dst)
 
     monkeypatch.setattr(intake_mod, "move_no_clobber", cifs)
-    monkeypatch.setattr(Intake, "rebuild_outputs", lambda self, pdf=False: None)  # not what this is about
-    with Intake(ws, cfg, clock=clock, parser=fake_parse) as it:
+    # The documents are not what this is about.
+    with Intake(ws, cfg, clock=clock, parser=fake_parse, outputs=quiet_outputs(ws, cfg)) as it:
         assert it.run(progress=False).accepted == 1
     assert list(kept_files(ws.root)) == [b"a_b_.docx"]
     with Register(ws.register_db) as reg:

@@ -660,7 +660,7 @@ def rejected_workspace(root: Path) -> tuple[Workspace, list[Submission]]:
 
 
 def test_cli_render_asks_intake_for_every_rejected_files_notice(tmp_path, capsys, monkeypatch):
-    from pipeline.app import intake
+    from pipeline.app import notices
 
     ws, rejected = rejected_workspace(tmp_path / "ws")
     asked: list[int] = []
@@ -671,7 +671,7 @@ def test_cli_render_asks_intake_for_every_rejected_files_notice(tmp_path, capsys
             raise OSError("磁盘已满")
         return [w.root / s.notice]
 
-    monkeypatch.setattr(intake, "write_notices", fake_write_notices, raising=False)
+    monkeypatch.setattr(notices, "write_notices", fake_write_notices, raising=False)
     assert commands.cli_render(ws.root, pdf=False, verbose=False) == 1  # one notice failed
     assert sorted(asked) == sorted(s.id for s in rejected)  # the accepted file has none
     out = capsys.readouterr().out

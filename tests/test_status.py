@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from intake_helpers import Clock, assessment_rows, drop, fake_parse, form, measure_rows, snapshot, sub
-from pipeline.app import intake as intake_mod
 from pipeline.store import roster
 from pipeline.app import status
 from pipeline.cli import commands
@@ -100,19 +99,8 @@ def test_roster_from_xlsx_and_bad_rosters(tmp_path: Path) -> None:
 
 @pytest.fixture
 def filled(tmp_path: Path, monkeypatch) -> Workspace:
-    from types import SimpleNamespace
+    from intake_helpers import quiet_outputs
 
-    from pipeline.app import outputs
-    from pipeline.docs import notices
-
-    # Documents are not what status reads: a render that makes none (notices stay real).
-    fake = SimpleNamespace(
-        rebuild=lambda *a, **k: outputs.RebuildResult(),
-        rejection_notice_text=notices.rejection_notice_text,
-        rejection_notice_docx=notices.rejection_notice_docx,
-    )
-    monkeypatch.setattr(intake_mod, "outputs", fake)
-    monkeypatch.setattr(intake_mod, "notices", fake)
     ws = Workspace(tmp_path / "ws")
     ws.ensure()
     clock = Clock()
@@ -129,7 +117,8 @@ def filled(tmp_path: Path, monkeypatch) -> Workspace:
     }
     for age, (rel, data) in enumerate(reversed(files.items()), start=1):
         drop(ws, rel, data, age=age * 60)
-    with Intake(ws, CFG, clock=clock, parser=fake_parse) as it:
+    # Documents are not what status reads: outputs that make none (notices stay real).
+    with Intake(ws, CFG, clock=clock, parser=fake_parse, outputs=quiet_outputs(ws, CFG)) as it:
         it.run(progress=False)
     drop(ws, "后来的.docx", b"not yet", age=0, now=time.time())
     return ws

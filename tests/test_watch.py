@@ -24,6 +24,7 @@ import pytest
 from loguru import logger
 
 from pipeline.app import watch
+from pipeline.app.refresh import OutputsReport
 from pipeline.cli import commands
 from pipeline.core.config import Config
 from pipeline.core.ready import GIVE_UP_AFTER, Probe, ignored_path
@@ -90,8 +91,9 @@ class FakeIntake:
         status = "accepted" if data.startswith(b"PK") and _zip_ok(data) else "rejected"
         return FakeOutcome(path, status)
 
-    def rebuild_outputs(self, pdf: bool = False) -> None:
+    def rebuild_outputs(self, pdf: bool = False) -> OutputsReport:
         self.rebuilds += 1
+        return OutputsReport()
 
     def close(self) -> None:
         self.closed = True

@@ -29,419 +29,75 @@ and `watch` from working on the same claim at the same time.
 Symlinks, pipes and other things in inbox/ that are not regular files, and
 hard-linked files (their bytes are shared with a file elsewhere), are never
 opened, followed or moved; each is named once per run in a warning, and
-`status` counts them (`scan_inbox`). The rule is pipeline.store.contain's, checked
-again right before the claim's rename.
+`status` counts them (pipeline.app.inbox.scan_inbox). The rule is
+pipeline.store.contain's, checked again right before the claim's rename.
+
+Around Intake: app/inbox (the scan, claim folders), app/arrivals (which files
+are ready), app/report (outcomes, the run's line), app/notices and app/refresh
+(the outputs, passed in as `outputs`), store/files, store/workspace, store/locks.
+This module is over 500 lines on purpose: the five steps of a file's life
+(claim, record, plan, notice, file) and their recovery are one story, read
+in one class; cli_run (about 30 lines) is to move into pipeline/cli/.
 """
 
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
-import math
 import os
-import shutil
 import sqlite3
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from loguru import logger
 
-from pipeline.store import contain
+from pipeline.app.arrivals import Arrivals
+from pipeline.app.inbox import (
+    CLAIM_FILE, InboxScan, data_file, drop_claim, hard_link_warning, not_regular_warning, pending_claims, read_claim,
+    scan_inbox,
+)
+from pipeline.app.progress import Progress, wanted
+from pipeline.app.refresh import OutputsReport, WorkspaceOutputs
+from pipeline.app.notices import NoticeError
+from pipeline.app.report import (
+    NOT_A_FORM, READ_FAILED, Outcome, RunSummary, changed_after_record_message, log_outcome, outcome_message,
+    still_changing_message,
+)
 from pipeline.core import crosscheck
-from pipeline.core.dates import arabic
 from pipeline.core import faults
-from pipeline.store import locks, readiness
 from pipeline.core import ready
-from pipeline.app import outputs
+from pipeline.store import readiness
 from pipeline.core.config import Config
-from pipeline.core.errors import EXIT_USAGE, PipelineError
-from pipeline.core.names import NAME_BYTES, printable_name, readable_name, safe_component
-from pipeline.store.files import atomic_write, free_name, remove_stale_temps, set_hidden, temp_path
 from pipeline.core.model import UNKNOWN_UNIT, ParseResult, Problem, Submission
-from pipeline.docs import notices
+from pipeline.store import contain
+from pipeline.core.names import printable_name, readable_name, safe_component
+from pipeline.store.files import NAME_REFUSED, atomic_write, free_name, fsync_dir, kept_name, move_no_clobber, raw_rel, rel_to, remove_stale_temps, safe_name, sha256_of, shown_and_raw
+from pipeline.store.locks import IntakeBusy, IntakeLock
 from pipeline.store.register import Register, RegisterError
-from pipeline.store.workspace import Workspace
+from pipeline.store.workspace import Workspace, ensure_workspace
 
-CLAIM_FILE = ".claim.json"
 LOCK_NAME = "intake.lock"
-PROGRESS_MIN = 10  # files in a batch before a progress bar is worth showing
-FRESH_STEP = 0.25  # how often `run` looks again at files just dropped while it waits for them
-SETTLE_MAX = 60.0  # longest wait in state/work/ for a claimed file whose writer is still at it
 READ_TRIES = 3  # reads of a claimed file that keeps changing before it is left for later
 
 Parser = Callable[..., ParseResult]
 
 
-class IntakeBusy(PipelineError):
-    """Another process holds the intake lock for too long."""
+class Outputs(Protocol):
+    """What an Intake makes besides the register: the outbox (workbook and
+    documents) and the notices of a returned file. pipeline.app.refresh's
+    WorkspaceOutputs by default; tests pass a fake."""
 
-    heading = "无法运行："
+    def rebuild(self, register: Register, *, today: date, now: datetime, pdf: bool = False) -> OutputsReport: ...
+    def write_notices(self, sub: Submission, register: Register) -> list[Path]: ...
 
 
 class _ParserMissing(Exception):
     """pipeline.read.parse is not installed: not the file's fault, keep it for later."""
-
-
-class WorkspaceError(PipelineError, OSError):
-    """A folder the workspace needs is taken by something else (a file named
-    `inbox`, say); the message is Chinese and names the path. Still an
-    OSError: callers that catch file-system faults catch this one too."""
-
-    exit_code = EXIT_USAGE
-
-
-class NoticeError(Exception):
-    """The Word notice could not be made. The text notice was written before
-    (`written` lists what is in place), so the clerk still gets a notice."""
-
-    def __init__(self, message: str, written: list[Path]) -> None:
-        super().__init__(message)
-        self.written = written
-
-
-@dataclass
-class Outcome:
-    path: Path  # where the file was found (inbox path, or its claim folder on recovery)
-    status: str  # accepted / rejected / duplicate / ignored / failed / waiting (changed, left in the inbox)
-    submission_id: int | None
-    message: str  # one Chinese line for the log and the console
-    file: str | None = None  # the path as dropped, relative to inbox/
-    supersedes: tuple[int, ...] = ()
-    recovered: bool = False
-    returned: bool = False  # a duplicate of a returned file, returned again with a notice
-    disk_full: str | None = None  # failed for want of space: what could not be written (workspace-relative)
-
-
-@dataclass
-class RunSummary:
-    accepted: int = 0
-    rejected: int = 0
-    duplicate: int = 0
-    ignored: int = 0
-    failed: int = 0
-    superseded: int = 0  # earlier forms replaced by forms accepted in this run
-    recovered: int = 0  # claims left by an interrupted run, finished now
-    waiting: int = 0  # files not ready yet (still being written or empty, just dropped, or open in Word)
-    returned_again: int = 0  # duplicates of returned files, returned again (counted in `duplicate`)
-    unreadable: int = 0  # files quiet long enough but not readable (permission denied, I/O error): not in `waiting`
-    disk_full: str | None = None  # the run stopped here: the disk is full (what could not be written)
-    left: int = 0  # ready files not taken because the run stopped on a full disk
-    outputs_failed: bool = False  # the workbook or a document could not be made
-    workbook_failed: bool = False
-    documents_failed: list[str] = field(default_factory=list)  # outbox-relative names render reported
-    outcomes: list[Outcome] = field(default_factory=list)
-
-    def add(self, outcome: Outcome) -> None:
-        self.outcomes.append(outcome)
-        self.disk_full = self.disk_full or outcome.disk_full
-        if outcome.status in ("accepted", "rejected", "duplicate", "ignored", "failed", "waiting"):
-            setattr(self, outcome.status, getattr(self, outcome.status) + 1)
-        self.superseded += len(outcome.supersedes)
-        self.recovered += outcome.recovered
-        self.returned_again += outcome.returned
-
-    @property
-    def taken(self) -> int:
-        return self.accepted + self.rejected + self.duplicate
-
-    @property
-    def ok(self) -> bool:
-        # A file returned again is input sent back to its unit, like a rejection.
-        return not (self.rejected or self.returned_again or self.failed or self.outputs_failed or self.unreadable)
-
-    def line(self) -> str:
-        """One Chinese line: what happened in this run."""
-        if self.disk_full:
-            return self._disk_full_line()
-        parts = []
-        if self.taken:
-            head = f"本次处理 {self.taken} 个文件：通过 {self.accepted}"
-            if self.superseded:
-                head += f"（其中 {self.superseded} 份替代了此前报送的同类表格）"
-            tail = f"，退回 {self.rejected}，重复 {self.duplicate}"
-            if self.returned_again:
-                tail += f"（其中 {self.returned_again} 份与此前退回的文件完全相同，未作修改，已再次退回）"
-            parts.append(head + tail)
-        elif not self.failed:
-            parts.append("收件箱中没有新的表格")
-        if self.recovered:
-            parts.append(f"续办上次中断的文件 {self.recovered} 个")
-        if self.failed:
-            parts.append(f"{self.failed} 个文件未能处理（原件未丢失，详见日志，下次运行会再试）")
-        if self.waiting:
-            parts.append(f"{self.waiting} 个文件尚在写入、刚放入或正在 Word 中打开，下次运行时处理")
-        if self.unreadable:
-            parts.append(f"{self.unreadable} 个文件无法读取（无权限或读取出错），请检查文件权限（文件名见日志）")
-        if self.outputs_failed:
-            parts.append(self._outputs_part())
-        if self.rejected or self.returned_again:
-            parts.append("退回通知见 outbox/退回/")
-        return "；".join(parts) + "。"
-
-    def _disk_full_line(self) -> str:
-        """A full disk: one line saying so, how far the run got, that nothing is lost."""
-        text = f"磁盘已满：无法写入 {self.disk_full}，已处理 {self.taken} 个"
-        text += f"，其余 {self.left} 个仍在收件箱" if self.left else "，其余仍在收件箱"
-        text += "；台账和公文未更新。请腾出磁盘空间后再运行一次（原件未丢失）"
-        if self.rejected or self.returned_again:
-            text += "；退回通知见 outbox/退回/"
-        return text + "。"
-
-    def _outputs_part(self) -> str:
-        what = []
-        if self.workbook_failed:
-            what.append("台账（廉政风险台账.xlsx）未能更新")
-        pdfs = sum(1 for name in self.documents_failed if name.endswith("（PDF）"))
-        if len(self.documents_failed) > pdfs:
-            what.append(f"{len(self.documents_failed) - pdfs} 份公文未能生成")
-        if pdfs:
-            what.append(f"{pdfs} 份 PDF 未能生成")
-        return "，".join(what or ["台账或公文未能更新"]) + "（详见日志）"
-
-
-# ---------------------------------------------------------------------------
-# Small file helpers (the imperative edge)
-
-
-def sha256_of(path: Path) -> tuple[str, int]:
-    h = hashlib.sha256()
-    size = 0
-    with contain.open_regular(path) as fh:  # a link put in its place is not followed
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-            size += len(chunk)
-    return h.hexdigest(), size
-
-
-def safe_name(name: str) -> str:
-    """A file name for our folders: cleaned like safe_component, short enough
-    for any file system, the extension kept even when the name is shortened."""
-    suffix = PurePosixPath(name).suffix
-    if len(suffix) > 16 or not suffix[1:].replace("_", "").isalnum():
-        suffix = ""
-    return safe_component(name[: len(name) - len(suffix)] if suffix else name) + suffix
-
-
-def display_path(rel: str) -> str:
-    """A relative path as text we can store and show: readable, with control
-    and bidi characters escaped (see fsutil.printable_name). Its bytes are
-    kept apart (`file_raw`)."""
-    return printable_name(rel)
-
-
-# A file system that refuses a name it was given (a CIFS or FAT mount refuses
-# "a:b" or a newline; ZFS with utf8only refuses bytes that are not UTF-8).
-NAME_REFUSED = {errno.EINVAL, errno.EILSEQ, errno.ENAMETOOLONG}
-
-
-def kept_name(name: str) -> str:
-    """The name an original is kept under (archive, outbox/退回/): on POSIX its
-    own name, byte for byte (from os.fsdecode: bytes that are not UTF-8 come
-    back as they were), when it is a plain name of at most NAME_BYTES bytes;
-    control characters are legal there and kept, it is only ever shown escaped.
-    On Windows, or for a name that cannot be kept as it is: safe_name."""
-    try:
-        size = len(os.fsencode(name))
-    except UnicodeEncodeError:
-        size = NAME_BYTES + 1
-    plain = name not in ("", ".", "..") and not name.startswith(".") and "/" not in name and "\0" not in name
-    if os.name == "nt" or not plain or size > NAME_BYTES:
-        return safe_name(readable_name(name))
-    return name
-
-
-def raw_rel(hex_bytes: Any) -> str | None:
-    """A path from the hex of its bytes (`file_raw`, `archived_raw`), as
-    os.fsdecode gives it; None when there is none (recorded before) or it is
-    damaged."""
-    if not isinstance(hex_bytes, str) or not hex_bytes:
-        return None
-    try:
-        return os.fsdecode(bytes.fromhex(hex_bytes))
-    except ValueError:
-        return None
-
-
-def shown_and_raw(rel: str) -> tuple[str, str | None]:
-    """A workspace-relative path as stored: its text for people, and the hex of
-    its bytes when that text is not the path itself (escaped, not UTF-8)."""
-    shown = printable_name(rel)
-    return shown, (None if shown == rel else os.fsencode(rel).hex())
-
-
-def move_no_clobber(src: Path, dst: Path) -> None:
-    """Move a file to a name that must be free. Same file system: one atomic
-    rename. Across file systems (inbox on a share): copy to a temporary name,
-    fsync, rename, and only then remove the source."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    if dst.exists():
-        raise FileExistsError(errno.EEXIST, "目标已存在", str(dst))
-    try:
-        os.replace(src, dst)
-        return
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise
-    tmp = temp_path(dst.parent)  # named so that a kill mid-copy is cleaned up (fsutil.remove_stale_temps)
-    try:
-        with open(src, "rb") as fin, open(tmp, "xb") as fout:
-            set_hidden(tmp, True)
-            shutil.copyfileobj(fin, fout, 1 << 20)
-            fout.flush()
-            os.fsync(fout.fileno())
-        set_hidden(tmp, False)
-        os.replace(tmp, dst)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.unlink(src)
-
-
-@dataclass(frozen=True)
-class InboxScan:
-    files: list[Path]  # regular files ours to take, oldest first
-    skipped: list[Path]  # symlinks, pipes, sockets, devices: never opened, never followed
-    # Every name in each folder walked, lock files included: which forms are
-    # open in Word (ready.open_in_editor) without listing a folder per file.
-    listings: dict[Path, list[str]] = field(default_factory=dict)
-    hard_links: list[Path] = field(default_factory=list)  # regular files with more names: never taken
-
-
-def scan_inbox(inbox: Path) -> InboxScan:
-    """What is under inbox/: the regular files ours to take (lock files, temp
-    files, dotfiles and ignored folders left out), oldest first so that of two
-    versions dropped together the later one supersedes; and, apart, whatever
-    is not a regular file (a symlink, to a file or a folder, a pipe...), which
-    is never followed or opened but must not vanish without a word; and
-    hard-linked files, apart too (pipeline.store.contain)."""
-    found: list[tuple[int, str, Path]] = []
-    skipped: list[Path] = []
-    hard_links: list[Path] = []
-    listings: dict[Path, list[str]] = {}
-    for dirpath, dirnames, filenames in os.walk(inbox, onerror=lambda e: logger.warning("无法读取文件夹：{}", e)):
-        base = Path(dirpath)
-        listings[base] = dirnames + filenames
-        keep = []
-        for d in sorted(dirnames):
-            if ready.ignored_name(d):
-                continue
-            if contain.lstat_kind(base / d) is contain.Kind.LINK:  # os.walk lists a link to a folder among the folders
-                skipped.append(base / d)
-            else:
-                keep.append(d)
-        dirnames[:] = keep
-        for name in filenames:
-            if ready.ignored_name(name):
-                continue
-            path = base / name
-            try:
-                st = os.lstat(path)  # lstat: a symlink is looked at, never followed
-            except OSError:
-                continue  # gone meanwhile
-            kind = contain.kind_of(st)
-            if kind is contain.Kind.FILE:
-                found.append((st.st_mtime_ns, path.relative_to(inbox).as_posix(), path))
-            elif kind is contain.Kind.HARD_LINK:
-                hard_links.append(path)
-            else:
-                skipped.append(path)
-    return InboxScan([p for _, _, p in sorted(found)], sorted(skipped), listings, sorted(hard_links))
-
-
-def inbox_files(inbox: Path) -> list[Path]:
-    """Regular files under inbox/ that are ours to take, oldest first (see scan_inbox)."""
-    return scan_inbox(inbox).files
-
-
-def not_regular_warning(rel: str) -> str:
-    return f"收件箱中的“{rel}”不是普通文件（符号链接/管道等），不予处理，请放入文件本身"
-
-
-def hard_link_warning(rel: str) -> str:
-    return (
-        f"收件箱中的“{rel}”是硬链接（与别处的文件共用同一份内容，一处改动另一处也随之改变），"
-        "不予处理，请放入文件本身的副本"
-    )
-
-
-# The folders a workspace needs, parents before children.
-def _needed_folders(ws: Workspace) -> tuple[Path, ...]:
-    return (ws.inbox, ws.outbox, ws.rejected, ws.state, ws.archive, ws.work, ws.logs)
-
-
-def blocking_path(ws: Workspace) -> Path | None:
-    """The first path that must be a folder but is something else (a file
-    someone named `inbox`, a broken link), or is a link to a folder elsewhere
-    (outbox, state and their folders: what we write, move or remove there
-    must stay in the workspace), or None. The inbox itself may be a link (a
-    network share linked in); links inside it are never followed."""
-    for folder in _needed_folders(ws):
-        rel = folder.relative_to(ws.root)
-        for i in range(1, len(rel.parts) + 1):
-            path = ws.root.joinpath(*rel.parts[:i])
-            if os.path.lexists(path) and not path.is_dir():
-                return path
-            if path != ws.inbox and contain.lstat_kind(path) is contain.Kind.LINK:
-                return path
-    return None
-
-
-def blocking_message(ws: Workspace, path: Path) -> str:
-    rel = _rel(path, ws.root) or str(path)
-    if path.is_dir() and contain.lstat_kind(path) is contain.Kind.LINK:
-        target = display_path(contain.link_target(path) or "")
-        return (
-            f"工作目录中的“{rel}”是指向别处（{target}）的链接（快捷方式），不是真正的文件夹。"
-            f"为免改动工作目录以外的文件，程序不经链接存放或移动文件。"
-            f"请删去这个链接（链接所指之处的内容不受影响），在原处建立真正的文件夹“{rel}”，然后再运行。"
-        )
-    return (
-        f"工作目录中的“{rel}”应当是文件夹，现在却是一个文件（或失效的快捷方式），程序无法在其中存放文件。"
-        f"请把“{rel}”改名或移到别处（其中如有需要的内容请先保存），然后再运行。"
-    )
-
-
-def ensure_workspace(ws: Workspace) -> None:
-    """Create the workspace's folders; WorkspaceError (Chinese, naming the
-    path) when something that is not a folder is in the way."""
-    blocking = blocking_path(ws)
-    if blocking is None:
-        try:
-            ws.ensure()
-            return
-        except (FileExistsError, NotADirectoryError):
-            blocking = blocking_path(ws)  # put there meanwhile
-            if blocking is None:
-                raise
-    raise WorkspaceError(blocking_message(ws, blocking))
-
-
-def pending_claims(work: Path) -> list[Path]:
-    """Claim folders in a work area, oldest claim first."""
-    if not work.is_dir():
-        return []
-    return sorted(p for p in work.iterdir() if contain.lstat_kind(p) is contain.Kind.FOLDER)  # a link there is not ours
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _describe(exc: BaseException) -> str:
@@ -449,55 +105,6 @@ def _describe(exc: BaseException) -> str:
     type, and for OS and register (SQLite) errors the reason with a Chinese
     hint (see pipeline.core.faults)."""
     return faults.describe(exc)
-
-
-class _Lock:
-    """An exclusive, re-entrant (within one Intake) lock on state/intake.lock.
-    Held while claims are worked on, so `run` never finishes a claim that a
-    running `watch` is still in the middle of (see pipeline.store.locks)."""
-
-    def __init__(self, path: Path, timeout: float) -> None:
-        self.path = path
-        self.timeout = timeout
-        self._mutex = locks.FileMutex(path)
-
-    @contextmanager
-    def held(self, timeout: float | None = None) -> Iterator[None]:
-        """`timeout` (default: the Intake's) 0 makes one attempt, silently."""
-        wait = self.timeout if timeout is None else timeout
-        if not self._mutex.try_acquire(0.0):
-            if wait > 0:
-                logger.info("另一个进程正在处理收件箱，等待其完成……")
-            if wait <= 0 or not self._mutex.try_acquire(wait):
-                raise IntakeBusy(f"另一个进程（可能是 watch）正在处理收件箱，已等待 {wait:.0f} 秒，请稍后再试")
-        try:
-            yield
-        finally:
-            self._mutex.release()
-
-
-class _Progress:
-    """A one-line progress bar on stderr, for long batches on a terminal."""
-
-    def __init__(self, total: int, enabled: bool, stream: TextIO) -> None:
-        self.total, self.enabled, self.stream, self.done = total, enabled and total > 0, stream, 0
-
-    def clear(self) -> None:
-        if self.enabled:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-
-    def step(self) -> None:
-        self.done += 1
-        if self.enabled:
-            width = 30
-            filled = width * self.done // self.total
-            self.stream.write(f"\r处理中 [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}")
-            self.stream.flush()
-
-    def finish(self) -> None:
-        if self.enabled:
-            self.clear()
 
 
 # ---------------------------------------------------------------------------
@@ -515,20 +122,16 @@ class Intake:
         parser: Parser | None = None,
         lock_timeout: float = 600.0,
         sleep: Callable[[float], None] = time.sleep,
+        outputs: Outputs | None = None,
     ) -> None:
         self.ws, self.cfg, self.clock = ws, cfg, clock
-        self._sleep = sleep  # waits for files still being written (tests pass one that moves their clock)
         ensure_workspace(ws)
         self.register = Register(ws.register_db)
         self._parser = parser
-        self._lock = _Lock(ws.state / LOCK_NAME, lock_timeout)
-        # Set by rebuild_outputs(): every failure, the documents render could
-        # not make, and whether the workbook failed.
-        self.output_errors: list[str] = []
-        self.documents_failed: list[str] = []
-        self.workbook_failed = False
+        self._lock = IntakeLock(ws.state / LOCK_NAME, lock_timeout)
+        self.outputs: Outputs = outputs if outputs is not None else WorkspaceOutputs(ws, cfg)
         self._told_skipped: set[Path] = set()  # non-regular or hard-linked inbox paths already warned about
-        self._judged: dict[Path, ready.Observation | None] = {}  # size and mtime `run` judged ready
+        self._arrivals = Arrivals(cfg, clock, sleep)  # which inbox files `run` takes, and the size and mtime it judged
 
     def close(self) -> None:
         self.register.close()
@@ -559,9 +162,9 @@ class Intake:
     def _tell_skipped(self, path: Path, warning: Callable[[str], str] = not_regular_warning) -> str:
         """Warn once about a path left in the inbox; the warning's text."""
         try:
-            rel = display_path(path.relative_to(self.ws.inbox).as_posix())
+            rel = printable_name(path.relative_to(self.ws.inbox).as_posix())
         except ValueError:
-            rel = display_path(str(path))
+            rel = printable_name(str(path))
         if path not in self._told_skipped:
             self._told_skipped.add(path)
             logger.warning("{}", warning(rel))
@@ -581,108 +184,26 @@ class Intake:
         with self._lock.held():
             for outcome in self.recover():
                 summary.add(outcome)
-            now = self.clock()
             scan = self._scan()
-            found = scan.files
-            self._judged.clear()
-            looks = {p: self._look(p, now, scan.listings.get(p.parent)) for p in found}
-            self._warn_future(found, now)
-            taken = {p for p, (verdict, _) in looks.items() if verdict is ready.Decision.TAKE}
-            fresh = {p: more for p, (_, more) in looks.items() if more > 0}
-            if fresh:
-                taken |= self._wait_for_fresh(fresh)
-            taking = [p for p in found if p in taken]  # oldest first, as scanned
-            summary.waiting = len(found) - len(taking)
-            for p in found:
-                if p not in taken:
-                    logger.debug("尚未就绪，暂不处理：{}", p.relative_to(self.ws.inbox).as_posix())
-            summary.unreadable = self._tell_unreadable([p for p in found if p not in taken], now)
-            summary.waiting -= summary.unreadable
-            show = progress if progress is not None else (_isatty(stream) and len(taking) >= PROGRESS_MIN)
-            bar = _Progress(len(taking), show, stream)
+            taking, summary.waiting, summary.unreadable = self._arrivals.select(scan, self.ws.inbox)
+            bar = Progress(len(taking), wanted(progress, stream, len(taking)), stream)
             for i, p in enumerate(taking):
                 if summary.disk_full:  # every further file would fail alike: leave them in the inbox
                     summary.left = len(taking) - i + sum(1 for q in taking[:i] if q.exists())
                     break
                 bar.clear()
-                summary.add(self.process(p, expect=self._judged.get(p)))
+                summary.add(self.process(p, expect=self._arrivals.judged.get(p)))
                 bar.step()
             bar.finish()
             if summary.disk_full:  # no outputs either: each would fail with its own error line
                 logger.debug("{}", summary.line())
                 return summary
-            self.rebuild_outputs(pdf=pdf)
-            summary.outputs_failed = bool(self.output_errors)
-            summary.workbook_failed = self.workbook_failed
-            summary.documents_failed = list(self.documents_failed)
+            report = self.rebuild_outputs(pdf=pdf)
+            summary.outputs_failed = report.failed
+            summary.workbook_failed = report.workbook_failed
+            summary.documents_failed = list(report.documents_failed)
         logger.debug("{}", summary.line())  # the console line is printed by cli_run
         return summary
-
-    def _look(self, path: Path, now: float, siblings: list[str] | None, seen_unchanged: float = 0.0) -> tuple[ready.Decision, float]:
-        """readiness.look with this workspace's settings; remembers the size and
-        mtime judged, which the claim must still find (see _claim)."""
-        self._judged[path] = readiness.observe(path)
-        return readiness.look(
-            path, now, self.cfg.stability_seconds, delay_other=self.cfg.stability_seconds_other,
-            seen_unchanged=seen_unchanged, siblings=siblings, max_bytes=int(self.cfg.max_file_mb * 1024 * 1024),
-        )  # fmt: skip
-
-    def _warn_future(self, paths: list[Path], now: float) -> None:
-        """One warning for each file stamped in the future: without it such a
-        file would seem to wait for no reason."""
-        for p in paths:
-            obs = self._judged.get(p)
-            if obs is not None and ready.in_future(obs, now):
-                logger.warning("{}", ready.future_mtime_warning(display_path(p.relative_to(self.ws.inbox).as_posix()), obs))
-
-    def _wait_for_fresh(self, fresh: dict[Path, float]) -> set[Path]:
-        """`run` right after a drop: rather than leave every file just copied
-        in for the next run, wait (at most the longest quiet time still
-        needed, said in one line) while looking again at their size and mtime,
-        and return those that turned out ready. A file that changes meanwhile
-        is left for the next run; so is one that waits for more than quiet
-        time (open in Word, empty after all) — one look is all `run` gives."""
-        limit = max(fresh.values()) + FRESH_STEP  # one look more: mtimes are coarse on some shares
-        logger.info("有 {} 个文件刚放入，等待 {} 秒确认写入完成……", len(fresh), math.ceil(max(fresh.values())))
-        seen = {p: (self._judged.get(p), 0.0) for p in fresh}  # last observation, and since when (waited seconds)
-        pending, found, waited = set(fresh), set(), 0.0
-        while pending and waited < limit:
-            step = min(FRESH_STEP, limit - waited)
-            self._sleep(step)
-            waited += step
-            now = self.clock()
-            for p in sorted(pending):
-                obs, since = seen[p]
-                current = readiness.observe(p)
-                if current is None:
-                    pending.discard(p)  # gone meanwhile
-                    continue
-                if current != obs:
-                    seen[p] = (current, waited)  # still being written: its quiet time starts again
-                    continue
-                if max(ready.age(current, now), waited - since) < self.cfg.stability_seconds:
-                    continue  # not quiet for even the shortest delay: no need to open it yet (a share is slow)
-                verdict, more = self._look(p, now, None, seen_unchanged=waited - since)  # lists its folder: a lock may have come
-                if verdict is ready.Decision.TAKE:
-                    found.add(p)
-                if verdict is not ready.Decision.WAIT or more <= 0:
-                    pending.discard(p)
-        return found
-
-    def _tell_unreadable(self, waiting: list[Path], now: float) -> int:
-        """Of the files not taken, those quiet long enough that cannot be read
-        (permission denied, an I/O error on the share): each named in a
-        warning, counted apart from the files still being written."""
-        count = 0
-        for p in waiting:
-            obs = readiness.observe(p)
-            if obs is None or not ready.quiet_long_enough(obs, now, self.cfg.stability_seconds):
-                continue
-            if readiness.probe(p) is ready.Probe.UNREADABLE:
-                count += 1
-                rel = display_path(p.relative_to(self.ws.inbox).as_posix())
-                logger.warning("无法读取 {}（无权限或读取出错），请检查文件权限。", rel)
-        return count
 
     def _full(self, exc: BaseException) -> str | None:
         """For a failure for want of space: what could not be written, as a
@@ -691,12 +212,12 @@ class Intake:
             return None
         path = faults.full_path(exc)
         if path is None and any(isinstance(e, sqlite3.Error) for e in faults.chain(exc)):
-            return _rel(self.ws.register_db, self.ws.root)
+            return rel_to(self.ws.register_db, self.ws.root)
         if path is None:
             return str(self.ws.root)
         while not path.exists() and path.parent != path:  # a claim folder, a temp name: say the folder
             path = path.parent
-        return (_rel(path, self.ws.root) or "") + ("/" if path.is_dir() else "")
+        return (rel_to(path, self.ws.root) or "") + ("/" if path.is_dir() else "")
 
     def recover(self, *, wait: bool = True) -> list[Outcome]:
         """Finish every claim left in state/work/ by an interrupted run.
@@ -741,7 +262,7 @@ class Intake:
 
     def _process(self, path: Path, expect: ready.Observation | None = None) -> Outcome:
         try:
-            rel = display_path(path.relative_to(self.ws.inbox).as_posix())
+            rel = printable_name(path.relative_to(self.ws.inbox).as_posix())
         except ValueError:
             return Outcome(path, "failed", None, "该文件不在收件箱（inbox/）中，未处理")
         if ready.ignored_path(path, self.ws.inbox):
@@ -798,10 +319,10 @@ class Intake:
         try:
             atomic_write(cdir / CLAIM_FILE, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
         except BaseException:
-            _drop_claim(cdir)
+            drop_claim(cdir)
             raise
         if expect is not None and readiness.observe(path) != expect:
-            _drop_claim(cdir)
+            drop_claim(cdir)
             logger.info("{}", still_changing_message(rel))
             return Outcome(path, "waiting", None, still_changing_message(rel), rel)
         moved = cdir / safe_name(PurePosixPath(rel).name)
@@ -810,57 +331,42 @@ class Intake:
             # have been replaced by a link since the scan.
             refused = self._refusal(path, rel)
             if refused is not None:
-                _drop_claim(cdir)
+                drop_claim(cdir)
                 return refused
             move_no_clobber(path, moved)
         except FileNotFoundError:
-            _drop_claim(cdir)
+            drop_claim(cdir)
             return Outcome(path, "ignored", None, f"文件已不在收件箱中（可能已被取走）：{rel}", rel)
         except OSError as exc:
-            _drop_claim(cdir)
+            drop_claim(cdir)
             logger.warning("无法取走 {}：{}。文件留在原处，下次运行会再试。", rel, _describe(exc))
             self.register.log("claim_failed", at=received, file=rel, detail=_describe(exc))
             return Outcome(path, "failed", None, f"无法取走文件（{_describe(exc)}），文件仍在收件箱中", rel,
                            disk_full=self._full(exc))  # fmt: skip
-        _fsync_dir(cdir)
+        fsync_dir(cdir)
         if expect is not None and readiness.observe(moved) != expect:
             logger.warning("文件“{}”在取走时仍在写入，等它写完再读取……", ready.shown_name(rel))
-            self._wait_quiet(moved)
+            self._arrivals.wait_quiet(moved)
         return cdir
-
-    def _wait_quiet(self, data: Path) -> None:
-        """Wait (at most SETTLE_MAX) until a claimed file's writer has stopped:
-        size and mtime unchanged for the quiet time of its kind."""
-        last, since, waited = readiness.observe(data), 0.0, 0.0
-        while waited < SETTLE_MAX:
-            self._sleep(FRESH_STEP)
-            waited += FRESH_STEP
-            current = readiness.observe(data)
-            if current != last:
-                last, since = current, waited
-                continue
-            quiet = ready.quiet_needed(readiness.probe(data), self.cfg.stability_seconds, self.cfg.stability_seconds_other)
-            if waited - since >= quiet:
-                return
 
     def _finish(self, cdir: Path, *, recovering: bool) -> Outcome | None:
         """Steps 2–5 for one claim folder, from wherever it stopped."""
-        meta = _read_claim(cdir)
-        data = _data_file(cdir)
+        meta = read_claim(cdir)
+        data = data_file(cdir)
         sub = self.register.by_claim(meta["claim_id"])
         if sub is None:
             if data is None:
                 # The claim was never completed: the file is still in the inbox.
-                _drop_claim(cdir)
+                drop_claim(cdir)
                 return None
             sub = self._record(meta, data)
         elif recovering:
             self.register.log("recovered", at=self._now(), submission_id=sub.id, file=sub.file)
         if not self.register.is_filed(sub.id):
             sub = self._file(sub, data)
-        _drop_claim(cdir)
+        drop_claim(cdir)
         outcome = self._outcome(sub, cdir, recovering)
-        _log_outcome(outcome)
+        log_outcome(outcome)
         return outcome
 
     def _record(self, meta: dict[str, Any], data: Path) -> Submission:
@@ -894,7 +400,7 @@ class Intake:
             if before is not None and before.size == size and readiness.observe(data) == before:
                 return sha, size, result
             logger.warning("文件“{}”在读取时仍在变化（仍在写入），等它写完后重新读取……", ready.shown_name(rel))
-            self._wait_quiet(data)
+            self._arrivals.wait_quiet(data)
         raise OSError(errno.EBUSY, f"文件“{ready.shown_name(rel)}”一直在变化，暂不登记，下次运行时再处理")
 
     def _parse(self, data: Path, rel: str) -> ParseResult:
@@ -956,8 +462,8 @@ class Intake:
         if sub.archived_as is None or (data is not None and self._taken_by_other(sub)):
             prior = self._returned_prior(sub)
             dest, notice, notice_txt = self._plan(sub, returned=sub.status == "rejected" or prior is not None)
-            shown, raw = shown_and_raw(_rel(dest, root) or "")
-            self.register.plan_filing(sub.id, shown, _rel(notice, root), _rel(notice_txt, root), archived_raw=raw)
+            shown, raw = shown_and_raw(rel_to(dest, root) or "")
+            self.register.plan_filing(sub.id, shown, rel_to(notice, root), rel_to(notice_txt, root), archived_raw=raw)
             if prior is not None:
                 self.register.log("returned_again", at=self._now(), submission_id=sub.id, file=sub.file,
                                   detail=f"与第 {prior.id} 号退回的文件内容完全相同，再次退回")  # fmt: skip
@@ -980,7 +486,7 @@ class Intake:
                         raise
                     sub, dest = self._replan_cleaned(sub, dest)
                     move_no_clobber(data, dest)
-                _fsync_dir(dest.parent)
+                fsync_dir(dest.parent)
         elif not dest.exists():
             raise RegisterError(f"第 {sub.id} 号报送的原件不在工作区，也不在预定位置 {sub.archived_as}")
         self.register.mark_filed(sub.id, self._now(), detail=sub.archived_as)
@@ -1018,7 +524,7 @@ class Intake:
         """The file system refused the original's own name: keep it under the
         cleaned name instead (the register still has the name's bytes)."""
         new = free_name(dest.with_name(safe_name(readable_name(dest.name))))
-        rel = _rel(new, self.ws.root) or ""
+        rel = rel_to(new, self.ws.root) or ""
         self.register.plan_filing(sub.id, rel, sub.notice, self.register.notice_text_path(sub.id))
         logger.info("文件系统不接受原文件名，原件改以“{}”保存：{}", new.name, sub.file)
         return self.register.submission(sub.id) or sub, new
@@ -1027,11 +533,11 @@ class Intake:
         """Step 4: the notice (.txt, then .docx). When the Word notice cannot be
         made, the text notice already written becomes the notice."""
         try:
-            write_notices(self.ws, self.cfg, sub, register=self.register)
+            self.outputs.write_notices(sub, self.register)
         except NoticeError as exc:
             logger.error("{}；已只写文本通知。", exc)
             logger.opt(exception=exc.__cause__ or exc).debug("详细错误")
-            txt_rel = _rel(exc.written[0], self.ws.root) if exc.written else None
+            txt_rel = rel_to(exc.written[0], self.ws.root) if exc.written else None
             self.register.plan_filing(sub.id, sub.archived_as or "", txt_rel, txt_rel, archived_raw=sub.archived_raw)
             sub = self.register.submission(sub.id) or sub
         return sub
@@ -1047,248 +553,10 @@ class Intake:
 
     # -- outputs -------------------------------------------------------------
 
-    def rebuild_outputs(self, pdf: bool = False) -> None:
-        """The workbook, then the documents (outputs.rebuild). A failure, also a
-        single document render could not make, is kept in `output_errors`
-        (and `workbook_failed` / `documents_failed`); the register is untouched."""
-        self.output_errors, self.documents_failed, self.workbook_failed = [], [], False
-        try:
-            with locks.outputs_lock(self.ws):  # the snapshot too: the last rebuild has the latest data
-                self._rebuild_outputs(pdf)
-        except locks.Busy as exc:  # another rebuild for ten minutes: the next one brings all up to date
-            logger.error("{}", exc)
-            self.output_errors.append(str(exc))
-
-    def _rebuild_outputs(self, pdf: bool) -> None:
-        try:
-            snap = self.register.snapshot(self.cfg, self._today(), now=self._now())
-        except Exception as exc:
-            self._output_failed("读取电子信息库", exc)
-            return
-        try:
-            from pipeline.docs import workbook
-
-            workbook.write_workbook(self.ws.workbook, snap, self.cfg)
-            logger.debug("已更新台账：{}", self.ws.workbook)
-        except Exception as exc:
-            self.workbook_failed = True
-            self._output_failed("更新台账 廉政风险台账.xlsx", exc)
-        try:
-            result = outputs.rebuild(self.ws, self.cfg, snap, pdf=pdf)
-        except Exception as exc:
-            self._output_failed("生成公文", exc)
-            return
-        # render logs each document it writes ("已生成 …") and each it cannot
-        # make; here they are only counted, so that no line is logged twice.
-        logger.debug("公文：生成 {} 份，撤下 {} 份，未能生成 {} 份", len(result.written), len(result.removed), len(result.failed))
-        if result.failed:
-            self.documents_failed = [str(name) for name in result.failed]
-            self.output_errors.append(f"{len(result.failed)} 份公文未能生成：" + "、".join(self.documents_failed))
-
-    def _output_failed(self, what: str, exc: Exception) -> None:
-        message = f"{what}失败：{_describe(exc)}"
-        if isinstance(exc, PermissionError):
-            message += "（如该文件正在 Excel 或 Word 中打开，请关闭后再运行一次）"
-        logger.error("{}", message)
-        logger.opt(exception=exc).debug("详细错误")
-        self.output_errors.append(message)
-
-
-# ---------------------------------------------------------------------------
-# Pure helpers: messages and notices
-
-READ_FAILED = (
-    "程序无法读取这个文件。请用 Word 或 WPS 打开它，按原表格式另存为 .docx 文件后重新报送；"
-    "如仍被退回，请与廉政风险防控工作领导小组办公室联系。"
-)
-NOT_A_FORM = "这个文件不是要报送的表格（看起来是临时文件或锁定文件）。请报送填好的表格本身（.docx）。"
-
-
-def outcome_message(sub: Submission, supersedes: tuple[int, ...] = (), returned_prior: Submission | None = None) -> str:
-    label = crosscheck.form_label(sub.form) if sub.form else ""
-    owner = crosscheck.who(sub.unit, sub.name) if sub.unit else ""
-    if sub.status == "duplicate" and returned_prior is not None:
-        day = arabic(returned_prior.received_at.date())
-        return (
-            f"重复且未修改：{sub.file} 与{day}退回的“{returned_prior.file}”完全相同，"
-            f"不重复计入，已再次退回，通知：{sub.notice or '（未生成）'}"
-        )
-    if sub.status == "duplicate":
-        return f"重复：{sub.file} 与此前收到的文件内容完全相同，已存档，不重复计入"
-    if sub.status == "rejected":
-        return f"退回：{sub.file}（{len(sub.errors)} 个问题），通知：{sub.notice or '（未生成）'}"
-    text = f"通过：{sub.file}（{owner}{label}）"
-    if sub.status == "superseded" and sub.superseded_by is not None:
-        # Received before the form now in force (recorded late, e.g. after a crash): history only.
-        text = f"通过，但已被此后收到的第 {sub.superseded_by} 号替代：{sub.file}（{owner}{label}）"
-    if supersedes:
-        text += "，替代此前报送的第 " + "、".join(str(i) for i in supersedes) + " 号"
-    if sub.late:
-        text += "，逾期报送"
-    return text
-
-
-def still_changing_message(rel: str) -> str:
-    return f"文件“{ready.shown_name(rel)}”在检查之后又有变化（仍在写入），暂不收取，稍后再看"
-
-
-def changed_after_record_message(sub: Submission, sha: str, size: int) -> str:
-    return (
-        f"第 {sub.id} 号报送“{ready.shown_name(sub.file)}”在登记之后仍被写入：登记时的校验值"
-        f"（sha256 {sub.sha256[:12]}…）与现在要保存的内容（{size} 字节，sha256 {sha[:12]}…）不符。"
-        "原件按现在的内容保存，登记的校验值已改为现在的值；但审核结论是按写入前的内容作出的，"
-        "请核对这份文件，必要时请报送单位重新报送。"
-    )
-
-
-SAME_AS_REJECTED = "same_as_rejected"
-
-
-def same_as_rejected(prior: Submission) -> Problem:
-    """The first item of the notice for a file dropped again unchanged."""
-    day = arabic(prior.received_at.date())
-    return Problem(
-        SAME_AS_REJECTED,
-        f"这份文件与{day}已退回的“{prior.file}”逐字节完全相同，说明退回后没有作任何修改，因此再次退回。"
-        "请按下列各项逐一改正后再报送。",
-    )
-
-
-def notice_submission(sub: Submission, prior: Submission | None) -> Submission | None:
-    """What a notice for `sub` is written from, or None when `sub` was not
-    returned. A rejected file: itself. A duplicate whose `prior` (the earlier
-    file with the same bytes) was rejected: itself, with the problems of the
-    earlier file after a first item saying it is unchanged."""
-    if sub.status == "rejected":
-        return sub
-    if sub.status != "duplicate" or prior is None or prior.status != "rejected":
-        return None
-    return replace(
-        sub,
-        form=prior.form,
-        unit=prior.unit or sub.unit,
-        name=prior.name,
-        position=prior.position,
-        errors=[same_as_rejected(prior), *prior.errors],
-        warnings=list(prior.warnings),
-    )
-
-
-def text_notice_of(notice: str) -> str:
-    """The .txt beside a notice (the plan names them `x-退回通知.docx/.txt`)."""
-    return str(PurePosixPath(notice).with_suffix(".txt"))
-
-
-def _notice_path(ws: Workspace, rel: str) -> Path:
-    """A notice path from the register, as a path under outbox/ (never elsewhere)."""
-    parts = PurePosixPath(rel).parts
-    path = ws.root.joinpath(*parts)
-    if PurePosixPath(rel).is_absolute() or ".." in parts or not path.is_relative_to(ws.outbox):
-        raise ValueError(f"退回通知的登记位置“{rel}”不在 outbox/ 中")
-    return path
-
-
-def write_notices(ws: Workspace, cfg: Config, sub: Submission, *, register: Register | None = None) -> list[Path]:
-    """Write the notices of a returned file — the .txt, then the .docx — at the
-    places the register records (`sub.notice`, and the register's text path,
-    else the .txt beside it), atomically, replacing our own earlier notice.
-    The .docx comes from the workspace's own word_templates/ when it has one.
-
-    Returns the paths written: [] for a file that was not returned (accepted,
-    a duplicate of an accepted file, nothing planned). `register` is used to
-    look up the text path and, for a duplicate, the earlier file; without it
-    the workspace's register is opened for the look-up. Raises NoticeError
-    when only the Word notice failed (the text notice is in place then), and
-    anything else (an OSError, a bad template for the text) when nothing could
-    be written."""
-    if not sub.notice:
-        return []
-    reg = register if register is not None else Register(ws.register_db)
-    try:
-        txt_rel = reg.notice_text_path(sub.id) or text_notice_of(sub.notice)
-        prior = reg.same_bytes(sub.sha256) if sub.status == "duplicate" else None
-    finally:
-        if register is None:
-            reg.close()
-    content = notice_submission(sub, prior)
-    if content is None:
-        return []
-    txt = _notice_path(ws, txt_rel)
-    docx = None if sub.notice == txt_rel else _notice_path(ws, sub.notice)  # both checked before writing
-    text = notices.rejection_notice_text(cfg, content)
-    atomic_write(txt, text.replace("\n", "\r\n").encode("utf-8-sig"))  # Notepad on Windows
-    written = [txt]
-    if docx is None:
-        return written
-    try:
-        atomic_write(docx, notices.rejection_notice_docx(cfg, content, templates=ws.root / "word_templates"))
-    except Exception as exc:
-        raise NoticeError(f"生成 Word 退回通知“{sub.notice}”时出错：{_describe(exc)}", written) from exc
-    written.append(docx)
-    return written
-
-
-def _log_outcome(o: Outcome) -> None:
-    prefix = "（续办）" if o.recovered else ""
-    if o.status == "rejected" or o.returned:
-        logger.warning("{}{}", prefix, o.message)
-    elif o.status == "failed":
-        logger.error("{}{}", prefix, o.message)
-    else:
-        logger.info("{}{}", prefix, o.message)
-
-
-# ---------------------------------------------------------------------------
-# Claim folders
-
-
-def _read_claim(cdir: Path) -> dict[str, Any]:
-    """The claim's sidecar; rebuilt from what is there when it is damaged."""
-    try:
-        meta = json.loads((cdir / CLAIM_FILE).read_text(encoding="utf-8"))
-        if isinstance(meta, dict) and {"claim_id", "file", "received_at"} <= meta.keys():
-            datetime.fromisoformat(meta["received_at"])
-            return meta
-    except (OSError, ValueError):
-        pass
-    data = _data_file(cdir)
-    when = datetime.fromtimestamp(data.stat().st_mtime if data else time.time()).astimezone()
-    return {"claim_id": cdir.name, "file": data.name if data else cdir.name, "received_at": when.isoformat()}
-
-
-def _data_file(cdir: Path) -> Path | None:
-    """The claimed original inside a claim folder (the one file not ours)."""
-    files = sorted(p for p in cdir.iterdir() if p.is_file() and not p.name.startswith("."))
-    return files[0] if files else None
-
-
-def _drop_claim(cdir: Path) -> None:
-    """Remove a claim folder once nothing of the user's is in it."""
-    if _data_file(cdir) is not None:
-        return
-    for p in cdir.iterdir():
-        if p.name.startswith("."):
-            p.unlink(missing_ok=True)
-    try:
-        cdir.rmdir()
-    except OSError:
-        pass
-
-
-def _rel(path: Path | None, root: Path) -> str | None:
-    if path is None:
-        return None
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
+    def rebuild_outputs(self, pdf: bool = False) -> OutputsReport:
+        """The workbook, then the documents, from the register as it is now
+        (self.outputs.rebuild); what could not be made is in the report."""
+        return self.outputs.rebuild(self.register, today=self._today(), now=self._now(), pdf=pdf)
 
 
 def _default_parser() -> Parser:
@@ -1297,3 +565,5 @@ def _default_parser() -> Parser:
     except ImportError as exc:
         raise _ParserMissing("pipeline.read.parse 不可用") from exc
     return parse_file
+
+

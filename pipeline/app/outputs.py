@@ -32,6 +32,7 @@ from typing import Any
 
 from loguru import logger
 
+from pipeline.app import notices
 from pipeline.core import consolidate
 from pipeline.store import locks
 from pipeline.store import office
@@ -462,13 +463,9 @@ def rewrite_notices(ws: Workspace, cfg: Config, snap: Snapshot) -> tuple[list[st
     """The 退回通知 (.docx and .txt) of every returned file in the register,
     written again where the register says they are: an edited template takes
     effect and a lost notice comes back. Intake writes them
-    (intake.write_notices), so that `run` and `render` make the same notice.
+    (notices.write_notices), so that `run` and `render` make the same notice.
     Returns the notices written and those that could not be, as the register
     names them."""
-    # Imported here, not at the top: intake imports this module (for rebuild);
-    # write_notices leaving intake (issue 9) ends the cycle.
-    from pipeline.app import intake
-
     written: list[str] = []
     failed: list[str] = []
     # Every submission with a notice planned: intake decides which of them were
@@ -479,9 +476,9 @@ def rewrite_notices(ws: Workspace, cfg: Config, snap: Snapshot) -> tuple[list[st
     with Register(ws.register_db) as reg:
         for sub in returned:
             try:
-                paths = intake.write_notices(ws, cfg, sub, register=reg)
+                paths = notices.write_notices(ws, cfg, sub, register=reg)
             except Exception as exc:
-                if isinstance(exc, intake.NoticeError):
+                if isinstance(exc, notices.NoticeError):
                     logger.error(f"{exc}（文本通知已重新生成）")
                 else:
                     logger.error(f"重新生成退回通知“{sub.notice}”失败：{exc}")

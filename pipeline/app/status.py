@@ -48,6 +48,7 @@ from typing import Any
 from pipeline.core.config import Config
 from pipeline.core.progress import display_width, totals, unit_stats
 from pipeline.core.model import UNKNOWN_UNIT, Snapshot
+from pipeline.core.names import printable_name
 from pipeline.store.workspace import Workspace
 
 
@@ -126,7 +127,7 @@ def _short_time(value: Any) -> str:
 
 def report(ws: Workspace, cfg: Config, *, now: datetime | None = None) -> dict[str, Any]:
     """The status object (see the module doc). Raises RosterError for a bad roster."""
-    from pipeline.app import intake
+    from pipeline.app import inbox as inbox_mod
     from pipeline.store import roster
     from pipeline.store.register import Register
 
@@ -138,7 +139,7 @@ def report(ws: Workspace, cfg: Config, *, now: datetime | None = None) -> dict[s
         snap = Snapshot(taken_at=now)
     people = roster.load(cfg.roster) if cfg.roster is not None else None
     units = unit_stats(snap, cfg, people)
-    inbox = intake.scan_inbox(ws.inbox) if ws.inbox.is_dir() else intake.InboxScan([], [])
+    inbox = inbox_mod.scan_inbox(ws.inbox) if ws.inbox.is_dir() else inbox_mod.InboxScan([], [])
     return {
         "workspace": str(ws.root.resolve()),
         "generated_at": now.isoformat(timespec="seconds"),
@@ -147,7 +148,7 @@ def report(ws: Workspace, cfg: Config, *, now: datetime | None = None) -> dict[s
         "inbox_skipped": len(inbox.skipped),
         "inbox_hard_links": len(inbox.hard_links),
         "inbox_not_taken": not_taken(ws, inbox),
-        "pending_claims": len(intake.pending_claims(ws.work)),
+        "pending_claims": len(inbox_mod.pending_claims(ws.work)),
         "roster": cfg.roster.name if cfg.roster is not None else None,
         "units": units,
         "totals": totals(units, snap),
@@ -158,12 +159,11 @@ def report(ws: Workspace, cfg: Config, *, now: datetime | None = None) -> dict[s
 def not_taken(ws: Workspace, scan: Any) -> list[dict[str, str]]:
     """What is left in the inbox on purpose (pipeline.store.contain), by name."""
     from pipeline.store import contain
-    from pipeline.app import intake
 
     kinds = {p: "hard_link" for p in scan.hard_links}
     for path in scan.skipped:  # a link (also a broken one) or a pipe, socket, device
         kinds[path] = "link" if contain.lstat_kind(path) is contain.Kind.LINK else "special"
-    return [{"path": intake.display_path(p.relative_to(ws.inbox).as_posix()), "kind": k} for p, k in sorted(kinds.items())]
+    return [{"path": printable_name(p.relative_to(ws.inbox).as_posix()), "kind": k} for p, k in sorted(kinds.items())]
 
 
 def _pad(text: str, width: int, right: bool = False) -> str:
@@ -227,7 +227,7 @@ def render_text(data: dict[str, Any]) -> str:
 
 def _not_taken_lines(data: dict[str, Any], most: int = 10) -> list[str]:
     """Links, pipes and hard links left in the inbox, by name (the first `most`)."""
-    from pipeline.app.intake import hard_link_warning
+    from pipeline.app.inbox import hard_link_warning
 
     lines = []
     not_taken = data.get("inbox_not_taken") or []

@@ -40,6 +40,8 @@ from typing import Any, Protocol
 
 from loguru import logger
 
+from pipeline.app.intake import Intake
+from pipeline.app.refresh import OutputsReport
 from pipeline.store import contain
 from pipeline.core import faults
 from pipeline.store import files as fsutil
@@ -87,7 +89,7 @@ class IntakeLike(Protocol):
     def recover(self, *, wait: bool = True) -> list[Any]: ...
     def candidates(self) -> list[Path]: ...
     def process(self, path: Path, expect: Observation | None = None) -> Any: ...  # -> Outcome (status, message, ...)
-    def rebuild_outputs(self, pdf: bool = False) -> None: ...
+    def rebuild_outputs(self, pdf: bool = False) -> OutputsReport: ...
     def close(self) -> None: ...
 
 
@@ -320,8 +322,6 @@ class Watcher:
         return "polling" if self.polling else "native"
 
     def _default_intake(self) -> IntakeLike:
-        from pipeline.app.intake import Intake
-
         return Intake(self.ws, self.cfg)
 
     def start(self) -> None:
@@ -627,8 +627,7 @@ class Watcher:
         self._dirty_since = None
         start = time.monotonic()
         try:
-            self.intake.rebuild_outputs(pdf=self.pdf)
-            errors = list(getattr(self.intake, "output_errors", None) or [])
+            errors = list(self.intake.rebuild_outputs(pdf=self.pdf).errors)
         except Exception as exc:  # noqa: BLE001
             logger.opt(exception=exc).error(f"更新 outbox 中的公文和台账失败：{_short(exc)}。收到下一个文件时会再试。")
             errors = ["exception"]

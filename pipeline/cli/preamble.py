@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec
 
-from pipeline.app.intake import WorkspaceError, blocking_message, blocking_path, ensure_workspace
+from pipeline.store.workspace import WorkspaceError, blocking_message, blocking_path, ensure_workspace
 from pipeline.core import config
 from pipeline.core.config import Config
 from pipeline.core.errors import EXIT_FAILED, PipelineError, UsageError

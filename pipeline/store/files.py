@@ -3,6 +3,7 @@ rename, never overwrite, never delete a user's file."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -12,9 +13,13 @@ import socket
 import tempfile
 import time
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 from loguru import logger
+
+from pipeline.core.names import NAME_BYTES, printable_name, readable_name, safe_component
+from pipeline.store import contain
 
 
 def _current_umask() -> int:
@@ -195,3 +200,119 @@ def free_name(path: Path) -> Path:
         if not candidate.exists():
             return candidate
         n += 1
+# ---------------------------------------------------------------------------
+# Keeping an original (moved here from pipeline.app.intake): its bytes'
+# sha256, the name it is kept under, the one move that never overwrites.
+
+
+def sha256_of(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with contain.open_regular(path) as fh:  # a link put in its place is not followed
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+def safe_name(name: str) -> str:
+    """A file name for our folders: cleaned like safe_component, short enough
+    for any file system, the extension kept even when the name is shortened."""
+    suffix = PurePosixPath(name).suffix
+    if len(suffix) > 16 or not suffix[1:].replace("_", "").isalnum():
+        suffix = ""
+    return safe_component(name[: len(name) - len(suffix)] if suffix else name) + suffix
+
+
+# A file system that refuses a name it was given (a CIFS or FAT mount refuses
+# "a:b" or a newline; ZFS with utf8only refuses bytes that are not UTF-8).
+NAME_REFUSED = {errno.EINVAL, errno.EILSEQ, errno.ENAMETOOLONG}
+
+
+def kept_name(name: str) -> str:
+    """The name an original is kept under (archive, outbox/退回/): on POSIX its
+    own name, byte for byte (from os.fsdecode: bytes that are not UTF-8 come
+    back as they were), when it is a plain name of at most NAME_BYTES bytes;
+    control characters are legal there and kept, it is only ever shown escaped.
+    On Windows, or for a name that cannot be kept as it is: safe_name."""
+    try:
+        size = len(os.fsencode(name))
+    except UnicodeEncodeError:
+        size = NAME_BYTES + 1
+    plain = name not in ("", ".", "..") and not name.startswith(".") and "/" not in name and "\0" not in name
+    if os.name == "nt" or not plain or size > NAME_BYTES:
+        return safe_name(readable_name(name))
+    return name
+
+
+def raw_rel(hex_bytes: Any) -> str | None:
+    """A path from the hex of its bytes (`file_raw`, `archived_raw`), as
+    os.fsdecode gives it; None when there is none (recorded before) or it is
+    damaged."""
+    if not isinstance(hex_bytes, str) or not hex_bytes:
+        return None
+    try:
+        return os.fsdecode(bytes.fromhex(hex_bytes))
+    except ValueError:
+        return None
+
+
+def shown_and_raw(rel: str) -> tuple[str, str | None]:
+    """A workspace-relative path as stored: its text for people, and the hex of
+    its bytes when that text is not the path itself (escaped, not UTF-8)."""
+    shown = printable_name(rel)
+    return shown, (None if shown == rel else os.fsencode(rel).hex())
+
+
+def rel_to(path: Path | None, root: Path) -> str | None:
+    """`path` relative to `root` as a POSIX string (the register's spelling);
+    the path itself when it is elsewhere; None for None."""
+    if path is None:
+        return None
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def move_no_clobber(src: Path, dst: Path) -> None:
+    """Move a file to a name that must be free. Same file system: one atomic
+    rename. Across file systems (inbox on a share): copy to a temporary name,
+    fsync, rename, and only then remove the source."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists():
+        raise FileExistsError(errno.EEXIST, "目标已存在", str(dst))
+    try:
+        os.replace(src, dst)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    tmp = temp_path(dst.parent)  # named so that a kill mid-copy is cleaned up (remove_stale_temps)
+    try:
+        with open(src, "rb") as fin, open(tmp, "xb") as fout:
+            set_hidden(tmp, True)
+            shutil.copyfileobj(fin, fout, 1 << 20)
+            fout.flush()
+            os.fsync(fout.fileno())
+        set_hidden(tmp, False)
+        os.replace(tmp, dst)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.unlink(src)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename into `path` durable; silently nothing where a folder
+    cannot be opened (Windows)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

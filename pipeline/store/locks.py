@@ -4,7 +4,7 @@
 system has neither). The kernel drops a lock when its process dies, so a
 killed `run` never leaves the workspace locked.
 
-- state/intake.lock   held while claims are worked on (intake.Intake)
+- state/intake.lock   held while claims are worked on (IntakeLock, for app.intake.Intake)
 - state/outputs.lock  held while outbox/ is rebuilt and a 通报 number taken
 - state/watcher.lock  held by the running watcher for its whole life
 
@@ -139,3 +139,34 @@ def _outputs_busy(waited: float) -> str:
 
 def _outputs_waiting() -> None:
     logger.info("另一个进程正在更新 outbox 中的公文和台账，等待其完成……")
+
+
+class IntakeBusy(PipelineError):
+    """Another process holds the intake lock for too long."""
+
+    heading = "无法运行："
+
+
+class IntakeLock:
+    """An exclusive, re-entrant (within one Intake) lock on state/intake.lock.
+    Held while claims are worked on, so `run` never finishes a claim that a
+    running `watch` is still in the middle of."""
+
+    def __init__(self, path: Path, timeout: float) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._mutex = FileMutex(path)
+
+    @contextmanager
+    def held(self, timeout: float | None = None) -> Iterator[None]:
+        """`timeout` (default: the Intake's) 0 makes one attempt, silently."""
+        wait = self.timeout if timeout is None else timeout
+        if not self._mutex.try_acquire(0.0):
+            if wait > 0:
+                logger.info("另一个进程正在处理收件箱，等待其完成……")
+            if wait <= 0 or not self._mutex.try_acquire(wait):
+                raise IntakeBusy(f"另一个进程（可能是 watch）正在处理收件箱，已等待 {wait:.0f} 秒，请稍后再试")
+        try:
+            yield
+        finally:
+            self._mutex.release()

@@ -1,0 +1,141 @@
+"""What is in inbox/ and in the claim folders of state/work/ (moved here from
+pipeline.app.intake): the scan that says which files are ours to take, the
+warnings for what is not, and the claim folder's sidecar (.claim.json).
+
+Symlinks, pipes and other things in inbox/ that are not regular files, and
+hard-linked files (their bytes are shared with a file elsewhere), are never
+opened, followed or moved (pipeline.store.contain's rule)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+from pipeline.core import ready
+from pipeline.store import contain
+
+CLAIM_FILE = ".claim.json"
+
+
+@dataclass(frozen=True)
+class InboxScan:
+    files: list[Path]  # regular files ours to take, oldest first
+    skipped: list[Path]  # symlinks, pipes, sockets, devices: never opened, never followed
+    # Every name in each folder walked, lock files included: which forms are
+    # open in Word (ready.open_in_editor) without listing a folder per file.
+    listings: dict[Path, list[str]] = field(default_factory=dict)
+    hard_links: list[Path] = field(default_factory=list)  # regular files with more names: never taken
+
+
+def scan_inbox(inbox: Path) -> InboxScan:
+    """What is under inbox/: the regular files ours to take (lock files, temp
+    files, dotfiles and ignored folders left out), oldest first so that of two
+    versions dropped together the later one supersedes; and, apart, whatever
+    is not a regular file (a symlink, to a file or a folder, a pipe...), which
+    is never followed or opened but must not vanish without a word; and
+    hard-linked files, apart too (pipeline.store.contain)."""
+    found: list[tuple[int, str, Path]] = []
+    skipped: list[Path] = []
+    hard_links: list[Path] = []
+    listings: dict[Path, list[str]] = {}
+    for dirpath, dirnames, filenames in os.walk(inbox, onerror=lambda e: logger.warning("无法读取文件夹：{}", e)):
+        base = Path(dirpath)
+        listings[base] = dirnames + filenames
+        dirnames[:] = _folders_to_walk(base, dirnames, skipped)
+        for name in filenames:
+            if ready.ignored_name(name):
+                continue
+            path = base / name
+            try:
+                st = os.lstat(path)  # lstat: a symlink is looked at, never followed
+            except OSError:
+                continue  # gone meanwhile
+            kind = contain.kind_of(st)
+            if kind is contain.Kind.FILE:
+                found.append((st.st_mtime_ns, path.relative_to(inbox).as_posix(), path))
+            elif kind is contain.Kind.HARD_LINK:
+                hard_links.append(path)
+            else:
+                skipped.append(path)
+    return InboxScan([p for _, _, p in sorted(found)], sorted(skipped), listings, sorted(hard_links))
+
+
+def _folders_to_walk(base: Path, dirnames: list[str], skipped: list[Path]) -> list[str]:
+    """The subfolders of `base` os.walk goes on into: not ignored ones, not
+    links (os.walk lists a link to a folder among the folders: into `skipped`)."""
+    keep = []
+    for d in sorted(dirnames):
+        if ready.ignored_name(d):
+            continue
+        if contain.lstat_kind(base / d) is contain.Kind.LINK:
+            skipped.append(base / d)
+        else:
+            keep.append(d)
+    return keep
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """Regular files under inbox/ that are ours to take, oldest first (see scan_inbox)."""
+    return scan_inbox(inbox).files
+
+
+def not_regular_warning(rel: str) -> str:
+    return f"收件箱中的“{rel}”不是普通文件（符号链接/管道等），不予处理，请放入文件本身"
+
+
+def hard_link_warning(rel: str) -> str:
+    return (
+        f"收件箱中的“{rel}”是硬链接（与别处的文件共用同一份内容，一处改动另一处也随之改变），"
+        "不予处理，请放入文件本身的副本"
+    )
+
+
+# ---------------------------------------------------------------------------
+# Claim folders
+
+
+def pending_claims(work: Path) -> list[Path]:
+    """Claim folders in a work area, oldest claim first."""
+    if not work.is_dir():
+        return []
+    return sorted(p for p in work.iterdir() if contain.lstat_kind(p) is contain.Kind.FOLDER)  # a link there is not ours
+
+
+def read_claim(cdir: Path) -> dict[str, Any]:
+    """The claim's sidecar; rebuilt from what is there when it is damaged."""
+    try:
+        meta = json.loads((cdir / CLAIM_FILE).read_text(encoding="utf-8"))
+        if isinstance(meta, dict) and {"claim_id", "file", "received_at"} <= meta.keys():
+            datetime.fromisoformat(meta["received_at"])
+            return meta
+    except (OSError, ValueError):
+        pass
+    data = data_file(cdir)
+    when = datetime.fromtimestamp(data.stat().st_mtime if data else time.time()).astimezone()
+    return {"claim_id": cdir.name, "file": data.name if data else cdir.name, "received_at": when.isoformat()}
+
+
+def data_file(cdir: Path) -> Path | None:
+    """The claimed original inside a claim folder (the one file not ours)."""
+    files = sorted(p for p in cdir.iterdir() if p.is_file() and not p.name.startswith("."))
+    return files[0] if files else None
+
+
+def drop_claim(cdir: Path) -> None:
+    """Remove a claim folder once nothing of the user's is in it."""
+    if data_file(cdir) is not None:
+        return
+    for p in cdir.iterdir():
+        if p.name.startswith("."):
+            p.unlink(missing_ok=True)
+    try:
+        cdir.rmdir()
+    except OSError:
+        pass

@@ -1,0 +1,104 @@
+"""The outbox an intake run brings up to date (moved here from
+pipeline.app.intake): the workbook, then the documents (outputs.rebuild), and
+the notices of a returned file. `Intake` gets one of these through its
+constructor (`Intake(ws, cfg, outputs=...)`); tests pass a fake."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from loguru import logger
+
+from pipeline.app import notices, outputs
+from pipeline.core import faults
+from pipeline.core.config import Config
+from pipeline.core.model import Snapshot, Submission
+from pipeline.docs import workbook
+from pipeline.store import locks
+from pipeline.store.register import Register
+from pipeline.store.workspace import Workspace
+
+
+@dataclass
+class OutputsReport:
+    """What one rebuild of the outbox could not do; the register is untouched."""
+
+    errors: list[str] = field(default_factory=list)  # every failure, one Chinese line each (already logged)
+    documents_failed: list[str] = field(default_factory=list)  # outbox-relative names render reported
+    workbook_failed: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors)
+
+
+# (ws, cfg, snapshot, pdf=...) -> what was written, removed, could not be made: outputs.rebuild's shape.
+Documents = Callable[..., outputs.RebuildResult]
+
+
+class WorkspaceOutputs:
+    """The outbox of one workspace, made as `run`, `watch` and `render` make it.
+    `documents` makes the Word documents (default outputs.rebuild, looked up
+    at each rebuild); tests pass one that makes none, where they are not the
+    point and take seconds."""
+
+    def __init__(self, ws: Workspace, cfg: Config, *, documents: Documents | None = None) -> None:
+        self.ws, self.cfg = ws, cfg
+        self._documents = documents
+
+    def rebuild(self, register: Register, *, today: date, now: datetime, pdf: bool = False) -> OutputsReport:
+        """The workbook, then the documents (outputs.rebuild). A failure, also a
+        single document render could not make, is in the report."""
+        report = OutputsReport()
+        try:
+            with locks.outputs_lock(self.ws):  # the snapshot too: the last rebuild has the latest data
+                self._rebuild(register, today, now, pdf, report)
+        except locks.Busy as exc:  # another rebuild for ten minutes: the next one brings all up to date
+            logger.error("{}", exc)
+            report.errors.append(str(exc))
+        return report
+
+    def write_notices(self, sub: Submission, register: Register) -> list[Path]:
+        """The notices of a returned file (notices.write_notices)."""
+        return notices.write_notices(self.ws, self.cfg, sub, register=register)
+
+    def _rebuild(self, register: Register, today: date, now: datetime, pdf: bool, report: OutputsReport) -> None:
+        try:
+            snap = register.snapshot(self.cfg, today, now=now)
+        except Exception as exc:
+            _failed(report, "读取电子信息库", exc)
+            return
+        try:
+            workbook.write_workbook(self.ws.workbook, snap, self.cfg)
+            logger.debug("已更新台账：{}", self.ws.workbook)
+        except Exception as exc:
+            report.workbook_failed = True
+            _failed(report, "更新台账 廉政风险台账.xlsx", exc)
+        try:
+            result = self._make_documents(snap, pdf)
+        except Exception as exc:
+            _failed(report, "生成公文", exc)
+            return
+        # render logs each document it writes ("已生成 …") and each it cannot
+        # make; here they are only counted, so that no line is logged twice.
+        logger.debug("公文：生成 {} 份，撤下 {} 份，未能生成 {} 份", len(result.written), len(result.removed), len(result.failed))
+        if result.failed:
+            report.documents_failed = [str(name) for name in result.failed]
+            report.errors.append(f"{len(result.failed)} 份公文未能生成：" + "、".join(report.documents_failed))
+
+
+    def _make_documents(self, snap: Snapshot, pdf: bool) -> outputs.RebuildResult:
+        documents = self._documents or outputs.rebuild
+        return documents(self.ws, self.cfg, snap, pdf=pdf)
+
+
+def _failed(report: OutputsReport, what: str, exc: Exception) -> None:
+    message = f"{what}失败：{faults.describe(exc)}"
+    if isinstance(exc, PermissionError):
+        message += "（如该文件正在 Excel 或 Word 中打开，请关闭后再运行一次）"
+    logger.error("{}", message)
+    logger.opt(exception=exc).debug("详细错误")
+    report.errors.append(message)
