@@ -35,7 +35,7 @@ from pipeline.cli.commands import cli_run
 from pipeline.core.model import Problem
 from pipeline.core.ready import GIVE_UP_AFTER
 from pipeline.store.register import Register
-from pipeline.store.workspace import Workspace
+from pipeline.store.workspace import Workspace, WorkspaceError
 
 CFG = Config()
 
@@ -991,5 +991,5 @@ def test_a_file_where_a_folder_belongs_is_named(tmp_path: Path, capsys, blocker:
     err = capsys.readouterr().err
     assert f"“{blocker}”" in err and "文件夹" in err and "Errno" not in err
     assert path.read_bytes() == b"someone's file"
-    with pytest.raises(intake_mod.WorkspaceError, match=re.escape(f"“{blocker}”")):
+    with pytest.raises(WorkspaceError, match=re.escape(f"“{blocker}”")):
         Intake(Workspace(root), CFG)
