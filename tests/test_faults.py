@@ -140,7 +140,7 @@ def test_run_on_a_full_disk_stops_with_one_clear_line(ws: Workspace, monkeypatch
     in one line (plus the one error line for the file that hit it, and the
     one line about the log file), leaves the rest in the inbox, exits 1; once
     space is back the next run takes everything."""
-    monkeypatch.setattr(intake_mod, "_default_parser", lambda: fake_parse)
+    monkeypatch.setattr(intake_mod, "parse_file", fake_parse)
     files = {f"教务处/人{i:02d}.docx": form("personal_assessment", name=f"人{i:02d}") for i in range(12)}
     for i, (rel, data) in enumerate(files.items()):
         drop(ws, rel, data, age=3600 - i, now=time.time())
@@ -332,7 +332,7 @@ def test_run_calls_an_unreadable_file_unreadable(ws: Workspace) -> None:
         pytest.skip("无法在本机让文件对本进程不可读")
     script = (
         "import sys; from intake_helpers import fake_parse; from pipeline.app import intake;"
-        "intake._default_parser = lambda: fake_parse;"
+        "intake.parse_file = fake_parse;"
         "from pipeline.app import outputs; outputs.rebuild = lambda *a, **k: outputs.RebuildResult();"
         "from pipeline.cli import commands; sys.exit(commands.cli_run(__import__('pathlib').Path(sys.argv[1]), False, False))"
     )

@@ -491,14 +491,13 @@ def test_a_killed_process_loses_nothing(ws: Workspace, tmp_path: Path) -> None:
         assert all(reg.is_filed(s.id) for s in reg.submissions())
 
 
-def test_a_missing_reader_keeps_the_file_for_later(ws: Workspace, clock: Clock, monkeypatch) -> None:
-    def missing():
-        raise intake_mod._ParserMissing("no reader")
+def test_a_reader_that_fails_for_want_of_memory_keeps_the_file_for_later(ws: Workspace, clock: Clock) -> None:
+    def out_of_memory(*args, **kwargs):  # not the file's fault: no rejection, the file waits in state/work/
+        raise MemoryError
 
-    monkeypatch.setattr(intake_mod, "_default_parser", missing)
     data = form("personal_assessment")
     drop(ws, "a.docx", data)
-    with Intake(ws, CFG, clock=clock, outputs=quiet_outputs(ws, CFG)) as it:
+    with Intake(ws, CFG, clock=clock, parser=out_of_memory, outputs=quiet_outputs(ws, CFG)) as it:
         summary = it.run(progress=False)
     assert summary.failed == 1 and hashes_under(ws.work) == [sha(data)]
     summary = run_once(ws, clock)  # with a reader again
@@ -661,7 +660,7 @@ def test_cli_run_exit_codes_and_summary(tmp_path: Path, capsys, monkeypatch) -> 
     root = tmp_path / "w"
     ws = Workspace(root)
     ws.ensure()
-    monkeypatch.setattr(intake_mod, "_default_parser", lambda: fake_parse)
+    monkeypatch.setattr(intake_mod, "parse_file", fake_parse)
     monkeypatch.setattr(outputs, "rebuild", no_documents)  # not what this is about (cli_run makes its own Intake)
     drop(ws, "a.docx", form("personal_assessment"), now=time.time())
     assert cli_run(root, pdf=False, verbose=False) == 0
@@ -812,7 +811,7 @@ def test_run_fails_when_render_reports_documents_it_could_not_make(tmp_path: Pat
     root = tmp_path / "w"
     ws = Workspace(root)
     ws.ensure()
-    monkeypatch.setattr(intake_mod, "_default_parser", lambda: fake_parse)
+    monkeypatch.setattr(intake_mod, "parse_file", fake_parse)
     monkeypatch.setattr(outputs, "rebuild", fake_documents)  # cli_run makes its own Intake: its default outputs call this
     fake_documents.failed = ["单位汇总/教务处（" + "考" * 85 + "）廉政风险排查评估汇总.docx", "通报/第1号.docx（PDF）"]
     drop(ws, "a.docx", form("personal_assessment"), now=time.time())

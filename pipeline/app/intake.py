@@ -73,6 +73,7 @@ from pipeline.core import faults
 from pipeline.core import ready
 from pipeline.store import readiness
 from pipeline.core.config import Config
+from pipeline.read.parse import parse_file
 from pipeline.core.model import UNKNOWN_UNIT, ParseResult, Problem, Submission
 from pipeline.store import contain
 from pipeline.core.names import printable_name, readable_name, safe_component
@@ -96,8 +97,6 @@ class Outputs(Protocol):
     def write_notices(self, sub: Submission, register: Register) -> list[Path]: ...
 
 
-class _ParserMissing(Exception):
-    """pipeline.read.parse is not installed: not the file's fault, keep it for later."""
 
 
 def _describe(exc: BaseException) -> str:
@@ -404,7 +403,7 @@ class Intake:
         raise OSError(errno.EBUSY, f"文件“{ready.shown_name(rel)}”一直在变化，暂不登记，下次运行时再处理")
 
     def _parse(self, data: Path, rel: str) -> ParseResult:
-        parser = self._parser or _default_parser()
+        parser = self._parser or parse_file  # looked up here: tests replace it for a whole run
         try:
             result = parser(data, display_name=rel, cfg=self.cfg)
         except (KeyboardInterrupt, MemoryError):
@@ -557,13 +556,3 @@ class Intake:
         """The workbook, then the documents, from the register as it is now
         (self.outputs.rebuild); what could not be made is in the report."""
         return self.outputs.rebuild(self.register, today=self._today(), now=self._now(), pdf=pdf)
-
-
-def _default_parser() -> Parser:
-    try:
-        from pipeline.read.parse import parse_file
-    except ImportError as exc:
-        raise _ParserMissing("pipeline.read.parse 不可用") from exc
-    return parse_file
-
-

@@ -59,7 +59,7 @@ SQLITE_HINTS = {
 }
 
 # Our exceptions whose messages are our own Chinese text (ids, paths, no cell text).
-OWN_MESSAGES = frozenset({"RegisterError", "IntakeBusy", "ConfigError", "NoticeError", "_ParserMissing"})
+OWN_MESSAGES = frozenset({"RegisterError", "IntakeBusy", "ConfigError", "NoticeError"})
 
 OS_HINTS = {
     errno.ENOSPC: "磁盘已满",

@@ -36,6 +36,7 @@ from typing import Any
 
 from pipeline.core.config import Config
 from pipeline.core.forms import BY_KIND
+from pipeline.docs.blank import build_form
 
 # ---------------------------------------------------------------------------
 # The data: units, people, risks.
@@ -1023,8 +1024,6 @@ def _word_lock_file(user: str) -> bytes:
 
 
 def _render(doc: FormDoc) -> bytes:
-    from pipeline.docs.blank import build_form  # FORMS helper's module
-
     data = build_form(
         BY_KIND[doc.kind],
         header=doc.header,
