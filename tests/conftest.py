@@ -29,6 +29,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:  # a LibreOffice start takes seconds: every office test is a slow one too
+        if "office" in item.keywords:
+            item.add_marker(pytest.mark.slow)
     if office.find_soffice() is not None:
         return
     skip = pytest.mark.skip(reason="本机未安装 LibreOffice（soffice）")

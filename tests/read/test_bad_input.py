@@ -28,7 +28,7 @@ from pipeline.read.parse import parse_bytes, parse_file
 
 import formxml as fx
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HEADER = {"unit": "教务处", "name": "王丽华", "position": "科长"}
 GOOD_ROWS = [{"duty": "职责", "risk": "试卷泄密", "content": "内容", "level": "三级", "review": "同意"}]
 

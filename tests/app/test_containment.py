@@ -28,7 +28,7 @@ from pipeline.app.intake import Intake, hard_link_warning
 from pipeline.app.watch import Watcher
 from pipeline.store.workspace import Workspace
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LINK_WARNING = "收件箱中的“{}”不是普通文件（符号链接/管道等），不予处理，请放入文件本身"
 HARD_LINK_WARNING = "收件箱中的“{}”是硬链接"
 

@@ -18,7 +18,7 @@ from pipeline.demo import samples
 from pipeline.core.config import Config
 from pipeline.core.forms import LEVEL_NAMES
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 REQUIRED_COLUMNS = ("单位", "姓名", "职务", "岗位职责", "风险名称", "风险内容及表现形式", "风险等级", "防控措施", "来源文件")
 
 

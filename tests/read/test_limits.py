@@ -27,7 +27,7 @@ from pipeline.core.model import RiskPoint, Snapshot, Submission
 from pipeline.read.parse import parse_bytes
 from pipeline.store.workspace import Workspace
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SPEC = BY_KIND["personal_assessment"]
 HEADER = {"unit": "教务处", "name": "王丽华", "position": "考务科科长"}
 

@@ -30,7 +30,7 @@ from pipeline.app.intake import Intake
 from pipeline.store.register import MIGRATIONS, Register
 from pipeline.store.workspace import Workspace
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # Any bytes but '/' and NUL make a name on Linux; Windows and macOS refuse some.
 posix_names = pytest.mark.skipif(os.name == "nt" or sys.platform == "darwin", reason="需要可含任意字节的文件名（Linux）")
 

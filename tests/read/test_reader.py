@@ -517,7 +517,7 @@ def test_parse_bench_still_runs() -> None:
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "bench" / "parse_bench.py"
+    path = Path(__file__).resolve().parents[2] / "bench" / "parse_bench.py"
     spec = importlib.util.spec_from_file_location("parse_bench", path)
     assert spec and spec.loader
     bench = importlib.util.module_from_spec(spec)

@@ -645,7 +645,7 @@ def test_one_watcher_per_workspace(tmp_path: Path) -> None:
         "import sys; from pathlib import Path; from pipeline.app.watch import acquire_lock, lock_holder;"
         f"p = Path({str(lock)!r}); print(acquire_lock(p, attempts=2), lock_holder(p))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2])
     assert out.stdout.split() == ["None", str(os.getpid())]
     release_lock(fd)
     assert lock_holder(lock) is None
@@ -879,7 +879,7 @@ def test_end_to_end_crash_mid_file_is_finished_on_restart(tmp_path: Path, monkey
 def _start_cli(ws_root: Path, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "pipeline", "-C", str(ws_root), "watch", *extra],
-        cwd=Path(__file__).parents[1], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=Path(__file__).parents[2], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
 
@@ -892,7 +892,7 @@ def test_cli_watch_lock_status_and_clean_stop(tmp_path: Path) -> None:
         st = read_status(ws)
         assert st is not None and st["running"] and st["mode"] == "polling" and st["pid"] == first.pid
         second = subprocess.run([sys.executable, "-m", "pipeline", "-C", str(tmp_path), "watch"],
-                                cwd=Path(__file__).parents[1], capture_output=True, text=True, timeout=30)
+                                cwd=Path(__file__).parents[2], capture_output=True, text=True, timeout=30)
         assert second.returncode == 1
         assert "已有一个 watch 正在监视这个工作目录" in second.stderr and str(first.pid) in second.stderr
         first.send_signal(subprocess.signal.SIGINT)

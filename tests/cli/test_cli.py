@@ -13,7 +13,7 @@ import pytest
 from pipeline.cli import main as cli
 from pipeline.core.errors import EXIT_USAGE
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 ENGLISH = ("usage:", "show this help", "unrecognized", "error:", "invalid choice", "required", "expected", "options:", "arguments")
 
 

@@ -457,7 +457,7 @@ def test_a_killed_process_loses_nothing(ws: Workspace, tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         import os, sys
-        sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path(__file__).parents[1])!r}]
+        sys.path[:0] = [{str(Path(__file__).parents[1])!r}, {str(Path(__file__).parents[2])!r}]
         from intake_helpers import fake_parse
         from pipeline.app import intake
         from pipeline.core.config import Config
@@ -598,6 +598,7 @@ def test_odd_names_are_kept_and_readable(ws: Workspace, clock: Clock) -> None:
 # Many files
 
 
+@pytest.mark.slow
 def test_a_thousand_files_in_one_run_none_lost(ws: Workspace, clock: Clock) -> None:
     started = time.monotonic()
     dropped = []
@@ -685,11 +686,11 @@ def test_cli_run_exit_codes_and_summary(tmp_path: Path, capsys, monkeypatch) -> 
 def test_cli_through_python_m(tmp_path: Path) -> None:
     root = tmp_path / "w"
     proc = subprocess.run([sys.executable, "-m", "pipeline", "-C", str(root), "run"], capture_output=True, text=True,
-                          cwd=Path(__file__).parents[1], timeout=120)  # fmt: skip
+                          cwd=Path(__file__).parents[2], timeout=120)  # fmt: skip
     assert proc.returncode == 2 and "工作目录不存在" in proc.stderr
     root.mkdir()
     proc = subprocess.run([sys.executable, "-m", "pipeline", "-C", str(root), "run"], capture_output=True, text=True,
-                          cwd=Path(__file__).parents[1], timeout=120)  # fmt: skip
+                          cwd=Path(__file__).parents[2], timeout=120)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "没有新的表格" in proc.stdout
     assert (root / "inbox").is_dir() and (root / "outbox" / "廉政风险台账.xlsx").exists()

@@ -359,7 +359,7 @@ def test_cli_run_right_after_a_copy_and_with_a_future_mtime(tmp_path: Path) -> N
     os.utime(future, (ahead, ahead))
     (root / "inbox" / "教务处-王丽华.docx").write_bytes(a_form("王丽华"))  # copied just now
     proc = subprocess.run([sys.executable, "-m", "pipeline", "-C", str(root), "run"], capture_output=True, text=True,
-                          cwd=Path(__file__).parents[1], timeout=120)  # fmt: skip
+                          cwd=Path(__file__).parents[2], timeout=120)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"有 2 个文件刚放入，等待 [1-3] 秒确认写入完成……", proc.stderr), proc.stderr
     assert "教务处-张强.docx" in proc.stderr and "修改时间" in proc.stderr

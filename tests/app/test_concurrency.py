@@ -35,7 +35,7 @@ from pipeline.app.watch import Watcher
 from pipeline.store.workspace import Workspace
 
 CFG = Config()
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _mp() -> Any:
@@ -121,7 +121,7 @@ def test_a_run_killed_for_real_after_the_claim_is_superseded_by_the_later_correc
         f"""
         import sys, time
         from pathlib import Path
-        sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(ROOT)!r}]
+        sys.path[:0] = [{str(Path(__file__).parents[1])!r}, {str(ROOT)!r}]
         from pipeline.core.config import Config
         from pipeline.app.intake import Intake
         from pipeline.store.workspace import Workspace

@@ -36,7 +36,7 @@ from pipeline.app.intake import Intake
 from pipeline.cli.commands import cli_run
 from pipeline.store.workspace import Workspace
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEV_FULL = Path("/dev/full")
 needs_dev_full = pytest.mark.skipif(not DEV_FULL.exists(), reason="没有 /dev/full（非 Linux）")
 

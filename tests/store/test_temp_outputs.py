@@ -23,7 +23,7 @@ from pipeline.core.model import ParseResult
 from pipeline.store.register import Register
 from pipeline.store.workspace import Workspace
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def dead_pid() -> int:
