@@ -227,6 +227,3 @@ class Finding:
     unit: str | None = None
     name: str | None = None
     submission_id: int | None = None
-
-# DELIBERATE BACK-EDGE, to show that CI refuses it (removed in the next commit).
-from pipeline.app import status as _back_edge  # noqa: E402,F401
