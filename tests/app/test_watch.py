@@ -907,6 +907,7 @@ def test_cli_watch_lock_status_and_clean_stop(tmp_path: Path) -> None:
     assert lock_holder(ws.watcher_lock) is None
 
 
+@pytest.mark.slow
 def test_cli_watch_as_a_new_user(tmp_path: Path) -> None:
     """50 forms copied at once and one more written slowly; Ctrl-C mid-batch;
     start again: every form recorded exactly once, none early."""
