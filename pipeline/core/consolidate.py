@@ -1,7 +1,8 @@
 """From the register to what the documents say: plain dict contexts.
 
 PURE: a Snapshot, the Config and today's date in, JSON-able dicts out; no I/O.
-pipeline.app.outputs feeds these dicts to the docxtpl templates in word_templates/, whose
+The facts these sentences state (who owes what, level counts) come from
+core/facts.py. pipeline.app.outputs feeds these dicts to the docxtpl templates in word_templates/, whose
 README lists every key. Text that came from a form is passed through exactly as
 typed (the renderer escapes it); sentences composed here are plain Chinese.
 
@@ -10,31 +11,39 @@ Vocabulary used below:
 - late: recorded late by intake (received after the form's deadline);
 - missing: not received although the deadline has passed (as of `today`);
 - pending: not received, deadline still ahead (not a fault yet).
+
+A little over 500 lines: the four documents' contexts share their sentence
+helpers (_since, _with_levels, _names, _common); split, they would import each
+other's privates.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from pipeline.core.dates import arabic, date_time, format_date
-from pipeline.core.crosscheck import form_label, submitted_on, text_key
+from pipeline.core.crosscheck import form_label, text_key
 from pipeline.core.config import Config
+from pipeline.core.facts import (
+    PERSONAL_ASSESSMENT,
+    PERSONAL_MEASURES,
+    UNIT_ASSESSMENT,
+    UNIT_MEASURES,
+    WHOLE_UNIT,
+    FormState,
+    RosterEntry,
+    UnitFacts,
+    level_counts,
+    measured,
+    unit_facts,
+    units_of,
+)
 from pipeline.core.forms import BY_KIND, level_name
 from pipeline.core.names import printable_name
-from pipeline.core.model import Finding, Person, Problem, RiskPoint, Snapshot, Submission, in_force
-
-# (unit, name, position) as read from the optional roster (花名册): a
-# pipeline.core.model.Person, or the same three as a plain tuple.
-RosterEntry = tuple[str, str, str]
-
-PERSONAL_ASSESSMENT = "personal_assessment"
-UNIT_ASSESSMENT = "unit_assessment"
-PERSONAL_MEASURES = "personal_measures"
-UNIT_MEASURES = "unit_measures"
+from pipeline.core.model import Problem, RiskPoint, Snapshot, Submission
 
 BULLETIN_TITLE = "关于廉政风险防控试点工作进展情况的通报"
 REMINDER_TITLE = "关于催报廉政风险防控材料的通知"
@@ -46,218 +55,9 @@ VOLATILE_KEYS = ("date", "print_date", "doc_number")
 
 NOT_YET = "（尚未报送）"  # in the measure column when no measures form matches
 
-# Cross-file findings (crosscheck) that the documents already state in their
-# own words (late and missing forms); the others are listed as they are.
-COVERED_FINDINGS = frozenset({"late_form", "form_missing", "assessment_without_measures"})
-
-
-# ---------------------------------------------------------------------------
-# Facts about one unit
-
-
-@dataclass(frozen=True)
-class FormState:
-    """Where one form of one unit (or person) stands."""
-
-    state: str  # "on_time", "late", "missing", "pending"
-    received: date | None = None  # first receipt of the form in force
-    rejected: bool = False  # not in force, but a version came in and was sent back
-
-    @property
-    def received_ok(self) -> bool:
-        return self.state in ("on_time", "late")
-
-
-@dataclass(frozen=True)
-class UnitFacts:
-    unit: str
-    people: tuple[Person, ...]  # everyone known: forms received, then roster
-    assessed: tuple[Person, ...]  # people with a personal assessment in force
-    measured_people: tuple[Person, ...]  # people with personal measures in force
-    personal_risks: tuple[RiskPoint, ...]
-    unit_risks: tuple[RiskPoint, ...]
-    person_states: dict[str, dict[str, FormState]]  # name -> kind -> state
-    unit_states: dict[str, FormState]  # unit_assessment / unit_measures -> state
-    missing: tuple[dict[str, Any], ...]
-    late: tuple[dict[str, Any], ...]
-    pending: tuple[dict[str, Any], ...]
-    findings: tuple[Finding, ...]
-
-    @property
-    def risks(self) -> tuple[RiskPoint, ...]:
-        return self.personal_risks + self.unit_risks
-
-    @property
-    def reported_anything(self) -> bool:
-        return bool(self.assessed or self.measured_people) or any(s.received_ok for s in self.unit_states.values())
-
-
-def units_of(snap: Snapshot, cfg: Config) -> list[str]:
-    """The pilot units from the config, then any other unit that appears in
-    forms in force (a unit outside the pilot still gets its figures shown)."""
-    units = list(cfg.units)
-    seen = {text_key(u) for u in units}
-    for unit in [s.unit for s in in_force(snap.submissions)] + [r.unit for r in snap.risks]:
-        if unit and text_key(unit) not in seen:
-            units.append(unit)
-            seen.add(text_key(unit))
-    return units
-
-
-def _form_state(subs: Sequence[Submission], deadline: date, today: date) -> FormState:
-    """State of one form from its submissions (accepted and superseded ones).
-
-    Late only when no version of it came in on time: a unit that sent the form
-    on time and later a correction is not late."""
-    if in_force(subs):
-        ever = [s for s in subs if s.status in ("accepted", "superseded")]
-        first = min(ever, key=lambda s: s.received_at)
-        late = all(s.late for s in ever)
-        # The day it counts as sent: the date written on it, else its receipt (as intake decides lateness).
-        return FormState("late" if late else "on_time", submitted_on(first.form_date, first.received_at.date()))
-    rejected = any(s.status == "rejected" for s in subs)
-    return FormState("missing" if today > deadline else "pending", rejected=rejected)
-
-
-def _people(
-    snap: Snapshot, unit: str, roster: Sequence[RosterEntry]
-) -> tuple[list[Person], dict[str, list[Submission]]]:
-    """Everyone of the unit in order of first appearance (risks, forms, roster),
-    and each person's personal-form submissions."""
-    ukey = text_key(unit)
-    order: dict[str, Person] = {}  # name key -> the person as first written
-    subs_by_name: dict[str, list[Submission]] = {}
-
-    def see(name: str, position: str | None) -> None:
-        key = text_key(name)
-        known = order.get(key)
-        if known is None or (not known.position and position):
-            order[key] = Person(unit, known.name if known else name, position or "")
-
-    for r in snap.risks:
-        if text_key(r.unit) == ukey and r.name:
-            see(r.name, r.position)
-    for s in snap.submissions:
-        if text_key(s.unit) != ukey or not s.name or s.form not in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES):
-            continue
-        subs_by_name.setdefault(text_key(s.name), []).append(s)
-        # Someone whose form was sent back still owes it.
-        if s.status in ("accepted", "rejected"):
-            see(s.name, s.position)
-    for r_unit, name, position in roster:
-        if text_key(r_unit) == ukey and name:
-            see(name, position)
-    return list(order.values()), subs_by_name
-
-
-def _item(who: str, kind: str, cfg: Config, *, received: date | None = None, rejected: bool = False) -> dict[str, Any]:
-    """One line about a form: who, which form, its deadline, as plain text."""
-    deadline = cfg.deadline(kind)
-    title = form_label(kind)
-    subject = f"{who}的{title}" if who else title
-    if received is not None:
-        text = f"{subject}于{arabic(received)}报送，晚于截止日期{arabic(deadline)}"
-    elif rejected:
-        text = f"{subject}（截止日期{arabic(deadline)}；已报送的表格被退回，请按退回通知修改后重报）"
-    else:
-        text = f"{subject}（截止日期{arabic(deadline)}）"
-    return {"who": who, "form": title, "kind": kind, "deadline": arabic(deadline), "text": text, "rejected": rejected}
-
-
-def unit_facts(
-    snap: Snapshot, cfg: Config, unit: str, today: date, roster: Sequence[RosterEntry] = ()
-) -> UnitFacts:
-    ukey = text_key(unit)
-    people, subs_by_name = _people(snap, unit, roster)
-    on_roster = {text_key(name) for r_unit, name, _ in roster if text_key(r_unit) == ukey}
-    person_states: dict[str, dict[str, FormState]] = {}
-    for p in people:
-        subs = subs_by_name.get(text_key(p.name), [])
-        person_states[text_key(p.name)] = {
-            kind: _form_state([s for s in subs if s.form == kind], cfg.deadline(kind), today)
-            for kind in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES)
-        }
-    unit_states = {
-        kind: _form_state(
-            [s for s in snap.submissions if text_key(s.unit) == ukey and s.form == kind], cfg.deadline(kind), today
-        )
-        for kind in (UNIT_ASSESSMENT, UNIT_MEASURES)
-    }
-    assessed = tuple(p for p in people if person_states[text_key(p.name)][PERSONAL_ASSESSMENT].received_ok)
-    measured = tuple(p for p in people if person_states[text_key(p.name)][PERSONAL_MEASURES].received_ok)
-
-    missing: list[dict[str, Any]] = []
-    late: list[dict[str, Any]] = []
-    pending: list[dict[str, Any]] = []
-    for kind in (UNIT_ASSESSMENT, UNIT_MEASURES):
-        st = unit_states[kind]
-        if st.state == "missing":
-            missing.append(_item("", kind, cfg, rejected=st.rejected))
-        elif st.state == "late":
-            late.append(_item("", kind, cfg, received=st.received))
-        elif st.state == "pending":
-            pending.append(_item("", kind, cfg))
-    for p in people:
-        for kind in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES):
-            st = person_states[text_key(p.name)][kind]
-            # Measures are only owed by people who are on the roster or have
-            # assessed their post; someone known only from a measures form owes
-            # the assessment, and someone on the roster owes both.
-            owes = text_key(p.name) in on_roster or kind == PERSONAL_ASSESSMENT or p in assessed
-            if st.state == "missing" and owes:
-                missing.append(_item(p.label, kind, cfg, rejected=st.rejected))
-            elif st.state == "late":
-                late.append(_item(p.label, kind, cfg, received=st.received))
-            elif st.state == "pending" and owes:
-                pending.append(_item(p.label, kind, cfg))
-    # Without a roster nobody is known to owe a personal assessment: if none at
-    # all has come in after its deadline, say so for the unit as a whole.
-    if not assessed and today > cfg.deadline(PERSONAL_ASSESSMENT) and not any(
-        i["kind"] == PERSONAL_ASSESSMENT for i in missing
-    ):
-        missing.append(_item(_WHOLE_UNIT, PERSONAL_ASSESSMENT, cfg))
-    for n, item in enumerate(missing, 1):
-        item["no"] = n
-    for n, item in enumerate(late, 1):
-        item["no"] = n
-    for n, item in enumerate(pending, 1):
-        item["no"] = n
-
-    risks = [r for r in snap.risks if text_key(r.unit) == ukey]
-    return UnitFacts(
-        unit=unit,
-        people=tuple(people),
-        assessed=assessed,
-        measured_people=measured,
-        personal_risks=tuple(_group_by_person(r for r in risks if r.name)),
-        unit_risks=tuple(r for r in risks if not r.name),
-        person_states=person_states,
-        unit_states=unit_states,
-        missing=tuple(missing),
-        late=tuple(late),
-        pending=tuple(pending),
-        findings=tuple(f for f in snap.findings if text_key(f.unit) == ukey and f.code not in COVERED_FINDINGS),
-    )
-
-
-def _group_by_person(risks: Iterable[RiskPoint]) -> list[RiskPoint]:
-    """Risks with each person's rows together, people in order of first
-    appearance, each person's rows in the order of the form."""
-    groups: dict[str, list[RiskPoint]] = {}
-    for r in risks:
-        groups.setdefault(text_key(r.name), []).append(r)
-    return [r for rows in groups.values() for r in rows]
-
 
 # ---------------------------------------------------------------------------
 # Figures and sentences
-
-
-def level_counts(risks: Iterable[RiskPoint]) -> dict[int, int]:
-    counts = {3: 0, 2: 0, 1: 0}
-    for r in risks:
-        counts[r.level] = counts.get(r.level, 0) + 1
-    return counts
 
 
 def level_text(counts: dict[int, int], noun: str = "风险") -> str:
@@ -270,10 +70,6 @@ def _with_levels(total: int, counts: dict[int, int]) -> str:
     """'16个，其中三级风险3个、……' or '16个' when nothing to break down."""
     text = level_text(counts)
     return f"{total}个，其中{text}" if text else f"{total}个"
-
-
-def _measured(risks: Sequence[RiskPoint]) -> int:
-    return sum(1 for r in risks if r.measure.strip())
 
 
 def as_of(snap: Snapshot, unit: str | None = None) -> date | None:
@@ -335,7 +131,7 @@ def _measures_sentence(f: UnitFacts) -> str:
     else:
         parts.append(f"单位尚未报送{form_label(UNIT_MEASURES)}")
     text = "，".join(parts)
-    n, done = len(f.risks), _measured(f.risks)
+    n, done = len(f.risks), measured(f.risks)
     if n:
         if done == n:
             text += f"；{n}个风险点均已制定防控措施"
@@ -360,7 +156,7 @@ def unit_sentence(f: UnitFacts) -> str:
     text = "，".join(parts)
     if f.risks:
         text += f"，合计{_with_levels(len(f.risks), level_counts(f.risks))}"
-        done = _measured(f.risks)
+        done = measured(f.risks)
         text += "，均已制定防控措施" if done == len(f.risks) else f"，已制定防控措施{done}个"
     return text + "。"
 
@@ -467,8 +263,8 @@ def summary_context(
         "level_text": level_text(counts),
         "personal_level_text": level_text(p_counts),
         "unit_level_text": level_text(u_counts),
-        "measured": _measured(f.risks),
-        "unmeasured": len(f.risks) - _measured(f.risks),
+        "measured": measured(f.risks),
+        "unmeasured": len(f.risks) - measured(f.risks),
         "unit_assessment_received": f.unit_states[UNIT_ASSESSMENT].received_ok,
         "unit_measures_received": f.unit_states[UNIT_MEASURES].received_ok,
         "missing": [dict(m) for m in f.missing],
@@ -517,52 +313,9 @@ def bulletin_context(
     missing_units = [f.unit for f in facts if f.missing]
     silent_units = [f.unit for f in facts if not f.reported_anything]
 
-    stats_rows, status_rows = [], []
-    for no, f in enumerate(facts, 1):
-        c = level_counts(f.risks)
-        stats_rows.append(
-            {
-                "no": no,
-                "unit": f.unit,
-                "people": len(f.assessed),
-                "personal_risks": len(f.personal_risks),
-                "unit_risks": len(f.unit_risks),
-                "total": len(f.risks),
-                "level3": c[3],
-                "level2": c[2],
-                "level1": c[1],
-                "measured": _measured(f.risks),
-                "status": "逾期未报" if f.missing else ("逾期报送" if f.late else ("已报送" if f.reported_anything else "未到期")),
-            }
-        )
-        status_rows.append(
-            {
-                "no": no,
-                "unit": f.unit,
-                "personal_assessment": _people_cell(f, PERSONAL_ASSESSMENT, cfg, today),
-                "unit_assessment": _state_cell(f.unit_states[UNIT_ASSESSMENT]),
-                "personal_measures": _people_cell(f, PERSONAL_MEASURES, cfg, today),
-                "unit_measures": _state_cell(f.unit_states[UNIT_MEASURES]),
-            }
-        )
-    totals = {
-        "people": sum(r["people"] for r in stats_rows),
-        "personal_risks": sum(r["personal_risks"] for r in stats_rows),
-        "unit_risks": sum(r["unit_risks"] for r in stats_rows),
-        "total": len(all_risks),
-        "level3": counts[3],
-        "level2": counts[2],
-        "level1": counts[1],
-        "measured": _measured(all_risks),
-    }
-    overview = (
-        f"{_since(day)}{len(cfg.units)}个试点单位中已有{len([f for f in reported if f.unit in cfg.units])}个单位报送材料，"
-        f"共{totals['people']}人报送{form_label(PERSONAL_ASSESSMENT)}，"
-        f"{sum(1 for f in facts if f.unit_states[UNIT_ASSESSMENT].received_ok)}个单位报送{form_label(UNIT_ASSESSMENT)}，"
-        f"排查出廉政风险点{_with_levels(len(all_risks), counts)}。"
-    )
-    if all_risks:
-        overview += f"已制定防控措施的风险点{totals['measured']}个，尚未制定的{len(all_risks) - totals['measured']}个。"
+    stats_rows = [_stats_row(no, f) for no, f in enumerate(facts, 1)]
+    status_rows = [_status_row(no, f, cfg, today) for no, f in enumerate(facts, 1)]
+    totals = _totals(stats_rows, all_risks, counts)
     return {
         **_common(cfg, today),
         "title": BULLETIN_TITLE,
@@ -573,7 +326,7 @@ def bulletin_context(
         "printed_by": cfg.printed_by,
         "print_date": arabic(today),
         "as_of": _as_of_text(day),
-        "overview": overview,
+        "overview": _bulletin_overview(facts, reported, totals, all_risks, counts, cfg, day),
         "units_total": len(cfg.units),
         "units_reported": len([f for f in reported if f.unit in cfg.units]),
         "people_total": totals["people"],
@@ -598,13 +351,77 @@ def bulletin_context(
     }
 
 
+def _stats_row(no: int, f: UnitFacts) -> dict[str, Any]:
+    """One unit's row of 附件1 (the statistics table)."""
+    c = level_counts(f.risks)
+    return {
+        "no": no,
+        "unit": f.unit,
+        "people": len(f.assessed),
+        "personal_risks": len(f.personal_risks),
+        "unit_risks": len(f.unit_risks),
+        "total": len(f.risks),
+        "level3": c[3],
+        "level2": c[2],
+        "level1": c[1],
+        "measured": measured(f.risks),
+        "status": "逾期未报" if f.missing else ("逾期报送" if f.late else ("已报送" if f.reported_anything else "未到期")),
+    }
+
+
+def _status_row(no: int, f: UnitFacts, cfg: Config, today: date) -> dict[str, Any]:
+    """One unit's row of 附件2 (where each form stands)."""
+    return {
+        "no": no,
+        "unit": f.unit,
+        "personal_assessment": _people_cell(f, PERSONAL_ASSESSMENT, cfg, today),
+        "unit_assessment": _state_cell(f.unit_states[UNIT_ASSESSMENT]),
+        "personal_measures": _people_cell(f, PERSONAL_MEASURES, cfg, today),
+        "unit_measures": _state_cell(f.unit_states[UNIT_MEASURES]),
+    }
+
+
+def _totals(stats_rows: Sequence[dict[str, Any]], all_risks: Sequence[RiskPoint], counts: dict[int, int]) -> dict[str, Any]:
+    """The total line of 附件1."""
+    return {
+        "people": sum(r["people"] for r in stats_rows),
+        "personal_risks": sum(r["personal_risks"] for r in stats_rows),
+        "unit_risks": sum(r["unit_risks"] for r in stats_rows),
+        "total": len(all_risks),
+        "level3": counts[3],
+        "level2": counts[2],
+        "level1": counts[1],
+        "measured": measured(all_risks),
+    }
+
+
+def _bulletin_overview(
+    facts: Sequence[UnitFacts],
+    reported: Sequence[UnitFacts],
+    totals: dict[str, Any],
+    all_risks: Sequence[RiskPoint],
+    counts: dict[int, int],
+    cfg: Config,
+    day: date | None,
+) -> str:
+    """基本情况 paragraph of the 通报."""
+    overview = (
+        f"{_since(day)}{len(cfg.units)}个试点单位中已有{len([f for f in reported if f.unit in cfg.units])}个单位报送材料，"
+        f"共{totals['people']}人报送{form_label(PERSONAL_ASSESSMENT)}，"
+        f"{sum(1 for f in facts if f.unit_states[UNIT_ASSESSMENT].received_ok)}个单位报送{form_label(UNIT_ASSESSMENT)}，"
+        f"排查出廉政风险点{_with_levels(len(all_risks), counts)}。"
+    )
+    if all_risks:
+        overview += f"已制定防控措施的风险点{totals['measured']}个，尚未制定的{len(all_risks) - totals['measured']}个。"
+    return overview
+
+
 SHORT_TITLES = {
     PERSONAL_ASSESSMENT: "个人排查评估表",
     UNIT_ASSESSMENT: "单位排查评估表",
     PERSONAL_MEASURES: "个人防控措施表",
     UNIT_MEASURES: "单位防控措施表",
 }
-_WHOLE_UNIT = "本单位人员"
 
 
 def _forms_summary(items: Sequence[dict[str, Any]]) -> str:
@@ -614,7 +431,7 @@ def _forms_summary(items: Sequence[dict[str, Any]]) -> str:
         mine = [i for i in items if i["kind"] == kind]
         if not mine:
             continue
-        people = [i for i in mine if i["who"] and i["who"] != _WHOLE_UNIT]
+        people = [i for i in mine if i["who"] and i["who"] != WHOLE_UNIT]
         parts.append(f"{SHORT_TITLES[kind]}（{len(people)}人）" if people else SHORT_TITLES[kind])
     return "、".join(parts)
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.core.config import Config
-from pipeline.core.consolidate import PERSONAL_ASSESSMENT, PERSONAL_MEASURES, UNIT_ASSESSMENT
+from pipeline.core.facts import PERSONAL_ASSESSMENT, PERSONAL_MEASURES, UNIT_ASSESSMENT
 from pipeline.core.model import Finding, Measure, Problem, RiskPoint, Snapshot, Submission
 from pipeline.docs import templates_check
 

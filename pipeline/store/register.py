@@ -8,7 +8,7 @@ WAL mode, with synchronous=FULL: once `record()` returns, the verdict survives
 a crash or a power cut, which is what lets intake move the original file away
 afterwards.
 
-Tables (schema version in PRAGMA user_version; MIGRATIONS upgrades old files):
+Tables (schema version in PRAGMA user_version; store/schema.py's MIGRATIONS upgrades old files):
 
     submissions  one row per file that left the inbox (see COLUMNS below)
     risks        rows of accepted assessment forms (kept when superseded: history)
@@ -35,87 +35,10 @@ from typing import Any
 from pipeline.core import crosscheck
 from pipeline.core.config import Config
 from pipeline.core.errors import PipelineError
-from pipeline.core.forms import BY_KIND
-from pipeline.core.names import printable_name
-from pipeline.core.model import IN_FORCE, Measure, ParseResult, Problem, RiskPoint, Snapshot, Submission
+from pipeline.core.model import IN_FORCE, Measure, ParseResult, RiskPoint, Snapshot, Submission
+from pipeline.store.rows import as_level, as_seq, measure_of, parse_iso_date, risk_of, submission_of, text_of, with_late
+from pipeline.store.schema import MIGRATIONS, SCHEMA_VERSION
 
-SCHEMA_VERSION = 2
-
-# Each entry upgrades the file from version n-1 to version n. Never edit a
-# released step: add the next one.
-MIGRATIONS: dict[int, str] = {
-    1: """
-CREATE TABLE submissions (
-    id            INTEGER PRIMARY KEY,
-    claim_id      TEXT UNIQUE,          -- the work-area claim that brought the file in
-    file          TEXT NOT NULL,        -- path as dropped, relative to inbox/
-    sha256        TEXT NOT NULL,
-    size          INTEGER NOT NULL,
-    received_at   TEXT NOT NULL,        -- ISO 8601 with offset
-    status        TEXT NOT NULL CHECK (status IN ('accepted', 'rejected', 'superseded', 'duplicate')),
-    form          TEXT,
-    unit          TEXT,
-    name          TEXT,
-    position      TEXT,
-    form_date     TEXT,                 -- ISO date written on the form
-    signatory     TEXT,
-    unit_key      TEXT NOT NULL DEFAULT '',
-    name_key      TEXT NOT NULL DEFAULT '',
-    late          INTEGER NOT NULL DEFAULT 0,
-    duplicate_of  INTEGER REFERENCES submissions(id),
-    superseded_by INTEGER REFERENCES submissions(id),
-    archived_as   TEXT,                 -- where the original is kept, relative to the workspace
-    notice        TEXT,                 -- rejection notice (.docx, else .txt), relative
-    notice_text   TEXT,                 -- the plain-text copy of the notice, relative
-    filed_at      TEXT,                 -- set once the original is in its place
-    errors        TEXT NOT NULL DEFAULT '[]',
-    warnings      TEXT NOT NULL DEFAULT '[]'
-);
-CREATE INDEX submissions_sha ON submissions (sha256);
-CREATE INDEX submissions_owner ON submissions (form, unit_key, name_key, status);
-CREATE TABLE risks (
-    id            INTEGER PRIMARY KEY,
-    submission_id INTEGER NOT NULL REFERENCES submissions(id),
-    row_no        INTEGER NOT NULL,
-    seq           INTEGER,
-    duty          TEXT NOT NULL DEFAULT '',
-    risk          TEXT NOT NULL DEFAULT '',
-    content       TEXT NOT NULL DEFAULT '',
-    level         INTEGER,
-    review        TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX risks_submission ON risks (submission_id);
-CREATE TABLE measures (
-    id            INTEGER PRIMARY KEY,
-    submission_id INTEGER NOT NULL REFERENCES submissions(id),
-    row_no        INTEGER NOT NULL,
-    seq           INTEGER,
-    risk          TEXT NOT NULL DEFAULT '',
-    measure       TEXT NOT NULL DEFAULT '',
-    review        TEXT NOT NULL DEFAULT '',  -- 单位审核意见 (personal) or 备注 (unit)
-    note          TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX measures_submission ON measures (submission_id);
-CREATE TABLE audit (
-    id            INTEGER PRIMARY KEY,
-    at            TEXT NOT NULL,
-    claim_id      TEXT,
-    submission_id INTEGER REFERENCES submissions(id),
-    file          TEXT,
-    action        TEXT NOT NULL,
-    detail        TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX audit_submission ON audit (submission_id);
-""",
-    # `file` and `archived_as` are text for people (escaped, fsutil.printable_name).
-    # file_raw: hex of os.fsencode(the path as dropped, relative to inbox/);
-    # archived_raw: hex of the kept original's path, where archived_as shows it escaped.
-    # (No SQL comments here: ADD COLUMN copies the text into the table's schema.)
-    2: """
-ALTER TABLE submissions ADD COLUMN file_raw TEXT;
-ALTER TABLE submissions ADD COLUMN archived_raw TEXT;
-""",
-}
 
 class RegisterError(PipelineError):
     """The register file cannot be used (newer schema, damaged); Chinese message."""
@@ -172,32 +95,6 @@ def _instant(moment: datetime) -> datetime:
     return moment.astimezone()
 
 
-def parse_iso_date(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def as_level(value: Any) -> int | None:
-    try:
-        level = int(value)
-    except (TypeError, ValueError):
-        return None
-    return level if level in (1, 2, 3) else None
-
-
-def as_seq(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 @dataclass(frozen=True)
 class Recorded:
     id: int
@@ -216,6 +113,47 @@ class AuditEntry:
     file: str | None
     action: str
     detail: str
+
+
+def _metadata(
+    decision: Ruling,
+    prior: Submission | None,
+    result: ParseResult | None,
+    received_at: datetime,
+    cfg: Config,
+    fallback_unit: str | None,
+) -> dict[str, Any]:
+    """The columns a submission's row takes from its form: a duplicate those of
+    the earlier file with the same bytes, any other file its own."""
+    if decision.status == "duplicate":
+        assert prior is not None
+        return dict(
+            form=prior.form, unit=prior.unit, name=prior.name, position=prior.position,
+            form_date=prior.form_date.isoformat() if prior.form_date else None, signatory=None,
+            errors=[], warnings=[], late=False,
+        )  # fmt: skip
+    assert result is not None
+    form_date = parse_iso_date(result.date)
+    unit = result.unit or fallback_unit
+    return dict(
+        form=result.form, unit=unit, name=result.name, position=result.position,
+        form_date=form_date.isoformat() if form_date else None, signatory=result.signatory,
+        errors=[p.to_json() for p in result.errors], warnings=[p.to_json() for p in result.warnings],
+        late=crosscheck.is_late(result.form, form_date, received_at.date(), cfg),
+    )  # fmt: skip
+
+
+def _recorded_detail(decision: Ruling, meta: dict[str, Any]) -> str:
+    """The audit line's text for the verdict."""
+    detail = {
+        "accepted": "通过",
+        "superseded": f"通过，但已被此后收到的第 {decision.superseded_by} 号替代",
+        "rejected": f"退回：{len(meta['errors'])} 个问题",
+        "duplicate": f"与第 {decision.duplicate_of} 号内容相同",
+    }[decision.status]
+    if decision.supersedes:
+        detail += "，替代第 " + "、".join(str(i) for i in decision.supersedes) + " 号"
+    return detail
 
 
 # ---------------------------------------------------------------------------
@@ -315,14 +253,14 @@ class Register:
 
     def submission(self, sid: int) -> Submission | None:
         row = self._db.execute("SELECT * FROM submissions WHERE id = ?", (sid,)).fetchone()
-        return _submission(row) if row else None
+        return submission_of(row) if row else None
 
     def submissions(self) -> list[Submission]:
-        return [_submission(r) for r in self._db.execute("SELECT * FROM submissions ORDER BY id")]
+        return [submission_of(r) for r in self._db.execute("SELECT * FROM submissions ORDER BY id")]
 
     def by_claim(self, claim_id: str) -> Submission | None:
         row = self._db.execute("SELECT * FROM submissions WHERE claim_id = ?", (claim_id,)).fetchone()
-        return _submission(row) if row else None
+        return submission_of(row) if row else None
 
     def is_filed(self, sid: int) -> bool:
         row = self._db.execute("SELECT filed_at FROM submissions WHERE id = ?", (sid,)).fetchone()
@@ -345,7 +283,7 @@ class Register:
         row = self._db.execute(
             "SELECT * FROM submissions WHERE sha256 = ? AND status != 'duplicate' ORDER BY id LIMIT 1", (sha256,)
         ).fetchone()
-        return _submission(row) if row else None
+        return submission_of(row) if row else None
 
     def in_force(self, form: str, unit: str | None, name: str | None) -> list[Submission]:
         """The accepted form(s) of this kind from this unit (and person)."""
@@ -354,7 +292,7 @@ class Register:
             "SELECT * FROM submissions WHERE status = ? AND form = ? AND unit_key = ? AND name_key = ? ORDER BY id",
             (IN_FORCE, kind, unit_key, name_key),
         )
-        return [_submission(r) for r in rows]
+        return [submission_of(r) for r in rows]
 
     def history(self, unit: str, name: str | None = None, form: str | None = None) -> list[Submission]:
         """Every submission of a unit (and person, and form kind), oldest first:
@@ -367,7 +305,7 @@ class Register:
         if form is not None:
             sql += " AND form = ?"
             args.append(form)
-        return [_submission(r) for r in self._db.execute(sql + " ORDER BY id", args)]
+        return [submission_of(r) for r in self._db.execute(sql + " ORDER BY id", args)]
 
     def risks_of(self, sid: int) -> list[RiskPoint]:
         """The risk rows recorded for one submission (also when superseded)."""
@@ -375,14 +313,14 @@ class Register:
         if sub is None:
             return []
         rows = self._db.execute("SELECT * FROM risks WHERE submission_id = ? ORDER BY row_no", (sid,))
-        return [_risk(r, sub) for r in rows]
+        return [risk_of(r, sub) for r in rows]
 
     def measures_of(self, sid: int) -> list[Measure]:
         sub = self.submission(sid)
         if sub is None:
             return []
         rows = self._db.execute("SELECT * FROM measures WHERE submission_id = ? ORDER BY row_no", (sid,))
-        return [_measure(r, sub) for r in rows]
+        return [measure_of(r, sub) for r in rows]
 
     def audit_trail(self, submission_id: int | None = None, claim_id: str | None = None) -> list[AuditEntry]:
         sql, args = "SELECT * FROM audit", []
@@ -406,17 +344,17 @@ class Register:
         taken = now or datetime.now().astimezone()
         today = today or taken.date()
         with self._read():  # one state of the file, though another process records meanwhile
-            subs = self.submissions() if cfg is None else [_with_late(s, cfg) for s in self.submissions()]
+            subs = self.submissions() if cfg is None else [with_late(s, cfg) for s in self.submissions()]
             by_id = {s.id: s for s in subs}
             risks = [
-                _risk(r, by_id[r["submission_id"]])
+                risk_of(r, by_id[r["submission_id"]])
                 for r in self._db.execute(
                     "SELECT r.* FROM risks r JOIN submissions s ON s.id = r.submission_id "
                     "WHERE s.status = ? ORDER BY s.unit_key, s.name_key, s.id, r.row_no", (IN_FORCE,)
                 )
             ]
             measures = [
-                _measure(r, by_id[r["submission_id"]])
+                measure_of(r, by_id[r["submission_id"]])
                 for r in self._db.execute(
                     "SELECT m.* FROM measures m JOIN submissions s ON s.id = m.submission_id "
                     "WHERE s.status = ? ORDER BY s.unit_key, s.name_key, s.id, m.row_no", (IN_FORCE,)
@@ -450,7 +388,7 @@ class Register:
         names a pilot unit) attributes an unreadable file to a unit; `file_raw`
         is the hex of the name's bytes (`file` is its escaped display form)."""
         at = received_at.isoformat()
-        with self._tx() as db:
+        with self._tx() as db:  # one transaction around the whole record, read and write
             if self.by_claim(claim_id) is not None:
                 raise RegisterError(f"认领号 {claim_id} 已登记过")
             prior = self.same_bytes(sha256)
@@ -459,57 +397,42 @@ class Register:
             owner = result if result is not None and result.form else None
             current = self.in_force(owner.form, owner.unit, owner.name) if owner and result.status == "ok" else []
             decision = rule_on(result, prior, current, received_at)
-
-            if decision.status == "duplicate":
-                assert prior is not None
-                meta = dict(
-                    form=prior.form, unit=prior.unit, name=prior.name, position=prior.position,
-                    form_date=prior.form_date.isoformat() if prior.form_date else None, signatory=None,
-                    errors=[], warnings=[], late=False,
-                )  # fmt: skip
-            else:
-                assert result is not None
-                form_date = parse_iso_date(result.date)
-                unit = result.unit or fallback_unit
-                meta = dict(
-                    form=result.form, unit=unit, name=result.name, position=result.position,
-                    form_date=form_date.isoformat() if form_date else None, signatory=result.signatory,
-                    errors=[p.to_json() for p in result.errors], warnings=[p.to_json() for p in result.warnings],
-                    late=crosscheck.is_late(result.form, form_date, received_at.date(), cfg),
-                )  # fmt: skip
-            _, unit_key, name_key = crosscheck.owner_key(meta["form"], meta["unit"], meta["name"])
-            cur = db.execute(
-                "INSERT INTO submissions (claim_id, file, sha256, size, received_at, status, form, unit, name, position,"
-                " form_date, signatory, unit_key, name_key, late, duplicate_of, errors, warnings)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    claim_id, file, sha256, size, at, decision.status, meta["form"], meta["unit"], meta["name"],
-                    meta["position"], meta["form_date"], meta["signatory"], unit_key, name_key, int(meta["late"]),
-                    decision.duplicate_of, json.dumps(meta["errors"], ensure_ascii=False),
-                    json.dumps(meta["warnings"], ensure_ascii=False),
-                ),
-            )  # fmt: skip
-            sid = int(cur.lastrowid)
+            meta = _metadata(decision, prior, result, received_at, cfg, fallback_unit)
+            sid = self._insert_submission(db, claim_id, file, sha256, size, at, decision, meta)
             db.execute("UPDATE submissions SET file_raw = ? WHERE id = ?", (file_raw, sid))
-            if decision.status in ("accepted", "superseded"):
-                assert result is not None
-                self._insert_rows(db, sid, result)
-                for old in decision.supersedes:
-                    db.execute("UPDATE submissions SET status = 'superseded', superseded_by = ? WHERE id = ?", (sid, old))
-                    self._audit(db, at, None, old, None, "superseded", f"被第 {sid} 号报送替代")
-            if decision.superseded_by is not None:
-                db.execute("UPDATE submissions SET superseded_by = ? WHERE id = ?", (decision.superseded_by, sid))
-                self._audit(db, at, None, sid, None, "superseded", f"被此后收到的第 {decision.superseded_by} 号报送替代")
-            detail = {
-                "accepted": "通过",
-                "superseded": f"通过，但已被此后收到的第 {decision.superseded_by} 号替代",
-                "rejected": f"退回：{len(meta['errors'])} 个问题",
-                "duplicate": f"与第 {decision.duplicate_of} 号内容相同",
-            }[decision.status]
-            if decision.supersedes:
-                detail += "，替代第 " + "、".join(str(i) for i in decision.supersedes) + " 号"
-            self._audit(db, at, claim_id, sid, file, "recorded", detail)
+            self._supersede(db, sid, at, decision, result)
+            self._audit(db, at, claim_id, sid, file, "recorded", _recorded_detail(decision, meta))
         return Recorded(sid, decision.status, decision.duplicate_of, decision.supersedes, decision.superseded_by)
+
+    @staticmethod
+    def _insert_submission(db: sqlite3.Connection, claim_id: str, file: str, sha256: str, size: int, at: str,
+                           decision: Ruling, meta: dict[str, Any]) -> int:  # fmt: skip
+        """The submission's own row; its id."""
+        _, unit_key, name_key = crosscheck.owner_key(meta["form"], meta["unit"], meta["name"])
+        cur = db.execute(
+            "INSERT INTO submissions (claim_id, file, sha256, size, received_at, status, form, unit, name, position,"
+            " form_date, signatory, unit_key, name_key, late, duplicate_of, errors, warnings)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                claim_id, file, sha256, size, at, decision.status, meta["form"], meta["unit"], meta["name"],
+                meta["position"], meta["form_date"], meta["signatory"], unit_key, name_key, int(meta["late"]),
+                decision.duplicate_of, json.dumps(meta["errors"], ensure_ascii=False),
+                json.dumps(meta["warnings"], ensure_ascii=False),
+            ),
+        )  # fmt: skip
+        return int(cur.lastrowid)
+
+    def _supersede(self, db: sqlite3.Connection, sid: int, at: str, decision: Ruling, result: ParseResult | None) -> None:
+        """An accepted form's rows, and which form replaces which (with audit lines)."""
+        if decision.status in ("accepted", "superseded"):
+            assert result is not None
+            self._insert_rows(db, sid, result)
+            for old in decision.supersedes:
+                db.execute("UPDATE submissions SET status = 'superseded', superseded_by = ? WHERE id = ?", (sid, old))
+                self._audit(db, at, None, old, None, "superseded", f"被第 {sid} 号报送替代")
+        if decision.superseded_by is not None:
+            db.execute("UPDATE submissions SET superseded_by = ? WHERE id = ?", (decision.superseded_by, sid))
+            self._audit(db, at, None, sid, None, "superseded", f"被此后收到的第 {decision.superseded_by} 号报送替代")
 
     def plan_filing(self, sid: int, archived_as: str, notice: str | None = None, notice_text: str | None = None,
                     archived_raw: str | None = None) -> None:  # fmt: skip
@@ -556,8 +479,8 @@ class Register:
                 "INSERT INTO risks (submission_id, row_no, seq, duty, risk, content, level, review)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (sid, i, as_seq(r.get("seq")), _s(r.get("duty")), _s(r.get("risk")), _s(r.get("content")),
-                     as_level(r.get("level")), _s(r.get("review")))  # fmt: skip
+                    (sid, i, as_seq(r.get("seq")), text_of(r.get("duty")), text_of(r.get("risk")), text_of(r.get("content")),
+                     as_level(r.get("level")), text_of(r.get("review")))  # fmt: skip
                     for i, r in enumerate(result.rows, start=1)
                 ],
             )
@@ -566,81 +489,8 @@ class Register:
                 "INSERT INTO measures (submission_id, row_no, seq, risk, measure, review, note)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (sid, i, as_seq(r.get("seq")), _s(r.get("risk")), _s(r.get("measure")),
-                     _s(r.get("review")), _s(r.get("note")))  # fmt: skip
+                    (sid, i, as_seq(r.get("seq")), text_of(r.get("risk")), text_of(r.get("measure")),
+                     text_of(r.get("review")), text_of(r.get("note")))  # fmt: skip
                     for i, r in enumerate(result.rows, start=1)
                 ],
             )
-
-
-def _s(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _problems(text: str) -> list[Problem]:
-    try:
-        return [Problem.from_json(p) for p in json.loads(text or "[]")]
-    except (ValueError, KeyError, TypeError):
-        return []
-
-
-def _submission(row: sqlite3.Row) -> Submission:
-    return Submission(
-        id=row["id"],
-        file=printable_name(row["file"]),  # also rows recorded raw, before names were escaped
-        sha256=row["sha256"],
-        received_at=datetime.fromisoformat(row["received_at"]),
-        status=row["status"],
-        form=row["form"],
-        unit=row["unit"],
-        name=row["name"],
-        position=row["position"],
-        form_date=parse_iso_date(row["form_date"]),
-        late=bool(row["late"]),
-        superseded_by=row["superseded_by"],
-        archived_as=row["archived_as"],
-        notice=row["notice"],
-        errors=_problems(row["errors"]),
-        warnings=_problems(row["warnings"]),
-        file_raw=row["file_raw"],
-        archived_raw=row["archived_raw"],
-    )
-
-
-def _with_late(sub: Submission, cfg: Config) -> Submission:
-    """`late` as the current settings see it (a deadline may have been moved)."""
-    if sub.status == "duplicate":
-        return sub
-    sub.late = crosscheck.is_late(sub.form, sub.form_date, sub.received_at.date(), cfg)
-    return sub
-
-
-def _risk(row: sqlite3.Row, sub: Submission) -> RiskPoint:
-    personal = bool(sub.form and BY_KIND[sub.form].personal) if sub.form in BY_KIND else False
-    return RiskPoint(
-        submission_id=sub.id,
-        unit=sub.unit or "",
-        name=sub.name if personal else None,
-        position=sub.position if personal else None,
-        duty=row["duty"],
-        seq=row["seq"],
-        risk=row["risk"],
-        content=row["content"],
-        level=row["level"] or 0,
-        review=row["review"],
-        source_file=sub.file,
-    )
-
-
-def _measure(row: sqlite3.Row, sub: Submission) -> Measure:
-    personal = sub.form == "personal_measures"
-    return Measure(
-        submission_id=sub.id,
-        unit=sub.unit or "",
-        name=sub.name if personal else None,
-        seq=row["seq"],
-        risk=row["risk"],
-        measure=row["measure"],
-        review=row["review"] if personal else row["note"],
-        source_file=sub.file,
-    )

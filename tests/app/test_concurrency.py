@@ -30,7 +30,8 @@ from pipeline.app import watch
 from pipeline.core.config import Config
 from pipeline.app.intake import Intake, pending_claims
 from pipeline.core.model import ParseResult, Submission
-from pipeline.store.register import SCHEMA_VERSION, Register, rule_on
+from pipeline.store.register import Register, rule_on
+from pipeline.store.schema import SCHEMA_VERSION
 from pipeline.app.watch import Watcher
 from pipeline.store.workspace import Workspace
 

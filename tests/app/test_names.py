@@ -27,7 +27,8 @@ from pipeline.app import intake as intake_mod
 from pipeline.core.config import Config
 from pipeline.core.forms import BY_KIND
 from pipeline.app.intake import Intake
-from pipeline.store.register import MIGRATIONS, Register
+from pipeline.store.register import Register
+from pipeline.store.schema import MIGRATIONS
 from pipeline.store.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,8 @@ import pytest
 from intake_helpers import AT, assessment_rows, measure_rows
 from pipeline.core.config import Config
 from pipeline.core.model import ParseResult, Problem
-from pipeline.store.register import SCHEMA_VERSION, Register, RegisterError, rule_on
+from pipeline.store.register import Register, RegisterError, rule_on
+from pipeline.store.schema import SCHEMA_VERSION
 
 CFG = Config()
 
