@@ -1,30 +1,29 @@
 """Opening a Word package safely: what kind of file it is, and the main
 document part as an lxml tree.
 
-Every input is hostile. The zip is read with caps on entry count, on the bytes
-actually inflated (never the sizes the headers claim) and on the compression
-ratio; XML is parsed with entities, DTDs and the network off, and a part that
+Every input is hostile. The zip itself is opened under caps by zipguard.py;
+here XML is parsed with entities, DTDs and the network off, and a part that
 declares a DOCTYPE is refused (Word never writes one). Only the parts needed
-to find and read the main document are inflated.
+to find and read the main document are inflated: [Content_Types].xml,
+_rels/.rels and the main part, whose elements are counted before any tree is
+built.
 
-Failures are `PackageError(code, message)` with a contract error code and a
-Chinese message for the clerk.
+Failures are `PackageError(code, message)` (zipguard.py) with a contract
+error code and a Chinese message for the clerk.
 """
 
 from __future__ import annotations
 
-import io
 import posixpath
-import struct
 import threading
-import zipfile
-import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from lxml import etree
+
+from pipeline.read.zipguard import DEFAULT_LIMITS, GuardedZip, Limits, PackageError, damaged_message, too_large_message
 
 # ---------------------------------------------------------------------------
 # Namespaces and content types
@@ -45,120 +44,6 @@ CT_MACRO_DOCUMENT = "application/vnd.ms-word.document.macroEnabled.main+xml"
 CT_MACRO_TEMPLATE = "application/vnd.ms-word.template.macroEnabledTemplate.main+xml"
 WORD_TYPES = (CT_DOCUMENT, CT_TEMPLATE)
 MACRO_TYPES = (CT_MACRO_DOCUMENT, CT_MACRO_TEMPLATE)
-
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
-
-
-class PackageError(Exception):
-    """A file we cannot read, with the contract's error code and a message
-    for the clerk (what is wrong and what to do)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Caps on what one file may cost. Sizes are bytes actually inflated."""
-
-    max_entries: int = 5000
-    max_entry_bytes: int = 64 * 1024 * 1024  # one part (document.xml of an 800-page book is ~20 MB)
-    max_total_bytes: int = 128 * 1024 * 1024  # everything we inflate from one file
-    max_ratio: float = 200.0  # inflated / compressed, checked once a part passes ratio_floor
-    ratio_floor: int = 4 * 1024 * 1024
-    max_small_part: int = 4 * 1024 * 1024  # [Content_Types].xml, _rels/.rels
-    # XML elements of the main part, counted before any tree is built (a tree
-    # costs ~150 bytes an element: 30 MB of tiny elements would take GBs);
-    # a normal 500-row form has well under 100,000. Config: max_xml_elements.
-    max_elements: int = 200_000
-    max_rows: int = 500  # table rows, to name the cause when max_elements is passed
-
-
-DEFAULT_LIMITS = Limits()
-
-# ---------------------------------------------------------------------------
-# Sniffing: what the bytes are, whatever the name says
-
-Kind = Literal["empty", "zip", "ole", "xml", "html", "rtf", "pdf", "image", "text", "unknown"]
-
-
-def sniff(data: bytes) -> Kind:
-    """What kind of file `data` is, from its first bytes."""
-    if not data:
-        return "empty"
-    head = data[:512]
-    if head.startswith(ZIP_MAGICS):
-        return "zip"
-    if head.startswith(OLE_MAGIC):
-        return "ole"
-    if head.startswith(b"{\\rtf"):
-        return "rtf"
-    if head.startswith(b"%PDF"):
-        return "pdf"
-    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM")):
-        return "image"
-    text = _head_text(head)
-    low = text.lstrip().lower()
-    if low.startswith(("<!doctype html", "<html")) or "mime-version:" in low[:200]:
-        return "html"
-    if low.startswith("<?xml") or low.startswith("<w:worddocument") or low.startswith("<pkg:package"):
-        return "html" if "<html" in low else "xml"
-    if data.strip(b" \t\r\n\x00") == b"":
-        return "empty"
-    if _looks_text(head):
-        return "text"
-    return "unknown"
-
-
-def _head_text(head: bytes) -> str:
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return head.decode("utf-16", "ignore")
-    return head.decode("utf-8", "ignore").lstrip("\ufeff")
-
-
-def _looks_text(head: bytes) -> bool:
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # a multi-byte char cut at the end is fine
-            try:
-                head.decode("gb18030")
-            except UnicodeDecodeError:
-                return False
-    return b"\x00" not in head
-
-
-OleKind = Literal["encrypted", "word", "excel", "powerpoint", "other"]
-
-
-def _ole_name(name: str) -> bytes:
-    # Directory entries hold UTF-16LE names ended by a NUL character. Upper
-    # case, because some writers store the names upper-cased.
-    return (name.upper() + "\x00").encode("utf-16-le")
-
-
-_OLE_NAMES: tuple[tuple[OleKind, tuple[bytes, ...]], ...] = (
-    ("encrypted", (_ole_name("EncryptedPackage"),)),
-    ("word", (_ole_name("WordDocument"),)),
-    ("powerpoint", (_ole_name("PowerPoint Document"),)),
-    ("excel", (_ole_name("Workbook"), _ole_name("Book"))),
-)
-
-
-def ole_kind(data: bytes) -> OleKind:
-    """Which Office file an OLE compound file holds, from its stream names.
-
-    An encrypted .docx is an OLE file with an `EncryptedPackage` stream (some
-    also carry a `WordDocument` stream, so that is checked first)."""
-    upper = data.upper()
-    for kind, names in _OLE_NAMES:
-        if any(n in upper for n in names):
-            return kind
-    return "other"
-
 
 # ---------------------------------------------------------------------------
 # Safe XML
@@ -187,9 +72,9 @@ def parse_xml(data: bytes, part: str = "") -> etree._Element:
     except etree.XMLSyntaxError:
         if _declares_doctype(data):  # e.g. libxml2 stopping an entity amplification
             raise PackageError("corrupt_file", _doctype(part)) from None
-        raise PackageError("corrupt_file", _damaged(f"文件内部的 {part or 'XML'} 部分格式错误")) from None
+        raise PackageError("corrupt_file", damaged_message(f"文件内部的 {part or 'XML'} 部分格式错误")) from None
     if root is None:
-        raise PackageError("corrupt_file", _damaged(f"文件内部的 {part or 'XML'} 部分是空的"))
+        raise PackageError("corrupt_file", damaged_message(f"文件内部的 {part or 'XML'} 部分是空的"))
     if root.getroottree().docinfo.doctype:
         # Word never writes a DTD; a DOCTYPE is how entity tricks get in.
         raise PackageError("corrupt_file", _doctype(part))
@@ -207,179 +92,6 @@ def _doctype(part: str) -> str:
         "请用 Word 或 WPS 打开表格，另存为新的 .docx 文件后重新提交。"
     )
 
-
-def _damaged(what: str) -> str:
-    return f"{what}，文件已损坏或不完整。请用 Word 或 WPS 打开原表格，确认内容无误后另存为 .docx 文件重新提交。"
-
-
-# ---------------------------------------------------------------------------
-# Guarded zip
-
-
-_CHUNK = 1024 * 1024
-
-
-class Entry(NamedTuple):
-    """What the central directory says about one member (only what we use)."""
-
-    filename: str
-    flag_bits: int
-    compress_type: int
-    CRC: int
-    compress_size: int
-    header_offset: int
-
-
-_EOCD = struct.Struct("<4s4H2LH")
-_CDIR = struct.Struct("<4s4B4HL2L5H2L")
-
-
-def central_directory(data: bytes) -> list[Entry] | None:
-    """The members of a plain zip as Word, WPS and LibreOffice write it (no
-    comment, no zip64, no spanning), read straight from the bytes; None for
-    anything else, which zipfile then reads (or refuses)."""
-    eocd = len(data) - _EOCD.size
-    if eocd < 0 or data[eocd : eocd + 4] != b"PK\x05\x06":
-        return None
-    _, disk, cd_disk, n_disk, n_total, cd_size, cd_offset, comment = _EOCD.unpack_from(data, eocd)
-    if disk or cd_disk or n_disk != n_total or comment or n_total == 0xFFFF or 0xFFFFFFFF in (cd_size, cd_offset):
-        return None
-    if eocd >= 20 and data[eocd - 20 : eocd - 16] == b"PK\x06\x07":  # a zip64 locator
-        return None
-    concat = eocd - cd_size - cd_offset  # bytes before the zip (zipfile allows them too)
-    if concat < 0:
-        return None
-    pos = cd_offset + concat
-    end = pos + cd_size
-    entries: list[Entry] = []
-    for _ in range(n_total):
-        if pos + _CDIR.size > end:
-            return None
-        f = _CDIR.unpack_from(data, pos)
-        if f[0] != b"PK\x01\x02" or 0xFFFFFFFF in (f[10], f[11], f[18]):
-            return None
-        name_start = pos + _CDIR.size
-        raw = data[name_start : name_start + f[12]]
-        name = raw.decode("utf-8", "replace") if f[5] & 0x800 else raw.decode("cp437")
-        entries.append(Entry(name, f[5], f[6], f[9], f[10], f[18] + concat))
-        pos = name_start + f[12] + f[13] + f[14]
-    if pos != end:
-        return None
-    return entries
-
-
-class GuardedZip:
-    """A zip opened from bytes, inflating parts under `Limits`.
-
-    The central directory is read straight from the bytes (zipfile reads any
-    unusual one); the members are inflated here with zlib, in chunks,
-    counting what comes out (the sizes in the headers are never trusted) and
-    checking the CRC at the end."""
-
-    def __init__(self, data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
-        self.limits = limits
-        self.inflated = 0
-        self.data = data
-        entries = central_directory(data)
-        if entries is None:
-            entries = _zipfile_entries(data)
-        if len(entries) > limits.max_entries:
-            raise PackageError("too_large", _too_large(f"文件内部包含 {len(entries)} 个部件，超出上限 {limits.max_entries}"))
-        # OPC part names are case-insensitive; zip names are not.
-        self.by_name = {e.filename.lstrip("/").lower(): e for e in entries}
-        self.entries = entries
-
-    def has(self, name: str) -> bool:
-        return name.lstrip("/").lower() in self.by_name
-
-    def read(self, name: str, cap: int | None = None) -> bytes:
-        """Inflate one entry, counting the bytes as they come out."""
-        info = self.by_name.get(name.lstrip("/").lower())
-        if info is None:
-            raise KeyError(name)
-        cap = self.limits.max_entry_bytes if cap is None else min(cap, self.limits.max_entry_bytes)
-        if info.flag_bits & 0x1:
-            raise PackageError("encrypted", ENCRYPTED_MESSAGE)
-        comp = self._compressed(info)
-        if info.compress_type == zipfile.ZIP_STORED:
-            out = bytes(comp)
-            if len(out) > cap:
-                raise PackageError("too_large", _too_large(f"文件内部的 {info.filename} 超过 {cap // (1024 * 1024)} MB"))
-            self._count(len(out))
-        elif info.compress_type == zipfile.ZIP_DEFLATED:
-            out = self._inflate(info, comp, cap)
-        else:
-            raise PackageError("corrupt_file", _damaged("文件使用了无法识别的压缩方式"))
-        if zlib.crc32(out) != info.CRC:
-            raise PackageError("corrupt_file", _damaged(f"文件内部的 {info.filename} 校验失败"))
-        return out
-
-    def _compressed(self, info: Entry) -> memoryview:
-        data = self.data
-        off = info.header_offset
-        head = data[off : off + 30]
-        if len(head) < 30 or head[:4] != b"PK\x03\x04":
-            raise PackageError("corrupt_file", _damaged(f"文件内部的 {info.filename} 无法定位"))
-        name_len, extra_len = struct.unpack("<HH", head[26:30])
-        start = off + 30 + name_len + extra_len
-        comp = memoryview(data)[start : start + info.compress_size]
-        if len(comp) < info.compress_size:
-            raise PackageError("corrupt_file", _damaged(f"文件内部的 {info.filename} 不完整"))
-        return comp
-
-    def _count(self, n: int) -> None:
-        self.inflated += n
-        if self.inflated > self.limits.max_total_bytes:
-            raise PackageError("too_large", _too_large("文件解压后的总大小超出上限"))
-
-    def _inflate(self, info: Entry, comp: memoryview, cap: int) -> bytes:
-        lim = self.limits
-        d = zlib.decompressobj(-15)
-        chunks: list[bytes] = []
-        size = 0
-        pending: bytes | memoryview = comp
-        try:
-            while True:
-                chunk = d.decompress(pending, _CHUNK)
-                pending = d.unconsumed_tail
-                if chunk:
-                    size += len(chunk)
-                    self._count(len(chunk))
-                    if size > cap:
-                        raise PackageError("too_large", _too_large(f"文件内部的 {info.filename} 解压后超过 {cap // (1024 * 1024)} MB"))
-                    consumed = len(comp) - len(pending)
-                    if size > lim.ratio_floor and size > lim.max_ratio * max(consumed, 1):
-                        raise PackageError("too_large", _too_large(f"文件内部的 {info.filename} 压缩比异常（疑似“压缩炸弹”）"))
-                    chunks.append(chunk)
-                if d.eof or (not chunk and not pending):
-                    break
-        except zlib.error:
-            raise PackageError("corrupt_file", _damaged(f"文件内部的 {info.filename} 无法解压")) from None
-        if not d.eof:
-            raise PackageError("corrupt_file", _damaged(f"文件内部的 {info.filename} 不完整"))
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-    def close(self) -> None:
-        """Nothing is open (the zip is bytes in memory); kept for callers."""
-
-
-def _zipfile_entries(data: bytes) -> list[Entry]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return [Entry(i.filename, i.flag_bits, i.compress_type, i.CRC, i.compress_size, i.header_offset) for i in zf.infolist()]
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError, IndexError, KeyError, struct.error):
-        raise PackageError(
-            "corrupt_file",
-            "文件不完整或已损坏（可能没有完整保存或复制）。"
-            "请用 Word 或 WPS 打开原表格，确认能正常打开后另存为 .docx 文件重新提交。",
-        ) from None
-
-
-def _too_large(what: str) -> str:
-    return f"{what}，无法读取。请确认提交的是填好的表格本身（不要嵌入图片或其他文件），另存为 .docx 后重新提交。"
-
-
-ENCRYPTED_MESSAGE = "文件设置了打开密码，无法读取。请在 Word 或 WPS 中取消密码（文件→信息→保护文档→用密码进行加密，清空密码），保存后重新提交。"
 
 # ---------------------------------------------------------------------------
 # The main document part
@@ -413,7 +125,8 @@ class _SmallCache:
     The key is the member's compressed bytes, method, encryption flag and
     stored CRC, and the limits: equal keys inflate to the same bytes with the
     same verdict, so a cached answer is exactly what reading the member again
-    would give. Values are immutable."""
+    would give. Values are immutable. It reaches into GuardedZip (_compressed,
+    _count) because the key is the member's compressed bytes."""
 
     def __init__(self, size: int = 64) -> None:
         self.size = size
@@ -634,7 +347,7 @@ def check_elements(data: bytes, part: str, limits: Limits = DEFAULT_LIMITS) -> N
     if rows > limits.max_rows:
         raise PackageError("too_many_rows", too_many_rows_message(limits.max_rows, "文件中的表格行数超出上限"))
     raise PackageError(
-        "too_large", _too_large(f"文件内部的 {part or '正文'} 结构过于复杂（超过 {limit} 个 XML 元素，超出上限）")
+        "too_large", too_large_message(f"文件内部的 {part or '正文'} 结构过于复杂（超过 {limit} 个 XML 元素，超出上限）")
     )
 
 

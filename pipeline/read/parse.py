@@ -1,5 +1,5 @@
 """Reading one file into the contract's `parse --json` object, whatever the
-file turns out to be. The imperative shell around ooxml (package), reader
+file turns out to be. The imperative shell around zipguard and ooxml (package), reader
 (form) and checks (judgement).
 
 `parse_file` and `parse_bytes` never raise for bad input: an empty, damaged,
@@ -19,6 +19,7 @@ from pipeline.read import checks
 from pipeline.store import office
 from pipeline.read import ooxml
 from pipeline.read import reader
+from pipeline.read import zipguard
 from pipeline.core.config import Config
 from pipeline.core.names import printable_name, readable_name
 from pipeline.core.model import ParseResult, Problem
@@ -109,7 +110,7 @@ def parse_bytes(data: bytes, name: str, *, cfg: Config | None = None, convert: b
         if len(data) > limit:
             return _reject(name, "too_large", _too_big(len(data), limit))
         return _parse(data, name, suffix, convert, cfg)
-    except ooxml.PackageError as exc:
+    except zipguard.PackageError as exc:
         return _reject(name, exc.code, exc.message)
     except (KeyboardInterrupt, MemoryError):
         raise
@@ -132,15 +133,15 @@ def _too_big(size: int, limit: int) -> str:
 
 
 def _parse(data: bytes, name: str, suffix: str, convert: bool, cfg: Config | None = None) -> ParseResult:
-    kind = ooxml.sniff(data)
+    kind = zipguard.sniff(data)
     if kind == "empty":
         return _reject(name, "empty_file", "文件是空的（没有任何内容），可能没有保存成功或没有复制完整。请重新保存表格后提交。")
     if kind == "zip":
         return _parse_zip(data, name, suffix, convert, cfg=cfg)
     if kind == "ole":
-        ole = ooxml.ole_kind(data)
+        ole = zipguard.ole_kind(data)
         if ole == "encrypted":
-            return _reject(name, "encrypted", ooxml.ENCRYPTED_MESSAGE)
+            return _reject(name, "encrypted", zipguard.ENCRYPTED_MESSAGE)
         if ole in ("excel", "powerpoint"):
             return _not_docx(name, ole, suffix)
         if ole == "word" or suffix in (".doc", ".wps", ".dot", ".wpt"):
@@ -171,7 +172,7 @@ def _parse_zip(
     data: bytes, name: str, suffix: str, convert: bool, converted_from: str | None = None, cfg: Config | None = None
 ) -> ParseResult:
     cfg = cfg or _DEFAULT_CFG
-    z = ooxml.GuardedZip(data, replace(ooxml.DEFAULT_LIMITS, max_elements=cfg.max_xml_elements, max_rows=cfg.max_rows))
+    z = zipguard.GuardedZip(data, replace(zipguard.DEFAULT_LIMITS, max_elements=cfg.max_xml_elements, max_rows=cfg.max_rows))
     try:
         info = ooxml.inspect_zip(z)
         if info.kind == "macro":
@@ -218,7 +219,7 @@ def _legacy(data: bytes, name: str, kind: str, suffix: str, convert: bool, cfg: 
                 "legacy_format",
                 f"文件是{fmt}，自动转换为 .docx 失败（文件可能已损坏或设置了密码）。" + _RESAVE,
             )
-    if ooxml.sniff(docx) != "zip":
+    if zipguard.sniff(docx) != "zip":
         return _reject(name, "legacy_format", f"文件是{fmt}，自动转换为 .docx 失败。" + _RESAVE)
     return _parse_zip(docx, name, ".docx", False, converted_from=kind, cfg=cfg)
 

@@ -13,12 +13,17 @@ accepted:
 - horizontal merges (w:gridSpan, legacy w:hMerge) and vertical merges
   (w:vMerge with no value or "continue", as WPS writes) are laid on the grid;
   rows may start late (w:gridBefore); w:tblGrid is not needed;
-- columns are found by the header row's titles, not by position.
+- columns are found by the header row's titles, not by position
+  (recognise.py matches them).
 """
+
+# Over ~500 lines on purpose: the careful walk, the fast walk that must give
+# the same blocks, and the document reading that consumes them read as one
+# (Cell, Doc and the tag constants are shared, and the tests compare the two
+# walks through this module). Form recognition lives in recognise.py.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -29,6 +34,7 @@ from pipeline.read import values
 from pipeline.core.forms import FORMS, FormSpec
 from pipeline.core.model import Problem, Row
 from pipeline.read.ooxml import W_NS
+from pipeline.read.recognise import HeaderMatch, find_header, match_header_row, title_of
 
 W = "{%s}" % W_NS
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
@@ -48,7 +54,6 @@ PARA_MARK_DELETED = f"{W}pPr/{W}rPr/{W}del"
 _PAD = values.PAD
 MAX_NESTING = 8  # tables inside cells inside tables...; deeper text is not read
 MAX_SPAN = 64  # a gridSpan beyond this is garbage, not a layout
-HEADER_SEARCH_ROWS = 8  # the header row is among a table's first rows
 _OFF = ("0", "false", "off")
 
 
@@ -326,6 +331,10 @@ def _in_paragraph(el: etree._Element) -> bool:
     return False
 
 
+# One function of ~85 lines on purpose: it is the reader's hot loop (one
+# iteration per element of the body, see bench/parse_bench.py), and its state
+# (out, rows, raw, parts, above) lives in locals; split into helpers, each
+# element would pay a call and the state would move to an object.
 def _walk_fast(body: etree._Element, textboxes: bool = True) -> list[str | list[list[Cell]]] | None:
     """walk_general's result in a single pass over the body's elements in
     document order (content controls at any level are transparent to it).
@@ -443,202 +452,6 @@ def _close_row(rows: list[list[Cell]], raw: list[list], before: int, above: dict
 
 
 # ---------------------------------------------------------------------------
-# Recognising the form
-
-
-_HEADINGS: dict[str, str] = {}  # memo: forms from one template repeat their headings
-
-
-def _norm_heading(text: str) -> str:
-    """A heading as compared: NFKC, no whitespace, no `*` or colon around it."""
-    norm = _HEADINGS.get(text)
-    if norm is None:
-        norm = values.squash(values.nfkc(text)).strip("*:：")
-        if len(text) <= 40:
-            if len(_HEADINGS) > 4096:
-                _HEADINGS.clear()
-            _HEADINGS[text] = norm
-    return norm
-
-
-_BRACKETED = re.compile(r"[(\[【<].*$")
-
-
-@dataclass(frozen=True)
-class _ColName:
-    key: str
-    name: str
-    quality: int  # 3 the printed title, 2 an alias
-
-
-def _column_names(spec: FormSpec) -> list[_ColName]:
-    out = []
-    for col in spec.columns:
-        out.append(_ColName(col.key, _norm_heading(col.title), 3))
-        out.extend(_ColName(col.key, _norm_heading(a), 2) for a in col.aliases)
-    return out
-
-
-_COLUMN_NAMES = {spec.kind: _column_names(spec) for spec in FORMS}
-
-
-def _match_column(text: str, spec: FormSpec, taken: set[str]) -> tuple[str, int] | None:
-    """The column a header cell names, with a score: the printed title beats
-    an alias, an exact match beats one with a bracketed remark
-    (风险等级（一/二/三级）), which beats a title inside a longer heading."""
-    best: tuple[int, int, str] | None = None
-    stripped = _BRACKETED.sub("", text)
-    for cn in _COLUMN_NAMES[spec.kind]:
-        if cn.key in taken:
-            continue
-        if text == cn.name:
-            q = cn.quality * 3
-        elif stripped == cn.name:
-            q = cn.quality * 3 - 1
-        elif cn.name in text and len(text) <= len(cn.name) + 8:
-            q = cn.quality
-        else:
-            continue
-        cand = (q, len(cn.name), cn.key)
-        if best is None or cand > best:
-            best = cand
-    return (best[2], best[0]) if best else None
-
-
-@dataclass(frozen=True)
-class HeaderMatch:
-    spec: FormSpec
-    row: int  # index of the header row in the table
-    colmap: tuple[str | None, ...]  # grid column -> column key
-    score: int
-
-
-# Exact spellings of every column heading: normalised name -> (kind, key, score).
-_EXACT: dict[str, list[tuple[str, str, int]]] = {}
-for _spec in FORMS:
-    for _cn in _COLUMN_NAMES[_spec.kind]:
-        _EXACT.setdefault(_cn.name, []).append((_spec.kind, _cn.key, _cn.quality * 3))
-_MIN_COLUMNS = min(len(f.columns) for f in FORMS) - 1
-
-
-def match_header_row(
-    cells: list[Cell], spec: FormSpec, norms: list[str] | None = None
-) -> tuple[tuple[str | None, ...], int] | None:
-    """(grid column -> key, score) when this row is `spec`'s header row: every
-    required column and the level column named, at most one column missing.
-    `norms` are the cells' normalised texts when the caller has them."""
-    if norms is None:
-        norms = [_norm_heading(c.own) for c in cells]
-    taken: set[str] = set()
-    score = 0
-    width = max((c.start + c.span for c in cells), default=0)
-    colmap: list[str | None] = [None] * width
-    kind = spec.kind
-    for c, t in zip(cells, norms):
-        if not t:
-            continue
-        found: tuple[str, int] | None = None
-        for k, key, q in _EXACT.get(t, ()):
-            if k == kind and key not in taken and (found is None or q > found[1]):
-                found = (key, q)
-        if found is None:
-            found = _match_column(t, spec, taken)
-            if found is None:
-                continue
-        key, q = found
-        taken.add(key)
-        score += q
-        for g in range(c.start, c.start + c.span):
-            colmap[g] = key
-    needed = _NEEDED[kind]
-    if not needed <= taken or len(taken) < len(spec.columns) - 1:
-        return None
-    return tuple(colmap), score
-
-
-_NEEDED = {f.kind: frozenset(c.key for c in f.columns if c.required or c.kind == "level") for f in FORMS}
-
-
-_UNSEEN = object()
-_ROW_MEMO: dict[tuple[tuple[int, int, str], ...], tuple[FormSpec, tuple[str | None, ...], int] | None] = {}
-
-
-def find_header(rows: list[list[Cell]]) -> HeaderMatch | None:
-    """The first row (among the first few) that is some form's header row;
-    when several forms fit, the best-scoring one."""
-    for i, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        if sum(1 for c in cells if c.own) < _MIN_COLUMNS:
-            continue
-        # Forms made from one blank share their header row: remember the verdict.
-        key = tuple((c.start, c.span, c.own) for c in cells)
-        known = _ROW_MEMO.get(key, _UNSEEN)  # .get: another thread may clear the memo
-        if known is not _UNSEEN:
-            if known is not None:
-                return HeaderMatch(known[0], i, known[1], known[2])  # type: ignore[index]
-            continue
-        found = _header_row(cells)
-        if len(_ROW_MEMO) >= 1024:
-            _ROW_MEMO.clear()
-        _ROW_MEMO[key] = (found.spec, found.colmap, found.score) if found else None
-        if found is not None:
-            return HeaderMatch(found.spec, i, found.colmap, found.score)
-    return None
-
-
-def _header_row(cells: list[Cell]) -> HeaderMatch | None:
-    """The best form whose header row this is (as row 0), or None."""
-    norms = [_norm_heading(c.own) for c in cells]
-    # Most header rows spell every heading exactly: then only the forms
-    # those spellings belong to need a look.
-    exact_only = all(t in _EXACT for t in norms if t)
-    hits: dict[str, int] = {}
-    if exact_only:
-        for t in norms:
-            for k in {k for k, _, _ in _EXACT.get(t, ())}:
-                hits[k] = hits.get(k, 0) + 1
-    best: HeaderMatch | None = None
-    for spec in FORMS:
-        if exact_only and hits.get(spec.kind, 0) < len(spec.columns) - 1:
-            continue
-        m = match_header_row(cells, spec, norms)
-        if m is not None and (best is None or m[1] > best.score):
-            best = HeaderMatch(spec, 0, m[0], m[1])
-    return best
-
-
-_ATTACHMENT_PREFIX = re.compile(r"^(?:附件|附表)[0-9一二三四]*[:：、.]?")
-_QUOTES = str.maketrans("", "", "《》〈〉<>\"'“”‘’「」『』")
-
-
-_TITLE_MEMO: dict[str, FormSpec | None] = {}
-
-
-def title_of(text: str) -> FormSpec | None:
-    """The form whose title this line is: `个人廉政风险排查评估表`, also with
-    spaces, 《》, `附件1：` before it or a year before it."""
-    if "表" not in text or len(text) > 80:  # every title ends in 表
-        return None
-    found = _TITLE_MEMO.get(text, _UNSEEN)
-    if found is _UNSEEN:
-        if len(_TITLE_MEMO) >= 1024:
-            _TITLE_MEMO.clear()
-        found = _TITLE_MEMO[text] = _title_of(text)
-    return found  # type: ignore[return-value]
-
-
-def _title_of(text: str) -> FormSpec | None:
-    t = values.squash(values.nfkc(text)).translate(_QUOTES)
-    if not t or len(t) > 40:
-        return None
-    t = _ATTACHMENT_PREFIX.sub("", t).rstrip(":：")
-    for spec in FORMS:
-        title = spec.title
-        if t == title or (t.endswith(title) and len(t) <= len(title) + 8) or (t.startswith(title) and len(t) <= len(title) + 4):
-            return spec
-    return None
-
-
-# ---------------------------------------------------------------------------
 # The whole document
 
 
@@ -703,14 +516,7 @@ def read_document(root: etree._Element) -> FormRead:
     group = _continuations(form, tables, kinds)
     end_block = group[-1].block
 
-    # Header text: from the title to the header row; when the title is not
-    # above the table, the last few lines above the header row (but nothing
-    # from an earlier form).
-    floor = max((t.block for t in forms if t.block < form.block), default=-1)
-    if first_title is not None and floor < first_title[0].block < form.block:
-        head = [ln for ln in lines if first_title[0].block <= ln.block <= form.block]
-    else:
-        head = [ln for ln in lines if floor < ln.block <= form.block][-6:]
+    head = _head_lines(lines, forms, form, first_title[0] if first_title else None)
     header = values.parse_header("\n".join(ln.text for ln in head), spec)
     out.fields = header.fields
 
@@ -739,6 +545,16 @@ def read_document(root: etree._Element) -> FormRead:
             )
         )
     return out
+
+
+def _head_lines(lines: list[_Line], forms: list[_Table], form: _Table, title: _Line | None) -> list[_Line]:
+    """The lines the header fields are read from: from the title to the header
+    row; when the title is not above the table, the last few lines above the
+    header row (but nothing from an earlier form)."""
+    floor = max((t.block for t in forms if t.block < form.block), default=-1)
+    if title is not None and floor < title.block < form.block:
+        return [ln for ln in lines if title.block <= ln.block <= form.block]
+    return [ln for ln in lines if floor < ln.block <= form.block][-6:]
 
 
 def _survey(blocks_: list[str | list[list[Cell]]]) -> tuple[list[_Line], list[_Table], list[str]]:

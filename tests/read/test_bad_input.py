@@ -18,7 +18,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from pipeline.read import ooxml
+from pipeline.read import zipguard
 from pipeline.read import parse
 from pipeline.core.config import Config
 from pipeline.core.forms import PERSONAL_ASSESSMENT, PERSONAL_MEASURES, UNIT_ASSESSMENT, UNIT_MEASURES
@@ -61,7 +61,7 @@ def zip_bytes(entries: dict[str, bytes | str], compression: int = zipfile.ZIP_DE
 def ole(*stream_names: str, upper: bool = False) -> bytes:
     """Enough of an OLE compound file for sniffing: the signature and
     directory entries naming the streams."""
-    head = ooxml.OLE_MAGIC + b"\x00" * 504
+    head = zipguard.OLE_MAGIC + b"\x00" * 504
     entries = b""
     for name in stream_names:
         raw = (name.upper() if upper else name).encode("utf-16-le") + b"\x00\x00"
@@ -203,18 +203,18 @@ def test_sizes_in_the_headers_are_not_trusted() -> None:
 
 
 def test_small_limits_are_enforced() -> None:
-    z = ooxml.GuardedZip(good_docx(), ooxml.Limits(max_entry_bytes=1000))
-    with pytest.raises(ooxml.PackageError) as exc:
+    z = zipguard.GuardedZip(good_docx(), zipguard.Limits(max_entry_bytes=1000))
+    with pytest.raises(zipguard.PackageError) as exc:
         z.read("word/document.xml")
     assert exc.value.code == "too_large"
-    z = ooxml.GuardedZip(good_docx(), ooxml.Limits(max_total_bytes=1500))
-    with pytest.raises(ooxml.PackageError):
+    z = zipguard.GuardedZip(good_docx(), zipguard.Limits(max_total_bytes=1500))
+    with pytest.raises(zipguard.PackageError):
         for name in ("[Content_Types].xml", "_rels/.rels", "word/document.xml"):
             z.read(name)
 
 
 def test_too_many_entries() -> None:
-    entries = {f"junk/{i}.xml": b"" for i in range(ooxml.DEFAULT_LIMITS.max_entries + 1)}
+    entries = {f"junk/{i}.xml": b"" for i in range(zipguard.DEFAULT_LIMITS.max_entries + 1)}
     rejected(parse_bytes(zip_bytes(entries), "x.docx"), "too_large")
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.read import ooxml
+from pipeline.read import ooxml, zipguard
 from pipeline.read import reader
 from pipeline.core.model import ParseResult
 from pipeline.read.parse import parse_bytes, parse_file
@@ -96,7 +96,7 @@ def test_parse_file_on_the_corpus_in_place() -> None:
 
 
 def _main(path: Path):
-    z = ooxml.GuardedZip(path.read_bytes())
+    z = zipguard.GuardedZip(path.read_bytes())
     info = ooxml.inspect_zip(z)
     assert info.kind == "word" and info.main is not None
     return ooxml.read_main(z, info.main), info
@@ -166,7 +166,7 @@ def test_fast_and_general_walks_agree_on_real_files() -> None:
     for path in corpus_files():
         try:
             root, _ = _main(path)
-        except (ooxml.PackageError, AssertionError):
+        except (zipguard.PackageError, AssertionError):
             continue
         doc = reader.scan(root)
         if doc.tracked or doc.skips:
