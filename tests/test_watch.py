@@ -28,7 +28,9 @@ from pipeline.app.refresh import OutputsReport
 from pipeline.cli import commands
 from pipeline.core.config import Config
 from pipeline.core.ready import GIVE_UP_AFTER, Probe, ignored_path
-from pipeline.app.watch import Watcher, acquire_lock, lock_holder, network_fs_type, read_status, release_lock
+from pipeline.app.observer import network_fs_type
+from pipeline.app.watch import Watcher, acquire_lock, lock_holder, release_lock
+from pipeline.store.watcher_state import read_status
 from pipeline.store.workspace import Workspace
 
 DELAY = 3.0
