@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import os
 import queue
-import signal
 import stat
 import threading
 import time
@@ -47,15 +46,13 @@ from pipeline.store import contain
 from pipeline.core import faults
 from pipeline.store import files as fsutil
 from pipeline.core.names import printable_name
-from pipeline.store import locks
 from pipeline.store.readiness import probe
 from pipeline.core.config import Config
-from pipeline.core.errors import EXIT_FAILED, EXIT_OK
 from pipeline.core.model import STATUS_NAMES
 from pipeline.core.ready import GIVE_UP_AFTER, Decision, Observation, Probe, decide, ignored_path, open_in_editor, patient
 from pipeline.core.ready import future_mtime_warning, in_future, quiet_needed
 from pipeline.core.stability import Tracker
-from pipeline.store.watcher_state import acquire_lock, lock_holder, release_lock, write_status
+from pipeline.store.watcher_state import write_status
 from pipeline.store.workspace import Workspace
 
 
@@ -590,55 +587,3 @@ def _short(exc: BaseException) -> str:
     """What we were doing, the error's class and (for OS and register errors)
     its reason, never form content (pipeline.core.faults); at most 300 characters."""
     return faults.short(exc)
-
-
-# ---------------------------------------------------------------- serving
-
-
-def serve(ws: Workspace, cfg: Config, *, polling: bool, pdf: bool) -> int:
-    """Watch `ws` until SIGINT/SIGTERM (the command line's `watch`, after its
-    preamble): one watcher per workspace (locks.Busy when another holds it),
-    the current file finished on a signal. EXIT_OK after a clean stop,
-    EXIT_FAILED when the watcher could not go on."""
-    lock = acquire_lock(ws.watcher_lock)
-    if lock is None:
-        pid = lock_holder(ws.watcher_lock)
-        who = f"（进程号 {pid}）" if pid and pid > 0 else ""
-        raise locks.Busy(f"已有一个 watch 正在监视这个工作目录{who}。同一工作目录只能运行一个 watch；如需重启，请先停止它。")
-
-    stop = threading.Event()
-    previous = _install_signals(stop)
-    watcher = Watcher(ws, cfg, polling=polling or cfg.polling, pdf=pdf)
-    code = EXIT_OK
-    try:
-        watcher.run_forever(stop)
-    except Exception as exc:  # noqa: BLE001 — e.g. the register cannot be opened at all
-        logger.opt(exception=exc).error(f"watch 无法继续运行：{_short(exc)}")
-        code = EXIT_FAILED
-    finally:
-        _restore_signals(previous)
-        release_lock(lock)
-    logger.info(f"watch 已停止。本次共收取 {watcher.files_taken} 个文件。")
-    return code
-
-
-def _install_signals(stop: threading.Event) -> dict[int, Any]:
-    """First SIGINT/SIGTERM: finish the current file, then stop. A second
-    Ctrl-C falls back to Python's default (KeyboardInterrupt) for the impatient;
-    a file cut off that way is finished by the next start."""
-    previous: dict[int, Any] = {}
-
-    def handler(signum: int, frame: Any) -> None:
-        # Only set the flag: logging here could re-enter loguru's lock.
-        stop.set()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, handler)
-    return previous
-
-
-def _restore_signals(previous: dict[int, Any]) -> None:
-    for sig, old in previous.items():
-        signal.signal(sig, old)
