@@ -45,15 +45,20 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from pipeline.app import inbox as inbox_mod
+from pipeline.app.inbox import hard_link_warning
 from pipeline.core.config import Config
 from pipeline.core.progress import display_width, totals, unit_stats
 from pipeline.core.model import UNKNOWN_UNIT, Snapshot
 from pipeline.core.names import printable_name
+from pipeline.store import contain, roster
+from pipeline.store.register import Register
+from pipeline.store.watcher_state import read_status
 from pipeline.store.workspace import Workspace
 
 
 # ---------------------------------------------------------------------------
-# The watcher's state file (written by watch.py)
+# The watcher's state file (written by pipeline.app.watch, read by pipeline.store.watcher_state)
 
 
 def pid_alive(pid: Any) -> bool:
@@ -71,25 +76,20 @@ def pid_alive(pid: Any) -> bool:
 
 
 def watcher_state(ws: Workspace) -> dict[str, Any]:
-    """{"running": bool, ...watcher.json fields}. The watcher's own reader
-    (watch.read_status: running = someone holds state/watcher.lock) decides
-    when it is there; otherwise running means watcher.json's pid is alive."""
+    """{"running": bool, ...watcher.json fields}: running = someone holds
+    state/watcher.lock (pipeline.store.watcher_state.read_status)."""
     try:
-        from pipeline.app.watch import read_status
-    except ImportError:
-        read_status = None
-    if read_status is not None:
-        try:
-            data = read_status(ws)
-        except Exception:  # noqa: BLE001 — status must still print
-            data = None
-        if data is None:
-            return {"running": False}
-        return {"running": bool(data.get("running")), **{k: v for k, v in data.items() if k != "running"}}
-    return _watcher_state_from_pid(ws)
+        data = read_status(ws)
+    except Exception:  # noqa: BLE001 — status must still print
+        data = None
+    if data is None:
+        return {"running": False}
+    return {"running": bool(data.get("running")), **{k: v for k, v in data.items() if k != "running"}}
 
 
 def _watcher_state_from_pid(ws: Workspace) -> dict[str, Any]:
+    # The reading from before the lock told who runs (watcher.json's pid
+    # alive); no longer used by `status`, kept for its test.
     try:
         data = json.loads(ws.watcher_status.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -127,10 +127,6 @@ def _short_time(value: Any) -> str:
 
 def report(ws: Workspace, cfg: Config, *, now: datetime | None = None) -> dict[str, Any]:
     """The status object (see the module doc). Raises RosterError for a bad roster."""
-    from pipeline.app import inbox as inbox_mod
-    from pipeline.store import roster
-    from pipeline.store.register import Register
-
     now = now or datetime.now().astimezone()
     if ws.register_db.exists():
         with Register(ws.register_db) as reg:
@@ -158,8 +154,6 @@ def report(ws: Workspace, cfg: Config, *, now: datetime | None = None) -> dict[s
 
 def not_taken(ws: Workspace, scan: Any) -> list[dict[str, str]]:
     """What is left in the inbox on purpose (pipeline.store.contain), by name."""
-    from pipeline.store import contain
-
     kinds = {p: "hard_link" for p in scan.hard_links}
     for path in scan.skipped:  # a link (also a broken one) or a pipe, socket, device
         kinds[path] = "link" if contain.lstat_kind(path) is contain.Kind.LINK else "special"
@@ -227,8 +221,6 @@ def render_text(data: dict[str, Any]) -> str:
 
 def _not_taken_lines(data: dict[str, Any], most: int = 10) -> list[str]:
     """Links, pipes and hard links left in the inbox, by name (the first `most`)."""
-    from pipeline.app.inbox import hard_link_warning
-
     lines = []
     not_taken = data.get("inbox_not_taken") or []
     if data.get("inbox_skipped"):

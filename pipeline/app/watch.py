@@ -4,8 +4,7 @@ Shape (imperative shell around pipeline.core.stability's timing and pipeline.cor
 readiness rules, the ones `run` uses too):
 
 - watchdog's observer (native events, or polling for network shares) only puts
-  paths on a queue; handler code cannot fail, because an exception there kills
-  watchdog's dispatcher thread.
+  paths on a queue (pipeline.app.observer).
 - One worker (the thread that calls `Watcher.run_forever`, or a test calling
   `Watcher.step()` with a fake clock) drains the queue into a stability
   tracker, rescans the inbox at start and on a timer (events are hints, not
@@ -13,22 +12,21 @@ readiness rules, the ones `run` uses too):
   and mtime stayed still for the delay and whose zip opens, hands it to
   `Intake.process` (the same code as `run`), and rebuilds the outputs once a
   burst is over.
-- The observer is supervised: if its threads die or the inbox disappears or is
-  replaced (share gone and back), it is restarted and the inbox rescanned.
+- The observer is supervised (pipeline.app.observer.Supervisor): if its threads
+  die or the inbox disappears or is replaced (share gone and back), it is
+  restarted and the inbox rescanned.
 - One watcher per workspace (a lock on state/watcher.lock, pipeline.store.locks); SIGINT/SIGTERM let
   the current file finish; a crash mid-file is finished by `Intake.recover()`
   at the next start; a claim another process left in state/work/ (a `run`
   killed meanwhile) is finished within RECOVER_EVERY while the watcher runs;
-  state/watcher.json tells `status` what the watcher did.
+  state/watcher.json tells `status` what the watcher did (both files:
+  pipeline.store.watcher_state).
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import queue
-import signal
 import stat
 import threading
 import time
@@ -41,33 +39,29 @@ from typing import Any, Protocol
 from loguru import logger
 
 from pipeline.app.intake import Intake
+from pipeline.app.observer import RESTART_MAX, RESTART_MIN, SUPERVISE_EVERY  # noqa: F401 — the loop's timing knobs, read by tests here
+from pipeline.app.observer import Hint, ObserverFactory, ObserverLike, Supervisor, default_observer_factory, read_mounts, route_watchdog_logs
 from pipeline.app.refresh import OutputsReport
 from pipeline.store import contain
 from pipeline.core import faults
 from pipeline.store import files as fsutil
 from pipeline.core.names import printable_name
-from pipeline.store import locks
 from pipeline.store.readiness import probe
 from pipeline.core.config import Config
-from pipeline.core.errors import EXIT_FAILED, EXIT_OK
 from pipeline.core.model import STATUS_NAMES
 from pipeline.core.ready import GIVE_UP_AFTER, Decision, Observation, Probe, decide, ignored_path, open_in_editor, patient
 from pipeline.core.ready import future_mtime_warning, in_future, quiet_needed
 from pipeline.core.stability import Tracker
+from pipeline.store.watcher_state import write_status
 from pipeline.store.workspace import Workspace
 
 
 TICK = 0.1  # longest sleep of the loop: bounds the latency beyond the stability delay
-SUPERVISE_EVERY = 1.0  # observer health check (a stat of inbox/: a round trip on a share)
 BATCH_SECONDS = 2.0  # a step processes for at most this long, then drains events and supervises again
 RECHECK = 1.0  # a stable file that must wait (incomplete zip, open in Word) is re-probed this often
-RESTART_MIN, RESTART_MAX = 1.0, 30.0  # observer restart back-off (seconds)
 FAILED_RETRY_MIN, FAILED_RETRY_MAX = 60.0, 300.0  # back-off for a file whose processing failed: a few minutes at most, so a fixed fault (space freed, a permission granted) is noticed soon
 REBUILD_MIN_WAIT = 10.0  # during an endless trickle, rebuild after this long (or 5× the last rebuild's time)
 RECOVER_EVERY = 30.0  # a claim left in state/work/ by a process that died is finished within this long
-
-# File systems on which native events miss writes made by other machines.
-NETWORK_FS = frozenset({"cifs", "smb3", "smbfs", "nfs", "nfs4", "ncpfs", "afs", "9p", "fuse.sshfs", "davfs", "fuse.davfs2", "fuse.rclone"})
 
 TAKEN = frozenset({"accepted", "rejected", "duplicate"})  # outcomes recorded in the register
 # The register's statuses as everywhere else (one label for a duplicate), then
@@ -93,160 +87,11 @@ class IntakeLike(Protocol):
     def close(self) -> None: ...
 
 
-class ObserverLike(Protocol):
-    """The part of watchdog's BaseObserver the supervisor uses."""
-
-    def schedule(self, event_handler: Any, path: str, *, recursive: bool = False) -> Any: ...
-    def start(self) -> None: ...
-    def stop(self) -> None: ...
-    def join(self, timeout: float | None = None) -> None: ...
-    def is_alive(self) -> bool: ...
-
-
-ObserverFactory = Callable[[bool, float], ObserverLike]  # (polling, poll_interval) -> observer
-
-
-def default_observer_factory(polling: bool, poll_interval: float) -> ObserverLike:
-    from watchdog.observers import Observer
-    from watchdog.observers.polling import PollingObserverVFS
-
-    # The polling snapshot stats with lstat: with os.stat (PollingObserver's
-    # default) it walks into every folder linked from the inbox, all of it,
-    # at every poll, and reports the files there as if they were ours.
-    return PollingObserverVFS(os.lstat, os.scandir, polling_interval=poll_interval) if polling else Observer()
-
-
-# ------------------------------------------------------------ event handler
-
-
-Hint = tuple[str, bool]  # (path, is_directory) — only a hint that something changed there
-
-
-def make_handler(hints: queue.SimpleQueue[Hint]) -> Any:
-    """A watchdog handler that only queues paths. Deletions are not queued
-    (the tracker notices a vanished file by itself); a move queues where the
-    file went to (Word's save-by-rename arrives as ~WRL0001.tmp -> name.docx)."""
-    from watchdog.events import FileSystemEventHandler
-
-    class _QueueHandler(FileSystemEventHandler):
-        def dispatch(self, event: Any) -> None:
-            try:
-                kind = event.event_type
-                if kind in ("deleted", "opened", "closed_no_write"):
-                    return
-                path = event.dest_path if kind == "moved" else event.src_path
-                if not path:
-                    return
-                if event.is_directory and kind in ("modified", "attrib", "closed"):
-                    return  # a folder's own mtime says nothing about the forms in it
-                hints.put((os.fsdecode(path), bool(event.is_directory)))
-            except Exception:  # noqa: BLE001 — must never kill watchdog's dispatcher
-                pass
-
-    return _QueueHandler()
-
-
-# ---------------------------------------------------------------- pure helpers
-
-
-def network_fs_type(path: str, mounts: str) -> str | None:
-    """The network file-system type `path` lies on, from /proc/mounts text, or None."""
-    best, best_type = "", None
-    for line in mounts.splitlines():
-        parts = line.split()
-        if len(parts) < 3:
-            continue
-        point = parts[1].replace("\\040", " ")
-        inside = path == point or path.startswith(point.rstrip("/") + "/")
-        if inside and len(point) >= len(best):
-            best, best_type = point, parts[2]
-    return best_type if best_type in NETWORK_FS else None
-
-
-class _WatchdogToLoguru(logging.Handler):
-    """watchdog logs through the standard library; without a handler its
-    English messages (e.g. a harmless one at shutdown) leak onto the clerk's
-    console. Keep them, at debug level, in our log instead."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            logger.debug("watchdog: " + record.getMessage())
-        except Exception:  # noqa: BLE001
-            pass
-
-
-def route_watchdog_logs() -> None:
-    wd = logging.getLogger("watchdog")
-    if not any(isinstance(h, _WatchdogToLoguru) for h in wd.handlers):
-        wd.addHandler(_WatchdogToLoguru())
-        wd.propagate = False
+# ---------------------------------------------------------------- helpers
 
 
 def _now_iso() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
-
-
-# ---------------------------------------------------------------- lock and status
-
-
-def acquire_lock(path: Path, *, attempts: int = 5, pause: float = 0.1) -> locks.FileMutex | None:
-    """Hold state/watcher.lock for the life of the process (see pipeline.store.locks),
-    our pid written beside it (state/watcher.pid) for `status`; None if another
-    process holds it. Retried a few times because `status` peeks with a brief
-    attempt of its own."""
-    lock = locks.FileMutex(path)
-    for i in range(attempts):
-        if lock.try_acquire(0.0):
-            try:
-                fsutil.atomic_write(_pid_file(path), f"{os.getpid()}\n".encode())
-            except OSError as exc:  # the lock is what counts; `status` then shows no pid
-                logger.warning(f"无法写入 {_pid_file(path).name}：{_short(exc)}")
-            return lock
-        if i + 1 < attempts:
-            time.sleep(pause)
-    return None
-
-
-def release_lock(lock: locks.FileMutex) -> None:
-    # The lock file stays: deleting it would let two processes lock two different files.
-    # The pid goes first, while the lock still keeps a new watcher from writing its own.
-    try:
-        _pid_file(lock.path).unlink(missing_ok=True)
-    finally:
-        lock.release()
-
-
-def _pid_file(lock: Path) -> Path:
-    return lock.with_suffix(".pid")
-
-
-def lock_holder(path: Path) -> int | None:
-    """The pid of the running watcher (-1 when it cannot be read), or None
-    when none holds the lock."""
-    if not locks.is_held_elsewhere(path):
-        return None
-    try:
-        text = _pid_file(path).read_text(encoding="ascii", errors="replace").strip()
-    except OSError:
-        return -1
-    return int(text) if text.isdigit() else -1
-
-
-def read_status(ws: Workspace) -> dict[str, Any] | None:
-    """state/watcher.json plus "running" (from the lock, not from the pid,
-    which may have been reused), for `status`. None if no watcher ever ran."""
-    try:
-        data = json.loads(ws.watcher_status.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        data = None
-    pid = lock_holder(ws.watcher_lock)
-    if data is None and pid is None:
-        return None
-    data = dict(data) if isinstance(data, dict) else {}
-    data["running"] = pid is not None
-    if pid is not None and pid > 0:
-        data["pid"] = pid
-    return data
 
 
 # ---------------------------------------------------------------- the watcher
@@ -284,29 +129,28 @@ class Watcher:
         self.cfg = cfg
         self.pdf = pdf
         self.clock = clock
-        self.polling = cfg.polling if polling is None else polling
         self._intake_factory = intake_factory or self._default_intake
-        self._observer_factory = observer_factory or default_observer_factory
         self._on_outcome = on_outcome
-        self._mounts_text = mounts_text or _read_mounts
+        self._mounts_text = mounts_text or read_mounts
         self.hints: queue.SimpleQueue[Hint] = queue.SimpleQueue()
+        self.supervisor = Supervisor(
+            ws.inbox,
+            self.hints,
+            observer_factory or default_observer_factory,
+            polling=cfg.polling if polling is None else polling,
+            poll_interval=cfg.poll_interval,
+            on_started=self._observer_started,
+            on_problem=lambda problem: self._set_action(problem, write=True),
+        )
         self.tracker = Tracker(cfg.stability_seconds)
         self.intake: IntakeLike | None = None
-        self.observer: ObserverLike | None = None
         self.files_taken = 0
-        self.restarts = 0
         self.started_at = ""
         self.last_action = ""
         self.last_at = ""
-        self._inbox_id: tuple[int, int] | None = None
-        self._restart_at = 0.0
-        self._restart_backoff = RESTART_MIN
-        self._waiting_logged_for_inbox = False
-        self._ever_started = False
         self._next_rescan = 0.0
         self._next_recover = 0.0
         self._dirty_since: float | None = None
-        self._next_check = 0.0
         self._rebuild_seconds = 0.0  # how long the last rebuild took
         self._failed: dict[Path, tuple[Observation | None, float]] = {}  # path -> (obs, back-off)
         self._waiting: dict[Path, str] = {}  # path -> the reason last logged
@@ -319,7 +163,31 @@ class Watcher:
 
     @property
     def mode(self) -> str:
-        return "polling" if self.polling else "native"
+        return self.supervisor.mode
+
+    @property
+    def polling(self) -> bool:
+        return self.supervisor.polling
+
+    @property
+    def observer(self) -> ObserverLike | None:
+        return self.supervisor.observer
+
+    @property
+    def restarts(self) -> int:
+        return self.supervisor.restarts
+
+    def _observer_started(self, now: float, first: bool) -> None:
+        self._next_rescan = now  # files written while nobody watched
+        if first:
+            how = "本机文件事件（native）" if not self.polling else f"轮询（polling，每 {self.cfg.poll_interval:g} 秒）"
+            logger.info(
+                f"开始监视 {self.ws.inbox}，方式：{how}；文件 {self.cfg.stability_seconds:g} 秒内不再变化才收取，"
+                f"每 {self.cfg.rescan_seconds:g} 秒全面扫描一次。按 Ctrl-C 停止。"
+            )
+        else:
+            logger.info(f"监视已恢复（方式：{self.mode}），正在重新扫描 inbox。")
+            self._set_action("监视已恢复", write=True)
 
     def _default_intake(self) -> IntakeLike:
         return Intake(self.ws, self.cfg)
@@ -334,14 +202,14 @@ class Watcher:
         route_watchdog_logs()
         fsutil.remove_stale_temps(self.ws.owned)  # what a killed run, watch or render left half written
         self.started_at = _now_iso()
-        self._choose_mode()
+        self.supervisor.choose_mode(self._mounts_text)
         self.intake = self._intake_factory()
         recovered = self._guarded("恢复上次中断的文件", self.intake.recover) or []
         if recovered:
             logger.info(f"已完成上次中断时正在处理的 {len(recovered)} 个文件。")
             for outcome in recovered:
                 self._record(outcome, self.clock())
-        self._start_observer(self.clock())
+        self.supervisor.start(self.clock())
         self._next_rescan = self.clock()  # the start-up scan runs in the first step
         self._next_recover = self.clock() + RECOVER_EVERY
         self._set_action("开始监视", write=True)
@@ -349,7 +217,7 @@ class Watcher:
     def close(self, *, rebuild: bool = True) -> None:
         """Stop the observer, bring the outputs up to date, write the final
         status. Idempotent."""
-        self._stop_observer()
+        self.supervisor.stop()
         if rebuild and self._dirty_since is not None and self._full_until is not None:
             logger.warning("磁盘已满，台账和公文未更新；腾出磁盘空间后运行一次 run 即可更新。")
         elif rebuild and self._dirty_since is not None and self.intake is not None:
@@ -387,7 +255,7 @@ class Watcher:
     def step(self, stop: threading.Event | None = None) -> StepReport:
         report = StepReport()
         now = self.clock()
-        self._supervise(now)
+        self.supervisor.supervise(now)
         fresh = self._drain(now)
         if now >= self._next_rescan:
             fresh |= self._rescan()
@@ -660,104 +528,6 @@ class Watcher:
                 cache[folder] = []
         return cache[folder]
 
-    # -------------------------------------------------------------- observer
-
-    def _choose_mode(self) -> None:
-        if self.polling:
-            return
-        try:
-            fs = network_fs_type(os.path.realpath(self.ws.inbox), self._mounts_text())
-        except OSError:
-            fs = None
-        if fs is not None:
-            logger.warning(f"inbox 位于网络文件系统（{fs}）上，本机收不到其他电脑写入的事件，改用轮询模式。")
-            self.polling = True
-
-    def _start_observer(self, now: float) -> None:
-        ident = _dir_id(self.ws.inbox)
-        if ident is None:
-            if not self._waiting_logged_for_inbox:
-                logger.warning(f"找不到 inbox 文件夹 {self.ws.inbox}（共享文件夹可能已断开），等待其恢复……")
-                self._waiting_logged_for_inbox = True
-            self._schedule_restart(now)
-            return
-        handler = make_handler(self.hints)
-        try:
-            observer = self._observer_factory(self.polling, self.cfg.poll_interval)
-            observer.schedule(handler, str(self.ws.inbox), recursive=True)
-            observer.start()
-        except Exception as exc:  # noqa: BLE001
-            if not self.polling:
-                logger.warning(f"本机事件监视无法启动（{_short(exc)}），改用轮询模式。")
-                self.polling = True
-                self._restart_at = now
-            else:
-                logger.error(f"轮询监视无法启动：{_short(exc)}，稍后重试。")
-                self._schedule_restart(now)
-            return
-        first = not self._ever_started
-        self._ever_started = True
-        self.observer = observer
-        self._inbox_id = ident
-        self._restart_backoff = RESTART_MIN
-        self._waiting_logged_for_inbox = False
-        self._next_rescan = now  # files written while nobody watched
-        if first:
-            how = "本机文件事件（native）" if not self.polling else f"轮询（polling，每 {self.cfg.poll_interval:g} 秒）"
-            logger.info(
-                f"开始监视 {self.ws.inbox}，方式：{how}；文件 {self.cfg.stability_seconds:g} 秒内不再变化才收取，"
-                f"每 {self.cfg.rescan_seconds:g} 秒全面扫描一次。按 Ctrl-C 停止。"
-            )
-        else:
-            self.restarts += 1
-            logger.info(f"监视已恢复（方式：{self.mode}），正在重新扫描 inbox。")
-            self._set_action("监视已恢复", write=True)
-
-    def _schedule_restart(self, now: float) -> None:
-        self._restart_at = now + self._restart_backoff
-        self._restart_backoff = min(RESTART_MAX, self._restart_backoff * 2)
-
-    def _observer_problem(self) -> str | None:
-        obs = self.observer
-        assert obs is not None
-        if not obs.is_alive():
-            return "监视线程已停止"
-        emitters = getattr(obs, "emitters", None)
-        if emitters is not None and any(not e.is_alive() for e in list(emitters)):
-            return "监视线程已停止（共享文件夹可能曾断开）"
-        ident = _dir_id(self.ws.inbox)
-        if ident is None:
-            return "inbox 文件夹已不可访问（共享文件夹可能已断开）"
-        if ident != self._inbox_id:
-            return "inbox 文件夹已被替换或重新挂载"
-        return None
-
-    def _supervise(self, now: float) -> None:
-        if self.observer is None:
-            if now >= self._restart_at:
-                self._start_observer(now)
-            return
-        if now < self._next_check:
-            return
-        self._next_check = now + SUPERVISE_EVERY
-        problem = self._observer_problem()
-        if problem is None:
-            return
-        logger.warning(f"{problem}，将重新启动监视。")
-        self._set_action(problem, write=True)
-        self._stop_observer()
-        self._schedule_restart(now)
-
-    def _stop_observer(self) -> None:
-        obs, self.observer = self.observer, None
-        if obs is None:
-            return
-        try:
-            obs.stop()
-            obs.join(timeout=2.0)
-        except Exception as exc:  # noqa: BLE001 — a dead observer may fail to stop; it is dropped anyway
-            logger.debug(f"停止监视线程时出错：{_short(exc)}")
-
     # -------------------------------------------------------------- status
 
     def _set_action(self, action: str, *, write: bool) -> None:
@@ -779,11 +549,7 @@ class Watcher:
         }
 
     def _write_status(self, *, stopped: bool = False) -> None:
-        data = json.dumps(self.status(stopped=stopped), ensure_ascii=False, indent=1).encode("utf-8")
-        try:
-            fsutil.atomic_write(self.ws.watcher_status, data)
-        except OSError as exc:
-            logger.warning(f"无法写入 {self.ws.watcher_status.name}：{_short(exc)}")
+        write_status(self.ws.watcher_status, self.status(stopped=stopped))
 
     # -------------------------------------------------------------- small things
 
@@ -817,75 +583,7 @@ def _observe_file(path: Path, inbox: Path | None = None) -> Observation | None:
     return Observation(st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
 
 
-def _dir_id(path: Path) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino) if os.path.isdir(path) else None
-
-
-def _read_mounts() -> str:
-    try:
-        return Path("/proc/mounts").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
 def _short(exc: BaseException) -> str:
     """What we were doing, the error's class and (for OS and register errors)
     its reason, never form content (pipeline.core.faults); at most 300 characters."""
-    text = faults.describe(exc)
-    return text if len(text) <= 300 else text[:300] + "…"
-
-
-# ---------------------------------------------------------------- serving
-
-
-def serve(ws: Workspace, cfg: Config, *, polling: bool, pdf: bool) -> int:
-    """Watch `ws` until SIGINT/SIGTERM (the command line's `watch`, after its
-    preamble): one watcher per workspace (locks.Busy when another holds it),
-    the current file finished on a signal. EXIT_OK after a clean stop,
-    EXIT_FAILED when the watcher could not go on."""
-    lock = acquire_lock(ws.watcher_lock)
-    if lock is None:
-        pid = lock_holder(ws.watcher_lock)
-        who = f"（进程号 {pid}）" if pid and pid > 0 else ""
-        raise locks.Busy(f"已有一个 watch 正在监视这个工作目录{who}。同一工作目录只能运行一个 watch；如需重启，请先停止它。")
-
-    stop = threading.Event()
-    previous = _install_signals(stop)
-    watcher = Watcher(ws, cfg, polling=polling or cfg.polling, pdf=pdf)
-    code = EXIT_OK
-    try:
-        watcher.run_forever(stop)
-    except Exception as exc:  # noqa: BLE001 — e.g. the register cannot be opened at all
-        logger.opt(exception=exc).error(f"watch 无法继续运行：{_short(exc)}")
-        code = EXIT_FAILED
-    finally:
-        _restore_signals(previous)
-        release_lock(lock)
-    logger.info(f"watch 已停止。本次共收取 {watcher.files_taken} 个文件。")
-    return code
-
-
-def _install_signals(stop: threading.Event) -> dict[int, Any]:
-    """First SIGINT/SIGTERM: finish the current file, then stop. A second
-    Ctrl-C falls back to Python's default (KeyboardInterrupt) for the impatient;
-    a file cut off that way is finished by the next start."""
-    previous: dict[int, Any] = {}
-
-    def handler(signum: int, frame: Any) -> None:
-        # Only set the flag: logging here could re-enter loguru's lock.
-        stop.set()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, handler)
-    return previous
-
-
-def _restore_signals(previous: dict[int, Any]) -> None:
-    for sig, old in previous.items():
-        signal.signal(sig, old)
+    return faults.short(exc)

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 
-from pipeline.app import outputs, status, watch
+from pipeline.app import outputs, serving, status
 from pipeline.app.intake import Intake
 from pipeline.cli.preamble import answers, open_workspace
 from pipeline.cli.summary import emit, summary
@@ -88,7 +88,7 @@ def cli_watch(workspace: Path, polling: bool, pdf: bool, verbose: bool) -> int:
     """`python -m pipeline watch`: 0 after a clean stop (Ctrl-C, SIGTERM)."""
     ws, cfg = open_workspace(workspace, verbose=verbose)
     # Resolved: the observer's events name absolute paths.
-    return watch.serve(Workspace(ws.root.resolve()), cfg, polling=polling, pdf=pdf)
+    return serving.serve(Workspace(ws.root.resolve()), cfg, polling=polling, pdf=pdf)
 
 
 @answers

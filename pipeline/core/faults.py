@@ -132,6 +132,12 @@ def describe(exc: BaseException, doing: str | None = None) -> str:
     return head + type(exc).__name__ + _reason(exc)
 
 
+def short(exc: BaseException, most: int = 300) -> str:
+    """`describe(exc)` cut to `most` characters: a log line stays one line."""
+    text = describe(exc)
+    return text if len(text) <= most else text[:most] + "…"
+
+
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, sqlite3.Error):
         name = getattr(exc, "sqlite_errorname", "") or ""

@@ -26,7 +26,7 @@ import pytest
 from intake_helpers import Clock, assessment_rows, drop, fake_parse, form
 from pipeline.app import outputs
 from pipeline.cli import commands
-from pipeline.app import watch
+from pipeline.store import watcher_state
 from pipeline.core.config import Config
 from pipeline.app.intake import Intake, pending_claims
 from pipeline.core.model import ParseResult, Submission
@@ -340,7 +340,7 @@ def test_the_watcher_lock_tells_status_the_pid_from_another_process(tmp_path: Pa
         f"""
         import sys, time
         from pathlib import Path
-        from pipeline.app.watch import acquire_lock
+        from pipeline.store.watcher_state import acquire_lock
         held = acquire_lock(Path({str(lock)!r}))
         print("held" if held else "free", flush=True)
         time.sleep(30)
@@ -349,12 +349,12 @@ def test_the_watcher_lock_tells_status_the_pid_from_another_process(tmp_path: Pa
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
-        assert watch.lock_holder(lock) == proc.pid
-        assert watch.acquire_lock(lock, attempts=1) is None
+        assert watcher_state.lock_holder(lock) == proc.pid
+        assert watcher_state.acquire_lock(lock, attempts=1) is None
     finally:
         proc.kill()
         proc.wait()
-    assert watch.lock_holder(lock) is None  # a killed watcher holds nothing
-    mine = watch.acquire_lock(lock)
+    assert watcher_state.lock_holder(lock) is None  # a killed watcher holds nothing
+    mine = watcher_state.acquire_lock(lock)
     assert mine is not None
-    watch.release_lock(mine)
+    watcher_state.release_lock(mine)

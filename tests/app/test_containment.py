@@ -197,7 +197,7 @@ def test_watcher_hints_from_inside_a_linked_folder_are_never_taken(tmp_path: Pat
 
 
 def test_the_polling_observer_does_not_walk_into_linked_folders(tmp_path: Path) -> None:
-    from pipeline.app.watch import default_observer_factory, make_handler
+    from pipeline.app.observer import default_observer_factory, make_handler
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -28,7 +28,9 @@ from pipeline.app.refresh import OutputsReport
 from pipeline.cli import commands
 from pipeline.core.config import Config
 from pipeline.core.ready import GIVE_UP_AFTER, Probe, ignored_path
-from pipeline.app.watch import Watcher, acquire_lock, lock_holder, network_fs_type, read_status, release_lock
+from pipeline.app.observer import network_fs_type
+from pipeline.app.watch import Watcher
+from pipeline.store.watcher_state import acquire_lock, lock_holder, read_status, release_lock
 from pipeline.store.workspace import Workspace
 
 DELAY = 3.0
@@ -642,7 +644,7 @@ def test_one_watcher_per_workspace(tmp_path: Path) -> None:
     assert fd is not None
     assert lock_holder(lock) == os.getpid()
     code = (
-        "import sys; from pathlib import Path; from pipeline.app.watch import acquire_lock, lock_holder;"
+        "import sys; from pathlib import Path; from pipeline.store.watcher_state import acquire_lock, lock_holder;"
         f"p = Path({str(lock)!r}); print(acquire_lock(p, attempts=2), lock_holder(p))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2])
