@@ -37,7 +37,7 @@ are ready), app/report (outcomes, the run's line), app/notices and app/refresh
 (the outputs, passed in as `outputs`), store/files, store/workspace, store/locks.
 This module is over 500 lines on purpose: the five steps of a file's life
 (claim, record, plan, notice, file) and their recovery are one story, read
-in one class; cli_run (about 30 lines) is to move into pipeline/cli/.
+in one class.
 """
 
 from __future__ import annotations

@@ -23,6 +23,10 @@ readiness rules, the ones `run` uses too):
   pipeline.store.watcher_state).
 """
 
+# A little over 500 lines on purpose: the Watcher's step loop (drain, observe, take,
+# rebuild) and its bookkeeping are one state machine over one object's fields; the
+# observer, the process wrapper and the state file already live apart.
+
 from __future__ import annotations
 
 import os

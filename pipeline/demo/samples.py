@@ -24,6 +24,9 @@ file, so that tests can check the reader and the demo against the same data.
 Deterministic: no randomness, no wall-clock dates; zip entry times are fixed.
 """
 
+# Long on purpose: most of it is data (seven units' staff, their posts and risks,
+# as the plan's units would write them), not code.
+
 from __future__ import annotations
 
 import csv

@@ -12,6 +12,9 @@ are made once with python-docx and cached; each form is then only a small
 same arguments always give the same bytes.
 """
 
+# A little over 500 lines: page geometry, styles, the table and the package are
+# one recipe for one kind of file; split, each part would import all the others.
+
 from __future__ import annotations
 
 import copy
