@@ -495,7 +495,10 @@ def test_deep_nesting_and_wide_rows_are_cheap() -> None:
     start = time.perf_counter()
     # The reader itself (past the element limit, which refuses this file by default).
     r = parse_bytes(fx.package(fx.document(wide)), "x.docx", cfg=Config(max_xml_elements=10**7))
-    assert time.perf_counter() - start < 5
+    # A guard against a blow-up (a gridSpan of 10**6 honoured takes minutes and
+    # gigabytes), not a speed target: those live in bench/. Generous, because
+    # a loaded 2-core CI machine took 7 s for what takes 1 s when quiet.
+    assert time.perf_counter() - start < 30
     assert [p.code for p in r.errors] == ["unknown_form"]
     assert [p.code for p in parse_bytes(fx.package(fx.document(wide)), "x.docx").errors] == ["too_large"]
 
