@@ -622,7 +622,7 @@ def test_a_thousand_files_in_one_run_none_lost(ws: Workspace, clock: Clock) -> N
     assert counts["rejected"] == summary.rejected == 100
     assert counts["duplicate"] == summary.duplicate > 0
     assert sum(counts.values()) == 1000
-    assert elapsed < 60, f"1,000 files took {elapsed:.1f} s"
+    assert elapsed < 180, f"1,000 files took {elapsed:.1f} s"  # a blow-up guard (quiet: ~10 s); speed lives in bench/
 
 
 # ---------------------------------------------------------------------------
