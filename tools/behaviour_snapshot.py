@@ -122,9 +122,18 @@ def take(out: Path, folders: list[Path]) -> None:
     print(f"{len(snap['parse'])} files parsed, {len(snap['demo'])} demo documents -> {out}")
 
 
+def _by_position(parsed: dict[str, object]) -> dict[str, object]:
+    """Keys with their first folder named by its position among the folders
+    given, so that `bt-before/x` and `bt-after/x` (two pytest --basetemp runs)
+    compare as the same file."""
+    tops = sorted({key.split("/", 1)[0] for key in parsed})
+    return {f"{tops.index(k.split('/', 1)[0])}/{k.split('/', 1)[-1]}": v for k, v in parsed.items()}
+
+
 def compare(before: Path, after: Path) -> int:
     a = json.loads(before.read_text(encoding="utf-8"))
     b = json.loads(after.read_text(encoding="utf-8"))
+    a["parse"], b["parse"] = _by_position(a["parse"]), _by_position(b["parse"])
     differences = 0
     for section in ("parse", "demo"):
         left, right = a[section], b[section]
