@@ -69,6 +69,7 @@ from pipeline.app.report import (
     still_changing_message,
 )
 from pipeline.core import crosscheck
+from pipeline.core.clock import Clock, zone
 from pipeline.core import faults
 from pipeline.core import ready
 from pipeline.store import readiness
@@ -122,8 +123,13 @@ class Intake:
         lock_timeout: float = 600.0,
         sleep: Callable[[float], None] = time.sleep,
         outputs: Outputs | None = None,
+        day: date | None = None,
     ) -> None:
         self.ws, self.cfg, self.clock = ws, cfg, clock
+        # The day files are received on, in the office's time zone: the real
+        # one, or `day` (--date) with the clock's time of day. Readiness (how
+        # long a file has been quiet) always goes by the real clock.
+        self.office_clock = Clock(zone(cfg.timezone), day, clock)
         ensure_workspace(ws)
         self.register = Register(ws.register_db)
         self._parser = parser
@@ -294,7 +300,7 @@ class Intake:
         return Outcome(path, "ignored", None, self._tell_skipped(verdict.at, warning), rel)
 
     def _now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock()).astimezone()
+        return self.office_clock.now()
 
     def _today(self) -> date:
         return self._now().date()

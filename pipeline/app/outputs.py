@@ -38,6 +38,8 @@ from pipeline.store import locks
 from pipeline.store import office
 from pipeline.store import roster as roster_file
 from pipeline.core.dates import arabic, format_date
+from pipeline.core.campaign import CampaignError, settings_for
+from pipeline.core.clock import Clock
 from pipeline.core.config import Config
 from pipeline.docs.templates import BULLETIN, REMINDER, SUMMARY, render_docx, template_path
 from pipeline.core.names import NAME_BYTES, safe_component
@@ -149,34 +151,43 @@ def fit_stem(stem: str) -> str:
     return safe_component(stem, max_bytes=NAME_BYTES - 1 - _MARK_HEX)
 
 
-def summary_name(unit: str, stem: str | None = None) -> str:
-    return f"{SUMMARY_DIR}/{stem or unit_stem(unit)}廉政风险排查评估汇总.docx"
+def campaign_folder(snap: Snapshot, cfg: Config) -> str:
+    """The outbox folder of the snapshot's campaign: 2012年度 (documents of
+    different years never share a folder, so none overwrites another's)."""
+    return snap.campaign.folder if snap.campaign is not None else f"{cfg.year}年度"
 
 
-def reminder_name(unit: str, stem: str | None = None) -> str:
-    return f"{REMINDER_DIR}/{stem or unit_stem(unit)}催报通知.docx"
+def summary_name(unit: str, stem: str | None = None, folder: str = "") -> str:
+    return f"{folder + '/' if folder else ''}{SUMMARY_DIR}/{stem or unit_stem(unit)}廉政风险排查评估汇总.docx"
 
 
-def bulletin_name(doc_number: str) -> str:
-    return f"{BULLETIN_DIR}/{safe_component(consolidate.BULLETIN_TITLE + '（' + doc_number + '）')}.docx"
+def reminder_name(unit: str, stem: str | None = None, folder: str = "") -> str:
+    return f"{folder + '/' if folder else ''}{REMINDER_DIR}/{stem or unit_stem(unit)}催报通知.docx"
+
+
+def bulletin_name(doc_number: str, folder: str = "") -> str:
+    return f"{folder + '/' if folder else ''}{BULLETIN_DIR}/{safe_component(consolidate.BULLETIN_TITLE + '（' + doc_number + '）')}.docx"
 
 
 def plan_documents(
     cfg: Config, snap: Snapshot, today: date, roster: Sequence[consolidate.RosterEntry] = (), templates: Path | None = None
 ) -> list[Plan]:
-    """Every document the register calls for (without the 通报's number)."""
+    """Every document the register calls for (without the 通报's number),
+    named under the campaign's folder. `cfg`: the campaign's settings."""
     plans = []
+    folder = campaign_folder(snap, cfg)
     units = consolidate.units_of(snap, cfg)
     stems = unit_stems(units)
     for unit in units:
         ctx = consolidate.summary_context(snap, cfg, unit, today, roster)
-        plans.append(Plan(summary_name(unit, stems[unit]), template_path(SUMMARY, templates), ctx, "summary"))
-    for unit in units:
+        plans.append(Plan(summary_name(unit, stems[unit], folder), template_path(SUMMARY, templates), ctx, "summary"))
+    # A closed campaign reminds nobody: its reminders, if any were needed, went out in its time.
+    for unit in units if snap.campaign is None or not snap.campaign.frozen else ():
         rctx = consolidate.reminder_context(snap, cfg, unit, today, roster)
         if rctx is not None:
-            plans.append(Plan(reminder_name(unit, stems[unit]), template_path(REMINDER, templates), rctx, "reminder"))
+            plans.append(Plan(reminder_name(unit, stems[unit], folder), template_path(REMINDER, templates), rctx, "reminder"))
     bctx = consolidate.bulletin_context(snap, cfg, today, roster)
-    plans.append(Plan("", template_path(BULLETIN, templates), bctx, "bulletin"))
+    plans.append(Plan(folder, template_path(BULLETIN, templates), bctx, "bulletin"))  # rel: its folder; the name has the 文号
     return plans
 
 
@@ -284,6 +295,7 @@ def _rebuild_locked(
     roster: Sequence[consolidate.RosterEntry] | None,
 ) -> RebuildResult:
     today = today or snap.taken_at.date()
+    cfg = campaign_settings(cfg, snap)
     roster = load_roster(cfg) if roster is None else roster
     templates = ws.root / "word_templates"
     state = load_state(ws)
@@ -327,7 +339,7 @@ class _Rebuild:
             return
         dhash = data_hash(plan.context)
         if plan.kind == "bulletin":
-            rel, ctx, made = number_bulletin(self.state, self.ws, self.cfg, plan.context, dhash, self.today)
+            rel, ctx, made = number_bulletin(self.state, self.ws, self.cfg, plan.context, dhash, self.today, plan.rel)
             self.produce(rel, plan.template, ctx, dhash, made, {"kind": "bulletin"})
             self.planned.add(rel)
             return
@@ -369,7 +381,7 @@ class _Rebuild:
 
 
 def number_bulletin(
-    state: dict[str, Any], ws: Workspace, cfg: Config, context: dict[str, Any], dhash: str, today: date
+    state: dict[str, Any], ws: Workspace, cfg: Config, context: dict[str, Any], dhash: str, today: date, folder: str = ""
 ) -> tuple[str, dict[str, Any], date]:
     """The 通报's 文号: the current one's when its data is unchanged or it was
     made today, else the next free number (recorded in `state`). Returns its
@@ -389,7 +401,7 @@ def number_bulletin(
         number, made = _next_number(state, ws, cfg), today
         current = None
     doc_number = cfg.doc_number(number)
-    rel = bulletin_name(doc_number)
+    rel = bulletin_name(doc_number, folder)
     if current is None:
         state["bulletins"].append(
             {"number": number, "year": cfg.year, "doc_number": doc_number, "file": rel, "data_hash": dhash, "date": made.isoformat()}
@@ -442,13 +454,34 @@ def load_roster(cfg: Config) -> list[consolidate.RosterEntry]:
         return []
 
 
-def snapshot(ws: Workspace, cfg: Config) -> Snapshot:
-    """The register as it is now (an empty one when there is none yet)."""
+def snapshot(ws: Workspace, cfg: Config, *, now: datetime | None = None, campaign: str | None = None) -> Snapshot:
+    """The register as it is `now` (default: the clock), of `campaign` (default:
+    the current one); an empty one when there is no register yet.
+    CampaignError (exit 2) for a campaign the register does not have."""
+    now = now or datetime.now().astimezone()
     if not ws.register_db.exists():
+        if campaign is not None and campaign != str(cfg.year):
+            raise CampaignError(f"电子信息库尚不存在，没有“{campaign}”这个工作年度。")
         logger.info("电子信息库尚不存在，按空登记生成公文")
-        return Snapshot(taken_at=datetime.now())
+        return Snapshot(taken_at=now)
     with Register(ws.register_db) as reg:
-        return reg.snapshot(cfg)
+        return reg.snapshot(cfg, now.date(), now=now, campaign=campaign)
+
+
+def campaign_settings(cfg: Config, snap: Snapshot) -> Config:
+    """The settings the snapshot's campaign is worded by (its year; a frozen
+    campaign's own units and deadlines)."""
+    return settings_for(cfg, snap.campaign) if snap.campaign is not None else cfg
+
+
+def document_day(snap: Snapshot, clock: Clock) -> date:
+    """The 成文日期 of a campaign's documents: the command's day; for a
+    frozen campaign not later than the day it closed (unless --date says)."""
+    today = clock.today()
+    camp = snap.campaign
+    if camp is not None and camp.frozen_on is not None and not clock.is_pinned:
+        return min(today, camp.frozen_on)
+    return today
 
 
 def _shown(path: Path, ws: Workspace) -> Path:

@@ -72,7 +72,7 @@ class WorkspaceOutputs:
             _failed(report, "读取电子信息库", exc)
             return
         try:
-            workbook.write_workbook(self.ws.workbook, snap, self.cfg)
+            workbook.write_workbook(self.ws.workbook, snap, outputs.campaign_settings(self.cfg, snap))
             logger.debug("已更新台账：{}", self.ws.workbook)
         except Exception as exc:
             report.workbook_failed = True

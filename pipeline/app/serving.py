@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import date
 from typing import Any
 
 from loguru import logger
@@ -23,7 +24,7 @@ from pipeline.store.watcher_state import acquire_lock, lock_holder, release_lock
 from pipeline.store.workspace import Workspace
 
 
-def serve(ws: Workspace, cfg: Config, *, polling: bool, pdf: bool) -> int:
+def serve(ws: Workspace, cfg: Config, *, polling: bool, pdf: bool, day: date | None = None) -> int:
     """Watch `ws` until SIGINT/SIGTERM (the command line's `watch`, after its
     preamble): one watcher per workspace (locks.Busy when another holds it),
     the current file finished on a signal. EXIT_OK after a clean stop,
@@ -36,7 +37,7 @@ def serve(ws: Workspace, cfg: Config, *, polling: bool, pdf: bool) -> int:
 
     stop = threading.Event()
     previous = _install_signals(stop)
-    watcher = Watcher(ws, cfg, polling=polling or cfg.polling, pdf=pdf)
+    watcher = Watcher(ws, cfg, polling=polling or cfg.polling, pdf=pdf, day=day)
     code = EXIT_OK
     try:
         watcher.run_forever(stop)

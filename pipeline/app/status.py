@@ -47,6 +47,8 @@ from typing import Any
 
 from pipeline.app import inbox as inbox_mod
 from pipeline.app.inbox import hard_link_warning
+from pipeline.core.campaign import Campaign, CampaignError, settings_for
+from pipeline.core.clock import year_warning
 from pipeline.core.config import Config
 from pipeline.core.progress import display_width, totals, unit_stats
 from pipeline.core.model import UNKNOWN_UNIT, Snapshot
@@ -125,20 +127,38 @@ def _short_time(value: Any) -> str:
 # Report
 
 
-def report(ws: Workspace, cfg: Config, *, now: datetime | None = None) -> dict[str, Any]:
-    """The status object (see the module doc). Raises RosterError for a bad roster."""
+def report(
+    ws: Workspace, cfg: Config, *, now: datetime | None = None, campaign: str | None = None, pinned: bool = False
+) -> dict[str, Any]:
+    """The status object (see the module doc) of `campaign` (default: the
+    current one) as of `now`. Raises RosterError for a bad roster,
+    CampaignError for a campaign the register does not have."""
     now = now or datetime.now().astimezone()
     if ws.register_db.exists():
         with Register(ws.register_db) as reg:
-            snap = reg.snapshot(cfg, now.date(), now=now)
+            asked = reg.resolve_campaign(cfg, campaign)
+            # A closed campaign stands as it was on the day it closed (unless --date says otherwise).
+            as_of = now
+            if asked.frozen_on is not None and not pinned and asked.frozen_on < now.date():
+                as_of = datetime.combine(asked.frozen_on, now.timetz())
+            snap = reg.snapshot(cfg, as_of.date(), now=as_of, campaign=asked.id)
+            known = reg.campaigns()
     else:
-        snap = Snapshot(taken_at=now)
+        if campaign is not None and campaign != str(cfg.year):
+            raise CampaignError(f"电子信息库尚不存在，没有“{campaign}”这个工作年度。")
+        snap, known, as_of = Snapshot(taken_at=now), [], now
+    camp = snap.campaign
+    cfg = settings_for(cfg, camp) if camp is not None else cfg
     people = roster.load(cfg.roster) if cfg.roster is not None else None
     units = unit_stats(snap, cfg, people)
     inbox = inbox_mod.scan_inbox(ws.inbox) if ws.inbox.is_dir() else inbox_mod.InboxScan([], [])
     return {
         "workspace": str(ws.root.resolve()),
         "generated_at": now.isoformat(timespec="seconds"),
+        "date": as_of.date().isoformat(),  # the day the figures stand at
+        "campaign": _campaign_json(camp, cfg),
+        "campaigns": [c.id for c in known],
+        "date_warning": None if camp is not None and camp.frozen else year_warning(now.date(), cfg.year, pinned),
         "watcher": watcher_state(ws),
         "inbox_waiting": len(inbox.files),
         "inbox_skipped": len(inbox.skipped),
@@ -150,6 +170,14 @@ def report(ws: Workspace, cfg: Config, *, now: datetime | None = None) -> dict[s
         "totals": totals(units, snap),
         "findings": [asdict(f) for f in snap.findings],
     }
+
+
+def _campaign_json(camp: Campaign | None, cfg: Config) -> dict[str, Any]:
+    """The campaign shown: its name, year, and whether it is still current."""
+    if camp is None:
+        return {"id": str(cfg.year), "year": cfg.year, "label": f"{cfg.year}年度", "current": True, "frozen_on": None}
+    frozen = camp.frozen_on.isoformat() if camp.frozen_on else None
+    return {"id": camp.id, "year": camp.year, "label": camp.label, "current": frozen is None, "frozen_on": frozen}
 
 
 def not_taken(ws: Workspace, scan: Any) -> list[dict[str, str]]:
@@ -184,7 +212,12 @@ TABLE = (
 
 def render_text(data: dict[str, Any]) -> str:
     """The Chinese table `status` prints."""
-    lines = [f"工作目录：{data['workspace']}", watcher_line(data["watcher"])]
+    camp = data["campaign"]
+    state = "当前年度" if camp["current"] else f"已于 {camp['frozen_on']} 结束"
+    lines = [f"工作目录：{data['workspace']}", f"工作年度：{camp['label']}（{state}），统计截至 {data['date']}"]
+    if data.get("date_warning"):
+        lines.append(f"注意：{data['date_warning']}")
+    lines.append(watcher_line(data["watcher"]))
     lines.append(f"收件箱中待处理：{data['inbox_waiting']} 个文件")
     lines += _not_taken_lines(data)
     if data["pending_claims"]:

@@ -36,7 +36,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -128,8 +128,10 @@ class Watcher:
         observer_factory: ObserverFactory | None = None,
         on_outcome: Callable[[Any], None] | None = None,
         mounts_text: Callable[[], str] | None = None,
+        day: date | None = None,
     ) -> None:
         self.ws = ws
+        self.day = day  # --date: the day files are received on (None: the clock's)
         self.cfg = cfg
         self.pdf = pdf
         self.clock = clock
@@ -194,7 +196,7 @@ class Watcher:
             self._set_action("监视已恢复", write=True)
 
     def _default_intake(self) -> IntakeLike:
-        return Intake(self.ws, self.cfg)
+        return Intake(self.ws, self.cfg, day=self.day)
 
     def start(self) -> None:
         """Open the intake, finish what a crash left half done, start the

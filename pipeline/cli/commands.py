@@ -11,9 +11,14 @@ from collections import Counter
 from pathlib import Path
 
 
-from pipeline.app import outputs, serving, status
+from loguru import logger
+
+from pipeline.app import campaigns, outputs, serving, status
 from pipeline.app.intake import Intake
-from pipeline.cli.preamble import answers, open_workspace
+from pipeline.cli.preamble import answers, command_clock, open_workspace
+from pipeline.core.campaign import Campaign
+from pipeline.core.clock import Clock
+from pipeline.core.config import Config
 from pipeline.cli.summary import emit, summary
 from pipeline.core.errors import EXIT_FAILED, EXIT_OK
 from pipeline.core.model import ParseResult, Problem
@@ -71,32 +76,43 @@ def cli_parse(files: list[Path], as_json: bool) -> int:
 
 
 @answers
-def cli_run(workspace: Path, pdf: bool, verbose: bool) -> int:
+def cli_run(workspace: Path, pdf: bool, verbose: bool, day: str | None = None) -> int:
     """`python -m pipeline run`: 0 all accepted; 1 something rejected or
     returned again, a file that could not be handled, or an output (the
     workbook, a document) that could not be made; 2 bad workspace or settings
     (also a file where one of its folders belongs)."""
     ws, cfg = open_workspace(workspace, verbose=verbose)
-    with Intake(ws, cfg) as intake:
+    clock = command_clock(cfg, day)
+    with Intake(ws, cfg, day=clock.pinned) as intake:
+        _warn_day(intake.register.current_campaign(cfg, clock.today()), cfg, clock)
         result = intake.run(pdf=pdf)
     print(result.line())
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
 @answers
-def cli_watch(workspace: Path, polling: bool, pdf: bool, verbose: bool) -> int:
+def cli_watch(workspace: Path, polling: bool, pdf: bool, verbose: bool, day: str | None = None) -> int:
     """`python -m pipeline watch`: 0 after a clean stop (Ctrl-C, SIGTERM)."""
     ws, cfg = open_workspace(workspace, verbose=verbose)
+    clock = command_clock(cfg, day)
+    _warn_day(campaigns.current(ws, cfg, clock.today()), cfg, clock)
     # Resolved: the observer's events name absolute paths.
-    return serving.serve(Workspace(ws.root.resolve()), cfg, polling=polling, pdf=pdf)
+    return serving.serve(Workspace(ws.root.resolve()), cfg, polling=polling, pdf=pdf, day=clock.pinned)
+
+
+def _warn_day(campaign: Campaign | None, cfg: Config, clock: Clock) -> None:
+    warning = campaigns.day_check(campaign, cfg, clock)
+    if warning:
+        logger.warning(warning)
 
 
 @answers
-def cli_status(workspace: Path, as_json: bool) -> int:
+def cli_status(workspace: Path, as_json: bool, day: str | None = None, campaign: str | None = None) -> int:
     """0 on success; 2 when the workspace or its settings are unusable. Reads
     only: nothing is created in the workspace."""
     ws, cfg = open_workspace(workspace, writes=False)
-    data = status.report(ws, cfg)
+    clock = command_clock(cfg, day)
+    data = status.report(ws, cfg, now=clock.now(), campaign=campaign, pinned=clock.is_pinned)
     # Names (files, units, people) are data from the units: nothing in them
     # may drive the terminal. The JSON keeps its values (printable_json).
     if as_json:
@@ -107,15 +123,17 @@ def cli_status(workspace: Path, as_json: bool) -> int:
 
 
 @answers
-def cli_render(workspace: Path, pdf: bool, verbose: bool) -> int:
+def cli_render(workspace: Path, pdf: bool, verbose: bool, day: str | None = None, campaign: str | None = None) -> int:
     """`python -m pipeline render`: every document again from the register,
     the 退回通知 included. 0 all made, 1 something could not be made,
     2 no such workspace or bad settings (worded as `run` words them)."""
     ws, cfg = open_workspace(workspace, verbose=verbose)
+    clock = command_clock(cfg, day)
     remove_stale_temps(ws.owned)  # what a killed run, watch or render left half written
     with locks.outputs_lock(ws):  # the snapshot too: a rebuild beside ours must not undo it with older data
-        snap = outputs.snapshot(ws, cfg)
-        result = outputs.rebuild(ws, cfg, snap, pdf=pdf, force=True)
+        snap = outputs.snapshot(ws, cfg, now=clock.now(), campaign=campaign)
+        _warn_day(snap.campaign, cfg, clock)
+        result = outputs.rebuild(ws, cfg, snap, pdf=pdf, force=True, today=outputs.document_day(snap, clock))
         notices, notices_failed = outputs.rewrite_notices(ws, cfg, snap)
     docs = [p for p in result.written if p.suffix == ".docx"]
     pdfs = [p for p in result.written if p.suffix == ".pdf"]
@@ -130,6 +148,31 @@ def cli_render(workspace: Path, pdf: bool, verbose: bool) -> int:
         print(f"有 {len(failed)} 份未能生成：{'、'.join(failed)}（详见日志）")
         return EXIT_FAILED
     return EXIT_OK
+
+
+@answers
+def cli_campaign(workspace: Path, action: str, campaign_id: str | None, verbose: bool, day: str | None = None) -> int:
+    """`campaign start YEAR` (freeze the current campaign, begin the next) and
+    `campaign list`. 0 done, 2 refused (an unknown or earlier year)."""
+    if action == "list":
+        ws, cfg = open_workspace(workspace, writes=False)
+        found = campaigns.listing(ws, cfg)
+        if not found:
+            print(f"电子信息库中尚无工作年度；第一次收取表格时将开始 {cfg.year} 年度（pipeline.toml 的 year）。")
+        for c in found:
+            state = f"已于 {c.frozen_on.isoformat()} 结束" if c.frozen_on else "当前年度"
+            print(f"{c.label}（{c.year} 年）：{c.started_on.isoformat()} 开始，{state}；公文见 outbox/{c.folder}/")
+        return EXIT_OK
+    ws, cfg = open_workspace(workspace, verbose=verbose)
+    clock = command_clock(cfg, day)
+    assert campaign_id is not None
+    started = campaigns.start(ws, cfg, campaign_id, clock)
+    if started.frozen is not None:
+        print(f"{started.frozen.label}已结束：其材料和公文仍可查看（status --campaign {started.frozen.id}，"
+              f"render --campaign {started.frozen.id}），公文见 outbox/{started.frozen.folder}/。")
+    print(f"已开始{started.campaign.label}：此后收到的表格计入{started.campaign.label}，公文见 outbox/{started.campaign.folder}/。")
+    rendered = started.rendered
+    return EXIT_FAILED if rendered is not None and rendered.failed else EXIT_OK
 
 
 @answers

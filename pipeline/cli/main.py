@@ -16,6 +16,9 @@ from pathlib import Path
 from pipeline.cli.chinese import chinese
 from pipeline.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
+DATE_HELP = "按这一天办理（收文日期、成文日期、是否逾期）；默认今天，也可用环境变量 PIPELINE_DATE"
+CAMPAIGN_HELP = "工作年度（默认：当前年度），如 2012"
+
 _HEADING = re.compile(r"^(\S[^\n]*):$", re.MULTILINE)  # a section heading: not indented, ends with ":"
 
 
@@ -38,6 +41,7 @@ def _common() -> argparse.ArgumentParser:
     p = _Parser(add_help=False)
     p.add_argument("-C", dest="workspace", type=Path, default=argparse.SUPPRESS, metavar="DIR", help="工作目录（默认：当前目录）")
     p.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="输出调试信息")
+    p.add_argument("--date", dest="date", default=argparse.SUPPRESS, metavar="YYYY-MM-DD", help=DATE_HELP)
     return p
 
 
@@ -46,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m pipeline", description="廉政风险防控试点工作文档流水线")
     p.add_argument("-C", dest="workspace", type=Path, default=Path("."), metavar="DIR", help="工作目录（默认：当前目录）")
     p.add_argument("-v", "--verbose", action="store_true", help="输出调试信息")
+    p.add_argument("--date", dest="date", default=None, metavar="YYYY-MM-DD", help=DATE_HELP)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", title="命令", parser_class=_Parser)
     sub.required = True
     common = [_common()]
@@ -66,9 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("status", parents=common, help="按单位统计收到、通过、退回、被替代、逾期和缺报情况")
     s.add_argument("--json", action="store_true", help="输出一行 JSON")
+    s.add_argument("--campaign", default=None, metavar="YEAR", help=CAMPAIGN_HELP)
 
     s = sub.add_parser("render", parents=common, help="根据电子信息库重新生成全部公文")
     s.add_argument("--pdf", action="store_true", help="同时用 LibreOffice 生成 PDF")
+    s.add_argument("--campaign", default=None, metavar="YEAR", help=CAMPAIGN_HELP)
+
+    s = sub.add_parser("campaign", parents=common, help="工作年度：查看，或开始新的一年")
+    csub = s.add_subparsers(dest="campaign_command", metavar="ACTION", title="操作", parser_class=_Parser)
+    csub.required = True
+    c = csub.add_parser("start", parents=common, help="开始新的工作年度，当前年度随之结束（仍可查看、生成公文）")
+    c.add_argument("campaign_id", metavar="YEAR", help="新年度的名称：四位年份，如 2013，或 2013-全面推进")
+    csub.add_parser("list", parents=common, help="列出全部工作年度")
 
     s = sub.add_parser("templates", parents=common, help="公文模板工具")
     tsub = s.add_subparsers(dest="templates_command", metavar="ACTION", title="操作", parser_class=_Parser)
@@ -108,10 +122,13 @@ def _handler(command: str) -> Callable[[argparse.Namespace], int]:
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "forms": lambda a: commands.cli_forms(a.outdir),
         "parse": lambda a: commands.cli_parse(a.files, as_json=a.json),
-        "run": lambda a: commands.cli_run(a.workspace, pdf=a.pdf, verbose=a.verbose),
-        "watch": lambda a: commands.cli_watch(a.workspace, polling=a.polling, pdf=a.pdf, verbose=a.verbose),
-        "status": lambda a: commands.cli_status(a.workspace, as_json=a.json),
-        "render": lambda a: commands.cli_render(a.workspace, pdf=a.pdf, verbose=a.verbose),
+        "run": lambda a: commands.cli_run(a.workspace, pdf=a.pdf, verbose=a.verbose, day=a.date),
+        "watch": lambda a: commands.cli_watch(a.workspace, polling=a.polling, pdf=a.pdf, verbose=a.verbose, day=a.date),
+        "status": lambda a: commands.cli_status(a.workspace, as_json=a.json, day=a.date, campaign=a.campaign),
+        "render": lambda a: commands.cli_render(a.workspace, pdf=a.pdf, verbose=a.verbose, day=a.date, campaign=a.campaign),
+        "campaign": lambda a: commands.cli_campaign(
+            a.workspace, a.campaign_command, getattr(a, "campaign_id", None), verbose=a.verbose, day=a.date
+        ),
         "templates": lambda a: commands.cli_templates_check(a.workspace),
         "demo": lambda a: commands.cli_demo(a.dir if a.dir is not None else commands.demo.default_target(a.workspace), verbose=a.verbose),
     }

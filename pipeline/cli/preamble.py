@@ -13,6 +13,7 @@ named `inbox`, a linked outbox). Only then are folders made (never by
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import ParamSpec
 
 from pipeline.store.workspace import WorkspaceError, blocking_message, blocking_path, ensure_workspace
 from pipeline.core import config
+from pipeline.core.clock import DATE_VARIABLE, Clock, ClockError, parse_day, zone
 from pipeline.core.config import Config
 from pipeline.core.errors import EXIT_FAILED, PipelineError, UsageError
 from pipeline.store import logs
@@ -45,6 +47,19 @@ def open_workspace(root: Path, *, writes: bool = True, verbose: bool = False) ->
         _make_folders(ws)
         logs.setup(ws.logs, verbose=verbose)
     return ws, cfg
+
+
+def command_clock(cfg: Config, day: str | None) -> Clock:
+    """The command's one "today" (pipeline.core.clock): `--date`, else the
+    PIPELINE_DATE environment variable, else the machine's clock; in the
+    office's time zone. A date that cannot be read is a usage error."""
+    source = "--date"
+    if day is None and os.environ.get(DATE_VARIABLE, "").strip():
+        day, source = os.environ[DATE_VARIABLE], f"环境变量 {DATE_VARIABLE}"
+    try:
+        return Clock(zone(cfg.timezone), parse_day(day, source) if day else None)
+    except ClockError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _make_folders(ws: Workspace) -> None:

@@ -10,11 +10,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.clock import DEFAULT_ZONE, ClockError, zone
 from pipeline.core.forms import FORMS
 from pipeline.core.errors import EXIT_USAGE, PipelineError
 
 PILOT_UNITS: tuple[str, ...] = ("组织部", "人事处", "教务处", "科研处", "资产管理处", "后勤管理处", "财务处")
 CONFIG_NAME = "pipeline.toml"
+STAGES = ("试点", "全面推进")  # the pilot units first, then the whole school (the plan's 第三阶段)
 
 
 class ConfigError(PipelineError):
@@ -36,6 +38,8 @@ class Config:
     recipients: str = "各党总支、各单位"  # 主送
     cc: str = "校领导"  # 抄送
     printed_by: str = "泉州师范学院纪委办公室"  # 印发机关
+    # The year of the first campaign, when the register has none yet; later ones
+    # are begun with `campaign start` (pipeline.core.campaign).
     year: int = 2012
     units: tuple[str, ...] = PILOT_UNITS
     # Deadline per form kind; defaults come from the plan (6/30, 9/30, 11/30).
@@ -55,9 +59,16 @@ class Config:
     max_rows: int = 500  # filled rows of one form
     max_cell_chars: int = 5000  # characters in one cell of the form table
     max_xml_elements: int = 200_000  # XML elements of the main document part (word/document.xml)
+    # The office's time zone: what day a file was received and a document is dated.
+    timezone: str = DEFAULT_ZONE
+    # The stage of the work, as the documents word it: 试点 (the pilot units) or 全面推进 (the whole school).
+    stage: str = "试点"
 
     def deadline(self, kind: str) -> date:
-        if kind in self.deadlines:
+        """The deadline of a form kind in this campaign year. A [deadlines]
+        date counts for the campaign of its own year only: 2012's dates do not
+        carry into 2013, which takes the plan's days again."""
+        if kind in self.deadlines and self.deadlines[kind].year == self.year:
             return self.deadlines[kind]
         month, day = next(f.default_deadline for f in FORMS if f.kind == kind)
         return date(self.year, month, day)
@@ -105,6 +116,12 @@ def from_mapping(data: dict[str, Any], workspace: Path) -> Config:
     for key in ("stability_seconds", "stability_seconds_other", "poll_interval", "rescan_seconds", "max_file_mb"):
         if getattr(cfg, key) <= 0:
             raise ConfigError(f"设置项“{key}”必须大于 0")
+    try:
+        zone(cfg.timezone)
+    except ClockError as exc:
+        raise ConfigError(f"设置项“timezone”：{exc}") from None
+    if cfg.stage not in STAGES:
+        raise ConfigError(f"设置项“stage”只能是 {' 或 '.join(repr(s) for s in STAGES)}")
     if cfg.doc_number_start < 1:
         raise ConfigError("设置项“doc_number_start”必须是正整数")
     for key in ("max_rows", "max_cell_chars", "max_xml_elements"):

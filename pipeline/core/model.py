@@ -12,7 +12,10 @@ import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from collections.abc import Iterable
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+if TYPE_CHECKING:
+    from pipeline.core.campaign import Campaign
 
 Status = Literal["ok", "rejected", "ignored"]
 
@@ -159,6 +162,8 @@ class Submission:
     warnings: list[Problem] = field(default_factory=list)
     file_raw: str | None = None  # hex of the name's bytes as dropped (`file` shows it escaped)
     archived_raw: str | None = None  # hex of archived_as's bytes, when its text shows it escaped
+    campaign: str | None = None  # the campaign (工作年度) it was received in
+    unit_written: str | None = None  # the unit as written, when an alias (unit_aliases) renamed it
 
     @property
     def kept_as(self) -> str | None:
@@ -216,6 +221,14 @@ class Snapshot:
     measures: list[Measure] = field(default_factory=list)
     # Cross-file findings (checks.cross_checks), as warnings per unit.
     findings: list[Finding] = field(default_factory=list)
+    # The campaign these are of (None: a snapshot made without a register).
+    campaign: Campaign | None = None
+    # The rows of this campaign's superseded assessment forms: what a re-graded
+    # risk was before (动态调整), in the order of `risks`.
+    superseded_risks: list[RiskPoint] = field(default_factory=list)
+    # The risks in force when the previous campaign was frozen: last year's
+    # level of a risk carried over (same unit, person, risk name).
+    previous_risks: list[RiskPoint] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

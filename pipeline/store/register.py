@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core import crosscheck
+from pipeline.core.campaign import Campaign, CampaignError, frozen_settings, next_step_problem, settings_for
 from pipeline.core.config import Config
 from pipeline.core.errors import PipelineError
 from pipeline.core.model import IN_FORCE, Measure, ParseResult, RiskPoint, Snapshot, Submission
@@ -154,6 +155,20 @@ def _recorded_detail(decision: Ruling, meta: dict[str, Any]) -> str:
     if decision.supersedes:
         detail += "，替代第 " + "、".join(str(i) for i in decision.supersedes) + " 号"
     return detail
+
+
+def _campaign_of(row: sqlite3.Row) -> Campaign:
+    try:
+        settings = json.loads(row["settings"] or "{}")
+    except ValueError:
+        settings = {}
+    return Campaign(
+        id=row["id"],
+        year=int(row["year"]),
+        started_on=date.fromisoformat(row["started_on"]),
+        frozen_on=date.fromisoformat(row["frozen_on"]) if row["frozen_on"] else None,
+        settings=settings if isinstance(settings, dict) else {},
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -278,21 +293,27 @@ class Register:
         ).fetchone()
         return row is not None
 
-    def same_bytes(self, sha256: str) -> Submission | None:
-        """The first file with these bytes that was not itself a duplicate."""
-        row = self._db.execute(
-            "SELECT * FROM submissions WHERE sha256 = ? AND status != 'duplicate' ORDER BY id LIMIT 1", (sha256,)
-        ).fetchone()
+    def same_bytes(self, sha256: str, campaign: str | None = None) -> Submission | None:
+        """The first file with these bytes that was not itself a duplicate (in
+        `campaign` when given: last year's form sent again this year is this
+        year's submission, not a copy of last year's)."""
+        sql, args = "SELECT * FROM submissions WHERE sha256 = ? AND status != 'duplicate'", [sha256]
+        if campaign is not None:
+            sql += " AND campaign = ?"
+            args.append(campaign)
+        row = self._db.execute(sql + " ORDER BY id LIMIT 1", args).fetchone()
         return submission_of(row) if row else None
 
-    def in_force(self, form: str, unit: str | None, name: str | None) -> list[Submission]:
-        """The accepted form(s) of this kind from this unit (and person)."""
+    def in_force(self, form: str, unit: str | None, name: str | None, campaign: str | None = None) -> list[Submission]:
+        """The accepted form(s) of this kind from this unit (and person), in
+        `campaign` when given (a form never supersedes one of another year)."""
         kind, unit_key, name_key = crosscheck.owner_key(form, unit, name)
-        rows = self._db.execute(
-            "SELECT * FROM submissions WHERE status = ? AND form = ? AND unit_key = ? AND name_key = ? ORDER BY id",
-            (IN_FORCE, kind, unit_key, name_key),
-        )
-        return [submission_of(r) for r in rows]
+        sql = "SELECT * FROM submissions WHERE status = ? AND form = ? AND unit_key = ? AND name_key = ?"
+        args: list[Any] = [IN_FORCE, kind, unit_key, name_key]
+        if campaign is not None:
+            sql += " AND campaign = ?"
+            args.append(campaign)
+        return [submission_of(r) for r in self._db.execute(sql + " ORDER BY id", args)]
 
     def history(self, unit: str, name: str | None = None, form: str | None = None) -> list[Submission]:
         """Every submission of a unit (and person, and form kind), oldest first:
@@ -335,35 +356,137 @@ class Register:
             for r in self._db.execute(sql + " ORDER BY id", args)
         ]
 
-    def snapshot(self, cfg: Config | None = None, today: date | None = None, *, now: datetime | None = None) -> Snapshot:
-        """Everything in force, with measures matched to risks and the cross-file
-        findings. `cfg` decides deadlines and pilot units: pass the workspace's
-        Config. Without it, `late` stays as recorded at intake and the findings
-        use the built-in defaults. `today` decides what is due (default: the
-        date of `now`)."""
+    def snapshot(
+        self, cfg: Config | None = None, today: date | None = None, *, now: datetime | None = None, campaign: str | None = None
+    ) -> Snapshot:
+        """Everything in force in one campaign (default: the current one), with
+        measures matched to risks and the cross-file findings, judged by the
+        campaign's settings (campaign.settings_for). `cfg` decides deadlines
+        and units: pass the workspace's Config. Without it, `late` stays as
+        recorded at intake and the findings use the built-in defaults. `today`
+        decides what is due (default: the date of `now`)."""
         taken = now or datetime.now().astimezone()
         today = today or taken.date()
+        base = cfg or Config()
+        camp = self.resolve_campaign(base, campaign)
+        judged = settings_for(base, camp)
         with self._read():  # one state of the file, though another process records meanwhile
-            subs = self.submissions() if cfg is None else [with_late(s, cfg) for s in self.submissions()]
+            rows = self._db.execute("SELECT * FROM submissions WHERE campaign = ? ORDER BY id", (camp.id,))
+            subs = [submission_of(r) for r in rows]
+            if cfg is not None:
+                subs = [with_late(s, judged) for s in subs]
             by_id = {s.id: s for s in subs}
-            risks = [
-                risk_of(r, by_id[r["submission_id"]])
-                for r in self._db.execute(
-                    "SELECT r.* FROM risks r JOIN submissions s ON s.id = r.submission_id "
-                    "WHERE s.status = ? ORDER BY s.unit_key, s.name_key, s.id, r.row_no", (IN_FORCE,)
-                )
-            ]
-            measures = [
-                measure_of(r, by_id[r["submission_id"]])
-                for r in self._db.execute(
-                    "SELECT m.* FROM measures m JOIN submissions s ON s.id = m.submission_id "
-                    "WHERE s.status = ? ORDER BY s.unit_key, s.name_key, s.id, m.row_no", (IN_FORCE,)
-                )
-            ]
-        cfg = cfg or Config()
-        snap = Snapshot(taken_at=taken, submissions=subs, risks=crosscheck.attach_measures(risks, measures), measures=measures)
-        snap.findings = crosscheck.find_all(snap, cfg, today)
+            risks = self._rows_of("risks", by_id, camp.id, IN_FORCE, risk_of)
+            measures = self._rows_of("measures", by_id, camp.id, IN_FORCE, measure_of)
+            superseded = self._rows_of("risks", by_id, camp.id, "superseded", risk_of)
+            previous = self._previous_risks(camp)
+        snap = Snapshot(
+            taken_at=taken, submissions=subs, risks=crosscheck.attach_measures(risks, measures), measures=measures,
+            campaign=camp, superseded_risks=superseded, previous_risks=previous,
+        )  # fmt: skip
+        snap.findings = crosscheck.find_all(snap, judged, today)
         return snap
+
+    def _rows_of(self, table: str, by_id: dict[int, Submission], campaign: str, status: str, convert: Any) -> list[Any]:
+        """The risk or measure rows of a campaign's submissions with `status`,
+        in the snapshot's order (unit, person, submission, row)."""
+        sql = (
+            f"SELECT t.* FROM {table} t JOIN submissions s ON s.id = t.submission_id "
+            "WHERE s.campaign = ? AND s.status = ? ORDER BY s.unit_key, s.name_key, s.id, t.row_no"
+        )
+        return [convert(r, by_id[r["submission_id"]]) for r in self._db.execute(sql, (campaign, status))]
+
+    def _previous_risks(self, camp: Campaign) -> list[RiskPoint]:
+        """The risks in force in the campaign before `camp` (none for the first)."""
+        earlier = [c for c in self.campaigns() if c.id != camp.id and c.started_on <= camp.started_on and c.frozen]
+        if not earlier:
+            return []
+        prev = earlier[-1].id
+        rows = self._db.execute("SELECT * FROM submissions WHERE campaign = ? AND status = ?", (prev, IN_FORCE))
+        by_id = {s.id: s for s in (submission_of(r) for r in rows)}
+        return self._rows_of("risks", by_id, prev, IN_FORCE, risk_of)
+
+    # -- campaigns ---------------------------------------------------------
+
+    def campaigns(self) -> list[Campaign]:
+        """Every campaign, oldest first."""
+        return [_campaign_of(r) for r in self._db.execute("SELECT * FROM campaigns ORDER BY started_on, rowid")]
+
+    def campaign(self, campaign_id: str) -> Campaign | None:
+        row = self._db.execute("SELECT * FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
+        return _campaign_of(row) if row else None
+
+    def current_campaign(self, cfg: Config, on: date | None = None) -> Campaign:
+        """The campaign files are received into. A register without one gets
+        its first now, for cfg.year, and every file recorded before campaigns
+        existed (schema version 2) is given to it."""
+        row = self._db.execute("SELECT * FROM campaigns WHERE frozen_on IS NULL ORDER BY rowid DESC LIMIT 1").fetchone()
+        if row is not None:
+            return _campaign_of(row)
+        with self._tx() as db:
+            return self._ensure_campaign(db, cfg, on)
+
+    def _ensure_campaign(self, db: sqlite3.Connection, cfg: Config, on: date | None) -> Campaign:
+        """current_campaign inside a write transaction (another process may
+        have made it since the look outside)."""
+        row = db.execute("SELECT * FROM campaigns WHERE frozen_on IS NULL ORDER BY rowid DESC LIMIT 1").fetchone()
+        if row is not None:
+            return _campaign_of(row)
+        first = db.execute("SELECT MIN(received_at) FROM submissions").fetchone()[0]
+        started = (datetime.fromisoformat(first).date() if first else None) or on or date(cfg.year, 1, 1)
+        campaign_id = str(cfg.year)
+        db.execute("INSERT INTO campaigns (id, year, started_on) VALUES (?, ?, ?)", (campaign_id, cfg.year, started.isoformat()))
+        db.execute("UPDATE submissions SET campaign = ? WHERE campaign IS NULL", (campaign_id,))
+        return Campaign(campaign_id, cfg.year, started)
+
+    def resolve_campaign(self, cfg: Config, campaign_id: str | None) -> Campaign:
+        """The campaign asked for by name (`--campaign`), or the current one;
+        CampaignError names the campaigns there are when it is unknown."""
+        if campaign_id is None:
+            return self.current_campaign(cfg)
+        found = self.campaign(campaign_id.strip())
+        if found is None:
+            self.current_campaign(cfg)  # a register of version 2 gets its first campaign
+            found = self.campaign(campaign_id.strip())
+        if found is None:
+            known = "、".join(c.id for c in self.campaigns()) or "（无）"
+            raise CampaignError(f"电子信息库中没有“{campaign_id}”这个工作年度。已有：{known}")
+        return found
+
+    def start_campaign(self, cfg: Config, campaign_id: str, year: int, on: date, *, at: datetime) -> tuple[Campaign, Campaign | None]:
+        """Freeze the current campaign (keeping the settings it ran under) and
+        make `campaign_id` current, in one transaction. Returns (new, frozen).
+        CampaignError when the step cannot be taken (see next_step_problem)."""
+        with self._tx() as db:
+            current = self._ensure_campaign(db, cfg, on) if self._has_rows(db) else self._open_campaign(db)
+            problem = next_step_problem(current, campaign_id, year, on)
+            if problem:
+                raise CampaignError(problem)
+            if db.execute("SELECT 1 FROM campaigns WHERE id = ?", (campaign_id,)).fetchone():
+                raise CampaignError(f"工作年度“{campaign_id}”已经存在（已结束），不能重新开始。")
+            frozen = None
+            if current is not None:
+                settings = frozen_settings(settings_for(cfg, current))
+                db.execute(
+                    "UPDATE campaigns SET frozen_on = ?, settings = ? WHERE id = ?",
+                    (on.isoformat(), json.dumps(settings, ensure_ascii=False), current.id),
+                )
+                frozen = Campaign(current.id, current.year, current.started_on, on, settings)
+            db.execute("INSERT INTO campaigns (id, year, started_on) VALUES (?, ?, ?)", (campaign_id, year, on.isoformat()))
+            self._audit(db, at.isoformat(), None, None, None, "campaign_started",
+                        f"开始{Campaign(campaign_id, year, on).label}" + (f"，{frozen.label}结束" if frozen else ""))  # fmt: skip
+        return Campaign(campaign_id, year, on), frozen
+
+    @staticmethod
+    def _has_rows(db: sqlite3.Connection) -> bool:
+        return db.execute("SELECT 1 FROM submissions LIMIT 1").fetchone() is not None or (
+            db.execute("SELECT 1 FROM campaigns LIMIT 1").fetchone() is not None
+        )
+
+    @staticmethod
+    def _open_campaign(db: sqlite3.Connection) -> Campaign | None:
+        row = db.execute("SELECT * FROM campaigns WHERE frozen_on IS NULL ORDER BY rowid DESC LIMIT 1").fetchone()
+        return _campaign_of(row) if row else None
 
     # -- writing -----------------------------------------------------------
 
@@ -391,15 +514,18 @@ class Register:
         with self._tx() as db:  # one transaction around the whole record, read and write
             if self.by_claim(claim_id) is not None:
                 raise RegisterError(f"认领号 {claim_id} 已登记过")
-            prior = self.same_bytes(sha256)
+            # The campaign current now, read under the write lock: a `campaign
+            # start` beside this run takes effect for the next file, never half.
+            camp = self._ensure_campaign(db, cfg, received_at.date())
+            prior = self.same_bytes(sha256, camp.id)
             if result is None and prior is None:
                 raise RegisterError("未读取文件内容，且库中没有相同内容的文件")
             owner = result if result is not None and result.form else None
-            current = self.in_force(owner.form, owner.unit, owner.name) if owner and result.status == "ok" else []
+            current = self.in_force(owner.form, owner.unit, owner.name, camp.id) if owner and result.status == "ok" else []
             decision = rule_on(result, prior, current, received_at)
-            meta = _metadata(decision, prior, result, received_at, cfg, fallback_unit)
+            meta = _metadata(decision, prior, result, received_at, settings_for(cfg, camp), fallback_unit)
             sid = self._insert_submission(db, claim_id, file, sha256, size, at, decision, meta)
-            db.execute("UPDATE submissions SET file_raw = ? WHERE id = ?", (file_raw, sid))
+            db.execute("UPDATE submissions SET file_raw = ?, campaign = ? WHERE id = ?", (file_raw, camp.id, sid))
             self._supersede(db, sid, at, decision, result)
             self._audit(db, at, claim_id, sid, file, "recorded", _recorded_detail(decision, meta))
         return Recorded(sid, decision.status, decision.duplicate_of, decision.supersedes, decision.superseded_by)

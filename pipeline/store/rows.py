@@ -76,6 +76,8 @@ def submission_of(row: sqlite3.Row) -> Submission:
         warnings=problems_of(row["warnings"]),
         file_raw=row["file_raw"],
         archived_raw=row["archived_raw"],
+        campaign=row["campaign"],
+        unit_written=row["unit_written"],
     )
 
 

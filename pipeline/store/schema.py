@@ -7,7 +7,7 @@ steps from the file's PRAGMA user_version up to SCHEMA_VERSION.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry upgrades the file from version n-1 to version n. Never edit a
 # released step: add the next one.
@@ -82,5 +82,50 @@ CREATE INDEX audit_submission ON audit (submission_id);
     2: """
 ALTER TABLE submissions ADD COLUMN file_raw TEXT;
 ALTER TABLE submissions ADD COLUMN archived_raw TEXT;
+""",
+    # Campaigns (pipeline.core.campaign): submissions.campaign is the campaign
+    # current when the file was recorded (NULL in files from before version 3,
+    # given the first campaign by Register.current_campaign); unit_written is
+    # the unit as written on the form when an alias (unit_aliases) renamed it.
+    # issued: documents the office issued (`issue`), never changed again.
+    # confirmations: the office's 组织审 of an adjustment (a 三级 lowered, a risk dropped).
+    3: """
+CREATE TABLE campaigns (
+    id TEXT PRIMARY KEY,
+    year INTEGER NOT NULL,
+    started_on TEXT NOT NULL,
+    frozen_on TEXT,
+    settings TEXT NOT NULL DEFAULT '{}'
+);
+ALTER TABLE submissions ADD COLUMN campaign TEXT REFERENCES campaigns(id);
+ALTER TABLE submissions ADD COLUMN unit_written TEXT;
+CREATE INDEX submissions_campaign ON submissions (campaign, form, unit_key, name_key, status);
+CREATE TABLE issued (
+    id INTEGER PRIMARY KEY,
+    campaign TEXT NOT NULL REFERENCES campaigns(id),
+    kind TEXT NOT NULL,
+    series TEXT,
+    year INTEGER,
+    number INTEGER,
+    doc_number TEXT,
+    unit TEXT,
+    issued_on TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    file TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    pdf TEXT,
+    pdf_sha256 TEXT,
+    data_hash TEXT NOT NULL DEFAULT '',
+    UNIQUE (series, year, number)
+);
+CREATE TABLE confirmations (
+    id INTEGER PRIMARY KEY,
+    campaign TEXT NOT NULL REFERENCES campaigns(id),
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    risk_key TEXT NOT NULL DEFAULT '',
+    decided_at TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    UNIQUE (submission_id, risk_key)
+);
 """,
 }

@@ -156,7 +156,7 @@ def test_run_on_a_full_disk_stops_with_one_clear_line(ws: Workspace, monkeypatch
 
     monkeypatch.setattr(os, "mkdir", mkdir)
     try:
-        code = cli_run(ws.root, pdf=False, verbose=False)
+        code = cli_run(ws.root, pdf=False, verbose=False, day="2012-07-01")  # a day of the campaign: no year warning
     finally:
         logs.silence()
     out, err = capsys.readouterr()

@@ -846,9 +846,9 @@ def test_a_document_the_real_render_cannot_make_fails_the_run(ws: Workspace, clo
         (report,) = outputs.reports
         assert report.errors and report.documents_failed == summary.documents_failed
     assert summary.accepted == 1 and summary.outputs_failed and not summary.ok
-    assert summary.documents_failed and all(n.startswith("单位汇总/") for n in summary.documents_failed)
+    assert summary.documents_failed and all(n.startswith("2012年度/单位汇总/") for n in summary.documents_failed)
     assert f"{len(summary.documents_failed)} 份公文未能生成" in summary.line()
-    assert ws.workbook.exists() and any((ws.outbox / "通报").iterdir())  # the rest was still made
+    assert ws.workbook.exists() and any((ws.outbox / "2012年度" / "通报").iterdir())  # the rest was still made
 
 
 def test_each_document_is_logged_once(ws: Workspace, clock: Clock, log_lines) -> None:

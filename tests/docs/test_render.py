@@ -134,10 +134,10 @@ def test_outbox_holds_one_summary_per_unit_the_bulletin_and_reminders(built):
     ws, snap, result = built
     out = ws.outbox
     for unit in CFG.units:
-        assert (out / "单位汇总" / f"{unit}廉政风险排查评估汇总.docx").is_file()
-    assert (out / "通报" / "关于廉政风险防控试点工作进展情况的通报（泉师院监〔2012〕1号）.docx").is_file()
+        assert (out / "2012年度" / "单位汇总" / f"{unit}廉政风险排查评估汇总.docx").is_file()
+    assert (out / "2012年度" / "通报" / "关于廉政风险防控试点工作进展情况的通报（泉师院监〔2012〕1号）.docx").is_file()
     # 财务处 sent everything; the others still owe forms.
-    assert sorted(p.name for p in (out / "催报通知").iterdir()) == ["教务处催报通知.docx", "科研处催报通知.docx"]
+    assert sorted(p.name for p in (out / "2012年度" / "催报通知").iterdir()) == ["教务处催报通知.docx", "科研处催报通知.docx"]
     assert len(result.written) == 3 + 1 + 2
     assert not list(out.rglob(".~tmp-*"))  # atomic writes leave no temporary files
 
@@ -147,7 +147,7 @@ def test_outbox_holds_one_summary_per_unit_the_bulletin_and_reminders(built):
 
 
 def open_summary(ws, unit):
-    return Document(str(ws.outbox / "单位汇总" / f"{unit}廉政风险排查评估汇总.docx"))
+    return Document(str(ws.outbox / "2012年度" / "单位汇总" / f"{unit}廉政风险排查评估汇总.docx"))
 
 
 def test_summary_text_and_table_rows_match_the_register(built):
@@ -243,7 +243,7 @@ def test_summary_layout_follows_gbt_9704(built):
 
 
 def bulletin_path(ws, n=1):
-    return ws.outbox / "通报" / f"关于廉政风险防控试点工作进展情况的通报（泉师院监〔2012〕{n}号）.docx"
+    return ws.outbox / "2012年度" / "通报" / f"关于廉政风险防控试点工作进展情况的通报（泉师院监〔2012〕{n}号）.docx"
 
 
 def test_bulletin_has_red_header_number_and_figures(built):
@@ -324,12 +324,12 @@ def test_new_data_on_the_same_day_updates_that_days_bulletin(built):
     res = outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
     assert bulletin_path(ws, 1) in res.written
     assert not bulletin_path(ws, 2).exists()
-    assert "虚报经费" in body_text(Document(str(ws.outbox / "单位汇总" / "科研处廉政风险排查评估汇总.docx")))
+    assert "虚报经费" in body_text(Document(str(ws.outbox / "2012年度" / "单位汇总" / "科研处廉政风险排查评估汇总.docx")))
 
 
 def test_a_deleted_document_comes_back_with_its_first_date(built):
     ws, snap, _ = built
-    path = ws.outbox / "单位汇总" / "财务处廉政风险排查评估汇总.docx"
+    path = ws.outbox / "2012年度" / "单位汇总" / "财务处廉政风险排查评估汇总.docx"
     path.unlink()
     res = outputs.rebuild(ws, CFG, snap, today=date(2013, 1, 5), roster=[])
     assert res.written == [path]
@@ -351,7 +351,7 @@ def test_doc_number_start_from_config(ws):
 
 def test_reminder_is_withdrawn_when_the_unit_catches_up(built):
     ws, snap, _ = built
-    reminder = ws.outbox / "催报通知" / "科研处催报通知.docx"
+    reminder = ws.outbox / "2012年度" / "催报通知" / "科研处催报通知.docx"
     assert reminder.is_file()
     for n, kind in enumerate(("personal_assessment", "unit_assessment", "personal_measures", "unit_measures")):
         name = "钱多" if kind.startswith("personal") else None
@@ -362,7 +362,7 @@ def test_reminder_is_withdrawn_when_the_unit_catches_up(built):
 
 def test_an_edited_reminder_is_never_removed(built):
     ws, snap, _ = built
-    reminder = ws.outbox / "催报通知" / "科研处催报通知.docx"
+    reminder = ws.outbox / "2012年度" / "催报通知" / "科研处催报通知.docx"
     reminder.write_bytes(reminder.read_bytes() + b"\0")  # someone saved over it
     snap.submissions.append(sub(50, "unit_assessment", "科研处", when=(6, 1)))
     snap.submissions.append(sub(51, "unit_measures", "科研处", when=(6, 1)))
@@ -389,7 +389,7 @@ def test_unit_names_cannot_escape_the_outbox(ws):
     snap.submissions.append(sub(60, "unit_assessment", "../../etc", when=(9, 1)))
     outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
     made = [p for p in ws.root.parent.rglob("*etc*") if p.suffix == ".docx"]
-    assert sorted(p.parent for p in made) == sorted([ws.outbox / "单位汇总", ws.outbox / "催报通知"])
+    assert sorted(p.parent for p in made) == sorted([ws.outbox / "2012年度" / "单位汇总", ws.outbox / "2012年度" / "催报通知"])
     assert not any(p.name.startswith(".") for p in made)
 
 
@@ -432,7 +432,7 @@ def test_a_workspace_template_overrides_the_builtin(ws, tmp_path):
     shutil.copy(templates.TEMPLATE_DIR / templates.REMINDER, own / templates.REMINDER)
     rewrite_document_xml(own / templates.REMINDER, lambda xml: xml.replace("特此通知。", "特此通知，请抓紧。"))
     outputs.rebuild(ws, CFG, make_snapshot(), today=TODAY, roster=[])
-    assert "特此通知，请抓紧。" in body_text(Document(str(ws.outbox / "催报通知" / "科研处催报通知.docx")))
+    assert "特此通知，请抓紧。" in body_text(Document(str(ws.outbox / "2012年度" / "催报通知" / "科研处催报通知.docx")))
     # an edited template rebuilds what it makes, even with unchanged data
     rewrite_document_xml(own / templates.REMINDER, lambda xml: xml.replace("请抓紧。", "请尽快。"))
     res = outputs.rebuild(ws, CFG, make_snapshot(), today=TODAY, roster=[])
@@ -512,8 +512,8 @@ def test_cli_render_without_a_register(tmp_path, capsys):
     root.mkdir()
     assert commands.cli_render(root, pdf=False, verbose=False) == 0
     assert "已生成" in capsys.readouterr().out
-    assert len(list((root / "outbox" / "单位汇总").iterdir())) == len(Config().units)
-    assert any((root / "outbox" / "通报").iterdir())
+    assert len(list((root / "outbox" / "2012年度" / "单位汇总").iterdir())) == len(Config().units)
+    assert any((root / "outbox" / "2012年度" / "通报").iterdir())
 
 
 def test_roster_from_config(tmp_path):
@@ -582,9 +582,9 @@ def test_names_that_differ_only_where_a_file_name_cannot_show_it_get_a_file_each
     for n, unit in enumerate(units):
         snap.submissions.append(sub(70 + n, "unit_assessment", unit, when=(9, 1)))
     assert outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[]).failed == []
-    titles = {Document(str(p)).paragraphs[0].text for p in (ws.outbox / "单位汇总").iterdir()}
+    titles = {Document(str(p)).paragraphs[0].text for p in (ws.outbox / "2012年度" / "单位汇总").iterdir()}
     assert {f"{u}廉政风险排查评估汇总" for u in units} <= titles
-    assert (ws.outbox / "单位汇总" / "教务处_考务科廉政风险排查评估汇总.docx").is_file()  # as typed when it can be
+    assert (ws.outbox / "2012年度" / "单位汇总" / "教务处_考务科廉政风险排查评估汇总.docx").is_file()  # as typed when it can be
 
 
 def test_document_title_property_is_the_text_as_typed(ws):
@@ -592,7 +592,7 @@ def test_document_title_property_is_the_text_as_typed(ws):
     snap = make_snapshot()
     snap.submissions.append(sub(60, "unit_assessment", unit, when=(9, 1)))
     outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
-    [path] = (ws.outbox / "单位汇总").glob("A&B*")
+    [path] = (ws.outbox / "2012年度" / "单位汇总").glob("A&B*")
     doc = Document(str(path))
     assert doc.core_properties.title == f"{unit}廉政风险排查评估汇总"  # not A&amp;B &lt;C&gt;
 

@@ -209,7 +209,7 @@ def check_summary_opens(n: int, tmp_path: Path) -> None:
     ws.ensure()
     result = outputs.rebuild(ws, Config(units=("教务处",)), one_person(n), today=date(2012, 12, 10), roster=[])
     assert result.failed == []
-    doc = Document(str(ws.outbox / outputs.summary_name("教务处")))
+    doc = Document(str(ws.outbox / outputs.summary_name("教务处", folder="2012年度")))
     table = next(t for t in doc.tables if len(t.rows) == n + 1)
     assert [c.text for c in table.rows[-1].cells][:5] == [str(n), "王丽华", "科长", "考试管理", f"风险{n}"]  # no RecursionError
     # The name is shown again at least every MAX_MERGE_ROWS rows (once a page or so), not once for all.
