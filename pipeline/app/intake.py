@@ -181,8 +181,11 @@ class Intake:
 
     # -- the run -------------------------------------------------------------
 
-    def run(self, pdf: bool = False, progress: bool | None = None, *, stream: TextIO | None = None) -> RunSummary:
-        """Finish interrupted claims, take every ready file, rebuild the outbox once."""
+    def run(
+        self, pdf: bool = False, progress: bool | None = None, *, stream: TextIO | None = None, rebuild: bool = True
+    ) -> RunSummary:
+        """Finish interrupted claims, take every ready file, rebuild the outbox
+        once (`rebuild=False`: not yet — the demo takes several days' files first)."""
         stream = stream or sys.stderr
         summary = RunSummary()
         remove_stale_temps(self.ws.owned)  # what a killed run or render left half written
@@ -200,7 +203,7 @@ class Intake:
                 summary.add(self.process(p, expect=self._arrivals.judged.get(p)))
                 bar.step()
             bar.finish()
-            if summary.disk_full:  # no outputs either: each would fail with its own error line
+            if summary.disk_full or not rebuild:  # a full disk: no outputs either, each would fail with its own error line
                 logger.debug("{}", summary.line())
                 return summary
             report = self.rebuild_outputs(pdf=pdf)

@@ -7,6 +7,10 @@ JSON shape (stable; keys are only ever added):
 
     {"workspace": "/abs/path",
      "generated_at": "2012-07-01T09:00:00+08:00",
+     "date": "2012-07-01",      # the day the figures stand at (--date; a closed campaign: the day it closed)
+     "campaign": {"id": "2012", "year": 2012, "label": "2012年度", "current": true, "frozen_on": null},
+     "campaigns": ["2012"],     # every campaign in the register, oldest first
+     "date_warning": null | "...",   # the day is not in the current campaign's year
      "watcher": {"running": false} |
                 {"running": true, "pid": 123, "mode": "native"|"polling",
                  "started_at": "...", "last_action": "...", "last_at": "..."},

@@ -15,13 +15,16 @@ import shlex
 import time
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from loguru import logger
 
 from pipeline.app.intake import Intake
+from pipeline.app.report import RunSummary
 from pipeline.core import config
+from pipeline.core.dates import arabic
 from pipeline.core.errors import PipelineError, UsageError
 from pipeline.store import logs
 from pipeline.demo import samples
@@ -31,6 +34,10 @@ from pipeline.store.workspace import Workspace
 # Written first, so that even a demo cut short is recognised as one.
 MARKER = ".pipeline-demo"
 MARKER_TEXT = "此目录由 python -m pipeline demo 建立，是演示用的工作目录。\n"
+
+# The demo's documents are made on this day of its campaign year (month, day):
+# after the last deadline (11/30) and the last sample received (12/5).
+DEMO_DAY = (12, 10)
 
 # Inbox files get modification times this far in the past (one second apart,
 # in drop order), so that `run` finds them settled and takes them at once, in
@@ -113,14 +120,19 @@ def check_run(expected: list[samples.SampleFile], statuses: dict[str, str], left
     )
 
 
-def guide(ws: Workspace, summary_line: str, check: Check, story: samples.Story, total: int) -> list[str]:
-    """The lines printed after the run: what happened and where to look."""
+def guide(
+    ws: Workspace, summary_line: str, check: Check, story: samples.Story, total: int, campaign_folder: str = "2012年度",
+    made_on: date | None = None,
+) -> list[str]:
+    """The lines printed after the run: what happened and where to look
+    (the documents are in the campaign's folder under outbox/)."""
     root = ws.root
     faulty = {path for path, _, _ in story.faulty}
     on_purpose = sum(1 for p in check.rejected if p in faulty)
     lines = [
         f"演示工作目录已建立：{root}",
-        f"收件箱 inbox/ 中放入了七个试点单位的样例文件 {total} 份，已处理一遍：",
+        f"七个试点单位的样例文件 {total} 份，按各自的报送日期放入收件箱 inbox/ 并于当天处理（如 run --date 2012-06-25），"
+        f"{arabic(made_on)}生成公文和台账：" if made_on else f"收件箱 inbox/ 中放入了七个试点单位的样例文件 {total} 份，已处理一遍：",
         f"  {summary_line}",
     ]
     if check.rejected:
@@ -131,18 +143,19 @@ def guide(ws: Workspace, summary_line: str, check: Check, story: samples.Story, 
         lines.append("  注意：以下样例文件的处理结果与预期不符，请查看日志 state/logs/pipeline.log：")
         lines.extend(f"    inbox/{p}" for p in check.unexpected)
     lines += ["", "去哪里看："]
+    year = ws.outbox / campaign_folder
     places = [
         (ws.workbook, "风险台账：每个风险点一行，含风险等级、防控措施和来源文件"),
-        (ws.outbox / "单位汇总", "各单位的廉政风险排查评估汇总表"),
-        (ws.outbox / "通报", "工作进展情况通报（按时、逾期、缺报、退回情况）"),
-        (ws.outbox / "催报通知", "给尚未报齐表格的单位的催报通知"),
+        (year / "单位汇总", "各单位的廉政风险排查评估汇总表"),
+        (year / "通报", "工作进展情况通报（按时、逾期、缺报、退回情况）"),
+        (year / "催报通知", "给尚未报齐表格的单位的催报通知"),
         (ws.rejected, "被退回的原文件，每份旁边附有退回通知，说明问题和改法"),
         (ws.archive, "已收文件的原件，一字不改地保存"),
     ]
     for path, what in places:
         if path.exists():
             shown = path.relative_to(root).as_posix() + ("/" if path.is_dir() else "")
-            lines.append(f"  {_pad(shown, 26)}{what}")
+            lines.append(f"  {_pad(shown, 30)}{what}")
     cmd = f"python -m pipeline -C {shlex.quote(str(root))}"
     lines.append(f"  {cmd} status")
     lines.append("      按单位查看收到、通过、退回、被替代、逾期和缺报情况")
@@ -177,20 +190,60 @@ def _pad(text: str, width: int) -> str:
 # The shell
 
 
-def build(target: Path, files: list[samples.SampleFile], *, now: float) -> Workspace:
-    """Create the workspace: marker, settings, roster, inbox files (backdated)."""
+def waves(files: list[samples.SampleFile], first: date) -> list[tuple[date, list[samples.SampleFile]]]:
+    """The sample files by the day the office receives them, in order of days
+    (drop order within a day); a file without a day comes on `first`."""
+    days: dict[date, list[samples.SampleFile]] = {}
+    for f in files:
+        days.setdefault(f.received or first, []).append(f)
+    return sorted(days.items())
+
+
+def build(target: Path) -> Workspace:
+    """Create the workspace: marker, settings, roster; the inbox still empty."""
     target.mkdir(parents=True, exist_ok=True)
     atomic_write(target / MARKER, MARKER_TEXT.encode("utf-8"))
     ws = Workspace(target)
     ws.ensure()
     atomic_write(target / samples.ROSTER_NAME, samples.roster_csv())
     atomic_write(target / config.CONFIG_NAME, samples.PIPELINE_TOML.encode("utf-8"))
+    return ws
+
+
+def drop(ws: Workspace, files: list[samples.SampleFile], *, now: float) -> None:
+    """Put files into the inbox, backdated one second apart in drop order, so
+    that `run` finds them settled and takes them in that order."""
     start = now - BACKDATE_SECONDS
     for i, f in enumerate(files):
         path = inbox_path(ws.inbox, f.path)
         atomic_write(path, f.data)
         os.utime(path, (start + i, start + i))
-    return ws
+
+
+def play_campaign(ws: Workspace, cfg: config.Config, files: list[samples.SampleFile]) -> RunSummary:
+    """The campaign as the office lives it: each day's files dropped and taken
+    on that day (`run --date`), then the documents made on DEMO_DAY, after the
+    last deadline. One summary of every file."""
+    total = RunSummary()
+    first = date(cfg.year, *samples.ODD_FILES_RECEIVED)
+    for day, batch in waves(files, first):
+        drop(ws, batch, now=time.time())
+        with Intake(ws, cfg, day=day) as intake:
+            summary = intake.run(progress=None, rebuild=False)
+        for outcome in summary.outcomes:
+            total.add(outcome)
+    with Intake(ws, cfg, day=demo_day(cfg)) as intake:
+        report = intake.rebuild_outputs()
+    total.outputs_failed = report.failed
+    total.workbook_failed = report.workbook_failed
+    total.documents_failed = list(report.documents_failed)
+    return total
+
+
+def demo_day(cfg: config.Config) -> date:
+    """The day the demo's documents are made: after the last deadline of its
+    campaign, so that they show the whole campaign (and agree on one year)."""
+    return date(cfg.year, *DEMO_DAY)
 
 
 def _statuses(outcomes: list[Any]) -> dict[str, str]:
@@ -214,15 +267,14 @@ def play(target: Path, *, verbose: bool) -> tuple[list[str], bool]:
     cfg0 = config.Config()
     files = samples.sample_files(cfg0)
     try:
-        ws = build(target, files, now=time.time())
+        ws = build(target)
     except OSError as exc:
         raise PipelineError(f"无法建立演示目录“{target}”：{exc.strerror or exc}") from exc
     logs.setup(ws.logs, verbose=verbose, quiet=not verbose)
     cfg = config.load(ws.root)
 
     try:
-        with Intake(ws, cfg) as intake:
-            summary = intake.run(progress=None)
+        summary = play_campaign(ws, cfg, files)
     except Exception as exc:  # the sample files stay in inbox/ or state/, nothing is lost
         logger.opt(exception=exc).debug("详细错误")
         raise PipelineError(
@@ -230,7 +282,7 @@ def play(target: Path, *, verbose: bool) -> tuple[list[str], bool]:
         ) from exc
 
     check = check_run(files, _statuses(summary.outcomes), _left_in_inbox(ws))
-    lines = guide(ws, summary.line(), check, samples.story(cfg), len(files))
+    lines = guide(ws, summary.line(), check, samples.story(cfg), len(files), f"{cfg.year}年度", demo_day(cfg))
     # Rejections are the point of the faulty samples; anything else going wrong
     # (a good sample rejected, a file not taken, outputs not written) is a fault.
     return lines, bool(check.unexpected or summary.failed or summary.outputs_failed)

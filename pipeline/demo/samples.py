@@ -785,6 +785,8 @@ class SampleFile:
     path: str  # relative to inbox/, with "/" separators
     data: bytes
     expect: Expect
+    # The day the office receives it: the day it is dated (people send a form when they sign it).
+    received: date | None = None
 
 
 @dataclass(frozen=True)
@@ -952,6 +954,10 @@ def plan(cfg: Config) -> list[Planned]:
     return out
 
 
+# The files that are no filled form, and so have no date of their own, arrive with the June forms.
+ODD_FILES_RECEIVED = (6, 29)
+
+
 def _odd_files() -> list[Planned]:
     """The files that are not filled forms."""
     blank = FormDoc("personal_assessment", {}, None, ())
@@ -1053,7 +1059,7 @@ def sample_files(cfg: Config | None = None) -> list[SampleFile]:
         else:
             data = item.source
         by_path[item.path] = data
-        out.append(SampleFile(item.path, data, item.expect))
+        out.append(SampleFile(item.path, data, item.expect, item.expect.date or _day(cfg, ODD_FILES_RECEIVED)))
     return out
 
 
