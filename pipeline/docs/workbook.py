@@ -254,7 +254,8 @@ def build_workbook(snap: Snapshot, cfg: Config) -> bytes:
 
     _sheet(wb.create_sheet(FINDING_SHEET), ("单位", "姓名", "类别", "说明", "报送编号"), finding_rows(snap))
 
-    taken = snap.taken_at.astimezone().replace(tzinfo=None) if snap.taken_at.tzinfo else snap.taken_at
+    # The office's wall-clock time of the snapshot (its own offset), not the machine's zone.
+    taken = snap.taken_at.replace(tzinfo=None)
     wb.properties.creator = cfg.office
     wb.properties.title = f"{cfg.institution}廉政风险台账"
     wb.properties.created = taken
