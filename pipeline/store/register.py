@@ -458,7 +458,8 @@ class Register:
         make `campaign_id` current, in one transaction. Returns (new, frozen).
         CampaignError when the step cannot be taken (see next_step_problem)."""
         with self._tx() as db:
-            current = self._ensure_campaign(db, cfg, on) if self._has_rows(db) else self._open_campaign(db)
+            # An empty register has nothing to freeze: the campaign asked for is its first.
+            current = self._ensure_campaign(db, cfg, on) if self._has_rows(db) else None
             problem = next_step_problem(current, campaign_id, year, on)
             if problem:
                 raise CampaignError(problem)
@@ -482,11 +483,6 @@ class Register:
         return db.execute("SELECT 1 FROM submissions LIMIT 1").fetchone() is not None or (
             db.execute("SELECT 1 FROM campaigns LIMIT 1").fetchone() is not None
         )
-
-    @staticmethod
-    def _open_campaign(db: sqlite3.Connection) -> Campaign | None:
-        row = db.execute("SELECT * FROM campaigns WHERE frozen_on IS NULL ORDER BY rowid DESC LIMIT 1").fetchone()
-        return _campaign_of(row) if row else None
 
     # -- writing -----------------------------------------------------------
 
