@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("confirm", parents=common, help="组织审核：确认某份报送中降低三级风险等级或删除风险的调整")
     s.add_argument("submission_id", metavar="ID", help="报送编号（见 status 中“待组织审核的动态调整”或台账“风险变更记录”）")
-    s.add_argument("--note", default="", metavar="TEXT", help="审核意见，记入台账，如 “经核实同意”")
+    s.add_argument("--note", default="", metavar="TEXT", help="审核意见，记入台账，如“经核实同意”")
 
     s = sub.add_parser("templates", parents=common, help="公文模板工具")
     tsub = s.add_subparsers(dest="templates_command", metavar="ACTION", title="操作", parser_class=_Parser)
