@@ -34,7 +34,13 @@ JSON shape (stable; keys are only ever added):
                 "missing_people": ["张三"] | null},   # on the roster, sent nothing; null without a roster
                ...],
      "totals": {same counters summed, "units": N, "findings": N},
-     "findings": [{"code", "message", "unit", "name", "submission_id"}, ...]}
+     "findings": [{"code", "message", "unit", "name", "submission_id"}, ...],
+     "adjustments_to_confirm": [   # 动态调整 waiting for the office's 组织审 (core/changes.py)
+        {"submission_id": 43, "unit": "教务处", "name": "王丽华" | null, "risk": "挪用公款",
+         "kind": "level"|"level_content"|"dropped", "kind_name": "等级调整",
+         "old_level": 3, "new_level": 2 | null, "date": "2012-07-05",
+         "old_file": "...", "new_file": "...", "text": "王丽华：“挪用公款”的风险等级由三级调整为二级（…）",
+         "command": "python -m pipeline -C /abs/path confirm 43"}, ...]}
 
 Pilot units are always listed (with zeros), in the configured order; other
 units that sent something follow; files whose unit could not be read are
@@ -45,12 +51,14 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from pipeline.app import inbox as inbox_mod
 from pipeline.app.inbox import hard_link_warning
+from pipeline.core import changes as changelog
 from pipeline.core.campaign import Campaign, CampaignError, settings_for
 from pipeline.core.clock import year_warning
 from pipeline.core.config import Config
@@ -173,7 +181,23 @@ def report(
         "units": units,
         "totals": totals(units, snap),
         "findings": [asdict(f) for f in snap.findings],
+        "adjustments_to_confirm": adjustments_to_confirm(snap, ws),
     }
+
+
+def adjustments_to_confirm(snap: Snapshot, ws: Workspace) -> list[dict[str, Any]]:
+    """The flagged adjustments (a 三级 lowered, a risk dropped) not yet
+    confirmed, each with the command that confirms its submission."""
+    where = shlex.quote(str(ws.root.resolve()))
+    return [
+        {
+            "submission_id": c.submission_id, "unit": c.unit, "name": c.name, "risk": c.risk,
+            "kind": c.kind, "kind_name": c.kind_name, "old_level": c.old_level, "new_level": c.new_level,
+            "date": c.day.isoformat(), "old_file": c.old_file, "new_file": c.new_file,
+            "text": changelog.describe(c), "command": f"python -m pipeline -C {where} confirm {c.submission_id}",
+        }  # fmt: skip
+        for c in changelog.waiting(changelog.changes_of(snap))
+    ]
 
 
 def _campaign_json(camp: Campaign | None, cfg: Config) -> dict[str, Any]:
@@ -253,7 +277,23 @@ def render_text(data: dict[str, Any]) -> str:
     if data["findings"]:
         lines += ["", f"提示（{len(data['findings'])} 条）："]
         lines += [f"  - {f['message']}" for f in data["findings"]]
+    lines += _adjustment_lines(data.get("adjustments_to_confirm") or [])
     return "\n".join(lines)
+
+
+def _adjustment_lines(items: list[dict[str, Any]]) -> list[str]:
+    """待组织审核的动态调整, by submission, each with the command that confirms it."""
+    if not items:
+        return []
+    lines = ["", f"待组织审核的动态调整（{len(items)} 项：降低三级风险等级或删除风险，须经组织审核确认）："]
+    by_submission: dict[int, list[dict[str, Any]]] = {}
+    for item in items:
+        by_submission.setdefault(item["submission_id"], []).append(item)
+    for sid, mine in by_submission.items():
+        lines.append(f"  第 {sid} 号报送：")
+        lines += [f"    - {item['text']}" for item in mine]
+        lines.append(f"    确认请运行：{mine[0]['command']} [--note 审核意见]")
+    return lines
 
 
 def _not_taken_lines(data: dict[str, Any], most: int = 10) -> list[str]:

@@ -13,14 +13,15 @@ from pathlib import Path
 
 from loguru import logger
 
-from pipeline.app import campaigns, outputs, serving, status
+from pipeline.app import campaigns, confirmations, outputs, serving, status
 from pipeline.app.intake import Intake
 from pipeline.cli.preamble import answers, command_clock, open_workspace
 from pipeline.core.campaign import Campaign
+from pipeline.core.changes import describe as describe_change
 from pipeline.core.clock import Clock
 from pipeline.core.config import Config
 from pipeline.cli.summary import emit, summary
-from pipeline.core.errors import EXIT_FAILED, EXIT_OK
+from pipeline.core.errors import EXIT_FAILED, EXIT_OK, UsageError
 from pipeline.core.model import ParseResult, Problem
 from pipeline.demo import run as demo
 from pipeline.demo.sample_snapshot import sample_contexts
@@ -173,6 +174,28 @@ def cli_campaign(workspace: Path, action: str, campaign_id: str | None, verbose:
     print(f"已开始{started.campaign.label}：此后收到的表格计入{started.campaign.label}，公文见 outbox/{started.campaign.folder}/。")
     rendered = started.rendered
     return EXIT_FAILED if rendered is not None and rendered.failed else EXIT_OK
+
+
+@answers
+def cli_confirm(workspace: Path, submission_id: str, note: str = "", verbose: bool = False, day: str | None = None) -> int:
+    """`confirm ID [--note TEXT]`: the office confirms the flagged adjustments
+    of one submission (组织审). 0 done, 1 recorded but the outbox could not be
+    brought up to date, 2 no such submission or nothing to confirm."""
+    sid = submission_id.strip().lstrip("#第").rstrip("号").strip()
+    if not sid.isdigit():
+        raise UsageError(f"报送编号应为数字，如 confirm 43（收到的是“{escape_controls(submission_id)}”）。")
+    ws, cfg = open_workspace(workspace, verbose=verbose)
+    clock = command_clock(cfg, day)
+    done = confirmations.confirm(ws, cfg, int(sid), clock, note=note)
+    # Names and risks are data from the units: nothing in them may drive the terminal.
+    print(escape_controls(f"已确认第 {done.submission_id} 号报送（{done.who}）的 {len(done.changes)} 项调整："))
+    for c in done.changes:
+        print(escape_controls(f"  - {describe_change(c)}"))
+    if done.outputs.failed:
+        print("审核结果已记入电子信息库，但台账或公文未能全部更新（详见日志）；再运行一次 render 或 run 即可。")
+        return EXIT_FAILED
+    print(f"审核结果已记入电子信息库，台账和公文已更新（{ws.outbox}）。")
+    return EXIT_OK
 
 
 @answers

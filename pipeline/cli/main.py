@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("campaign_id", metavar="YEAR", help="新年度的名称：四位年份，如 2013，或 2013-全面推进")
     csub.add_parser("list", parents=common, help="列出全部工作年度")
 
+    s = sub.add_parser("confirm", parents=common, help="组织审核：确认某份报送中降低三级风险等级或删除风险的调整")
+    s.add_argument("submission_id", metavar="ID", help="报送编号（见 status 中“待组织审核的动态调整”或台账“风险变更记录”）")
+    s.add_argument("--note", default="", metavar="TEXT", help="审核意见，记入台账，如“经核实同意”")
+
     s = sub.add_parser("templates", parents=common, help="公文模板工具")
     tsub = s.add_subparsers(dest="templates_command", metavar="ACTION", title="操作", parser_class=_Parser)
     tsub.required = True
@@ -129,6 +133,7 @@ def _handler(command: str) -> Callable[[argparse.Namespace], int]:
         "campaign": lambda a: commands.cli_campaign(
             a.workspace, a.campaign_command, getattr(a, "campaign_id", None), verbose=a.verbose, day=a.date
         ),
+        "confirm": lambda a: commands.cli_confirm(a.workspace, a.submission_id, note=a.note, verbose=a.verbose, day=a.date),
         "templates": lambda a: commands.cli_templates_check(a.workspace),
         "demo": lambda a: commands.cli_demo(a.dir if a.dir is not None else commands.demo.default_target(a.workspace), verbose=a.verbose),
     }

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from pipeline.core import changes as changelog
 from pipeline.core.dates import arabic, date_time, format_date
 from pipeline.core.crosscheck import form_label, text_key
 from pipeline.core.config import Config
@@ -275,6 +276,7 @@ def summary_context(
         "unit_rows": unit_rows(f),
         "person_table_title": f"{unit}个人廉政风险点及防控措施一览表",
         "unit_table_title": f"{unit}单位廉政风险点及防控措施一览表",
+        **_unit_changes(snap, unit),
     }
 
 
@@ -348,6 +350,7 @@ def bulletin_context(
         "totals": totals,
         "attachment1_title": "各试点单位廉政风险排查评估情况统计表",
         "attachment2_title": "各试点单位材料报送情况一览表",
+        "changes_text": bulletin_changes_text(snap, [f.unit for f in facts]),
     }
 
 
@@ -471,6 +474,79 @@ def reminder_context(
         "missing_count": len(f.missing),
         "pending": [dict(m) for m in f.pending],
     }
+
+
+# ---------------------------------------------------------------------------
+# 动态调整 (core/changes.py): the unit summary's 风险变更记录, the 通报's sentence
+
+
+def _unit_changes(snap: Snapshot, unit: str) -> dict[str, Any]:
+    """The summary's keys for the unit's change log: `changes` (rows) and
+    `changes_text` (one sentence; empty when nothing was adjusted)."""
+    mine = changelog.of_unit(changelog.changes_of(snap), unit)
+    return {"changes": [_change_row(n, c) for n, c in enumerate(mine, 1)], "changes_text": unit_changes_text(mine)}
+
+
+def _change_row(no: int, c: changelog.Change) -> dict[str, Any]:
+    return {
+        "no": no,
+        "text": change_sentence(c),
+        "who": c.by,
+        "name": c.name or "",
+        "risk": c.risk,
+        "kind": c.kind_name,
+        "old_level": level_name(c.old_level) if c.old_level else "",
+        "new_level": level_name(c.new_level) if c.new_level else "",
+        "old_content": c.old_content,
+        "new_content": c.new_content,
+        "date": arabic(c.day),
+        "old_file": c.old_file,
+        "new_file": c.new_file,
+        "submission_id": c.submission_id,
+        "needs_confirmation": c.needs_confirmation,
+        "review": changelog.review_text(c),
+    }
+
+
+def change_sentence(c: changelog.Change) -> str:
+    """One change for a clerk, with where the office's review stands."""
+    text = changelog.describe(c) + "。"
+    if c.needs_confirmation and c.confirmation is None:
+        text += "该项调整须经组织审核，尚待确认。"
+    elif c.confirmation is not None:
+        note = f"（{c.confirmation.note}）" if c.confirmation.note else ""
+        text += f"该项调整已于{arabic(c.confirmation.decided_at.date())}经组织审核确认{note}。"
+    return text
+
+
+def unit_changes_text(changes: Sequence[changelog.Change]) -> str:
+    """'本单位动态调整风险3项，其中等级调整2项、删除风险1项；降低三级风险等级或删除风险的2项需组织审核，已确认1项、待审核1项。'"""
+    if not changes:
+        return ""
+    kinds = (
+        ("等级调整", (changelog.LEVEL, changelog.LEVEL_AND_CONTENT)),
+        ("内容调整", (changelog.CONTENT,)),
+        ("新增风险", (changelog.ADDED,)),
+        ("删除风险", (changelog.DROPPED,)),
+    )
+    parts = [f"{label}{n}项" for label, ks in kinds if (n := sum(1 for c in changes if c.kind in ks))]
+    text = f"本单位动态调整风险{len(changes)}项，其中{'、'.join(parts)}"
+    n = changelog.counts(changes)
+    if n["flagged"]:
+        state = "均待审核" if not n["confirmed"] else ("均已确认" if not n["waiting"] else f"已确认{n['confirmed']}项、待审核{n['waiting']}项")
+        text += f"；降低三级风险等级或删除风险的{n['flagged']}项需组织审核，{state}"
+    return text + "。"
+
+
+def bulletin_changes_text(snap: Snapshot, units: Sequence[str]) -> str:
+    """'各单位动态调整N项，其中降低三级风险等级M项，待组织审核K项。' over the
+    units the 通报 reports on; empty when nothing was adjusted."""
+    keys = {text_key(u) for u in units}
+    mine = [c for c in changelog.changes_of(snap) if text_key(c.unit) in keys]
+    if not mine:
+        return ""
+    n = changelog.counts(mine)
+    return f"各单位动态调整{n['total']}项，其中降低三级风险等级{n['lowered']}项，待组织审核{n['waiting']}项。"
 
 
 # ---------------------------------------------------------------------------

@@ -229,6 +229,21 @@ class Snapshot:
     # The risks in force when the previous campaign was frozen: last year's
     # level of a risk carried over (same unit, person, risk name).
     previous_risks: list[RiskPoint] = field(default_factory=list)
+    # The office's confirmations (组织审) of this campaign's flagged
+    # adjustments (core/changes.py: a 三级 lowered, a risk dropped).
+    confirmations: list[Confirmation] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The office's confirmation (组织审) of the flagged adjustments of one
+    submission: all of them (`risk_key` empty) or of one risk (its
+    crosscheck.risk_key)."""
+
+    submission_id: int
+    risk_key: str
+    decided_at: datetime
+    note: str = ""
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,17 @@ def sample_snapshot(cfg: Config | None = None) -> Snapshot:
         Measure(4, u1, "王丽华", 2, "印刷厂选择", "印刷厂由学校集中采购确定。", "同意。", subs[3].file),
     ]
     findings = [Finding("measure_unmatched", "王丽华的防控措施表中没有对应“篡改成绩”的措施。", u1, "王丽华", 4)]
-    return Snapshot(datetime(cfg.year, 12, 1, 8, 0), subs, risks, measures, findings)
+    # 动态调整: 王丽华's first form, replaced by no. 1 — 印刷厂选择 was 三级 (lowered),
+    # 监考安排 is dropped, 篡改成绩 is new (core/changes.py).
+    first = Submission(7, f"{u1}-王丽华-初稿.docx", "7" * 64, t.replace(day=15), "superseded", PERSONAL_ASSESSMENT,
+                       u1, "王丽华", "科长", superseded_by=1)  # fmt: skip
+    subs.append(first)
+    superseded = [
+        RiskPoint(7, u1, "王丽华", "科长", "考试命题与印刷", 1, "试卷泄密", "命题、印刷、保管环节管理不严", 3, "同意。", first.file),
+        RiskPoint(7, u1, "王丽华", "科长", "考试命题与印刷", 2, "印刷厂选择", "指定印刷厂时收受好处", 3, "同意。", first.file),
+        RiskPoint(7, u1, "王丽华", "科长", "考务管理", 3, "监考安排", "监考安排不公", 1, "同意。", first.file),
+    ]
+    return Snapshot(datetime(cfg.year, 12, 1, 8, 0), subs, risks, measures, findings, superseded_risks=superseded)
 
 
 def sample_rejected(cfg: Config | None = None) -> Submission:

@@ -1,9 +1,12 @@
 """outbox/廉政风险台账.xlsx: the register as a workbook the office can read.
 
 Sheets, in order:
-    风险台账   one row per risk point in force (the contract's columns first)
+    风险台账   one row per risk point in force (the contract's columns first; then
+               ours, among them 年度 and, for a risk carried over, 上年等级 / 与上年相比)
     单位汇总   per unit: files received, accepted, rejected..., risks by level
     报送记录   every file received and what became of it (with rejections' problems)
+    风险变更记录 what each corrected assessment form changed (core/changes.py), with
+               the office's confirmation (组织审) where one is needed
     提示       cross-file findings (late forms, measures missing, ...)
 
 Built from a Snapshot only (no folder needed to test it), written atomically.
@@ -26,6 +29,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from pipeline.core import changes as changelog
 from pipeline.core import crosscheck
 from pipeline.core.config import Config
 from pipeline.core.forms import BY_KIND, LEVEL_NAMES, level_name
@@ -38,11 +42,13 @@ RISK_SHEET = "风险台账"
 UNIT_SHEET = "单位汇总"
 SUBMISSION_SHEET = "报送记录"
 FINDING_SHEET = "提示"
+CHANGE_SHEET = "风险变更记录"
 
 # The contract's columns, in this order, then ours.
 RISK_COLUMNS = (
     "单位", "姓名", "职务", "岗位职责", "风险名称", "风险内容及表现形式", "风险等级", "防控措施", "来源文件",
     "序号", "审核意见", "表上日期", "报送编号",
+    "年度", "上年等级", "与上年相比",
 )  # fmt: skip
 
 LEVEL_FILLS = {
@@ -94,6 +100,8 @@ def risk_rows(snap: Snapshot, cfg: Config) -> list[list[Any]]:
         return (order.get(unit, len(order)), unit, r.name is not None, crosscheck.text_key(r.name), r.submission_id)
 
     rows = []
+    year = snap.campaign.label if snap.campaign is not None else f"{cfg.year}年度"
+    last_year = previous_levels(snap)
     for r in sorted(snap.risks, key=key):  # stable: keeps the form's row order
         sub = subs.get(r.submission_id)
         rows.append(
@@ -101,9 +109,52 @@ def risk_rows(snap: Snapshot, cfg: Config) -> list[list[Any]]:
                 r.unit, r.name or "", r.position or "", r.duty, r.risk, r.content, level_name(r.level), r.measure,
                 printable_name(r.source_file), r.seq if r.seq is not None else "", r.review,
                 _date(sub.form_date) if sub and sub.form_date else "", r.submission_id,
+                year, *compared_with_last_year(r, last_year),
             ]  # fmt: skip
         )
     return rows
+
+
+def _owner_risk(r: RiskPoint) -> tuple[str, str, str]:
+    """A risk as matched across years: unit, person (empty for a unit's own), risk name."""
+    return crosscheck.text_key(r.unit), crosscheck.text_key(r.name), crosscheck.risk_key(r.risk)
+
+
+def previous_levels(snap: Snapshot) -> dict[tuple[str, str, str], int] | None:
+    """Last campaign's level of each risk in force when it closed; None when
+    there is nothing to compare with (the first campaign)."""
+    if not snap.previous_risks:
+        return None
+    return {_owner_risk(r): r.level for r in snap.previous_risks}
+
+
+def compared_with_last_year(r: RiskPoint, last_year: dict[tuple[str, str, str], int] | None) -> tuple[str, str]:
+    """上年等级 and 与上年相比 (新增 / 升级 / 降级 / 不变); both empty without a last year."""
+    if last_year is None:
+        return "", ""
+    before = last_year.get(_owner_risk(r))
+    if before is None:
+        return "", "新增"
+    trend = "升级" if r.level > before else ("降级" if r.level < before else "不变")
+    return level_name(before), trend
+
+
+CHANGE_COLUMNS = (
+    "单位", "姓名", "风险名称", "调整类型", "原等级", "新等级", "原内容", "新内容", "调整日期", "原文件", "新文件",
+    "填报人", "需组织审核", "审核情况", "报送编号",
+)  # fmt: skip
+
+
+def change_rows(snap: Snapshot) -> list[list[Any]]:
+    """The change log, oldest first; 调整日期 a real date (the day the new form came)."""
+    return [
+        [
+            c.unit, c.name or "", c.risk, c.kind_name, level_name(c.old_level) if c.old_level else "",
+            level_name(c.new_level) if c.new_level else "", c.old_content, c.new_content, c.day, c.old_file,
+            c.new_file, c.by, "是" if c.needs_confirmation else "否", changelog.review_text(c), c.submission_id,
+        ]  # fmt: skip
+        for c in changelog.changes_of(snap)
+    ]
 
 
 def unit_rows(snap: Snapshot, cfg: Config) -> tuple[list[str], list[list[Any]]]:
@@ -252,6 +303,7 @@ def build_workbook(snap: Snapshot, cfg: Config) -> bytes:
         if cell.value in fills:
             cell.fill = fills[cell.value]
 
+    _change_sheet(wb.create_sheet(CHANGE_SHEET), change_rows(snap))
     _sheet(wb.create_sheet(FINDING_SHEET), ("单位", "姓名", "类别", "说明", "报送编号"), finding_rows(snap))
 
     # The office's wall-clock time of the snapshot (its own offset), not the machine's zone.
@@ -263,6 +315,18 @@ def build_workbook(snap: Snapshot, cfg: Config) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _change_sheet(ws: Worksheet, rows: list[list[Any]]) -> None:
+    """风险变更记录: dates shown as dates, what waits for the office marked."""
+    _sheet(ws, CHANGE_COLUMNS, rows)
+    day_col = CHANGE_COLUMNS.index("调整日期") + 1
+    review_col = CHANGE_COLUMNS.index("审核情况") + 1
+    for r in range(2, len(rows) + 2):
+        ws.cell(row=r, column=day_col).number_format = "yyyy-mm-dd"
+        review = ws.cell(row=r, column=review_col)
+        if review.value == "待审核":
+            review.fill = LEVEL_FILLS[3]
 
 
 def write_workbook(path: Path, snap: Snapshot, cfg: Config) -> Path:

@@ -36,7 +36,7 @@ from pipeline.core import crosscheck
 from pipeline.core.campaign import Campaign, CampaignError, frozen_settings, next_step_problem, settings_for
 from pipeline.core.config import Config
 from pipeline.core.errors import PipelineError
-from pipeline.core.model import IN_FORCE, Measure, ParseResult, RiskPoint, Snapshot, Submission
+from pipeline.core.model import IN_FORCE, Confirmation, Measure, ParseResult, RiskPoint, Snapshot, Submission
 from pipeline.store.rows import as_level, as_seq, measure_of, parse_iso_date, risk_of, submission_of, text_of, with_late
 from pipeline.store.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -380,9 +380,10 @@ class Register:
             measures = self._rows_of("measures", by_id, camp.id, IN_FORCE, measure_of)
             superseded = self._rows_of("risks", by_id, camp.id, "superseded", risk_of)
             previous = self._previous_risks(camp)
+            confirmed = self.confirmations(camp.id)
         snap = Snapshot(
             taken_at=taken, submissions=subs, risks=crosscheck.attach_measures(risks, measures), measures=measures,
-            campaign=camp, superseded_risks=superseded, previous_risks=previous,
+            campaign=camp, superseded_risks=superseded, previous_risks=previous, confirmations=confirmed,
         )  # fmt: skip
         snap.findings = crosscheck.find_all(snap, judged, today)
         return snap
@@ -483,6 +484,34 @@ class Register:
         return db.execute("SELECT 1 FROM submissions LIMIT 1").fetchone() is not None or (
             db.execute("SELECT 1 FROM campaigns LIMIT 1").fetchone() is not None
         )
+
+    # -- confirmations -----------------------------------------------------
+    # The office's 组织审 of flagged adjustments (core/changes.py): one row per
+    # submission and risk (risk_key '' = all of the submission's), kept for good.
+
+    def confirmations(self, campaign: str) -> list[Confirmation]:
+        """The confirmations given in one campaign, oldest first."""
+        rows = self._db.execute("SELECT * FROM confirmations WHERE campaign = ? ORDER BY id", (campaign,))
+        return [Confirmation(r["submission_id"], r["risk_key"], datetime.fromisoformat(r["decided_at"]), r["note"]) for r in rows]
+
+    def confirm(self, submission_id: int, *, at: datetime, risk_key: str = "", note: str = "") -> bool:
+        """Record the office's confirmation of a submission's flagged adjustments
+        (of one risk when `risk_key` is given), with an audit line, in the
+        submission's campaign. False when that was already confirmed (the first
+        confirmation stands); RegisterError for an unknown submission."""
+        with self._tx() as db:
+            row = db.execute("SELECT campaign FROM submissions WHERE id = ?", (submission_id,)).fetchone()
+            if row is None or row["campaign"] is None:
+                raise RegisterError(f"电子信息库中没有第 {submission_id} 号报送")
+            cur = db.execute(
+                "INSERT OR IGNORE INTO confirmations (campaign, submission_id, risk_key, decided_at, note) VALUES (?, ?, ?, ?, ?)",
+                (row["campaign"], submission_id, risk_key, at.isoformat(), note),
+            )
+            if cur.rowcount == 0:
+                return False
+            detail = "组织审核确认动态调整" + (f"（风险 {risk_key}）" if risk_key else "") + (f"：{note}" if note else "")
+            self._audit(db, at.isoformat(), None, submission_id, None, "confirmed", detail)
+        return True
 
     # -- writing -----------------------------------------------------------
 
