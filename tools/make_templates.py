@@ -554,13 +554,17 @@ def build_bulletin() -> Document:
     para(doc, "{{ doc_number }}", "发文字号")
     para(doc, "{{ title }}", "公文标题")
     para(doc, "{{ recipients }}：", "主送机关")
-    para(doc, "为扎实有序推进我校廉政风险防控试点工作，根据{{ plan_title }}的安排，"
-              "校廉政风险防控工作领导小组办公室对各试点单位廉政风险排查评估和防控措施制定工作进展情况进行了汇总。"
+    # {{ stage_work }} / {{ stage_units }}: 廉政风险防控试点工作 / 试点单位, or without 试点 (config `stage`).
+    para(doc, "为扎实有序推进我校{{ stage_work }}，根据{{ plan_title }}的安排，"
+              "校廉政风险防控工作领导小组办公室对各{{ stage_units }}廉政风险排查评估和防控措施制定工作进展情况进行了汇总。"
               "现将有关情况通报如下：")
     para(doc, "一、总体情况", "一级标题")
     para(doc, "{{ overview }}")
     tag(doc, "{%p if changes_text %}")
     para(doc, "{{ changes_text }}")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if outside_units %}")
+    para(doc, "{{ outside_units_text }}")  # 另收到名单外单位材料：图书馆2份，未计入统计。
     tag(doc, "{%p endif %}")
     para(doc, "二、各单位进展情况", "一级标题")
     tag(doc, "{%p for u in units %}")
@@ -570,7 +574,7 @@ def build_bulletin() -> Document:
     run_in(doc, "（一）逾期报送。", "{{ late_text }}")
     run_in(doc, "（二）逾期未报。", "{{ missing_text }}")
     para(doc, "四、下一步工作要求", "一级标题")
-    last = para(doc, "各试点单位要对照工作方案确定的时间节点，抓紧做好廉政风险排查评估和防控措施制定工作。"
+    last = para(doc, "各{{ stage_units }}要对照工作方案确定的时间节点，抓紧做好廉政风险排查评估和防控措施制定工作。"
                      "仍有材料逾期未报的单位，请于本通报印发之日起5个工作日内补报；已报送材料的单位要认真审核个人自查情况，"
                      "确保风险点查找准确、等级评定合理、防控措施具体可行。")
     # GB/T 9704: the 署名 page must carry text; the last lines go with the 附件说明.
@@ -634,7 +638,7 @@ def build_reminder() -> Document:
     doc = new_document("{{ title }}")
     para(doc, "{{ title }}", "公文标题")
     para(doc, "{{ unit }}：", "主送机关")
-    para(doc, "根据{{ plan_title }}要求，各试点单位应按时报送廉政风险排查评估和防控措施材料。"
+    para(doc, "根据{{ plan_title }}要求，各{{ stage_units }}应按时报送廉政风险排查评估和防控措施材料。"
               "经核对，你单位以下材料已过报送期限，至今仍未收到：")
     tag(doc, "{%p for m in missing %}")
     para(doc, "{{ m.no }}. {{ m.text }}")

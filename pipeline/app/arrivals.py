@@ -16,10 +16,19 @@ from pipeline.app.inbox import InboxScan
 from pipeline.core import ready
 from pipeline.store import readiness
 from pipeline.core.config import Config
-from pipeline.core.names import printable_name
+from pipeline.core.names import is_copy_name, printable_name
 
 FRESH_STEP = 0.25  # how often `run` looks again at files just dropped while it waits for them
 SETTLE_MAX = 60.0  # longest wait in state/work/ for a claimed file whose writer is still at it
+
+
+def copies_last(paths: list[Path]) -> list[Path]:
+    """`paths` with those named like a copy ("X - 副本.docx", "X (1).docx") after
+    the others, each group in its own order: of files with the same bytes
+    taken together, the first recorded is the original and the others its
+    duplicates, so the original must not lose to its copy (which often sorts
+    first by name: "X - 副本" before "X.docx")."""
+    return sorted(paths, key=lambda p: is_copy_name(p.name))  # stable
 
 
 class Arrivals:
@@ -42,7 +51,7 @@ class Arrivals:
         fresh = {p: more for p, (_, more) in looks.items() if more > 0}
         if fresh:
             taken |= self._wait_for_fresh(fresh)
-        taking = [p for p in found if p in taken]  # oldest first, as scanned
+        taking = copies_last([p for p in found if p in taken])  # oldest first, as scanned; copies after
         for p in found:
             if p not in taken:
                 logger.debug("尚未就绪，暂不处理：{}", p.relative_to(inbox).as_posix())

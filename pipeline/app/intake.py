@@ -50,6 +50,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, TextIO
@@ -68,7 +69,7 @@ from pipeline.app.report import (
     NOT_A_FORM, READ_FAILED, Outcome, RunSummary, changed_after_record_message, log_outcome, outcome_message,
     still_changing_message,
 )
-from pipeline.core import crosscheck
+from pipeline.core import units
 from pipeline.core.clock import Clock, zone
 from pipeline.core import faults
 from pipeline.core import ready
@@ -381,6 +382,7 @@ class Intake:
         """Step 2: hash, read (unless known bytes), record in one transaction."""
         rel = meta["file"]
         sha, size, result = self._read_steady(data, rel)
+        result, unit_written = self._read_unit(result)
         rec = self.register.record(
             claim_id=meta["claim_id"],
             file=rel,
@@ -391,10 +393,22 @@ class Intake:
             cfg=self.cfg,
             fallback_unit=self._folder_unit(rel),
             file_raw=meta["file_raw"] if raw_rel(meta.get("file_raw")) is not None else None,
+            unit_written=unit_written,
         )
         sub = self.register.submission(rec.id)
         assert sub is not None
         return sub
+
+    def _read_unit(self, result: ParseResult | None) -> tuple[ParseResult | None, str | None]:
+        """The reading with its unit as the register keeps it (pipeline.core.units):
+        an alias becomes its listed unit (the unit as written returned beside),
+        and an alias or a near miss of a listed unit gets its warning."""
+        if result is None:
+            return None, None
+        reading = units.read_unit(result.unit, self.cfg)
+        if reading.warning is None:
+            return result, None
+        return replace(result, unit=reading.unit, warnings=[*result.warnings, reading.warning]), reading.written
 
     def _read_steady(self, data: Path, rel: str) -> tuple[str, int, ParseResult | None]:
         """sha256, size and reading (None for bytes seen before) of a claimed
@@ -431,8 +445,7 @@ class Intake:
         parts = PurePosixPath(rel).parts
         if len(parts) < 2:
             return None
-        key = crosscheck.text_key(parts[0])
-        return next((u for u in self.cfg.units if crosscheck.text_key(u) == key), None)
+        return units.listed_unit(units.read_unit(parts[0], self.cfg).unit, self.cfg)  # inbox/资产处/ is 资产管理处 too
 
     def _returned_prior(self, sub: Submission) -> Submission | None:
         """For a duplicate: the earlier file with the same bytes, when that one

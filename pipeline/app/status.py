@@ -24,6 +24,9 @@ JSON shape (stable; keys are only ever added):
      "pending_claims": 0,       # claims an interrupted run left in state/work/
      "roster": "花名册.xlsx" | null,
      "units": [{"unit": "教务处", "pilot": true,
+                "listed": true,  # counted in the table and totals; false for a unit outside
+                                 # the list (名单外单位), listed apart and never counted
+                "hint": null,    # for a unit outside the list: what to do (alias, or add to units)
                 "received": 5,  # files attributed to the unit = the four below
                 "accepted": 3, "rejected": 1, "superseded": 1, "duplicates": 0,
                 "late": 0,      # accepted forms in force that came late
@@ -33,7 +36,7 @@ JSON shape (stable; keys are only ever added):
                 "assessment_without_measures": ["王丽华"],
                 "missing_people": ["张三"] | null},   # on the roster, sent nothing; null without a roster
                ...],
-     "totals": {same counters summed, "units": N, "findings": N},
+     "totals": {same counters summed over the listed rows, "units": N, "findings": N},
      "findings": [{"code", "message", "unit", "name", "submission_id"}, ...],
      "adjustments_to_confirm": [   # 动态调整 waiting for the office's 组织审 (core/changes.py)
         {"submission_id": 43, "unit": "教务处", "name": "王丽华" | null, "risk": "挪用公款",
@@ -42,9 +45,10 @@ JSON shape (stable; keys are only ever added):
          "old_file": "...", "new_file": "...", "text": "王丽华：“挪用公款”的风险等级由三级调整为二级（…）",
          "command": "python -m pipeline -C /abs/path confirm 43"}, ...]}
 
-Pilot units are always listed (with zeros), in the configured order; other
-units that sent something follow; files whose unit could not be read are
-listed under "未识别单位".
+Pilot units are always listed (with zeros), in the configured order; units
+outside the list that sent something follow with "listed": false (the text
+report shows them in a section of their own below the table); files whose
+unit could not be read are listed last, under "未识别单位" (counted: "listed": true).
 """
 
 from __future__ import annotations
@@ -63,8 +67,10 @@ from pipeline.core.campaign import Campaign, CampaignError, settings_for
 from pipeline.core.clock import year_warning
 from pipeline.core.config import Config
 from pipeline.core.progress import display_width, totals, unit_stats
-from pipeline.core.model import UNKNOWN_UNIT, Snapshot
+from pipeline.core.model import Snapshot
 from pipeline.core.names import printable_name
+from pipeline.core.stage import OUTSIDE
+from pipeline.core.units import outside_hint
 from pipeline.store import contain, roster
 from pipeline.store.register import Register
 from pipeline.store.watcher_state import read_status
@@ -163,6 +169,8 @@ def report(
     cfg = settings_for(cfg, camp) if camp is not None else cfg
     people = roster.load(cfg.roster) if cfg.roster is not None else None
     units = unit_stats(snap, cfg, people)
+    for u in units:
+        u["hint"] = None if u["listed"] else outside_hint(u["unit"], cfg)
     inbox = inbox_mod.scan_inbox(ws.inbox) if ws.inbox.is_dir() else inbox_mod.InboxScan([], [])
     return {
         "workspace": str(ws.root.resolve()),
@@ -259,14 +267,17 @@ def render_text(data: dict[str, Any]) -> str:
         return out
 
     rows = [[t for t, _ in TABLE]]
-    rows += [cells(u, u["unit"] + ("" if u["pilot"] or u["unit"] == UNKNOWN_UNIT else "（非试点）")) for u in data["units"]]
+    rows += [cells(u, u["unit"]) for u in data["units"] if u.get("listed", True)]
     rows.append(cells(data["totals"], "合计"))
     widths = [max(display_width(r[i]) for r in rows) for i in range(len(TABLE))]
     for r in rows:
         lines.append("  ".join(_pad(c, widths[i], right=i > 0) for i, c in enumerate(r)).rstrip())
     lines.append("（表1 个人评估表，表2 单位评估表，表3 个人措施表，表4 单位措施表；均为现行有效份数）")
+    lines += _outside_lines(data)
 
-    waiting = [(u["unit"], u["assessment_without_measures"]) for u in data["units"] if u["assessment_without_measures"]]
+    # Who still owes measures: the listed units' people only (nobody chases a unit outside the list).
+    waiting = [(u["unit"], u["assessment_without_measures"]) for u in data["units"]
+               if u["assessment_without_measures"] and u.get("listed", True)]  # fmt: skip
     if waiting:
         lines += ["", "已报评估表、未报措施表："]
         lines += [f"  {unit}：{'、'.join(names)}" for unit, names in waiting]
@@ -293,6 +304,19 @@ def _adjustment_lines(items: list[dict[str, Any]]) -> list[str]:
         lines.append(f"  第 {sid} 号报送：")
         lines += [f"    - {item['text']}" for item in mine]
         lines.append(f"    确认请运行：{mine[0]['command']} [--note 审核意见]")
+    return lines
+
+
+def _outside_lines(data: dict[str, Any]) -> list[str]:
+    """Units outside the list, apart from the table: what came from each, and what to do."""
+    outside = [u for u in data["units"] if not u.get("listed", True)]
+    if not outside:
+        return []
+    lines = ["", f"{OUTSIDE}（材料照收，不计入上表及合计）："]
+    for u in outside:
+        lines.append(
+            f"  {u['unit']}（名单外）：收到 {u['received']} 份，通过 {u['accepted']} 份，风险点 {u['risks']} 个。{u['hint']}。"
+        )
     return lines
 
 

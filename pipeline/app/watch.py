@@ -42,6 +42,7 @@ from typing import Any, Protocol
 
 from loguru import logger
 
+from pipeline.app.arrivals import copies_last
 from pipeline.app.intake import Intake
 from pipeline.app.observer import RESTART_MAX, RESTART_MIN, SUPERVISE_EVERY  # noqa: F401 — the loop's timing knobs, read by tests here
 from pipeline.app.observer import Hint, ObserverFactory, ObserverLike, Supervisor, default_observer_factory, read_mounts, route_watchdog_logs
@@ -380,7 +381,7 @@ class Watcher:
     def _take_due(self, now: float, report: StepReport, stop: threading.Event | None) -> None:
         listings: dict[Path, list[str]] = {}
         budget_end = self.clock() + BATCH_SECONDS
-        for path in self.tracker.due(now):
+        for path in copies_last(self.tracker.due(now)):  # an original before its copy (same bytes: the copy is the duplicate)
             if self._full_until is not None and self.clock() < self._full_until:
                 return  # the disk is full: each file would fail alike, each with its own error line
             if stop is not None and stop.is_set():

@@ -63,6 +63,9 @@ class Config:
     timezone: str = DEFAULT_ZONE
     # The stage of the work, as the documents word it: 试点 (the pilot units) or 全面推进 (the whole school).
     stage: str = "试点"
+    # Other names units write for themselves, mapped to the listed name:
+    # {"资产处": "资产管理处"} (pipeline.core.units applies them when a form is recorded).
+    unit_aliases: dict[str, str] = field(default_factory=dict)
 
     def deadline(self, kind: str) -> date:
         """The deadline of a form kind in this campaign year. A [deadlines]
@@ -78,7 +81,7 @@ class Config:
         return f"{self.doc_number_prefix}\u3014{self.year}\u3015{n}号"
 
 
-_SIMPLE = {f.name for f in fields(Config)} - {"units", "deadlines", "roster"}
+_SIMPLE = {f.name for f in fields(Config)} - {"units", "deadlines", "roster", "unit_aliases"}
 
 
 def load(workspace: Path) -> Config:
@@ -103,12 +106,16 @@ def from_mapping(data: dict[str, Any], workspace: Path) -> Config:
             changes["deadlines"] = _deadlines(value)
         elif key == "roster":
             changes["roster"] = _roster(value, workspace)
+        elif key == "unit_aliases":
+            changes["unit_aliases"] = value  # checked below, against the units as finally set
         elif key in _SIMPLE:
             changes[key] = _typed(key, value, getattr(base, key))
         else:
-            known = "、".join(sorted(_SIMPLE | {"units", "deadlines", "roster"}))
+            known = "、".join(sorted(_SIMPLE | {"units", "deadlines", "roster", "unit_aliases"}))
             raise ConfigError(f"配置文件中有未知的设置项“{key}”。可用的设置项：{known}")
     cfg = replace(base, **changes)
+    if "unit_aliases" in changes:
+        cfg = replace(cfg, unit_aliases=_unit_aliases(changes["unit_aliases"], cfg.units))
     if cfg.date_style not in ("arabic", "chinese"):
         raise ConfigError("设置项“date_style”只能是 \"arabic\"（2012年5月26日）或 \"chinese\"（二〇一二年五月二十六日）")
     if not 2000 <= cfg.year <= 2100:
@@ -169,6 +176,32 @@ def _deadlines(value: Any) -> dict[str, date]:
         if not isinstance(day, date):
             raise ConfigError(f"[deadlines] {kind} 的值应为日期，如 2012-06-30")
         out[kind] = day
+    return out
+
+
+ALIAS_EXAMPLE = '[unit_aliases]\n"资产处" = "资产管理处"'
+
+
+def _unit_aliases(value: Any, units: tuple[str, ...]) -> dict[str, str]:
+    """[unit_aliases]: other name -> a unit of `units` (its spelling there).
+    Compared as crosscheck.text_key compares names, so "资产 处" is "资产处"."""
+    from pipeline.core.crosscheck import text_key  # here: crosscheck imports this module
+
+    if not isinstance(value, dict):
+        raise ConfigError(f"设置项“unit_aliases”应为一个表，写法如：\n{ALIAS_EXAMPLE}")
+    listed = {text_key(u): u for u in units}
+    out: dict[str, str] = {}
+    for alias, target in value.items():
+        if not isinstance(target, str) or not target.strip() or not alias.strip():
+            raise ConfigError(f"[unit_aliases] 中的“{alias}”应对应一个单位名称，写法如：\n{ALIAS_EXAMPLE}")
+        if text_key(alias) in listed:
+            raise ConfigError(f"[unit_aliases] 中的“{alias}”本身就是 units 中的单位，不能再作为别的单位的别名")
+        if text_key(target) not in listed:
+            raise ConfigError(
+                f"[unit_aliases] 中“{alias}”对应的“{target}”不在 units 的单位名单中"
+                f"（{'、'.join(units)}）。别名只能指向名单中的单位。"
+            )
+        out[alias.strip()] = listed[text_key(target)]
     return out
 
 

@@ -39,14 +39,17 @@ from pipeline.core.facts import (
     UnitFacts,
     level_counts,
     measured,
+    outside_of,
     unit_facts,
     units_of,
 )
 from pipeline.core.forms import BY_KIND, level_name
 from pipeline.core.names import printable_name
 from pipeline.core.model import Problem, RiskPoint, Snapshot, Submission
+from pipeline.core.stage import OUTSIDE, words
 
-BULLETIN_TITLE = "关于廉政风险防控试点工作进展情况的通报"
+# The 通报's title in the pilot stage (the default); a context's "title" follows config `stage`.
+BULLETIN_TITLE = words("试点").bulletin_title
 REMINDER_TITLE = "关于催报廉政风险防控材料的通知"
 REJECTION_TITLE = "材料退回通知"
 
@@ -221,11 +224,15 @@ def unit_rows(f: UnitFacts) -> list[dict[str, Any]]:
 
 
 def _common(cfg: Config, today: date) -> dict[str, Any]:
+    w = words(cfg.stage)
     return {
         "institution": cfg.institution,
         "office": cfg.office,
         "date": format_date(today, cfg.date_style),
-        "plan_title": f"《{cfg.institution}廉政风险防控试点工作方案》",
+        "plan_title": w.plan_title(cfg.institution),
+        # The stage's words for the templates' own sentences ("推进我校{{ stage_work }}", "各{{ stage_units }}").
+        "stage_work": w.work,
+        "stage_units": w.units,
     }
 
 
@@ -304,9 +311,12 @@ def _people_cell(f: UnitFacts, kind: str, cfg: Config, today: date) -> str:
 def bulletin_context(
     snap: Snapshot, cfg: Config, today: date, roster: Sequence[RosterEntry] = ()
 ) -> dict[str, Any]:
-    """《关于廉政风险防控试点工作进展情况的通报》. `doc_number` is added by
-    app/outputs.py, which keeps the counter."""
+    """《关于廉政风险防控试点工作进展情况的通报》 (worded by the stage). `doc_number`
+    is added by app/outputs.py, which keeps the counter. Only listed units are
+    counted; units outside the list are named apart (`outside_units`)."""
+    w = words(cfg.stage)
     facts = [unit_facts(snap, cfg, u, today, roster) for u in units_of(snap, cfg)]
+    outside = outside_of(snap, cfg)
     day = as_of(snap)
     all_risks = [r for f in facts for r in f.risks]
     counts = level_counts(all_risks)
@@ -320,7 +330,7 @@ def bulletin_context(
     totals = _totals(stats_rows, all_risks, counts)
     return {
         **_common(cfg, today),
-        "title": BULLETIN_TITLE,
+        "title": w.bulletin_title,
         "organ_mark": cfg.organ_mark,
         "doc_number": "",
         "recipients": cfg.recipients,
@@ -330,7 +340,7 @@ def bulletin_context(
         "as_of": _as_of_text(day),
         "overview": _bulletin_overview(facts, reported, totals, all_risks, counts, cfg, day),
         "units_total": len(cfg.units),
-        "units_reported": len([f for f in reported if f.unit in cfg.units]),
+        "units_reported": len(reported),
         "people_total": totals["people"],
         "risks_total": len(all_risks),
         "level3": counts[3],
@@ -348,10 +358,19 @@ def bulletin_context(
         "stats_rows": stats_rows,
         "status_rows": status_rows,
         "totals": totals,
-        "attachment1_title": "各试点单位廉政风险排查评估情况统计表",
-        "attachment2_title": "各试点单位材料报送情况一览表",
+        "attachment1_title": w.attachment1_title,
+        "attachment2_title": w.attachment2_title,
+        "outside_units": [{"name": name, "files": n} for name, n in outside],
+        "outside_units_text": outside_text(outside),
         "changes_text": bulletin_changes_text(snap, [f.unit for f in facts]),
     }
+
+
+def outside_text(outside: Sequence[tuple[str, int]]) -> str:
+    """'另收到名单外单位材料：图书馆2份、校医院1份，未计入统计。', or nothing."""
+    if not outside:
+        return ""
+    return f"另收到{OUTSIDE}材料：{_names(f'{name}{n}份' for name, n in outside)}，未计入统计。"
 
 
 def _stats_row(no: int, f: UnitFacts) -> dict[str, Any]:
@@ -408,8 +427,11 @@ def _bulletin_overview(
     day: date | None,
 ) -> str:
     """基本情况 paragraph of the 通报."""
+    n, got = len(cfg.units), len(reported)
+    noun = words(cfg.stage).units
+    reporting = f"{n}个{noun}均已报送材料" if got == n else f"{n}个{noun}中已有{got}个单位报送材料"
     overview = (
-        f"{_since(day)}{len(cfg.units)}个试点单位中已有{len([f for f in reported if f.unit in cfg.units])}个单位报送材料，"
+        f"{_since(day)}{reporting}，"
         f"共{totals['people']}人报送{form_label(PERSONAL_ASSESSMENT)}，"
         f"{sum(1 for f in facts if f.unit_states[UNIT_ASSESSMENT].received_ok)}个单位报送{form_label(UNIT_ASSESSMENT)}，"
         f"排查出廉政风险点{_with_levels(len(all_risks), counts)}。"

@@ -26,6 +26,7 @@ from pipeline.core.dates import arabic
 from pipeline.core.forms import BY_KIND, MEASURES_FOR
 from pipeline.core.names import printable_name
 from pipeline.core.model import Finding, Measure, RiskPoint, Snapshot, in_force
+from pipeline.core.stage import words
 
 ASSESSMENTS = ("personal_assessment", "unit_assessment")
 MEASURES = ("personal_measures", "unit_measures")
@@ -128,16 +129,19 @@ def matching_measures(risk: str, candidates: Iterable[Measure]) -> list[Measure]
 
 
 def not_pilot_units(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
-    """A form in force from a unit that is not one of the pilot units."""
+    """A form in force from a unit that is not one of the listed units (worded by the stage)."""
     pilots = {text_key(u) for u in cfg.units}
+    w = words(cfg.stage)
     out = []
     for s in in_force(snap.submissions):
         if s.unit and text_key(s.unit) not in pilots:
             out.append(
                 Finding(
                     "not_pilot_unit",
-                    f"{form_label(s.form)}（{printable_name(s.file)}）上的单位“{s.unit}”不是本次试点单位"
-                    f"（试点单位：{'、'.join(cfg.units)}）。请核对单位名称是否写错；如确需纳入，请在 pipeline.toml 的 units 中加上。",
+                    f"{form_label(s.form)}（{printable_name(s.file)}）上的单位“{s.unit}”{w.not_listed}"
+                    f"（{w.units}：{'、'.join(cfg.units)}），已作为名单外单位的材料保存，不计入统计。"
+                    "请核对单位名称是否写错；如是名单中单位的别称，请在 pipeline.toml 的 [unit_aliases] 中写明；"
+                    "如确需纳入，请在 pipeline.toml 的 units 中加上。",
                     s.unit,
                     s.name,
                     s.id,
@@ -377,5 +381,8 @@ def find_all(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
     """Every cross-file finding, ordered by unit (pilot order first), person, check."""
     order = {text_key(u): i for i, u in enumerate(cfg.units)}
     found = [f for check in CHECKS for f in check(snap, cfg, today)]
+    # A unit outside the list is named once (not_pilot_unit); what it has not
+    # sent is nobody's to chase in this campaign, so nothing else about it.
+    found = [f for f in found if f.code == "not_pilot_unit" or not f.unit or text_key(f.unit) in order]
     # Stable sort: within one unit and person the CHECKS order is kept.
     return sorted(found, key=lambda f: (order.get(text_key(f.unit), len(order)), text_key(f.unit), text_key(f.name)))

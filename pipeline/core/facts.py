@@ -24,6 +24,7 @@ from pipeline.core.config import Config
 from pipeline.core.crosscheck import form_label, submitted_on, text_key
 from pipeline.core.dates import arabic
 from pipeline.core.model import Finding, Person, RiskPoint, Snapshot, Submission, in_force
+from pipeline.core.units import outside_units
 
 # (unit, name, position) as read from the optional roster (花名册): a
 # pipeline.core.model.Person, or the same three as a plain tuple.
@@ -84,15 +85,16 @@ class UnitFacts:
 
 
 def units_of(snap: Snapshot, cfg: Config) -> list[str]:
-    """The pilot units from the config, then any other unit that appears in
-    forms in force (a unit outside the pilot still gets its figures shown)."""
-    units = list(cfg.units)
-    seen = {text_key(u) for u in units}
-    for unit in [s.unit for s in in_force(snap.submissions)] + [r.unit for r in snap.risks]:
-        if unit and text_key(unit) not in seen:
-            units.append(unit)
-            seen.add(text_key(unit))
-    return units
+    """The campaign's units: the listed ones (config `units`), in their order.
+    A unit outside the list (名单外单位) is never one of them: its forms are
+    kept, but counted in no total, table or reminder (see outside_of)."""
+    return list(cfg.units)
+
+
+def outside_of(snap: Snapshot, cfg: Config) -> list[tuple[str, int]]:
+    """Units outside the list that sent files, with how many (the same bytes
+    twice count once), in order of first receipt: listed apart, never counted."""
+    return outside_units([s.unit for s in snap.submissions if s.status != "duplicate"], cfg)
 
 
 def _form_state(subs: Sequence[Submission], deadline: date, today: date) -> FormState:

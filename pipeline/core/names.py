@@ -5,6 +5,7 @@ promises that use them are in pipeline.store.files."""
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 
 
@@ -123,3 +124,30 @@ def _json_escape(c: str) -> str:
         return f"\\u{cp:04x}"
     cp -= 0x10000  # outside the BMP: a UTF-16 surrogate pair, as JSON wants
     return f"\\u{0xD800 + (cp >> 10):04x}\\u{0xDC00 + (cp & 0x3FF):04x}"
+
+
+# ---------------------------------------------------------------------------
+# Copies: the names a file manager, a browser or a mail client gives a second
+# copy of a file. When files with the same bytes arrive in one batch, the one
+# whose name is not a copy's is taken first and so is the original
+# (app/arrivals.py, app/watch.py); the copy is then its duplicate.
+
+_COPY_NAMES = (
+    re.compile(r"副本"),  # Windows (中文): "X - 副本", "X - 副本 (2)"; macOS: "X的副本"; "副本 X"
+    re.compile(r"[\s_-]copy(\s*\(?\d{1,3}\)?)?$", re.IGNORECASE),  # Windows "X - Copy (2)", macOS "X copy 2"
+    re.compile(r"^copy(\s*\(\d{1,3}\))?\s+of\s", re.IGNORECASE),  # "Copy of X", "Copy (2) of X"
+    re.compile(r"\((another\s+|\d+(st|nd|rd|th)\s+)?copy\)$", re.IGNORECASE),  # GNOME "X (copy)", "X (another copy)"
+    # A browser or a mail client saving the same name again: "X (1)", "X（2）".
+    # Only a number of one to three digits: "(2012)" is a year, "(考务科)" part of a name.
+    re.compile(r"\(\d{1,3}\)$"),
+)
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}$")
+
+
+def is_copy_name(name: str) -> bool:
+    """Does the file name (or path: its last part) look like that of a copy?
+    `- 副本`, `副本`, `的副本`, ` - Copy`, `Copy of `, `(1)`, `（2）` do; `_1`,
+    `附件1`, `教务处(考务科)` or a year in brackets do not."""
+    base = re.split(r"[\\/]", name)[-1]
+    stem = unicodedata.normalize("NFKC", _EXTENSION.sub("", base)).strip()  # NFKC: （２） is (2)
+    return any(p.search(stem) for p in _COPY_NAMES)

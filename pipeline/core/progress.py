@@ -50,6 +50,9 @@ def unit_stats(snap: Snapshot, cfg: Config, people: list[Person] | None = None) 
         stats[u] = {
             "unit": u,
             "pilot": crosscheck.text_key(u) in pilots,
+            # Counted in the campaign's table and totals: a listed unit, or the
+            # files whose unit could not be read; not a unit outside the list.
+            "listed": crosscheck.text_key(u) in pilots or u == UNKNOWN_UNIT,
             **{c: 0 for c in COUNTERS},
             "forms": {f.kind: 0 for f in FORMS},
             "assessment_without_measures": [],
@@ -83,6 +86,9 @@ def unit_stats(snap: Snapshot, cfg: Config, people: list[Person] | None = None) 
 
 
 def totals(units: list[dict[str, Any]], snap: Snapshot) -> dict[str, Any]:
+    """The counters summed over the rows counted (`listed`): a unit outside
+    the list is shown apart, never in a total."""
+    units = [u for u in units if u.get("listed", True)]
     out: dict[str, Any] = {c: sum(u[c] for u in units) for c in COUNTERS}
     out["forms"] = dict(sum((Counter(u["forms"]) for u in units), Counter({f.kind: 0 for f in FORMS})))
     out["forms"] = {f.kind: out["forms"].get(f.kind, 0) for f in FORMS}

@@ -8,6 +8,7 @@ Sheets, in order:
     风险变更记录 what each corrected assessment form changed (core/changes.py), with
                the office's confirmation (组织审) where one is needed
     提示       cross-file findings (late forms, measures missing, ...)
+    名单外单位 risks of units outside the list (only when there are any): kept, never counted
 
 Built from a Snapshot only (no folder needed to test it), written atomically.
 Every cell is text or a number, never a formula: a form cell that starts with
@@ -37,12 +38,15 @@ from pipeline.core.names import printable_name
 from pipeline.store.files import atomic_write
 from pipeline.core.model import STATUS_NAMES, RiskPoint, Snapshot, Submission
 from pipeline.core.progress import display_width, unit_stats
+from pipeline.core.stage import OUTSIDE, words
+from pipeline.core.units import is_listed
 
 RISK_SHEET = "风险台账"
 UNIT_SHEET = "单位汇总"
 SUBMISSION_SHEET = "报送记录"
 FINDING_SHEET = "提示"
 CHANGE_SHEET = "风险变更记录"
+OUTSIDE_SHEET = OUTSIDE  # 名单外单位
 
 # The contract's columns, in this order, then ours.
 RISK_COLUMNS = (
@@ -68,7 +72,7 @@ MIN_WIDTH, MAX_WIDTH = 6, 50
 LINE_HEIGHT, MAX_LINES = 15.0, 15  # points per line of 11-pt CJK text; taller rows are cut
 
 FINDING_NAMES = {
-    "not_pilot_unit": "非试点单位",
+    "not_pilot_unit": OUTSIDE,
     "late_form": "逾期报送",
     "measures_without_assessment": "有措施无评估",
     "measure_risk_unknown": "措施对应不上风险",
@@ -92,6 +96,16 @@ def clean(value: Any) -> Any:
 
 
 def risk_rows(snap: Snapshot, cfg: Config) -> list[list[Any]]:
+    """风险台账: the risks of the listed units (a unit outside the list is never counted)."""
+    return _risk_rows(snap, cfg, [r for r in snap.risks if is_listed(r.unit, cfg)])
+
+
+def outside_risk_rows(snap: Snapshot, cfg: Config) -> list[list[Any]]:
+    """名单外单位: the risks of units outside the list, in the same columns."""
+    return _risk_rows(snap, cfg, [r for r in snap.risks if not is_listed(r.unit, cfg)])
+
+
+def _risk_rows(snap: Snapshot, cfg: Config, risks: Sequence[RiskPoint]) -> list[list[Any]]:
     subs = {s.id: s for s in snap.submissions}
     order = {crosscheck.text_key(u): i for i, u in enumerate(cfg.units)}
 
@@ -102,7 +116,7 @@ def risk_rows(snap: Snapshot, cfg: Config) -> list[list[Any]]:
     rows = []
     year = snap.campaign.label if snap.campaign is not None else f"{cfg.year}年度"
     last_year = previous_levels(snap)
-    for r in sorted(snap.risks, key=key):  # stable: keeps the form's row order
+    for r in sorted(risks, key=key):  # stable: keeps the form's row order
         sub = subs.get(r.submission_id)
         rows.append(
             [
@@ -159,7 +173,7 @@ def change_rows(snap: Snapshot) -> list[list[Any]]:
 
 def unit_rows(snap: Snapshot, cfg: Config) -> tuple[list[str], list[list[Any]]]:
     header = [
-        "单位", "试点单位", "收到文件", "通过（现行）", "退回", "被替代", "重复", "逾期",
+        "单位", words(cfg.stage).units_column, "收到文件", "通过（现行）", "退回", "被替代", "重复", "逾期",
         "个人评估表", "单位评估表", "个人措施表", "单位措施表",
         "风险点", "三级", "二级", "一级", "尚无措施的风险点", "已报评估表未报措施表",
     ]  # fmt: skip
@@ -274,12 +288,8 @@ def wrapped_lines(text: str, width: float) -> int:
     return total
 
 
-def build_workbook(snap: Snapshot, cfg: Config) -> bytes:
-    """The workbook as .xlsx bytes."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = RISK_SHEET
-    rows = risk_rows(snap, cfg)
+def _risk_sheet(ws: Worksheet, rows: list[list[Any]]) -> None:
+    """A sheet of risks in RISK_COLUMNS, each level's cell coloured."""
     _sheet(ws, RISK_COLUMNS, rows)
     level_col = RISK_COLUMNS.index("风险等级") + 1
     by_name = {v: k for k, v in LEVEL_NAMES.items()}
@@ -289,6 +299,14 @@ def build_workbook(snap: Snapshot, cfg: Config) -> bytes:
         if fill is not None:
             cell.fill = fill
             cell.alignment = CENTER
+
+
+def build_workbook(snap: Snapshot, cfg: Config) -> bytes:
+    """The workbook as .xlsx bytes."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = RISK_SHEET
+    _risk_sheet(ws, risk_rows(snap, cfg))
 
     header, urows = unit_rows(snap, cfg)
     _sheet(wb.create_sheet(UNIT_SHEET), header, urows)
@@ -305,6 +323,9 @@ def build_workbook(snap: Snapshot, cfg: Config) -> bytes:
 
     _change_sheet(wb.create_sheet(CHANGE_SHEET), change_rows(snap))
     _sheet(wb.create_sheet(FINDING_SHEET), ("单位", "姓名", "类别", "说明", "报送编号"), finding_rows(snap))
+    outside = outside_risk_rows(snap, cfg)
+    if outside:
+        _risk_sheet(wb.create_sheet(OUTSIDE_SHEET), outside)
 
     # The office's wall-clock time of the snapshot (its own offset), not the machine's zone.
     taken = snap.taken_at.replace(tzinfo=None)

@@ -527,6 +527,7 @@ class Register:
         cfg: Config,
         fallback_unit: str | None = None,
         file_raw: str | None = None,
+        unit_written: str | None = None,
     ) -> Recorded:
         """Record one received file in one transaction: the verdict, its rows,
         the superseding of an earlier form, and the audit lines.
@@ -534,7 +535,9 @@ class Register:
         `result` may be None only when an earlier file had the same bytes (the
         caller skips parsing then); `fallback_unit` (the inbox subfolder, when it
         names a pilot unit) attributes an unreadable file to a unit; `file_raw`
-        is the hex of the name's bytes (`file` is its escaped display form)."""
+        is the hex of the name's bytes (`file` is its escaped display form);
+        `unit_written`, the unit as written when an alias renamed it (the
+        result's unit is then the listed one, pipeline.core.units)."""
         at = received_at.isoformat()
         with self._tx() as db:  # one transaction around the whole record, read and write
             if self.by_claim(claim_id) is not None:
@@ -550,7 +553,9 @@ class Register:
             decision = rule_on(result, prior, current, received_at)
             meta = _metadata(decision, prior, result, received_at, settings_for(cfg, camp), fallback_unit)
             sid = self._insert_submission(db, claim_id, file, sha256, size, at, decision, meta)
-            db.execute("UPDATE submissions SET file_raw = ?, campaign = ? WHERE id = ?", (file_raw, camp.id, sid))
+            written = prior.unit_written if decision.status == "duplicate" and prior is not None else unit_written
+            db.execute("UPDATE submissions SET file_raw = ?, campaign = ?, unit_written = ? WHERE id = ?",
+                       (file_raw, camp.id, written, sid))  # fmt: skip
             self._supersede(db, sid, at, decision, result)
             self._audit(db, at, claim_id, sid, file, "recorded", _recorded_detail(decision, meta))
         return Recorded(sid, decision.status, decision.duplicate_of, decision.supersedes, decision.superseded_by)

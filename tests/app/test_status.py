@@ -48,11 +48,13 @@ def test_every_pilot_unit_is_listed_and_counts_add_up() -> None:
     assert jw["missing_people"] is None
     assert by["财务处"]["rejected"] == 1  # " 财务处" is 财务处
     assert by["图书馆"]["pilot"] is False and by["组织部"]["received"] == 0
+    assert by["图书馆"]["listed"] is False and by[UNKNOWN_UNIT]["listed"] is True
     assert by[UNKNOWN_UNIT]["received"] == 1
     for u in units:
         assert u["received"] == u["accepted"] + u["rejected"] + u["superseded"] + u["duplicates"]
     tot = progress.totals(units, snapshot(subs))
-    assert tot["received"] == len(subs) and tot["units"] == len(units)
+    # 图书馆 is outside the list: shown, never in a total.
+    assert tot["received"] == len(subs) - 1 and tot["units"] == len(units) - 1
 
 
 def test_roster_lists_people_who_sent_nothing(tmp_path: Path) -> None:
@@ -129,12 +131,15 @@ def test_status_json_agrees_with_the_register(filled: Workspace, capsys) -> None
     data = json.loads(capsys.readouterr().out)
     with Register(filled.register_db) as reg:
         subs = reg.submissions()
+    subs = [s for s in subs if s.unit != "图书馆"]  # outside the list: never in the totals
     assert data["totals"]["received"] == len(subs)
     by_status = Counter(s.status for s in subs)
     assert data["totals"]["accepted"] == by_status["accepted"]
     assert data["totals"]["rejected"] == by_status["rejected"]
     assert data["totals"]["superseded"] == by_status["superseded"]
     assert data["totals"]["duplicates"] == by_status["duplicate"]
+    with Register(filled.register_db) as reg:
+        subs = reg.submissions()
     for u in data["units"]:
         mine = [s for s in subs if (s.unit or UNKNOWN_UNIT) == u["unit"]]
         assert u["received"] == len(mine), u["unit"]
@@ -143,6 +148,8 @@ def test_status_json_agrees_with_the_register(filled: Workspace, capsys) -> None
     assert units["教务处"]["superseded"] == 1 and units["教务处"]["assessment_without_measures"] == ["王丽华"]
     assert units["财务处"]["duplicates"] == 1 and units["财务处"]["rejected"] == 1
     assert units["图书馆"]["pilot"] is False and units["图书馆"]["late"] == 1
+    assert units["图书馆"]["listed"] is False and "units" in units["图书馆"]["hint"]
+    assert units["教务处"]["listed"] is True and units["教务处"]["hint"] is None
     assert data["inbox_waiting"] == 1 and data["pending_claims"] == 0 and data["inbox_skipped"] == 0
     assert data["watcher"] == {"running": False}
     assert data["roster"] is None and units["组织部"]["missing_people"] is None
@@ -158,14 +165,19 @@ def test_status_text_is_a_chinese_table(filled: Workspace, capsys) -> None:
     assert all(word in header for word in ("收到", "通过", "退回", "被替代", "重复", "逾期"))
     jw = next(line for line in lines if line.startswith("教务处"))
     assert jw.split()[1:7] == ["4", "3", "0", "1", "0", "0"]
-    assert any(line.startswith("图书馆（非试点）") for line in lines)
     assert "已报评估表、未报措施表：" in out and "王丽华" in out
     # Columns line up (CJK counted as two): every row of the table has the same width.
     start = lines.index(header)
     end = next(i for i, line in enumerate(lines) if line.startswith("（表1"))
     table = lines[start:end]
-    assert len(table) == 1 + len(CFG.units) + 1 + 1  # header, pilots, 图书馆, 合计
+    assert len(table) == 1 + len(CFG.units) + 1  # header, pilots, 合计: 图书馆 is not in it
+    assert not any("图书馆" in line for line in table)
     assert len({progress.display_width(line) for line in table}) == 1
+    total = next(line for line in table if line.startswith("合计"))
+    assert total.split()[1] == "7"  # the 8 files but 图书馆's
+    # 图书馆 is listed apart, below the table, with what to do about it.
+    apart = lines[lines.index("名单外单位（材料照收，不计入上表及合计）："):]
+    assert apart[1].startswith("  图书馆（名单外）：收到 1 份，通过 1 份") and "pipeline.toml 的 units 中加上“图书馆”" in apart[1]
 
 
 def test_status_with_a_roster(filled: Workspace, capsys) -> None:

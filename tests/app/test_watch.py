@@ -450,6 +450,18 @@ def test_files_present_at_start_are_taken(tmp_path: Path) -> None:
     assert rig.intake.names() == ["早到.docx"]
 
 
+def test_of_an_original_and_its_copy_due_together_the_original_goes_first(rig: Rig) -> None:
+    # The copy is seen first (it came first, and sorts first by name): of the
+    # same bytes, the first taken is the original, so the copy must wait its turn.
+    data = docx_bytes("same")
+    drop(rig, "王丽华 - 副本.docx", data)
+    drop(rig, "Copy of 王丽华.docx", data)
+    drop(rig, "王丽华.docx", data)
+    drop(rig, "教务处(考务科).docx", docx_bytes("other"))
+    rig.steps(DELAY + 1)
+    assert rig.intake.names() == ["教务处(考务科).docx", "王丽华.docx", "Copy of 王丽华.docx", "王丽华 - 副本.docx"]
+
+
 # ------------------------------------------------------------------ bursts and outputs
 
 

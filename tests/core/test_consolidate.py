@@ -219,12 +219,45 @@ def test_bulletin_figures_by_unit(snap):
     assert ctx["status_rows"][2]["unit_assessment"] == "未报送"
 
 
-def test_bulletin_shows_units_outside_the_pilot(snap):
+def test_units_outside_the_list_are_named_apart_and_never_counted(snap):
+    before = consolidate.bulletin_context(snap, CFG, AFTER_ALL)
+    assert before["outside_units"] == [] and before["outside_units_text"] == ""
     snap.submissions.append(sub(20, "unit_assessment", "图书馆", when=(9, 2)))
-    snap.risks.append(risk(20, "图书馆", None, "采购", 1, "图书采购回扣", 2))
+    snap.submissions.append(sub(21, "personal_assessment", "图书馆", "周七", "馆员", when=(9, 3)))
+    snap.submissions.append(sub(22, "personal_assessment", "图书馆", "周七", "馆员", when=(9, 3), status="duplicate"))
+    snap.risks.append(risk(20, "图书馆", None, "采购", 1, "图书采购回扣", 3))
     ctx = consolidate.bulletin_context(snap, CFG, AFTER_ALL)
-    assert ctx["stats_rows"][-1]["unit"] == "图书馆"
-    assert ctx["units_total"] == 3  # the pilot count is the configured units
+    assert [r["unit"] for r in ctx["stats_rows"]] == [r["unit"] for r in ctx["status_rows"]] == list(CFG.units)
+    assert [u["name"] for u in ctx["units"]] == list(CFG.units)
+    for key in ("totals", "risks_total", "level3", "people_total", "units_reported", "overview", "missing_text"):
+        assert ctx[key] == before[key], key
+    # the same bytes twice count once
+    assert ctx["outside_units"] == [{"name": "图书馆", "files": 2}]
+    assert ctx["outside_units_text"] == "另收到名单外单位材料：图书馆2份，未计入统计。"
+    assert consolidate.reminder_context(snap, CFG, "图书馆", AFTER_ALL) is not None  # it would owe forms...
+    assert "图书馆" not in consolidate.units_of(snap, CFG)  # ...but no document is made for it
+
+
+def test_the_stage_words_the_bulletin(snap):
+    pilot = consolidate.bulletin_context(snap, CFG, AFTER_ALL)
+    school = consolidate.bulletin_context(snap, replace(CFG, stage="全面推进"), AFTER_ALL)
+    assert pilot["title"] == "关于廉政风险防控试点工作进展情况的通报"
+    assert school["title"] == "关于廉政风险防控工作进展情况的通报"
+    assert pilot["overview"].startswith("截至2012年11月1日，3个试点单位中已有2个单位报送材料，")
+    assert school["overview"].startswith("截至2012年11月1日，3个单位中已有2个单位报送材料，")
+    assert school["attachment1_title"] == "各单位廉政风险排查评估情况统计表"
+    assert school["attachment2_title"] == "各单位材料报送情况一览表"
+    assert school["plan_title"] == "《泉州师范学院廉政风险防控工作方案》"
+    assert (pilot["stage_units"], school["stage_units"]) == ("试点单位", "单位")
+    assert not any("试点" in str(v) for v in school.values())
+    summary = consolidate.summary_context(snap, replace(CFG, stage="全面推进"), "教务处", AFTER_ALL)
+    assert not any("试点" in str(v) for v in summary.values())
+
+
+def test_when_every_unit_reported_the_bulletin_says_so(snap):
+    snap.submissions.append(sub(40, "unit_assessment", "科研处", when=(9, 2)))
+    ctx = consolidate.bulletin_context(snap, CFG, AFTER_ALL)
+    assert "3个试点单位均已报送材料，" in ctx["overview"] and "已有" not in ctx["overview"]
 
 
 def test_as_of_ignores_rejected_files(snap):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timezone
 
 from intake_helpers import measure, risk, snapshot, sub
@@ -50,6 +51,13 @@ def test_non_pilot_unit_is_a_warning() -> None:
     found = cc.not_pilot_units(snap, CFG, JULY)
     assert [(f.code, f.unit, f.submission_id) for f in found] == [("not_pilot_unit", "图书馆", 1)]
     assert "图书馆" in found[0].message and "试点单位" in found[0].message
+    assert "不计入统计" in found[0].message and "[unit_aliases]" in found[0].message
+    [school] = cc.not_pilot_units(snap, replace(CFG, stage="全面推进"), JULY)
+    assert "不在本次工作的单位名单中" in school.message and "试点" not in school.message
+    # Named once: nothing else about it (no one chases its missing measures).
+    everything = cc.find_all(snap, CFG, DECEMBER)
+    assert [f.code for f in everything if f.unit == "图书馆"] == ["not_pilot_unit"]
+    assert any(f.code == "assessment_without_measures" and f.unit == "教务处" for f in everything)
 
 
 def test_late_form_names_the_basis_and_the_deadline() -> None:

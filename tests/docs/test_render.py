@@ -69,6 +69,11 @@ def make_snapshot() -> Snapshot:
     return Snapshot(datetime(2012, 12, 1), subs, risks, measures, [])
 
 
+def listing(cfg: Config, *units: str) -> Config:
+    """`cfg` with `units` added to its list: only a listed unit gets documents."""
+    return replace(cfg, units=(*cfg.units, *units))
+
+
 @pytest.fixture
 def ws(tmp_path) -> Workspace:
     w = Workspace(tmp_path / "ws")
@@ -387,7 +392,7 @@ def test_rebuild_documents_returns_the_paths(ws):
 def test_unit_names_cannot_escape_the_outbox(ws):
     snap = make_snapshot()
     snap.submissions.append(sub(60, "unit_assessment", "../../etc", when=(9, 1)))
-    outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    outputs.rebuild(ws, listing(CFG, "../../etc"), snap, today=TODAY, roster=[])
     made = [p for p in ws.root.parent.rglob("*etc*") if p.suffix == ".docx"]
     assert sorted(p.parent for p in made) == sorted([ws.outbox / "2012年度" / "单位汇总", ws.outbox / "2012年度" / "催报通知"])
     assert not any(p.name.startswith(".") for p in made)
@@ -559,7 +564,8 @@ def test_a_long_unit_name_still_gets_its_summary_and_reminder(ws, n):
     unit = long_unit(n)
     snap = make_snapshot()
     snap.submissions.append(sub(60, "unit_assessment", unit, when=(9, 1)))
-    res = outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    cfg = listing(CFG, unit)
+    res = outputs.rebuild(ws, cfg, snap, today=TODAY, roster=[])
     assert res.failed == []
     made = [p for p in res.written if p.name.startswith("教务处（考")]
     assert sorted(p.parent.name for p in made) == ["催报通知", "单位汇总"]  # overdue forms: a reminder too
@@ -571,7 +577,7 @@ def test_a_long_unit_name_still_gets_its_summary_and_reminder(ws, n):
     title = doc.core_properties.title
     assert len(title) <= 255 and title.startswith(unit[:50])
     # and it is made again only when its data change, like any other
-    assert outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[]).written == []
+    assert outputs.rebuild(ws, cfg, snap, today=TODAY, roster=[]).written == []
 
 
 def test_names_that_differ_only_where_a_file_name_cannot_show_it_get_a_file_each(ws):
@@ -581,7 +587,7 @@ def test_names_that_differ_only_where_a_file_name_cannot_show_it_get_a_file_each
     snap = make_snapshot()
     for n, unit in enumerate(units):
         snap.submissions.append(sub(70 + n, "unit_assessment", unit, when=(9, 1)))
-    assert outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[]).failed == []
+    assert outputs.rebuild(ws, listing(CFG, *units), snap, today=TODAY, roster=[]).failed == []
     titles = {Document(str(p)).paragraphs[0].text for p in (ws.outbox / "2012年度" / "单位汇总").iterdir()}
     assert {f"{u}廉政风险排查评估汇总" for u in units} <= titles
     assert (ws.outbox / "2012年度" / "单位汇总" / "教务处_考务科廉政风险排查评估汇总.docx").is_file()  # as typed when it can be
@@ -591,7 +597,7 @@ def test_document_title_property_is_the_text_as_typed(ws):
     unit = "A&B <C>"
     snap = make_snapshot()
     snap.submissions.append(sub(60, "unit_assessment", unit, when=(9, 1)))
-    outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    outputs.rebuild(ws, listing(CFG, unit), snap, today=TODAY, roster=[])
     [path] = (ws.outbox / "2012年度" / "单位汇总").glob("A&B*")
     doc = Document(str(path))
     assert doc.core_properties.title == f"{unit}廉政风险排查评估汇总"  # not A&amp;B &lt;C&gt;

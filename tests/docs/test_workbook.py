@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -111,6 +112,20 @@ def test_unit_sheet_and_submissions_sheet(snap, tmp_path: Path) -> None:
     assert rejected["处理结果"] == "退回" and "第2行“风险等级”" in rejected["问题"]
     findings = list(wb["提示"].iter_rows(min_row=2, values_only=True))
     assert len(findings) == len(snap.findings) > 0
+
+
+def test_units_outside_the_list_have_a_sheet_of_their_own(snap, tmp_path: Path) -> None:
+    assert "名单外单位" not in load(build_workbook(snap, CFG), tmp_path).sheetnames  # none: no sheet
+    lib = sub(7, "personal_assessment", unit="图书馆", name="周七")
+    snap.submissions.append(lib)
+    snap.risks.append(risk(lib, "图书采购回扣", 3))
+    wb = load(build_workbook(snap, replace(CFG, stage="全面推进")), tmp_path)
+    assert "图书馆" not in [r[0] for r in wb["风险台账"].iter_rows(min_row=2, values_only=True)]
+    [row] = wb["名单外单位"].iter_rows(min_row=2, values_only=True)
+    assert (row[0], row[1], row[4], row[6]) == ("图书馆", "周七", "图书采购回扣", "三级")
+    assert [c.value for c in wb["名单外单位"][1]] == list(RISK_COLUMNS)
+    units = {r[0]: r for r in wb["单位汇总"].iter_rows(min_row=2, values_only=True)}
+    assert wb["单位汇总"]["B1"].value == "名单内单位" and units["图书馆"][1] == "否" and units["教务处"][1] == "是"
 
 
 def test_empty_register_gives_a_valid_workbook(tmp_path: Path) -> None:
