@@ -378,12 +378,16 @@ class Intake:
         """Step 2: hash, read (unless known bytes), record in one transaction."""
         rel = meta["file"]
         sha, size, result = self._read_steady(data, rel)
+        received_at = datetime.fromisoformat(meta["received_at"])
+        if result is not None:  # a date that cannot be right is a warning on the file (date_problems)
+            day = crosscheck.received_day(received_at, self.cfg)
+            result = crosscheck.with_date_warnings(result, day, self.register.current_campaign(self.cfg, day))
         rec = self.register.record(
             claim_id=meta["claim_id"],
             file=rel,
             sha256=sha,
             size=size,
-            received_at=datetime.fromisoformat(meta["received_at"]),
+            received_at=received_at,
             result=result,
             cfg=self.cfg,
             fallback_unit=self._folder_unit(rel),
