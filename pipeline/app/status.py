@@ -22,11 +22,13 @@ JSON shape (stable; keys are only ever added):
      "units": [{"unit": "教务处", "pilot": true,
                 "received": 5,  # files attributed to the unit = the four below
                 "accepted": 3, "rejected": 1, "superseded": 1, "duplicates": 0,
-                "late": 0,      # accepted forms in force that came late
+                "late": 0,      # forms in force received after their office deadline
+                                # (not a correction of one received on time)
                 "forms": {"personal_assessment": 2, "unit_assessment": 1,
                           "personal_measures": 0, "unit_measures": 0},   # in force
                 "risks": 7, "level3": 2, "risks_without_measure": 7,
-                "assessment_without_measures": ["王丽华"],
+                "assessment_without_measures": ["王丽华"],  # from remind_days_before days
+                                                          # before the measures' deadline
                 "missing_people": ["张三"] | null},   # on the roster, sent nothing; null without a roster
                ...],
      "totals": {same counters summed, "units": N, "findings": N},

@@ -161,11 +161,12 @@ def routing_note(kind: str, cfg: Config) -> str:
 
 def _item(
     who: str, kind: str, cfg: Config, *, received: date | None = None, rejected: bool = False,
-    written: date | None = None,
+    written: date | None = None, due: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     """One line about a form: who, which form, its (office) deadline, as plain
     text. A late form says the day the office received it, and the date
-    written on it when that differs."""
+    written on it when that differs; one not yet `due` that goes to the unit
+    first (附件1) says the unit's own date too."""
     deadline = cfg.deadline(kind)
     title = form_label(kind)
     subject = f"{who}的{title}" if who else title
@@ -175,7 +176,7 @@ def _item(
         text = f"{subject}于{arabic(received)}报送{shown}，晚于截止日期{arabic(deadline)}"
     elif rejected:
         text = f"{subject}（截止日期{arabic(deadline)}；已报送的表格被退回，请按退回通知修改后重报）"
-    elif note:
+    elif due and note:
         text = f"{subject}（{note}）"
     else:
         text = f"{subject}（截止日期{arabic(deadline)}）"
@@ -265,7 +266,7 @@ def _unit_items(unit_states: dict[str, FormState], cfg: Config, today: date) -> 
         elif st.state == "late":
             late.append(_item("", kind, cfg, received=st.received, written=st.written))
         elif st.state == "pending" and reminding(kind, today, cfg):
-            pending.append(_item("", kind, cfg))
+            pending.append(_item("", kind, cfg, due=True))
     return missing, late, pending
 
 
@@ -294,7 +295,7 @@ def _person_items(
             elif st.state == "late":
                 late.append(_item(p.label, kind, cfg, received=st.received, written=st.written))
             elif st.state == "pending" and owes and reminding(kind, today, cfg):
-                pending.append(_item(p.label, kind, cfg))
+                pending.append(_item(p.label, kind, cfg, due=True))
 
 
 def _group_by_person(risks: Iterable[RiskPoint]) -> list[RiskPoint]:

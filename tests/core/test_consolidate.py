@@ -327,3 +327,23 @@ def test_a_person_whose_form_was_sent_back_still_owes_it(snap):
     assert [m["who"] for m in owed] == ["钱多（科员）", "孙丽（科员）"]
     assert all(m["rejected"] for m in owed)
     assert "退回" in owed[0]["text"]
+
+
+def test_a_personal_assessment_owed_says_the_units_own_date_as_information(snap):
+    roster = [("教务处", "孙悟", "干事")]
+    # Not named at all on 7/1 (past the units' 6/30, but the office's 9/30 is far).
+    assert consolidate.summary_context(snap, CFG, "教务处", date(2012, 7, 1), roster)["pending"] == []
+    ctx = consolidate.summary_context(snap, CFG, "教务处", date(2012, 9, 20), roster)
+    owed = [m for m in ctx["pending"] if m["kind"] == "personal_assessment"]
+    assert [m["text"] for m in owed] == [
+        "孙悟（干事）的《个人廉政风险排查评估表》（个人表由各单位于6月30日前收齐，9月30日前报送）"
+    ]
+    assert (owed[0]["deadline"], owed[0]["unit_deadline"]) == ("2012年9月30日", "2012年6月30日")
+    # Once the office's date has passed it is overdue, by that date.
+    missing = consolidate.summary_context(snap, CFG, "教务处", date(2012, 10, 1), roster)["missing"]
+    assert "孙悟（干事）的《个人廉政风险排查评估表》（截止日期2012年9月30日）" in [m["text"] for m in missing]
+    # A reminder in November: the overdue 附件1, then what falls due on 11/30.
+    reminder = consolidate.reminder_context(snap, CFG, "教务处", date(2012, 11, 20), roster)
+    assert reminder is not None
+    assert [m["text"] for m in reminder["missing"]] == ["孙悟（干事）的《个人廉政风险排查评估表》（截止日期2012年9月30日）"]
+    assert [m["kind"] for m in reminder["pending"]] == ["unit_measures", "personal_measures", "personal_measures"]
