@@ -32,7 +32,12 @@ JSON shape (stable; keys are only ever added):
                 "missing_people": ["张三"] | null},   # on the roster, sent nothing; null without a roster
                ...],
      "totals": {same counters summed, "units": N, "findings": N},
-     "findings": [{"code", "message", "unit", "name", "submission_id"}, ...]}
+     "findings": [{"code", "message", "unit", "name", "submission_id"}, ...],
+     "deadlines": {"personal_assessment": {"office": "2012-09-30", "unit": "2012-06-30"},
+                   "unit_assessment": {"office": "2012-09-30", "unit": null}, ...},
+                                # office deadline (lateness: received after it) and the
+                                # unit-internal one (information only), per form kind
+     "remind_days_before": 14}  # forms not yet due are named from this many days before
 
 Pilot units are always listed (with zeros), in the configured order; other
 units that sent something follow; files whose unit could not be read are
@@ -44,7 +49,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pipeline.app import inbox as inbox_mod
@@ -52,6 +57,8 @@ from pipeline.app.inbox import hard_link_warning
 from pipeline.core.campaign import Campaign, CampaignError, settings_for
 from pipeline.core.clock import year_warning
 from pipeline.core.config import Config
+from pipeline.core.dates import arabic
+from pipeline.core.forms import FORMS
 from pipeline.core.progress import display_width, totals, unit_stats
 from pipeline.core.model import UNKNOWN_UNIT, Snapshot
 from pipeline.core.names import printable_name
@@ -171,7 +178,31 @@ def report(
         "units": units,
         "totals": totals(units, snap),
         "findings": [asdict(f) for f in snap.findings],
+        "deadlines": _deadlines_json(cfg),
+        "remind_days_before": cfg.remind_days_before,
     }
+
+
+def _deadlines_json(cfg: Config) -> dict[str, dict[str, str | None]]:
+    """Form kind -> its office deadline and the unit-internal one (information only)."""
+    out: dict[str, dict[str, str | None]] = {}
+    for f in FORMS:
+        inside = cfg.unit_deadline(f.kind)
+        out[f.kind] = {"office": cfg.deadline(f.kind).isoformat(), "unit": inside.isoformat() if inside else None}
+    return out
+
+
+def deadline_line(data: dict[str, Any]) -> str:
+    """The deadlines the figures are judged by, as one line for people:
+    截止日期（…）：表1 2012年9月30日（个人表由各单位于2012年6月30日前收齐），表2 …"""
+    parts = []
+    for n, f in enumerate(FORMS, 1):
+        d = data.get("deadlines", {}).get(f.kind)
+        if not d:
+            continue
+        inside = f"（个人表由各单位于{arabic(date.fromisoformat(d['unit']))}前收齐）" if d.get("unit") else ""
+        parts.append(f"表{n} {arabic(date.fromisoformat(d['office']))}{inside}")
+    return "截止日期（报送领导小组办公室，是否逾期按收到日期计）：" + "，".join(parts) if parts else ""
 
 
 def _campaign_json(camp: Campaign | None, cfg: Config) -> dict[str, Any]:
@@ -239,6 +270,8 @@ def render_text(data: dict[str, Any]) -> str:
     for r in rows:
         lines.append("  ".join(_pad(c, widths[i], right=i > 0) for i, c in enumerate(r)).rstrip())
     lines.append("（表1 个人评估表，表2 单位评估表，表3 个人措施表，表4 单位措施表；均为现行有效份数）")
+    if deadline_line(data):
+        lines.append(deadline_line(data))
 
     waiting = [(u["unit"], u["assessment_without_measures"]) for u in data["units"] if u["assessment_without_measures"]]
     if waiting:

@@ -214,3 +214,22 @@ def test_measures_hints_start_two_weeks_before_their_deadline(ws: Workspace, cap
     assert codes(status_json(ws, "2013-01-05", capsys)).count("assessment_without_measures") == 3
     (ws.root / "pipeline.toml").write_text("remind_days_before = 200\n", encoding="utf-8")
     assert codes(status_json(ws, "2012-06-20", capsys)).count("assessment_without_measures") == 3
+
+
+def test_status_states_the_office_deadlines_and_the_units_own_date(ws: Workspace, capsys) -> None:
+    (ws.root / "pipeline.toml").write_text(
+        "remind_days_before = 10\n[deadlines]\nunit_assessment = 2012-10-08\n[unit_deadlines]\npersonal_assessment = 2012-07-10\n",
+        encoding="utf-8",
+    )
+    data = status_json(ws, "2012-07-01", capsys)
+    assert data["deadlines"] == {
+        "personal_assessment": {"office": "2012-09-30", "unit": "2012-07-10"},
+        "unit_assessment": {"office": "2012-10-08", "unit": None},
+        "personal_measures": {"office": "2012-11-30", "unit": None},
+        "unit_measures": {"office": "2012-11-30", "unit": None},
+    }
+    assert data["remind_days_before"] == 10
+    assert (
+        "截止日期（报送领导小组办公室，是否逾期按收到日期计）：表1 2012年9月30日（个人表由各单位于2012年7月10日前收齐），"
+        "表2 2012年10月8日，表3 2012年11月30日，表4 2012年11月30日"
+    ) in status_text(ws, "2012-07-01", capsys)
