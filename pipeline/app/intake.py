@@ -69,7 +69,7 @@ from pipeline.app.report import (
     NOT_A_FORM, READ_FAILED, Outcome, RunSummary, changed_after_record_message, log_outcome, outcome_message,
     still_changing_message,
 )
-from pipeline.core import units
+from pipeline.core import crosscheck, units
 from pipeline.core.clock import Clock, zone
 from pipeline.core import faults
 from pipeline.core import ready
@@ -382,13 +382,17 @@ class Intake:
         """Step 2: hash, read (unless known bytes), record in one transaction."""
         rel = meta["file"]
         sha, size, result = self._read_steady(data, rel)
+        received_at = datetime.fromisoformat(meta["received_at"])
+        if result is not None:  # a date that cannot be right is a warning on the file (date_problems)
+            day = crosscheck.received_day(received_at, self.cfg)
+            result = crosscheck.with_date_warnings(result, day, self.register.current_campaign(self.cfg, day))
         result, unit_written = self._read_unit(result)
         rec = self.register.record(
             claim_id=meta["claim_id"],
             file=rel,
             sha256=sha,
             size=size,
-            received_at=datetime.fromisoformat(meta["received_at"]),
+            received_at=received_at,
             result=result,
             cfg=self.cfg,
             fallback_unit=self._folder_unit(rel),
@@ -418,7 +422,10 @@ class Intake:
         for _ in range(READ_TRIES):
             before = readiness.observe(data)
             sha, size = sha256_of(data)
-            result = None if self.register.same_bytes(sha) is not None else self._parse(data, rel)
+            # Known bytes need no reading: the register copies the earlier file's verdict (within
+            # the campaign: last year's form sent again is read as this year's submission).
+            known = self.register.same_bytes(sha, self.register.current_campaign(self.cfg).id)
+            result = None if known is not None else self._parse(data, rel)
             if before is not None and before.size == size and readiness.observe(data) == before:
                 return sha, size, result
             logger.warning("文件“{}”在读取时仍在变化（仍在写入），等它写完后重新读取……", ready.shown_name(rel))

@@ -29,11 +29,13 @@ JSON shape (stable; keys are only ever added):
                 "hint": null,    # for a unit outside the list: what to do (alias, or add to units)
                 "received": 5,  # files attributed to the unit = the four below
                 "accepted": 3, "rejected": 1, "superseded": 1, "duplicates": 0,
-                "late": 0,      # accepted forms in force that came late
+                "late": 0,      # forms in force received after their office deadline
+                                # (not a correction of one received on time)
                 "forms": {"personal_assessment": 2, "unit_assessment": 1,
                           "personal_measures": 0, "unit_measures": 0},   # in force
                 "risks": 7, "level3": 2, "risks_without_measure": 7,
-                "assessment_without_measures": ["王丽华"],
+                "assessment_without_measures": ["王丽华"],  # from remind_days_before days
+                                                          # before the measures' deadline
                 "missing_people": ["张三"] | null},   # on the roster, sent nothing; null without a roster
                ...],
      "totals": {same counters summed over the listed rows, "units": N, "findings": N},
@@ -43,7 +45,12 @@ JSON shape (stable; keys are only ever added):
          "kind": "level"|"level_content"|"dropped", "kind_name": "等级调整",
          "old_level": 3, "new_level": 2 | null, "date": "2012-07-05",
          "old_file": "...", "new_file": "...", "text": "王丽华：“挪用公款”的风险等级由三级调整为二级（…）",
-         "command": "python -m pipeline -C /abs/path confirm 43"}, ...]}
+         "command": "python -m pipeline -C /abs/path confirm 43"}, ...],
+     "deadlines": {"personal_assessment": {"office": "2012-09-30", "unit": "2012-06-30"},
+                   "unit_assessment": {"office": "2012-09-30", "unit": null}, ...},
+                                # office deadline (lateness: received after it) and the
+                                # unit-internal one (information only), per form kind
+     "remind_days_before": 14}  # forms not yet due are named from this many days before
 
 Pilot units are always listed (with zeros), in the configured order; units
 outside the list that sent something follow with "listed": false (the text
@@ -57,7 +64,7 @@ import json
 import os
 import shlex
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pipeline.app import inbox as inbox_mod
@@ -66,6 +73,8 @@ from pipeline.core import changes as changelog
 from pipeline.core.campaign import Campaign, CampaignError, settings_for
 from pipeline.core.clock import year_warning
 from pipeline.core.config import Config
+from pipeline.core.dates import arabic
+from pipeline.core.forms import FORMS
 from pipeline.core.progress import display_width, totals, unit_stats
 from pipeline.core.model import Snapshot
 from pipeline.core.names import printable_name
@@ -190,6 +199,8 @@ def report(
         "totals": totals(units, snap),
         "findings": [asdict(f) for f in snap.findings],
         "adjustments_to_confirm": adjustments_to_confirm(snap, ws),
+        "deadlines": _deadlines_json(cfg),
+        "remind_days_before": cfg.remind_days_before,
     }
 
 
@@ -206,6 +217,28 @@ def adjustments_to_confirm(snap: Snapshot, ws: Workspace) -> list[dict[str, Any]
         }  # fmt: skip
         for c in changelog.waiting(changelog.changes_of(snap))
     ]
+
+
+def _deadlines_json(cfg: Config) -> dict[str, dict[str, str | None]]:
+    """Form kind -> its office deadline and the unit-internal one (information only)."""
+    out: dict[str, dict[str, str | None]] = {}
+    for f in FORMS:
+        inside = cfg.unit_deadline(f.kind)
+        out[f.kind] = {"office": cfg.deadline(f.kind).isoformat(), "unit": inside.isoformat() if inside else None}
+    return out
+
+
+def deadline_line(data: dict[str, Any]) -> str:
+    """The deadlines the figures are judged by, as one line for people:
+    截止日期（…）：表1 2012年9月30日（个人表由各单位于2012年6月30日前收齐），表2 …"""
+    parts = []
+    for n, f in enumerate(FORMS, 1):
+        d = data.get("deadlines", {}).get(f.kind)
+        if not d:
+            continue
+        inside = f"（个人表由各单位于{arabic(date.fromisoformat(d['unit']))}前收齐）" if d.get("unit") else ""
+        parts.append(f"表{n} {arabic(date.fromisoformat(d['office']))}{inside}")
+    return "截止日期（报送领导小组办公室，是否逾期按收到日期计）：" + "，".join(parts) if parts else ""
 
 
 def _campaign_json(camp: Campaign | None, cfg: Config) -> dict[str, Any]:
@@ -273,6 +306,8 @@ def render_text(data: dict[str, Any]) -> str:
     for r in rows:
         lines.append("  ".join(_pad(c, widths[i], right=i > 0) for i, c in enumerate(r)).rstrip())
     lines.append("（表1 个人评估表，表2 单位评估表，表3 个人措施表，表4 单位措施表；均为现行有效份数）")
+    if deadline_line(data):
+        lines.append(deadline_line(data))
     lines += _outside_lines(data)
 
     # Who still owes measures: the listed units' people only (nobody chases a unit outside the list).

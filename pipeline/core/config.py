@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field, fields, replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pipeline.core.clock import DEFAULT_ZONE, ClockError, zone
-from pipeline.core.forms import FORMS
+from pipeline.core.forms import BY_KIND, FORMS
 from pipeline.core.errors import EXIT_USAGE, PipelineError
 
 PILOT_UNITS: tuple[str, ...] = ("组织部", "人事处", "教务处", "科研处", "资产管理处", "后勤管理处", "财务处")
@@ -42,8 +42,17 @@ class Config:
     # are begun with `campaign start` (pipeline.core.campaign).
     year: int = 2012
     units: tuple[str, ...] = PILOT_UNITS
-    # Deadline per form kind; defaults come from the plan (6/30, 9/30, 11/30).
+    # The office deadline per form kind ([deadlines]): by when the form must
+    # reach the office; lateness is judged by it. Defaults from the plan
+    # (附件1 and 附件2 9/30, 附件3 and 附件4 11/30: forms.FormSpec.office_deadline).
     deadlines: dict[str, date] = field(default_factory=dict)
+    # Deadlines inside the units ([unit_deadlines]), shown as information only:
+    # individuals give their 附件1 to their unit by 6/30 (the plan's routing).
+    unit_deadlines: dict[str, date] = field(default_factory=dict)
+    # Reminders of a form not yet due (documents' pending lists, status' hints)
+    # start this many days before its deadline, not months early; overdue
+    # forms are always named.
+    remind_days_before: int = 14
     date_style: str = "arabic"  # "arabic": 2012年5月26日; "chinese": 二〇一二年五月二十六日
     roster: Path | None = None  # 单位, 姓名, 职务 (.xlsx or .csv)
     stability_seconds: float = 3.0  # a file must sit unchanged this long before it is taken
@@ -68,20 +77,37 @@ class Config:
     unit_aliases: dict[str, str] = field(default_factory=dict)
 
     def deadline(self, kind: str) -> date:
-        """The deadline of a form kind in this campaign year. A [deadlines]
-        date counts for the campaign of its own year only: 2012's dates do not
+        """The office deadline of a form kind in this campaign year: by when it
+        must reach the office (lateness is judged by it). A [deadlines] date
+        counts for the campaign of its own year only: 2012's dates do not
         carry into 2013, which takes the plan's days again."""
         if kind in self.deadlines and self.deadlines[kind].year == self.year:
             return self.deadlines[kind]
-        month, day = next(f.default_deadline for f in FORMS if f.kind == kind)
+        month, day = next(f.office_deadline for f in FORMS if f.kind == kind)
         return date(self.year, month, day)
+
+    def unit_deadline(self, kind: str) -> date | None:
+        """The deadline inside the unit (individuals → their unit) of a form
+        kind in this campaign year, or None when the plan sets none (only
+        附件1 has one: 6/30). Information only; like [deadlines], an
+        [unit_deadlines] date counts in its own year only."""
+        if kind in self.unit_deadlines and self.unit_deadlines[kind].year == self.year:
+            return self.unit_deadlines[kind]
+        md = next(f.unit_deadline for f in FORMS if f.kind == kind)
+        return date(self.year, md[0], md[1]) if md else None
+
+    def remind_from(self, kind: str) -> date:
+        """The first day a form not yet received is named as due soon
+        (remind_days_before days before its office deadline)."""
+        return self.deadline(kind) - timedelta(days=self.remind_days_before)
 
     def doc_number(self, n: int) -> str:
         # 〔〕 are U+3014/U+3015 and the number has no leading zeros (GB/T 9704).
         return f"{self.doc_number_prefix}\u3014{self.year}\u3015{n}号"
 
 
-_SIMPLE = {f.name for f in fields(Config)} - {"units", "deadlines", "roster", "unit_aliases"}
+_TABLES = {"units", "deadlines", "unit_deadlines", "roster", "unit_aliases"}  # keys with a parser of their own
+_SIMPLE = {f.name for f in fields(Config)} - _TABLES
 
 
 def load(workspace: Path) -> Config:
@@ -102,8 +128,8 @@ def from_mapping(data: dict[str, Any], workspace: Path) -> Config:
     for key, value in data.items():
         if key == "units":
             changes["units"] = _units(value)
-        elif key == "deadlines":
-            changes["deadlines"] = _deadlines(value)
+        elif key in ("deadlines", "unit_deadlines"):
+            changes[key] = _deadlines(value, key)
         elif key == "roster":
             changes["roster"] = _roster(value, workspace)
         elif key == "unit_aliases":
@@ -111,7 +137,7 @@ def from_mapping(data: dict[str, Any], workspace: Path) -> Config:
         elif key in _SIMPLE:
             changes[key] = _typed(key, value, getattr(base, key))
         else:
-            known = "、".join(sorted(_SIMPLE | {"units", "deadlines", "roster", "unit_aliases"}))
+            known = "、".join(sorted(_SIMPLE | _TABLES))
             raise ConfigError(f"配置文件中有未知的设置项“{key}”。可用的设置项：{known}")
     cfg = replace(base, **changes)
     if "unit_aliases" in changes:
@@ -134,7 +160,27 @@ def from_mapping(data: dict[str, Any], workspace: Path) -> Config:
     for key in ("max_rows", "max_cell_chars", "max_xml_elements"):
         if getattr(cfg, key) < 1:
             raise ConfigError(f"设置项“{key}”必须是正整数")
+    if not 0 <= cfg.remind_days_before <= 366:
+        raise ConfigError("设置项“remind_days_before”应为 0 到 366 之间的天数（截止日期前多少天开始提醒）")
+    _check_unit_deadlines(cfg)
     return cfg
+
+
+def _check_unit_deadlines(cfg: Config) -> None:
+    """A unit's own deadline after the office's would have the units collect
+    forms they must already have sent: certainly a typo."""
+    for kind, day in cfg.unit_deadlines.items():
+        if not BY_KIND[kind].personal:
+            raise ConfigError(
+                f"[unit_deadlines] 只用于个人填写、先交本单位的表格（personal_assessment、personal_measures），"
+                f"“{kind}”由单位直接报送，请删去这一行。"
+            )
+        office = replace(cfg, year=day.year).deadline(kind)  # the office's deadline in that year
+        if day > office:
+            raise ConfigError(
+                f"[unit_deadlines] {kind} 的日期 {day.isoformat()} 晚于报送领导小组办公室的截止日期 "
+                f"{office.isoformat()}（[deadlines]）。单位内部收齐的日期应在此之前，请核对。"
+            )
 
 
 def _typed(key: str, value: Any, default: Any) -> Any:
@@ -160,21 +206,23 @@ def _units(value: Any) -> tuple[str, ...]:
     return tuple(u.strip() for u in value)
 
 
-def _deadlines(value: Any) -> dict[str, date]:
+def _deadlines(value: Any, table: str = "deadlines") -> dict[str, date]:
+    """[deadlines] or [unit_deadlines]: form kind -> date."""
     kinds = {f.kind for f in FORMS}
+    example = "2012-09-30" if table == "deadlines" else "2012-06-30"
     if not isinstance(value, dict):
-        raise ConfigError("设置项“deadlines”应为一个表，如 [deadlines] personal_assessment = 2012-06-30")
+        raise ConfigError(f"设置项“{table}”应为一个表，如 [{table}] personal_assessment = {example}")
     out: dict[str, date] = {}
     for kind, day in value.items():
         if kind not in kinds:
-            raise ConfigError(f"[deadlines] 中的“{kind}”不是表格种类，可用：{'、'.join(sorted(kinds))}")
+            raise ConfigError(f"[{table}] 中的“{kind}”不是表格种类，可用：{'、'.join(sorted(kinds))}")
         if isinstance(day, str):
             try:
                 day = date.fromisoformat(day)
             except ValueError:
-                raise ConfigError(f"[deadlines] {kind} 的日期“{day}”无法识别，请写成 2012-06-30") from None
-        if not isinstance(day, date):
-            raise ConfigError(f"[deadlines] {kind} 的值应为日期，如 2012-06-30")
+                raise ConfigError(f"[{table}] {kind} 的日期“{day}”无法识别，请写成 {example}") from None
+        if not isinstance(day, date) or isinstance(day, datetime):
+            raise ConfigError(f"[{table}] {kind} 的值应为日期，如 {example}")
         out[kind] = day
     return out
 

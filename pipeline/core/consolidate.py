@@ -8,9 +8,13 @@ typed (the renderer escapes it); sentences composed here are plain Chinese.
 
 Vocabulary used below:
 - in force: an accepted, not superseded submission (and the risks/measures it holds);
-- late: recorded late by intake (received after the form's deadline);
+- late: received at the office after the form's office deadline, and not a
+  correction of a version received on time (core/facts.py, crosscheck.late_ids);
 - missing: not received although the deadline has passed (as of `today`);
-- pending: not received, deadline still ahead (not a fault yet).
+- pending: not received, deadline still ahead (not a fault yet), named only
+  from remind_days_before days before it.
+Deadlines stated are the office's; 附件1's unit-internal date (个人表由各单位于
+6月30日前收齐) is information only (facts.routing_note).
 
 A little over 500 lines: the four documents' contexts share their sentence
 helpers (_since, _with_levels, _names, _common); split, they would import each

@@ -17,21 +17,32 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 
+from pipeline.core.campaign import Campaign
+from pipeline.core.clock import zone
 from pipeline.core.config import Config
 from pipeline.core.dates import arabic
 from pipeline.core.forms import BY_KIND, MEASURES_FOR
 from pipeline.core.names import printable_name
-from pipeline.core.model import Finding, Measure, RiskPoint, Snapshot, in_force
+from pipeline.core.model import Finding, Measure, ParseResult, Problem, RiskPoint, Snapshot, Submission, in_force
 from pipeline.core.stage import words
 
 ASSESSMENTS = ("personal_assessment", "unit_assessment")
 MEASURES = ("personal_measures", "unit_measures")
 ASSESSMENT_FOR = MEASURES_FOR  # measures kind -> the assessment kind it answers
 MEASURES_OF = {v: k for k, v in MEASURES_FOR.items()}  # assessment kind -> measures kind
+
+# The statuses of a form that counts for its owner: in force, or in force
+# until a later version replaced it.
+COUNTED = ("accepted", "superseded")
+
+# Where the form's date is (the reader's checks say the same of a missing or
+# bad date: read/checks.py), and the warnings about a date that cannot be right.
+DATE_WHERE = "表头“日期”"
+DATE_CODES = ("date_in_future", "date_other_year")
 
 _SPACE = re.compile(r"\s+")
 
@@ -77,16 +88,111 @@ def who(unit: str | None, name: str | None) -> str:
 # Decisions used at intake time (pure)
 
 
-def submitted_on(form_date: date | None, received: date) -> date:
-    """The date a form counts as submitted: the date written on it, else the
-    day it was received."""
-    return form_date if form_date is not None else received
+def received_day(moment: datetime, cfg: Config) -> date:
+    """The day a file was received, in the office's time zone (the day the
+    office says it came, whatever zone the time was stored in)."""
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(zone(cfg.timezone)).date()
 
 
 def is_late(form: str | None, form_date: date | None, received: date, cfg: Config) -> bool:
+    """Received at the office after the form's office deadline.
+
+    `form_date`, the date written on the form, never decides (it is only
+    shown): anyone can back-date a form, or date it ahead; the office knows
+    when it came. It stays in the signature for the callers that pass it."""
     if not form or form not in BY_KIND:
         return False
-    return submitted_on(form_date, received) > cfg.deadline(form)
+    return received > cfg.deadline(form)
+
+
+def _received_late(s: Submission, cfg: Config) -> bool:
+    return is_late(s.form, s.form_date, received_day(s.received_at, cfg), cfg)
+
+
+def late_ids(subs: Iterable[Submission], cfg: Config) -> set[int]:
+    """The submissions that came late to the office.
+
+    Late: received after the office deadline of its form, unless the same
+    owner (kind, unit, person) had a version that counts (accepted, or since
+    superseded) received by then. A correction sent after the deadline adjusts
+    a form sent on time (动态调整); it is not a late form. A duplicate is never
+    late: it counts once, as the file it repeats."""
+    subs = list(subs)
+    on_time = {
+        owner_key(s.form, s.unit, s.name)
+        for s in subs
+        if s.status in COUNTED and s.form in BY_KIND and not _received_late(s, cfg)
+    }
+    return {
+        s.id
+        for s in subs
+        if s.status != "duplicate" and _received_late(s, cfg) and owner_key(s.form, s.unit, s.name) not in on_time
+    }
+
+
+def with_office_lateness(subs: Iterable[Submission], cfg: Config) -> list[Submission]:
+    """The submissions with `late` as late_ids rules (new objects; the same order)."""
+    subs = list(subs)
+    late = late_ids(subs, cfg)
+    return [replace(s, late=s.id in late) for s in subs]
+
+
+def late_on_receipt(form: str | None, received: date, cfg: Config, earlier: Sequence[Submission]) -> bool:
+    """At intake, before the register has the file: late when received after
+    the deadline and none of the owner's versions in force (`earlier`) came
+    on time or was itself a correction of one that did (recorded not late)."""
+    if not is_late(form, None, received, cfg):
+        return False
+    return all(s.late and _received_late(s, cfg) for s in earlier)
+
+
+def reminding(kind: str, today: date, cfg: Config) -> bool:
+    """Is a form not received yet to be named as owed on `today`? Once
+    overdue, always; before its deadline only from cfg.remind_from (by default
+    two weeks before): a reminder five months early is noise."""
+    return today >= cfg.remind_from(kind)
+
+
+def date_problems(form_date: date | None, received: date, campaign: Campaign) -> list[Problem]:
+    """Warnings about the date written on a form received on `received` in
+    `campaign`: later than the day it came (date_in_future), or not in the
+    campaign's year (date_other_year). A back-dated form gets none: lateness
+    goes by the day received, so its date cannot hide anything."""
+    if form_date is None:
+        return []
+    out = []
+    if form_date > received:
+        out.append(
+            Problem(
+                "date_in_future",
+                f"填表日期{arabic(form_date)}晚于收到日期{arabic(received)}，是尚未到来的日期。"
+                "请核对日期是否写错；是否逾期按收到日期判断，不看表上日期。",
+                DATE_WHERE,
+            )
+        )
+    if form_date.year != campaign.year:
+        out.append(
+            Problem(
+                "date_other_year",
+                f"填表日期{arabic(form_date)}不在{campaign.year}年内（本表计入{campaign.label}）。"
+                "请核对年份是否写错，或是否误用了往年填写的表格。",
+                DATE_WHERE,
+            )
+        )
+    return out
+
+
+def with_date_warnings(result: ParseResult, received: date, campaign: Campaign) -> ParseResult:
+    """The reading with date_problems added to its warnings (none twice)."""
+    try:
+        written = date.fromisoformat(result.date) if result.date else None
+    except ValueError:
+        return result
+    have = {p.code for p in result.warnings}
+    new = [p for p in date_problems(written, received, campaign) if p.code not in have]
+    return replace(result, warnings=[*result.warnings, *new]) if new else result
 
 
 # ---------------------------------------------------------------------------
@@ -151,25 +257,36 @@ def not_pilot_units(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
 
 
 def late_forms(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
-    """A form in force dated (or, without a date, received) after its deadline."""
+    """A form in force received after its office deadline (late_ids: not a
+    correction of one received on time), with both its dates."""
+    late = late_ids(snap.submissions, cfg)
     out = []
     for s in in_force(snap.submissions):
-        if not s.form or s.form not in BY_KIND:
+        if s.id not in late or not s.form:
             continue
-        day = submitted_on(s.form_date, s.received_at.date())
-        deadline = cfg.deadline(s.form)
-        if day > deadline:
-            basis = "表上日期" if s.form_date else "收到日期"
-            out.append(
-                Finding(
-                    "late_form",
-                    f"{who(s.unit, s.name)}的{form_label(s.form)}{basis}为{arabic(day)}，"
-                    f"晚于截止日期{arabic(deadline)}。",
-                    s.unit,
-                    s.name,
-                    s.id,
-                )
+        written = f"表上日期{arabic(s.form_date)}" if s.form_date else "表上未填日期"
+        out.append(
+            Finding(
+                "late_form",
+                f"{who(s.unit, s.name)}的{form_label(s.form)}收到日期为{arabic(received_day(s.received_at, cfg))}"
+                f"（{written}），晚于截止日期{arabic(cfg.deadline(s.form))}。",
+                s.unit,
+                s.name,
+                s.id,
             )
+        )
+    return out
+
+
+def unlikely_dates(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
+    """The date warnings (date_problems) of the forms in force, as findings:
+    the office sees them in `status` and the workbook's 提示, not only in the
+    row of the file."""
+    out = []
+    for s in in_force(snap.submissions):
+        for p in s.warnings:
+            if p.code in DATE_CODES:
+                out.append(Finding(p.code, f"{who(s.unit, s.name)}的{form_label(s.form)}：{p.message}", s.unit, s.name, s.id))
     return out
 
 
@@ -285,14 +402,15 @@ def missing_review(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
 
 
 def assessment_without_measures(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
-    """A person (or unit) with an assessment in force and no measures form."""
+    """A person (or unit) with an assessment in force and no measures form,
+    from remind_days_before days before the measures form's deadline on."""
     have = {owner_key(s.form, s.unit, s.name) for s in in_force(snap.submissions)}
     out = []
     for s in in_force(snap.submissions):
         if s.form not in ASSESSMENTS:
             continue
         mkind = MEASURES_OF[s.form]
-        if owner_key(mkind, s.unit, s.name) in have:
+        if owner_key(mkind, s.unit, s.name) in have or not reminding(mkind, today, cfg):
             continue
         deadline = cfg.deadline(mkind)
         when = f"截止日期{arabic(deadline)}" + ("已过" if today > deadline else "")
@@ -368,6 +486,7 @@ def unit_forms_missing(snap: Snapshot, cfg: Config, today: date) -> list[Finding
 CHECKS = (
     not_pilot_units,
     late_forms,
+    unlikely_dates,
     measures_not_in_assessment,
     level3_without_measure,
     missing_review,

@@ -8,9 +8,11 @@ without the sentences around them.
 
 Vocabulary (as in core/consolidate.py):
 - in force: an accepted, not superseded submission (and the risks/measures it holds);
-- late: recorded late by intake (received after the form's deadline);
+- late: received at the office after the form's office deadline, and no
+  version of it came in on time (crosscheck.late_ids: a correction is not late);
 - missing: not received although the deadline has passed (as of `today`);
-- pending: not received, deadline still ahead (not a fault yet).
+- pending: not received, deadline still ahead (not a fault yet); named from
+  cfg.remind_days_before days before the deadline on (crosscheck.reminding).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from datetime import date
 from typing import Any
 
 from pipeline.core.config import Config
-from pipeline.core.crosscheck import form_label, submitted_on, text_key
+from pipeline.core.crosscheck import COUNTED, form_label, received_day, reminding, text_key
 from pipeline.core.dates import arabic
 from pipeline.core.model import Finding, Person, RiskPoint, Snapshot, Submission, in_force
 from pipeline.core.units import outside_units
@@ -52,8 +54,9 @@ class FormState:
     """Where one form of one unit (or person) stands."""
 
     state: str  # "on_time", "late", "missing", "pending"
-    received: date | None = None  # first receipt of the form in force
+    received: date | None = None  # first receipt of the form in force (the office's day)
     rejected: bool = False  # not in force, but a version came in and was sent back
+    written: date | None = None  # the date written on that first version (shown only)
 
     @property
     def received_ok(self) -> bool:
@@ -97,17 +100,18 @@ def outside_of(snap: Snapshot, cfg: Config) -> list[tuple[str, int]]:
     return outside_units([s.unit for s in snap.submissions if s.status != "duplicate"], cfg)
 
 
-def _form_state(subs: Sequence[Submission], deadline: date, today: date) -> FormState:
+def _form_state(subs: Sequence[Submission], deadline: date, today: date, cfg: Config) -> FormState:
     """State of one form from its submissions (accepted and superseded ones).
 
-    Late only when no version of it came in on time: a unit that sent the form
-    on time and later a correction is not late."""
+    Late only when no version of it came in on time (each version's `late`,
+    crosscheck.late_ids): a unit that sent the form on time and later a
+    correction is not late."""
     if in_force(subs):
-        ever = [s for s in subs if s.status in ("accepted", "superseded")]
+        ever = [s for s in subs if s.status in COUNTED]
         first = min(ever, key=lambda s: s.received_at)
         late = all(s.late for s in ever)
-        # The day it counts as sent: the date written on it, else its receipt (as intake decides lateness).
-        return FormState("late" if late else "on_time", submitted_on(first.form_date, first.received_at.date()))
+        # The day it counts as sent is the day the office received it; the written date is shown beside it.
+        return FormState("late" if late else "on_time", received_day(first.received_at, cfg), written=first.form_date)
     rejected = any(s.status == "rejected" for s in subs)
     return FormState("missing" if today > deadline else "pending", rejected=rejected)
 
@@ -143,18 +147,46 @@ def _people(
     return list(order.values()), subs_by_name
 
 
-def _item(who: str, kind: str, cfg: Config, *, received: date | None = None, rejected: bool = False) -> dict[str, Any]:
-    """One line about a form: who, which form, its deadline, as plain text."""
+def _month_day(d: date) -> str:
+    """6月30日: a date of the campaign's own year, as the plan writes it."""
+    return f"{d.month}月{d.day}日"
+
+
+def routing_note(kind: str, cfg: Config) -> str:
+    """For a form that goes to the unit first (附件1): 个人表由各单位于6月30日前收齐，
+    9月30日前报送 — the unit-internal date as information; empty otherwise."""
+    inside = cfg.unit_deadline(kind)
+    if inside is None:
+        return ""
+    return f"个人表由各单位于{_month_day(inside)}前收齐，{_month_day(cfg.deadline(kind))}前报送"
+
+
+def _item(
+    who: str, kind: str, cfg: Config, *, received: date | None = None, rejected: bool = False,
+    written: date | None = None, due: bool = False,
+) -> dict[str, Any]:  # fmt: skip
+    """One line about a form: who, which form, its (office) deadline, as plain
+    text. A late form says the day the office received it, and the date
+    written on it when that differs; one not yet `due` that goes to the unit
+    first (附件1) says the unit's own date too."""
     deadline = cfg.deadline(kind)
     title = form_label(kind)
     subject = f"{who}的{title}" if who else title
+    note = routing_note(kind, cfg)
     if received is not None:
-        text = f"{subject}于{arabic(received)}报送，晚于截止日期{arabic(deadline)}"
+        shown = f"（表上日期{arabic(written)}）" if written is not None and written != received else ""
+        text = f"{subject}于{arabic(received)}报送{shown}，晚于截止日期{arabic(deadline)}"
     elif rejected:
         text = f"{subject}（截止日期{arabic(deadline)}；已报送的表格被退回，请按退回通知修改后重报）"
+    elif due and note:
+        text = f"{subject}（{note}）"
     else:
         text = f"{subject}（截止日期{arabic(deadline)}）"
-    return {"who": who, "form": title, "kind": kind, "deadline": arabic(deadline), "text": text, "rejected": rejected}
+    unit_deadline = cfg.unit_deadline(kind)
+    return {
+        "who": who, "form": title, "kind": kind, "deadline": arabic(deadline), "text": text, "rejected": rejected,
+        "unit_deadline": arabic(unit_deadline) if unit_deadline else "", "note": note,
+    }  # fmt: skip
 
 
 def unit_facts(
@@ -167,8 +199,8 @@ def unit_facts(
     unit_states = _unit_states(snap, ukey, cfg, today)
     assessed = tuple(p for p in people if person_states[text_key(p.name)][PERSONAL_ASSESSMENT].received_ok)
     measured_people = tuple(p for p in people if person_states[text_key(p.name)][PERSONAL_MEASURES].received_ok)
-    missing, late, pending = _unit_items(unit_states, cfg)
-    _person_items(people, person_states, on_roster, assessed, cfg, missing, late, pending)
+    missing, late, pending = _unit_items(unit_states, cfg, today)
+    _person_items(people, person_states, on_roster, assessed, cfg, today, missing, late, pending)
     # Without a roster nobody is known to owe a personal assessment: if none at
     # all has come in after its deadline, say so for the unit as a whole.
     if not assessed and today > cfg.deadline(PERSONAL_ASSESSMENT) and not any(
@@ -204,7 +236,7 @@ def _person_states(
     for p in people:
         subs = subs_by_name.get(text_key(p.name), [])
         states[text_key(p.name)] = {
-            kind: _form_state([s for s in subs if s.form == kind], cfg.deadline(kind), today)
+            kind: _form_state([s for s in subs if s.form == kind], cfg.deadline(kind), today, cfg)
             for kind in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES)
         }
     return states
@@ -214,7 +246,7 @@ def _unit_states(snap: Snapshot, ukey: str, cfg: Config, today: date) -> dict[st
     """Unit form kind -> where the unit's own form stands."""
     return {
         kind: _form_state(
-            [s for s in snap.submissions if text_key(s.unit) == ukey and s.form == kind], cfg.deadline(kind), today
+            [s for s in snap.submissions if text_key(s.unit) == ukey and s.form == kind], cfg.deadline(kind), today, cfg
         )
         for kind in (UNIT_ASSESSMENT, UNIT_MEASURES)
     }
@@ -223,8 +255,9 @@ def _unit_states(snap: Snapshot, ukey: str, cfg: Config, today: date) -> dict[st
 Items = list[dict[str, Any]]
 
 
-def _unit_items(unit_states: dict[str, FormState], cfg: Config) -> tuple[Items, Items, Items]:
-    """The unit's own forms as missing, late and pending lines (in that order of kinds)."""
+def _unit_items(unit_states: dict[str, FormState], cfg: Config, today: date) -> tuple[Items, Items, Items]:
+    """The unit's own forms as missing, late and pending lines (in that order
+    of kinds); a pending one only once reminders of it have begun."""
     missing: Items = []
     late: Items = []
     pending: Items = []
@@ -233,9 +266,9 @@ def _unit_items(unit_states: dict[str, FormState], cfg: Config) -> tuple[Items, 
         if st.state == "missing":
             missing.append(_item("", kind, cfg, rejected=st.rejected))
         elif st.state == "late":
-            late.append(_item("", kind, cfg, received=st.received))
-        elif st.state == "pending":
-            pending.append(_item("", kind, cfg))
+            late.append(_item("", kind, cfg, received=st.received, written=st.written))
+        elif st.state == "pending" and reminding(kind, today, cfg):
+            pending.append(_item("", kind, cfg, due=True))
     return missing, late, pending
 
 
@@ -245,11 +278,13 @@ def _person_items(
     on_roster: set[str],
     assessed: tuple[Person, ...],
     cfg: Config,
+    today: date,
     missing: Items,
     late: Items,
     pending: Items,
 ) -> None:
-    """Append each person's missing, late and pending forms, after the unit's own."""
+    """Append each person's missing, late and pending forms, after the unit's
+    own (pending ones only once reminders of them have begun)."""
     for p in people:
         for kind in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES):
             st = person_states[text_key(p.name)][kind]
@@ -260,9 +295,9 @@ def _person_items(
             if st.state == "missing" and owes:
                 missing.append(_item(p.label, kind, cfg, rejected=st.rejected))
             elif st.state == "late":
-                late.append(_item(p.label, kind, cfg, received=st.received))
-            elif st.state == "pending" and owes:
-                pending.append(_item(p.label, kind, cfg))
+                late.append(_item(p.label, kind, cfg, received=st.received, written=st.written))
+            elif st.state == "pending" and owes and reminding(kind, today, cfg):
+                pending.append(_item(p.label, kind, cfg, due=True))
 
 
 def _group_by_person(risks: Iterable[RiskPoint]) -> list[RiskPoint]:

@@ -39,7 +39,19 @@ class FormSpec:
     note: str | None = None  # the 备注 paragraph under the table
     signature: str | None = None  # the label under the table, e.g. 单位领导签字：
     landscape: bool = True
-    default_deadline: tuple[int, int] = (9, 30)  # (month, day) of the campaign year
+    # (month, day) of the campaign year by which the form must reach the office
+    # (领导小组办公室): the one deadline lateness is judged by.
+    office_deadline: tuple[int, int] = (9, 30)
+    # (month, day) by which it goes to the filler's own unit first, when the
+    # plan routes it so (individuals give 附件1 to their unit by 6/30). Shown as
+    # information only: the office never sees that hand-over, so it never
+    # makes a form late.
+    unit_deadline: tuple[int, int] | None = None
+
+    @property
+    def default_deadline(self) -> tuple[int, int]:
+        """The office deadline (the name this field had before the routing was modelled)."""
+        return self.office_deadline
 
     @property
     def label(self) -> str:
@@ -101,7 +113,9 @@ PERSONAL_ASSESSMENT = FormSpec(
         Column("review", "单位审核意见", 40, aliases=("审核意见",), merged=True),
     ),
     note=_ASSESSMENT_NOTE.format(who="公职人员"),
-    default_deadline=(6, 30),
+    # The plan: 个人…于6月30日以前报所在单位；各单位…于9月30日以前，将材料报送…领导小组办公室.
+    office_deadline=(9, 30),
+    unit_deadline=(6, 30),
 )
 
 UNIT_ASSESSMENT = FormSpec(
@@ -119,7 +133,7 @@ UNIT_ASSESSMENT = FormSpec(
         Column("review", "负责人签字", 40, aliases=("负责人签名", "负责人"), merged=True),
     ),
     note=_ASSESSMENT_NOTE.format(who="单位"),
-    default_deadline=(9, 30),
+    office_deadline=(9, 30),
 )
 
 PERSONAL_MEASURES = FormSpec(
@@ -135,7 +149,7 @@ PERSONAL_MEASURES = FormSpec(
         Column("review", "单位审核意见", 45, aliases=("审核意见",), merged=True),
     ),
     signature="单位领导签字：",
-    default_deadline=(11, 30),
+    office_deadline=(11, 30),
 )
 
 UNIT_MEASURES = FormSpec(
@@ -151,7 +165,7 @@ UNIT_MEASURES = FormSpec(
         Column("note", "备注", 30),
     ),
     signature="单位领导签字：",
-    default_deadline=(11, 30),
+    office_deadline=(11, 30),
 )
 
 FORMS: tuple[FormSpec, ...] = (PERSONAL_ASSESSMENT, UNIT_ASSESSMENT, PERSONAL_MEASURES, UNIT_MEASURES)

@@ -39,8 +39,13 @@ def unit_order(snap: Snapshot, cfg: Config, people: list[Person] | None = None) 
     return order
 
 
-def unit_stats(snap: Snapshot, cfg: Config, people: list[Person] | None = None) -> list[dict[str, Any]]:
-    """One dict per unit, in unit_order (see the module doc for the keys)."""
+def unit_stats(
+    snap: Snapshot, cfg: Config, people: list[Person] | None = None, today: date | None = None
+) -> list[dict[str, Any]]:
+    """One dict per unit, in unit_order (see the module doc for the keys), as
+    of `today` (default: the day the snapshot was taken): who has not sent
+    measures is named only once reminders of them have begun."""
+    today = today or snap.taken_at.date()
     order = unit_order(snap, cfg, people)
     key_of = {crosscheck.text_key(u) if u != UNKNOWN_UNIT else "": u for u in order}
     # Map every spelling to the displayed name (pilot spelling wins).
@@ -76,7 +81,7 @@ def unit_stats(snap: Snapshot, cfg: Config, people: list[Person] | None = None) 
         row["risks"] += 1
         row["level3"] += r.level == 3
         row["risks_without_measure"] += not r.measure.strip()
-    for f in crosscheck.assessment_without_measures(snap, cfg, date.min):
+    for f in crosscheck.assessment_without_measures(snap, cfg, today):
         if f.name:
             bucket(f.unit)["assessment_without_measures"].append(f.name)
     if people is not None:

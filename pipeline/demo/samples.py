@@ -38,6 +38,9 @@ from datetime import date
 from typing import Any
 
 from pipeline.core.config import Config
+# Late as the office judges it (received after the office deadline); a sample is
+# expected to be delivered on the day written on it: is_late(kind, when, when, cfg).
+from pipeline.core.crosscheck import is_late
 from pipeline.core.forms import BY_KIND
 from pipeline.docs.blank import build_form
 
@@ -868,7 +871,7 @@ def _personal_assessment(cfg: Config, unit: Unit, p: SamplePerson, st: Style,
     expect = Expect(
         status="rejected" if p.fault else "ok", form="personal_assessment", unit=expect_unit,
         name=p.name, position=p.position, date=when, rows=tuple(rows), codes=codes,
-        fault=FAULT_TEXT.get(p.fault or ""), late=when > cfg.deadline("personal_assessment"),
+        fault=FAULT_TEXT.get(p.fault or ""), late=is_late("personal_assessment", when, when, cfg),
     )
     return doc, expect
 
@@ -883,7 +886,7 @@ def _personal_measures(cfg: Config, unit: Unit, p: SamplePerson, st: Style) -> t
                   merge=st.measure_merge, signatory=unit.head, keep_ellipsis_row=st.keep_ellipsis)
     expect = Expect(status="ok", form="personal_measures", unit=unit.name, name=p.name,
                     position=p.position, date=when, rows=tuple(rows),
-                    late=when > cfg.deadline("personal_measures"))
+                    late=is_late("personal_measures", when, when, cfg))
     return doc, expect
 
 
@@ -894,7 +897,7 @@ def _unit_assessment(cfg: Config, unit: Unit, st: Style) -> tuple[FormDoc, Expec
     doc = FormDoc("unit_assessment", {"unit": _pad(unit.name, st)}, spell_date(when, st.date),
                   _written(rows, st), merge=("duty", "review"), keep_ellipsis_row=st.keep_ellipsis)
     expect = Expect(status="ok", form="unit_assessment", unit=unit.name, date=when, rows=tuple(rows),
-                    late=when > cfg.deadline("unit_assessment"))
+                    late=is_late("unit_assessment", when, when, cfg))
     return doc, expect
 
 
@@ -906,7 +909,7 @@ def _unit_measures(cfg: Config, unit: Unit, st: Style) -> tuple[FormDoc, Expect]
     doc = FormDoc("unit_measures", {"unit": _pad(unit.name, st)}, spell_date(when, st.date),
                   _written(rows, st), signatory=unit.head, keep_ellipsis_row=st.keep_ellipsis)
     expect = Expect(status="ok", form="unit_measures", unit=unit.name, date=when, rows=tuple(rows),
-                    late=when > cfg.deadline("unit_measures"))
+                    late=is_late("unit_measures", when, when, cfg))
     return doc, expect
 
 

@@ -32,6 +32,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.core import changes as changelog
 from pipeline.core import crosscheck
+from pipeline.core.clock import zone
 from pipeline.core.config import Config
 from pipeline.core.forms import BY_KIND, LEVEL_NAMES, level_name
 from pipeline.core.names import printable_name
@@ -81,6 +82,8 @@ FINDING_NAMES = {
     "assessment_without_measures": "未报措施表",
     "duplicate_risk": "风险名称重复",
     "form_missing": "未报单位表格",
+    "date_in_future": "表上日期晚于收到日期",
+    "date_other_year": "表上日期不在本年度",
 }
 
 
@@ -196,22 +199,31 @@ def unit_rows(snap: Snapshot, cfg: Config) -> tuple[list[str], list[list[Any]]]:
 
 
 SUBMISSION_COLUMNS = (
-    "编号", "文件", "收到时间", "表格", "单位", "姓名", "职务", "表上日期", "处理结果", "逾期", "被替代为",
+    "编号", "文件", "收到日期", "收到时间", "表格", "单位", "姓名", "职务", "表上日期", "处理结果", "逾期", "被替代为",
     "原件位置", "退回通知", "问题", "提示",
 )  # fmt: skip
+# Both dates are real date cells (sortable, filterable): the day received, which
+# lateness goes by, and the date written on the form, which is only shown.
+DATE_COLUMNS = ("收到日期", "表上日期")
+DATE_FORMAT, TIME_FORMAT = "yyyy-mm-dd", "hh:mm"
 
 
-def submission_rows(snap: Snapshot) -> list[list[Any]]:
-    return [
-        [
-            s.id, printable_name(s.file), s.received_at.strftime("%Y-%m-%d %H:%M"), _form_title(s), s.unit or "",
-            s.name or "", s.position or "", _date(s.form_date) if s.form_date else "",
-            STATUS_NAMES.get(s.status, s.status), "是" if s.late else "",
-            f"第 {s.superseded_by} 号" if s.superseded_by else "", printable_name(s.archived_as or ""),
-            printable_name(s.notice or ""), _problems(s.errors), _problems(s.warnings),
-        ]  # fmt: skip
-        for s in snap.submissions
-    ]
+def submission_rows(snap: Snapshot, cfg: Config | None = None) -> list[list[Any]]:
+    """One row per submission; received date and time in the office's zone."""
+    cfg = cfg or Config()
+    rows = []
+    for s in snap.submissions:
+        at = s.received_at.astimezone(zone(cfg.timezone)) if s.received_at.tzinfo else s.received_at
+        rows.append(
+            [
+                s.id, printable_name(s.file), at.date(), at.time().replace(second=0, microsecond=0, tzinfo=None),
+                _form_title(s), s.unit or "", s.name or "", s.position or "", s.form_date or "",
+                STATUS_NAMES.get(s.status, s.status), "是" if s.late else "",
+                f"第 {s.superseded_by} 号" if s.superseded_by else "", printable_name(s.archived_as or ""),
+                printable_name(s.notice or ""), _problems(s.errors), _problems(s.warnings),
+            ]  # fmt: skip
+        )
+    return rows
 
 
 def finding_rows(snap: Snapshot) -> list[list[Any]]:
@@ -258,6 +270,18 @@ def _sheet(ws: Worksheet, header: Sequence[str], rows: list[list[Any]]) -> None:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.print_title_rows = "1:1"
+
+
+def _date_formats(ws: Worksheet, header: Sequence[str], n_rows: int) -> None:
+    """Show date cells as 2012-09-28 and time cells as 09:05 (not openpyxl's
+    default with seconds), so that they read as the dates they are."""
+    formats = {c: DATE_FORMAT for c in DATE_COLUMNS} | {"收到时间": TIME_FORMAT}
+    for title, fmt in formats.items():
+        if title not in header:
+            continue
+        col = header.index(title) + 1
+        for r in range(2, n_rows + 2):
+            ws.cell(row=r, column=col).number_format = fmt
 
 
 def _fit_columns(ws: Worksheet, header: Sequence[str], rows: list[list[Any]]) -> None:
@@ -312,8 +336,9 @@ def build_workbook(snap: Snapshot, cfg: Config) -> bytes:
     _sheet(wb.create_sheet(UNIT_SHEET), header, urows)
 
     ws = wb.create_sheet(SUBMISSION_SHEET)
-    srows = submission_rows(snap)
+    srows = submission_rows(snap, cfg)
     _sheet(ws, SUBMISSION_COLUMNS, srows)
+    _date_formats(ws, SUBMISSION_COLUMNS, len(srows))
     status_col = SUBMISSION_COLUMNS.index("处理结果") + 1
     fills = {STATUS_NAMES[k]: v for k, v in STATUS_FILLS.items()}
     for r in range(2, len(srows) + 2):

@@ -37,7 +37,7 @@ from pipeline.core.campaign import Campaign, CampaignError, frozen_settings, nex
 from pipeline.core.config import Config
 from pipeline.core.errors import PipelineError
 from pipeline.core.model import IN_FORCE, Confirmation, Measure, ParseResult, RiskPoint, Snapshot, Submission
-from pipeline.store.rows import as_level, as_seq, measure_of, parse_iso_date, risk_of, submission_of, text_of, with_late
+from pipeline.store.rows import as_level, as_seq, measure_of, parse_iso_date, risk_of, submission_of, text_of, with_lateness
 from pipeline.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -140,7 +140,7 @@ def _metadata(
         form=result.form, unit=unit, name=result.name, position=result.position,
         form_date=form_date.isoformat() if form_date else None, signatory=result.signatory,
         errors=[p.to_json() for p in result.errors], warnings=[p.to_json() for p in result.warnings],
-        late=crosscheck.is_late(result.form, form_date, received_at.date(), cfg),
+        late=crosscheck.is_late(result.form, form_date, crosscheck.received_day(received_at, cfg), cfg),
     )  # fmt: skip
 
 
@@ -374,7 +374,7 @@ class Register:
             rows = self._db.execute("SELECT * FROM submissions WHERE campaign = ? ORDER BY id", (camp.id,))
             subs = [submission_of(r) for r in rows]
             if cfg is not None:
-                subs = [with_late(s, judged) for s in subs]
+                subs = with_lateness(subs, judged)
             by_id = {s.id: s for s in subs}
             risks = self._rows_of("risks", by_id, camp.id, IN_FORCE, risk_of)
             measures = self._rows_of("measures", by_id, camp.id, IN_FORCE, measure_of)
@@ -551,7 +551,10 @@ class Register:
             owner = result if result is not None and result.form else None
             current = self.in_force(owner.form, owner.unit, owner.name, camp.id) if owner and result.status == "ok" else []
             decision = rule_on(result, prior, current, received_at)
-            meta = _metadata(decision, prior, result, received_at, settings_for(cfg, camp), fallback_unit)
+            judged = settings_for(cfg, camp)
+            meta = _metadata(decision, prior, result, received_at, judged, fallback_unit)
+            if meta["late"]:  # a correction of a form received on time is not late
+                meta["late"] = crosscheck.late_on_receipt(meta["form"], crosscheck.received_day(received_at, judged), judged, current)
             sid = self._insert_submission(db, claim_id, file, sha256, size, at, decision, meta)
             written = prior.unit_written if decision.status == "duplicate" and prior is not None else unit_written
             db.execute("UPDATE submissions SET file_raw = ?, campaign = ?, unit_written = ? WHERE id = ?",

@@ -82,11 +82,20 @@ def submission_of(row: sqlite3.Row) -> Submission:
 
 
 def with_late(sub: Submission, cfg: Config) -> Submission:
-    """`late` as the current settings see it (a deadline may have been moved)."""
+    """`late` of one submission on its own as the current settings see it (a
+    deadline may have been moved): received after its office deadline. It
+    cannot see the owner's other versions; with_lateness can."""
     if sub.status == "duplicate":
         return sub
-    sub.late = crosscheck.is_late(sub.form, sub.form_date, sub.received_at.date(), cfg)
+    sub.late = crosscheck.is_late(sub.form, sub.form_date, crosscheck.received_day(sub.received_at, cfg), cfg)
     return sub
+
+
+def with_lateness(subs: list[Submission], cfg: Config) -> list[Submission]:
+    """`late` of a campaign's submissions as the current settings see it:
+    received after the office deadline, and no version of the same owner came
+    on time (crosscheck.late_ids; a correction after the deadline is not late)."""
+    return crosscheck.with_office_lateness(subs, cfg)
 
 
 def risk_of(row: sqlite3.Row, sub: Submission) -> RiskPoint:

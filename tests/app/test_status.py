@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,10 @@ def test_every_pilot_unit_is_listed_and_counts_add_up() -> None:
     jw = by["教务处"]
     assert (jw["received"], jw["accepted"], jw["superseded"], jw["duplicates"], jw["rejected"], jw["late"]) == (5, 3, 1, 1, 0, 1)
     assert jw["forms"] == {"personal_assessment": 2, "unit_assessment": 0, "personal_measures": 1, "unit_measures": 0}
-    assert jw["assessment_without_measures"] == ["王丽华"]
+    # The snapshot stands at 7/1: the measures (due 11/30) are not asked for yet.
+    assert jw["assessment_without_measures"] == []
+    november = {u["unit"]: u for u in progress.unit_stats(snapshot(subs), CFG, today=date(2012, 11, 20))}
+    assert november["教务处"]["assessment_without_measures"] == ["王丽华"]
     assert jw["missing_people"] is None
     assert by["财务处"]["rejected"] == 1  # " 财务处" is 财务处
     assert by["图书馆"]["pilot"] is False and by["组织部"]["received"] == 0
@@ -147,7 +151,8 @@ def test_status_json_agrees_with_the_register(filled: Workspace, capsys) -> None
     units = {u["unit"]: u for u in data["units"]}
     assert units["教务处"]["superseded"] == 1 and units["教务处"]["assessment_without_measures"] == ["王丽华"]
     assert units["财务处"]["duplicates"] == 1 and units["财务处"]["rejected"] == 1
-    assert units["图书馆"]["pilot"] is False and units["图书馆"]["late"] == 1
+    # Received on 7/1: a 附件1 reaches the office by 9/30, so it is not late, though dated 7/5 (a future date).
+    assert units["图书馆"]["pilot"] is False and units["图书馆"]["late"] == 0
     assert units["图书馆"]["listed"] is False and "units" in units["图书馆"]["hint"]
     assert units["教务处"]["listed"] is True and units["教务处"]["hint"] is None
     assert data["inbox_waiting"] == 1 and data["pending_claims"] == 0 and data["inbox_skipped"] == 0

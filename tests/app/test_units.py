@@ -158,8 +158,10 @@ def test_an_alias_is_recorded_as_its_listed_unit_and_supersedes_its_earlier_form
     assert not any(f.code == "not_pilot_unit" for f in snap.findings)
     # Kept under the listed unit, and the workbook's 报送记录 shows how it was read.
     assert (ws.archive / new.received_at.date().isoformat() / "资产管理处" / "李明-改.docx").is_file()
-    records = list(load_workbook(ws.workbook)["报送记录"].iter_rows(min_row=2, values_only=True))
-    assert records[1][4] == "资产管理处" and "读作“资产管理处”" in records[1][14]
+    sheet = load_workbook(ws.workbook)["报送记录"]
+    header = [c.value for c in sheet[1]]
+    records = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert records[1][header.index("单位")] == "资产管理处" and "读作“资产管理处”" in records[1][header.index("提示")]
 
 
 def test_a_near_miss_is_kept_outside_the_list_with_the_line_that_would_count_it(ws: Workspace, clock: Clock, capsys) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -19,10 +20,15 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_defaults_come_from_the_plan(tmp_path: Path) -> None:
     cfg = config.load(tmp_path)  # no pipeline.toml at all
     assert cfg.units == ("组织部", "人事处", "教务处", "科研处", "资产管理处", "后勤管理处", "财务处")
-    assert cfg.deadline("personal_assessment") == date(2012, 6, 30)
+    # The office deadlines: 附件1 and 附件2 reach the office by 9/30, 附件3 and 附件4 by 11/30.
+    assert cfg.deadline("personal_assessment") == date(2012, 9, 30)
     assert cfg.deadline("unit_assessment") == date(2012, 9, 30)
     assert cfg.deadline("personal_measures") == date(2012, 11, 30)
     assert cfg.deadline("unit_measures") == date(2012, 11, 30)
+    # Inside the unit: individuals give their 附件1 to it by 6/30 (information only).
+    assert cfg.unit_deadline("personal_assessment") == date(2012, 6, 30)
+    assert [cfg.unit_deadline(k) for k in ("unit_assessment", "personal_measures", "unit_measures")] == [None] * 3
+    assert cfg.remind_days_before == 14 and cfg.remind_from("unit_measures") == date(2012, 11, 16)
     assert cfg.doc_number(5) == "泉师院监〔2012〕5号"
 
 
@@ -39,7 +45,8 @@ def test_overrides_are_taken(tmp_path: Path) -> None:
     assert cfg.stability_seconds == 5.0
     assert cfg.stability_seconds_other == 30.0  # .doc, .wps, .rtf: the longer quiet time by default
     assert cfg.deadline("unit_assessment") == date(2013, 10, 8)
-    assert cfg.deadline("personal_assessment") == date(2013, 6, 30)  # follows the year
+    assert cfg.deadline("personal_assessment") == date(2013, 9, 30)  # follows the year
+    assert cfg.unit_deadline("personal_assessment") == date(2013, 6, 30)
     assert cfg.roster == tmp_path / "名单.csv"
     assert cfg.doc_number(1) == "泉师院监〔2013〕1号"
 
@@ -61,12 +68,36 @@ def test_overrides_are_taken(tmp_path: Path) -> None:
         ('roster = "nowhere.csv"\n', "nowhere.csv"),
         ('roster = "花名册.txt"\n', "花名册.txt"),
         ("year = 2012\nyear = 2013\n", "格式有误"),
+        ("[unit_deadlines]\nunit_assessment = 2012-06-30\n", "unit_assessment"),  # a unit form goes straight to the office
+        ("[unit_deadlines]\npersonal_assessment = 2012-10-15\n", "晚于"),  # after the office's 9/30
+        ("[deadlines]\npersonal_assessment = 2012-06-15\n[unit_deadlines]\npersonal_assessment = 2012-06-30\n", "晚于"),
+        ('[unit_deadlines]\npersonal_assessment = "六月底"\n', "unit_deadlines"),
+        ("remind_days_before = -1\n", "remind_days_before"),
+        ('remind_days_before = "14"\n', "remind_days_before"),
     ],
 )
 def test_bad_settings_are_errors_naming_the_key(tmp_path: Path, text: str, names: str) -> None:
     with pytest.raises(ConfigError) as err:
         config.load(write(tmp_path, text))
     assert names in str(err.value)
+
+
+def test_office_and_unit_deadlines_and_the_reminder_window(tmp_path: Path) -> None:
+    cfg = config.load(
+        write(
+            tmp_path,
+            "remind_days_before = 30\n[deadlines]\npersonal_assessment = 2012-10-15\n"
+            "[unit_deadlines]\npersonal_assessment = 2012-07-10\npersonal_measures = 2012-11-10\n",
+        )
+    )
+    assert cfg.deadline("personal_assessment") == date(2012, 10, 15)
+    assert cfg.unit_deadline("personal_assessment") == date(2012, 7, 10)
+    assert cfg.unit_deadline("personal_measures") == date(2012, 11, 10)
+    assert cfg.remind_from("personal_assessment") == date(2012, 9, 15)
+    # Like [deadlines], an [unit_deadlines] date counts in its own year only.
+    later = replace(cfg, year=2013)
+    assert later.unit_deadline("personal_assessment") == date(2013, 6, 30)
+    assert later.unit_deadline("personal_measures") is None
 
 
 def test_empty_value_says_it_is_empty(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ def risk(sid, unit, name, duty, seq, text, level, measure="", position="科员")
 def snap() -> Snapshot:
     subs = [
         sub(1, "personal_assessment", "教务处", "王丽华", "科长"),
-        sub(2, "personal_assessment", "教务处", "李明", "科员", when=(7, 2), late=True),
+        sub(2, "personal_assessment", "教务处", "李明", "科员", when=(10, 2), late=True),
         sub(3, "unit_assessment", "教务处", when=(9, 20)),
         sub(4, "personal_measures", "教务处", "王丽华", "科长", when=(11, 1)),
         sub(5, "personal_assessment", "财务处", "赵强", "出纳"),
@@ -141,16 +141,28 @@ def test_missing_after_the_deadline_and_pending_before(snap):
     assert any(t.startswith("李明（科员）的《个人廉政风险防控措施意见和建议表》") for t in texts)
     assert not any("王丽华" in t for t in texts)
     assert [m["no"] for m in late["missing"]] == list(range(1, len(texts) + 1))
-    # Before the measures deadline the same forms are pending, not missing.
-    sept = consolidate.summary_context(snap, CFG, "教务处", date(2012, 10, 1))
-    assert not any(m["kind"] in ("unit_measures", "personal_measures") for m in sept["missing"])
-    assert any(m["kind"] == "unit_measures" for m in sept["pending"])
+    # Before the measures deadline the same forms are pending, not missing, and
+    # named only from remind_days_before (14) days before it: not in October.
+    october = consolidate.summary_context(snap, CFG, "教务处", date(2012, 10, 1))
+    assert not any(m["kind"] in ("unit_measures", "personal_measures") for m in october["missing"])
+    assert october["pending"] == []
+    for day in (date(2012, 11, 16), date(2012, 11, 30)):
+        soon = consolidate.summary_context(snap, CFG, "教务处", day)
+        assert [m["text"] for m in soon["pending"]] == [
+            "《单位制定廉政风险防控措施表》（截止日期2012年11月30日）",
+            "李明（科员）的《个人廉政风险防控措施意见和建议表》（截止日期2012年11月30日）",
+        ]
+        assert soon["missing"] == []
+    assert consolidate.summary_context(snap, CFG, "教务处", date(2012, 11, 15))["pending"] == []
+    # The window is the office's to set.
+    early = replace(CFG, remind_days_before=60)
+    assert len(consolidate.summary_context(snap, early, "教务处", date(2012, 10, 1))["pending"]) == 2
 
 
 def test_late_forms_are_named_with_dates(snap):
     ctx = consolidate.summary_context(snap, CFG, "教务处", AFTER_ALL)
     assert [m["text"] for m in ctx["late"]] == [
-        "李明（科员）的《个人廉政风险排查评估表》于2012年7月2日报送，晚于截止日期2012年6月30日"
+        "李明（科员）的《个人廉政风险排查评估表》于2012年10月2日报送，晚于截止日期2012年9月30日"
     ]
 
 
@@ -333,10 +345,12 @@ def test_findings_already_stated_are_not_repeated(snap):
     assert [f["text"] for f in ctx["findings"]] == ["王丽华的措施表缺“监考失职”。", "风险名称重复。"]
 
 
-def test_late_date_is_the_date_written_on_the_form(snap):
-    snap.submissions[1] = replace(snap.submissions[1], form_date=date(2012, 7, 1))
+def test_late_is_told_by_the_day_received_and_the_written_date_is_shown(snap):
+    snap.submissions[1] = replace(snap.submissions[1], form_date=date(2012, 9, 28))
     ctx = consolidate.summary_context(snap, CFG, "教务处", AFTER_ALL)
-    assert "于2012年7月1日报送" in ctx["late"][0]["text"]
+    assert ctx["late"][0]["text"] == (
+        "李明（科员）的《个人廉政风险排查评估表》于2012年10月2日报送（表上日期2012年9月28日），晚于截止日期2012年9月30日"
+    )
 
 
 def test_a_person_whose_form_was_sent_back_still_owes_it(snap):
@@ -346,3 +360,23 @@ def test_a_person_whose_form_was_sent_back_still_owes_it(snap):
     assert [m["who"] for m in owed] == ["钱多（科员）", "孙丽（科员）"]
     assert all(m["rejected"] for m in owed)
     assert "退回" in owed[0]["text"]
+
+
+def test_a_personal_assessment_owed_says_the_units_own_date_as_information(snap):
+    roster = [("教务处", "孙悟", "干事")]
+    # Not named at all on 7/1 (past the units' 6/30, but the office's 9/30 is far).
+    assert consolidate.summary_context(snap, CFG, "教务处", date(2012, 7, 1), roster)["pending"] == []
+    ctx = consolidate.summary_context(snap, CFG, "教务处", date(2012, 9, 20), roster)
+    owed = [m for m in ctx["pending"] if m["kind"] == "personal_assessment"]
+    assert [m["text"] for m in owed] == [
+        "孙悟（干事）的《个人廉政风险排查评估表》（个人表由各单位于6月30日前收齐，9月30日前报送）"
+    ]
+    assert (owed[0]["deadline"], owed[0]["unit_deadline"]) == ("2012年9月30日", "2012年6月30日")
+    # Once the office's date has passed it is overdue, by that date.
+    missing = consolidate.summary_context(snap, CFG, "教务处", date(2012, 10, 1), roster)["missing"]
+    assert "孙悟（干事）的《个人廉政风险排查评估表》（截止日期2012年9月30日）" in [m["text"] for m in missing]
+    # A reminder in November: the overdue 附件1, then what falls due on 11/30.
+    reminder = consolidate.reminder_context(snap, CFG, "教务处", date(2012, 11, 20), roster)
+    assert reminder is not None
+    assert [m["text"] for m in reminder["missing"]] == ["孙悟（干事）的《个人廉政风险排查评估表》（截止日期2012年9月30日）"]
+    assert [m["kind"] for m in reminder["pending"]] == ["unit_measures", "personal_measures", "personal_measures"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 import pytest
@@ -141,3 +141,21 @@ def test_written_atomically_with_no_temporary_left(snap, tmp_path: Path) -> None
     write_workbook(target, snap, CFG)
     assert [p.name for p in target.parent.iterdir()] == ["廉政风险台账.xlsx"]
     assert load_workbook(target).sheetnames[0] == "风险台账"
+
+
+def test_submissions_sheet_has_both_dates_as_date_cells_on_the_offices_day(tmp_path: Path) -> None:
+    # 17:05 UTC on 9/30 is 1:05 on 10/1 in the office's zone: that is the day received.
+    night = sub(1, "unit_assessment", name=None, form_date=date(2012, 9, 30),
+                received=datetime(2012, 9, 30, 17, 5, tzinfo=timezone.utc), late=True)  # fmt: skip
+    undated = sub(2, "personal_assessment", form_date=None)
+    path = write_workbook(tmp_path / "台账.xlsx", snapshot([night, undated]), CFG)
+    ws = load_workbook(path)["报送记录"]
+    header = [c.value for c in ws[1]]
+    row = dict(zip(header, (c for c in ws[2])))
+    assert (row["收到日期"].value, row["收到时间"].value, row["表上日期"].value) == (
+        datetime(2012, 10, 1), time(1, 5), datetime(2012, 9, 30))  # fmt: skip
+    assert (row["收到日期"].number_format, row["表上日期"].number_format, row["收到时间"].number_format) == (
+        "yyyy-mm-dd", "yyyy-mm-dd", "hh:mm")  # fmt: skip
+    assert row["收到日期"].is_date and row["表上日期"].is_date and row["逾期"].value == "是"
+    second = dict(zip(header, (c.value for c in ws[3])))
+    assert second["表上日期"] is None and second["收到日期"] == datetime(2012, 6, 25)

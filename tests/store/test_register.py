@@ -187,16 +187,22 @@ def test_measures_are_matched_to_risks_of_the_same_person(reg: Register) -> None
     assert {m.name for m in snap.measures} == {"王丽华", None}
 
 
-def test_late_is_recorded_and_follows_a_moved_deadline(reg: Register) -> None:
+def test_late_is_recorded_by_the_day_received_and_follows_a_moved_deadline(reg: Register) -> None:
     rec = Rec(reg)
-    on_time = rec(result(form_date="2012-06-30"))
-    late = rec(result(name="李明", form_date="2012-07-02"))
-    undated = rec(result(name="张三", form_date=None), at=datetime(2012, 7, 5, tzinfo=timezone.utc))
-    assert [reg.submission(i).late for i in (on_time.id, late.id, undated.id)] == [False, True, True]  # type: ignore[union-attr]
-    assert [s.late for s in reg.snapshot().submissions] == [False, True, True]  # no cfg: as recorded
-    moved = Config(deadlines={"personal_assessment": date(2012, 7, 31)})
-    snap = reg.snapshot(moved, date(2012, 8, 1))
-    assert [s.late for s in snap.submissions] == [False, False, False]
+    cst = timezone(timedelta(hours=8))
+    on_time = rec(result(form_date="2012-09-28"), at=datetime(2012, 9, 29, 9, tzinfo=cst))
+    late = rec(result(name="李明", form_date="2012-09-28"), at=datetime(2012, 10, 8, 9, tzinfo=cst))
+    ahead = rec(result(name="赵六", form_date="2012-10-08"), at=datetime(2012, 9, 28, 9, tzinfo=cst))
+    undated = rec(result(name="张三", form_date=None), at=datetime(2012, 10, 5, tzinfo=timezone.utc))
+    # 王丽华 corrects her form (sent on time) after the deadline: an adjustment, not late.
+    corrected = rec(result(form_date="2012-10-10"), at=datetime(2012, 10, 10, 9, tzinfo=cst))
+    ids = (on_time.id, late.id, ahead.id, undated.id, corrected.id)
+    assert [reg.submission(i).late for i in ids] == [False, True, False, True, False]  # type: ignore[union-attr]
+    assert [s.late for s in reg.snapshot().submissions] == [False, True, False, True, False]  # no cfg: as recorded
+    assert [s.late for s in reg.snapshot(CFG, date(2012, 12, 1)).submissions] == [False, True, False, True, False]
+    moved = Config(deadlines={"personal_assessment": date(2012, 10, 31)})
+    snap = reg.snapshot(moved, date(2012, 11, 1))
+    assert [s.late for s in snap.submissions] == [False] * 5
 
 
 def test_fallback_unit_is_used_only_when_the_form_has_none(reg: Register) -> None:
