@@ -33,8 +33,11 @@ class Config:
     office: str = "泉州师范学院廉政风险防控工作领导小组办公室"
     # 发文机关标志, printed in red at the head of the 通报.
     organ_mark: str = "泉州师范学院廉政风险防控工作领导小组办公室"
-    doc_number_prefix: str = "泉师院监"  # → 泉师院监〔2012〕6号
-    doc_number_start: int = 1  # the first 通报's number; later ones count up
+    # The office's own 文号 series (`issue 通报`): unset by default, because a
+    # number the pipeline invented could clash with the institution's own
+    # (the plan itself is 泉师院监〔2012〕5号). "泉师院廉防办" → 泉师院廉防办〔2012〕1号.
+    doc_number_prefix: str | None = None
+    doc_number_start: int = 1  # the next number when none of that year is issued yet
     recipients: str = "各党总支、各单位"  # 主送
     cc: str = "校领导"  # 抄送
     printed_by: str = "泉州师范学院纪委办公室"  # 印发机关
@@ -73,9 +76,10 @@ class Config:
         month, day = next(f.default_deadline for f in FORMS if f.kind == kind)
         return date(self.year, month, day)
 
-    def doc_number(self, n: int) -> str:
+    def doc_number(self, n: int, year: int | None = None) -> str:
         # 〔〕 are U+3014/U+3015 and the number has no leading zeros (GB/T 9704).
-        return f"{self.doc_number_prefix}\u3014{self.year}\u3015{n}号"
+        # `year`: the year of issue (GB/T 9704 7.2.4); the campaign year if not given.
+        return f"{self.doc_number_prefix}\u3014{year or self.year}\u3015{n}号"
 
 
 _SIMPLE = {f.name for f in fields(Config)} - {"units", "deadlines", "roster"}
@@ -103,6 +107,8 @@ def from_mapping(data: dict[str, Any], workspace: Path) -> Config:
             changes["deadlines"] = _deadlines(value)
         elif key == "roster":
             changes["roster"] = _roster(value, workspace)
+        elif key == "doc_number_prefix":
+            changes[key] = _prefix(value)
         elif key in _SIMPLE:
             changes[key] = _typed(key, value, getattr(base, key))
         else:
@@ -145,6 +151,13 @@ def _typed(key: str, value: Any, default: Any) -> Any:
     if not ok:
         raise ConfigError(f"设置项“{key}”的值 {value!r} 类型不对，应与默认值 {default!r} 同类")
     return value
+
+
+def _prefix(value: Any) -> str:
+    """The 文号 series' prefix (机关代字): text, not empty."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError("设置项“doc_number_prefix”应为本单位发文字号的机关代字，如 doc_number_prefix = \"泉师院廉防办\"")
+    return value.strip()
 
 
 def _units(value: Any) -> tuple[str, ...]:
