@@ -30,7 +30,12 @@ JSON shape (stable; keys are only ever added):
                 "missing_people": ["张三"] | null},   # on the roster, sent nothing; null without a roster
                ...],
      "totals": {same counters summed, "units": N, "findings": N},
-     "findings": [{"code", "message", "unit", "name", "submission_id"}, ...]}
+     "findings": [{"code", "message", "unit", "name", "submission_id"}, ...],
+     "issued": [{"kind": "bulletin"|"reminder", "issued_on": "2012-12-10",
+                 "doc_number": "泉师院廉防办〔2012〕1号" | null, "unit": "教务处" | null,
+                 "file": "outbox/2012年度/已印发/通报/….docx", "state": "unchanged"|"changed"|"missing",
+                 "pdf": "….pdf" | null, "pdf_state": ... | null}, ...]}
+                                # what the office issued in the campaign (`issue`), checked by sha256
 
 Pilot units are always listed (with zeros), in the configured order; other
 units that sent something follow; files whose unit could not be read are
@@ -46,6 +51,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.app import inbox as inbox_mod
+from pipeline.app import issue
 from pipeline.app.inbox import hard_link_warning
 from pipeline.core.campaign import Campaign, CampaignError, settings_for
 from pipeline.core.clock import year_warning
@@ -143,10 +149,11 @@ def report(
                 as_of = datetime.combine(asked.frozen_on, now.timetz())
             snap = reg.snapshot(cfg, as_of.date(), now=as_of, campaign=asked.id)
             known = reg.campaigns()
+            issued = issue.entries(ws, reg, asked.id)
     else:
         if campaign is not None and campaign != str(cfg.year):
             raise CampaignError(f"电子信息库尚不存在，没有“{campaign}”这个工作年度。")
-        snap, known, as_of = Snapshot(taken_at=now), [], now
+        snap, known, as_of, issued = Snapshot(taken_at=now), [], now, []
     camp = snap.campaign
     cfg = settings_for(cfg, camp) if camp is not None else cfg
     people = roster.load(cfg.roster) if cfg.roster is not None else None
@@ -169,6 +176,7 @@ def report(
         "units": units,
         "totals": totals(units, snap),
         "findings": [asdict(f) for f in snap.findings],
+        "issued": issued,
     }
 
 
@@ -249,7 +257,15 @@ def render_text(data: dict[str, Any]) -> str:
     if data["findings"]:
         lines += ["", f"提示（{len(data['findings'])} 条）："]
         lines += [f"  - {f['message']}" for f in data["findings"]]
+    lines += _issued_lines(data.get("issued") or [])
     return "\n".join(lines)
+
+
+def _issued_lines(issued: list[dict[str, Any]]) -> list[str]:
+    """What the office issued in the campaign (pipeline.app.issue)."""
+    if not issued:
+        return ["", "已印发公文：尚无（通报、催报通知在 outbox 中是草稿，印发用 issue 通报、issue 催报通知）"]
+    return ["", f"已印发公文（{len(issued)} 份）："] + [f"  {issue.entry_line(e)}" for e in issued]
 
 
 def _not_taken_lines(data: dict[str, Any], most: int = 10) -> list[str]:
