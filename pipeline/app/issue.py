@@ -47,9 +47,9 @@ BULLETIN_KIND, REMINDER_KIND = "bulletin", "reminder"
 NO_SERIES = (
     "尚未设置通报的发文字号。文号须用本单位自己的发文字号系列，程序不代为编造"
     "（试点工作方案本身就是泉师院监〔2012〕5号，自编的号可能与学校已有文号重复）。"
-    f"请在工作目录的 {CONFIG_NAME} 中写明，例如：\n"
-    '    doc_number_prefix = "泉师院廉防办"   # 机关代字：泉师院廉防办〔2012〕1号\n'
-    "    doc_number_start = 1                 # 当年还没有印发过时的第一个号\n"
+    f"请在工作目录的 {CONFIG_NAME} 中写明本单位实际使用的机关代字和起始号，例如：\n"
+    '    doc_number_prefix = "泉师院廉防办"   # 机关代字（请换成本单位的）：泉师院廉防办〔2012〕1号\n'
+    "    doc_number_start = 1                 # 当年还没有印发过时用的号\n"
     "然后再运行 issue 通报。"
 )
 

@@ -292,6 +292,10 @@ def _convert_all(jobs: Sequence[tuple[str, Path]], ws: Workspace, result: Rebuil
             if isinstance(out, Exception):
                 logger.error(f"“{rel}”转换 PDF 失败：{out}")
                 result.failed.append(rel + "（PDF）")
+                docx = ws.outbox / rel
+                # The PDF left there shows an older .docx (its entry carries that PDF's sha256).
+                if _pdf_stale(docx) and _drop_stale_pdf(ws, docx, outputs.get(rel), result) and rel in outputs:
+                    outputs[rel].pop("pdf_sha256", None)
             else:
                 path, sha = out
                 if rel in outputs:
@@ -424,31 +428,37 @@ class _Rebuild:
                 return
             old = entry
             entry = {"data_hash": dhash, "render_hash": rhash, "date": made.isoformat(), "sha256": _sha(data), **extra}
+            if old is not None and old.get("pdf_sha256"):
+                entry["pdf_sha256"] = old["pdf_sha256"]  # the PDF beside it, until it is made again or removed
             outputs[rel] = entry
             self.result.written.append(target)
             logger.info(f"已生成 {target.relative_to(self.ws.root)}")
-            if not self.want_pdf:
-                self.drop_stale_pdf(target, old)
+            if not self.want_pdf and _drop_stale_pdf(self.ws, target, old, self.result):
+                entry.pop("pdf_sha256", None)
         if self.want_pdf and (self.force or not fresh or _pdf_stale(target)):
             self.pdf_jobs.append((rel, target))
 
-    def drop_stale_pdf(self, docx: Path, old: dict[str, Any] | None) -> None:
-        """The .docx was written again and no PDF is made this time: the PDF
-        beside it shows the old content, so it goes (when it is ours)."""
-        pdf = docx.with_suffix(".pdf")
-        if not pdf.exists():
-            return
-        shown = pdf.relative_to(self.ws.root)
-        if not _our_pdf(pdf, old):
-            logger.warning(f"{shown} 比更新后的 .docx 旧，但不是本程序生成的，未删除；请按新的 .docx 重新生成或自行处理")
-            return
-        try:
-            pdf.unlink()
-        except OSError as exc:
-            logger.warning(f"删除过时的 {shown} 失败：{exc}")
-            return
-        self.result.removed.append(pdf)
-        logger.info(f"已删除过时的 {shown}（.docx 已更新）；需要 PDF 时请加 --pdf 运行（如 render --pdf）")
+
+def _drop_stale_pdf(ws: Workspace, docx: Path, entry: dict[str, Any] | None, result: RebuildResult) -> bool:
+    """The .docx was written again and no PDF of it is made this time (no
+    --pdf, or the conversion failed): the PDF beside it shows the old content,
+    so it goes, when it is ours (see _our_pdf; `entry`: what documents.json
+    knew of the .docx before it was written again). True when it was removed."""
+    pdf = docx.with_suffix(".pdf")
+    if not pdf.exists():
+        return False
+    shown = pdf.relative_to(ws.root)
+    if not _our_pdf(pdf, entry):
+        logger.warning(f"{shown} 比更新后的 .docx 旧，但不是本程序生成的，未删除；请按新的 .docx 重新生成或自行处理")
+        return False
+    try:
+        pdf.unlink()
+    except OSError as exc:
+        logger.warning(f"删除过时的 {shown} 失败：{exc}")
+        return False
+    result.removed.append(pdf)
+    logger.info(f"已删除过时的 {shown}（.docx 已更新）；需要 PDF 时请加 --pdf 运行（如 render --pdf）")
+    return True
 
 
 def _withdraw_reminders(ws: Workspace, outputs: dict[str, Any], planned: set[str], result: RebuildResult) -> None:

@@ -458,6 +458,25 @@ def test_a_docx_written_again_without_pdf_loses_its_old_pdf(ws, fake_office):
     assert all(pdfs_show_their_docx(ws.outbox).values())
 
 
+def test_a_pdf_that_cannot_be_made_again_is_not_left_behind_stale(ws, fake_office, monkeypatch):
+    from pipeline.store import office
+
+    snap = make_snapshot()
+    outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[], pdf=True)
+    old_pdf = bulletin_path(ws).with_suffix(".pdf")
+    assert old_pdf.is_file()
+
+    def broken(src, fmt, outdir, timeout=0):
+        raise office.OfficeError("LibreOffice 转换超时")
+
+    monkeypatch.setattr(office, "convert", broken)
+    snap.risks.append(risk(6, "财务处", None, "资金管理", 2, "公款私存", 3))
+    res = outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[], pdf=True)
+    assert any(f.endswith("（PDF）") for f in res.failed)  # said, and the run fails
+    assert old_pdf in res.removed and not old_pdf.exists()
+    assert all(pdfs_show_their_docx(ws.outbox).values())
+
+
 def test_a_pdf_someone_put_in_place_of_ours_is_not_removed(ws, fake_office):
     snap = make_snapshot()
     outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[], pdf=True)
