@@ -218,6 +218,8 @@ def add_styles(doc) -> None:
     add_style(doc, "版记", "GwColophon", font=FANGSONG, size=14, align="left", left_chars=1, right_chars=1,
               line_pt=None, before_pt=3, after_pt=3)
     add_style(doc, "页码", "GwPageNumber", font=SONGTI, size=14, align="right", line_pt=None)
+    # 草稿 mark of a draft (`draft`): top left, where GB/T 9704 puts 密级, in 黑体.
+    add_style(doc, "草稿标识", "GwDraftMark", font=HEITI, size=BODY_PT, align="left")
 
 
 # ---------------------------------------------------------------------------
@@ -399,6 +401,14 @@ def section_break(doc, *, landscape: bool):
     return section
 
 
+def draft_mark(doc) -> None:
+    """草稿（未印发） at the top of a draft: run, watch and render make drafts;
+    `issue` renders the same template with draft false, without the mark."""
+    tag(doc, "{%p if draft %}")
+    para(doc, "草稿（未印发）", "草稿标识")
+    tag(doc, "{%p endif %}")
+
+
 def signature(doc, *, signer: str = "{{ office }}", date: str = "{{ date }}") -> None:
     para(doc, signer, "署名")
     para(doc, date, "成文日期")
@@ -549,7 +559,8 @@ def colophon(doc) -> None:
 
 def build_bulletin() -> Document:
     """《关于廉政风险防控试点工作进展情况的通报》 with 红头."""
-    doc = new_document("{{ title }}（{{ doc_number }}）")
+    doc = new_document("{{ title }}{% if draft %}（草稿）{% else %}（{{ doc_number }}）{% endif %}")
+    draft_mark(doc)
     para(doc, "{{ organ_mark }}", "发文机关标志")
     para(doc, "{{ doc_number }}", "发文字号")
     para(doc, "{{ title }}", "公文标题")
@@ -635,7 +646,8 @@ def build_rejection() -> Document:
 
 def build_reminder() -> Document:
     """催报通知 for a unit with overdue forms."""
-    doc = new_document("{{ title }}")
+    doc = new_document("{{ title }}{% if draft %}（草稿）{% endif %}")
+    draft_mark(doc)
     para(doc, "{{ title }}", "公文标题")
     para(doc, "{{ unit }}：", "主送机关")
     para(doc, "根据{{ plan_title }}要求，各{{ stage_units }}应按时报送廉政风险排查评估和防控措施材料。"

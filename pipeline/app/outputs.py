@@ -1,16 +1,23 @@
 """The outbox's documents brought up to date with the register: what to
-make, file names, the 通报's 文号, the documents state file, PDFs, the
-withdrawal of reminders no longer needed, and the 退回通知 written again.
+make, file names, the documents state file, PDFs, the withdrawal of
+reminders no longer needed, and the 退回通知 written again.
 
 The imperative shell around consolidate.py (the contexts) and pipeline.docs
 (rendering): it writes the results atomically under outbox/ only when their
 data changed.
 
+The 通报 and the 催报通知 made here are drafts (草稿, no 文号): issuing one
+is the office's act (`issue`, pipeline.app.issue), which writes under
+outbox/<年度>/已印发/, where nothing here ever writes. A numbered 通报 an
+older version left in outbox/ is the office's: never touched.
+
 state/documents.json remembers, per output, a hash of the data it was made
-from, the day it was made, and the 通报's number: re-running with no new data
-changes nothing. New data on the day the current 通报 was made updates that
-通报 under the same 文号; a new 文号 is taken only when the data changed on a
-later day (so at most one new number a day, however often `watch` rebuilds).
+from, the day it was made, and the sha256 of its .docx and PDF: re-running
+with no new data changes nothing, and a PDF made from an older .docx is
+removed when the .docx is written again without one (a PDF is never left
+older than its .docx). The "bulletins" list an older version kept there (its
+文号) is kept as it was and read only by `issue` (numbers used then are not
+used again).
 
 A unit's name is text from a form: a long or odd one is shortened for file
 names and document properties, never allowed to stop a document.
@@ -21,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
@@ -41,7 +47,7 @@ from pipeline.core.dates import arabic, format_date
 from pipeline.core.campaign import CampaignError, settings_for
 from pipeline.core.clock import Clock
 from pipeline.core.config import Config
-from pipeline.docs.templates import BULLETIN, REMINDER, SUMMARY, render_docx, template_path
+from pipeline.docs.templates import BULLETIN, DRAFT_NUMBER, REMINDER, SUMMARY, render_docx, template_path
 from pipeline.core.names import NAME_BYTES, safe_component
 from pipeline.store.files import TEMP_SUFFIX, atomic_write, temp_prefix
 from pipeline.core.model import Snapshot
@@ -51,6 +57,7 @@ from pipeline.store.workspace import Workspace
 SUMMARY_DIR, BULLETIN_DIR, REMINDER_DIR = "单位汇总", "通报", "催报通知"
 STATE_FILE = "documents.json"
 STATE_VERSION = 1
+DRAFT_SUFFIX = "（草稿）"  # after the 通报's title in its draft's file name
 
 # ---------------------------------------------------------------------------
 # State: what was made from which data
@@ -61,17 +68,19 @@ def _state_path(ws: Workspace) -> Path:
 
 
 def load_state(ws: Workspace) -> dict[str, Any]:
+    """documents.json, or an empty state. An older one's "bulletins" (the 文号
+    an older version gave by itself) is kept as it is, for legacy_numbers."""
     path = _state_path(ws)
-    empty: dict[str, Any] = {"version": STATE_VERSION, "outputs": {}, "bulletins": []}
+    empty: dict[str, Any] = {"version": STATE_VERSION, "outputs": {}}
     if not path.exists():
         return empty
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(data, dict) and isinstance(data.get("outputs"), dict) and isinstance(data.get("bulletins"), list):
+        if isinstance(data, dict) and isinstance(data.get("outputs"), dict):
             return data
     except (OSError, ValueError):
         pass
-    logger.warning(f"{path.name} 无法读取，将重新生成全部公文（通报文号按已有文件续编）")
+    logger.warning(f"{path.name} 无法读取，将重新生成全部公文")
     return empty
 
 
@@ -165,15 +174,25 @@ def reminder_name(unit: str, stem: str | None = None, folder: str = "") -> str:
     return f"{folder + '/' if folder else ''}{REMINDER_DIR}/{stem or unit_stem(unit)}催报通知.docx"
 
 
-def bulletin_name(doc_number: str, folder: str = "") -> str:
-    return f"{folder + '/' if folder else ''}{BULLETIN_DIR}/{safe_component(consolidate.BULLETIN_TITLE + '（' + doc_number + '）')}.docx"
+def bulletin_draft_name(folder: str = "") -> str:
+    """The draft 通报: 通报/关于…的通报（草稿）.docx under the campaign's folder."""
+    return f"{folder + '/' if folder else ''}{BULLETIN_DIR}/{safe_component(consolidate.BULLETIN_TITLE + DRAFT_SUFFIX)}.docx"
+
+
+def draft(context: dict[str, Any], kind: str) -> dict[str, Any]:
+    """A 通报 or 催报通知 context as a draft: the template's 草稿 mark (key
+    `draft`), and for the 通报 a 文号 line saying it has no number yet."""
+    ctx = dict(context, draft=True)
+    if kind == "bulletin":
+        ctx["doc_number"] = DRAFT_NUMBER
+    return ctx
 
 
 def plan_documents(
     cfg: Config, snap: Snapshot, today: date, roster: Sequence[consolidate.RosterEntry] = (), templates: Path | None = None
 ) -> list[Plan]:
-    """Every document the register calls for (without the 通报's number),
-    named under the campaign's folder. `cfg`: the campaign's settings."""
+    """Every document the register calls for, the 通报 and reminders as
+    drafts, named under the campaign's folder. `cfg`: the campaign's settings."""
     plans = []
     folder = campaign_folder(snap, cfg)
     units = consolidate.units_of(snap, cfg)
@@ -185,29 +204,39 @@ def plan_documents(
     for unit in units if snap.campaign is None or not snap.campaign.frozen else ():
         rctx = consolidate.reminder_context(snap, cfg, unit, today, roster)
         if rctx is not None:
-            plans.append(Plan(reminder_name(unit, stems[unit], folder), template_path(REMINDER, templates), rctx, "reminder"))
-    bctx = consolidate.bulletin_context(snap, cfg, today, roster)
-    plans.append(Plan(folder, template_path(BULLETIN, templates), bctx, "bulletin"))  # rel: its folder; the name has the 文号
+            rel = reminder_name(unit, stems[unit], folder)
+            plans.append(Plan(rel, template_path(REMINDER, templates), draft(rctx, "reminder"), "reminder"))
+    bctx = draft(consolidate.bulletin_context(snap, cfg, today, roster), "bulletin")
+    plans.append(Plan(bulletin_draft_name(folder), template_path(BULLETIN, templates), bctx, "bulletin"))
     return plans
 
 
 _NUMBER_IN_NAME = re.compile(r"〔(\d{4})〕(\d+)号")
 
 
-def _next_number(state: dict[str, Any], ws: Workspace, cfg: Config) -> int:
-    """One more than any 通报 number of this year already issued (in the state
-    or as a file in outbox/通报/), and not below cfg.doc_number_start."""
-    used = [b["number"] for b in state["bulletins"] if b.get("year") == cfg.year and isinstance(b.get("number"), int)]
-    folder = ws.outbox / BULLETIN_DIR
-    if folder.is_dir():
-        for path in folder.iterdir():
-            m = _NUMBER_IN_NAME.search(path.name)
-            if m and int(m.group(1)) == cfg.year and cfg.doc_number_prefix in path.name:
-                used.append(int(m.group(2)))
-    return max([cfg.doc_number_start - 1, *used]) + 1
+def legacy_numbers(ws: Workspace, prefix: str, year: int) -> list[int]:
+    """The 通报 numbers of `prefix` and `year` an older version gave by
+    itself: in documents.json's "bulletins", or in the name of a numbered
+    通报 it left in outbox/通报/ or outbox/<年度>/通报/. Read only: `issue`
+    does not give them again."""
+    state = load_state(ws)
+    used = [
+        b["number"] for b in state.get("bulletins") or []
+        if isinstance(b, dict) and b.get("year") == year and isinstance(b.get("number"), int)
+        and str(b.get("doc_number") or "").startswith(prefix)
+    ]  # fmt: skip
+    folders = [ws.outbox / BULLETIN_DIR, *(ws.outbox.glob(f"*/{BULLETIN_DIR}") if ws.outbox.is_dir() else [])]
+    for folder in folders:
+        if folder.is_dir():
+            for path in folder.iterdir():
+                m = _NUMBER_IN_NAME.search(path.name)
+                if m and int(m.group(1)) == year and f"（{prefix}〔" in path.name:
+                    used.append(int(m.group(2)))
+    return sorted(set(used))
 
 
-def _dated(context: dict[str, Any], day: date, cfg: Config) -> dict[str, Any]:
+def dated(context: dict[str, Any], day: date, cfg: Config) -> dict[str, Any]:
+    """`context` with its 成文日期 (and 印发日期) set to `day`."""
     ctx = dict(context)
     ctx["date"] = format_date(day, cfg.date_style)
     if "print_date" in ctx:
@@ -215,17 +244,22 @@ def _dated(context: dict[str, Any], day: date, cfg: Config) -> dict[str, Any]:
     return ctx
 
 
-def _write_pdf(docx: Path, ws: Workspace) -> Path:
-    """PDF beside `docx` through LibreOffice, written atomically."""
+def pdf_bytes(docx: bytes, ws: Workspace) -> bytes:
+    """The PDF of a .docx, through LibreOffice (office.OfficeError when it fails)."""
     tmp_root = ws.state / "tmp"
     tmp_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=temp_prefix(), suffix=TEMP_SUFFIX, dir=tmp_root) as tmp:  # a kill leaves it to remove_stale_temps
         src = Path(tmp) / "document.docx"  # an ASCII name: soffice and odd names do not mix
-        shutil.copyfile(docx, src)
-        out = office.convert(src, "pdf", Path(tmp) / "out")
-        target = docx.with_suffix(".pdf")
-        atomic_write(target, out.read_bytes())
-    return target
+        src.write_bytes(docx)
+        return office.convert(src, "pdf", Path(tmp) / "out").read_bytes()
+
+
+def _write_pdf(docx: Path, ws: Workspace) -> tuple[Path, str]:
+    """PDF beside `docx` through LibreOffice, written atomically; its path and sha256."""
+    data = pdf_bytes(docx.read_bytes(), ws)
+    target = docx.with_suffix(".pdf")
+    atomic_write(target, data)
+    return target, _sha(data)
 
 
 def _pdf_stale(docx: Path) -> bool:
@@ -242,8 +276,11 @@ def _pdf_stale(docx: Path) -> bool:
 PDF_WORKERS = 2
 
 
-def _convert_all(jobs: Sequence[tuple[str, Path]], ws: Workspace, result: RebuildResult) -> None:
-    def one(job: tuple[str, Path]) -> tuple[str, Path | Exception]:
+def _convert_all(jobs: Sequence[tuple[str, Path]], ws: Workspace, result: RebuildResult, outputs: dict[str, Any]) -> None:
+    """The PDFs of `jobs`; each one's sha256 goes into its entry in `outputs`
+    (so that a later rebuild knows the PDF beside the .docx is ours)."""
+
+    def one(job: tuple[str, Path]) -> tuple[str, tuple[Path, str] | Exception]:
         rel, target = job
         try:
             return rel, _write_pdf(target, ws)
@@ -255,9 +292,29 @@ def _convert_all(jobs: Sequence[tuple[str, Path]], ws: Workspace, result: Rebuil
             if isinstance(out, Exception):
                 logger.error(f"“{rel}”转换 PDF 失败：{out}")
                 result.failed.append(rel + "（PDF）")
+                docx = ws.outbox / rel
+                # The PDF left there shows an older .docx (its entry carries that PDF's sha256).
+                if _pdf_stale(docx) and _drop_stale_pdf(ws, docx, outputs.get(rel), result) and rel in outputs:
+                    outputs[rel].pop("pdf_sha256", None)
             else:
-                result.written.append(out)
-                logger.info(f"已生成 {out.relative_to(ws.root)}")
+                path, sha = out
+                if rel in outputs:
+                    outputs[rel]["pdf_sha256"] = sha
+                result.written.append(path)
+                logger.info(f"已生成 {path.relative_to(ws.root)}")
+
+
+def _our_pdf(pdf: Path, entry: dict[str, Any] | None) -> bool:
+    """Whether the PDF beside one of our .docx is ours to remove: the one we
+    made (its sha256 recorded), or one an older version made before PDFs were
+    recorded. One someone put there in place of ours is not."""
+    recorded = (entry or {}).get("pdf_sha256")
+    if recorded is None:
+        return entry is not None
+    try:
+        return _sha(pdf.read_bytes()) == recorded
+    except OSError:
+        return False
 
 
 def _render_to(plan_ctx: dict[str, Any], template: Path, target: Path) -> bytes:
@@ -302,7 +359,7 @@ def _rebuild_locked(
     run = _Rebuild(ws, cfg, state, today, force, _want_pdf(pdf))
     for plan in plan_documents(cfg, snap, today, roster, templates):
         run.make(plan)
-    _convert_all(run.pdf_jobs, ws, run.result)
+    _convert_all(run.pdf_jobs, ws, run.result, state["outputs"])
     _withdraw_reminders(ws, state["outputs"], run.planned, run.result)
     save_state(ws, state)
     return run.result
@@ -332,20 +389,17 @@ class _Rebuild:
     tpl_sha: dict[Path, str] = field(default_factory=dict)
 
     def make(self, plan: Plan) -> None:
-        """The document of one plan, the 通报 with its 文号."""
+        """The document of one plan."""
         if not plan.template.is_file():
             logger.error(f"找不到公文模板“{plan.template}”")
             self.result.failed.append(plan.kind)
             return
         dhash = data_hash(plan.context)
-        if plan.kind == "bulletin":
-            rel, ctx, made = number_bulletin(self.state, self.ws, self.cfg, plan.context, dhash, self.today, plan.rel)
-            self.produce(rel, plan.template, ctx, dhash, made, {"kind": "bulletin"})
-            self.planned.add(rel)
-            return
         entry = self.state["outputs"].get(plan.rel)
-        # An unchanged document keeps the day it was first made on.
-        made = date.fromisoformat(entry["date"]) if entry and entry.get("data_hash") == dhash else self.today
+        # An unchanged document keeps the day it was first made on; the draft
+        # 通报 is dated the day it is written (the day the office reads it).
+        kept = entry is not None and entry.get("data_hash") == dhash and plan.kind != "bulletin"
+        made = date.fromisoformat(entry["date"]) if kept and entry else self.today
         self.produce(plan.rel, plan.template, plan.context, dhash, made, {"kind": plan.kind})
         self.planned.add(plan.rel)
 
@@ -364,7 +418,7 @@ class _Rebuild:
         fresh = entry is not None and entry.get("render_hash") == rhash and target.exists()
         if self.force or not fresh:
             try:
-                data = _render_to(_dated(ctx, made, self.cfg), template, target)
+                data = _render_to(dated(ctx, made, self.cfg), template, target)
             except Exception as exc:
                 # One document that cannot be made (odd data, a full disk, a
                 # broken template) must not stop the others.
@@ -372,46 +426,45 @@ class _Rebuild:
                 logger.opt(exception=exc).debug("详细错误")
                 self.result.failed.append(rel)
                 return
+            old = entry
             entry = {"data_hash": dhash, "render_hash": rhash, "date": made.isoformat(), "sha256": _sha(data), **extra}
+            if old is not None and old.get("pdf_sha256"):
+                entry["pdf_sha256"] = old["pdf_sha256"]  # the PDF beside it, until it is made again or removed
             outputs[rel] = entry
             self.result.written.append(target)
             logger.info(f"已生成 {target.relative_to(self.ws.root)}")
+            if not self.want_pdf and _drop_stale_pdf(self.ws, target, old, self.result):
+                entry.pop("pdf_sha256", None)
         if self.want_pdf and (self.force or not fresh or _pdf_stale(target)):
             self.pdf_jobs.append((rel, target))
 
 
-def number_bulletin(
-    state: dict[str, Any], ws: Workspace, cfg: Config, context: dict[str, Any], dhash: str, today: date, folder: str = ""
-) -> tuple[str, dict[str, Any], date]:
-    """The 通报's 文号: the current one's when its data is unchanged or it was
-    made today, else the next free number (recorded in `state`). Returns its
-    outbox-relative name, its context with the 文号, and its 成文日期."""
-    current = state["bulletins"][-1] if state["bulletins"] else None
-    if current and current.get("year") != cfg.year:
-        current = None
-    if current and current.get("data_hash") == dhash:
-        number, made = current["number"], date.fromisoformat(current["date"])
-    elif current and current.get("date") == today.isoformat():
-        # New data on the day the current 通报 was made: it is brought up
-        # to date under the same number. Under `watch` this means at most
-        # one new 文号 a day, not one per burst of files.
-        number, made = current["number"], today
-        current["data_hash"] = dhash
-    else:
-        number, made = _next_number(state, ws, cfg), today
-        current = None
-    doc_number = cfg.doc_number(number)
-    rel = bulletin_name(doc_number, folder)
-    if current is None:
-        state["bulletins"].append(
-            {"number": number, "year": cfg.year, "doc_number": doc_number, "file": rel, "data_hash": dhash, "date": made.isoformat()}
-        )
-    return rel, dict(context, doc_number=doc_number), made
+def _drop_stale_pdf(ws: Workspace, docx: Path, entry: dict[str, Any] | None, result: RebuildResult) -> bool:
+    """The .docx was written again and no PDF of it is made this time (no
+    --pdf, or the conversion failed): the PDF beside it shows the old content,
+    so it goes, when it is ours (see _our_pdf; `entry`: what documents.json
+    knew of the .docx before it was written again). True when it was removed."""
+    pdf = docx.with_suffix(".pdf")
+    if not pdf.exists():
+        return False
+    shown = pdf.relative_to(ws.root)
+    if not _our_pdf(pdf, entry):
+        logger.warning(f"{shown} 比更新后的 .docx 旧，但不是本程序生成的，未删除；请按新的 .docx 重新生成或自行处理")
+        return False
+    try:
+        pdf.unlink()
+    except OSError as exc:
+        logger.warning(f"删除过时的 {shown} 失败：{exc}")
+        return False
+    result.removed.append(pdf)
+    logger.info(f"已删除过时的 {shown}（.docx 已更新）；需要 PDF 时请加 --pdf 运行（如 render --pdf）")
+    return True
 
 
 def _withdraw_reminders(ws: Workspace, outputs: dict[str, Any], planned: set[str], result: RebuildResult) -> None:
-    """A reminder whose unit has caught up is withdrawn (its PDF too), unless
-    someone edited it; its entry goes when the file is gone."""
+    """A reminder draft whose unit has caught up is withdrawn (its PDF too):
+    a draft was never sent. Not one someone edited; nor an issued one, which
+    lies under 已印发/ and is no entry here. Its entry goes when the file is gone."""
     for rel, entry in list(outputs.items()):
         if entry.get("kind") != "reminder" or rel in planned:
             continue
@@ -420,9 +473,11 @@ def _withdraw_reminders(ws: Workspace, outputs: dict[str, Any], planned: set[str
             untouched = target.exists() and _sha(target.read_bytes()) == entry.get("sha256")
             if untouched:
                 target.unlink()
-                target.with_suffix(".pdf").unlink(missing_ok=True)
+                pdf = target.with_suffix(".pdf")
+                if pdf.exists() and _our_pdf(pdf, entry):
+                    pdf.unlink()
                 result.removed.append(target)
-                logger.info(f"{target.name} 已不再需要（材料已报齐），已撤下")
+                logger.info(f"{target.name}（草稿）已不再需要（材料已报齐），已撤下")
             if untouched or not target.exists():
                 del outputs[rel]
         except OSError as exc:

@@ -50,7 +50,12 @@ JSON shape (stable; keys are only ever added):
                    "unit_assessment": {"office": "2012-09-30", "unit": null}, ...},
                                 # office deadline (lateness: received after it) and the
                                 # unit-internal one (information only), per form kind
-     "remind_days_before": 14}  # forms not yet due are named from this many days before
+     "remind_days_before": 14,  # forms not yet due are named from this many days before
+     "issued": [{"kind": "bulletin"|"reminder", "issued_on": "2012-12-10",
+                 "doc_number": "泉师院廉防办〔2012〕1号" | null, "unit": "教务处" | null,
+                 "file": "outbox/2012年度/已印发/通报/….docx", "state": "unchanged"|"changed"|"missing",
+                 "pdf": "….pdf" | null, "pdf_state": ... | null}, ...]}
+                                # what the office issued in the campaign (`issue`), checked by sha256
 
 Pilot units are always listed (with zeros), in the configured order; units
 outside the list that sent something follow with "listed": false (the text
@@ -68,6 +73,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pipeline.app import inbox as inbox_mod
+from pipeline.app import issue
 from pipeline.app.inbox import hard_link_warning
 from pipeline.core import changes as changelog
 from pipeline.core.campaign import Campaign, CampaignError, settings_for
@@ -170,10 +176,11 @@ def report(
                 as_of = datetime.combine(asked.frozen_on, now.timetz())
             snap = reg.snapshot(cfg, as_of.date(), now=as_of, campaign=asked.id)
             known = reg.campaigns()
+            issued = issue.entries(ws, reg, asked.id)
     else:
         if campaign is not None and campaign != str(cfg.year):
             raise CampaignError(f"电子信息库尚不存在，没有“{campaign}”这个工作年度。")
-        snap, known, as_of = Snapshot(taken_at=now), [], now
+        snap, known, as_of, issued = Snapshot(taken_at=now), [], now, []
     camp = snap.campaign
     cfg = settings_for(cfg, camp) if camp is not None else cfg
     people = roster.load(cfg.roster) if cfg.roster is not None else None
@@ -201,6 +208,7 @@ def report(
         "adjustments_to_confirm": adjustments_to_confirm(snap, ws),
         "deadlines": _deadlines_json(cfg),
         "remind_days_before": cfg.remind_days_before,
+        "issued": issued,
     }
 
 
@@ -324,6 +332,7 @@ def render_text(data: dict[str, Any]) -> str:
         lines += ["", f"提示（{len(data['findings'])} 条）："]
         lines += [f"  - {f['message']}" for f in data["findings"]]
     lines += _adjustment_lines(data.get("adjustments_to_confirm") or [])
+    lines += _issued_lines(data.get("issued") or [])
     return "\n".join(lines)
 
 
@@ -353,6 +362,13 @@ def _outside_lines(data: dict[str, Any]) -> list[str]:
             f"  {u['unit']}（名单外）：收到 {u['received']} 份，通过 {u['accepted']} 份，风险点 {u['risks']} 个。{u['hint']}。"
         )
     return lines
+
+
+def _issued_lines(issued: list[dict[str, Any]]) -> list[str]:
+    """What the office issued in the campaign (pipeline.app.issue)."""
+    if not issued:
+        return ["", "已印发公文：尚无（通报、催报通知在 outbox 中是草稿，印发用 issue 通报、issue 催报通知）"]
+    return ["", f"已印发公文（{len(issued)} 份）："] + [f"  {issue.entry_line(e)}" for e in issued]
 
 
 def _not_taken_lines(data: dict[str, Any], most: int = 10) -> list[str]:

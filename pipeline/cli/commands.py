@@ -13,7 +13,7 @@ from pathlib import Path
 
 from loguru import logger
 
-from pipeline.app import campaigns, confirmations, outputs, serving, status
+from pipeline.app import campaigns, confirmations, issue, outputs, serving, status
 from pipeline.app.intake import Intake
 from pipeline.cli.preamble import answers, command_clock, open_workspace
 from pipeline.core.campaign import Campaign
@@ -196,6 +196,45 @@ def cli_confirm(workspace: Path, submission_id: str, note: str = "", verbose: bo
         return EXIT_FAILED
     print(f"审核结果已记入电子信息库，台账和公文已更新（{ws.outbox}）。")
     return EXIT_OK
+
+
+@answers
+def cli_issue(
+    workspace: Path, what: str, *, number: int | None = None, units: list[str] | None = None, pdf: bool = False,
+    campaign: str | None = None, verbose: bool = False, day: str | None = None,
+) -> int:
+    """`issue 通报 [--number N] [--pdf]`, `issue 催报通知 [--unit U ...] [--pdf]`,
+    `issue list [--campaign YEAR]` (pipeline.app.issue). 0 issued (or nothing
+    to issue, or listed), 1 a PDF could not be made, 2 refused: nothing issued."""
+    if what == "list":
+        ws, cfg = open_workspace(workspace, writes=False)
+        label, found = issue.listing(ws, cfg, campaign)
+        if not found:
+            print(f"{label}尚未印发任何公文（印发：issue 通报、issue 催报通知）。")
+        for entry in found:
+            print(issue.entry_line(entry))
+        return EXIT_OK
+    ws, cfg = open_workspace(workspace, verbose=verbose)
+    clock = command_clock(cfg, day)
+    _warn_day(campaigns.current(ws, cfg, clock.today()), cfg, clock)
+    if what == "通报":
+        done = issue.issue_bulletin(ws, cfg, clock, number=number, require_pdf=pdf)
+        pdf_note = f"，PDF：{done.doc.pdf}" if done.doc.pdf else f"（{done.pdf_problem}）"
+        print(f"已印发 {done.doc.doc_number}：{done.doc.file}{pdf_note}")
+        print("印发的文件今后不再改动；outbox 中的草稿仍随数据更新。")
+        return EXIT_FAILED if done.pdf_failed else EXIT_OK
+    sent = issue.issue_reminders(ws, cfg, clock, units=units or [], require_pdf=pdf)
+    for doc in sent.issued:
+        print(f"已印发 {doc.unit}催报通知：{doc.file}" + (f"，PDF：{doc.pdf}" if doc.pdf else ""))
+    for doc in sent.same_today:
+        print(f"{doc.unit}今天已印发过内容相同的催报通知（{doc.file}），未重复印发。")
+    if sent.not_due:
+        print(f"{'、'.join(sent.not_due)}目前没有逾期未报的材料，无需催报。")
+    for line in sent.pdf_problems:
+        print(f"PDF 未能生成：{line}")
+    if not sent.issued:
+        print("没有需要印发的催报通知。")
+    return EXIT_FAILED if sent.pdf_problems else EXIT_OK
 
 
 @answers

@@ -12,6 +12,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pipeline.cli.chinese import chinese
 from pipeline.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("confirm", parents=common, help="组织审核：确认某份报送中降低三级风险等级或删除风险的调整")
     s.add_argument("submission_id", metavar="ID", help="报送编号（见 status 中“待组织审核的动态调整”或台账“风险变更记录”）")
     s.add_argument("--note", default="", metavar="TEXT", help="审核意见，记入台账，如“经核实同意”")
+    _issue_parser(sub, common)
 
     s = sub.add_parser("templates", parents=common, help="公文模板工具")
     tsub = s.add_subparsers(dest="templates_command", metavar="ACTION", title="操作", parser_class=_Parser)
@@ -96,6 +98,28 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("demo", parents=common, help="建立演示工作目录（七个试点单位的样例表格），运行一次")
     s.add_argument("dir", nargs="?", type=Path, default=None, help="演示目录（默认：-C 指定目录下的 demo/；已有演示时依次用 demo-2/、demo-3/……）")
     return p
+
+
+def _positive(text: str) -> int:
+    """--number: a whole number from 1 (GB/T 9704: no leading zeros, no 0号)."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"文号须是正整数，如 --number 6（不是“{text}”）")
+    return int(text)
+
+
+def _issue_parser(sub: Any, common: list[argparse.ArgumentParser]) -> None:
+    """`issue 通报`, `issue 催报通知`, `issue list`: the office issues a draft."""
+    s = sub.add_parser("issue", parents=common, help="印发公文：给通报编文号、定稿，或印发催报通知；印发后不再改动")
+    isub = s.add_subparsers(dest="issue_command", metavar="DOCUMENT", title="公文", parser_class=_Parser)
+    isub.required = True
+    b = isub.add_parser("通报", parents=common, help="按今天（或 --date）的数据印发通报，编下一个文号，存入 outbox/<年度>/已印发/通报/")
+    b.add_argument("--number", type=_positive, default=None, metavar="N", help="用这个号（须尚未印发过），默认接着编")
+    b.add_argument("--pdf", action="store_true", help="必须同时生成 PDF（本机没有 LibreOffice 时不印发）")
+    r = isub.add_parser("催报通知", parents=common, help="印发当前的催报通知（全部，或 --unit 指定的单位），存入 outbox/<年度>/已印发/催报通知/")
+    r.add_argument("--unit", dest="units", action="append", default=[], metavar="单位", help="只印发给这个单位（可重复）")
+    r.add_argument("--pdf", action="store_true", help="必须同时生成 PDF（本机没有 LibreOffice 时不印发）")
+    lst = isub.add_parser("list", parents=common, help="列出本年度已印发的公文，并核对文件是否完好")
+    lst.add_argument("--campaign", default=None, metavar="YEAR", help=CAMPAIGN_HELP)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -134,6 +158,10 @@ def _handler(command: str) -> Callable[[argparse.Namespace], int]:
             a.workspace, a.campaign_command, getattr(a, "campaign_id", None), verbose=a.verbose, day=a.date
         ),
         "confirm": lambda a: commands.cli_confirm(a.workspace, a.submission_id, note=a.note, verbose=a.verbose, day=a.date),
+        "issue": lambda a: commands.cli_issue(
+            a.workspace, a.issue_command, number=getattr(a, "number", None), units=getattr(a, "units", []),
+            pdf=getattr(a, "pdf", False), campaign=getattr(a, "campaign", None), verbose=a.verbose, day=a.date,
+        ),
         "templates": lambda a: commands.cli_templates_check(a.workspace),
         "demo": lambda a: commands.cli_demo(a.dir if a.dir is not None else commands.demo.default_target(a.workspace), verbose=a.verbose),
     }

@@ -33,8 +33,11 @@ class Config:
     office: str = "泉州师范学院廉政风险防控工作领导小组办公室"
     # 发文机关标志, printed in red at the head of the 通报.
     organ_mark: str = "泉州师范学院廉政风险防控工作领导小组办公室"
-    doc_number_prefix: str = "泉师院监"  # → 泉师院监〔2012〕6号
-    doc_number_start: int = 1  # the first 通报's number; later ones count up
+    # The office's own 文号 series (`issue 通报`): unset by default, because a
+    # number the pipeline invented could clash with the institution's own
+    # (the plan itself is 泉师院监〔2012〕5号). "泉师院廉防办" → 泉师院廉防办〔2012〕1号.
+    doc_number_prefix: str | None = None
+    doc_number_start: int = 1  # the next number when none of that year is issued yet
     recipients: str = "各党总支、各单位"  # 主送
     cc: str = "校领导"  # 抄送
     printed_by: str = "泉州师范学院纪委办公室"  # 印发机关
@@ -101,9 +104,10 @@ class Config:
         (remind_days_before days before its office deadline)."""
         return self.deadline(kind) - timedelta(days=self.remind_days_before)
 
-    def doc_number(self, n: int) -> str:
+    def doc_number(self, n: int, year: int | None = None) -> str:
         # 〔〕 are U+3014/U+3015 and the number has no leading zeros (GB/T 9704).
-        return f"{self.doc_number_prefix}\u3014{self.year}\u3015{n}号"
+        # `year`: the year of issue (GB/T 9704 7.2.4); the campaign year if not given.
+        return f"{self.doc_number_prefix}\u3014{year or self.year}\u3015{n}号"
 
 
 _TABLES = {"units", "deadlines", "unit_deadlines", "roster", "unit_aliases"}  # keys with a parser of their own
@@ -134,6 +138,8 @@ def from_mapping(data: dict[str, Any], workspace: Path) -> Config:
             changes["roster"] = _roster(value, workspace)
         elif key == "unit_aliases":
             changes["unit_aliases"] = value  # checked below, against the units as finally set
+        elif key == "doc_number_prefix":
+            changes[key] = _prefix(value)
         elif key in _SIMPLE:
             changes[key] = _typed(key, value, getattr(base, key))
         else:
@@ -198,6 +204,13 @@ def _typed(key: str, value: Any, default: Any) -> Any:
     if not ok:
         raise ConfigError(f"设置项“{key}”的值 {value!r} 类型不对，应与默认值 {default!r} 同类")
     return value
+
+
+def _prefix(value: Any) -> str:
+    """The 文号 series' prefix (机关代字): text, not empty."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError("设置项“doc_number_prefix”应为本单位发文字号的机关代字，如 doc_number_prefix = \"泉师院廉防办\"")
+    return value.strip()
 
 
 def _units(value: Any) -> tuple[str, ...]:

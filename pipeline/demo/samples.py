@@ -1102,6 +1102,10 @@ PIPELINE_TOML = f"""\
 
 # 花名册：单位、姓名、职务，用于统计未报送的人员。
 roster = "{ROSTER_NAME}"
+
+# 通报的发文字号（issue 通报 时编号）：演示用的系列，实际使用时请改为本单位自己的机关代字。
+doc_number_prefix = "泉师院廉防办"
+doc_number_start = 1
 """
 
 

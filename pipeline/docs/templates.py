@@ -36,6 +36,9 @@ def _template_dir() -> Path:
 TEMPLATE_DIR = _template_dir()
 SUMMARY, BULLETIN, REJECTION, REMINDER = "单位汇总.docx", "通报.docx", "退回通知.docx", "催报通知.docx"
 TEMPLATES = (SUMMARY, BULLETIN, REJECTION, REMINDER)
+# The 通报 and 催报通知 are made as drafts (key `draft` true: the template's
+# 草稿 mark) until the office issues them; a draft 通报's 文号 line says so.
+DRAFT_NUMBER = "（草稿，未编号）"
 
 # Characters XML 1.0 forbids (docxtpl would also read \a and \f as paragraph
 # and page breaks); \t and \n stay: a tab, a line break inside a cell.

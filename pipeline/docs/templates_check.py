@@ -27,7 +27,7 @@ from lxml import etree
 from pipeline.core import consolidate
 from pipeline.core.config import Config
 from pipeline.core.model import Snapshot, Submission
-from pipeline.docs.templates import BULLETIN, REJECTION, REMINDER, SUMMARY, TEMPLATES, RenderError, clean_text, jinja_env, render_docx, template_path
+from pipeline.docs.templates import BULLETIN, DRAFT_NUMBER, REJECTION, REMINDER, SUMMARY, TEMPLATES, RenderError, clean_text, jinja_env, render_docx, template_path
 
 Contexts = Mapping[str, Sequence[dict[str, Any]]]
 
@@ -40,13 +40,18 @@ def contexts_for(cfg: Config, snap: Snapshot, rejected: Submission) -> dict[str,
     snapshot has them (the sample snapshot does)."""
     today = date(cfg.year, 12, 10)
     units = consolidate.units_of(snap, cfg)
-    bulletin = dict(consolidate.bulletin_context(snap, cfg, today), doc_number=cfg.doc_number(cfg.doc_number_start))
+    bulletin = consolidate.bulletin_context(snap, cfg, today)
+    # Both ways the 通报 and 催报通知 are made: a draft (run, render: the 草稿
+    # mark, no 文号) and the issued one (`issue`: its 文号, no mark).
+    issued_number = cfg.doc_number(cfg.doc_number_start) if cfg.doc_number_prefix else f"某某\u3014{cfg.year}\u30151号"
+    bulletins = [dict(bulletin, draft=True, doc_number=DRAFT_NUMBER), dict(bulletin, draft=False, doc_number=issued_number)]
     reminders = [c for u in units if (c := consolidate.reminder_context(snap, cfg, u, today))]
     early = consolidate.reminder_context(snap, cfg, units[-1], date(cfg.year, 7, 1))
+    reminders = reminders[:1] + ([early] if early else [])
     return {
         SUMMARY: [consolidate.summary_context(snap, cfg, u, today) for u in (units[0], units[-1])],
-        BULLETIN: [bulletin],
-        REMINDER: reminders[:1] + ([early] if early else []),
+        BULLETIN: bulletins,
+        REMINDER: [dict(c, draft=True) for c in reminders] + [dict(c, draft=False) for c in reminders[:1]],
         REJECTION: [consolidate.rejection_context(cfg, rejected)],
     }
 

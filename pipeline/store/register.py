@@ -25,9 +25,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from typing import Any
 from pipeline.core import crosscheck
 from pipeline.core.campaign import Campaign, CampaignError, frozen_settings, next_step_problem, settings_for
 from pipeline.core.config import Config
-from pipeline.core.errors import PipelineError
+from pipeline.core.errors import EXIT_USAGE, PipelineError
 from pipeline.core.model import IN_FORCE, Confirmation, Measure, ParseResult, RiskPoint, Snapshot, Submission
 from pipeline.store.rows import as_level, as_seq, measure_of, parse_iso_date, risk_of, submission_of, text_of, with_lateness
 from pipeline.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -653,3 +653,89 @@ class Register:
                     for i, r in enumerate(result.rows, start=1)
                 ],
             )
+
+    # -- issued documents ----------------------------------------------------
+    # What the office issued (`issue`, pipeline.app.issue): one row a document,
+    # never changed afterwards. A 通报's number is unique in its series and year
+    # (the table's UNIQUE constraint): two `issue` at once cannot both take it.
+
+    def issued(self, campaign: str | None = None, kind: str | None = None) -> list[IssuedDocument]:
+        """The documents issued (of one campaign, of one kind), in the order issued."""
+        sql, args = "SELECT * FROM issued WHERE 1 = 1", []
+        if campaign is not None:
+            sql, args = sql + " AND campaign = ?", [*args, campaign]
+        if kind is not None:
+            sql, args = sql + " AND kind = ?", [*args, kind]
+        return [_issued_of(r) for r in self._db.execute(sql + " ORDER BY id", args)]
+
+    def last_issued(self, campaign: str, kind: str, unit: str | None = None) -> IssuedDocument | None:
+        """The latest document of `kind` issued in `campaign` (to `unit`)."""
+        found = [d for d in self.issued(campaign, kind) if unit is None or d.unit == unit]
+        return found[-1] if found else None
+
+    def issued_numbers(self, series: str, year: int) -> list[int]:
+        """The numbers of `series` and `year` already issued, in any campaign."""
+        rows = self._db.execute("SELECT number FROM issued WHERE series = ? AND year = ? AND number IS NOT NULL", (series, year))
+        return sorted(int(r["number"]) for r in rows)
+
+    def record_issued(self, doc: IssuedDocument, *, place: Callable[[], None] | None = None) -> IssuedDocument:
+        """Record `doc` as issued, and run `place` (which puts its files where
+        the row says) inside the same transaction: a file that cannot be put
+        leaves no row, and a number another process took in the meantime is
+        IssuedTaken before any file is put. Returns the row with its id."""
+        with self._tx() as db:
+            try:
+                cur = db.execute(
+                    "INSERT INTO issued (campaign, kind, series, year, number, doc_number, unit, issued_on, issued_at,"
+                    " file, sha256, pdf, pdf_sha256, data_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (doc.campaign, doc.kind, doc.series, doc.year, doc.number, doc.doc_number, doc.unit,
+                     doc.issued_on.isoformat(), doc.issued_at.isoformat(), doc.file, doc.sha256, doc.pdf,
+                     doc.pdf_sha256, doc.data_hash),
+                )  # fmt: skip
+            except sqlite3.IntegrityError:
+                raise IssuedTaken(f"{doc.doc_number} 已经印发过，不能重复使用这个文号。") from None
+            sid = int(cur.lastrowid or 0)
+            what = doc.doc_number or f"{doc.unit}催报通知"
+            self._audit(db, doc.issued_at.isoformat(), None, None, doc.file, "issued", f"印发{what}")
+            if place is not None:
+                place()
+        return replace(doc, id=sid)
+
+
+class IssuedTaken(RegisterError):
+    """The 文号 asked for is already issued (in its series and year)."""
+
+    exit_code = EXIT_USAGE
+    heading = "不能印发："
+
+
+@dataclass(frozen=True)
+class IssuedDocument:
+    """One row of `issued`: a document the office issued. `file` and `pdf`
+    are relative to the workspace; `sha256` is what was written, so that one
+    can tell later whether the file is still the one issued."""
+
+    campaign: str
+    kind: str  # "bulletin" (通报) or "reminder" (催报通知)
+    issued_on: date
+    issued_at: datetime
+    file: str
+    sha256: str
+    data_hash: str = ""
+    series: str | None = None  # the 文号's prefix (通报 only)
+    year: int | None = None  # the 文号's year: the year of issue
+    number: int | None = None
+    doc_number: str | None = None  # 泉师院廉防办〔2012〕1号
+    unit: str | None = None  # the unit a 催报通知 went to
+    pdf: str | None = None
+    pdf_sha256: str | None = None
+    id: int | None = None
+
+
+def _issued_of(row: sqlite3.Row) -> IssuedDocument:
+    return IssuedDocument(
+        campaign=row["campaign"], kind=row["kind"], issued_on=date.fromisoformat(row["issued_on"]),
+        issued_at=datetime.fromisoformat(row["issued_at"]), file=row["file"], sha256=row["sha256"],
+        data_hash=row["data_hash"] or "", series=row["series"], year=row["year"], number=row["number"],
+        doc_number=row["doc_number"], unit=row["unit"], pdf=row["pdf"], pdf_sha256=row["pdf_sha256"], id=row["id"],
+    )  # fmt: skip

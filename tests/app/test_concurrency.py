@@ -8,7 +8,6 @@ intake_helpers where the content of the forms does not matter."""
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import shutil
 import sqlite3
@@ -24,7 +23,6 @@ from typing import Any
 import pytest
 
 from intake_helpers import Clock, assessment_rows, drop, fake_parse, form
-from pipeline.app import outputs
 from pipeline.cli import commands
 from pipeline.store import watcher_state
 from pipeline.core.config import Config
@@ -250,17 +248,19 @@ def _leave_a_claim_under(holder: Intake, ws: Workspace) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Defect 4: rebuilds at once never give one day two 通报 numbers
+# Defect 4: never two 通报 with one number (now taken by `issue`, not by rebuilds)
 
 
-def _render_child(root: str, barrier: Any) -> None:
+def _issue_child(root: str, barrier: Any) -> None:
+    from pipeline.core.clock import Clock as OfficeClock
+
     barrier.wait(30)
-    raise SystemExit(commands.cli_render(Path(root), pdf=False, verbose=False))
+    raise SystemExit(commands.cli_issue(Path(root), "通报", day=OfficeClock().today().isoformat()))
 
 
 def _a_register(ws: Workspace) -> None:
     # One pilot unit: three documents a render, a quick round; the race is the same.
-    (ws.root / "pipeline.toml").write_text('units = ["教务处"]\n', encoding="utf-8")
+    (ws.root / "pipeline.toml").write_text('units = ["教务处"]\ndoc_number_prefix = "泉师院廉防办"\n', encoding="utf-8")
     for name in ["王丽华", "李明", "张伟"]:
         drop(ws, f"教务处/{name}.docx", form("personal_assessment", name=name), now=time.time())
     with Intake(ws, CFG, parser=fake_parse) as it:
@@ -269,25 +269,31 @@ def _a_register(ws: Workspace) -> None:
 
 
 @pytest.mark.slow
-def test_renders_at_once_give_the_day_one_bulletin_number(ws: Workspace, tmp_path: Path) -> None:
+def test_issues_at_once_give_one_bulletin_one_number(ws: Workspace, tmp_path: Path, monkeypatch) -> None:
+    # Rebuilds number nothing now (drafts); `issue 通报` takes the number, under
+    # the outputs lock: three at once issue one 通报, the others are refused
+    # (the same data as the one just issued), never a second 1号.
+    from pipeline.store import office
+
+    monkeypatch.setattr(office, "find_soffice", lambda: None)  # no PDFs: the race is in the numbering
     _a_register(ws)
     ctx = _mp()
-    procs_per_round, rounds = 3, 5
+    procs_per_round, rounds = 3, 3
     for n in range(rounds):
         root = tmp_path / f"round{n}"
-        shutil.copytree(ws.root, root)  # a register, no documents yet: the first 通报 of the day
+        shutil.copytree(ws.root, root)  # a register, nothing issued yet
         barrier = ctx.Barrier(procs_per_round)
-        procs = [ctx.Process(target=_render_child, args=(str(root), barrier)) for _ in range(procs_per_round)]
+        procs = [ctx.Process(target=_issue_child, args=(str(root), barrier)) for _ in range(procs_per_round)]
         for p in procs:
             p.start()
         for p in procs:
             p.join(120)
-        assert [p.exitcode for p in procs] == [0] * procs_per_round
-        state = json.loads((root / "state" / outputs.STATE_FILE).read_text(encoding="utf-8"))
-        numbers = [b["doc_number"] for b in state["bulletins"]]
-        on_disk = sorted(p.relative_to(root / "outbox").as_posix() for p in (root / "outbox" / outputs.BULLETIN_DIR).glob("*.docx"))
-        assert len(numbers) == 1, f"round {n}: {numbers}"
-        assert on_disk == [state["bulletins"][0]["file"]], f"round {n}: {on_disk}"
+        assert sorted(p.exitcode for p in procs) == [0] + [2] * (procs_per_round - 1), f"round {n}"
+        with Register(root / "state" / "register.sqlite") as reg:
+            issued = reg.issued()
+        on_disk = sorted(p.relative_to(root).as_posix() for p in (root / "outbox").rglob("已印发/通报/*.docx"))
+        assert [d.number for d in issued] == [1], f"round {n}: {issued}"
+        assert on_disk == [issued[0].file], f"round {n}: {on_disk}"
 
 
 # ---------------------------------------------------------------------------

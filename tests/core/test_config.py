@@ -29,7 +29,8 @@ def test_defaults_come_from_the_plan(tmp_path: Path) -> None:
     assert cfg.unit_deadline("personal_assessment") == date(2012, 6, 30)
     assert [cfg.unit_deadline(k) for k in ("unit_assessment", "personal_measures", "unit_measures")] == [None] * 3
     assert cfg.remind_days_before == 14 and cfg.remind_from("unit_measures") == date(2012, 11, 16)
-    assert cfg.doc_number(5) == "泉师院监〔2012〕5号"
+    # No 文号 series of our own: the office sets its own (`issue 通报` asks for it).
+    assert cfg.doc_number_prefix is None and cfg.doc_number_start == 1
 
 
 def test_overrides_are_taken(tmp_path: Path) -> None:
@@ -38,7 +39,7 @@ def test_overrides_are_taken(tmp_path: Path) -> None:
         write(
             tmp_path,
             'year = 2013\nunits = ["教务处", " 财务处 "]\ndate_style = "chinese"\nstability_seconds = 5\n'
-            'roster = "名单.csv"\n[deadlines]\nunit_assessment = 2013-10-08\n',
+            'roster = "名单.csv"\ndoc_number_prefix = " 泉师院廉防办 "\n[deadlines]\nunit_assessment = 2013-10-08\n',
         )
     )
     assert cfg.year == 2013 and cfg.units == ("教务处", "财务处") and cfg.date_style == "chinese"
@@ -48,7 +49,8 @@ def test_overrides_are_taken(tmp_path: Path) -> None:
     assert cfg.deadline("personal_assessment") == date(2013, 9, 30)  # follows the year
     assert cfg.unit_deadline("personal_assessment") == date(2013, 6, 30)
     assert cfg.roster == tmp_path / "名单.csv"
-    assert cfg.doc_number(1) == "泉师院监〔2013〕1号"
+    assert cfg.doc_number(1) == "泉师院廉防办〔2013〕1号"
+    assert cfg.doc_number(2, year=2014) == "泉师院廉防办〔2014〕2号"  # the year of issue when given
 
 
 @pytest.mark.parametrize(
@@ -62,6 +64,7 @@ def test_overrides_are_taken(tmp_path: Path) -> None:
         ("stability_seconds_other = 0\n", "stability_seconds_other"),
         ('stability_seconds_other = "30"\n', "stability_seconds_other"),
         ('doc_number_prefix = ""\n', "doc_number_prefix"),
+        ('doc_number_prefix = 5\n', "doc_number_prefix"),
         ('units = []\n', "units"),
         ("[deadlines]\nunit_form = 2012-09-30\n", "unit_form"),
         ('[deadlines]\nunit_assessment = "九月底"\n', "unit_assessment"),

@@ -4,6 +4,7 @@ against the register snapshot they were made from."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import shutil
@@ -140,7 +141,7 @@ def test_outbox_holds_one_summary_per_unit_the_bulletin_and_reminders(built):
     out = ws.outbox
     for unit in CFG.units:
         assert (out / "2012年度" / "单位汇总" / f"{unit}廉政风险排查评估汇总.docx").is_file()
-    assert (out / "2012年度" / "通报" / "关于廉政风险防控试点工作进展情况的通报（泉师院监〔2012〕1号）.docx").is_file()
+    assert [p.name for p in (out / "2012年度" / "通报").iterdir()] == [DRAFT]  # a draft, no 文号
     # 财务处 sent everything; the others still owe forms.
     assert sorted(p.name for p in (out / "2012年度" / "催报通知").iterdir()) == ["教务处催报通知.docx", "科研处催报通知.docx"]
     assert len(result.written) == 3 + 1 + 2
@@ -247,25 +248,33 @@ def test_summary_layout_follows_gbt_9704(built):
 # the 通报
 
 
-def bulletin_path(ws, n=1):
-    return ws.outbox / "2012年度" / "通报" / f"关于廉政风险防控试点工作进展情况的通报（泉师院监〔2012〕{n}号）.docx"
+DRAFT = "关于廉政风险防控试点工作进展情况的通报（草稿）.docx"
 
 
-def test_bulletin_has_red_header_number_and_figures(built):
+def bulletin_path(ws):
+    """The draft 通报: run, watch and render make no numbered one."""
+    return ws.outbox / "2012年度" / "通报" / DRAFT
+
+
+def test_the_draft_bulletin_is_marked_unnumbered_and_has_red_header_and_figures(built):
     ws, snap, _ = built
     doc = Document(str(bulletin_path(ws)))
     paras = [p for p in doc.paragraphs if p.text.strip()]
-    assert paras[0].text == CFG.organ_mark
-    assert paras[0].style.font.color.rgb == render_red()
-    assert paras[1].text == "泉师院监〔2012〕1号"
-    border = paras[1].style.element.find(f"{qn('w:pPr')}/{qn('w:pBdr')}/{qn('w:bottom')}")
+    assert paras[0].text == "草稿（未印发）"  # the visible 草稿 mark, top left
+    assert paras[1].text == CFG.organ_mark
+    assert paras[1].style.font.color.rgb == render_red()
+    assert paras[2].text == "（草稿，未编号）"  # the 文号 line says it has none yet
+    assert "〔" not in body_text(doc)  # no 文号 anywhere
+    border = paras[2].style.element.find(f"{qn('w:pPr')}/{qn('w:pBdr')}/{qn('w:bottom')}")
     assert border.get(qn("w:color")) == "FF0000"
-    assert paras[2].text == "关于廉政风险防控试点工作进展情况的通报"
-    assert paras[3].text == "各党总支、各单位："
+    assert paras[3].text == "关于廉政风险防控试点工作进展情况的通报"
+    assert paras[4].text == "各党总支、各单位："
+    assert doc.core_properties.title == "关于廉政风险防控试点工作进展情况的通报（草稿）"
     text = body_text(doc)
     assert "科研处：尚未报送任何材料。" in text
     assert "附件：1. 各试点单位廉政风险排查评估情况统计表" in text
     assert "抄送：校领导。" in text and "泉州师范学院纪委办公室\t2012年12月10日印发" in text
+    assert "2012年12月10日" in text  # 成文日期: the day of the command
     stats = table_rows(captioned(doc, "stats_rows"))
     for unit, row in zip(CFG.units, stats[1:]):
         mine = [r for r in snap.risks if r.unit == unit]
@@ -276,7 +285,15 @@ def test_bulletin_has_red_header_number_and_figures(built):
     status = table_rows(captioned(doc, "status_rows"))
     assert [r[1] for r in status[1:]] == list(CFG.units)
     # The organ mark of 18 characters is narrowed to stay on one line.
-    assert doc.paragraphs[0].runs[0]._r.find(f"{qn('w:rPr')}/{qn('w:w')}") is not None
+    assert paras[1].runs[0]._r.find(f"{qn('w:rPr')}/{qn('w:w')}") is not None
+
+
+def test_reminder_drafts_carry_the_draft_mark(built):
+    ws, _, _ = built
+    doc = Document(str(ws.outbox / "2012年度" / "催报通知" / "科研处催报通知.docx"))
+    assert doc.paragraphs[0].text == "草稿（未印发）"
+    assert doc.paragraphs[1].text == "关于催报廉政风险防控材料的通知"
+    assert doc.core_properties.title == "关于催报廉政风险防控材料的通知（草稿）"
 
 
 def render_red():
@@ -294,7 +311,7 @@ def test_bulletin_date_style_chinese(ws):
 
 
 # ---------------------------------------------------------------------------
-# change detection and the 通报's number
+# change detection, drafts
 
 
 def test_rerun_without_new_data_writes_nothing(built):
@@ -305,7 +322,7 @@ def test_rerun_without_new_data_writes_nothing(built):
     assert {p: p.stat().st_mtime_ns for p in ws.outbox.rglob("*.docx")} == before
 
 
-def test_new_data_gives_a_new_bulletin_number_and_keeps_the_old(built):
+def test_new_data_rewrites_the_one_draft_without_a_number(built):
     ws, snap, _ = built
     snap.submissions.append(sub(9, "unit_assessment", "科研处", when=(12, 11)))
     snap.risks.append(risk(9, "科研处", None, "经费管理", 1, "虚报经费", 3))
@@ -313,23 +330,22 @@ def test_new_data_gives_a_new_bulletin_number_and_keeps_the_old(built):
     names = {p.name for p in res.written}
     assert "科研处廉政风险排查评估汇总.docx" in names
     assert "教务处廉政风险排查评估汇总.docx" not in names  # its data did not change
-    assert bulletin_path(ws, 1).is_file() and bulletin_path(ws, 2).is_file()
-    text = body_text(Document(str(bulletin_path(ws, 2))))
-    assert "泉师院监〔2012〕2号" in text and "2012年12月12日" in text
-    # and again with nothing new: still number 2, nothing written
+    assert bulletin_path(ws) in res.written
+    assert [p.name for p in (ws.outbox / "2012年度" / "通报").iterdir()] == [DRAFT]  # one draft, no 1号 or 2号
+    text = body_text(Document(str(bulletin_path(ws))))
+    assert "（草稿，未编号）" in text and "〔" not in text
+    assert "2012年12月12日" in text  # dated the day it was written again
+    # and again with nothing new: nothing written, the draft keeps its day
     assert outputs.rebuild(ws, CFG, snap, today=date(2012, 12, 13), roster=[]).written == []
+    assert "2012年12月12日" in body_text(Document(str(bulletin_path(ws))))
 
 
-def test_new_data_on_the_same_day_updates_that_days_bulletin(built):
-    # The watcher rebuilds after every burst: a day's new files must not each
-    # take a new 文号; the day's 通报 is brought up to date instead.
-    ws, snap, _ = built
-    snap.submissions.append(sub(9, "unit_assessment", "科研处", when=(12, 10)))
-    snap.risks.append(risk(9, "科研处", None, "经费管理", 1, "虚报经费", 3))
-    res = outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
-    assert bulletin_path(ws, 1) in res.written
-    assert not bulletin_path(ws, 2).exists()
-    assert "虚报经费" in body_text(Document(str(ws.outbox / "2012年度" / "单位汇总" / "科研处廉政风险排查评估汇总.docx")))
+def test_the_draft_is_never_numbered_whatever_the_series(ws):
+    # A series set (doc_number_prefix, doc_number_start) is for `issue` only.
+    cfg = replace(CFG, doc_number_prefix="泉师院廉防办", doc_number_start=6)
+    outputs.rebuild(ws, cfg, make_snapshot(), today=TODAY, roster=[])
+    assert [p.name for p in (ws.outbox / "2012年度" / "通报").iterdir()] == [DRAFT]
+    assert "泉师院廉防办" not in body_text(Document(str(bulletin_path(ws))))
 
 
 def test_a_deleted_document_comes_back_with_its_first_date(built):
@@ -341,17 +357,25 @@ def test_a_deleted_document_comes_back_with_its_first_date(built):
     assert "2012年12月10日" in body_text(Document(str(path)))
 
 
-def test_bulletin_numbering_survives_a_lost_state_file(built):
-    ws, snap, _ = built
-    (ws.state / outputs.STATE_FILE).unlink()
-    snap.risks.append(risk(6, "财务处", None, "资金管理", 2, "公款私存", 3))
-    outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
-    assert bulletin_path(ws, 2).is_file()  # never a second 1号 over the issued one
-
-
-def test_doc_number_start_from_config(ws):
-    outputs.rebuild(ws, replace(CFG, doc_number_start=6), make_snapshot(), today=TODAY, roster=[])
-    assert bulletin_path(ws, 6).is_file()
+def test_numbered_bulletins_and_state_of_an_older_version_are_left_as_they_are(ws):
+    # An older version numbered the 通报 by itself and kept the numbers in
+    # documents.json ("bulletins"). Its files are the office's now: never
+    # touched; its state still loads; `issue` does not give those numbers again.
+    old_files = [ws.outbox / "通报" / "关于廉政风险防控试点工作进展情况的通报（泉师院监〔2012〕1号）.docx",
+                 ws.outbox / "2012年度" / "通报" / "关于廉政风险防控试点工作进展情况的通报（泉师院监〔2012〕2号）.docx"]
+    for n, path in enumerate(old_files):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"issued by an older version %d" % n)
+    legacy = [{"number": 3, "year": 2012, "doc_number": "泉师院监〔2012〕3号", "file": "通报/x.docx", "data_hash": "x", "date": "2012-12-01"}]
+    (ws.state / outputs.STATE_FILE).write_text(json.dumps({"version": 1, "outputs": {}, "bulletins": legacy}), encoding="utf-8")
+    for force in (False, True):
+        assert outputs.rebuild(ws, CFG, make_snapshot(), today=TODAY, roster=[], force=force).failed == []
+    assert [p.read_bytes() for p in old_files] == [b"issued by an older version 0", b"issued by an older version 1"]
+    assert bulletin_path(ws).is_file()
+    state = json.loads((ws.state / outputs.STATE_FILE).read_text(encoding="utf-8"))
+    assert state["bulletins"] == legacy  # kept as it was
+    assert outputs.legacy_numbers(ws, "泉师院监", 2012) == [1, 2, 3]
+    assert outputs.legacy_numbers(ws, "泉师院廉防办", 2012) == [] and outputs.legacy_numbers(ws, "泉师院监", 2013) == []
 
 
 def test_reminder_is_withdrawn_when_the_unit_catches_up(built):
@@ -362,7 +386,7 @@ def test_reminder_is_withdrawn_when_the_unit_catches_up(built):
         name = "钱多" if kind.startswith("personal") else None
         snap.submissions.append(sub(40 + n, kind, "科研处", name, "科员" if name else None, when=(6, 1)))
     res = outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
-    assert reminder in res.removed and not reminder.exists()
+    assert reminder in res.removed and not reminder.exists()  # a draft was never sent
 
 
 def test_an_edited_reminder_is_never_removed(built):
@@ -377,11 +401,108 @@ def test_an_edited_reminder_is_never_removed(built):
     assert reminder.exists()
 
 
-def test_force_rerenders_with_the_same_number(built):
+def test_force_rerenders_the_draft_dated_the_day_of_the_command(built):
     ws, snap, _ = built
     res = outputs.rebuild(ws, CFG, snap, today=date(2012, 12, 20), roster=[], force=True)
-    assert bulletin_path(ws, 1) in res.written and not bulletin_path(ws, 2).exists()
-    assert "2012年12月10日" in body_text(Document(str(bulletin_path(ws, 1))))
+    assert bulletin_path(ws) in res.written
+    assert "2012年12月20日" in body_text(Document(str(bulletin_path(ws))))
+    # a summary with unchanged data keeps the day it was first made
+    assert "2012年12月10日" in body_text(open_summary(ws, "财务处"))
+
+
+# ---------------------------------------------------------------------------
+# a PDF is never left older than its .docx
+
+
+@pytest.fixture
+def fake_office(monkeypatch):
+    """LibreOffice stood in for (a real conversion takes seconds a document;
+    tests/app/test_issue.py has one): the "PDF" names the sha256 of the .docx
+    it was made from, so that a test can tell which .docx each PDF shows."""
+    import hashlib
+
+    from pipeline.store import office
+
+    def convert(src: Path, fmt: str, outdir: Path, timeout: float = 0) -> Path:
+        outdir.mkdir(parents=True, exist_ok=True)
+        out = outdir / (src.stem + "." + fmt)
+        out.write_bytes(b"%PDF-fake " + hashlib.sha256(src.read_bytes()).hexdigest().encode())
+        return out
+
+    monkeypatch.setattr(office, "find_soffice", lambda: "/fake/soffice")
+    monkeypatch.setattr(office, "convert", convert)
+
+
+def pdfs_show_their_docx(outbox: Path) -> dict[str, bool]:
+    """For each PDF in the outbox: whether it was made from the .docx beside it as it is now."""
+    import hashlib
+
+    return {
+        pdf.name: pdf.read_bytes() == b"%PDF-fake " + hashlib.sha256(pdf.with_suffix(".docx").read_bytes()).hexdigest().encode()
+        for pdf in outbox.rglob("*.pdf")
+    }
+
+
+def test_a_docx_written_again_without_pdf_loses_its_old_pdf(ws, fake_office):
+    snap = make_snapshot()
+    outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[], pdf=True)
+    docs = sorted(ws.outbox.rglob("*.docx"))
+    assert sorted(p.with_suffix(".docx") for p in ws.outbox.rglob("*.pdf")) == docs
+    # New data for 科研处, a run without --pdf: its summary and the 通报 are written again.
+    snap.submissions.append(sub(9, "unit_assessment", "科研处", when=(12, 11)))
+    snap.risks.append(risk(9, "科研处", None, "经费管理", 1, "虚报经费", 3))
+    res = outputs.rebuild(ws, CFG, snap, today=date(2012, 12, 12), roster=[])
+    stale = {bulletin_path(ws).with_suffix(".pdf"), ws.outbox / "2012年度" / "单位汇总" / "科研处廉政风险排查评估汇总.pdf"}
+    assert stale <= set(res.removed) and not any(p.exists() for p in stale)
+    shown = pdfs_show_their_docx(ws.outbox)
+    assert shown and all(shown.values())  # what PDFs are left show their .docx as it is
+    # with --pdf they are made again, from the new .docx
+    res = outputs.rebuild(ws, CFG, snap, today=date(2012, 12, 12), roster=[], pdf=True)
+    assert stale <= set(res.written)
+    assert sorted(p.with_suffix(".docx") for p in ws.outbox.rglob("*.pdf")) == sorted(ws.outbox.rglob("*.docx"))
+    assert all(pdfs_show_their_docx(ws.outbox).values())
+
+
+def test_a_pdf_that_cannot_be_made_again_is_not_left_behind_stale(ws, fake_office, monkeypatch):
+    from pipeline.store import office
+
+    snap = make_snapshot()
+    outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[], pdf=True)
+    old_pdf = bulletin_path(ws).with_suffix(".pdf")
+    assert old_pdf.is_file()
+
+    def broken(src, fmt, outdir, timeout=0):
+        raise office.OfficeError("LibreOffice 转换超时")
+
+    monkeypatch.setattr(office, "convert", broken)
+    snap.risks.append(risk(6, "财务处", None, "资金管理", 2, "公款私存", 3))
+    res = outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[], pdf=True)
+    assert any(f.endswith("（PDF）") for f in res.failed)  # said, and the run fails
+    assert old_pdf in res.removed and not old_pdf.exists()
+    assert all(pdfs_show_their_docx(ws.outbox).values())
+
+
+def test_a_pdf_someone_put_in_place_of_ours_is_not_removed(ws, fake_office):
+    snap = make_snapshot()
+    outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[], pdf=True)
+    theirs = bulletin_path(ws).with_suffix(".pdf")
+    theirs.write_bytes(b"%PDF the office's own")
+    snap.risks.append(risk(6, "财务处", None, "资金管理", 2, "公款私存", 3))
+    res = outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    assert bulletin_path(ws) in res.written and theirs not in res.removed
+    assert theirs.read_bytes() == b"%PDF the office's own"
+
+
+def test_a_withdrawn_reminder_takes_its_pdf_along(ws, fake_office):
+    snap = make_snapshot()
+    outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[], pdf=True)
+    reminder = ws.outbox / "2012年度" / "催报通知" / "科研处催报通知.docx"
+    assert reminder.with_suffix(".pdf").is_file()
+    for n, kind in enumerate(("personal_assessment", "unit_assessment", "personal_measures", "unit_measures")):
+        name = "钱多" if kind.startswith("personal") else None
+        snap.submissions.append(sub(40 + n, kind, "科研处", name, "科员" if name else None, when=(6, 1)))
+    outputs.rebuild(ws, CFG, snap, today=TODAY, roster=[])
+    assert not reminder.exists() and not reminder.with_suffix(".pdf").exists()
 
 
 def test_rebuild_documents_returns_the_paths(ws):

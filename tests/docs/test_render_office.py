@@ -1,6 +1,6 @@
 """The documents as LibreOffice prints them: each document type is converted to
 PDF once per session (through `rebuild(..., pdf=True)`, the `--pdf` path), then
-read back with poppler: page count, the title, the 文号, every unit, the red
+read back with poppler: page count, the title, the draft's 文号 line, every unit, the red
 header and rule, the 版记 at the foot of the last page, nothing outside the page
 and no template tag left."""
 
@@ -103,7 +103,7 @@ def red_rows(pdf: Path, tmp: Path) -> tuple[int, int, list[int]]:
 
 
 def bulletin(outbox: Path) -> Path:
-    return next((outbox / "通报").glob("*.pdf"))
+    return next((outbox / "2012年度" / "通报").glob("*.pdf"))
 
 
 def test_every_document_has_its_pdf(outbox):
@@ -117,7 +117,7 @@ def test_bulletin_pdf_reads_like_the_register(outbox):
     pdf = bulletin(outbox)
     text = squeeze(pdf_text(pdf))
     assert CFG.organ_mark in text
-    assert "泉师院监〔2012〕1号" in text
+    assert "草稿（未印发）" in text and "（草稿，未编号）" in text  # run and render make drafts: no 文号
     assert consolidate.BULLETIN_TITLE in text
     assert "各党总支、各单位：" in text
     for unit in CFG.units:
@@ -147,7 +147,7 @@ def test_colophon_sits_at_the_foot_of_the_last_page(outbox):
 
 
 def test_summary_pdf_shows_every_risk_of_the_unit(outbox):
-    pdf = outbox / "单位汇总" / "教务处廉政风险排查评估汇总.pdf"
+    pdf = outbox / "2012年度" / "单位汇总" / "教务处廉政风险排查评估汇总.pdf"
     text = squeeze(pdf_text(pdf))
     assert "教务处廉政风险排查评估汇总" in text
     snap = sample_snapshot.sample_snapshot(CFG)
@@ -172,7 +172,7 @@ def test_nothing_runs_off_the_page_and_no_tag_is_left(outbox):
 
 
 def test_reminder_and_notice_pdfs(outbox):
-    reminder = next((outbox / "催报通知").glob("*.pdf"))
+    reminder = next((outbox / "2012年度" / "催报通知").glob("*.pdf"))
     text = squeeze(pdf_text(reminder))
     assert consolidate.REMINDER_TITLE in text
     assert reminder.stem.replace("催报通知", "") + "：" in text
