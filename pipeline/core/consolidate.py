@@ -335,6 +335,7 @@ def bulletin_context(
     return {
         **_common(cfg, today),
         "title": w.bulletin_title,
+        "draft": False,  # app/outputs.draft marks the drafts; `issue` renders this as it is
         "organ_mark": cfg.organ_mark,
         "doc_number": "",
         "recipients": cfg.recipients,
@@ -494,6 +495,7 @@ def reminder_context(
     return {
         **_common(cfg, today),
         "title": REMINDER_TITLE,
+        "draft": False,  # as in the 通报
         "unit": unit,
         "as_of": _as_of_text(as_of(snap, unit)),
         "missing": [dict(m) for m in f.missing],

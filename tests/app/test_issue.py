@@ -130,7 +130,7 @@ def test_run_gives_no_number_and_issue_gives_1_then_2(ws, capsys):
     assert "〔" not in text_of(drafts / f"{TITLE}（草稿）.docx")
     assert not issued_dir(ws).exists()
 
-    code, out, err = cli(ws, capsys, "--date", "2012-07-05", "issue", "通报")
+    code, out, err = cli(ws, capsys, "--date", "2012-10-05", "issue", "通报")
     assert code == 0, err
     first = issued_dir(ws) / f"{TITLE}（泉师院廉防办〔2012〕1号）.docx"
     assert f"已印发 泉师院廉防办〔2012〕1号：{first.relative_to(ws.root).as_posix()}" in out
@@ -138,17 +138,17 @@ def test_run_gives_no_number_and_issue_gives_1_then_2(ws, capsys):
     paras = [p.text for p in doc.paragraphs if p.text.strip()]
     assert paras[:2] == ["泉州师范学院廉政风险防控工作领导小组办公室", "泉师院廉防办〔2012〕1号"]  # no 草稿 mark
     assert "草稿" not in text_of(first)
-    assert "2012年7月5日" in paras  # 成文日期: the issue day
+    assert "2012年10月5日" in paras  # 成文日期: the issue day
     # the same figures as the draft of 6/25 beside it, judged as of the issue day:
-    # 财务处's forms due 6/30 are overdue now
+    # 财务处's forms due at the office on 9/30 are overdue now
     issued_rows, draft_rows = stats(first), stats(drafts / f"{TITLE}（草稿）.docx")
     assert [r[:-1] for r in issued_rows] == [r[:-1] for r in draft_rows] and issued_rows[1][1] == "教务处"
     assert (issued_rows[2][1], issued_rows[2][-1], draft_rows[2][-1]) == ("财务处", "逾期未报", "未到期")
 
     send(ws, "教务处/教务处单位表.docx", form("unit_assessment", "教务处", risk="招生录取"))
-    assert cli(ws, capsys, "--date", "2012-07-20", "run")[0] == 0
+    assert cli(ws, capsys, "--date", "2012-10-20", "run")[0] == 0
     assert [p.name for p in drafts.iterdir()] == [f"{TITLE}（草稿）.docx"]  # run still numbers nothing
-    code, out, err = cli(ws, capsys, "--date", "2012-07-20", "issue", "通报")
+    code, out, err = cli(ws, capsys, "--date", "2012-10-20", "issue", "通报")
     assert code == 0, err
     assert "泉师院廉防办〔2012〕2号" in out
     assert sorted(p.name for p in issued_dir(ws).glob("*.docx")) == [
@@ -156,7 +156,7 @@ def test_run_gives_no_number_and_issue_gives_1_then_2(ws, capsys):
     with Register(ws.register_db) as reg:
         rows = reg.issued(kind="bulletin")
     assert [(d.number, d.year, d.series, d.issued_on.isoformat()) for d in rows] == [
-        (1, 2012, "泉师院廉防办", "2012-07-05"), (2, 2012, "泉师院廉防办", "2012-07-20")]
+        (1, 2012, "泉师院廉防办", "2012-10-05"), (2, 2012, "泉师院廉防办", "2012-10-20")]
     assert all(d.sha256 == sha(ws.root / d.file) for d in rows)
 
 

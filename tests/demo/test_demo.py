@@ -199,3 +199,29 @@ def test_run_check_flags_a_good_sample_that_was_rejected() -> None:
     wrong = demo.check_run([good, copy, bad, lock],
                            {good.path: "rejected", copy.path: "accepted", bad.path: "rejected"}, [])
     assert wrong.unexpected == [good.path, copy.path, lock.path]
+
+
+def test_the_demos_documents_carry_one_year_throughout(run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    """The demo lives its 2012 campaign: every 通报, summary, reminder and
+    notice speaks of 2012 only (dates, 文号, received times), whatever year the
+    machine's clock is in; its files were received on the days they are dated."""
+    import re
+
+    from docx import Document
+
+    target, proc = run
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # Ours: every .docx in outbox/ except the returned originals (the units' files, beside their notices).
+    documents = sorted(p for p in (target / "outbox").rglob("*.docx") if "退回" not in p.parts or "退回通知" in p.name)
+    notices = sorted((target / "outbox" / "退回").rglob("*.txt"))
+    assert any("通报" in p.parts for p in documents) and any("单位汇总" in p.parts for p in documents) and notices
+    for path in documents:
+        doc = Document(str(path))
+        text = "\n".join([p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells])
+        years = set(re.findall(r"(\d{4})年", text)) | set(re.findall(r"〔(\d{4})〕", text))
+        assert years == {"2012"}, (path.relative_to(target).as_posix(), years)
+    for path in notices:
+        assert set(re.findall(r"(\d{4})年", path.read_text(encoding="utf-8-sig"))) == {"2012"}, path.name
+    # The archive is filed by the days the office received the files: June to December 2012.
+    days = sorted(p.name for p in (target / "state" / "archive").iterdir())
+    assert days[0].startswith("2012-06") and days[-1].startswith("2012-12") and len(days) > 5
