@@ -209,7 +209,7 @@ def issue_bulletin(ws: Workspace, cfg: Config, clock: Clock, *, number: int | No
                 "不再重复印发。收到新材料或情况有变化后再印发。"
             )
         doc_number = cfg.doc_number(number, year)
-        name = safe_component(f"{consolidate.BULLETIN_TITLE}（{doc_number}）") + ".docx"
+        name = safe_component(f"{ctx['title']}（{doc_number}）") + ".docx"  # the stage's title (试点 or not)
         target = ws.outbox / bulletin_folder(outputs.campaign_folder(snap, ccfg)) / name
         if target.exists():
             raise IssueError(

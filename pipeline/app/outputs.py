@@ -174,9 +174,10 @@ def reminder_name(unit: str, stem: str | None = None, folder: str = "") -> str:
     return f"{folder + '/' if folder else ''}{REMINDER_DIR}/{stem or unit_stem(unit)}催报通知.docx"
 
 
-def bulletin_draft_name(folder: str = "") -> str:
-    """The draft 通报: 通报/关于…的通报（草稿）.docx under the campaign's folder."""
-    return f"{folder + '/' if folder else ''}{BULLETIN_DIR}/{safe_component(consolidate.BULLETIN_TITLE + DRAFT_SUFFIX)}.docx"
+def bulletin_draft_name(folder: str = "", title: str = consolidate.BULLETIN_TITLE) -> str:
+    """The draft 通报: 通报/关于…的通报（草稿）.docx under the campaign's folder
+    (`title`: the stage's, as the document itself says)."""
+    return f"{folder + '/' if folder else ''}{BULLETIN_DIR}/{safe_component(title + DRAFT_SUFFIX)}.docx"
 
 
 def draft(context: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -207,7 +208,7 @@ def plan_documents(
             rel = reminder_name(unit, stems[unit], folder)
             plans.append(Plan(rel, template_path(REMINDER, templates), draft(rctx, "reminder"), "reminder"))
     bctx = draft(consolidate.bulletin_context(snap, cfg, today, roster), "bulletin")
-    plans.append(Plan(bulletin_draft_name(folder), template_path(BULLETIN, templates), bctx, "bulletin"))
+    plans.append(Plan(bulletin_draft_name(folder, bctx["title"]), template_path(BULLETIN, templates), bctx, "bulletin"))
     return plans
 
 

@@ -161,6 +161,9 @@ def guide(
     lines.append("      按单位查看收到、通过、退回、被替代、逾期和缺报情况")
     lines.append(f"  {cmd} render --pdf")
     lines.append("      另外生成各公文的 PDF（需要本机装有 LibreOffice）")
+    if made_on is not None:
+        lines.append(f"  {cmd} --date {made_on.isoformat()} issue 通报")
+        lines.append(f"      印发通报：outbox 中的通报是草稿（未编号），印发时按本办发文字号编号，存入 outbox/{campaign_folder}/已印发/")
     lines += ["", "样例数据中安排的情况："]
     lines.append(f"  · 逾期报送：{'、'.join(story.late_units) or '无'}")
     if story.missing_personal_measures:

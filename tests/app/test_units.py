@@ -28,18 +28,6 @@ CFG = Config()  # the seven pilot units, stage 试点
 DECEMBER = date(2012, 12, 10)  # every deadline of 2012 has passed: every unit short of a form gets a 催报
 
 
-@pytest.fixture
-def ws(tmp_path: Path) -> Workspace:
-    w = Workspace(tmp_path / "ws")
-    w.ensure()
-    return w
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
 def run(ws: Workspace, clock: Clock, cfg: Config = CFG, *, documents: bool = False, parser=fake_parse, day=None):
     """One `run`; with the real Word documents when `documents`."""
     outputs = None if documents else quiet_outputs(ws, cfg)
@@ -207,6 +195,7 @@ def test_a_whole_school_stage_never_says_pilot(ws: Workspace, clock: Clock) -> N
     for path in made:
         assert "试点" not in docx_text(path), path.name
         assert "试点" not in (Document(str(path)).core_properties.title or "")
+        assert "试点" not in path.name  # the file's name too
 
 
 def test_the_pilot_stage_says_pilot(ws: Workspace, clock: Clock) -> None:
