@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from intake_helpers import Clock
 from pipeline.store import office
+from pipeline.store.workspace import Workspace
 
 # ../shared beside the checkout (as in CI); PIPELINE_SHARED overrides it.
 SHARED = Path(os.environ.get("PIPELINE_SHARED") or Path(__file__).resolve().parents[1].parent / "shared")
@@ -38,3 +40,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "office" in item.keywords:
             item.add_marker(skip)
+
+
+# Fixtures of the app tests (a module's own fixture of the same name wins).
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    """A fresh workspace with its folders."""
+    w = Workspace(tmp_path / "ws")
+    w.ensure()
+    return w
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock the test moves by hand (intake_helpers.Clock)."""
+    return Clock()
