@@ -1,8 +1,9 @@
 """`watch` as a command: the watcher run in this process until SIGINT/SIGTERM.
 
 One watcher per workspace (state/watcher.lock, pipeline.store.watcher_state);
-the first signal lets the current file finish, a second stops at once (the
-next start finishes what was cut off, pipeline.app.watch). The loop itself is
+the first signal lets the current file and a running rebuild of the outbox
+finish, a second stops at once (the next start finishes what was cut off,
+pipeline.app.watch). The loop itself is
 pipeline.app.watch.Watcher.
 """
 
@@ -52,13 +53,16 @@ def serve(ws: Workspace, cfg: Config, *, polling: bool, pdf: bool, day: date | N
 
 
 def _install_signals(stop: threading.Event) -> dict[int, Any]:
-    """First SIGINT/SIGTERM: finish the current file, then stop. A second
-    Ctrl-C falls back to Python's default (KeyboardInterrupt) for the impatient;
-    a file cut off that way is finished by the next start."""
+    """First SIGINT/SIGTERM: finish the current file (and a running rebuild),
+    then stop. A second one stops at once (KeyboardInterrupt, as Python's default
+    Ctrl-C) for the impatient; a file cut off that way is finished by the next
+    start, the outbox by the next rebuild."""
     previous: dict[int, Any] = {}
 
     def handler(signum: int, frame: Any) -> None:
         # Only set the flag: logging here could re-enter loguru's lock.
+        if stop.is_set():
+            raise KeyboardInterrupt  # a second SIGTERM (a second Ctrl-C gets Python's own handler)
         stop.set()
         signal.signal(signal.SIGINT, signal.default_int_handler)
 

@@ -10,13 +10,15 @@ readiness rules, the ones `run` uses too):
   tracker, rescans the inbox at start and on a timer (events are hints, not
   truth: SMB writes from other machines fire none), takes each file whose size
   and mtime stayed still for the delay and whose zip opens, hands it to
-  `Intake.process` (the same code as `run`), and rebuilds the outputs once a
-  burst is over.
+  `Intake.process` (the same code as `run`), and asks for the outputs to be
+  rebuilt once a burst is over. The rebuilds run on a thread of their own
+  (pipeline.app.rebuilds: coalesced, their own register connection), so a
+  file arriving meanwhile is recorded at once, not after the rebuild.
 - The observer is supervised (pipeline.app.observer.Supervisor): if its threads
   die or the inbox disappears or is replaced (share gone and back), it is
   restarted and the inbox rescanned.
 - One watcher per workspace (a lock on state/watcher.lock, pipeline.store.locks); SIGINT/SIGTERM let
-  the current file finish; a crash mid-file is finished by `Intake.recover()`
+  the current file and a running rebuild finish (a second signal stops at once); a crash mid-file is finished by `Intake.recover()`
   at the next start; a claim another process left in state/work/ (a `run`
   killed meanwhile) is finished within RECOVER_EVERY while the watcher runs;
   state/watcher.json tells `status` what the watcher did (both files:
@@ -46,6 +48,7 @@ from pipeline.app.arrivals import copies_last
 from pipeline.app.intake import Intake
 from pipeline.app.observer import RESTART_MAX, RESTART_MIN, SUPERVISE_EVERY  # noqa: F401 — the loop's timing knobs, read by tests here
 from pipeline.app.observer import Hint, ObserverFactory, ObserverLike, Supervisor, default_observer_factory, read_mounts, route_watchdog_logs
+from pipeline.app.rebuilds import Finished, RebuilderLike, Rebuilds, RegisterRebuilder
 from pipeline.app.refresh import OutputsReport
 from pipeline.store import contain
 from pipeline.core import faults
@@ -65,7 +68,8 @@ TICK = 0.1  # longest sleep of the loop: bounds the latency beyond the stability
 BATCH_SECONDS = 2.0  # a step processes for at most this long, then drains events and supervises again
 RECHECK = 1.0  # a stable file that must wait (incomplete zip, open in Word) is re-probed this often
 FAILED_RETRY_MIN, FAILED_RETRY_MAX = 60.0, 300.0  # back-off for a file whose processing failed: a few minutes at most, so a fixed fault (space freed, a permission granted) is noticed soon
-REBUILD_MIN_WAIT = 10.0  # during an endless trickle, rebuild after this long (or 5× the last rebuild's time)
+REBUILD_MIN_WAIT = 10.0  # during an endless trickle, rebuild after this long (or 5× the last rebuild's time)...
+REBUILD_MAX_WAIT = 30.0  # ...but never postpone it longer than this (the outbox should follow within half a minute)
 RECOVER_EVERY = 30.0  # a claim left in state/work/ by a process that died is finished within this long
 
 TAKEN = frozenset({"accepted", "rejected", "duplicate"})  # outcomes recorded in the register
@@ -77,6 +81,8 @@ STATUS_CN = {
     "failed": "处理失败",
     "waiting": "暂不收取（仍在变化）",
 }
+REBUILD_STARTED = "正在更新公文和台账"  # last_action when a rebuild is asked for
+REBUILDING = "（公文和台账正在更新）"  # after any later last_action in state/watcher.json while it runs
 
 
 # ---------------------------------------------------------------- interfaces
@@ -105,7 +111,7 @@ def _now_iso() -> str:
 @dataclass
 class StepReport:
     taken: list[Any] = field(default_factory=list)  # Outcomes, in order
-    rebuilt: bool = False
+    rebuilt: bool = False  # a rebuild was asked for in this step (it runs on its own thread)
 
 
 class Watcher:
@@ -115,7 +121,11 @@ class Watcher:
     intake_factory: builds the Intake in the worker thread (SQLite connections
     belong to the thread that opened them). observer_factory: (polling,
     poll_interval) -> a watchdog-like observer. on_outcome: called after each
-    file is recorded (the benchmark's stopwatch)."""
+    file is recorded (the benchmark's stopwatch). rebuilder_factory: builds
+    what rebuilds the outbox, in the rebuild thread (default: one on a
+    register connection of its own); without it, a caller that passes its own
+    intake_factory has its intake's rebuild_outputs run inline, on the
+    intake's thread (a test's fake intake belongs to that thread)."""
 
     def __init__(
         self,
@@ -130,6 +140,7 @@ class Watcher:
         on_outcome: Callable[[Any], None] | None = None,
         mounts_text: Callable[[], str] | None = None,
         day: date | None = None,
+        rebuilder_factory: Callable[[], RebuilderLike] | None = None,
     ) -> None:
         self.ws = ws
         self.day = day  # --date: the day files are received on (None: the clock's)
@@ -138,6 +149,7 @@ class Watcher:
         self.clock = clock
         self._intake_factory = intake_factory or self._default_intake
         self._on_outcome = on_outcome
+        self.rebuilds = self._rebuilds(rebuilder_factory, inline=rebuilder_factory is None and intake_factory is not None)
         self._mounts_text = mounts_text or read_mounts
         self.hints: queue.SimpleQueue[Hint] = queue.SimpleQueue()
         self.supervisor = Supervisor(
@@ -199,6 +211,11 @@ class Watcher:
     def _default_intake(self) -> IntakeLike:
         return Intake(self.ws, self.cfg, day=self.day)
 
+    def _rebuilds(self, factory: Callable[[], RebuilderLike] | None, *, inline: bool) -> Rebuilds:
+        if inline:
+            return Rebuilds(lambda: _IntakeRebuilder(self), pdf=self.pdf, inline=True)
+        return Rebuilds(factory or (lambda: RegisterRebuilder(self.ws, self.cfg, self.day)), pdf=self.pdf)
+
     def start(self) -> None:
         """Open the intake, finish what a crash left half done, start the
         observer and schedule the start-up scan. Call in the worker thread."""
@@ -222,13 +239,21 @@ class Watcher:
         self._set_action("开始监视", write=True)
 
     def close(self, *, rebuild: bool = True) -> None:
-        """Stop the observer, bring the outputs up to date, write the final
-        status. Idempotent."""
+        """Stop the observer, bring the outputs up to date (waiting for a
+        running rebuild, then one more if files came since), write the final
+        status. rebuild=False: leave at once, a running rebuild cut off with the
+        process. Idempotent."""
         self.supervisor.stop()
         if rebuild and self._dirty_since is not None and self._full_until is not None:
             logger.warning("磁盘已满，台账和公文未更新；腾出磁盘空间后运行一次 run 即可更新。")
         elif rebuild and self._dirty_since is not None and self.intake is not None:
-            self._rebuild()
+            self._request_rebuild()
+        if rebuild:
+            if self.rebuilds.busy:
+                logger.info("正在等待公文和台账更新完毕……")
+            self.rebuilds.wait_idle()
+            self._collect_rebuilds()
+        self.rebuilds.close(wait=rebuild)
         self._set_action("已停止", write=False)
         self._write_status(stopped=True)
         if self.intake is not None:
@@ -236,7 +261,8 @@ class Watcher:
             self.intake = None
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Step until `stop` is set; a failing step is logged and the loop goes on."""
+        """Step until `stop` is set; a failing step is logged and the loop goes on.
+        Then close: a running rebuild is waited for, unless a second Ctrl-C comes."""
         self.start()
         try:
             while not stop.is_set():
@@ -247,11 +273,11 @@ class Watcher:
                     stop.wait(1.0)
                 stop.wait(self._sleep_time())
             logger.info("正在停止（再按一次 Ctrl-C 立即退出）……")
+            self.close()
         except BaseException:
             # A second Ctrl-C: stop now, no rebuild; the next start finishes the rest.
             self.close(rebuild=False)
             raise
-        self.close()
 
     def _sleep_time(self) -> float:
         nxt = self.tracker.next_event_in(self.clock())
@@ -262,6 +288,7 @@ class Watcher:
     def step(self, stop: threading.Event | None = None) -> StepReport:
         report = StepReport()
         now = self.clock()
+        self._collect_rebuilds()
         self.supervisor.supervise(now)
         fresh = self._drain(now)
         if now >= self._next_rescan:
@@ -275,8 +302,9 @@ class Watcher:
         self._take_due(now, report, stop)
         now = self.clock()
         if self._dirty_since is not None and self._full_until is None and self._burst_over(now, report):
-            self._rebuild()  # not on a full disk: every document would fail with a line of its own
+            self._request_rebuild()  # not on a full disk: every document would fail with a line of its own
             report.rebuilt = True
+        self._collect_rebuilds()  # an inline one is done already
         return report
 
     def _recover_stuck(self, now: float) -> None:
@@ -490,27 +518,35 @@ class Watcher:
     def _burst_over(self, now: float, report: StepReport) -> bool:
         """Rebuild once a burst is over: nothing taken in this step and no file
         still inside its stability window. A trickle that never stops still
-        gets a rebuild every REBUILD_MIN_WAIT (or 3 delays) at most."""
+        gets a rebuild every REBUILD_MIN_WAIT (or 3 delays, or 5 times the last
+        rebuild's time, so that rebuilds take at most a sixth of the two cores'
+        time in a trickle) and never later than REBUILD_MAX_WAIT."""
         assert self._dirty_since is not None
         patience = max(REBUILD_MIN_WAIT, 3 * self.cfg.stability_seconds, 5 * self._rebuild_seconds)
-        if now - self._dirty_since >= patience:
+        if now - self._dirty_since >= min(REBUILD_MAX_WAIT, patience):
             return True
         return not report.taken and not self.tracker.settling(now)
 
-    def _rebuild(self) -> None:
-        assert self.intake is not None
+    def _request_rebuild(self) -> None:
+        """Ask the rebuild thread for one; it reads the register after this
+        call, so it shows every file recorded so far."""
         self._dirty_since = None
-        start = time.monotonic()
-        try:
-            errors = list(self.intake.rebuild_outputs(pdf=self.pdf).errors)
-        except Exception as exc:  # noqa: BLE001
-            logger.opt(exception=exc).error(f"更新 outbox 中的公文和台账失败：{_short(exc)}。收到下一个文件时会再试。")
-            errors = ["exception"]
-        self._rebuild_seconds = time.monotonic() - start
-        if errors:  # Intake has logged what failed
+        running = self.rebuilds.busy  # then last_action keeps what it says, with REBUILDING after it
+        self.rebuilds.request()
+        if self.rebuilds.busy and not running:
+            self._set_action(REBUILD_STARTED, write=True)
+
+    def _collect_rebuilds(self) -> None:
+        """Log and show in state/watcher.json what the rebuild thread did."""
+        for done in self.rebuilds.finished():
+            self._rebuild_done(done)
+
+    def _rebuild_done(self, done: Finished) -> None:
+        self._rebuild_seconds = done.seconds
+        if done.errors:  # what failed is logged already
             self._set_action("更新公文和台账失败（详见日志）", write=True)
             return
-        logger.info(f"已更新 outbox 中的公文和台账（{self._rebuild_seconds:.1f} 秒）。")
+        logger.info(f"已更新 outbox 中的公文和台账（{done.seconds:.1f} 秒）。")
         self._set_action("更新公文和台账", write=True)
 
     def _note_wait(self, path: Path, kind: Probe, in_editor: bool) -> None:
@@ -544,11 +580,14 @@ class Watcher:
             self._write_status()
 
     def status(self, *, stopped: bool = False) -> dict[str, Any]:
+        action = self.last_action
+        if self.rebuilds.busy and not stopped and action != REBUILD_STARTED:
+            action += REBUILDING
         return {
             "pid": os.getpid(),
             "mode": self.mode,
             "started_at": self.started_at,
-            "last_action": self.last_action,
+            "last_action": action,
             "last_at": self.last_at,
             "files_taken": self.files_taken,
             "waiting": len(self.tracker),
@@ -573,6 +612,21 @@ class Watcher:
             return printable_name(path.relative_to(self.ws.inbox).as_posix())
         except ValueError:
             return printable_name(path.name)
+
+
+class _IntakeRebuilder:
+    """A caller's own intake as the rebuilder, run inline on its thread."""
+
+    def __init__(self, watcher: Watcher) -> None:
+        self._watcher = watcher
+
+    def rebuild(self, pdf: bool = False) -> OutputsReport:
+        intake = self._watcher.intake
+        assert intake is not None
+        return intake.rebuild_outputs(pdf=pdf)
+
+    def close(self) -> None:
+        pass  # the intake is the watcher's to close
 
 
 def _observe_file(path: Path, inbox: Path | None = None) -> Observation | None:

@@ -176,7 +176,7 @@ class Rig:
         self.w.step()
 
 
-def make_rig(tmp_path: Path, **cfg_changes: Any) -> Rig:
+def make_rig(tmp_path: Path, rebuilder_factory: Any = None, **cfg_changes: Any) -> Rig:
     ws = Workspace(tmp_path / "ws")
     ws.ensure()
     cfg = replace(Config(), stability_seconds=DELAY, rescan_seconds=60.0, poll_interval=0.2, **cfg_changes)
@@ -189,7 +189,8 @@ def make_rig(tmp_path: Path, **cfg_changes: Any) -> Rig:
         observers.append(o)
         return o
 
-    w = Watcher(ws, cfg, clock=clock, intake_factory=lambda: intake, observer_factory=factory, mounts_text=lambda: "")
+    w = Watcher(ws, cfg, clock=clock, intake_factory=lambda: intake, observer_factory=factory, mounts_text=lambda: "",
+                rebuilder_factory=rebuilder_factory)
     w.start()
     return Rig(ws, cfg, clock, intake, observers, w)
 
@@ -617,6 +618,157 @@ def test_a_long_batch_is_cut_into_steps(rig: Rig) -> None:
     assert rig.intake.rebuilds == 1
 
 
+# ------------------------------------------------------------------ rebuilds on their own thread
+
+
+class BlockingRebuilder:
+    """A rebuild that waits for `release` (an Event, never a sleep), noting
+    on which thread it ran and which files the intake had recorded when it
+    began (what its snapshot would show)."""
+
+    def __init__(self, intake: FakeIntake) -> None:
+        self.intake = intake
+        self.release = threading.Event()
+        self.seen: list[list[str]] = []  # per rebuild, the files recorded when it began
+        self.threads: set[str] = set()
+        self._began = threading.Condition()
+
+    def rebuild(self, pdf: bool = False) -> OutputsReport:
+        with self._began:
+            self.seen.append(self.intake.names())
+            self.threads.add(threading.current_thread().name)
+            self._began.notify_all()
+        assert self.release.wait(10), "never released"
+        return OutputsReport()
+
+    def close(self) -> None:
+        pass
+
+    def wait_began(self, n: int) -> bool:
+        with self._began:
+            return self._began.wait_for(lambda: len(self.seen) >= n, timeout=10)
+
+
+def blocking_rig(tmp_path: Path) -> tuple[Rig, BlockingRebuilder]:
+    made: list[BlockingRebuilder] = []
+    rig = make_rig(tmp_path, rebuilder_factory=lambda: made[0])
+    made.append(BlockingRebuilder(rig.intake))
+    return rig, made[0]
+
+
+def status_action(rig: Rig) -> str:
+    return json.loads(rig.ws.watcher_status.read_text(encoding="utf-8"))["last_action"]
+
+
+def test_a_file_is_recorded_while_a_slow_rebuild_runs(tmp_path: Path) -> None:
+    rig, rebuilder = blocking_rig(tmp_path)
+    drop(rig, "a.docx", docx_bytes("a"))
+    rig.steps(DELAY + 1)
+    assert rebuilder.wait_began(1)  # a's rebuild runs, and waits
+    assert status_action(rig) == "正在更新公文和台账"
+    drop(rig, "b.docx", docx_bytes("b"))
+    rig.steps(DELAY + 1)
+    assert rig.intake.names() == ["a.docx", "b.docx"]  # b recorded, the rebuild still running
+    assert len(rebuilder.seen) == 1 and not rebuilder.release.is_set()
+    action = status_action(rig)
+    assert "b.docx" in action and action.endswith("（公文和台账正在更新）")
+    assert rebuilder.threads == {"rebuilds"}  # not the intake's thread
+    rebuilder.release.set()
+    assert rig.w.rebuilds.wait_idle(10)
+    rig.w.step()
+    assert rebuilder.seen == [["a.docx"], ["a.docx", "b.docx"]]  # one more, for b
+    assert status_action(rig) == "更新公文和台账"
+    rig.w.close()
+
+
+def test_requests_during_a_rebuild_make_exactly_one_more(tmp_path: Path) -> None:
+    rig, rebuilder = blocking_rig(tmp_path)
+    drop(rig, "first.docx", docx_bytes("first"))
+    rig.steps(DELAY + 1)
+    assert rebuilder.wait_began(1)
+    for i in range(3):  # three bursts, each over while the first rebuild runs: three requests
+        drop(rig, f"c{i}.docx", docx_bytes(f"c{i}"))
+        rig.steps(DELAY + 1)
+    assert len(rig.intake.names()) == 4 and len(rebuilder.seen) == 1
+    rebuilder.release.set()
+    assert rig.w.rebuilds.wait_idle(10)
+    rig.steps(DELAY * 3)
+    assert len(rebuilder.seen) == 2  # exactly one more, not three
+    assert rebuilder.seen[1] == ["first.docx", "c0.docx", "c1.docx", "c2.docx"]  # read afresh: shows them all
+    rig.w.close()
+    assert len(rebuilder.seen) == 2  # nothing new since: no rebuild on closing
+
+
+def test_stopping_waits_for_a_running_rebuild_then_one_more(tmp_path: Path) -> None:
+    rig, rebuilder = blocking_rig(tmp_path)
+    drop(rig, "a.docx", docx_bytes("a"))
+    rig.steps(DELAY + 1)
+    assert rebuilder.wait_began(1)
+    drop(rig, "b.docx", docx_bytes("b"))
+    rig.steps(DELAY * 0.5)
+    rig.clock.advance(DELAY)
+    rig.w.step()  # b taken; its burst not yet judged over
+    assert rig.intake.names() == ["a.docx", "b.docx"]
+    closer = threading.Thread(target=rig.w.close)
+    closer.start()
+    closer.join(0.3)
+    assert closer.is_alive()  # Ctrl-C: waits for the rebuild
+    assert not rig.intake.closed
+    rebuilder.release.set()
+    closer.join(10)
+    assert not closer.is_alive()
+    assert rebuilder.seen == [["a.docx"], ["a.docx", "b.docx"]]  # and brings the outbox up to b
+    assert rig.intake.closed
+    data = json.loads(rig.ws.watcher_status.read_text(encoding="utf-8"))
+    assert data["last_action"] == "已停止" and data["stopped_at"]
+
+
+def test_a_second_signal_does_not_wait_for_the_rebuild(tmp_path: Path) -> None:
+    rig, rebuilder = blocking_rig(tmp_path)
+    drop(rig, "a.docx", docx_bytes("a"))
+    rig.steps(DELAY + 1)
+    assert rebuilder.wait_began(1)
+    rig.w.close(rebuild=False)  # returns at once, the rebuild cut off with the process
+    assert rig.intake.closed and not rebuilder.release.is_set()
+    rebuilder.release.set()
+
+
+def test_a_trickle_gets_a_rebuild_within_the_cap_however_slow_the_last(rig: Rig) -> None:
+    rig.w._rebuild_seconds = 100.0  # 5× that would be 500 s
+    slow = rig.ws.inbox / "growing.docx"
+    slow.write_bytes(b"PK\x03\x04")
+    rig.w.notify(slow)
+    drop(rig, "done.docx", docx_bytes("done"))
+    for _ in range(int(DELAY + watch.REBUILD_MAX_WAIT) - 2):  # the growing file keeps the burst "open"
+        with open(slow, "ab") as fh:
+            fh.write(b"x")
+        rig.steps(1.0)
+    assert rig.intake.rebuilds == 0
+    for _ in range(4):
+        with open(slow, "ab") as fh:
+            fh.write(b"x")
+        rig.steps(1.0)
+    assert rig.intake.names() == ["done.docx"]
+    assert rig.intake.rebuilds == 1
+
+
+def test_end_to_end_the_rebuild_thread_reads_its_own_register(tmp_path: Path) -> None:
+    pytest.importorskip("pipeline.docs.blank")
+    from pipeline.app.rebuilds import RegisterRebuilder
+
+    rig = real_rig(tmp_path, rebuilder_factory=lambda: RegisterRebuilder(rig.ws, rig.cfg))
+    drop(rig, "教务处-王丽华.docx", form_bytes("教务处", "王丽华"))
+    rig.steps(DELAY + 1)
+    assert register_files(rig.ws) == ["教务处-王丽华.docx"]
+    assert rig.w.rebuilds.wait_idle(60)
+    rig.w.step()
+    assert rig.ws.workbook.exists() and rig.w.last_action == "更新公文和台账"
+    openpyxl = pytest.importorskip("openpyxl")
+    sheet = openpyxl.load_workbook(rig.ws.workbook, read_only=True).worksheets[0]
+    assert any("王丽华" in row for row in sheet.iter_rows(values_only=True))
+    rig.w.close()
+
+
 # ------------------------------------------------------------------ stopping
 
 
@@ -800,7 +952,7 @@ def form_bytes(unit: str, name: str) -> bytes:
                       date="2012年6月22日", rows=[row])
 
 
-def real_rig(tmp_path: Path) -> Rig:
+def real_rig(tmp_path: Path, rebuilder_factory: Any = None) -> Rig:
     from pipeline.app.intake import Intake
 
     ws = Workspace(tmp_path / "ws")
@@ -816,7 +968,8 @@ def real_rig(tmp_path: Path) -> Rig:
 
     observers: list[FakeObserver] = []
     w = Watcher(ws, cfg, clock=clock, intake_factory=intake_factory,
-                observer_factory=lambda p, i: observers.append(FakeObserver(p, i)) or observers[-1], mounts_text=lambda: "")
+                observer_factory=lambda p, i: observers.append(FakeObserver(p, i)) or observers[-1], mounts_text=lambda: "",
+                rebuilder_factory=rebuilder_factory)
     w.start()
     return Rig(ws, cfg, clock, intakes[-1], observers, w)  # type: ignore[arg-type]
 
