@@ -123,7 +123,7 @@ class Rebuilds:
         Interruptible (a second Ctrl-C) between slices of WAIT_SLICE."""
         end = None if timeout is None else time.monotonic() + timeout
         with self._cond:
-            while self._pending or self._running:
+            while (self._pending or self._running) and self._alive():
                 left = WAIT_SLICE if end is None else min(WAIT_SLICE, end - time.monotonic())
                 if left <= 0:
                     return False
@@ -162,8 +162,14 @@ class Rebuilds:
                     self._running = False
                     self._done.append(done)
                     self._cond.notify_all()
-        finally:
+        finally:  # also when the thread dies of something `_one` does not catch: nobody waits for it then
+            with self._cond:
+                self._pending = self._running = False
+                self._cond.notify_all()
             self._close_rebuilder()
+
+    def _alive(self) -> bool:
+        return self._inline or (self._thread is not None and self._thread.is_alive())
 
     def _one(self) -> Finished:
         start = time.monotonic()
