@@ -18,14 +18,15 @@ readiness rules, the ones `run` uses too):
   die or the inbox disappears or is replaced (share gone and back), it is
   restarted and the inbox rescanned.
 - One watcher per workspace (a lock on state/watcher.lock, pipeline.store.locks); SIGINT/SIGTERM let
-  the current file and a running rebuild finish (a second signal stops at once); a crash mid-file is finished by `Intake.recover()`
-  at the next start; a claim another process left in state/work/ (a `run`
-  killed meanwhile) is finished within RECOVER_EVERY while the watcher runs;
+  the current file and a running rebuild finish (a second signal stops at once);
+  a crash mid-file is finished by `Intake.recover()` at the next start; a
+  claim another process left in state/work/ (a `run` killed meanwhile) is
+  finished within RECOVER_EVERY while the watcher runs;
   state/watcher.json tells `status` what the watcher did (both files:
   pipeline.store.watcher_state).
 """
 
-# A little over 500 lines on purpose: the Watcher's step loop (drain, observe, take,
+# Over 600 lines on purpose: the Watcher's step loop (drain, observe, take,
 # rebuild) and its bookkeeping are one state machine over one object's fields; the
 # observer, the process wrapper and the state file already live apart.
 
@@ -519,8 +520,8 @@ class Watcher:
         """Rebuild once a burst is over: nothing taken in this step and no file
         still inside its stability window. A trickle that never stops still
         gets a rebuild every REBUILD_MIN_WAIT (or 3 delays, or 5 times the last
-        rebuild's time, so that rebuilds take at most a sixth of the two cores'
-        time in a trickle) and never later than REBUILD_MAX_WAIT."""
+        rebuild's time, so that in a trickle the rebuild thread, which shares the
+        interpreter with intake, is busy at most a sixth of the time) and never later than REBUILD_MAX_WAIT."""
         assert self._dirty_since is not None
         patience = max(REBUILD_MIN_WAIT, 3 * self.cfg.stability_seconds, 5 * self._rebuild_seconds)
         if now - self._dirty_since >= min(REBUILD_MAX_WAIT, patience):

@@ -1116,3 +1116,21 @@ def test_cli_watch_as_a_new_user(tmp_path: Path) -> None:
     assert register_files(ws) == expected  # exactly once each
     assert list(ws.inbox.iterdir()) == [] and not [p for p in ws.work.rglob("*") if p.is_file()]
     assert kept_bytes(ws) == sorted([*forms.values(), slow])
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGTERM") or sys.platform == "win32", reason="POSIX signals")
+def test_a_second_sigterm_stops_at_once() -> None:
+    import signal
+
+    from pipeline.app import serving
+
+    stop = threading.Event()
+    previous = serving._install_signals(stop)
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert _wait_for(stop.is_set)  # the first: finish the current file and the running rebuild
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)  # the second: at once
+            time.sleep(1.0)  # the handler runs here, in the main thread
+    finally:
+        serving._restore_signals(previous)
