@@ -28,9 +28,9 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
-import multiprocessing.context
 import os
 import re
+import threading
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -545,12 +545,17 @@ class _Rebuild:
 # ---------------------------------------------------------------------------
 # Rendering, two at a time when it pays
 
-# docxtpl rendering is CPU-bound (jinja2 and lxml under the GIL: threads do not
-# help, see bench/render_bench.py): a second process renders half of a large
-# batch. A small one (one more form: its unit's summary and the 通报) is
-# rendered here, as starting a pool would cost more than it saves.
+# docxtpl rendering is CPU-bound (jinja2 and lxml, mostly under the GIL): a
+# second process renders half of a large batch. A worker is forked (it starts
+# in milliseconds, every module imported), and only from a process with one
+# thread (`run`, `render`): a fork copies no other thread, so a lock one held
+# (the log's) would stay held in the child for good. Elsewhere (`watch`, whose
+# observer runs beside; Windows, which cannot fork and would start a new
+# interpreter per worker, seconds under load) two threads share the work, as
+# lxml lets go of the GIL while it parses and writes. A small batch (one more
+# form: its unit's summary and the 通报) is rendered here.
 RENDER_WORKERS = 2
-POOL_FROM = 12  # documents to render, at least, for the pool to pay its start-up
+POOL_FROM = 12  # documents to render, at least, for a pool to be worth its start-up
 
 
 class RenderFailed(Exception):
@@ -572,25 +577,24 @@ def _render_in_worker(template: Path, context: dict[str, Any]) -> bytes | Except
     return RenderFailed(str(out)) if isinstance(out, Exception) else out
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
-    """fork where there is one (a worker starts in milliseconds, with every
-    module already imported); spawn elsewhere (Windows)."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def render_many(jobs: Sequence[tuple[Path, dict[str, Any]]]) -> list[bytes | Exception]:
-    """Each job's .docx bytes or its error, in order: in RENDER_WORKERS
-    processes for POOL_FROM jobs or more, here for fewer (or when a pool cannot
-    be had)."""
+    """Each job's .docx bytes or its error, in order: RENDER_WORKERS at a
+    time for POOL_FROM jobs or more (see above), one by one for fewer."""
+    templates, contexts = [t for t, _ in jobs], [c for _, c in jobs]
     if len(jobs) < POOL_FROM or (os.cpu_count() or 1) < 2:
         return [_render_one(t, c) for t, c in jobs]
-    try:
-        with ProcessPoolExecutor(max_workers=RENDER_WORKERS, mp_context=_pool_context()) as pool:
-            return list(pool.map(_render_in_worker, [t for t, _ in jobs], [c for _, c in jobs]))
-    except (OSError, BrokenProcessPool) as exc:
-        logger.warning(f"无法并行生成公文（{exc}），改为逐份生成")
-        return [_render_one(t, c) for t, c in jobs]
+    if _can_fork():
+        try:
+            with ProcessPoolExecutor(max_workers=RENDER_WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
+                return list(pool.map(_render_in_worker, templates, contexts, chunksize=4))
+        except (OSError, BrokenProcessPool) as exc:
+            logger.warning(f"无法用两个进程生成公文（{exc}），改为在本进程中生成")
+    with ThreadPoolExecutor(max_workers=RENDER_WORKERS) as threads:
+        return list(threads.map(_render_one, templates, contexts))
 
 
 def _drop_stale_pdf(ws: Workspace, docx: Path, entry: dict[str, Any] | None, result: RebuildResult) -> bool:

@@ -13,7 +13,7 @@ import random
 import re
 import shutil
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -278,3 +278,19 @@ def test_the_register_says_the_mark_the_snapshot_shows(tmp_path: Path) -> None:
         snap = reg.snapshot(Config(units=UNITS), date(2012, 6, 25))
         assert reg.change_mark(snap.campaign.id) == changed.change_mark(snap) == (2, 0)
         assert reg.change_mark("no such campaign") == (0, 0)
+
+
+def test_documents_rendered_two_at_a_time_are_those_rendered_one_by_one(tmp_path: Path) -> None:
+    """A batch large enough for the pool gives every document as rendering it
+    alone does, in order; one that cannot be made is an error in its place."""
+    cfg = Config(units=tuple(f"单位{n}" for n in range(outputs.POOL_FROM)))
+    snap = outputs.Snapshot(taken_at=datetime(2012, 10, 8, 9, 0))
+    plans = outputs.plan_documents(cfg, snap, date(2012, 10, 8))
+    broken = tmp_path / "坏模板.docx"
+    broken.write_bytes(b"not a template")
+    jobs = [(p.template, outputs.dated(p.context, date(2012, 10, 8), cfg)) for p in plans] + [(broken, {})]
+    assert len(jobs) >= outputs.POOL_FROM
+    together = outputs.render_many(jobs)
+    assert isinstance(together[-1], Exception)
+    alone = [document_text(outputs.render_docx(t, c)) for t, c in jobs[:-1]]
+    assert [document_text(d) for d in together[:-1]] == alone
