@@ -27,10 +27,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 import re
+import threading
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -38,7 +42,7 @@ from typing import Any
 
 from loguru import logger
 
-from pipeline.app import notices
+from pipeline.app import changed, notices
 from pipeline.core import consolidate
 from pipeline.store import locks
 from pipeline.store import office
@@ -109,6 +113,7 @@ class Plan:
     template: Path
     context: dict[str, Any]
     kind: str  # summary / bulletin / reminder
+    unit: str = ""  # the unit a summary or reminder is of; "" for the 通报
 
 
 @dataclass
@@ -190,23 +195,32 @@ def draft(context: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 def plan_documents(
-    cfg: Config, snap: Snapshot, today: date, roster: Sequence[consolidate.RosterEntry] = (), templates: Path | None = None
+    cfg: Config,
+    snap: Snapshot,
+    today: date,
+    roster: Sequence[consolidate.RosterEntry] = (),
+    templates: Path | None = None,
+    *,
+    only: Collection[str] | None = None,
 ) -> list[Plan]:
     """Every document the register calls for, the 通报 and reminders as
-    drafts, named under the campaign's folder. `cfg`: the campaign's settings."""
+    drafts, named under the campaign's folder. `cfg`: the campaign's settings.
+    `only`: the units whose summaries and reminders to plan (default: all);
+    the 通报 is always planned, it speaks of every unit."""
     plans = []
     folder = campaign_folder(snap, cfg)
     units = consolidate.units_of(snap, cfg)
     stems = unit_stems(units)
-    for unit in units:
+    chosen = [u for u in units if only is None or u in only]
+    for unit in chosen:
         ctx = consolidate.summary_context(snap, cfg, unit, today, roster)
-        plans.append(Plan(summary_name(unit, stems[unit], folder), template_path(SUMMARY, templates), ctx, "summary"))
+        plans.append(Plan(summary_name(unit, stems[unit], folder), template_path(SUMMARY, templates), ctx, "summary", unit))
     # A closed campaign reminds nobody: its reminders, if any were needed, went out in its time.
-    for unit in units if snap.campaign is None or not snap.campaign.frozen else ():
+    for unit in chosen if snap.campaign is None or not snap.campaign.frozen else ():
         rctx = consolidate.reminder_context(snap, cfg, unit, today, roster)
         if rctx is not None:
             rel = reminder_name(unit, stems[unit], folder)
-            plans.append(Plan(rel, template_path(REMINDER, templates), draft(rctx, "reminder"), "reminder"))
+            plans.append(Plan(rel, template_path(REMINDER, templates), draft(rctx, "reminder"), "reminder", unit))
     bctx = draft(consolidate.bulletin_context(snap, cfg, today, roster), "bulletin")
     plans.append(Plan(bulletin_draft_name(folder, bctx["title"]), template_path(BULLETIN, templates), bctx, "bulletin"))
     return plans
@@ -318,12 +332,6 @@ def _our_pdf(pdf: Path, entry: dict[str, Any] | None) -> bool:
         return False
 
 
-def _render_to(plan_ctx: dict[str, Any], template: Path, target: Path) -> bytes:
-    data = render_docx(template, plan_ctx)
-    atomic_write(target, data)
-    return data
-
-
 def rebuild(
     ws: Workspace,
     cfg: Config,
@@ -337,7 +345,11 @@ def rebuild(
     """Bring outbox/ documents up to date with `snap`; see rebuild_documents.
     `today` (成文日期, what is overdue) defaults to the day the snapshot was
     taken, so that intake's clock decides, not this module's. Under the
-    outputs lock (locks.outputs_lock) from reading documents.json to saving it."""
+    outputs lock (locks.outputs_lock) from reading documents.json to saving it.
+
+    Only the units the register changed for since the last rebuild of the
+    campaign are gone over again, and the 通报 (pipeline.app.changed says
+    which, and when everything is); `force` makes everything again."""
     with locks.outputs_lock(ws):
         return _rebuild_locked(ws, cfg, snap, pdf=pdf, force=force, today=today, roster=roster)
 
@@ -358,12 +370,40 @@ def _rebuild_locked(
     templates = ws.root / "word_templates"
     state = load_state(ws)
     run = _Rebuild(ws, cfg, state, today, force, _want_pdf(pdf))
-    for plan in plan_documents(cfg, snap, today, roster, templates):
+    units = consolidate.units_of(snap, cfg)
+    shas = [run.template_sha(template_path(kind, templates)) for kind in (SUMMARY, REMINDER, BULLETIN)]
+    basis = changed.basis(cfg, snap, today, roster, shas)
+    record = None if force else _record_of(state, snap)
+    stale = changed.stale_units(snap, units, record, basis)
+    if stale is not None and record is not None:
+        stale |= run.carry(record, [u for u in units if u not in stale])
+    for plan in plan_documents(cfg, snap, today, roster, templates, only=stale):
         run.make(plan)
+    run.render_all()
     _convert_all(run.pdf_jobs, ws, run.result, state["outputs"])
     _withdraw_reminders(ws, state["outputs"], run.planned, run.result)
+    _remember(state, snap, basis, run, units)
     save_state(ws, state)
     return run.result
+
+
+def _record_of(state: dict[str, Any], snap: Snapshot) -> changed.Record | None:
+    """What the snapshot's campaign's documents were last made from, if known."""
+    if snap.campaign is None:
+        return None
+    records = state.get(changed.STATE_KEY)
+    return changed.Record.from_json(records.get(snap.campaign.id)) if isinstance(records, dict) else None
+
+
+def _remember(state: dict[str, Any], snap: Snapshot, basis: str, run: _Rebuild, units: Sequence[str]) -> None:
+    """Keep what this rebuild made the campaign's documents from; a unit one
+    of whose documents could not be made is left out (made again next time)."""
+    if snap.campaign is None:
+        return
+    made = {u: rels for u, rels in run.unit_rels.items() if u not in run.failed_units}
+    record = changed.Record(basis, changed.change_mark(snap), changed.as_of_text(snap), {u: made[u] for u in units if u in made})
+    records = state.get(changed.STATE_KEY)
+    state[changed.STATE_KEY] = {**(records if isinstance(records, dict) else {}), snap.campaign.id: record.to_json()}
 
 
 def _want_pdf(pdf: bool) -> bool:
@@ -372,6 +412,17 @@ def _want_pdf(pdf: bool) -> bool:
     if pdf and not want:
         logger.warning("本机未安装 LibreOffice（soffice），不生成 PDF")
     return want
+
+
+@dataclass
+class _Job:
+    """One document to render: what produce decided, finished by _Rebuild.finish."""
+
+    rel: str
+    template: Path
+    context: dict[str, Any]  # dated
+    entry: dict[str, Any]  # its documents.json entry once written (sha256 added then)
+    old: dict[str, Any] | None  # the entry before
 
 
 @dataclass
@@ -388,12 +439,37 @@ class _Rebuild:
     pdf_jobs: list[tuple[str, Path]] = field(default_factory=list)
     planned: set[str] = field(default_factory=set)  # outbox-relative names the register still calls for
     tpl_sha: dict[Path, str] = field(default_factory=dict)
+    jobs: list[_Job] = field(default_factory=list)  # documents to render, in plan order
+    unit_rels: dict[str, list[str]] = field(default_factory=dict)  # unit -> its documents planned or carried
+    failed_units: set[str] = field(default_factory=set)
+    _unit_of: dict[str, str] = field(default_factory=dict)  # rel -> unit, for the jobs
+
+    def carry(self, record: changed.Record, units: Sequence[str]) -> set[str]:
+        """The documents of `units` (unchanged since `record`) stand as they
+        are when each is still there as it was made (and its PDF, when PDFs
+        are asked for); the units where one is not are returned, to be made."""
+        outputs = self.state["outputs"]
+        redo = set()
+        for unit in units:
+            rels = record.units[unit]
+            targets = [self.ws.outbox / rel for rel in rels]
+            whole = all(rel in outputs for rel in rels) and all(t.exists() for t in targets)
+            if whole and (not self.want_pdf or not any(_pdf_stale(t) for t in targets)):
+                self.unit_rels[unit] = list(rels)
+                self.planned.update(rels)
+            else:
+                redo.add(unit)
+        return redo
 
     def make(self, plan: Plan) -> None:
         """The document of one plan."""
+        if plan.unit:
+            self.unit_rels.setdefault(plan.unit, []).append(plan.rel)
+            self._unit_of[plan.rel] = plan.unit
         if not plan.template.is_file():
             logger.error(f"找不到公文模板“{plan.template}”")
             self.result.failed.append(plan.kind)
+            self._failed(plan.rel)
             return
         dhash = data_hash(plan.context)
         entry = self.state["outputs"].get(plan.rel)
@@ -404,40 +480,121 @@ class _Rebuild:
         self.produce(plan.rel, plan.template, plan.context, dhash, made, {"kind": plan.kind})
         self.planned.add(plan.rel)
 
+    def _failed(self, rel: str) -> None:
+        if rel in self._unit_of:
+            self.failed_units.add(self._unit_of[rel])
+
     def template_sha(self, path: Path) -> str:
+        """The template's sha256; "" for one that is not there (make says so)."""
         if path not in self.tpl_sha:
-            self.tpl_sha[path] = _sha(path.read_bytes())
+            try:
+                self.tpl_sha[path] = _sha(path.read_bytes())
+            except OSError:
+                return ""
         return self.tpl_sha[path]
 
     def produce(self, rel: str, template: Path, ctx: dict[str, Any], dhash: str, made: date, extra: dict[str, Any]) -> None:
-        """Write outbox/`rel` when its data, template or date style changed
-        (or `force`), and queue its PDF when that is missing or older."""
+        """Queue outbox/`rel` for rendering when its data, template or date
+        style changed (or `force`); else queue its PDF when that is missing or older."""
         outputs = self.state["outputs"]
         target = self.ws.outbox / rel
         rhash = _sha((dhash + self.template_sha(template) + self.cfg.date_style).encode())
         entry = outputs.get(rel)
         fresh = entry is not None and entry.get("render_hash") == rhash and target.exists()
         if self.force or not fresh:
-            try:
-                data = _render_to(dated(ctx, made, self.cfg), template, target)
-            except Exception as exc:
-                # One document that cannot be made (odd data, a full disk, a
-                # broken template) must not stop the others.
-                logger.error(f"生成“{rel}”失败：{exc}")
-                logger.opt(exception=exc).debug("详细错误")
-                self.result.failed.append(rel)
-                return
-            old = entry
-            entry = {"data_hash": dhash, "render_hash": rhash, "date": made.isoformat(), "sha256": _sha(data), **extra}
-            if old is not None and old.get("pdf_sha256"):
-                entry["pdf_sha256"] = old["pdf_sha256"]  # the PDF beside it, until it is made again or removed
-            outputs[rel] = entry
-            self.result.written.append(target)
-            logger.info(f"已生成 {target.relative_to(self.ws.root)}")
-            if not self.want_pdf and _drop_stale_pdf(self.ws, target, old, self.result):
-                entry.pop("pdf_sha256", None)
-        if self.want_pdf and (self.force or not fresh or _pdf_stale(target)):
+            new = {"data_hash": dhash, "render_hash": rhash, "date": made.isoformat(), **extra}
+            self.jobs.append(_Job(rel, template, dated(ctx, made, self.cfg), new, entry))
+        elif self.want_pdf and _pdf_stale(target):
             self.pdf_jobs.append((rel, target))
+
+    def render_all(self) -> None:
+        """Render the queued documents (two at a time when there are enough
+        of them, render_many) and write each one."""
+        for job, out in zip(self.jobs, render_many([(j.template, j.context) for j in self.jobs])):
+            self.finish(job, out)
+        self.jobs = []
+
+    def finish(self, job: _Job, out: bytes | Exception) -> None:
+        """Write one rendered document, its entry, and queue its PDF."""
+        outputs = self.state["outputs"]
+        target = self.ws.outbox / job.rel
+        try:
+            if isinstance(out, Exception):
+                raise out
+            atomic_write(target, out)
+        except Exception as exc:
+            # One document that cannot be made (odd data, a full disk, a
+            # broken template) must not stop the others.
+            logger.error(f"生成“{job.rel}”失败：{exc}")
+            logger.opt(exception=exc).debug("详细错误")
+            self.result.failed.append(job.rel)
+            self._failed(job.rel)
+            return
+        entry = dict(job.entry, sha256=_sha(out))
+        if job.old is not None and job.old.get("pdf_sha256"):
+            entry["pdf_sha256"] = job.old["pdf_sha256"]  # the PDF beside it, until it is made again or removed
+        outputs[job.rel] = entry
+        self.result.written.append(target)
+        logger.info(f"已生成 {target.relative_to(self.ws.root)}")
+        if not self.want_pdf and _drop_stale_pdf(self.ws, target, job.old, self.result):
+            entry.pop("pdf_sha256", None)
+        if self.want_pdf:
+            self.pdf_jobs.append((job.rel, target))
+
+
+# ---------------------------------------------------------------------------
+# Rendering, two at a time when it pays
+
+# docxtpl rendering is CPU-bound (jinja2 and lxml, mostly under the GIL): a
+# second process renders half of a large batch. A worker is forked (it starts
+# in milliseconds, every module imported), and only from a process with one
+# thread (`run`, `render`): a fork copies no other thread, so a lock one held
+# (the log's) would stay held in the child for good. Elsewhere (`watch`, whose
+# observer runs beside; Windows, which cannot fork and would start a new
+# interpreter per worker, seconds under load) two threads share the work, as
+# lxml lets go of the GIL while it parses and writes. A small batch (one more
+# form: its unit's summary and the 通报) is rendered here.
+RENDER_WORKERS = 2
+POOL_FROM = 12  # documents to render, at least, for a pool to be worth its start-up
+
+
+class RenderFailed(Exception):
+    """A document a worker process could not render (its message, as the error said)."""
+
+
+def _render_one(template: Path, context: dict[str, Any]) -> bytes | Exception:
+    """One document's bytes, or what stopped it (the others go on)."""
+    try:
+        return render_docx(template, context)
+    except Exception as exc:
+        return exc
+
+
+def _render_in_worker(template: Path, context: dict[str, Any]) -> bytes | Exception:
+    """_render_one in a worker process: an error comes back as text, which
+    always crosses (an exception of any class may not)."""
+    out = _render_one(template, context)
+    return RenderFailed(str(out)) if isinstance(out, Exception) else out
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def render_many(jobs: Sequence[tuple[Path, dict[str, Any]]]) -> list[bytes | Exception]:
+    """Each job's .docx bytes or its error, in order: RENDER_WORKERS at a
+    time for POOL_FROM jobs or more (see above), one by one for fewer."""
+    templates, contexts = [t for t, _ in jobs], [c for _, c in jobs]
+    if len(jobs) < POOL_FROM or (os.cpu_count() or 1) < 2:
+        return [_render_one(t, c) for t, c in jobs]
+    if _can_fork():
+        try:
+            with ProcessPoolExecutor(max_workers=RENDER_WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
+                return list(pool.map(_render_in_worker, templates, contexts, chunksize=4))
+        except (OSError, BrokenProcessPool) as exc:
+            logger.warning(f"无法用两个进程生成公文（{exc}），改为在本进程中生成")
+    with ThreadPoolExecutor(max_workers=RENDER_WORKERS) as threads:
+        return list(threads.map(_render_one, templates, contexts))
 
 
 def _drop_stale_pdf(ws: Workspace, docx: Path, entry: dict[str, Any] | None, result: RebuildResult) -> bool:

@@ -388,6 +388,18 @@ class Register:
         snap.findings = crosscheck.find_all(snap, judged, today)
         return snap
 
+    def change_mark(self, campaign: str) -> tuple[int, int]:
+        """(last submission id, confirmations) of a campaign: what its
+        snapshot is made from, besides the settings and the day. Rows are
+        only ever added (a file received is a new submission; the only rows
+        it changes are those it supersedes, of the same owner; a confirmation
+        is kept for good), so a mark that has not moved means an unchanged
+        snapshot, and one that has tells what is new (pipeline.app.changed)."""
+        with self._read():
+            last = self._db.execute("SELECT MAX(id) FROM submissions WHERE campaign = ?", (campaign,)).fetchone()[0]
+            confirmed = self._db.execute("SELECT COUNT(*) FROM confirmations WHERE campaign = ?", (campaign,)).fetchone()[0]
+        return int(last or 0), int(confirmed)
+
     def _rows_of(self, table: str, by_id: dict[int, Submission], campaign: str, status: str, convert: Any) -> list[Any]:
         """The risk or measure rows of a campaign's submissions with `status`,
         in the snapshot's order (unit, person, submission, row)."""
