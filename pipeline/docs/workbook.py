@@ -10,7 +10,15 @@ Sheets, in order:
     提示       cross-file findings (late forms, measures missing, ...)
     名单外单位 risks of units outside the list (only when there are any): kept, never counted
 
-Built from a Snapshot only (no folder needed to test it), written atomically.
+The workbook is the current campaign's only (the snapshot is one campaign's):
+earlier campaigns' documents are in their own folders, outbox/<年度>/, and
+last year shows here only as 上年等级 / 与上年相比. So it grows with this
+campaign, never with the register's history.
+
+Built from a Snapshot only (no folder needed to test it), written atomically,
+in openpyxl's write_only mode with formats built once (see "Sheets" below):
+at 10,000 forms about what openpyxl takes to write the bare values
+(bench/workbook_bench.py prints both).
 Every cell is text or a number, never a formula: a form cell that starts with
 "=" is written as text, and control characters Excel refuses are removed;
 file names are shown escaped (fsutil.printable_name), so that none is lost.
