@@ -29,16 +29,16 @@ from __future__ import annotations
 import io
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from copy import copy
-from functools import lru_cache
 from datetime import date, datetime, time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles.numbers import is_date_format
@@ -473,6 +473,17 @@ def _risk_sheet(wb: Workbook, title: str, rows: list[list[Any]]) -> None:
 def build_workbook(snap: Snapshot, cfg: Config) -> bytes:
     """The workbook as .xlsx bytes."""
     wb = Workbook(write_only=True)
+    try:
+        _fill(wb, snap, cfg)
+        buf = io.BytesIO()
+        wb.save(buf)
+    except BaseException:
+        _discard(wb)
+        raise
+    return buf.getvalue()
+
+
+def _fill(wb: Workbook, snap: Snapshot, cfg: Config) -> None:
     _risk_sheet(wb, RISK_SHEET, risk_rows(snap, cfg))
     header, urows = unit_rows(snap, cfg)
     _sheet(wb, UNIT_SHEET, header, urows)
@@ -495,9 +506,22 @@ def build_workbook(snap: Snapshot, cfg: Config) -> bytes:
     wb.properties.title = f"{cfg.institution}廉政风险台账"
     wb.properties.created = taken
     wb.properties.modified = taken
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+
+
+def _discard(wb: Workbook) -> None:
+    """A write_only sheet streams its rows into a temporary file that only a
+    successful save removes; a failed build must not leave them behind in a
+    watcher that runs all day (one that cannot be removed now, openpyxl
+    removes when the process ends)."""
+    for ws in wb.worksheets:
+        writer = getattr(ws, "_writer", None)
+        if writer is None:
+            continue
+        with suppress(Exception):  # closes the file; the error that brought us here is the one to raise
+            if not ws.closed:
+                ws.close()
+        with suppress(OSError, ValueError):
+            writer.cleanup()
 
 
 def write_workbook(path: Path, snap: Snapshot, cfg: Config) -> Path:

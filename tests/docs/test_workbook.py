@@ -266,3 +266,20 @@ def test_a_date_in_a_column_without_a_date_format_still_shows_as_a_date(tmp_path
     assert ws["A3"].value == datetime(2012, 9, 1, 8, 30) and ws["A3"].is_date
     assert ws["B4"].value == datetime(2012, 9, 2) and ws["B4"].is_date
     assert [ws[c].number_format for c in ("A2", "B2", "B3", "A4")] == ["General"] * 4
+
+
+def test_a_build_that_fails_leaves_no_temporary_sheet_behind(snap, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sheets are streamed to temporary files; `watch` runs all day, so a
+    failed build removes the ones it started."""
+    from openpyxl.worksheet._writer import ALL_TEMP_FILES
+
+    from pipeline.docs import workbook
+
+    def broken(_snap):
+        raise RuntimeError("坏数据")
+
+    before = list(ALL_TEMP_FILES)
+    monkeypatch.setattr(workbook, "change_rows", broken)  # after three sheets are written
+    with pytest.raises(RuntimeError):
+        build_workbook(snap, CFG)
+    assert ALL_TEMP_FILES == before
