@@ -12,7 +12,8 @@ from openpyxl import load_workbook
 from intake_helpers import measure, risk, snapshot, sub
 from pipeline.core import crosscheck
 from pipeline.core.config import Config
-from pipeline.core.model import Problem
+from pipeline.core.model import STATUS_NAMES, Problem
+from pipeline.demo import sample_snapshot
 from pipeline.docs.workbook import RISK_COLUMNS, build_workbook, write_workbook
 
 CFG = Config()
@@ -159,3 +160,126 @@ def test_submissions_sheet_has_both_dates_as_date_cells_on_the_offices_day(tmp_p
     assert row["收到日期"].is_date and row["表上日期"].is_date and row["逾期"].value == "是"
     second = dict(zip(header, (c.value for c in ws[3])))
     assert second["表上日期"] is None and second["收到日期"] == datetime(2012, 6, 25)
+
+
+# ---------------------------------------------------------------------------
+# The same workbook at any size: every sheet laid out alike, every row its own
+
+
+def _rgb(cell) -> str:
+    return cell.fill.fgColor.rgb if cell.fill.fill_type == "solid" else ""
+
+
+def test_every_sheet_has_a_styled_header_a_filter_a_frozen_header_and_prints_on_a4(tmp_path: Path) -> None:
+    snap = sample_snapshot.sample_snapshot(CFG)
+    wb = load(build_workbook(snap, CFG), tmp_path)
+    assert wb.sheetnames == ["风险台账", "单位汇总", "报送记录", "风险变更记录", "提示"]
+    for ws in wb:
+        last = ws.cell(row=1, column=ws.max_column).column_letter
+        assert (ws.freeze_panes, ws.auto_filter.ref, ws.print_title_rows) == ("A2", f"A1:{last}{ws.max_row}", "$1:$1")
+        setup = ws.page_setup
+        assert (setup.orientation, setup.paperSize, setup.fitToWidth, setup.fitToHeight) == ("landscape", 9, 1, 0)
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        head = ws.cell(row=1, column=1)
+        assert head.font.bold and _rgb(head).endswith("D9E1F2") and head.alignment.horizontal == "center"
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.border.left.style == cell.border.bottom.style == "thin"
+                assert cell.alignment.wrap_text and cell.alignment.vertical == "top"
+
+
+def test_rejected_and_superseded_files_and_changes_waiting_for_the_office_are_coloured(snap, tmp_path: Path) -> None:
+    wb = load(build_workbook(snap, CFG), tmp_path)
+    ws = wb["报送记录"]
+    col = [c.value for c in ws[1]].index("处理结果") + 1
+    colours = {ws.cell(row=r, column=col).value: _rgb(ws.cell(row=r, column=col)) for r in range(2, ws.max_row + 1)}
+    rejected, superseded, accepted = (STATUS_NAMES[k] for k in ("rejected", "superseded", "accepted"))
+    assert colours[rejected].endswith("FFC7CE") and colours[superseded].endswith("EDEDED") and colours[accepted] == ""
+    wb = load(build_workbook(sample_snapshot.sample_snapshot(CFG), CFG), tmp_path)
+    ws = wb["风险变更记录"]
+    header = [c.value for c in ws[1]]
+    rows = [dict(zip(header, r)) for r in ws.iter_rows(min_row=2)]
+    assert [r["审核情况"].value for r in rows] == ["待审核", None, "待审核"]  # an empty text reads back as None
+    assert [bool(_rgb(r["审核情况"])) for r in rows] == [True, False, True]
+    assert all(r["调整日期"].is_date and r["调整日期"].number_format == "yyyy-mm-dd" for r in rows)
+
+
+def test_a_thousand_risks_each_row_its_own_values_and_colours(tmp_path: Path) -> None:
+    """Rows are written one after another through the same cells: nothing of
+    one row may show in the next (an empty measure after a filled one, a
+    level's colour, text that looks like a formula)."""
+    subs, risks, expected = [], [], []
+    for i in range(350):
+        s = sub(i + 1, "personal_assessment", unit=CFG.units[i % len(CFG.units)], name=f"教师{i:03d}")
+        subs.append(s)
+        for k in range(3):
+            name = "=1+1" if (i, k) == (200, 1) else f"风险{i}-{k}"
+            level = 1 + (i + k) % 3
+            measure = f"措施{i}-{k}" if (i + k) % 2 else ""
+            risks.append(risk(s, name, level, seq=k + 1))
+            expected.append((s.unit, s.name, name, level, measure))
+    snap = snapshot(subs, risks)
+    for r, (*_, measure) in zip(snap.risks, expected):
+        r.measure = measure
+    wb = load(build_workbook(snap, CFG), tmp_path)
+    ws = wb["风险台账"]
+    fills = {1: "E2EFDA", 2: "FFD8A8", 3: "FFC7CE"}
+    got = {}
+    for row in ws.iter_rows(min_row=2):
+        unit, name, risk_cell, level, measure = row[0].value, row[1].value, row[4], row[6], row[7]
+        lv = {"一级": 1, "二级": 2, "三级": 3}[level.value]
+        assert _rgb(level).endswith(fills[lv]) and level.alignment.horizontal == "center"
+        assert _rgb(measure) == "" and measure.alignment.horizontal is None
+        assert risk_cell.data_type == "s"
+        got[risk_cell.value] = (unit, name, risk_cell.value, lv, measure.value or "")
+    assert ws.max_row == len(expected) + 1
+    assert sorted(got.values()) == sorted(expected)
+
+
+def test_columns_as_wide_as_their_text_and_rows_as_tall_within_limits(tmp_path: Path) -> None:
+    s = sub(1, "personal_assessment")
+    long_line = "内" * 100  # 200 columns wide: wraps in a 50-wide column, 49 to a line
+    many_lines = "\n".join(f"第{i}条" for i in range(30))
+    risks = [replace(risk(s, "甲", seq=1), content=long_line), replace(risk(s, "乙", seq=2), content=many_lines),
+             risk(s, "丙", seq=3)]  # fmt: skip
+    ws = load(build_workbook(snapshot([s], risks), CFG), tmp_path)["风险台账"]
+    rows = {r[4].value: r[0].row for r in ws.iter_rows(min_row=2)}
+    assert ws.column_dimensions["F"].width == 50  # the widest a column gets
+    assert ws.column_dimensions["J"].width == 8  # 序号: as wide as its title and the filter button
+    assert ws.row_dimensions[rows["甲"]].height == 15.0 * 5 + 3  # 200 / 49: five lines
+    assert ws.row_dimensions[rows["乙"]].height == 15.0 * 15 + 3  # thirty lines, cut at fifteen
+    assert ws.row_dimensions[rows["丙"]].height is None
+
+
+def test_a_date_in_a_column_without_a_date_format_still_shows_as_a_date(tmp_path: Path) -> None:
+    """The defensive path: openpyxl gives such a cell its own date format,
+    and the cells around it keep theirs (formats are shared between cells)."""
+    from openpyxl import Workbook
+
+    from pipeline.docs.workbook import _sheet
+
+    wb = Workbook(write_only=True)
+    _sheet(wb, "表", ("日期", "文字"), [["甲", "乙"], [datetime(2012, 9, 1, 8, 30), "丙"], ["丁", date(2012, 9, 2)]])
+    buf = tmp_path / "d.xlsx"
+    wb.save(buf)
+    ws = load_workbook(buf)["表"]
+    assert ws["A3"].value == datetime(2012, 9, 1, 8, 30) and ws["A3"].is_date
+    assert ws["B4"].value == datetime(2012, 9, 2) and ws["B4"].is_date
+    assert [ws[c].number_format for c in ("A2", "B2", "B3", "A4")] == ["General"] * 4
+
+
+def test_a_build_that_fails_leaves_no_temporary_sheet_behind(snap, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sheets are streamed to temporary files; `watch` runs all day, so a
+    failed build removes the ones it started."""
+    from openpyxl.worksheet._writer import ALL_TEMP_FILES
+
+    from pipeline.docs import workbook
+
+    def broken(_snap):
+        raise RuntimeError("坏数据")
+
+    before = list(ALL_TEMP_FILES)
+    monkeypatch.setattr(workbook, "change_rows", broken)  # after three sheets are written
+    with pytest.raises(RuntimeError):
+        build_workbook(snap, CFG)
+    assert ALL_TEMP_FILES == before

@@ -1,0 +1,154 @@
+"""How fast outbox/廉政风险台账.xlsx is written for a campus-wide campaign.
+
+    python bench/workbook_bench.py                 # N = 1,000 and 10,000 forms
+    python bench/workbook_bench.py -n 20000 --units 100
+
+For each N it builds a realistic Snapshot in memory (no forms, no folder):
+--units units, the people numbered within them, each person's assessment with
+3 risks, every tenth form a measures form whose measures fill the risks' 防控措施,
+one form in 25 rejected with a problem, one in 50 replaced by a later one, the
+cross-file findings of core.crosscheck. Then, measured in this run:
+
+- the floor: openpyxl in write_only mode writing the same values (every sheet,
+  every row the workbook has) with no styles, widths or print setup at all;
+- write_workbook, the whole call (rows, styles, widths, the atomic write);
+- their ratio, and the rows written; wall time and this process's CPU time
+  (on a busy machine the CPU time is the steadier figure).
+
+Target (issue 11, Deliver 3): styling 10,000 forms' risks well under a second,
+i.e. write_workbook at 10,000 close to the floor. Best of --repeat runs each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from openpyxl import Workbook  # noqa: E402
+
+from pipeline.core import crosscheck  # noqa: E402
+from pipeline.core.config import Config  # noqa: E402
+from pipeline.core.model import Measure, Problem, RiskPoint, Snapshot, Submission  # noqa: E402
+from pipeline.docs import workbook  # noqa: E402
+
+_DUTIES = ("经费审核与报销", "物资采购与验收", "人员招聘与考核", "项目评审与验收", "招生录取与考务")
+_RISKS = (
+    ("虚报冒领", "在报销环节虚列支出、套取经费", 3),
+    ("收受回扣", "在采购中接受供应商财物，影响公正", 2),
+    ("优亲厚友", "在评审、招聘中照顾亲友", 2),
+    ("审核把关不严", "对材料真实性审核流于形式", 1),
+    ("泄露信息", "提前泄露评审或考试信息", 3),
+)
+
+
+def campaign(n: int, units: int) -> tuple[Snapshot, Config]:
+    """A Snapshot of n forms across `units` units, and the settings listing them."""
+    names = [f"单位{i:03d}" for i in range(1, units + 1)]
+    cfg = Config(units=tuple(names), stage="全面推进")
+    start = datetime(cfg.year, 9, 1, 8, 0)
+    subs: list[Submission] = []
+    risks: list[RiskPoint] = []
+    measures: list[Measure] = []
+    for i in range(n):
+        unit, person = names[i % units], i // units + 1
+        name = f"教师{person:04d}"
+        kind = "personal_measures" if i % 10 == 9 else "personal_assessment"
+        file = f"{unit}/{unit}-{person:04d}-{kind}.docx"
+        at = start + timedelta(minutes=7 * i)
+        status = "rejected" if i % 25 == 24 else ("superseded" if i % 50 == 13 else "accepted")
+        s = Submission(i + 1, file, f"{i:064x}", at, status, kind, unit, name, "科员", form_date=date(cfg.year, 9, 18),
+                       archived_as=f"已收/{file}", late=i % 40 == 7)  # fmt: skip
+        if status == "rejected":
+            s.errors = [Problem("bad_level", "风险等级只能填一级、二级或三级。", "第2行“风险等级”")]
+            s.notice = f"退回/{unit}-{person:04d}-退回通知.docx"
+        subs.append(s)
+        if status != "accepted":
+            continue
+        picked = [_RISKS[(person + k) % len(_RISKS)] for k in range(3)]
+        for seq, (risk, content, level) in enumerate(picked, 1):
+            if kind == "personal_assessment":
+                risks.append(RiskPoint(s.id, unit, name, "科员", _DUTIES[person % len(_DUTIES)], seq, risk,
+                                       f"{content}（{unit}）", level, "经审核，同意。", file))  # fmt: skip
+            else:
+                measures.append(Measure(s.id, unit, name, seq, risk, f"建立{risk}防控制度，实行双人复核、全程留痕。",
+                                        "同意。", file))  # fmt: skip
+    by_person = {(m.unit, m.name, m.risk): m.measure for m in measures}
+    for r in risks:
+        r.measure = by_person.get((r.unit, r.name, r.risk), "")
+    snap = Snapshot(start + timedelta(days=60), subs, risks, measures)
+    snap.findings = crosscheck.find_all(snap, cfg, date(cfg.year, 11, 1))
+    return snap, cfg
+
+
+Timing = tuple[float, float]  # wall seconds, CPU seconds of this process
+
+
+def _timed(fn: Any) -> Timing:
+    t0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
+def floor(snap: Snapshot, cfg: Config) -> Timing:
+    """openpyxl write_only, the same sheets and values, no styles."""
+    sheets = [
+        (workbook.RISK_COLUMNS, workbook.risk_rows(snap, cfg)),
+        workbook.unit_rows(snap, cfg),
+        (workbook.SUBMISSION_COLUMNS, workbook.submission_rows(snap, cfg)),
+        (workbook.CHANGE_COLUMNS, workbook.change_rows(snap)),
+        (("单位", "姓名", "类别", "说明", "报送编号"), workbook.finding_rows(snap)),
+    ]
+
+    def write() -> None:
+        wb = Workbook(write_only=True)
+        for header, rows in sheets:
+            ws = wb.create_sheet()
+            ws.append(list(header))
+            for row in rows:
+                ws.append(row)
+        wb.save(io.BytesIO())
+
+    return _timed(write)
+
+
+def ours(snap: Snapshot, cfg: Config, folder: Path) -> Timing:
+    """The whole write_workbook: rows from the snapshot, styles, widths, the file."""
+    return _timed(lambda: workbook.write_workbook(folder / "廉政风险台账.xlsx", snap, cfg))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, action="append", help="forms (repeatable; default 1,000 and 10,000)")
+    ap.add_argument("--units", type=int, default=100)
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each, the best counted")
+    args = ap.parse_args(argv)
+    print("秒（墙钟 / 本进程 CPU；机器忙时以 CPU 和倍数为准），各取最好的一次")
+    print(f"{'表格数':>8} {'风险行':>8} {'底线':>14} {'write_workbook':>16} {'倍数':>12}")
+    with tempfile.TemporaryDirectory(prefix="workbook-bench-") as tmp:
+        for n in args.n or [1000, 10000]:
+            snap, cfg = campaign(n, args.units)
+            bases, tooks = [], []
+            for _ in range(args.repeat):  # alternated, so that both see the same load
+                bases.append(floor(snap, cfg))
+                tooks.append(ours(snap, cfg, Path(tmp)))
+            (bw, bc), (tw, tc) = _best(bases), _best(tooks)
+            print(f"{n:>8,} {len(snap.risks):>8,} {bw:>6.2f} / {bc:<6.2f} {tw:>7.2f} / {tc:<6.2f} "
+                  f"{tw / bw:>5.2f} / {tc / bc:<5.2f}")  # fmt: skip
+    return 0
+
+
+def _best(timings: list[Timing]) -> Timing:
+    return min(t[0] for t in timings), min(t[1] for t in timings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
