@@ -200,6 +200,15 @@ def _from_manifests(cdir: Path) -> dict[str, Any] | None:
     return None
 
 
+def claims_in_manifests(work: Path) -> list[dict[str, Any]]:
+    """Every claim the batches' manifests in state/work/ name."""
+    found = []
+    for path in _manifests(work):
+        entries = _load(path)
+        found += [m for m in (entries if isinstance(entries, list) else []) if _claim_meta_ok(m)]
+    return found
+
+
 def drop_manifest_if_done(path: Path) -> None:
     """Remove a batch's manifest once none of its claim folders is left."""
     entries = _load(path)

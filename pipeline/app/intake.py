@@ -60,7 +60,7 @@ from loguru import logger
 
 from pipeline.app.arrivals import Arrivals
 from pipeline.app.inbox import (
-    CLAIM_FILE, InboxScan, data_file, drop_claim, drop_done_manifests, drop_manifest_if_done, hard_link_warning,
+    CLAIM_FILE, InboxScan, claims_in_manifests, data_file, drop_claim, drop_done_manifests, drop_manifest_if_done, hard_link_warning,
     manifest_bytes, manifest_path, not_regular_warning, pending_claims, read_claim, scan_inbox, write_claim_copy,
 )
 from pipeline.app.progress import Progress, wanted
@@ -268,6 +268,7 @@ class Intake:
         outcomes = []
         try:
             with self._lock.held(timeout=None if wait else 0.0):
+                self._reclaim_lost_renames()
                 for cdir in self.pending_claims():
                     try:
                         outcome = self._finish(cdir, recovering=True)
@@ -303,11 +304,11 @@ class Intake:
     #  claim   the batch's manifest (every claim's id, name, time received) is
     #          written and synced, with state/work/, before any file moves;
     #          then each file gets its folder, an unsynced .claim.json (a copy)
-    #          and its rename. One pass syncs the claim folders: the renames
-    #          must be on disk before a record of them is (else, after a power
-    #          cut, a file back in the inbox would be recorded again as new).
-    #          On a journalling file system the first of these syncs writes the
-    #          journal with every rename in it; the rest find nothing to write.
+    #          and its rename, none of them synced. A power cut may then undo
+    #          a rename after the record of it is on disk: the file is back in
+    #          the inbox, and recovery, which looks at the manifests first,
+    #          puts it back into its claim folder rather than take it as a new
+    #          file (_reclaim_lost_renames).
     #  read    in two worker processes for a large run (pipeline.app.readers),
     #          while the main process claims the next batch.
     #  record  and plan: one register transaction for the batch (a savepoint
@@ -342,6 +343,35 @@ class Intake:
         finally:
             if pool is not None:
                 pool.close()
+
+    def _reclaim_lost_renames(self) -> None:
+        """After a power cut: a batched claim the register recorded (its batch's
+        commit was synced) whose rename out of the inbox was not yet on disk
+        (claim folders are not synced one by one). Its file is back in the
+        inbox: it is put into its claim folder again (recorded bytes only),
+        and finished like any other claim; never taken as a new file."""
+        for entry in claims_in_manifests(self.ws.work):
+            cdir = self.ws.work / entry["claim_id"]
+            if cdir.is_dir() and data_file(cdir) is not None:
+                continue
+            sub = self.register.by_claim(entry["claim_id"])
+            if sub is None or self.register.is_filed(sub.id):
+                continue  # never recorded: still in the inbox, a new file; or done
+            cdir.mkdir(parents=True, exist_ok=True)
+            if not (cdir / CLAIM_FILE).exists():
+                write_claim_copy(cdir, entry)
+            if sub.archived_as is not None and self._kept_path(sub).exists():
+                continue  # filed, not marked: _finish marks it
+            raw = raw_rel(entry.get("file_raw"))
+            source = self.ws.inbox / raw if raw is not None else None
+            if source is None or contain.classify(self.ws.inbox, source).kind is not contain.Kind.FILE:
+                continue
+            if sha256_of(source)[0] != sub.sha256:
+                continue  # another file at that name since: a new one
+            move_no_clobber(source, cdir / safe_name(PurePosixPath(raw or "").name))
+            fsync_dir(cdir)
+            self.register.log("reclaimed", at=self._now(), claim_id=entry["claim_id"], submission_id=sub.id, file=sub.file,
+                              detail="断电后文件回到了收件箱，已按原登记续办")  # fmt: skip
 
     def _pooled_reader(self) -> bool:
         """The reader is the real one (tests pass their own, or replace it)."""
@@ -379,8 +409,6 @@ class Intake:
                 self._add(summary, bar, claimed)
             else:
                 claims.append(Claim(path, claimed, meta, manifest))
-        for claim in claims:
-            fsync_dir(claim.cdir)
         drop_manifest_if_done(manifest)  # no file claimed after all
         return claims
 
