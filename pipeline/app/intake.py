@@ -331,18 +331,22 @@ class Intake:
         try:
             for start in range(0, len(taking), BATCH):
                 if summary.disk_full:  # every further file would fail alike: leave them in the inbox
-                    summary.left = len(taking) - start + sum(1 for q in taking[:start] if q.exists())
                     break
                 claims = self._claim_batch(taking[start : start + BATCH], summary, bar)
                 pending = self._start_reading(claims, pool)
                 if held is not None:
                     self._finish_batch(*held, pool, summary, bar)
                 held = (claims, pending)
+                if pool is None:  # nothing reads meanwhile: claim the next batch only when this one is done
+                    self._finish_batch(*held, pool, summary, bar)
+                    held = None
             if held is not None:
                 self._finish_batch(*held, pool, summary, bar)
         finally:
             if pool is not None:
                 pool.close()
+        if summary.disk_full:
+            summary.left = sum(1 for q in taking if q.exists())  # ready files still in the inbox
 
     def _reclaim_lost_renames(self) -> None:
         """After a power cut: a batched claim the register recorded (its batch's
@@ -407,6 +411,8 @@ class Intake:
                 claimed = self._failed(path, exc)
             if isinstance(claimed, Outcome):
                 self._add(summary, bar, claimed)
+                if claimed.disk_full:  # every further claim would fail alike: they stay in the inbox (_take)
+                    break
             else:
                 claims.append(Claim(path, claimed, meta, manifest))
         drop_manifest_if_done(manifest)  # no file claimed after all
@@ -457,8 +463,8 @@ class Intake:
         with self._lock.held():
             readings: list[tuple[Claim, Path, Reading]] = []
             for claim in claims:
-                data = data_file(claim.cdir)
                 try:
+                    data = data_file(claim.cdir)
                     if data is None:
                         raise OSError(errno.ENOENT, "认领文件夹中没有文件", str(claim.cdir))
                     readings.append((claim, data, self._reading(data, claim.meta["file"], pending.get(claim.cdir), pool)))
