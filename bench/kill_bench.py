@@ -3,6 +3,7 @@ realistic forms, then let `run` finish, and count what came out.
 
     python bench/kill_bench.py                      # 30 trials of 200 forms
     python bench/kill_bench.py --trials 5 --files 60 --seed 7 -v --jobs 1
+    python bench/kill_bench.py --mode batch --files 300 --trials 20   # kills during one batch of 300
 
 Each trial is a fresh workspace. The forms (built once, by blank.build_form,
 from the sample units' real risks) are personal assessment and measures forms
@@ -253,6 +254,60 @@ def trial(k: int, pool: list[Drop], rng: random.Random, base: Path, verbose: boo
     return result
 
 
+def batch_trial(k: int, pool: list[Drop], rng: random.Random, base: Path, verbose: bool, span: float) -> Result:
+    """`--mode batch`: every form (corrected versions stamped later) dropped at
+    once, then `run` SIGKILLed at a random moment of its batch (`span`: how
+    long an uninterrupted run of them takes), one to three times in a row,
+    each new `run` recovering what the last one left; then `run` to the end."""
+    ws = base / f"trial-{k:02d}"
+    logdir = base / f"trial-{k:02d}-logs"
+    (ws / "inbox").mkdir(parents=True)
+    logdir.mkdir()
+    (ws / "pipeline.toml").write_text(SETTINGS, encoding="utf-8")
+    result = Result("batch")
+    old = time.time() - 3600
+    for i, d in enumerate(pool):
+        _put(ws / "inbox", d, old + i + (1800 if d.version == 2 else 0))  # a correction after every first version
+    for n in range(rng.randint(1, 3)):
+        proc = _start(ws, ["run"], logdir, f"run-{n}")
+        when = time.monotonic() + rng.uniform(0.2, span)
+        while time.monotonic() < when and proc.poll() is None:
+            time.sleep(0.01)
+        result.kills += _kill(proc)
+    _finish_runs(ws, logdir)
+    _count(ws, pool, result)
+    if verbose or not result.clean:
+        print(f"  trial {k:02d} [{result.mode}] kills={result.kills}: " + ("; ".join(result.notes) or "ok") + f"  ({ws})")
+    return result
+
+
+def batch_span(pool: list[Drop], base: Path) -> float:
+    """Seconds of an uninterrupted `run` over the pool (start-up included)."""
+    ws = base / "calibrate"
+    (ws / "inbox").mkdir(parents=True)
+    (ws / "pipeline.toml").write_text(SETTINGS, encoding="utf-8")
+    old = time.time() - 3600
+    for i, d in enumerate(pool):
+        _put(ws / "inbox", d, old + i)
+    t0 = time.monotonic()
+    subprocess.run([sys.executable, "-m", "pipeline", "-C", str(ws), "run"], capture_output=True, cwd=ROOT, timeout=900,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    span = time.monotonic() - t0
+    shutil.rmtree(ws, ignore_errors=True)
+    return span
+
+
+def _finish_runs(ws: Path, logdir: Path) -> None:
+    """`run` until nothing is left to take (a file found not ready is taken by the next)."""
+    for n in range(4):
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        proc = subprocess.run([sys.executable, "-m", "pipeline", "-C", str(ws), "run"], capture_output=True, env=env,
+                              cwd=ROOT, timeout=600)  # fmt: skip
+        (logdir / f"final-{n}.out").write_bytes(proc.stdout + proc.stderr)
+        if not _left(ws):
+            break
+
+
 def _count(ws: Path, dropped: list[Drop], result: Result) -> None:
     kept = Counter(
         hashlib.sha256(p.read_bytes()).hexdigest()
@@ -307,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=None, help="随机种子（默认随机，会打印出来以便重现）")
     ap.add_argument("--jobs", type=int, default=4, help="同时进行的试验数（默认 4：各试验大多在等待进程）")
     ap.add_argument("--keep", action="store_true", help="保留各次试验的工作目录")
-    ap.add_argument("--mode", choices=["run", "watch", "both"], default=None, help="只做一种试验（默认三种随机）")
+    ap.add_argument("--mode", choices=["run", "watch", "both", "batch"], default=None,
+                    help="只做一种试验（默认 run/watch/both 三种随机；batch：全部一次放入，run 处理中随机终止 1–3 次）")  # fmt: skip
     ap.add_argument("-v", "--verbose", action="store_true", help="每次试验打印一行")
     args = ap.parse_args(argv)
     if not hasattr(signal, "SIGKILL"):
@@ -320,11 +376,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"kill_bench: seed {seed}, {len(pool)} forms per trial ({owners} corrected later), {args.trials} trials")
     base = Path(tempfile.mkdtemp(prefix="kill-bench-"))
     results: list[Result] = []
+    span = batch_span(pool, base) if args.mode == "batch" else 0.0
+    if args.mode == "batch":
+        print(f"an uninterrupted run of them: {span:.1f} s; each run is killed at a random moment of it")
     try:
         # Trials in parallel: each mostly waits on its processes. Each has its
         # own random stream, so a seed gives the same plan whatever the order.
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
-            futures = [ex.submit(trial, k, pool, random.Random(seed * 1000 + k), base, args.verbose, args.mode) for k in range(args.trials)]
+            if args.mode == "batch":
+                futures = [ex.submit(batch_trial, k, pool, random.Random(seed * 1000 + k), base, args.verbose, span)
+                           for k in range(args.trials)]  # fmt: skip
+            else:
+                futures = [ex.submit(trial, k, pool, random.Random(seed * 1000 + k), base, args.verbose, args.mode)
+                           for k in range(args.trials)]  # fmt: skip
             results = [f.result() for f in futures]
     finally:
         if not args.keep and all(r.clean for r in results):

@@ -109,14 +109,12 @@ def pending_claims(work: Path) -> list[Path]:
 
 
 def read_claim(cdir: Path) -> dict[str, Any]:
-    """The claim's sidecar; rebuilt from what is there when it is damaged."""
-    try:
-        meta = json.loads((cdir / CLAIM_FILE).read_text(encoding="utf-8"))
-        if isinstance(meta, dict) and {"claim_id", "file", "received_at"} <= meta.keys():
-            datetime.fromisoformat(meta["received_at"])
+    """The claim's sidecar; else its entry in its batch's manifest (a copy
+    not yet on disk when the power went: see write_claim_copy); rebuilt from
+    what is there when both are damaged."""
+    for meta in (_load(cdir / CLAIM_FILE), _from_manifests(cdir)):
+        if _claim_meta_ok(meta):
             return meta
-    except (OSError, ValueError):
-        pass
     data = data_file(cdir)
     when = datetime.fromtimestamp(data.stat().st_mtime if data else time.time()).astimezone()
     return {"claim_id": cdir.name, "file": data.name if data else cdir.name, "received_at": when.isoformat()}
@@ -139,3 +137,88 @@ def drop_claim(cdir: Path) -> None:
         cdir.rmdir()
     except OSError:
         pass
+
+
+def _load(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _claim_meta_ok(meta: Any) -> bool:
+    if not isinstance(meta, dict) or not {"claim_id", "file", "received_at"} <= meta.keys():
+        return False
+    try:
+        datetime.fromisoformat(meta["received_at"])
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------
+# A batch's manifest: `run` claims its files fifty at a time, and the claims
+# of a batch are made durable by one file (one sync, and one of state/work/)
+# instead of a synced .claim.json each. It is written, synced, before any of
+# the batch's files leaves the inbox; each claim folder then gets its
+# .claim.json unsynced, a copy for reading. A manifest is removed once none
+# of its claim folders is left.
+
+MANIFEST_PREFIX = ".batch-"
+MANIFEST_SUFFIX = ".json"
+
+
+def manifest_path(work: Path, first_claim_id: str) -> Path:
+    """The manifest of the batch whose first claim is `first_claim_id`."""
+    return work / f"{MANIFEST_PREFIX}{first_claim_id}{MANIFEST_SUFFIX}"
+
+
+def manifest_bytes(metas: list[dict[str, Any]]) -> bytes:
+    return json.dumps(metas, ensure_ascii=False).encode("utf-8")
+
+
+def write_claim_copy(cdir: Path, meta: dict[str, Any]) -> None:
+    """A batched claim's .claim.json: not synced (its batch's manifest is the
+    durable copy); a killed process may leave it half written, which
+    read_claim then passes over."""
+    (cdir / CLAIM_FILE).write_bytes(json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+
+
+def _manifests(work: Path) -> list[Path]:
+    try:
+        return sorted(p for p in work.iterdir() if p.name.startswith(MANIFEST_PREFIX) and p.name.endswith(MANIFEST_SUFFIX))
+    except OSError:
+        return []
+
+
+def _from_manifests(cdir: Path) -> dict[str, Any] | None:
+    for path in _manifests(cdir.parent):
+        entries = _load(path)
+        for meta in entries if isinstance(entries, list) else []:
+            if isinstance(meta, dict) and meta.get("claim_id") == cdir.name:
+                return meta
+    return None
+
+
+def claims_in_manifests(work: Path) -> list[dict[str, Any]]:
+    """Every claim the batches' manifests in state/work/ name."""
+    found = []
+    for path in _manifests(work):
+        entries = _load(path)
+        found += [m for m in (entries if isinstance(entries, list) else []) if _claim_meta_ok(m)]
+    return found
+
+
+def drop_manifest_if_done(path: Path) -> None:
+    """Remove a batch's manifest once none of its claim folders is left."""
+    entries = _load(path)
+    ids = [m.get("claim_id") for m in entries if isinstance(m, dict)] if isinstance(entries, list) else []
+    if any(isinstance(i, str) and (path.parent / i).exists() for i in ids):
+        return
+    path.unlink(missing_ok=True)
+
+
+def drop_done_manifests(work: Path) -> None:
+    """Every manifest in state/work/ whose claims are all finished (recovery)."""
+    for path in _manifests(work):
+        drop_manifest_if_done(path)

@@ -50,7 +50,8 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, TextIO
@@ -59,12 +60,13 @@ from loguru import logger
 
 from pipeline.app.arrivals import Arrivals
 from pipeline.app.inbox import (
-    CLAIM_FILE, InboxScan, data_file, drop_claim, hard_link_warning, not_regular_warning, pending_claims, read_claim,
-    scan_inbox,
+    CLAIM_FILE, InboxScan, claims_in_manifests, data_file, drop_claim, drop_done_manifests, drop_manifest_if_done, hard_link_warning,
+    manifest_bytes, manifest_path, not_regular_warning, pending_claims, read_claim, scan_inbox, write_claim_copy,
 )
 from pipeline.app.progress import Progress, wanted
 from pipeline.app.refresh import OutputsReport, WorkspaceOutputs
 from pipeline.app.notices import NoticeError
+from pipeline.app.readers import POOL_MIN_FILES, ReadPool
 from pipeline.app.report import (
     NOT_A_FORM, READ_FAILED, Outcome, RunSummary, changed_after_record_message, log_outcome, outcome_message,
     still_changing_message,
@@ -75,6 +77,7 @@ from pipeline.core import faults
 from pipeline.core import ready
 from pipeline.store import readiness
 from pipeline.core.config import Config
+from pipeline.read import parse as read_parse
 from pipeline.read.parse import parse_file
 from pipeline.core.model import UNKNOWN_UNIT, ParseResult, Problem, Submission
 from pipeline.store import contain
@@ -86,6 +89,7 @@ from pipeline.store.workspace import Workspace, ensure_workspace
 
 LOCK_NAME = "intake.lock"
 READ_TRIES = 3  # reads of a claimed file that keeps changing before it is left for later
+BATCH = 50  # files `run` claims, records and files together: one sync of each kind per batch (see _take)
 
 Parser = Callable[..., ParseResult]
 
@@ -99,6 +103,37 @@ class Outputs(Protocol):
     def write_notices(self, sub: Submission, register: Register) -> list[Path]: ...
 
 
+
+
+Reading = tuple[str, int, "ParseResult | None"]  # sha256, size, reading (None: bytes seen before)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A file of a batch, claimed: where it was, its claim folder, its claim."""
+
+    path: Path
+    cdir: Path
+    meta: dict[str, Any]
+    manifest: Path  # its batch's manifest (pipeline.app.inbox)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A batched file hashed, its reading under way in a worker."""
+
+    before: ready.Observation | None  # size and mtime before the hash
+    sha: str
+    size: int
+    known: bool  # bytes seen before: not read (the register copies the verdict)
+    future: Future[ParseResult] | None
+
+
+def _as_submitted(result: ParseResult, rel: str) -> ParseResult:
+    """A reading as intake takes it: a file that is no form of ours is rejected."""
+    if result.status == "ignored":
+        return ParseResult(file=rel, status="rejected", errors=[Problem("unknown_form", NOT_A_FORM)])
+    return result
 
 
 def _describe(exc: BaseException) -> str:
@@ -138,6 +173,7 @@ class Intake:
         self.outputs: Outputs = outputs if outputs is not None else WorkspaceOutputs(ws, cfg)
         self._told_skipped: set[Path] = set()  # non-regular or hard-linked inbox paths already warned about
         self._arrivals = Arrivals(cfg, clock, sleep)  # which inbox files `run` takes, and the size and mtime it judged
+        self._reserved: set[Path] = set()  # places planned in this batch, not yet taken by a file (_plan)
 
     def close(self) -> None:
         self.register.close()
@@ -196,13 +232,7 @@ class Intake:
             scan = self._scan()
             taking, summary.waiting, summary.unreadable = self._arrivals.select(scan, self.ws.inbox)
             bar = Progress(len(taking), wanted(progress, stream, len(taking)), stream)
-            for i, p in enumerate(taking):
-                if summary.disk_full:  # every further file would fail alike: leave them in the inbox
-                    summary.left = len(taking) - i + sum(1 for q in taking[:i] if q.exists())
-                    break
-                bar.clear()
-                summary.add(self.process(p, expect=self._arrivals.judged.get(p)))
-                bar.step()
+            self._take(taking, summary, bar)
             bar.finish()
             if summary.disk_full or not rebuild:  # a full disk: no outputs either, each would fail with its own error line
                 logger.debug("{}", summary.line())
@@ -238,6 +268,7 @@ class Intake:
         outcomes = []
         try:
             with self._lock.held(timeout=None if wait else 0.0):
+                self._reclaim_lost_renames()
                 for cdir in self.pending_claims():
                     try:
                         outcome = self._finish(cdir, recovering=True)
@@ -248,6 +279,7 @@ class Intake:
                                           disk_full=self._full(exc))  # fmt: skip
                     if outcome is not None:
                         outcomes.append(outcome)
+                drop_done_manifests(self.ws.work)
         except IntakeBusy:  # only the lock raises it: each claim's failure is caught above
             if wait:
                 raise
@@ -262,23 +294,261 @@ class Intake:
             with self._lock.held():
                 return self._process(path, expect)
         except Exception as exc:
-            logger.error("处理 {} 时出错：{}", path.name, _describe(exc))
-            logger.opt(exception=exc).debug("详细错误")
-            return Outcome(path, "failed", None, f"处理出错（{_describe(exc)}），原件未丢失，下次运行会再试",
-                           disk_full=self._full(exc))  # fmt: skip
+            return self._failed(path, exc)
+
+    # -- batches (`run`) -----------------------------------------------------
+    # `run` takes its files BATCH at a time, with the same five steps and the
+    # same promise after a crash at any point, but syncing to disk once per
+    # batch where `process` (one file; the watcher) syncs once per file:
+    #
+    #  claim   the batch's manifest (every claim's id, name, time received) is
+    #          written and synced, with state/work/, before any file moves;
+    #          then each file gets its folder, an unsynced .claim.json (a copy)
+    #          and its rename, none of them synced. A power cut may then undo
+    #          a rename after the record of it is on disk: the file is back in
+    #          the inbox, and recovery, which looks at the manifests first,
+    #          puts it back into its claim folder rather than take it as a new
+    #          file (_reclaim_lost_renames).
+    #  read    in two worker processes for a large run (pipeline.app.readers),
+    #          while the main process claims the next batch.
+    #  record  and plan: one register transaction for the batch (a savepoint
+    #          per file), synced at its commit. Until then a power cut may lose
+    #          it; every file is still in its claim folder, with its claim on
+    #          disk (above), so recovery records it again, once.
+    #  file    notices, then the moves out of state/work/ (after the synced
+    #          plan: the register says where each file went before it goes);
+    #          one sync per destination folder; then mark_filed for the batch
+    #          in one synced transaction; only then are the claim folders
+    #          removed (a claim folder left with a filed or planned record is
+    #          finished by recovery from the register: _finish).
+
+    def _take(self, taking: list[Path], summary: RunSummary, bar: Progress) -> None:
+        """Claim, read, record and file `taking`, BATCH files at a time; the
+        next batch is claimed (and read by the workers) before the last one
+        is recorded. A small run reads in this process (readers.POOL_MIN_FILES)."""
+        pool = ReadPool(self.cfg) if len(taking) >= POOL_MIN_FILES and self._pooled_reader() else None
+        held: tuple[list[Claim], dict[Path, Pending]] | None = None
+        try:
+            for start in range(0, len(taking), BATCH):
+                if summary.disk_full:  # every further file would fail alike: leave them in the inbox
+                    break
+                claims = self._claim_batch(taking[start : start + BATCH], summary, bar)
+                pending = self._start_reading(claims, pool)
+                if held is not None:
+                    self._finish_batch(*held, pool, summary, bar)
+                held = (claims, pending)
+                if pool is None:  # nothing reads meanwhile: claim the next batch only when this one is done
+                    self._finish_batch(*held, pool, summary, bar)
+                    held = None
+            if held is not None:
+                self._finish_batch(*held, pool, summary, bar)
+        finally:
+            if pool is not None:
+                pool.close()
+        if summary.disk_full:
+            summary.left = sum(1 for q in taking if q.exists())  # ready files still in the inbox
+
+    def _reclaim_lost_renames(self) -> None:
+        """After a power cut: a batched claim the register recorded (its batch's
+        commit was synced) whose rename out of the inbox was not yet on disk
+        (claim folders are not synced one by one). Its file is back in the
+        inbox: it is put into its claim folder again (recorded bytes only),
+        and finished like any other claim; never taken as a new file."""
+        for entry in claims_in_manifests(self.ws.work):
+            cdir = self.ws.work / entry["claim_id"]
+            if cdir.is_dir() and data_file(cdir) is not None:
+                continue
+            sub = self.register.by_claim(entry["claim_id"])
+            if sub is None or self.register.is_filed(sub.id):
+                continue  # never recorded: still in the inbox, a new file; or done
+            cdir.mkdir(parents=True, exist_ok=True)
+            if not (cdir / CLAIM_FILE).exists():
+                write_claim_copy(cdir, entry)
+            if sub.archived_as is not None and self._kept_path(sub).exists():
+                continue  # filed, not marked: _finish marks it
+            raw = raw_rel(entry.get("file_raw"))
+            source = self.ws.inbox / raw if raw is not None else None
+            if source is None or contain.classify(self.ws.inbox, source).kind is not contain.Kind.FILE:
+                continue
+            if sha256_of(source)[0] != sub.sha256:
+                continue  # another file at that name since: a new one
+            move_no_clobber(source, cdir / safe_name(PurePosixPath(raw or "").name))
+            fsync_dir(cdir)
+            self.register.log("reclaimed", at=self._now(), claim_id=entry["claim_id"], submission_id=sub.id, file=sub.file,
+                              detail="断电后文件回到了收件箱，已按原登记续办")  # fmt: skip
+
+    def _pooled_reader(self) -> bool:
+        """The reader is the real one (tests pass their own, or replace it)."""
+        return self._parser is None and parse_file is read_parse.parse_file
+
+    def _claim_batch(self, paths: list[Path], summary: RunSummary, bar: Progress) -> list[Claim]:
+        """Step 1 for a batch (see above): the claims made, in order; the
+        outcome of each file not claimed is added to `summary`."""
+        screened: list[tuple[Path, str, dict[str, Any]]] = []
+        for path in paths:
+            rel = self._screen(path)
+            if isinstance(rel, Outcome):
+                self._add(summary, bar, rel)
+            else:
+                screened.append((path, rel, self._claim_meta(path, rel)))
+        if not screened:
+            return []
+        manifest = manifest_path(self.ws.work, screened[0][2]["claim_id"])
+        try:
+            with self._lock.held():
+                atomic_write(manifest, manifest_bytes([meta for _, _, meta in screened]))
+                fsync_dir(self.ws.work)
+        except Exception as exc:
+            for path, _, _ in screened:
+                self._add(summary, bar, self._failed(path, exc))
+            return []
+        claims: list[Claim] = []
+        for path, rel, meta in screened:
+            try:
+                with self._lock.held():
+                    claimed = self._claim(path, rel, self._arrivals.judged.get(path), meta)
+            except Exception as exc:
+                claimed = self._failed(path, exc)
+            if isinstance(claimed, Outcome):
+                self._add(summary, bar, claimed)
+                if claimed.disk_full:  # every further claim would fail alike: they stay in the inbox (_take)
+                    break
+            else:
+                claims.append(Claim(path, claimed, meta, manifest))
+        drop_manifest_if_done(manifest)  # no file claimed after all
+        return claims
+
+    def _start_reading(self, claims: list[Claim], pool: ReadPool | None) -> dict[Path, Pending]:
+        """Hash each claimed file and start reading it in the pool (unless its
+        bytes were seen before); nothing without a pool (read when recorded)."""
+        if pool is None:
+            return {}
+        campaign = self.register.current_campaign(self.cfg).id
+        pending = {}
+        for claim in claims:
+            data = data_file(claim.cdir)
+            if data is None:
+                continue
+            try:
+                before = readiness.observe(data)
+                sha, size = sha256_of(data)
+            except OSError:
+                continue  # read when recorded, where its error is handled
+            known = self.register.same_bytes(sha, campaign) is not None
+            future = None if known else pool.submit(data, claim.meta["file"])
+            pending[claim.cdir] = Pending(before, sha, size, known, future)
+        return pending
+
+    def _reading(self, data: Path, rel: str, pending: Pending | None, pool: ReadPool | None) -> Reading:
+        """A claimed file's sha256, size and reading: the pool's when the file
+        stayed as it was hashed all along (its size and mtime before the hash,
+        after the reading); else read again here, the careful way."""
+        if pending is None or pool is None:
+            return self._read_steady(data, rel)
+        result = None
+        if not pending.known:
+            got = pool.result(pending.future)
+            result = _as_submitted(got, rel) if got is not None else self._parse(data, rel)
+        before = pending.before
+        if before is not None and before.size == pending.size and readiness.observe(data) == before:
+            return pending.sha, pending.size, result
+        return self._read_steady(data, rel)
+
+    def _finish_batch(self, claims: list[Claim], pending: dict[Path, Pending], pool: ReadPool | None,
+                      summary: RunSummary, bar: Progress) -> None:  # fmt: skip
+        """Steps 2–5 for a batch's claims (see above). A file that fails at a
+        step stays in state/work/ for the next run's recovery; the others go on."""
+        if not claims:
+            return
+        with self._lock.held():
+            readings: list[tuple[Claim, Path, Reading]] = []
+            for claim in claims:
+                try:
+                    data = data_file(claim.cdir)
+                    if data is None:
+                        raise OSError(errno.ENOENT, "认领文件夹中没有文件", str(claim.cdir))
+                    readings.append((claim, data, self._reading(data, claim.meta["file"], pending.get(claim.cdir), pool)))
+                except Exception as exc:
+                    self._add(summary, bar, self._failed(claim.path, exc))
+            planned = self._record_batch(readings, summary, bar)
+            put = self._put_batch(planned, summary, bar)
+            filed = self._mark_batch(put, summary, bar)
+            for claim, sub in filed:
+                drop_claim(claim.cdir)
+                outcome = self._outcome(self.register.submission(sub.id) or sub, claim.cdir, False)
+                outcome.path = claim.path
+                log_outcome(outcome)
+                self._add(summary, bar, outcome)
+            self._reserved.clear()
+            drop_manifest_if_done(claims[0].manifest)
+
+    def _record_batch(self, readings: list[tuple[Claim, Path, Reading]], summary: RunSummary,
+                      bar: Progress) -> list[tuple[Claim, Path, Submission]]:  # fmt: skip
+        """Steps 2 and 3: record and plan every file in one synced transaction."""
+        done: list[tuple[Claim, Path, Submission]] = []
+        try:
+            with self.register.batch():
+                for claim, data, reading in readings:
+                    try:
+                        sub = self._record(claim.meta, data, reading)
+                        done.append((claim, data, self._plan_filing(sub, data)))
+                    except Exception as exc:  # undone alone (a savepoint); its claim waits in state/work/
+                        self._add(summary, bar, self._failed(claim.path, exc))
+        except Exception as exc:  # the commit itself: nothing of the batch is recorded
+            for claim, _, _ in done:
+                self._add(summary, bar, self._failed(claim.path, exc))
+            return []
+        return done
+
+    def _put_batch(self, planned: list[tuple[Claim, Path, Submission]], summary: RunSummary,
+                   bar: Progress) -> list[tuple[Claim, Submission]]:  # fmt: skip
+        """Steps 4 and 5's moves, then one sync per destination folder."""
+        put: list[tuple[Claim, Submission]] = []
+        folders: dict[Path, None] = {}
+        for claim, data, sub in planned:
+            try:
+                sub, dest = self._put(sub, data)
+            except Exception as exc:
+                self._add(summary, bar, self._failed(claim.path, exc))
+                continue
+            folders[dest.parent] = None
+            put.append((claim, sub))
+        for folder in folders:
+            fsync_dir(folder)
+        return put
+
+    def _mark_batch(self, put: list[tuple[Claim, Submission]], summary: RunSummary,
+                    bar: Progress) -> list[tuple[Claim, Submission]]:  # fmt: skip
+        """The end of step 5: every file put marked filed, in one synced transaction."""
+        try:
+            with self.register.batch():
+                for _, sub in put:
+                    self.register.mark_filed(sub.id, self._now(), detail=sub.archived_as or "")
+        except Exception as exc:  # the files are in place; recovery marks them (_finish)
+            for claim, _ in put:
+                self._add(summary, bar, self._failed(claim.path, exc))
+            return []
+        return put
+
+    def _failed(self, path: Path, exc: BaseException) -> Outcome:
+        """A file that could not be taken now (as `process` says it)."""
+        logger.error("处理 {} 时出错：{}", path.name, _describe(exc))
+        logger.opt(exception=exc).debug("详细错误")
+        return Outcome(path, "failed", None, f"处理出错（{_describe(exc)}），原件未丢失，下次运行会再试",
+                       disk_full=self._full(exc))  # fmt: skip
+
+    @staticmethod
+    def _add(summary: RunSummary, bar: Progress, outcome: Outcome) -> None:
+        bar.clear()
+        summary.add(outcome)
+        bar.step()
 
     # -- steps ---------------------------------------------------------------
 
     def _process(self, path: Path, expect: ready.Observation | None = None) -> Outcome:
-        try:
-            rel = printable_name(path.relative_to(self.ws.inbox).as_posix())
-        except ValueError:
-            return Outcome(path, "failed", None, "该文件不在收件箱（inbox/）中，未处理")
-        if ready.ignored_path(path, self.ws.inbox):
-            return Outcome(path, "ignored", None, f"临时文件或锁定文件，不处理：{rel}", rel)
-        refused = self._refusal(path, rel)
-        if refused is not None:
-            return refused
+        rel = self._screen(path)
+        if isinstance(rel, Outcome):
+            return rel
         claimed = self._claim(path, rel, expect)
         if isinstance(claimed, Outcome):
             return claimed
@@ -286,6 +556,18 @@ class Intake:
         assert outcome is not None
         outcome.path = path
         return outcome
+
+    def _screen(self, path: Path) -> str | Outcome:
+        """The inbox path's name for people when it is a file to take; else
+        the outcome saying why it is not taken."""
+        try:
+            rel = printable_name(path.relative_to(self.ws.inbox).as_posix())
+        except ValueError:
+            return Outcome(path, "failed", None, "该文件不在收件箱（inbox/）中，未处理")
+        if ready.ignored_path(path, self.ws.inbox):
+            return Outcome(path, "ignored", None, f"临时文件或锁定文件，不处理：{rel}", rel)
+        refused = self._refusal(path, rel)
+        return refused if refused is not None else rel
 
     def _refusal(self, path: Path, rel: str) -> Outcome | None:
         """None when `path` is a file of ours to take (pipeline.store.contain: inside
@@ -309,24 +591,30 @@ class Intake:
     def _today(self) -> date:
         return self._now().date()
 
-    def _claim(self, path: Path, rel: str, expect: ready.Observation | None = None) -> Path | Outcome:
+    def _claim(
+        self, path: Path, rel: str, expect: ready.Observation | None = None, meta: dict[str, Any] | None = None
+    ) -> Path | Outcome:
         """Step 1: move the file into a fresh claim folder (atomically).
 
         Only a file that still has the size and mtime it was judged ready with
         (`expect`) is moved: one changed since (in a long `run`, minutes may
         have passed) is left in the inbox for a fresh look. A write landing
         between that last look and the rename goes into the moved file; then
-        it is waited for in the claim folder, before anything is hashed."""
-        received = self._now()
-        claim_id = f"{time.time_ns():016x}-{uuid.uuid4().hex[:8]}"
-        cdir = self.ws.work / claim_id
+        it is waited for in the claim folder, before anything is hashed.
+
+        `meta`: the claim as its batch's manifest already holds it, durably
+        (_claim_batch); then neither its .claim.json nor the folder is synced
+        here, the batch does that once."""
+        batched = meta is not None
+        meta = meta or self._claim_meta(path, rel)
+        received = datetime.fromisoformat(meta["received_at"])
+        cdir = self.ws.work / meta["claim_id"]
         cdir.mkdir(parents=True)
-        meta = {"claim_id": claim_id, "file": rel, "received_at": received.isoformat()}
-        # `rel` is for people (escaped); the bytes of the name as dropped are kept
-        # too, since the claimed copy below is renamed (safe_name).
-        meta["file_raw"] = os.fsencode(path.relative_to(self.ws.inbox).as_posix()).hex()
         try:
-            atomic_write(cdir / CLAIM_FILE, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+            if batched:
+                write_claim_copy(cdir, meta)
+            else:
+                atomic_write(cdir / CLAIM_FILE, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
         except BaseException:
             drop_claim(cdir)
             raise
@@ -352,11 +640,22 @@ class Intake:
             self.register.log("claim_failed", at=received, file=rel, detail=_describe(exc))
             return Outcome(path, "failed", None, f"无法取走文件（{_describe(exc)}），文件仍在收件箱中", rel,
                            disk_full=self._full(exc))  # fmt: skip
-        fsync_dir(cdir)
+        if not batched:
+            fsync_dir(cdir)
         if expect is not None and readiness.observe(moved) != expect:
             logger.warning("文件“{}”在取走时仍在写入，等它写完再读取……", ready.shown_name(rel))
             self._arrivals.wait_quiet(moved)
         return cdir
+
+    def _claim_meta(self, path: Path, rel: str) -> dict[str, Any]:
+        """A new claim: its id (time first: claim folders sort oldest first),
+        the name as shown, the time received, and the name's own bytes."""
+        claim_id = f"{time.time_ns():016x}-{uuid.uuid4().hex[:8]}"
+        meta = {"claim_id": claim_id, "file": rel, "received_at": self._now().isoformat()}
+        # `rel` is for people (escaped); the bytes of the name as dropped are kept
+        # too, since the claimed copy is renamed (safe_name).
+        meta["file_raw"] = os.fsencode(path.relative_to(self.ws.inbox).as_posix()).hex()
+        return meta
 
     def _finish(self, cdir: Path, *, recovering: bool) -> Outcome | None:
         """Steps 2–5 for one claim folder, from wherever it stopped."""
@@ -378,10 +677,11 @@ class Intake:
         log_outcome(outcome)
         return outcome
 
-    def _record(self, meta: dict[str, Any], data: Path) -> Submission:
-        """Step 2: hash, read (unless known bytes), record in one transaction."""
+    def _record(self, meta: dict[str, Any], data: Path, reading: Reading | None = None) -> Submission:
+        """Step 2: hash, read (unless known bytes), record in one transaction.
+        `reading`: the file's sha256, size and reading, made already (a batch)."""
         rel = meta["file"]
-        sha, size, result = self._read_steady(data, rel)
+        sha, size, result = reading or self._read_steady(data, rel)
         received_at = datetime.fromisoformat(meta["received_at"])
         if result is not None:  # a date that cannot be right is a warning on the file (date_problems)
             day = crosscheck.received_day(received_at, self.cfg)
@@ -443,9 +743,7 @@ class Intake:
             logger.error("读取 {} 时程序出错：{}", rel, _describe(exc))
             logger.opt(exception=exc).debug("详细错误")
             return ParseResult(file=rel, status="rejected", errors=[Problem("read_failed", READ_FAILED)])
-        if result.status == "ignored":
-            return ParseResult(file=rel, status="rejected", errors=[Problem("unknown_form", NOT_A_FORM)])
-        return result
+        return _as_submitted(result, rel)
 
     def _folder_unit(self, rel: str) -> str | None:
         """The inbox subfolder's name when it is a pilot unit (inbox/教务处/x.docx)."""
@@ -472,7 +770,7 @@ class Intake:
         name = kept_name(PurePosixPath(raw).name) if raw is not None else safe_name(rel.name)
         if not returned:
             unit = safe_component(sub.unit or UNKNOWN_UNIT)
-            return free_name(self.ws.archive / sub.received_at.date().isoformat() / unit / name), None, None
+            return free_name(self.ws.archive / sub.received_at.date().isoformat() / unit / name, self._reserved), None, None
         folder = self.ws.rejected.joinpath(*(safe_component(p) for p in rel.parts[:-1]))
         stem, suffix = PurePosixPath(name).stem, PurePosixPath(name).suffix
         ours = PurePosixPath(safe_name(rel.name)).stem
@@ -480,16 +778,30 @@ class Intake:
         while True:
             base, mine = (stem, ours) if n == 1 else (f"{stem} ({n})", f"{ours} ({n})")
             trio = (folder / f"{base}{suffix}", folder / f"{mine}-退回通知.docx", folder / f"{mine}-退回通知.txt")
-            if not any(p.exists() for p in trio):
+            if not any(p.exists() or p in self._reserved for p in trio):
                 return trio
             n += 1
 
     def _file(self, sub: Submission, data: Path | None) -> Submission:
         """Steps 3–5: plan, notice, move, mark filed."""
+        sub = self._plan_filing(sub, data)
+        if data is not None:
+            sub, dest = self._put(sub, data)
+            fsync_dir(dest.parent)
+        elif not self._kept_path(sub).exists():
+            raise RegisterError(f"第 {sub.id} 号报送的原件不在工作区，也不在预定位置 {sub.archived_as}")
+        self.register.mark_filed(sub.id, self._now(), detail=sub.archived_as)
+        self._reserved.clear()
+        return self.register.submission(sub.id) or sub
+
+    def _plan_filing(self, sub: Submission, data: Path | None) -> Submission:
+        """Step 3: the original's place (and its notices'), in the register
+        before anything moves; kept when planned before (a recovery)."""
         root = self.ws.root
         if sub.archived_as is None or (data is not None and self._taken_by_other(sub)):
             prior = self._returned_prior(sub)
             dest, notice, notice_txt = self._plan(sub, returned=sub.status == "rejected" or prior is not None)
+            self._reserved.update(p for p in (dest, notice, notice_txt) if p is not None)
             shown, raw = shown_and_raw(rel_to(dest, root) or "")
             self.register.plan_filing(sub.id, shown, rel_to(notice, root), rel_to(notice_txt, root), archived_raw=raw)
             if prior is not None:
@@ -497,28 +809,29 @@ class Intake:
                                   detail=f"与第 {prior.id} 号退回的文件内容完全相同，再次退回")  # fmt: skip
             sub = self.register.submission(sub.id) or sub
         assert sub.archived_as is not None
+        return sub
+
+    def _put(self, sub: Submission, data: Path) -> tuple[Submission, Path]:
+        """Steps 4 and the move of 5: the notice, then the original to its
+        planned place (not synced: the caller syncs its folder). Returns the
+        submission and where the original now is."""
         dest = self._kept_path(sub)
-        if data is not None:
-            if sub.notice:
-                sub = self._write_notice(sub)
-            if dest.exists():
-                # An earlier attempt already copied these very bytes there
-                # (a cross-device move cut short): our work copy is redundant.
-                data.unlink()
-            else:
-                sub = self._check_kept(sub, data)
-                try:
-                    move_no_clobber(data, dest)
-                except OSError as exc:
-                    if exc.errno not in NAME_REFUSED or dest.name == safe_name(readable_name(dest.name)):
-                        raise
-                    sub, dest = self._replan_cleaned(sub, dest)
-                    move_no_clobber(data, dest)
-                fsync_dir(dest.parent)
-        elif not dest.exists():
-            raise RegisterError(f"第 {sub.id} 号报送的原件不在工作区，也不在预定位置 {sub.archived_as}")
-        self.register.mark_filed(sub.id, self._now(), detail=sub.archived_as)
-        return self.register.submission(sub.id) or sub
+        if sub.notice:
+            sub = self._write_notice(sub)
+        if dest.exists():
+            # An earlier attempt already copied these very bytes there
+            # (a cross-device move cut short): our work copy is redundant.
+            data.unlink()
+            return sub, dest
+        sub = self._check_kept(sub, data)
+        try:
+            move_no_clobber(data, dest)
+        except OSError as exc:
+            if exc.errno not in NAME_REFUSED or dest.name == safe_name(readable_name(dest.name)):
+                raise
+            sub, dest = self._replan_cleaned(sub, dest)
+            move_no_clobber(data, dest)
+        return sub, dest
 
     def _check_kept(self, sub: Submission, data: Path) -> Submission:
         """The last look before filing: are the bytes about to be kept the
@@ -551,7 +864,7 @@ class Intake:
     def _replan_cleaned(self, sub: Submission, dest: Path) -> tuple[Submission, Path]:
         """The file system refused the original's own name: keep it under the
         cleaned name instead (the register still has the name's bytes)."""
-        new = free_name(dest.with_name(safe_name(readable_name(dest.name))))
+        new = free_name(dest.with_name(safe_name(readable_name(dest.name))), self._reserved)
         rel = rel_to(new, self.ws.root) or ""
         self.register.plan_filing(sub.id, rel, sub.notice, self.register.notice_text_path(sub.id))
         logger.info("文件系统不接受原文件名，原件改以“{}”保存：{}", new.name, sub.file)

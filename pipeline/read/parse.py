@@ -250,3 +250,25 @@ def to_result(name: str, read: reader.FormRead, extra_warnings: Iterable[Problem
     result.rows = [reader.result_row(spec, r.values) for r in read.rows]
     result.signatory = read.signatory if spec.signature else None
     return result
+
+
+# ---------------------------------------------------------------------------
+# The entry points of a reading worker process (pipeline.app.readers): module
+# functions, not lambdas, so that they are found by name in a process started
+# with the spawn method (Windows has no other).
+
+
+def worker_start() -> None:
+    """Set up a reading worker: no log output of its own (the main process
+    logs each file's outcome), and Ctrl-C is for the main process to handle."""
+    import signal
+
+    from loguru import logger
+
+    logger.remove()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def parse_in_worker(path: str, display_name: str, cfg: Config | None) -> ParseResult:
+    """parse_file in a worker process; the path is a plain string (pickled)."""
+    return parse_file(Path(path), display_name=display_name, cfg=cfg)

@@ -12,7 +12,7 @@ import shutil
 import socket
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -189,15 +189,16 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def free_name(path: Path) -> Path:
+def free_name(path: Path, taken: Collection[Path] = ()) -> Path:
     """`path` if nothing is there, else `stem (2).ext`, `stem (3).ext`, ...:
-    a new name, so that nothing already kept is overwritten."""
-    if not path.exists():
+    a new name, so that nothing already kept is overwritten. `taken`: names
+    promised to files not yet moved there (a batch), free on disk but not ours."""
+    if not path.exists() and path not in taken:
         return path
     n = 2
     while True:
         candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
-        if not candidate.exists():
+        if not candidate.exists() and candidate not in taken:
             return candidate
         n += 1
 # ---------------------------------------------------------------------------

@@ -4,9 +4,15 @@ happened to each file, in SQLite inside the workspace (state/register.sqlite).
 The decisions (is it a duplicate? does it supersede an earlier form? is it
 late?) are pure functions at the top of this module; the Register class is the
 thin SQLite shell around them. Writes happen in short IMMEDIATE transactions in
-WAL mode, with synchronous=FULL: once `record()` returns, the verdict survives
-a crash or a power cut, which is what lets intake move the original file away
-afterwards.
+WAL mode. The connection runs with synchronous=NORMAL: a commit survives a
+killed process at once, but a power cut may lose the last transactions not
+yet synced. Only the commits that something outside the register relies on
+are synced (`_tx(durable=True)`, the default): intake's `plan_filing` (the
+original is about to leave state/work/), `mark_filed` (its claim folder is
+about to be removed), and every other command's writes. `record` alone is
+not: see its docstring for why a lost `record` is harmless. One sync of the
+WAL makes every earlier commit durable too (the WAL is one file, appended in
+order), so a batch of files costs one sync before its moves, one after.
 
 Tables (schema version in PRAGMA user_version; store/schema.py's MIGRATIONS upgrades old files):
 
@@ -180,12 +186,13 @@ class Register:
 
     def __init__(self, path: Path, *, timeout: float = 30.0) -> None:
         self.path = path
+        self._batch_depth = 0  # inside batch(): writes are savepoints of its one transaction
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
             self._wal(timeout)
-            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # durable commits ask for a sync (_tx)
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
@@ -203,15 +210,56 @@ class Register:
         self.close()
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One IMMEDIATE transaction: all of it is written, or none of it."""
-        self._db.execute("BEGIN IMMEDIATE")
+    def _tx(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: all of it is written, or none of it.
+        `durable`: synced to disk at COMMIT (synchronous=FULL for that one
+        commit), so that it survives a power cut; else it survives a killed
+        process only, until the next durable commit syncs it too.
+
+        Inside `batch()` it is a savepoint: its part is undone alone when it
+        fails, and the batch's own commit decides the rest."""
+        if self._batch_depth:  # the batch's commit is durable (batch())
+            yield from self._savepoint()
+            return
+        if durable:
+            self._db.execute("PRAGMA synchronous=FULL")  # for this one commit (outside any transaction)
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        finally:
+            if durable:
+                self._db.execute("PRAGMA synchronous=NORMAL")
+
+    def _savepoint(self) -> Iterator[sqlite3.Connection]:
+        """A transaction inside a batch: a savepoint, undone alone when it fails."""
+        self._db.execute("SAVEPOINT part")
         try:
             yield self._db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._db.execute("ROLLBACK TO part")
+            self._db.execute("RELEASE part")
             raise
-        self._db.execute("COMMIT")
+        self._db.execute("RELEASE part")
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Every write in the block in one durable transaction (one sync of
+        the WAL at its end): intake records, plans and files a batch of files
+        at once (pipeline.app.intake). Each write inside is a savepoint, so a
+        file that fails is undone alone and the others commit."""
+        if self._batch_depth:
+            raise RuntimeError("batch() does not nest")
+        with self._tx(durable=True):
+            self._batch_depth = 1
+            try:
+                yield
+            finally:
+                self._batch_depth = 0
 
     def _wal(self, timeout: float) -> None:
         """Switch to WAL. On a new file another process may be switching it or
@@ -549,9 +597,18 @@ class Register:
         names a pilot unit) attributes an unreadable file to a unit; `file_raw`
         is the hex of the name's bytes (`file` is its escaped display form);
         `unit_written`, the unit as written when an alias renamed it (the
-        result's unit is then the listed one, pipeline.core.units)."""
+        result's unit is then the listed one, pipeline.core.units).
+
+        Not synced (synchronous=NORMAL): a power cut may lose this commit, and
+        that is harmless. Intake records a file only while its claim folder in
+        state/work/ holds the file and its .claim.json (made durable before;
+        pipeline.app.intake), and moves it out of there only after a durable
+        `plan_filing`, whose sync makes this commit durable too (one WAL, in
+        order). So whenever this commit is lost, the claim folder still holds
+        the file, the register has no row with its claim id, and recovery
+        records it again, once."""
         at = received_at.isoformat()
-        with self._tx() as db:  # one transaction around the whole record, read and write
+        with self._tx(durable=False) as db:  # one transaction around the whole record, read and write
             if self.by_claim(claim_id) is not None:
                 raise RegisterError(f"认领号 {claim_id} 已登记过")
             # The campaign current now, read under the write lock: a `campaign
@@ -609,7 +666,9 @@ class Register:
                     archived_raw: str | None = None) -> None:  # fmt: skip
         """Where the original (and its notice) will go, written before moving, so
         that a crash in between can be finished by looking there. `archived_raw`:
-        the hex of the path's bytes when `archived_as` (text) shows it escaped."""
+        the hex of the path's bytes when `archived_as` (text) shows it escaped.
+        Durable: the original leaves state/work/ after this, and a register
+        that lost its record then would have nothing that leads to it."""
         with self._tx() as db:
             db.execute(
                 "UPDATE submissions SET archived_as = ?, notice = ?, notice_text = ?, archived_raw = ? WHERE id = ?",
@@ -617,6 +676,8 @@ class Register:
             )
 
     def mark_filed(self, sid: int, at: datetime, detail: str = "") -> None:
+        """The original is at its place. Durable: its claim folder is removed
+        after this, and a filing lost then would never be finished."""
         with self._tx() as db:
             db.execute("UPDATE submissions SET filed_at = ? WHERE id = ?", (at.isoformat(), sid))
             self._audit(db, at.isoformat(), None, sid, None, "filed", detail)

@@ -30,6 +30,7 @@ from loguru import logger
 
 from intake_helpers import Clock, fake_parse, form
 from pipeline.core.config import Config
+from pipeline.app import intake as intake_mod
 from pipeline.app.intake import Intake
 from pipeline.store.readiness import observe
 from pipeline.store.register import Register
@@ -221,9 +222,10 @@ def test_run_a_non_zip_file_written_with_a_pause_is_not_taken_half_written(ws: W
     assert_kept_matches_register(ws, RTF_HEAD + RTF_TAIL)
 
 
-def test_run_leaves_a_file_judged_ready_that_changed_before_its_turn(ws: Workspace) -> None:
+def test_run_leaves_a_file_judged_ready_that_changed_before_its_turn(ws: Workspace, monkeypatch) -> None:
     # In a long run, minutes may pass between the first look and a file's
     # turn; its writer may have come back meanwhile.
+    monkeypatch.setattr(intake_mod, "BATCH", 1)  # a file's turn: its batch's claims (pipeline.app.intake._take)
     clock = Clock()
     first, later = ws.inbox / "a.rtf", ws.inbox / "b.rtf"
     write_at(first, form("personal_assessment", name="甲"), clock.t - 3600)

@@ -1,0 +1,72 @@
+"""Reading claimed files in two worker processes while the main process
+claims, records and files in order (pipeline.app.intake, `run` with many
+files). A small run reads in its own process: starting a pool costs about a
+second (each worker imports the reader), more than reading 50 forms.
+
+Workers use the spawn start method on every system: Windows has no other,
+and a fork of a process with threads (the watcher's, loguru's) is unsafe.
+A worker only reads (pipeline.read.parse.parse_in_worker): the register,
+the claim folders and the log are the main process's alone. If the pool
+breaks (a worker killed, no memory to start one), the file is read in the
+main process instead: a pool is never needed for correctness."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from loguru import logger
+
+from pipeline.core.config import Config
+from pipeline.core.model import ParseResult
+from pipeline.read.parse import parse_in_worker, worker_start
+
+POOL_MIN_FILES = 50  # files in one `run` before a pool pays for its start-up
+WORKERS = 2  # this is written for two cores: the main process has its own work (hashes, register, moves)
+
+
+class ReadPool:
+    """A pool of reading processes, started on first use."""
+
+    def __init__(self, cfg: Config, workers: int = WORKERS) -> None:
+        self.cfg, self.workers = cfg, workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._broken = False
+
+    def submit(self, path: Path, display_name: str) -> Future[ParseResult] | None:
+        """Start reading `path` in a worker; None when no worker can (read it here)."""
+        if self._broken:
+            return None
+        try:
+            if self._pool is None:
+                ctx = multiprocessing.get_context("spawn")
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=worker_start)
+            return self._pool.submit(parse_in_worker, str(path), display_name, self.cfg)
+        except (BrokenProcessPool, OSError, RuntimeError) as exc:
+            self._give_up(exc)
+            return None
+
+    def result(self, future: Future[ParseResult] | None) -> ParseResult | None:
+        """The reading, or None when the worker failed (read it here)."""
+        if future is None:
+            return None
+        try:
+            return future.result()
+        except (BrokenProcessPool, OSError, RuntimeError) as exc:  # the worker itself failed
+            self._give_up(exc)
+            return None
+        except Exception:  # noqa: BLE001 - the reader raised (it promises not to): read it here, where that is handled
+            return None
+
+    def _give_up(self, exc: BaseException) -> None:
+        if not self._broken:
+            logger.warning("并行读取进程不可用（{}），改为逐个读取。", type(exc).__name__)
+            logger.opt(exception=exc).debug("详细错误")
+        self._broken = True
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
