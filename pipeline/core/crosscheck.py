@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
@@ -46,6 +47,12 @@ DATE_CODES = ("date_in_future", "date_other_year")
 
 _SPACE = re.compile(r"\s+")
 
+# The keys are pure functions of one string, asked for millions of times over a
+# campus register (every unit, person and risk name, by every check and
+# document): remembered, so that each distinct name is normalised once. Bounded,
+# so that a watcher running all year does not keep every content it ever saw.
+_KEYS_KEPT = 1 << 17
+
 
 # ---------------------------------------------------------------------------
 # Keys
@@ -56,12 +63,24 @@ def text_key(text: str | None) -> str:
     ("王 丽华" and "王丽华" are one person; full-width spaces count as spaces)."""
     if not text:
         return ""
+    return _text_key(text)
+
+
+@lru_cache(maxsize=_KEYS_KEPT)
+def _text_key(text: str) -> str:
     return _SPACE.sub("", unicodedata.normalize("NFKC", text))
 
 
 def risk_key(text: str | None) -> str:
     """A risk name as compared: like text_key, and without punctuation or
     symbols, lower-cased ("试卷泄密。" == "试卷 泄密" == "《试卷泄密》")."""
+    if not text:
+        return ""
+    return _risk_key(text)
+
+
+@lru_cache(maxsize=_KEYS_KEPT)
+def _risk_key(text: str) -> str:
     base = text_key(text).lower()
     return "".join(c for c in base if not unicodedata.category(c).startswith(("P", "S")))
 
