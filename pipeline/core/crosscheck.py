@@ -17,9 +17,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
+from typing import Any
 
 from pipeline.core.campaign import Campaign
 from pipeline.core.clock import zone
@@ -46,6 +48,16 @@ DATE_CODES = ("date_in_future", "date_other_year")
 
 _SPACE = re.compile(r"\s+")
 
+# The keys are pure functions of one string, asked for millions of times over a
+# campus register (every unit, person and risk name, by every check and
+# document): remembered, so that each distinct name is normalised once.
+# Bounded in number (more than a campaign's people, so that a pass over all of
+# them still finds them remembered) and in length (a risk's content is
+# compared too, rarely: not worth keeping), so that a watcher running all
+# year stays small: at most some 20 MB.
+_KEYS_KEPT = 1 << 16
+_KEPT_LENGTH = 64
+
 
 # ---------------------------------------------------------------------------
 # Keys
@@ -56,16 +68,31 @@ def text_key(text: str | None) -> str:
     ("王 丽华" and "王丽华" are one person; full-width spaces count as spaces)."""
     if not text:
         return ""
+    return _text_key_kept(text) if len(text) <= _KEPT_LENGTH else _text_key(text)
+
+
+def _text_key(text: str) -> str:
     return _SPACE.sub("", unicodedata.normalize("NFKC", text))
 
 
 def risk_key(text: str | None) -> str:
     """A risk name as compared: like text_key, and without punctuation or
     symbols, lower-cased ("试卷泄密。" == "试卷 泄密" == "《试卷泄密》")."""
+    if not text:
+        return ""
+    return _risk_key_kept(text) if len(text) <= _KEPT_LENGTH else _risk_key(text)
+
+
+def _risk_key(text: str) -> str:
     base = text_key(text).lower()
     return "".join(c for c in base if not unicodedata.category(c).startswith(("P", "S")))
 
 
+_text_key_kept = lru_cache(maxsize=_KEYS_KEPT)(_text_key)
+_risk_key_kept = lru_cache(maxsize=_KEYS_KEPT)(_risk_key)
+
+
+@lru_cache(maxsize=_KEYS_KEPT)
 def owner_key(form: str | None, unit: str | None, name: str | None) -> tuple[str, str, str]:
     """Who a form belongs to: (kind, unit, person) — person empty for unit forms.
     A later accepted form with the same key supersedes the earlier one."""
@@ -120,15 +147,18 @@ def late_ids(subs: Iterable[Submission], cfg: Config) -> set[int]:
     a form sent on time (动态调整); it is not a late form. A duplicate is never
     late: it counts once, as the file it repeats."""
     subs = list(subs)
+    # is_late for each file, the deadlines looked up once (not twice a file).
+    deadlines = {kind: cfg.deadline(kind) for kind in BY_KIND}
+    came_late = [s.form in deadlines and received_day(s.received_at, cfg) > deadlines[s.form] for s in subs]
     on_time = {
         owner_key(s.form, s.unit, s.name)
-        for s in subs
-        if s.status in COUNTED and s.form in BY_KIND and not _received_late(s, cfg)
+        for s, late in zip(subs, came_late)
+        if s.status in COUNTED and s.form in BY_KIND and not late
     }
     return {
         s.id
-        for s in subs
-        if s.status != "duplicate" and _received_late(s, cfg) and owner_key(s.form, s.unit, s.name) not in on_time
+        for s, late in zip(subs, came_late)
+        if s.status != "duplicate" and late and owner_key(s.form, s.unit, s.name) not in on_time
     }
 
 
@@ -136,7 +166,20 @@ def with_office_lateness(subs: Iterable[Submission], cfg: Config) -> list[Submis
     """The submissions with `late` as late_ids rules (new objects; the same order)."""
     subs = list(subs)
     late = late_ids(subs, cfg)
-    return [replace(s, late=s.id in late) for s in subs]
+    return [_copy_with(s, late=s.id in late) for s in subs]
+
+
+def _copy_with(obj: Any, **changes: Any) -> Any:
+    """dataclasses.replace for the model's plain dataclasses (no __post_init__,
+    no validation in __init__): a shallow copy of the fields with `changes`
+    set, without replace's per-field introspection (twice as fast, which
+    counts for every row of a campus register)."""
+    if not hasattr(obj, "__dict__"):  # a slotted class: the general way
+        return replace(obj, **changes)
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    new.__dict__.update(changes)
+    return new
 
 
 def late_on_receipt(form: str | None, received: date, cfg: Config, earlier: Sequence[Submission]) -> bool:
@@ -214,7 +257,7 @@ def attach_measures(risks: list[RiskPoint], measures: list[Measure]) -> list[Ris
     for r in risks:
         candidates = by_owner.get((text_key(r.unit), text_key(r.name)), [])
         found = matching_measures(r.risk, candidates)
-        out.append(replace(r, measure="\n".join(m.measure for m in found if m.measure)))
+        out.append(_copy_with(r, measure="\n".join(m.measure for m in found if m.measure)))
     return out
 
 

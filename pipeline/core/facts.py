@@ -6,6 +6,12 @@ core/consolidate.py turns these facts into the documents' contexts; the facts
 are kept apart so that the rules for "who owes which form" are read in one place,
 without the sentences around them.
 
+Cost: a campus register holds 100 units and tens of thousands of forms, and
+each unit has three documents (summary, reminder, 通报). `index_of` groups the
+snapshot by unit once; `facts_by_unit` computes every unit's facts from it
+once, to be shared by the three (consolidate's contexts take them as
+`facts=`): O(forms) in all. `unit_facts` alone still works for one unit.
+
 Vocabulary (as in core/consolidate.py):
 - in force: an accepted, not superseded submission (and the risks/measures it holds);
 - late: received at the office after the form's office deadline, and no
@@ -17,11 +23,12 @@ Vocabulary (as in core/consolidate.py):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
 
+from pipeline.core.changes import Change, changes_of
 from pipeline.core.config import Config
 from pipeline.core.crosscheck import COUNTED, form_label, received_day, reminding, text_key
 from pipeline.core.dates import arabic
@@ -77,6 +84,11 @@ class UnitFacts:
     late: tuple[dict[str, Any], ...]
     pending: tuple[dict[str, Any], ...]
     findings: tuple[Finding, ...]
+    # The day the unit's figures stand at (as_of_day), and its 动态调整
+    # (core/changes.py, oldest first): in the facts so that the summary needs
+    # no other pass over the snapshot.
+    as_of: date | None = None
+    changes: tuple[Change, ...] = ()
 
     @property
     def risks(self) -> tuple[RiskPoint, ...]:
@@ -97,7 +109,100 @@ def units_of(snap: Snapshot, cfg: Config) -> list[str]:
 def outside_of(snap: Snapshot, cfg: Config) -> list[tuple[str, int]]:
     """Units outside the list that sent files, with how many (the same bytes
     twice count once), in order of first receipt: listed apart, never counted."""
-    return outside_units([s.unit for s in snap.submissions if s.status != "duplicate"], cfg)
+    # The listed ones are left out here, each by one set lookup: outside_units
+    # would compare every file's unit with every listed unit (O(units × forms)).
+    listed = {text_key(u) for u in cfg.units}
+    return outside_units(
+        [s.unit for s in snap.submissions if s.status != "duplicate" and text_key(s.unit) not in listed], cfg
+    )
+
+
+# ---------------------------------------------------------------------------
+# The snapshot grouped by unit, once
+
+
+@dataclass(frozen=True)
+class UnitIndex:
+    """A snapshot (and a roster) grouped by unit key (crosscheck.text_key) in
+    one pass, each unit's items in the snapshot's order: what the facts of a
+    unit read, without scanning the whole register for each unit."""
+
+    submissions: dict[str, list[Submission]]
+    risks: dict[str, list[RiskPoint]]
+    findings: dict[str, list[Finding]]
+    roster: dict[str, list[RosterEntry]]
+    changes: dict[str, list[Change]]  # by the unit key of Change.unit
+    last_counted: dict[str, datetime]  # the latest receipt of a form that counts (COUNTED), by unit
+    last_counted_any: datetime | None  # the same over every unit
+
+    def of(self, table: dict[str, list[Any]], ukey: str) -> list[Any]:
+        return table.get(ukey, [])
+
+
+def index_of(snap: Snapshot, roster: Sequence[RosterEntry] = (), *, unit: str | None = None) -> UnitIndex:
+    """Group the snapshot and the roster by unit, once (see UnitIndex).
+    `unit`: only that unit's items (what unit_facts needs for one unit alone)."""
+    only = None if unit is None else text_key(unit)
+
+    def wanted(name: str | None) -> bool:
+        return only is None or text_key(name) == only
+
+    subs: dict[str, list[Submission]] = {}
+    last: dict[str, datetime] = {}
+    last_any: datetime | None = None
+    for s in snap.submissions:
+        ukey = text_key(s.unit)
+        if s.status in COUNTED:
+            # Strictly later only: the first of equal instants is kept, as max() keeps it.
+            if ukey not in last or s.received_at > last[ukey]:
+                last[ukey] = s.received_at
+            if last_any is None or s.received_at > last_any:
+                last_any = s.received_at
+        if only is None or ukey == only:
+            subs.setdefault(ukey, []).append(s)
+    risks = [r for r in snap.risks if wanted(r.unit)]
+    # A form and the one it replaced have one owner, so one unit: the unit's
+    # changes are those of its own forms and rows.
+    mine = snap if only is None else replace(
+        snap, submissions=subs.get(only, []), risks=risks,
+        superseded_risks=[r for r in snap.superseded_risks if wanted(r.unit)],
+    )  # fmt: skip
+    return UnitIndex(
+        submissions=subs,
+        risks=_grouped(risks, lambda r: r.unit),
+        findings=_grouped((f for f in snap.findings if wanted(f.unit)), lambda f: f.unit),
+        roster=_grouped((e for e in roster if wanted(e[0])), lambda e: e[0]),
+        changes=_grouped(changes_of(mine), lambda c: c.unit),
+        last_counted=last,
+        last_counted_any=last_any,
+    )
+
+
+def _grouped(items: Iterable[Any], unit_of: Callable[[Any], str | None]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for item in items:
+        out.setdefault(text_key(unit_of(item)), []).append(item)
+    return out
+
+
+def as_of_day(index: UnitIndex, unit: str | None = None) -> date | None:
+    """The day the figures stand at: the last receipt of a form that counts
+    (accepted, or since superseded) of `unit`, else of any unit; None when
+    nothing has come in (consolidate.as_of, from the index)."""
+    moment = index.last_counted.get(text_key(unit)) if unit is not None else None
+    moment = moment or index.last_counted_any
+    return moment.date() if moment else None
+
+
+def facts_by_unit(
+    snap: Snapshot, cfg: Config, today: date, roster: Sequence[RosterEntry] = (), *, index: UnitIndex | None = None
+) -> dict[str, UnitFacts]:
+    """Every listed unit's facts (units_of, in their order), the snapshot
+    grouped once: what app/outputs.py gives to each unit's summary and
+    reminder and to the 通报 (consolidate's contexts, `facts=`), so that each
+    is computed once. Equal to unit_facts unit by unit."""
+    index = index or index_of(snap, roster)
+    return {u: unit_facts(snap, cfg, u, today, roster, index=index) for u in units_of(snap, cfg)}
 
 
 def _form_state(subs: Sequence[Submission], deadline: date, today: date, cfg: Config) -> FormState:
@@ -116,9 +221,7 @@ def _form_state(subs: Sequence[Submission], deadline: date, today: date, cfg: Co
     return FormState("missing" if today > deadline else "pending", rejected=rejected)
 
 
-def _people(
-    snap: Snapshot, unit: str, roster: Sequence[RosterEntry]
-) -> tuple[list[Person], dict[str, list[Submission]]]:
+def _people(index: UnitIndex, unit: str) -> tuple[list[Person], dict[str, list[Submission]]]:
     """Everyone of the unit in order of first appearance (risks, forms, roster),
     and each person's personal-form submissions."""
     ukey = text_key(unit)
@@ -131,18 +234,18 @@ def _people(
         if known is None or (not known.position and position):
             order[key] = Person(unit, known.name if known else name, position or "")
 
-    for r in snap.risks:
-        if text_key(r.unit) == ukey and r.name:
+    for r in index.of(index.risks, ukey):
+        if r.name:
             see(r.name, r.position)
-    for s in snap.submissions:
-        if text_key(s.unit) != ukey or not s.name or s.form not in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES):
+    for s in index.of(index.submissions, ukey):
+        if not s.name or s.form not in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES):
             continue
         subs_by_name.setdefault(text_key(s.name), []).append(s)
         # Someone whose form was sent back still owes it.
         if s.status in ("accepted", "rejected"):
             see(s.name, s.position)
-    for r_unit, name, position in roster:
-        if text_key(r_unit) == ukey and name:
+    for _, name, position in index.of(index.roster, ukey):
+        if name:
             see(name, position)
     return list(order.values()), subs_by_name
 
@@ -190,13 +293,18 @@ def _item(
 
 
 def unit_facts(
-    snap: Snapshot, cfg: Config, unit: str, today: date, roster: Sequence[RosterEntry] = ()
-) -> UnitFacts:
+    snap: Snapshot, cfg: Config, unit: str, today: date, roster: Sequence[RosterEntry] = (),
+    *, index: UnitIndex | None = None,
+) -> UnitFacts:  # fmt: skip
+    """The facts of one unit. `index`: the snapshot already grouped
+    (index_of(snap, roster)); its roster is the one used. Without it the
+    snapshot is grouped for this call: for every unit, use facts_by_unit."""
+    index = index or index_of(snap, roster, unit=unit)
     ukey = text_key(unit)
-    people, subs_by_name = _people(snap, unit, roster)
-    on_roster = {text_key(name) for r_unit, name, _ in roster if text_key(r_unit) == ukey}
+    people, subs_by_name = _people(index, unit)
+    on_roster = {text_key(name) for _, name, _ in index.of(index.roster, ukey)}
     person_states = _person_states(people, subs_by_name, cfg, today)
-    unit_states = _unit_states(snap, ukey, cfg, today)
+    unit_states = _unit_states(index.of(index.submissions, ukey), cfg, today)
     assessed = tuple(p for p in people if person_states[text_key(p.name)][PERSONAL_ASSESSMENT].received_ok)
     measured_people = tuple(p for p in people if person_states[text_key(p.name)][PERSONAL_MEASURES].received_ok)
     missing, late, pending = _unit_items(unit_states, cfg, today)
@@ -211,7 +319,7 @@ def unit_facts(
         for n, item in enumerate(items, 1):
             item["no"] = n
 
-    risks = [r for r in snap.risks if text_key(r.unit) == ukey]
+    risks = index.of(index.risks, ukey)
     return UnitFacts(
         unit=unit,
         people=tuple(people),
@@ -224,7 +332,9 @@ def unit_facts(
         missing=tuple(missing),
         late=tuple(late),
         pending=tuple(pending),
-        findings=tuple(f for f in snap.findings if text_key(f.unit) == ukey and f.code not in COVERED_FINDINGS),
+        findings=tuple(f for f in index.of(index.findings, ukey) if f.code not in COVERED_FINDINGS),
+        as_of=as_of_day(index, unit),
+        changes=tuple(index.of(index.changes, ukey)),
     )
 
 
@@ -242,12 +352,10 @@ def _person_states(
     return states
 
 
-def _unit_states(snap: Snapshot, ukey: str, cfg: Config, today: date) -> dict[str, FormState]:
-    """Unit form kind -> where the unit's own form stands."""
+def _unit_states(subs: Sequence[Submission], cfg: Config, today: date) -> dict[str, FormState]:
+    """Unit form kind -> where the unit's own form stands (`subs`: the unit's submissions)."""
     return {
-        kind: _form_state(
-            [s for s in snap.submissions if text_key(s.unit) == ukey and s.form == kind], cfg.deadline(kind), today, cfg
-        )
+        kind: _form_state([s for s in subs if s.form == kind], cfg.deadline(kind), today, cfg)
         for kind in (UNIT_ASSESSMENT, UNIT_MEASURES)
     }
 
@@ -285,13 +393,14 @@ def _person_items(
 ) -> None:
     """Append each person's missing, late and pending forms, after the unit's
     own (pending ones only once reminders of them have begun)."""
+    has_assessed = set(assessed)  # one lookup a person, not a scan of the unit's people
     for p in people:
         for kind in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES):
             st = person_states[text_key(p.name)][kind]
             # Measures are only owed by people who are on the roster or have
             # assessed their post; someone known only from a measures form owes
             # the assessment, and someone on the roster owes both.
-            owes = text_key(p.name) in on_roster or kind == PERSONAL_ASSESSMENT or p in assessed
+            owes = text_key(p.name) in on_roster or kind == PERSONAL_ASSESSMENT or p in has_assessed
             if st.state == "missing" and owes:
                 missing.append(_item(p.label, kind, cfg, rejected=st.rejected))
             elif st.state == "late":
