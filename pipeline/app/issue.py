@@ -29,7 +29,7 @@ from typing import Any
 from loguru import logger
 
 from pipeline.app import outputs
-from pipeline.core import consolidate
+from pipeline.core import consolidate, facts
 from pipeline.core.clock import Clock
 from pipeline.core.config import CONFIG_NAME, Config
 from pipeline.core.errors import EXIT_FAILED, EXIT_USAGE, PipelineError
@@ -198,7 +198,8 @@ def issue_bulletin(ws: Workspace, cfg: Config, clock: Clock, *, number: int | No
         camp = reg.current_campaign(cfg, day)
         snap = reg.snapshot(cfg, day, now=now, campaign=camp.id)
         ccfg = outputs.campaign_settings(cfg, snap)
-        ctx = consolidate.bulletin_context(snap, ccfg, day, outputs.load_roster(ccfg))
+        roster = outputs.load_roster(ccfg)
+        ctx = consolidate.bulletin_context(snap, ccfg, day, roster, facts=facts.facts_by_unit(snap, ccfg, day, roster))
         year = day.year  # GB/T 9704 7.2.4: the year of issue, not the campaign's
         number = _checked_number(ws, reg, cfg, prefix, year, number)
         dhash = outputs.data_hash(ctx)
@@ -269,8 +270,9 @@ def issue_reminders(
         stems = outputs.unit_stems(known)
         folder = ws.outbox / reminder_folder(outputs.campaign_folder(snap, ccfg))
         template = template_path(REMINDER, ws.root / "word_templates")
+        by_unit = facts.facts_by_unit(snap, ccfg, day, roster)  # each unit's facts once
         for unit in chosen:
-            rctx = consolidate.reminder_context(snap, ccfg, unit, day, roster)
+            rctx = consolidate.reminder_context(snap, ccfg, unit, day, roster, facts=by_unit[unit])
             if rctx is None:
                 done.not_due.append(unit)
                 continue

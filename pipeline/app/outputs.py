@@ -43,7 +43,7 @@ from typing import Any
 from loguru import logger
 
 from pipeline.app import changed, notices
-from pipeline.core import consolidate
+from pipeline.core import consolidate, facts
 from pipeline.store import locks
 from pipeline.store import office
 from pipeline.store import roster as roster_file
@@ -212,16 +212,19 @@ def plan_documents(
     units = consolidate.units_of(snap, cfg)
     stems = unit_stems(units)
     chosen = [u for u in units if only is None or u in only]
+    # Every unit's facts once, from one index of the snapshot (O(forms)), shared by
+    # its summary, its reminder and the 通报 (core/facts.facts_by_unit).
+    known = facts.facts_by_unit(snap, cfg, today, roster)
     for unit in chosen:
-        ctx = consolidate.summary_context(snap, cfg, unit, today, roster)
+        ctx = consolidate.summary_context(snap, cfg, unit, today, roster, facts=known[unit])
         plans.append(Plan(summary_name(unit, stems[unit], folder), template_path(SUMMARY, templates), ctx, "summary", unit))
     # A closed campaign reminds nobody: its reminders, if any were needed, went out in its time.
     for unit in chosen if snap.campaign is None or not snap.campaign.frozen else ():
-        rctx = consolidate.reminder_context(snap, cfg, unit, today, roster)
+        rctx = consolidate.reminder_context(snap, cfg, unit, today, roster, facts=known[unit])
         if rctx is not None:
             rel = reminder_name(unit, stems[unit], folder)
             plans.append(Plan(rel, template_path(REMINDER, templates), draft(rctx, "reminder"), "reminder", unit))
-    bctx = draft(consolidate.bulletin_context(snap, cfg, today, roster), "bulletin")
+    bctx = draft(consolidate.bulletin_context(snap, cfg, today, roster, facts=known), "bulletin")
     plans.append(Plan(bulletin_draft_name(folder, bctx["title"]), template_path(BULLETIN, templates), bctx, "bulletin"))
     return plans
 

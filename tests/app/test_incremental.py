@@ -256,9 +256,9 @@ def test_one_more_form_goes_over_its_unit_only(tmp_path: Path, monkeypatch: pyte
     asked: list[str] = []
     real = outputs.consolidate.summary_context
 
-    def counted(snap, cfg, unit, today, roster=()):
+    def counted(snap, cfg, unit, today, roster=(), **kw):
         asked.append(unit)
-        return real(snap, cfg, unit, today, roster)
+        return real(snap, cfg, unit, today, roster, **kw)
 
     monkeypatch.setattr(outputs.consolidate, "summary_context", counted)
     put(root, "财务处/again.docx", personal("personal_assessment", "财务处", "乙", [2, 2, 2]))
