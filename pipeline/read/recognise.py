@@ -143,10 +143,11 @@ def find_header(rows: list[list[Cell]]) -> HeaderMatch | None:
     """The first row (among the first few) that is some form's header row;
     when several forms fit, the best-scoring one."""
     for i, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        if sum(1 for c in cells if c.own) < _MIN_COLUMNS:
+        # Forms made from one blank share their header row: remember the
+        # verdict. (c.text for c.own: the property costs a call per cell.)
+        key = tuple((c.start, c.span, "" if c.merged else c.text) for c in cells)
+        if sum(1 for k in key if k[2]) < _MIN_COLUMNS:
             continue
-        # Forms made from one blank share their header row: remember the verdict.
-        key = tuple((c.start, c.span, c.own) for c in cells)
         known = _ROW_MEMO.get(key, _UNSEEN)  # .get: another thread may clear the memo
         if known is not _UNSEEN:
             if known is not None:
