@@ -9,6 +9,7 @@ Chinese message; only KeyboardInterrupt and MemoryError pass through.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Iterable
@@ -172,7 +173,7 @@ def _parse_zip(
     data: bytes, name: str, suffix: str, convert: bool, converted_from: str | None = None, cfg: Config | None = None
 ) -> ParseResult:
     cfg = cfg or _DEFAULT_CFG
-    z = zipguard.GuardedZip(data, replace(zipguard.DEFAULT_LIMITS, max_elements=cfg.max_xml_elements, max_rows=cfg.max_rows))
+    z = zipguard.GuardedZip(data, _limits(cfg.max_xml_elements, cfg.max_rows))
     try:
         info = ooxml.inspect_zip(z)
         if info.kind == "macro":
@@ -200,6 +201,12 @@ def _parse_zip(
             )
         )
     return to_result(name, read, extra, cfg=cfg)
+
+
+@functools.lru_cache(maxsize=16)
+def _limits(max_elements: int, max_rows: int) -> zipguard.Limits:
+    """The zip's limits for these settings, made once (Limits is frozen)."""
+    return replace(zipguard.DEFAULT_LIMITS, max_elements=max_elements, max_rows=max_rows)
 
 
 def _legacy(data: bytes, name: str, kind: str, suffix: str, convert: bool, cfg: Config | None = None) -> ParseResult:

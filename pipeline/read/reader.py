@@ -430,8 +430,10 @@ def _cell_text(parts: list[str]) -> str:
 
 
 def _close_row(rows: list[list[Cell]], raw: list[list], before: int, above: dict[int, str]) -> dict[int, str]:
-    """Lay a row's cells on the grid, append it, return the new `above`."""
+    """Lay a row's cells on the grid, append it, return the new `above`
+    (built in the same loop: this runs once per row of every form)."""
     cells: list[Cell] = []
+    new_above: dict[int, str] = {}
     col = before
     for span, vmerge, hmerge, parts in raw:
         if hmerge == "continue" and cells:  # old-style horizontal merge
@@ -439,16 +441,20 @@ def _close_row(rows: list[list[Cell]], raw: list[list], before: int, above: dict
             col += span
             continue
         if vmerge == "continue":
-            cells.append(_new_cell(Cell, (col, span, _text_above(above, rows, col), True)))
-        elif not parts:
-            cells.append(_new_cell(Cell, (col, span, "", False)))
-        elif len(parts) == 1 and "\n" not in parts[0]:
-            cells.append(_new_cell(Cell, (col, span, parts[0].strip(_PAD), False)))
+            text = _text_above(above, rows, col)
+            cells.append(_new_cell(Cell, (col, span, text, True)))
         else:
-            cells.append(_new_cell(Cell, (col, span, _cell_text(parts), False)))
+            if not parts:
+                text = ""
+            elif len(parts) == 1 and "\n" not in parts[0]:
+                text = parts[0].strip(_PAD)
+            else:
+                text = _cell_text(parts)
+            cells.append(_new_cell(Cell, (col, span, text, False)))
+        new_above[col] = text
         col += span
     rows.append(cells)
-    return {c.start: c.text for c in cells}
+    return new_above
 
 
 # ---------------------------------------------------------------------------

@@ -136,28 +136,27 @@ _NEEDED = {f.kind: frozenset(c.key for c in f.columns if c.required or c.kind ==
 
 
 _UNSEEN = object()
-_ROW_MEMO: dict[tuple[tuple[int, int, str], ...], tuple[FormSpec, tuple[str | None, ...], int] | None] = {}
+# Row cells -> the match as row 0 (HeaderMatch is frozen, so it can be shared).
+_ROW_MEMO: dict[tuple[tuple[int, int, str], ...], HeaderMatch | None] = {}
 
 
 def find_header(rows: list[list[Cell]]) -> HeaderMatch | None:
     """The first row (among the first few) that is some form's header row;
     when several forms fit, the best-scoring one."""
     for i, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        if sum(1 for c in cells if c.own) < _MIN_COLUMNS:
+        # Forms made from one blank share their header row: remember the
+        # verdict. (c.text for c.own: the property costs a call per cell.)
+        key = tuple((c.start, c.span, "" if c.merged else c.text) for c in cells)
+        if sum(1 for k in key if k[2]) < _MIN_COLUMNS:
             continue
-        # Forms made from one blank share their header row: remember the verdict.
-        key = tuple((c.start, c.span, c.own) for c in cells)
-        known = _ROW_MEMO.get(key, _UNSEEN)  # .get: another thread may clear the memo
-        if known is not _UNSEEN:
-            if known is not None:
-                return HeaderMatch(known[0], i, known[1], known[2])  # type: ignore[index]
-            continue
-        found = _header_row(cells)
-        if len(_ROW_MEMO) >= 1024:
-            _ROW_MEMO.clear()
-        _ROW_MEMO[key] = (found.spec, found.colmap, found.score) if found else None
+        found = _ROW_MEMO.get(key, _UNSEEN)  # .get: another thread may clear the memo
+        if found is _UNSEEN:
+            found = _header_row(cells)
+            if len(_ROW_MEMO) >= 1024:
+                _ROW_MEMO.clear()
+            _ROW_MEMO[key] = found
         if found is not None:
-            return HeaderMatch(found.spec, i, found.colmap, found.score)
+            return found if i == 0 else HeaderMatch(found.spec, i, found.colmap, found.score)  # type: ignore[union-attr]
     return None
 
 

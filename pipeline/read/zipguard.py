@@ -178,20 +178,31 @@ def central_directory(data: bytes) -> list[Entry] | None:
     pos = cd_offset + concat
     end = pos + cd_size
     entries: list[Entry] = []
+    unpack, size, new_entry = _CDIR.unpack_from, _CDIR.size, _new_entry  # locals: one pass per member
     for _ in range(n_total):
-        if pos + _CDIR.size > end:
+        if pos + size > end:
             return None
-        f = _CDIR.unpack_from(data, pos)
-        if f[0] != b"PK\x01\x02" or 0xFFFFFFFF in (f[10], f[11], f[18]):
+        f = unpack(data, pos)
+        if f[0] != b"PK\x01\x02" or f[10] == 0xFFFFFFFF or f[11] == 0xFFFFFFFF or f[18] == 0xFFFFFFFF:
             return None
-        name_start = pos + _CDIR.size
+        name_start = pos + size
         raw = data[name_start : name_start + f[12]]
-        name = raw.decode("utf-8", "replace") if f[5] & 0x800 else raw.decode("cp437")
-        entries.append(Entry(name, f[5], f[6], f[9], f[10], f[18] + concat))
+        entries.append(new_entry(Entry, (_member_name(raw, f[5]), f[5], f[6], f[9], f[10], f[18] + concat)))
         pos = name_start + f[12] + f[13] + f[14]
     if pos != end:
         return None
     return entries
+
+
+_new_entry = tuple.__new__  # Entry without the Python-level __new__ (one per member)
+
+
+def _member_name(raw: bytes, flags: int) -> str:
+    """A member's name as zipfile decodes it: UTF-8 when the flag says so,
+    else cp437. ASCII reads the same in both, and its codec is the fast one."""
+    if raw.isascii():
+        return raw.decode("ascii")
+    return raw.decode("utf-8", "replace") if flags & 0x800 else raw.decode("cp437")
 
 
 class GuardedZip:

@@ -520,3 +520,23 @@ def test_a_file_name_that_is_not_utf8_still_gives_valid_json(tmp_path: Path) -> 
     data = json.loads(out.decode("utf-8"))
     assert data["file"] == "王丽华.docx"
     assert data["status"] == "rejected"
+
+
+@pytest.mark.parametrize("utf8_flag", [True, False])
+def test_member_names_are_read_as_zipfile_reads_them(utf8_flag: bool) -> None:
+    # The central directory is read straight from the bytes; a non-ASCII name
+    # (UTF-8 with the flag, cp437 without) must come out as zipfile gives it.
+    from pipeline.read import zipguard
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        info = zipfile.ZipInfo("word/附件.xml" if utf8_flag else "word/x.xml")
+        z.writestr(info, "<a/>")
+        z.writestr("word/document.xml", "<w:document/>")
+    data = bytearray(buf.getvalue())
+    if not utf8_flag:  # a name byte above 0x7f, as old zip tools write cp437
+        for at in (data.find(b"word/x.xml"), data.rfind(b"word/x.xml")):
+            data[at + 5] = 0x84
+    names = [e.filename for e in zipguard.central_directory(bytes(data)) or []]
+    assert names == zipfile.ZipFile(io.BytesIO(bytes(data))).namelist()
+    assert any(not n.isascii() for n in names)

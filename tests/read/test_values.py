@@ -200,3 +200,38 @@ def test_ellipsis(text: str) -> None:
 @pytest.mark.parametrize("text", ["", "1", "试卷泄密……", "同意。"])
 def test_not_ellipsis(text: str) -> None:
     assert not values.is_ellipsis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "单位：教务处\u3000\u3000\u3000姓名：王丽华\u3000职务：考务科科长\u3000２０１２年６月２２日",
+        "风险等级（一/二/三级）；备注，其他",
+        "\u3000",
+        "：\u0301",  # a combining mark after a colon the shortcut rewrites
+        "（e\u0301）㈠½Ⅲ级",
+        "ｅ\u0301\u3000ｶﾞ",
+        "个人廉政风险排查评估表",
+        "",
+    ],
+)
+def test_nfkc_is_unicodes_nfkc(text: str) -> None:
+    # values.nfkc rewrites full-width spaces and colons before normalising
+    # (for speed): what comes out must be exactly NFKC.
+    import unicodedata
+
+    assert values.nfkc(text) == unicodedata.normalize("NFKC", text)
+
+
+def test_header_with_full_width_padding_reads_the_same() -> None:
+    h = values.parse_header("单位：教务处\u3000\u3000\u3000姓名：王丽华\u3000\u3000职务：科长\u3000\u3000２０１２年６月２２日", PERSONAL_ASSESSMENT)
+    assert h.fields == {"unit": "教务处", "name": "王丽华", "position": "科长"}
+    assert h.date is not None and h.date.iso == "2012-06-22"
+
+
+@pytest.mark.parametrize("text, iso", [("2012.6.22", "2012-06-22"), ("2012/06/22", "2012-06-22"), ("2012-6-22", "2012-06-22"),
+                                       ("20120622", "2012-06-22"), ("2012年6月22", "2012-06-22"), ("年 月 日", None)])  # fmt: skip
+def test_each_date_spelling_is_still_found(text: str, iso: str | None) -> None:
+    # find_date skips a pattern whose characters the text lacks; each spelling still finds its date.
+    found = values.parse_date(f"填表日期：{text}")
+    assert found is not None and found.iso == iso
