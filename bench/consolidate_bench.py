@@ -40,23 +40,12 @@ from pipeline.core import consolidate, facts  # noqa: E402
 from pipeline.core.config import Config  # noqa: E402
 from pipeline.core.model import ParseResult, Problem, Snapshot  # noqa: E402
 from pipeline.store.register import Register  # noqa: E402
+from scale_bench import _DUTIES, _RISKS, unit_names  # noqa: E402 — the same realistic posts, risks and units as the other benches
 
 TODAY = date(2012, 12, 10)  # every deadline has passed: the most there is to say
 ZONE = timezone(timedelta(hours=8))
 START = datetime(2012, 6, 1, 9, 0, tzinfo=ZONE)
 
-_DUTIES = ("经费审核与报销", "物资采购与验收", "人员招聘与考核", "项目评审与验收", "招生录取与考务")
-_RISKS = (
-    ("虚报冒领", "在报销环节虚列支出、套取经费", 3),
-    ("收受回扣", "在采购中接受供应商财物，影响公正", 2),
-    ("优亲厚友", "在评审、招聘中照顾亲友", 2),
-    ("审核把关不严", "对材料真实性审核流于形式", 1),
-    ("泄露信息", "提前泄露评审或考试信息", 3),
-)
-
-
-def unit_names(n: int) -> list[str]:
-    return [f"单位{i:03d}" for i in range(1, n + 1)]
 
 
 def _assessment_rows(person: int, bump: int = 0) -> list[dict[str, Any]]:

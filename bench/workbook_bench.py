@@ -39,15 +39,8 @@ from pipeline.core import crosscheck  # noqa: E402
 from pipeline.core.config import Config  # noqa: E402
 from pipeline.core.model import Measure, Problem, RiskPoint, Snapshot, Submission  # noqa: E402
 from pipeline.docs import workbook  # noqa: E402
+from scale_bench import _DUTIES, _RISKS  # noqa: E402 — the same realistic posts, risks and units as the other benches
 
-_DUTIES = ("经费审核与报销", "物资采购与验收", "人员招聘与考核", "项目评审与验收", "招生录取与考务")
-_RISKS = (
-    ("虚报冒领", "在报销环节虚列支出、套取经费", 3),
-    ("收受回扣", "在采购中接受供应商财物，影响公正", 2),
-    ("优亲厚友", "在评审、招聘中照顾亲友", 2),
-    ("审核把关不严", "对材料真实性审核流于形式", 1),
-    ("泄露信息", "提前泄露评审或考试信息", 3),
-)
 
 
 def campaign(n: int, units: int) -> tuple[Snapshot, Config]:
