@@ -174,6 +174,7 @@ class Intake:
         self._told_skipped: set[Path] = set()  # non-regular or hard-linked inbox paths already warned about
         self._arrivals = Arrivals(cfg, clock, sleep)  # which inbox files `run` takes, and the size and mtime it judged
         self._reserved: set[Path] = set()  # places planned in this batch, not yet taken by a file (_plan)
+        self._full_in_batch = False  # a step after the claims found the disk full in this run (_stop_on_full_disk)
 
     def close(self) -> None:
         self.register.close()
@@ -327,12 +328,16 @@ class Intake:
         next batch is claimed (and read by the workers) before the last one
         is recorded. A small run reads in this process (readers.POOL_MIN_FILES)."""
         pool = ReadPool(self.cfg) if len(taking) >= POOL_MIN_FILES and self._pooled_reader() else None
+        self._full_in_batch = False
         held: tuple[list[Claim], dict[Path, Pending]] | None = None
         try:
             for start in range(0, len(taking), BATCH):
                 if summary.disk_full:  # every further file would fail alike: leave them in the inbox
                     break
                 claims = self._claim_batch(taking[start : start + BATCH], summary, bar)
+                # A claim found the disk full: recording and filing would fail alike, a line
+                # each; what is claimed waits in state/work/ for the next run.
+                self._full_in_batch = self._full_in_batch or bool(summary.disk_full)
                 pending = self._start_reading(claims, pool)
                 if held is not None:
                     self._finish_batch(*held, pool, summary, bar)
@@ -463,13 +468,15 @@ class Intake:
         with self._lock.held():
             readings: list[tuple[Claim, Path, Reading]] = []
             for claim in claims:
+                if self._stop_on_full_disk(summary, claim):
+                    continue
                 try:
                     data = data_file(claim.cdir)
                     if data is None:
                         raise OSError(errno.ENOENT, "认领文件夹中没有文件", str(claim.cdir))
                     readings.append((claim, data, self._reading(data, claim.meta["file"], pending.get(claim.cdir), pool)))
                 except Exception as exc:
-                    self._add(summary, bar, self._failed(claim.path, exc))
+                    self._step_failed(summary, bar, claim, exc)
             planned = self._record_batch(readings, summary, bar)
             put = self._put_batch(planned, summary, bar)
             filed = self._mark_batch(put, summary, bar)
@@ -489,16 +496,24 @@ class Intake:
         try:
             with self.register.batch():
                 for claim, data, reading in readings:
+                    if self._stop_on_full_disk(summary, claim):
+                        continue
                     try:
                         sub = self._record(claim.meta, data, reading)
                         done.append((claim, data, self._plan_filing(sub, data)))
                     except Exception as exc:  # undone alone (a savepoint); its claim waits in state/work/
-                        self._add(summary, bar, self._failed(claim.path, exc))
+                        self._step_failed(summary, bar, claim, exc)
         except Exception as exc:  # the commit itself: nothing of the batch is recorded
-            for claim, _, _ in done:
-                self._add(summary, bar, self._failed(claim.path, exc))
+            self._batch_failed([claim for claim, _, _ in done], exc, summary, bar)
             return []
         return done
+
+    def _batch_failed(self, claims: list[Claim], exc: BaseException, summary: RunSummary, bar: Progress) -> None:
+        """A batch's commit failed: each of its files waits in state/work/ for
+        the next run. A full disk is said once (for the first file), not once a file."""
+        for claim in claims:
+            if not self._stop_on_full_disk(summary, claim):
+                self._step_failed(summary, bar, claim, exc)
 
     def _put_batch(self, planned: list[tuple[Claim, Path, Submission]], summary: RunSummary,
                    bar: Progress) -> list[tuple[Claim, Submission]]:  # fmt: skip
@@ -506,10 +521,12 @@ class Intake:
         put: list[tuple[Claim, Submission]] = []
         folders: dict[Path, None] = {}
         for claim, data, sub in planned:
+            if self._stop_on_full_disk(summary, claim):
+                continue
             try:
                 sub, dest = self._put(sub, data)
             except Exception as exc:
-                self._add(summary, bar, self._failed(claim.path, exc))
+                self._step_failed(summary, bar, claim, exc)
                 continue
             folders[dest.parent] = None
             put.append((claim, sub))
@@ -525,10 +542,26 @@ class Intake:
                 for _, sub in put:
                     self.register.mark_filed(sub.id, self._now(), detail=sub.archived_as or "")
         except Exception as exc:  # the files are in place; recovery marks them (_finish)
-            for claim, _ in put:
-                self._add(summary, bar, self._failed(claim.path, exc))
+            self._batch_failed([claim for claim, _ in put], exc, summary, bar)
             return []
         return put
+
+    def _step_failed(self, summary: RunSummary, bar: Progress, claim: Claim, exc: BaseException) -> None:
+        """A claimed file that failed at a step after its claim: it waits in
+        state/work/. A full disk here stops the steps of every further claim."""
+        outcome = self._failed(claim.path, exc)
+        self._full_in_batch = self._full_in_batch or bool(outcome.disk_full)
+        self._add(summary, bar, outcome)
+
+    def _stop_on_full_disk(self, summary: RunSummary, claim: Claim) -> bool:
+        """Once a step after the claims found the disk full, every further step
+        would fail alike, each with an error line of its own: the rest of the
+        claims are left in state/work/ (the next run finishes them) and counted.
+        So are the claims of a batch in which a claim found the disk full."""
+        if not self._full_in_batch:
+            return False
+        summary.held += 1
+        return True
 
     def _failed(self, path: Path, exc: BaseException) -> Outcome:
         """A file that could not be taken now (as `process` says it)."""
@@ -537,8 +570,7 @@ class Intake:
         return Outcome(path, "failed", None, f"处理出错（{_describe(exc)}），原件未丢失，下次运行会再试",
                        disk_full=self._full(exc))  # fmt: skip
 
-    @staticmethod
-    def _add(summary: RunSummary, bar: Progress, outcome: Outcome) -> None:
+    def _add(self, summary: RunSummary, bar: Progress, outcome: Outcome) -> None:
         bar.clear()
         summary.add(outcome)
         bar.step()

@@ -41,6 +41,7 @@ class RunSummary:
     unreadable: int = 0  # files quiet long enough but not readable (permission denied, I/O error): not in `waiting`
     disk_full: str | None = None  # the run stopped here: the disk is full (what could not be written)
     left: int = 0  # ready files not taken because the run stopped on a full disk
+    held: int = 0  # claimed files left in state/work/ when the disk filled (the next run finishes them)
     outputs_failed: bool = False  # the workbook or a document could not be made
     workbook_failed: bool = False
     documents_failed: list[str] = field(default_factory=list)  # outbox-relative names render reported
@@ -96,7 +97,9 @@ class RunSummary:
     def _disk_full_line(self) -> str:
         """A full disk: one line saying so, how far the run got, that nothing is lost."""
         text = f"磁盘已满：无法写入 {self.disk_full}，已处理 {self.taken} 个"
-        text += f"，其余 {self.left} 个仍在收件箱" if self.left else "，其余仍在收件箱"
+        text += f"，其余 {self.left} 个仍在收件箱" if self.left else ("" if self.held else "，其余仍在收件箱")
+        if self.held:
+            text += f"，{self.held} 个已取走待续办（下次运行时完成）"
         text += "；台账和公文未更新。请腾出磁盘空间后再运行一次（原件未丢失）"
         if self.rejected or self.returned_again:
             text += "；退回通知见 outbox/退回/"
