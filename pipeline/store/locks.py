@@ -124,11 +124,11 @@ def shared(path: Path, timeout: float, busy: Callable[[float], str], waiting: Ca
 
 
 def outputs_lock(ws: Workspace, timeout: float = OUTPUTS_TIMEOUT) -> Any:
-    """Held (a context manager) while outbox/ is rebuilt: the documents,
-    documents.json and the 通报 number taken, the workbook. `run`, `watch` and
-    `render` rebuild under it, so that two rebuilds never give one day two
-    numbers nor leave a 通报 nobody updates. Taken before the register
-    snapshot, so that the last rebuild is made from the latest data.
+    """Held (a context manager) while outbox/ is rebuilt (the documents,
+    documents.json, the workbook) or a document is issued (`issue`: the 文号
+    taken). `run`, `watch`, `render` and `issue` work under it, so that two
+    never take one number nor leave a draft nobody updates. Taken before the
+    register snapshot, so that the last rebuild is made from the latest data.
     Re-entrant within a thread; Busy after `timeout` seconds."""
     return shared(ws.outputs_lock, timeout, _outputs_busy, _outputs_waiting)
 

@@ -11,7 +11,7 @@
     state/watcher.json     what the watcher is doing, for `status`
     state/intake.lock      held while claims are worked on (run and watch never collide)
     state/outputs.lock     held while outbox/ is rebuilt and a 通报 number is taken
-    state/documents.json   what each outbox document was made from, and the 通报 numbers
+    state/documents.json   what each outbox document was made from (per campaign: the register's change mark)
     pipeline.toml          optional settings
 """
 
