@@ -25,6 +25,7 @@ names and document properties, never allowed to stop a document.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -591,11 +592,18 @@ def render_many(jobs: Sequence[tuple[Path, dict[str, Any]]]) -> list[bytes | Exc
     if len(jobs) < POOL_FROM or (os.cpu_count() or 1) < 2:
         return [_render_one(t, c) for t, c in jobs]
     if _can_fork():
+        # The forked workers share this process's memory until they write to it, and
+        # the garbage collector writes to every object it visits: frozen, the objects
+        # of the register's snapshot are left alone, and each worker stays small.
+        gc.collect()
+        gc.freeze()
         try:
             with ProcessPoolExecutor(max_workers=RENDER_WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
                 return list(pool.map(_render_in_worker, templates, contexts, chunksize=4))
         except (OSError, BrokenProcessPool) as exc:
             logger.warning(f"无法用两个进程生成公文（{exc}），改为在本进程中生成")
+        finally:
+            gc.unfreeze()
     with ThreadPoolExecutor(max_workers=RENDER_WORKERS) as threads:
         return list(threads.map(_render_one, templates, contexts))
 
