@@ -27,15 +27,24 @@ MERGES: dict[str, tuple[tuple[str, str], ...]] = {
 
 ORGAN_MARK_STYLES = ("GwOrganMark", "发文机关标志")
 
+# Clark names and paths, made once: these helpers visit every cell of a
+# summary (thousands of paragraphs), and qn() builds its name on each call.
+_W_TC, _W_TCPR, _W_P, _W_PPR, _W_T, _W_VAL = (qn(f"w:{t}") for t in ("tc", "tcPr", "p", "pPr", "t", "val"))
+_GRID_SPAN = f"{_W_TCPR}/{qn('w:gridSpan')}"
+_W_PSTYLE = qn("w:pStyle")
+_VMERGE = qn("w:vMerge")
+_VMERGE_AFTER = tuple(qn(name) for name in ("w:hMerge", "w:gridSpan", "w:tcW", "w:cnfStyle"))
+
+
 def _span(tc: etree._Element) -> int:
-    gs = tc.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}")
-    return int(gs.get(qn("w:val"), "1")) if gs is not None else 1
+    gs = tc.find(_GRID_SPAN)
+    return int(gs.get(_W_VAL, "1")) if gs is not None else 1
 
 
 def _cell_at(tr: etree._Element, col: int) -> etree._Element | None:
     """The w:tc starting at grid column `col`, or None (inside a span)."""
     pos = 0
-    for tc in tr.findall(qn("w:tc")):
+    for tc in tr.findall(_W_TC):
         if pos == col:
             return tc
         pos += _span(tc)
@@ -45,7 +54,7 @@ def _cell_at(tr: etree._Element, col: int) -> etree._Element | None:
 
 
 def _cell_text(tc: etree._Element) -> str:
-    return "".join(t.text or "" for t in tc.iter(qn("w:t"))).strip()
+    return "".join(t.text or "" for t in tc.iter(_W_T)).strip()
 
 
 def _header_rows(rows: list[etree._Element]) -> int:
@@ -58,20 +67,20 @@ def _header_rows(rows: list[etree._Element]) -> int:
 
 
 def _set_vmerge(tc: etree._Element, restart: bool) -> None:
-    tcPr = tc.find(qn("w:tcPr"))
+    tcPr = tc.find(_W_TCPR)
     if tcPr is None:
         tcPr = OxmlElement("w:tcPr")
         tc.insert(0, tcPr)
-    old = tcPr.find(qn("w:vMerge"))
+    old = tcPr.find(_VMERGE)
     if old is not None:
         tcPr.remove(old)
     vm = OxmlElement("w:vMerge")
     if restart:
-        vm.set(qn("w:val"), "restart")
+        vm.set(_W_VAL, "restart")
     # Schema order: after tcW/gridSpan/hMerge, before the rest.
     anchor = None
-    for name in ("w:hMerge", "w:gridSpan", "w:tcW", "w:cnfStyle"):
-        anchor = tcPr.find(qn(name))
+    for name in _VMERGE_AFTER:
+        anchor = tcPr.find(name)
         if anchor is not None:
             break
     if anchor is not None:
@@ -80,11 +89,11 @@ def _set_vmerge(tc: etree._Element, restart: bool) -> None:
         tcPr.insert(0, vm)
     if not restart:
         # A continued cell shows nothing: keep one empty paragraph.
-        paragraphs = tc.findall(qn("w:p"))
+        paragraphs = tc.findall(_W_P)
         for p in paragraphs[1:]:
             tc.remove(p)
         for child in list(paragraphs[0]):
-            if child.tag != qn("w:pPr"):
+            if child.tag != _W_PPR:
                 paragraphs[0].remove(child)
 
 
@@ -169,8 +178,13 @@ def merge_groups(doc: Any, context: dict[str, Any]) -> int:
 
 
 def _style_id(p: etree._Element) -> str | None:
-    ps = p.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
-    return ps.get(qn("w:val")) if ps is not None else None
+    # w:pPr, when there is one, is a paragraph's first child (schema order):
+    # looked at directly, not through an ElementPath search (thousands a summary).
+    ppr = p[0] if len(p) else None
+    if ppr is None or ppr.tag != _W_PPR:
+        return None
+    ps = ppr.find(_W_PSTYLE)
+    return ps.get(_W_VAL) if ps is not None else None
 
 
 def _text_width_pt(doc: Any) -> float:
@@ -238,10 +252,11 @@ def align_signature(doc: Any) -> None:
     the date is the longer, the date sits two characters in from the right and
     the 署名 moves left. Positions are computed from the 署名 (Chinese
     characters, one em each), so that the width of digits does not matter."""
-    paragraphs = list(doc.element.body.iter(qn("w:p")))
+    paragraphs = list(doc.element.body.iter(_W_P))
+    styles = [_style_id(p) for p in paragraphs]
     width_tw = _text_width_pt(doc) * 20
-    for sig, day in zip(paragraphs, paragraphs[1:]):
-        if _style_id(sig) not in SIGNER_STYLES or _style_id(day) not in DATE_STYLES:
+    for i, (sig, day) in enumerate(zip(paragraphs, paragraphs[1:])):
+        if styles[i] not in SIGNER_STYLES or styles[i + 1] not in DATE_STYLES:
             continue
         size_tw = (_style_size(doc, _style_id(sig) or "") or 16.0) * 20
         sig_w = _display_width(_text(sig).strip())
@@ -276,7 +291,7 @@ def keep_signature_with_text(doc: Any) -> None:
 
 
 def _text(p: etree._Element) -> str:
-    return "".join(t.text or "" for t in p.iter(qn("w:t")))
+    return "".join(t.text or "" for t in p.iter(_W_T))
 
 
 def _indent(p: Any, align: str, *, left_tw: float = 0.0, right_chars: float = 0.0, size_tw: float = 320.0) -> None:

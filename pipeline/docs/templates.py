@@ -9,16 +9,20 @@ that text from a form comes out exactly as typed, then post-processed
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import sys
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import Environment, StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
+from lxml import etree
 
 from pipeline.docs.layout import align_signature, ensure_page_numbers, fit_organ_mark, keep_signature_with_text, merge_groups
 
@@ -63,20 +67,91 @@ def fit_property(text: str, limit: int = PROPERTY_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# A campus-wide run renders a hundred summaries from the same four templates:
+# docxtpl would patch each part's XML and compile it with jinja afresh every
+# time (a third of a summary's rendering). Both depend only on the template's
+# text, so they are kept here, per process, by that text (an edited template
+# is new text: compiled anew). Bounded: a workspace has a handful of templates.
+_CACHE_SIZE = 64
+_patched: OrderedDict[str, tuple[str, bool]] = OrderedDict()
+_compiled: OrderedDict[tuple[int, bool, str], Template] = OrderedDict()
+_PARAGRAPH_START = re.compile(r"<w:p([ >])")
+_PARAGRAPH_MARK = re.compile(r"\n<w:p([ >])")
+_PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)
+# The characters docxtpl's resolve_listing turns into tabs, breaks and paragraphs.
+_LISTING = re.compile("[\t\n\a\f]")
+# A docxtpl column tag ({%tc for … %}), the only thing fix_tables is for.
+_COLUMN_TAG = re.compile(r"\{%-?\s*tc\s")
+
+
+def _remember(cache: OrderedDict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:
+    """cache[key], made once; the least recently used entry goes past _CACHE_SIZE."""
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    value = cache[key] = make()
+    if len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
+    return value
+
+
+def _compile(env: Environment, source: str) -> Template:
+    # The environment's settings are part of the key: the same text compiled
+    # with and without autoescape are two templates.
+    return _remember(_compiled, (id(env), bool(env.autoescape), source), lambda: env.from_string(source))
+
+
 class _Template(DocxTemplate):
     """A DocxTemplate whose document properties are rendered as plain text and
-    cut to Word's limit. The 标题 property holds a unit's name (form data):
-    docxtpl would escape it twice (A&amp;amp;B) and python-docx refuses one
-    over 255 characters, which would stop the whole document."""
+    cut to Word's limit (the 标题 property holds a unit's name, form data:
+    docxtpl would escape it twice, A&amp;amp;B, and python-docx refuses one
+    over 255 characters, which would stop the whole document); and whose
+    patching and compiling are kept between documents (see _CACHE_SIZE)."""
 
     def render_properties(self, context: dict[str, Any], jinja_env: Any = None) -> None:
         # Not autoescaped: python-docx escapes the text when it writes core.xml.
-        env = SandboxedEnvironment(undefined=StrictUndefined)
+        env = _plain_env()
         props = self.docx.core_properties
         for prop in TEMPLATED_PROPERTIES:
             initial = getattr(props, prop)
             if initial:
-                setattr(props, prop, fit_property(env.from_string(initial).render(context)))
+                setattr(props, prop, fit_property(_compile(env, initial).render(context)))
+
+    def patch_xml(self, src_xml: str) -> str:
+        patched, columns = _remember(_patched, src_xml, lambda: (DocxTemplate.patch_xml(self, src_xml), bool(_COLUMN_TAG.search(src_xml))))
+        self._column_loops = getattr(self, "_column_loops", False) or columns
+        return patched
+
+    def fix_tables(self, xml: str) -> Any:
+        """docxtpl's fix_tables evens out a table's grid after a {%tc %} loop
+        added or removed cells; a template without one (ours) needs only the
+        parsing (a tenth of a summary's rendering, at 300 rows)."""
+        if getattr(self, "_column_loops", True):
+            return DocxTemplate.fix_tables(self, xml)
+        return etree.fromstring(xml, parser=etree.XMLParser(recover=True))  # as docxtpl parses it
+
+    def render_xml_part(self, src_xml: str, part: Any, context: dict[str, Any], jinja_env: Any = None) -> str:
+        """docxtpl's render_xml_part (0.19/0.20), with the compiled template kept."""
+        src_xml = _PARAGRAPH_START.sub(r"\n<w:p\1", src_xml)
+        try:
+            self.current_rendering_part = part
+            dst_xml = _compile(jinja_env or _plain_env(), src_xml).render(context)
+        except TemplateError as exc:
+            if getattr(exc, "lineno", None) is not None:
+                line_number = max(exc.lineno - 4, 0)
+                exc.docx_context = [re.sub(r"<[^>]+>", "", x) for x in src_xml.splitlines()[line_number : line_number + 7]]
+            raise
+        dst_xml = _PARAGRAPH_MARK.sub(r"<w:p\1", dst_xml)
+        dst_xml = dst_xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        return self.resolve_listing(dst_xml)
+
+    def resolve_listing(self, xml: str) -> str:
+        """docxtpl's, on the paragraphs that hold a tab or a line break only:
+        the others it would return unchanged, after three regular expressions
+        each (a summary of 300 rows has thousands)."""
+        if not _LISTING.search(xml):
+            return xml
+        return _PARAGRAPH.sub(lambda m: DocxTemplate.resolve_listing(self, m.group(0)) if _LISTING.search(m.group(0)) else m.group(0), xml)
 
 
 # ---------------------------------------------------------------------------
@@ -90,10 +165,17 @@ def template_path(name: str, templates: Path | None = None) -> Path:
     return TEMPLATE_DIR / name
 
 
+@functools.cache
 def jinja_env() -> SandboxedEnvironment:
-    # Sandboxed: templates are edited by people; strict: a misspelt variable is
-    # an error, not a blank in an official document.
+    """The environment documents are rendered in (one per process: it holds no
+    state a document leaves behind). Sandboxed: templates are edited by people;
+    strict: a misspelt variable is an error, not a blank in an official document."""
     return SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+
+
+@functools.cache
+def _plain_env() -> SandboxedEnvironment:
+    return SandboxedEnvironment(undefined=StrictUndefined)
 
 
 def clean_text(value: Any) -> Any:
