@@ -126,8 +126,18 @@ def data_file(cdir: Path) -> Path | None:
     return files[0] if files else None
 
 
-def drop_claim(cdir: Path) -> None:
-    """Remove a claim folder once nothing of the user's is in it."""
+def drop_claim(cdir: Path, moved_out: Path | None = None) -> None:
+    """Remove a claim folder once nothing of the user's is in it.
+    `moved_out`: the claimed file, which the caller moved out: when it is
+    indeed gone, only our .claim.json is left, and it goes without the folder
+    being listed (a run drops thousands); the folder only if that emptied it."""
+    if moved_out is not None and not os.path.lexists(moved_out):
+        (cdir / CLAIM_FILE).unlink(missing_ok=True)
+        try:
+            cdir.rmdir()
+            return
+        except OSError:
+            pass  # something else is there: looked at below
     if data_file(cdir) is not None:
         return
     for p in cdir.iterdir():

@@ -116,6 +116,7 @@ class Claim:
     cdir: Path
     meta: dict[str, Any]
     manifest: Path  # its batch's manifest (pipeline.app.inbox)
+    data: Path  # the claimed file, in its claim folder (known: not looked up by listing the folder)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,11 @@ class Pending:
     size: int
     known: bool  # bytes seen before: not read (the register copies the verdict)
     future: Future[ParseResult] | None
+
+
+def _claimed_file(cdir: Path, rel: str) -> Path:
+    """Where a claim puts its file: in its claim folder, under a cleaned name."""
+    return cdir / safe_name(PurePosixPath(rel).name)
 
 
 def _as_submitted(result: ParseResult, rel: str) -> ParseResult:
@@ -175,6 +181,7 @@ class Intake:
         self._arrivals = Arrivals(cfg, clock, sleep)  # which inbox files `run` takes, and the size and mtime it judged
         self._reserved: set[Path] = set()  # places planned in this batch, not yet taken by a file (_plan)
         self._full_in_batch = False  # a step after the claims found the disk full in this run (_stop_on_full_disk)
+        self._folder_units: dict[str, str | None] = {}  # inbox subfolder -> its listed unit (_folder_unit)
 
     def close(self) -> None:
         self.register.close()
@@ -419,7 +426,7 @@ class Intake:
                 if claimed.disk_full:  # every further claim would fail alike: they stay in the inbox (_take)
                     break
             else:
-                claims.append(Claim(path, claimed, meta, manifest))
+                claims.append(Claim(path, claimed, meta, manifest, _claimed_file(claimed, rel)))
         drop_manifest_if_done(manifest)  # no file claimed after all
         return claims
 
@@ -431,9 +438,7 @@ class Intake:
         campaign = self.register.current_campaign(self.cfg).id
         pending = {}
         for claim in claims:
-            data = data_file(claim.cdir)
-            if data is None:
-                continue
+            data = claim.data
             try:
                 before = readiness.observe(data)
                 sha, size = sha256_of(data)
@@ -471,8 +476,8 @@ class Intake:
                 if self._stop_on_full_disk(summary, claim):
                     continue
                 try:
-                    data = data_file(claim.cdir)
-                    if data is None:
+                    data = claim.data
+                    if not data.is_file():
                         raise OSError(errno.ENOENT, "认领文件夹中没有文件", str(claim.cdir))
                     readings.append((claim, data, self._reading(data, claim.meta["file"], pending.get(claim.cdir), pool)))
                 except Exception as exc:
@@ -481,7 +486,7 @@ class Intake:
             put = self._put_batch(planned, summary, bar)
             filed = self._mark_batch(put, summary, bar)
             for claim, sub in filed:
-                drop_claim(claim.cdir)
+                drop_claim(claim.cdir, moved_out=claim.data)
                 outcome = self._outcome(self.register.submission(sub.id) or sub, claim.cdir, False)
                 outcome.path = claim.path
                 log_outcome(outcome)
@@ -654,7 +659,7 @@ class Intake:
             drop_claim(cdir)
             logger.info("{}", still_changing_message(rel))
             return Outcome(path, "waiting", None, still_changing_message(rel), rel)
-        moved = cdir / safe_name(PurePosixPath(rel).name)
+        moved = _claimed_file(cdir, rel)
         try:
             # Checked again right before the rename: a folder on the way may
             # have been replaced by a link since the scan.
@@ -782,7 +787,9 @@ class Intake:
         parts = PurePosixPath(rel).parts
         if len(parts) < 2:
             return None
-        return units.listed_unit(units.read_unit(parts[0], self.cfg).unit, self.cfg)  # inbox/资产处/ is 资产管理处 too
+        if parts[0] not in self._folder_units:  # a hundred folders, thousands of files
+            self._folder_units[parts[0]] = units.listed_unit(units.read_unit(parts[0], self.cfg).unit, self.cfg)  # inbox/资产处/ is 资产管理处 too
+        return self._folder_units[parts[0]]
 
     def _returned_prior(self, sub: Submission) -> Submission | None:
         """For a duplicate: the earlier file with the same bytes, when that one
