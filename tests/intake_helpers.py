@@ -19,6 +19,7 @@ from typing import Any
 
 from pipeline.app import outputs
 from pipeline.app.refresh import WorkspaceOutputs
+from pipeline.app.notices import MARKED_SUFFIX
 from pipeline.core.config import Config
 from pipeline.core.model import Measure, ParseResult, Problem, RiskPoint, Snapshot, Submission
 from pipeline.store.workspace import Workspace
@@ -113,13 +114,14 @@ def sha(data: bytes) -> str:
 
 
 def hashes_under(*roots: Path) -> list[str]:
-    """sha256 of every file under the roots, our own notices and dotfiles excluded."""
+    """sha256 of every file under the roots, our own notices (and marked-up
+    copies of returned forms) and dotfiles excluded."""
     out = []
     for root in roots:
         if not root.exists():
             continue
         for p in root.rglob("*"):
-            if p.is_file() and not p.name.startswith(".") and "-退回通知." not in p.name:
+            if p.is_file() and not p.name.startswith(".") and "-退回通知." not in p.name and not p.name.endswith(MARKED_SUFFIX):
                 out.append(hashlib.sha256(p.read_bytes()).hexdigest())
     return out
 

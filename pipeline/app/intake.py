@@ -65,7 +65,7 @@ from pipeline.app.inbox import (
 )
 from pipeline.app.progress import Progress, wanted
 from pipeline.app.refresh import OutputsReport, WorkspaceOutputs
-from pipeline.app.notices import NoticeError
+from pipeline.app.notices import NoticeError, marked_copy_of, write_marked_copy
 from pipeline.app.readers import POOL_MIN_FILES, ReadPool
 from pipeline.app.report import (
     NOT_A_FORM, READ_FAILED, Outcome, RunSummary, changed_after_record_message, log_outcome, outcome_message,
@@ -817,7 +817,9 @@ class Intake:
         while True:
             base, mine = (stem, ours) if n == 1 else (f"{stem} ({n})", f"{ours} ({n})")
             trio = (folder / f"{base}{suffix}", folder / f"{mine}-退回通知.docx", folder / f"{mine}-退回通知.txt")
-            if not any(p.exists() or p in self._reserved for p in trio):
+            marked = folder / PurePosixPath(marked_copy_of(f"{mine}-退回通知.docx")).name  # beside them, when made
+            if not any(p.exists() or p in self._reserved for p in (*trio, marked)):
+                self._reserved.add(marked)
                 return trio
             n += 1
 
@@ -857,6 +859,7 @@ class Intake:
         dest = self._kept_path(sub)
         if sub.notice:
             sub = self._write_notice(sub)
+            self._write_marked_copy(sub, data)
         if dest.exists():
             # An earlier attempt already copied these very bytes there
             # (a cross-device move cut short): our work copy is redundant.
@@ -921,6 +924,20 @@ class Intake:
             self.register.plan_filing(sub.id, sub.archived_as or "", txt_rel, txt_rel, archived_raw=sub.archived_raw)
             sub = self.register.submission(sub.id) or sub
         return sub
+
+    def _write_marked_copy(self, sub: Submission, data: Path) -> None:
+        """Step 4, after the notice: the clerk's form with each fault marked
+        where it is (pipeline.docs.markup). A help, not a promise: when it
+        cannot be made, the notice still says everything, and the file is
+        filed all the same."""
+        try:
+            made = write_marked_copy(self.ws, sub, data)
+        except Exception as exc:
+            logger.warning("未能生成标注问题的表格副本（{}）：{}；退回通知照常", sub.file, _describe(exc))
+            logger.opt(exception=exc).debug("详细错误")
+            return
+        if made is not None:
+            logger.info("已生成 {}", made.relative_to(self.ws.root).as_posix())
 
     def _outcome(self, sub: Submission, cdir: Path, recovering: bool) -> Outcome:
         status = {"superseded": "accepted"}.get(sub.status, sub.status)
