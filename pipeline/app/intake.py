@@ -71,7 +71,7 @@ from pipeline.app.report import (
     NOT_A_FORM, READ_FAILED, Outcome, RunSummary, changed_after_record_message, log_outcome, outcome_message,
     still_changing_message,
 )
-from pipeline.core import crosscheck, units
+from pipeline.core import crosscheck, identity, units
 from pipeline.core.clock import Clock, zone
 from pipeline.core import faults
 from pipeline.core import ready
@@ -723,6 +723,7 @@ class Intake:
         if result is not None:  # a date that cannot be right is a warning on the file (date_problems)
             day = crosscheck.received_day(received_at, self.cfg)
             result = crosscheck.with_date_warnings(result, day, self.register.current_campaign(self.cfg, day))
+            result = self._tie(result)
         result, unit_written = self._read_unit(result)
         rec = self.register.record(
             claim_id=meta["claim_id"],
@@ -739,6 +740,20 @@ class Intake:
         sub = self.register.submission(rec.id)
         assert sub is not None
         return sub
+
+    def _tie(self, result: ParseResult) -> ParseResult:
+        """A pre-filled form tied to the person (or unit) it was issued to, and
+        a measures form to the risks it was issued with (pipeline.core.identity):
+        those the register holds in force for its owner now, in their order."""
+        ident = result.identity
+        if ident is None:
+            return result
+        declared: list[str] = []
+        assessment = crosscheck.ASSESSMENT_FOR.get(ident.form)
+        if assessment is not None:
+            for sub in self.register.in_force(assessment, ident.unit, ident.person, self.register.current_campaign(self.cfg).id):
+                declared += [r.risk for r in self.register.risks_of(sub.id)]
+        return identity.tie(result, ident, declared)
 
     def _read_unit(self, result: ParseResult | None) -> tuple[ParseResult | None, str | None]:
         """The reading with its unit as the register keeps it (pipeline.core.units):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from loguru import logger
 
-from pipeline.app import campaigns, confirmations, issue, outputs, serving, status
+from pipeline.app import campaigns, confirmations, issue, outputs, prefill, serving, status
 from pipeline.app.intake import Intake
 from pipeline.cli.preamble import answers, command_clock, open_workspace
 from pipeline.core.campaign import Campaign
@@ -47,6 +47,22 @@ def cli_forms(outdir: Path | None) -> int:
     for path, written in done:
         print(f"已生成：{path}" if written else f"已有相同文件，未改动：{path}")
     print(f"共 {len(done)} 张空白表格（{target}），可下发各单位填写。")
+    return EXIT_OK
+
+
+@answers
+def cli_prefilled(workspace: Path, outdir: Path | None, unit: str | None, day: str | None = None) -> int:
+    """`forms --roster [--unit U] [OUTDIR]`: each roster person's and unit's
+    forms, pre-filled (pipeline.app.prefill). 0 done; 2 no roster, an unknown
+    unit, or an unusable workspace."""
+    ws, cfg = open_workspace(workspace)
+    clock = command_clock(cfg, day)
+    done = prefill.write_prefilled(ws, cfg, clock.today(), outdir, unit)
+    for item in done:
+        shown = item.path.relative_to(ws.root) if item.path.is_relative_to(ws.root) else item.path
+        print(escape_controls(f"已生成：{shown}" if item.written else f"已有相同文件，未改动：{shown}"))
+    people = len({item.path.parent / (item.person or "") for item in done if item.person is not None})
+    print(f"共 {len(done)} 份预填表格（{people} 人的个人表格和各单位的单位表格），可下发各单位填写；交回后按表格标识对应到人。")
     return EXIT_OK
 
 

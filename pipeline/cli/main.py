@@ -56,8 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     common = [_common()]
 
-    s = sub.add_parser("forms", parents=common, help="生成四张空白表格（.docx）")
-    s.add_argument("outdir", nargs="?", type=Path, default=None, help="输出目录（默认：当前目录下的 空白表格/）")
+    s = sub.add_parser("forms", parents=common, help="生成四张空白表格（.docx）；加 --roster 按花名册生成预填表格")
+    s.add_argument("outdir", nargs="?", type=Path, default=None,
+                   help="输出目录（默认：当前目录下的 空白表格/；--roster 时为 outbox/<年度>/预填表格/）")  # fmt: skip
+    s.add_argument("--roster", action="store_true", help="按花名册为每人、每个单位生成已填好单位、姓名、职务（及已报风险）的表格")
+    s.add_argument("--unit", default=None, metavar="单位", help="只生成这个单位的预填表格（与 --roster 同用）")
 
     s = sub.add_parser("parse", parents=common, help="读取表格，不改动任何工作目录")
     s.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -148,7 +151,7 @@ def _handler(command: str) -> Callable[[argparse.Namespace], int]:
     from pipeline.cli import commands
 
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
-        "forms": lambda a: commands.cli_forms(a.outdir),
+        "forms": lambda a: commands.cli_forms(a.outdir) if not a.roster else commands.cli_prefilled(a.workspace, a.outdir, a.unit, day=a.date),
         "parse": lambda a: commands.cli_parse(a.files, as_json=a.json),
         "run": lambda a: commands.cli_run(a.workspace, pdf=a.pdf, verbose=a.verbose, day=a.date),
         "watch": lambda a: commands.cli_watch(a.workspace, polling=a.polling, pdf=a.pdf, verbose=a.verbose, day=a.date),

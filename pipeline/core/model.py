@@ -56,6 +56,28 @@ class Problem:
         return cls(code=data["code"], message=data["message"], where=data.get("where"))
 
 
+@dataclass(frozen=True)
+class FormIdentity:
+    """A pre-filled form's owner (pipeline.core.identity): the campaign
+    (工作年度) it was issued for, the form kind, the unit, and the person
+    (None for a unit's form)."""
+
+    campaign: str
+    form: str
+    unit: str
+    person: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"campaign": self.campaign, "form": self.form, "unit": self.unit, "person": self.person}
+
+    @classmethod
+    def from_json(cls, data: Any) -> FormIdentity | None:
+        if not isinstance(data, dict) or not all(isinstance(data.get(k), str) and data.get(k) for k in ("campaign", "form", "unit")):
+            return None
+        person = data.get("person")
+        return cls(data["campaign"], data["form"], data["unit"], person if isinstance(person, str) and person else None)
+
+
 @dataclass
 class ParseResult:
     """The reader's verdict on one file: exactly the contract's `parse --json` object."""
@@ -71,9 +93,14 @@ class ParseResult:
     signatory: str | None = None
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    # The owner a pre-filled form was issued to (pipeline.core.identity), from
+    # its custom document property; None for any other form.
+    identity: FormIdentity | None = None
 
     def to_json(self) -> dict[str, Any]:
-        # Key order follows the contract so that the JSON reads the same as its example.
+        # Key order follows the contract so that the JSON reads the same as its
+        # example; `identity` only on a pre-filled form (an addition).
+        extra = {"identity": self.identity.to_json()} if self.identity is not None else {}
         return {
             "file": self.file,
             "status": self.status,
@@ -86,6 +113,7 @@ class ParseResult:
             "signatory": self.signatory,
             "errors": [p.to_json() for p in self.errors],
             "warnings": [p.to_json() for p in self.warnings],
+            **extra,
         }
 
     @classmethod
@@ -102,6 +130,7 @@ class ParseResult:
             signatory=data.get("signatory"),
             errors=[Problem.from_json(p) for p in data.get("errors", [])],
             warnings=[Problem.from_json(p) for p in data.get("warnings", [])],
+            identity=FormIdentity.from_json(data.get("identity")),
         )
 
 

@@ -36,6 +36,9 @@ from lxml import etree
 
 from pipeline.docs import fonts
 from pipeline.core.forms import BLANK_ROWS, FORMS, FormSpec
+from pipeline.core.identity import PROPERTY
+from pipeline.core.identity import to_text as identity_text
+from pipeline.core.model import FormIdentity
 from pipeline.store.files import atomic_write, free_name
 
 # ---------------------------------------------------------------- geometry
@@ -483,6 +486,7 @@ def build_form(
     attachment_line: bool = True,
     signatory: str | None = None,
     keep_ellipsis_row: bool = True,
+    identity: FormIdentity | None = None,
 ) -> bytes:
     """A form as .docx bytes, laid out like the plan's attachment.
 
@@ -493,7 +497,9 @@ def build_form(
     number. Numbered rows 1–4 are always there; more rows are added; the `……`
     row follows unless keep_ellipsis_row is False. merge: column keys merged
     vertically over runs of equal, non-empty consecutive values. signatory:
-    text after 单位领导签字： (forms 3–4). Same arguments, same bytes.
+    text after 单位领导签字： (forms 3–4). identity: the owner of a pre-filled
+    form, kept in a custom document property (pipeline.core.identity).
+    Same arguments, same bytes.
     """
     unknown = [k for k in merge if k not in spec.keys]
     if unknown:
@@ -502,7 +508,44 @@ def build_form(
         spec, header or {}, date, rows, merge, attachment_line, signatory, keep_ellipsis_row
     )
     core = _CORE_XML.format(title=escape(spec.title)).encode("utf-8")
-    return _zip([*_package().parts, ("docProps/core.xml", core), ("word/document.xml", document)])
+    parts = [*_package().parts, ("docProps/core.xml", core), ("word/document.xml", document)]
+    text = identity_text(identity) if identity is not None else None
+    return _zip(_with_custom_property(parts, PROPERTY, text) if text else parts)
+
+
+# A custom document property (docProps/custom.xml): Word shows it under 文件 →
+# 属性 → 自定义 and keeps it, as WPS and LibreOffice do, through editing and
+# saving; the part, its content type and the package's relationship to it.
+_CUSTOM_PART = "docProps/custom.xml"
+_CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+_CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+_CUSTOM_XML = (
+    "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
+    'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+    # fmtid: the one every custom property set uses; pid from 2, as Word numbers them.
+    '<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="2" name="{name}"><vt:lpwstr>{value}</vt:lpwstr></property>'
+    "</Properties>"
+)
+
+
+def _with_custom_property(parts: list[tuple[str, bytes]], name: str, value: str) -> list[tuple[str, bytes]]:
+    """`parts` with a custom.xml holding one text property, typed and related."""
+    out = []
+    for part, data in parts:
+        if part == "[Content_Types].xml":
+            root = etree.fromstring(data)
+            etree.SubElement(root, f"{{{root.nsmap[None]}}}Override", PartName=f"/{_CUSTOM_PART}", ContentType=_CUSTOM_TYPE)
+            data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        elif part == "_rels/.rels":
+            root = etree.fromstring(data)
+            ids = {el.get("Id") for el in root}
+            rid = next(f"rId{n}" for n in range(1, len(ids) + 2) if f"rId{n}" not in ids)
+            etree.SubElement(root, f"{{{root.nsmap[None]}}}Relationship", Id=rid, Type=_CUSTOM_REL, Target=_CUSTOM_PART)
+            data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        out.append((part, data))
+    out.append((_CUSTOM_PART, _CUSTOM_XML.format(name=escape(name, {"\"": "&quot;"}), value=escape(value)).encode("utf-8")))
+    return out
 
 
 def blank_form_name(spec: FormSpec) -> str:

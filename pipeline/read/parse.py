@@ -21,6 +21,7 @@ from pipeline.store import office
 from pipeline.read import ooxml
 from pipeline.read import reader
 from pipeline.read import zipguard
+from pipeline.read.identity import read_identity
 from pipeline.core.config import Config
 from pipeline.core.names import printable_name, readable_name
 from pipeline.core.model import ParseResult, Problem
@@ -188,6 +189,7 @@ def _parse_zip(
         if info.kind != "word" or info.main is None:
             return _not_docx(name, info.kind, suffix)
         root = ooxml.read_main(z, info.main)
+        ident = read_identity(z)  # a pre-filled form's owner (pipeline.core.identity)
     finally:
         z.close()
     read = reader.read_document(root)
@@ -200,7 +202,8 @@ def _parse_zip(
                 "今后请直接保存为“Word 文档（*.docx）”。",
             )
         )
-    return to_result(name, read, extra, cfg=cfg)
+    result = to_result(name, read, extra, cfg=cfg)
+    return replace(result, identity=ident) if ident is not None else result
 
 
 @functools.lru_cache(maxsize=16)
