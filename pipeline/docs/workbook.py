@@ -353,9 +353,12 @@ def _problems(problems: Sequence[Any]) -> str:
 # Marks of a column: value -> the format its cells take.
 Marks = Mapping[Any, Format]
 
-# Points of a column `w` characters wide, as Excel and Calc lay it out in an
-# 11-pt font: about 7 px a character and 5 px of padding, at 96 px an inch.
-_PT_PER_CHAR, _PT_PAD = 5.25, 3.75
+# Points of a column `w` characters wide, at the most a reader lays it out:
+# Excel with 宋体 11 pt takes about 5.25 pt a character (7 px), LibreOffice
+# without 宋体 measures by its stand-in's wider digits (DejaVu Sans: about
+# 6.6 pt, measured on its PDF); reckoned at 7 pt, so that the scale chosen
+# is never smaller than print_setup says.
+_PT_PER_CHAR, _PT_PAD = 7.0, 3.75
 # What a landscape page leaves for the columns between its 0.4-inch margins, in points.
 A4_WIDTH, A3_WIDTH = 841.9 - 57.6, 1190.6 - 57.6
 A4, A3 = 9, 8  # SpreadsheetML paper sizes
@@ -429,7 +432,7 @@ def sheet_layout(
     file they did not write).
 
     Returns the column widths and {sheet row number: height} of the rows
-    taller than one line. Each distinct value of a column is measured once
+    taller than one line (the header's too, when a title wraps). Each distinct value of a column is measured once
     (a column repeats its units, names, levels); a row can only wrap where
     one of its values has a line break or a line wider than its column can
     be (the widest line sets the width otherwise), so only those rows are
@@ -437,7 +440,10 @@ def sheet_layout(
     n = len(header)
     limits = list(max_widths) if max_widths is not None else [MAX_WIDTH] * n
     columns = list(zip(*(row[:n] for row in rows))) if rows else [() for _ in header]
-    widest = [display_width(str(t)) + 2 for t in header]  # room for the filter button
+    # A title over 8 wide may wrap onto two lines (风险内容及表现形式): its
+    # column need not be wider than its values for it. Plus room for the filter button.
+    titles = [display_width(str(t)) for t in header]
+    widest = [(-(-w // 2) if w > 8 else w) + 2 for w in titles]
     lines_of: list[dict[Any, tuple[int, ...]]] = []  # per column: each distinct value's line widths
     wrapping: set[int] = set()  # indexes into rows
     for i, column in enumerate(columns):
@@ -457,6 +463,8 @@ def sheet_layout(
         if any(c > 1 for c in counts.values()):
             tall.append((i, counts))
     heights = {}
+    if any(w + 2 > width for w, width in zip(titles, widths)):
+        heights[1] = LINE_HEIGHT * 2 + 3
     for r in sorted(wrapping):
         row = rows[r]
         lines = max(counts[row[i]] for i, counts in tall) if tall else 1

@@ -107,7 +107,8 @@ class Highlight:
 
 
 class Styles:
-    """The book's formats, each registered once; `id` is its index in cellXfs."""
+    """The book's formats, each registered once; `id` is its index in cellXfs
+    (after xf 0, Excel's default for cells that name none: unbordered)."""
 
     def __init__(self, font: str, size: float) -> None:
         self.font, self.size = font, size
@@ -116,12 +117,12 @@ class Styles:
         self._fills: dict[str, int] = {}
         self._numfmts: dict[str, int] = {}
         self._dxfs: dict[Highlight, int] = {}
-        self.id(Format())  # xf 0: the default
+        self._fonts[(False, size)] = 0
 
     def id(self, fmt: Format) -> int:
         found = self._xfs.get(fmt)
         if found is None:
-            found = self._xfs[fmt] = len(self._xfs)
+            found = self._xfs[fmt] = len(self._xfs) + 1
             self._fonts.setdefault((fmt.bold, fmt.size or self.size), len(self._fonts))
             if fmt.fill:
                 self._fills.setdefault(fmt.fill, len(self._fills) + 2)  # 0 and 1 are Excel's reserved none/gray125
@@ -146,16 +147,15 @@ class Styles:
         borders = "<border><left/><right/><top/><bottom/><diagonal/></border><border>" + "".join(
             side.format(s) for s in ("left", "right", "top", "bottom")
         ) + "<diagonal/></border>"
-        xfs = []
+        xfs = ['<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>']
         for fmt in self._xfs:
             font = self._fonts[(fmt.bold, fmt.size or self.size)]
             fill = self._fills.get(fmt.fill, 0) if fmt.fill else 0
             numfmt = self._numfmts.get(fmt.number_format, 0)
-            border = 0 if fmt == Format() else 1
             align = '<alignment horizontal="center" vertical="top" wrapText="1"/>' if fmt.center else (
                 '<alignment vertical="top" wrapText="1"/>')  # fmt: skip
             xfs.append(
-                f'<xf numFmtId="{numfmt}" fontId="{font}" fillId="{fill}" borderId="{border}" xfId="0"'
+                f'<xf numFmtId="{numfmt}" fontId="{font}" fillId="{fill}" borderId="1" xfId="0"'
                 f' applyNumberFormat="1" applyFont="1" applyFill="1" applyBorder="1" applyAlignment="1">{align}</xf>'
             )
         numfmts = "".join(f'<numFmt numFmtId="{i}" formatCode="{_xml_attr(code)}"/>' for code, i in self._numfmts.items())
@@ -329,7 +329,8 @@ def _plain_row(writers: list[_CellWriter], row: Sequence[Any], r: str, s: int, s
 
 
 def _sheet_data(sheet: Sheet, writers: list[_CellWriter], head: int, strings: _Strings, styles: Styles) -> str:
-    parts = ['<sheetData><row r="1">']
+    top = sheet.heights.get(1) if sheet.heights else None
+    parts = [f'<sheetData><row r="1" ht="{_num(top)}" customHeight="1">' if top else '<sheetData><row r="1">']
     for w, title in zip(writers, sheet.header):
         parts.append(f'{w.start}1" s="{head}" t="s"><v>{strings.add(clean(title))}</v></c>')
     parts.append("</row>")

@@ -170,22 +170,39 @@ def _rgb(cell) -> str:
     return cell.fill.fgColor.rgb if cell.fill.fill_type == "solid" else ""
 
 
-def test_every_sheet_has_a_styled_header_a_filter_a_frozen_header_and_prints_on_a4(tmp_path: Path) -> None:
+def test_every_sheet_has_a_styled_header_a_filter_a_frozen_header_and_prints_readably(tmp_path: Path) -> None:
     snap = sample_snapshot.sample_snapshot(CFG)
     wb = load(build_workbook(snap, CFG), tmp_path)
     assert wb.sheetnames == ["风险台账", "单位汇总", "报送记录", "风险变更记录", "提示"]
     for ws in wb:
         last = ws.cell(row=1, column=ws.max_column).column_letter
-        assert (ws.freeze_panes, ws.auto_filter.ref, ws.print_title_rows) == ("A2", f"A1:{last}{ws.max_row}", "$1:$1")
+        rows = ws.max_row - (ws.title == "单位汇总")  # its 合计 row stays out of the filter
+        assert (ws.freeze_panes, ws.auto_filter.ref, ws.print_title_rows) == ("A2", f"A1:{last}{rows}", "$1:$1")
         setup = ws.page_setup
-        assert (setup.orientation, setup.paperSize, setup.fitToWidth, setup.fitToHeight) == ("landscape", 9, 1, 0)
-        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert setup.orientation == "landscape" and setup.paperSize in ("8", "9", 8, 9)  # A3 or A4
+        if ws.sheet_properties.pageSetUpPr.fitToPage:  # fitted to the page's width only ...
+            assert (setup.fitToWidth, setup.fitToHeight) in ((1, 0), ("1", "0"))
+        else:  # ... or printed at a fixed readable scale, columns over pages, the first ones repeated
+            assert int(setup.scale) >= 70 and ws.print_title_cols
         head = ws.cell(row=1, column=1)
         assert head.font.bold and _rgb(head).endswith("D9E1F2") and head.alignment.horizontal == "center"
+        assert head.font.name == "宋体" and head.font.charset == 134  # a CJK face, GB2312
         for row in ws.iter_rows():
             for cell in row:
                 assert cell.border.left.style == cell.border.bottom.style == "thin"
                 assert cell.alignment.wrap_text and cell.alignment.vertical == "top"
+
+
+def test_print_setup_never_fits_below_seventy_percent() -> None:
+    from pipeline.docs.workbook import A3, A4, print_scale, print_setup
+
+    narrow, wide, huge = [10] * 8, [12] * 18, [30] * 20
+    assert print_setup(narrow).paper == A4 and print_setup(narrow).fit_width
+    assert print_setup(wide).paper == A3 and print_setup(wide).fit_width and print_scale(print_setup(wide), wide) >= 0.7
+    split = print_setup(huge, key_columns=2)
+    assert (split.paper, split.fit_width, split.title_columns) == (A3, False, 2) and split.scale >= 70
+    for widths in (narrow, wide, huge, [8] * 40, [50] * 3):
+        assert print_scale(print_setup(widths), widths) >= 0.7
 
 
 def test_rejected_and_superseded_files_and_changes_waiting_for_the_office_are_coloured(snap, tmp_path: Path) -> None:
@@ -229,7 +246,8 @@ def test_a_thousand_risks_each_row_its_own_values_and_colours(tmp_path: Path) ->
         unit, name, risk_cell, level, measure = row[0].value, row[1].value, row[4], row[6], row[7]
         lv = {"一级": 1, "二级": 2, "三级": 3}[level.value]
         assert _rgb(level).endswith(fills[lv]) and level.alignment.horizontal == "center"
-        assert _rgb(measure) == "" and measure.alignment.horizontal is None
+        # A risk without a measure is marked amber; one with a measure is not.
+        assert _rgb(measure) == ("FFFFEB9C" if not measure.value else "") and measure.alignment.horizontal is None
         assert risk_cell.data_type == "s"
         got[risk_cell.value] = (unit, name, risk_cell.value, lv, measure.value or "")
     assert ws.max_row == len(expected) + 1
@@ -237,49 +255,49 @@ def test_a_thousand_risks_each_row_its_own_values_and_colours(tmp_path: Path) ->
 
 
 def test_columns_as_wide_as_their_text_and_rows_as_tall_within_limits(tmp_path: Path) -> None:
-    s = sub(1, "personal_assessment")
-    long_line = "内" * 100  # 200 columns wide: wraps in a 50-wide column, 49 to a line
+    s = sub(1, "personal_assessment", file="教务处-王丽华.docx")
+    long_line = "内" * 100  # 200 columns wide: wraps in the risk sheet's 30-wide text column, 29 to a line
     many_lines = "\n".join(f"第{i}条" for i in range(30))
     risks = [replace(risk(s, "甲", seq=1), content=long_line), replace(risk(s, "乙", seq=2), content=many_lines),
              risk(s, "丙", seq=3)]  # fmt: skip
     ws = load(build_workbook(snapshot([s], risks), CFG), tmp_path)["风险台账"]
     rows = {r[4].value: r[0].row for r in ws.iter_rows(min_row=2)}
-    assert ws.column_dimensions["F"].width == 50  # the widest a column gets
-    assert ws.column_dimensions["J"].width == 8  # 序号: as wide as its title and the filter button
-    assert ws.row_dimensions[rows["甲"]].height == 15.0 * 5 + 3  # 200 / 49: five lines
+    assert ws.column_dimensions["F"].width == 30  # the widest a risk's text column gets (to print on A3)
+    assert ws.column_dimensions["M"].width == 8  # 序号: as wide as its title and the filter button
+    assert ws.row_dimensions[rows["甲"]].height == 15.0 * 7 + 3  # 200 / 29: seven lines
     assert ws.row_dimensions[rows["乙"]].height == 15.0 * 15 + 3  # thirty lines, cut at fifteen
     assert ws.row_dimensions[rows["丙"]].height is None
 
 
 def test_a_date_in_a_column_without_a_date_format_still_shows_as_a_date(tmp_path: Path) -> None:
-    """The defensive path: openpyxl gives such a cell its own date format,
-    and the cells around it keep theirs (formats are shared between cells)."""
-    from openpyxl import Workbook
+    """The defensive path: such a cell gets a date format of its own, and the
+    cells around it keep theirs (formats are shared between cells)."""
+    from pipeline.docs import xlsx
 
-    from pipeline.docs.workbook import _sheet
-
-    wb = Workbook(write_only=True)
-    _sheet(wb, "表", ("日期", "文字"), [["甲", "乙"], [datetime(2012, 9, 1, 8, 30), "丙"], ["丁", date(2012, 9, 2)]])
-    buf = tmp_path / "d.xlsx"
-    wb.save(buf)
-    ws = load_workbook(buf)["表"]
+    rows = [["甲", "乙"], [datetime(2012, 9, 1, 8, 30), "丙"], ["丁", date(2012, 9, 2)], [time(7, 5), 3]]
+    sheet = xlsx.Sheet("表", ("日期", "文字"), rows, [xlsx.Column(), xlsx.Column()], [10, 10])
+    path = tmp_path / "d.xlsx"
+    path.write_bytes(xlsx.workbook_bytes([sheet]))
+    ws = load_workbook(path)["表"]
     assert ws["A3"].value == datetime(2012, 9, 1, 8, 30) and ws["A3"].is_date
-    assert ws["B4"].value == datetime(2012, 9, 2) and ws["B4"].is_date
+    assert ws["B4"].value == datetime(2012, 9, 2) and ws["B4"].is_date and ws["B4"].number_format == "yyyy-mm-dd"
+    assert ws["A5"].value == time(7, 5) and ws["B5"].value == 3
     assert [ws[c].number_format for c in ("A2", "B2", "B3", "A4")] == ["General"] * 4
 
 
-def test_a_build_that_fails_leaves_no_temporary_sheet_behind(snap, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Sheets are streamed to temporary files; `watch` runs all day, so a
-    failed build removes the ones it started."""
-    from openpyxl.worksheet._writer import ALL_TEMP_FILES
-
+def test_a_build_that_fails_leaves_the_last_workbook_in_place(snap, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The office may have the workbook open: a build that fails half-way
+    leaves the last good one as it was, and no temporary file beside it."""
     from pipeline.docs import workbook
+
+    target = tmp_path / "廉政风险台账.xlsx"
+    write_workbook(target, snap, CFG)
+    before = target.read_bytes()
 
     def broken(_snap):
         raise RuntimeError("坏数据")
 
-    before = list(ALL_TEMP_FILES)
-    monkeypatch.setattr(workbook, "change_rows", broken)  # after three sheets are written
+    monkeypatch.setattr(workbook, "change_rows", broken)  # after three sheets are made
     with pytest.raises(RuntimeError):
-        build_workbook(snap, CFG)
-    assert ALL_TEMP_FILES == before
+        write_workbook(target, snap, CFG)
+    assert target.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [target.name]
