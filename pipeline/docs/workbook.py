@@ -191,7 +191,7 @@ def risk_id(campaign: str, r: RiskPoint, personal: bool) -> str:
 @lru_cache(maxsize=1 << 17)
 def _risk_id(campaign: str, unit: str, person: str | None, risk: str) -> str:
     key = "\x1f".join((campaign, unit, "单位" if person is None else "个人", person or "", risk))
-    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=10).digest()
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=10).digest()
     chars = base64.b32encode(digest).translate(_CROCKFORD)[:10].decode("ascii")
     return f"FX-{chars[:5]}-{chars[5:]}"
 

@@ -301,3 +301,98 @@ def test_a_build_that_fails_leaves_the_last_workbook_in_place(snap, tmp_path: Pa
     with pytest.raises(RuntimeError):
         write_workbook(target, snap, CFG)
     assert target.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+# ---------------------------------------------------------------------------
+# The workbook as a ledger (issue 12, Deliver 5)
+
+
+def _by_title(ws, row: int) -> dict:
+    return {ws.cell(row=1, column=c).value: ws.cell(row=row, column=c) for c in range(1, ws.max_column + 1)}
+
+
+def test_each_risk_has_a_stable_id_its_kind_its_measure_state_and_its_own_review_column(snap, tmp_path: Path) -> None:
+    ws = load(build_workbook(snap, CFG), tmp_path)["风险台账"]
+    rows = [_by_title(ws, r) for r in range(2, ws.max_row + 1)]
+    unit_risk, exam, formula, claim = rows  # 教务处's own, 王丽华's two, 张三's
+    assert [r["个人/单位"].value for r in rows] == ["单位", "个人", "个人", "个人"]
+    # 附件2's signature is its 负责人签字, never an 审核意见; 附件1's review stays where it was.
+    assert unit_risk["审核意见"].value is None and unit_risk["负责人签字"].value == "同意。"
+    assert exam["审核意见"].value == "同意。" and exam["负责人签字"].value is None
+    # A measure or none: a filterable column, and the missing one marked amber.
+    assert (exam["措施情况"].value, _rgb(exam["措施情况"])) == ("已制定", "")
+    assert (claim["措施情况"].value, _rgb(claim["措施情况"])) == ("未制定", "FFFFEB9C")
+    assert _rgb(claim["防控措施"]) == "FFFFEB9C" and _rgb(exam["防控措施"]) == ""
+    # The date written on the form is a date cell.
+    assert exam["表上日期"].is_date and exam["表上日期"].value == datetime(2012, 6, 20)
+    assert exam["表上日期"].number_format == "yyyy-mm-dd"
+    ids = [r["风险编号"].value for r in rows]
+    assert len(set(ids)) == 4 and all(len(i) == 14 and i.startswith("FX-") for i in ids)
+
+
+def test_a_risk_keeps_its_id_when_its_form_is_corrected_and_across_runs(snap, tmp_path: Path) -> None:
+    first = load(build_workbook(snap, CFG), tmp_path)["风险台账"]
+    ids = {first.cell(row=r, column=5).value: first.cell(row=r, column=10).value for r in range(2, first.max_row + 1)}
+    # 王丽华 sends her form again (a new file, a new number), 试卷泄密 re-graded and spelt with a space.
+    again = sub(9, "personal_assessment", unit="教务处", name="王丽华", file="教务处-王丽华-修改.docx")
+    snap.submissions[1].status = "superseded"
+    snap.risks[1:3] = [risk(again, "试卷 泄密", 2, seq=1), risk(again, "新风险", 1, seq=2)]
+    ws = load(build_workbook(snap, CFG), tmp_path)["风险台账"]
+    now = {ws.cell(row=r, column=5).value: ws.cell(row=r, column=10).value for r in range(2, ws.max_row + 1)}
+    assert now["试卷 泄密"] == ids["试卷泄密"] and now["报销审核"] == ids["报销审核"]
+    assert now["新风险"] not in ids.values()
+    # Another campaign, another id: the ledger of 2013 is its own.
+    later = replace(CFG, year=2013)
+    ws = load(build_workbook(snap, later), tmp_path)["风险台账"]
+    assert ws.cell(row=2, column=10).value != now[ws.cell(row=2, column=5).value]
+
+
+def test_levels_are_conditionally_formatted(snap, tmp_path: Path) -> None:
+    ws = load(build_workbook(snap, CFG), tmp_path)["风险台账"]
+    level = RISK_COLUMNS.index("风险等级") + 1
+    letter = ws.cell(row=1, column=level).column_letter
+    rules = {}
+    for cf in ws.conditional_formatting:
+        for rule in cf.rules:
+            rules[rule.formula[0]] = (str(cf.sqref), rule.dxf.fill.bgColor.rgb)
+    assert rules['"三级"'] == (f"{letter}2:{letter}5", "FFFFC7CE")
+    assert rules['"一级"'][1] == "FFE2EFDA" and rules['"未制定"'][1] == "FFFFEB9C"
+
+
+def test_unit_sheet_has_a_total_row_and_the_rosters_headcounts(snap, tmp_path: Path) -> None:
+    roster = [("教务处", "王丽华", "科长"), ("教务处", "钱八", "科员"), ("财务处", "张三", ""), ("财务处", "孙九", "会计")]
+    wb = load(build_workbook(snap, CFG, roster), tmp_path)
+    ws = wb["单位汇总"]
+    header = [c.value for c in ws[1]]
+    rows = {r[0]: dict(zip(header, r)) for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert list(rows)[-1] == "合计" and ws.cell(row=ws.max_row, column=1).font.bold
+    total = rows["合计"]
+    assert total["收到文件"] == len(snap.submissions) and total["风险点"] == len(snap.risks) == 4
+    assert total["三级"] == sum(rows[u]["三级"] for u in CFG.units)
+    assert (rows["教务处"]["应报人数（花名册）"], rows["教务处"]["未报送人数（花名册）"]) == (2, 1)
+    assert (rows["财务处"]["应报人数（花名册）"], rows["财务处"]["未报送人数（花名册）"]) == (2, 1)
+    assert (total["应报人数（花名册）"], total["未报送人数（花名册）"]) == (4, 2)
+    assert ws.auto_filter.ref.endswith(str(ws.max_row - 1))  # sorting the units leaves 合计 last
+    people = [r for r in wb["未报送人员"].iter_rows(min_row=2, values_only=True)]
+    assert [(p[0], p[1], p[2]) for p in people] == [("教务处", "钱八", "科员"), ("财务处", "孙九", "会计")]
+
+
+def test_without_a_roster_no_headcount_is_made_up(snap, tmp_path: Path) -> None:
+    wb = load(build_workbook(snap, CFG), tmp_path)
+    assert "未报送人员" not in wb.sheetnames
+    ws = wb["单位汇总"]
+    header = [c.value for c in ws[1]]
+    total = dict(zip(header, [c.value for c in ws[ws.max_row]]))
+    assert total["单位"] == "合计" and total["应报人数（花名册）"] is None and total["收到文件"] == 6
+
+
+def test_hostile_text_arrives_as_written(tmp_path: Path) -> None:
+    """Text XML cannot carry is dropped; markup, Excel's own _xHHHH_ escapes
+    and leading "=" stay text, exactly as the form had them."""
+    s = sub(1, "personal_assessment", file="a&b<c>.docx")
+    texts = ["<b>&amp;</b>", "_x0041_ 与 _x000D_", "=1+1", " 前后空格 ", "鬼\ud800字\ufffe\x0b"]
+    risks = [risk(s, t, seq=i) for i, t in enumerate(texts, 1)]
+    ws = load(build_workbook(snapshot([s], risks), CFG), tmp_path)["风险台账"]
+    got = [ws.cell(row=r, column=5).value for r in range(2, 7)]
+    assert got == ["<b>&amp;</b>", "_x0041_ 与 _x000D_", "=1+1", " 前后空格 ", "鬼字"]
+    assert ws.cell(row=2, column=9).value == "a&b<c>.docx"
