@@ -18,6 +18,7 @@ from pipeline.core.config import Config
 from pipeline.core.model import Snapshot, Submission
 from pipeline.docs import workbook
 from pipeline.store import locks
+from pipeline.store import roster as roster_file
 from pipeline.store.register import Register
 from pipeline.store.workspace import Workspace
 
@@ -72,7 +73,10 @@ class WorkspaceOutputs:
             _failed(report, "读取电子信息库", exc)
             return
         try:
-            workbook.write_workbook(self.ws.workbook, snap, outputs.campaign_settings(self.cfg, snap))
+            cfg = outputs.campaign_settings(self.cfg, snap)
+            # The roster gives 单位汇总 its headcounts and the 未报送人员 sheet (None: there is none).
+            roster = _roster(cfg)
+            workbook.write_workbook(self.ws.workbook, snap, cfg, roster)
             logger.debug("已更新台账：{}", self.ws.workbook)
         except Exception as exc:
             report.workbook_failed = True
@@ -93,6 +97,18 @@ class WorkspaceOutputs:
     def _make_documents(self, snap: Snapshot, pdf: bool) -> outputs.RebuildResult:
         documents = self._documents or outputs.rebuild
         return documents(self.ws, self.cfg, snap, pdf=pdf)
+
+
+def _roster(cfg: Config) -> list[tuple[str, str, str]] | None:
+    """The roster's lines for the workbook; None without one, or when it cannot
+    be read (the documents' outputs.load_roster says why, once): no headcount
+    is better than a wrong one."""
+    if cfg.roster is None:
+        return None
+    try:
+        return [(p.unit, p.name, p.position) for p in roster_file.load(cfg.roster)]
+    except roster_file.RosterError:
+        return None
 
 
 def _failed(report: OutputsReport, what: str, exc: Exception) -> None:

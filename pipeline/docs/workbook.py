@@ -1,13 +1,20 @@
-"""outbox/廉政风险台账.xlsx: the register as a workbook the office can read.
+"""outbox/廉政风险台账.xlsx: the register as a ledger the office can read, filter and print.
 
 Sheets, in order:
-    风险台账   one row per risk point in force (the contract's columns first; then
-               ours, among them 年度 and, for a risk carried over, 上年等级 / 与上年相比)
-    单位汇总   per unit: files received, accepted, rejected..., risks by level
+    风险台账   one row per risk point in force: the contract's columns first; then
+               ours: 风险编号 (stable across runs, risk_id), 个人/单位, 措施情况
+               (已制定 / 未制定, filterable; a missing measure is filled), 序号,
+               审核意见 (personal forms) and 负责人签字 (unit forms) apart, 表上日期
+               (a date cell), 报送编号, 年度 and, for a risk carried over, 上年等级 /
+               与上年相比. Levels are filled and conditionally formatted.
+    单位汇总   per unit: files received, accepted, rejected..., risks by level, the
+               roster's headcount and who of it sent nothing; a 合计 row (listed
+               units only, like `status`)
     报送记录   every file received and what became of it (with rejections' problems)
     风险变更记录 what each corrected assessment form changed (core/changes.py), with
                the office's confirmation (组织审) where one is needed
     提示       cross-file findings (late forms, measures missing, ...)
+    未报送人员 roster people who sent nothing (only with a roster: `roster`)
     名单外单位 risks of units outside the list (only when there are any): kept, never counted
 
 The workbook is the current campaign's only (the snapshot is one campaign's):
@@ -15,49 +22,41 @@ earlier campaigns' documents are in their own folders, outbox/<年度>/, and
 last year shows here only as 上年等级 / 与上年相比. So it grows with this
 campaign, never with the register's history.
 
-Built from a Snapshot only (no folder needed to test it), written atomically,
-in openpyxl's write_only mode with formats built once (see "Sheets" below):
-at 10,000 forms about what openpyxl takes to write the bare values
-(bench/workbook_bench.py prints both).
-Every cell is text or a number, never a formula: a form cell that starts with
-"=" is written as text, and control characters Excel refuses are removed;
+Built from a Snapshot (and the roster) only, no folder needed to test it,
+written atomically by docs/xlsx.py, our own small SpreadsheetML writer (its
+doc says why: openpyxl spent ~14 of 17.6 s at 10,000 forms serialising
+cells). Printed: every sheet in landscape with its header row on every page,
+in 宋体 (a CJK face every Chinese Windows, WPS and the CI's fontconfig know),
+at a scale that stays readable (print_setup). Every cell is text, a number or
+a date, never a formula; control characters XML cannot carry are removed;
 file names are shown escaped (fsutil.printable_name), so that none is lost.
 """
 
 from __future__ import annotations
 
-import io
+import base64
+import hashlib
+import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import suppress
-from copy import copy
-from datetime import date, datetime, time
+from collections.abc import Mapping, Sequence
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.styles.numbers import is_date_format
-from openpyxl.styles.styleable import StyleableObject
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import Any
 
 from pipeline.core import changes as changelog
 from pipeline.core import crosscheck
 from pipeline.core.clock import zone
 from pipeline.core.config import Config
 from pipeline.core.forms import BY_KIND, LEVEL_NAMES, level_name
+from pipeline.core.model import STATUS_NAMES, Person, RiskPoint, Snapshot, Submission
 from pipeline.core.names import printable_name
-from pipeline.store.files import atomic_write
-from pipeline.core.model import STATUS_NAMES, RiskPoint, Snapshot, Submission
-from pipeline.core.progress import display_width, unit_stats
+from pipeline.core.progress import display_width, missing_people, unit_stats
 from pipeline.core.stage import OUTSIDE, words
 from pipeline.core.units import is_listed
+from pipeline.docs import xlsx
+from pipeline.docs.xlsx import DATE_FORMAT, TIME_FORMAT, Column, Format, Highlight, PrintSetup
+from pipeline.store.files import atomic_write
 
 RISK_SHEET = "风险台账"
 UNIT_SHEET = "单位汇总"
@@ -66,27 +65,29 @@ FINDING_SHEET = "提示"
 CHANGE_SHEET = "风险变更记录"
 OUTSIDE_SHEET = OUTSIDE  # 名单外单位
 
+ROSTER_SHEET = "未报送人员"
+
 # The contract's columns, in this order, then ours.
 RISK_COLUMNS = (
     "单位", "姓名", "职务", "岗位职责", "风险名称", "风险内容及表现形式", "风险等级", "防控措施", "来源文件",
-    "序号", "审核意见", "表上日期", "报送编号",
+    "风险编号", "个人/单位", "措施情况", "序号", "审核意见", "负责人签字", "表上日期", "报送编号",
     "年度", "上年等级", "与上年相比",
 )  # fmt: skip
+MEASURE_DONE, MEASURE_MISSING = "已制定", "未制定"  # 措施情况
 
-LEVEL_FILLS = {
-    3: PatternFill("solid", fgColor="FFC7CE"),  # red-ish
-    2: PatternFill("solid", fgColor="FFD8A8"),  # orange
-    1: PatternFill("solid", fgColor="E2EFDA"),  # green
-}
-STATUS_FILLS = {"rejected": PatternFill("solid", fgColor="FFC7CE"), "superseded": PatternFill("solid", fgColor="EDEDED")}
-HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
-HEADER_FONT = Font(bold=True)
-THIN = Side(style="thin", color="A6A6A6")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-WRAP = Alignment(wrap_text=True, vertical="top")
-CENTER = Alignment(horizontal="center", vertical="top", wrap_text=True)
+# Colours (RGB): a level's, a missing measure's, a file's status, the header's.
+LEVEL_FILLS = {3: "FFC7CE", 2: "FFD8A8", 1: "E2EFDA"}  # red-ish, orange, green
+MISSING_FILL = "FFEB9C"  # amber: a risk still without a measure
+STATUS_FILLS = {"rejected": "FFC7CE", "superseded": "EDEDED"}
+HEADER_FILL, TOTAL_FILL = "D9E1F2", "F2F2F2"
+HEAD = Format(bold=True, fill=HEADER_FILL, center=True)
+BODY = Format()
+CENTERED = Format(center=True)
 
 MIN_WIDTH, MAX_WIDTH = 6, 50
+# Long text (岗位职责, 风险内容, 防控措施, file names) wraps at this width in the
+# risk sheets, so that the sheet prints on A3 at a readable scale.
+RISK_TEXT_WIDTH = 30
 LINE_HEIGHT, MAX_LINES = 15.0, 15  # points per line of 11-pt CJK text; taller rows are cut
 
 FINDING_NAMES = {
@@ -102,13 +103,6 @@ FINDING_NAMES = {
     "date_in_future": "表上日期晚于收到日期",
     "date_other_year": "表上日期不在本年度",
 }
-
-
-def clean(value: Any) -> Any:
-    """A value a cell accepts: Excel-illegal control characters removed."""
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value
 
 
 # ---------------------------------------------------------------------------
@@ -148,18 +142,62 @@ def _risk_rows(snap: Snapshot, cfg: Config, risks: Sequence[RiskPoint]) -> list[
 
     rows = []
     year = snap.campaign.label if snap.campaign is not None else f"{cfg.year}年度"
+    campaign = snap.campaign.id if snap.campaign is not None else str(cfg.year)
     last_year = previous_levels(snap)
+    seen: Counter[str] = Counter()
     for r in sorted(risks, key=key):  # stable: keeps the form's row order
         sub = subs.get(r.submission_id)
+        personal = _is_personal(r, sub)
+        rid = risk_id(campaign, r, personal)
+        seen[rid] += 1
+        if seen[rid] > 1:  # the same risk twice on one form (duplicate_risk): told apart by its order
+            rid = f"{rid}-{seen[rid]}"
+        has_measure = bool(r.measure.strip())
         rows.append(
             [
                 r.unit, r.name or "", r.position or "", r.duty, r.risk, r.content, level_name(r.level), r.measure,
-                printable_name(r.source_file), r.seq if r.seq is not None else "", r.review,
-                _date(sub.form_date) if sub and sub.form_date else "", r.submission_id,
+                _printable(r.source_file), rid, "个人" if personal else "单位",
+                MEASURE_DONE if has_measure else MEASURE_MISSING, r.seq if r.seq is not None else "",
+                r.review if personal else "", "" if personal else r.review,
+                sub.form_date if sub and sub.form_date else "", r.submission_id,
                 year, *compared_with_last_year(r, last_year),
             ]  # fmt: skip
         )
     return rows
+
+
+def _is_personal(r: RiskPoint, sub: Submission | None) -> bool:
+    """From a personal form (附件1) rather than the unit's own (附件2)."""
+    if sub is not None and sub.form in BY_KIND:
+        return BY_KIND[sub.form].personal
+    return r.name is not None
+
+
+# Crockford's base 32 (no I, L, O, U: an id read aloud or retyped is not
+# misread), as a translation of the standard alphabet base64.b32encode writes.
+_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+
+
+def risk_id(campaign: str, r: RiskPoint, personal: bool) -> str:
+    """风险编号: FX-XXXXX-XXXXX, the same in every run for the same risk: a hash
+    of what identifies a risk across runs and corrections — the campaign, the
+    unit, the person (a unit's own risks: the unit form), the risk's name as
+    compared (crosscheck.risk_key: spaces and punctuation do not count). Not
+    the file, the row or the level: a corrected form keeps its risks' ids.
+    50 bits: among 40,000 risks a collision is a chance in ten million."""
+    return _risk_id(campaign, _text_key(r.unit), _text_key(r.name) if personal else None, _risk_key(r.risk))
+
+
+@lru_cache(maxsize=1 << 17)
+def _risk_id(campaign: str, unit: str, person: str | None, risk: str) -> str:
+    key = "\x1f".join((campaign, unit, "单位" if person is None else "个人", person or "", risk))
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=10).digest()
+    chars = base64.b32encode(digest).translate(_CROCKFORD)[:10].decode("ascii")
+    return f"FX-{chars[:5]}-{chars[5:]}"
+
+
+# A form's file name, shown escaped, once for all its rows.
+_printable = lru_cache(maxsize=1 << 16)(printable_name)
 
 
 def _owner_risk(r: RiskPoint) -> tuple[str, str, str]:
@@ -204,28 +242,56 @@ def change_rows(snap: Snapshot) -> list[list[Any]]:
     ]
 
 
-def unit_rows(snap: Snapshot, cfg: Config) -> tuple[list[str], list[list[Any]]]:
+TOTAL = "合计"
+ROSTER_COLUMNS = ("应报人数（花名册）", "未报送人数（花名册）")
+
+
+def unit_rows(snap: Snapshot, cfg: Config, people: Sequence[Person] | None = None) -> tuple[list[str], list[list[Any]]]:
+    """单位汇总: a row per unit (unit_stats' order), then the 合计 row, which
+    sums the listed units only (a unit outside the list is never counted, as
+    in `status`). With a roster, each unit's headcount on it and how many of
+    them sent nothing; without one those two cells stay empty."""
     header = [
         "单位", words(cfg.stage).units_column, "收到文件", "通过（现行）", "退回", "被替代", "重复", "逾期",
         "个人评估表", "单位评估表", "个人措施表", "单位措施表",
-        "风险点", "三级", "二级", "一级", "尚无措施的风险点", "已报评估表未报措施表",
+        "风险点", "三级", "二级", "一级", "尚无措施的风险点", "已报评估表未报措施表", *ROSTER_COLUMNS,
     ]  # fmt: skip
     levels: dict[str, Counter[int]] = {}
     for r in snap.risks:
         levels.setdefault(_text_key(r.unit), Counter())[r.level] += 1
+    roster = list(people) if people is not None else None
+    expected = Counter(_text_key(p.unit) for p in roster or ())
+    stats = unit_stats(snap, cfg, roster)
     rows = []
-    for u in unit_stats(snap, cfg):
+    for u in stats:
         lv = levels.get(crosscheck.text_key(u["unit"]), Counter())
         f = u["forms"]
+        on_roster: list[Any] = ["", ""]
+        if roster is not None:
+            on_roster = [expected[crosscheck.text_key(u["unit"])], len(u["missing_people"] or ())]
         rows.append(
             [
                 u["unit"], "是" if u["pilot"] else "否", u["received"], u["accepted"], u["rejected"],
                 u["superseded"], u["duplicates"], u["late"], f["personal_assessment"], f["unit_assessment"],
                 f["personal_measures"], f["unit_measures"], u["risks"], lv[3], lv[2], lv[1],
-                u["risks_without_measure"], "、".join(u["assessment_without_measures"]),
+                u["risks_without_measure"], "、".join(u["assessment_without_measures"]), *on_roster,
             ]  # fmt: skip
         )
+    counted = [row for row, u in zip(rows, stats) if u.get("listed", True)]
+    total: list[Any] = [TOTAL if len(counted) == len(rows) else f"{TOTAL}（不含名单外单位）", ""]
+    for i, title in enumerate(header[2:], start=2):
+        text = title == "已报评估表未报措施表" or (title in ROSTER_COLUMNS and roster is None)
+        total.append("" if text else sum(row[i] for row in counted))
+    rows.append(total)
     return header, rows
+
+
+def roster_rows(snap: Snapshot, people: Sequence[Person]) -> list[list[Any]]:
+    """未报送人员: the roster's people who sent nothing at all, in roster order
+    by unit as the roster lists them (progress.missing_people: a file sent
+    back counts as sent, it has its notice)."""
+    missing = missing_people(snap, list(people))
+    return [[p.unit, p.name, p.position, "未报送任何表格"] for ps in missing.values() for p in ps]
 
 
 SUBMISSION_COLUMNS = (
@@ -235,7 +301,6 @@ SUBMISSION_COLUMNS = (
 # Both dates are real date cells (sortable, filterable): the day received, which
 # lateness goes by, and the date written on the form, which is only shown.
 DATE_COLUMNS = ("收到日期", "表上日期")
-DATE_FORMAT, TIME_FORMAT = "yyyy-mm-dd", "hh:mm"
 
 
 def submission_rows(snap: Snapshot, cfg: Config | None = None) -> list[list[Any]]:
@@ -256,6 +321,10 @@ def submission_rows(snap: Snapshot, cfg: Config | None = None) -> list[list[Any]
     return rows
 
 
+FINDING_COLUMNS = ("单位", "姓名", "类别", "说明", "报送编号")
+ROSTER_SHEET_COLUMNS = ("单位", "姓名", "职务", "情况")
+
+
 def finding_rows(snap: Snapshot) -> list[list[Any]]:
     return [
         [f.unit or "", f.name or "", FINDING_NAMES.get(f.code, f.code), f.message, f.submission_id or ""]
@@ -267,265 +336,215 @@ def _form_title(s: Submission) -> str:
     return BY_KIND[s.form].title if s.form in BY_KIND else ""
 
 
-def _date(d: Any) -> str:
-    return d.isoformat() if d else ""
-
-
 def _problems(problems: Sequence[Any]) -> str:
     return "\n".join(f"{i}. {p.line()}" for i, p in enumerate(problems, 1))
 
 
+
+
 # ---------------------------------------------------------------------------
-# Sheets (openpyxl)
+# Sheets
 #
-# Written in openpyxl's write_only mode, with cells prepared here. Why: in the
-# ordinary mode every `cell.font = …` hashes the whole style object to find it
-# in the workbook's list (about 20 µs; 700,000 assignments at 10,000 forms took
-# 13–20 s), and every cell stays in memory until the file is saved. Here each
-# distinct format (header, body, a level's fill, a date) is made once per sheet
-# (_Styles) and shared by reference, one cell object per column is refilled
-# row after row, and rows go to the file as they come, so that writing the
-# workbook costs about what openpyxl's bare writing of the values costs. A
-# write_only sheet must know its column widths and row heights before its rows:
-# they are measured from the values (sheet_layout), never from a written sheet.
+# Each sheet is handed to docs/xlsx.py as its rows and, per column, a format
+# and the formats of marked values (a level's fill): the writer serialises a
+# column's distinct values once. Widths and heights are measured from the
+# values (sheet_layout), the print setup from the widths (print_setup).
+
+# Marks of a column: value -> the format its cells take.
+Marks = Mapping[Any, Format]
+
+# Points of a column `w` characters wide, at the most a reader lays it out:
+# Excel with 宋体 11 pt takes about 5.25 pt a character (7 px), LibreOffice
+# without 宋体 measures by its stand-in's wider digits (DejaVu Sans: about
+# 6.6 pt, measured on its PDF); reckoned at 7 pt, so that the scale chosen
+# is never smaller than print_setup says.
+_PT_PER_CHAR, _PT_PAD = 7.0, 3.75
+# What a landscape page leaves for the columns between its 0.4-inch margins, in points.
+A4_WIDTH, A3_WIDTH = 841.9 - 57.6, 1190.6 - 57.6
+A4, A3 = 9, 8  # SpreadsheetML paper sizes
+READABLE = 0.70  # the smallest print scale allowed: 11 pt comes out at 7.7 pt
+A4_READABLE = 0.85  # A4 is the office's paper: taken when it keeps the text at least this large
+SPLIT_SCALE = 85  # a sheet too wide for A3 at READABLE prints at this scale, its columns over several pages
 
 
-class _Format(NamedTuple):
-    """A cell format: openpyxl's StyleArray, and its index among the workbook's formats."""
-
-    array: StyleArray
-    id: int
-
-
-class _Styles:
-    """The formats of one sheet's cells, each built once (openpyxl's own
-    look-up, which hashes) and then handed out as the same _Format."""
-
-    def __init__(self, ws: WriteOnlyWorksheet) -> None:
-        self._ws = ws
-        self._made: dict[tuple[Any, ...], _Format] = {}
-
-    def get(self, *, font: Font | None = None, fill: PatternFill | None = None, alignment: Alignment = WRAP,
-            number_format: str = "General") -> _Format:  # fmt: skip
-        key = (font, fill, alignment, number_format)
-        made = self._made.get(key)
-        if made is None:
-            cell = WriteOnlyCell(self._ws)
-            if font is not None:
-                cell.font = font
-            if fill is not None:
-                cell.fill = fill
-            cell.border, cell.alignment, cell.number_format = BORDER, alignment, number_format
-            made = self._made[key] = _Format(cell._style, cell.style_id)
-        return made
+def print_setup(widths: Sequence[float], key_columns: int = 1, label: str = "") -> PrintSetup:
+    """How a sheet prints, always landscape with its header row on every page:
+    on A4, all columns on the page's width, when that keeps the scale at 85 %
+    or more; else on A3, all columns on its width, when that keeps it at 70 %
+    or more; else on A3 at 85 %, the columns running over several pages (row
+    by row: pages of one set of rows side by side), with the first
+    `key_columns` repeated on each so that every page says whose rows they are.
+    Never fitted below 70 %: a ledger printed at 40 % cannot be read."""
+    need = sum(_PT_PER_CHAR * w + _PT_PAD for w in widths)
+    if A4_WIDTH >= need * A4_READABLE:
+        return PrintSetup(paper=A4, fit_width=True, header=label)
+    if A3_WIDTH >= need * READABLE:
+        return PrintSetup(paper=A3, fit_width=True, header=label)
+    return PrintSetup(paper=A3, fit_width=False, scale=SPLIT_SCALE, title_columns=key_columns, header=label)
 
 
-class _BodyCell(Cell):
-    """A body cell that carries its format's index: Cell.style_id would look
-    the format up again (hashing it twice) for every cell written."""
-
-    __slots__ = ("style_id",)  # shadows StyleableObject.style_id, a property
-
-    def set_format(self, fmt: _Format) -> None:
-        self._style, self.style_id = fmt
-
-
-# A column's cells marked by their value: value -> (fill, alignment).
-Marks = Mapping[Any, tuple[PatternFill, Alignment]]
-_TIME_TYPES = (datetime, date, time)
+def print_scale(setup: PrintSetup, widths: Sequence[float]) -> float:
+    """The scale `setup` prints `widths` at (1.0: full size)."""
+    if not setup.fit_width:
+        return setup.scale / 100
+    need = sum(_PT_PER_CHAR * w + _PT_PAD for w in widths)
+    return min(1.0, (A4_WIDTH if setup.paper == A4 else A3_WIDTH) / need)
 
 
 def _sheet(
-    wb: Workbook, title: str, header: Sequence[str], rows: list[list[Any]],
+    title: str, header: Sequence[str], rows: list[list[Any]], *,
     formats: Mapping[str, str] | None = None, marks: Mapping[str, Marks] | None = None,
-) -> None:  # fmt: skip
-    """One sheet: a bold header, every cell bordered and wrapped, columns as wide
-    as their text (within limits), rows as tall as their wrapped text, frozen
-    header, a filter, printed A4 landscape one page wide.
+    highlights: Sequence[tuple[str, Any, Highlight]] = (), max_width: Mapping[str, int] | None = None,
+    key_columns: int = 1, total_row: bool = False,
+) -> xlsx.Sheet:  # fmt: skip
+    """One sheet: a bold header on a fill, every cell bordered and wrapped,
+    columns as wide as their text (within limits: `max_width` by column
+    title, else MAX_WIDTH), rows as tall as their wrapped text, frozen header,
+    a filter, the print setup of print_setup.
 
     `formats`: number formats by column title (dates shown as dates);
-    `marks`: cells filled by their value, by column title (a level's colour)."""
-    ws = wb.create_sheet(title)
-    widths, heights = sheet_layout(header, rows)
-    for i, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(1, len(rows) + 1)}"
-    _print_setup(ws)
-    styles = _Styles(ws)
-    head = styles.get(font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTER)
-    ws.append([_header_cell(ws, head, t) for t in header])
-    columns = [_column(styles, (formats or {}).get(t, "General"), (marks or {}).get(t, {})) for t in header]
-    write = _row_writer(ws, columns)
-    for r, row in enumerate(rows, start=2):
-        if r in heights:
-            ws.row_dimensions[r].height = heights[r]
-        write(row)
+    `marks`: cells formatted by their value, by column title (a level's fill);
+    `highlights`: conditional formats, (column title, value, look);
+    `total_row`: the last row is a 合计 row: bold, shaded, outside the filter."""
+    formats, marks = formats or {}, marks or {}
+    widths, heights = sheet_layout(header, rows, [(max_width or {}).get(t, MAX_WIDTH) for t in header])
+    columns = []
+    for t in header:
+        base = Format(number_format=formats.get(t, "General"))
+        columns.append(Column(base, {v: Format(f.bold, f.fill, f.center, base.number_format) for v, f in marks.get(t, {}).items()}))
+    index = {t: i for i, t in enumerate(header)}
+    return xlsx.Sheet(
+        title, header, rows, columns, widths, heights, head_format=HEAD,
+        highlights=[(index[t], v, look) for t, v, look in highlights if t in index],
+        print=print_setup(widths, key_columns, title),
+        filter_rows=len(rows) - 1 if total_row and rows else len(rows),
+        emphasis={len(rows) + 1: Format(bold=True, fill=TOTAL_FILL)} if total_row and rows else {},
+    )
 
 
-def _print_setup(ws: WriteOnlyWorksheet) -> None:
-    """Printed: A4 landscape, all columns on one page's width, header on every page."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.print_title_rows = "1:1"
-
-
-def _header_cell(ws: WriteOnlyWorksheet, fmt: _Format, title: str) -> Cell:
-    cell = WriteOnlyCell(ws, value=title)
-    cell._style = fmt.array
-    return cell
-
-
-class _Column(NamedTuple):
-    """How a column's body cells look."""
-
-    base: _Format
-    marked: dict[Any, _Format]  # the formats of its marked values
-    shows_dates: bool  # its number format is a date's
-
-
-def _column(styles: _Styles, number_format: str, marks: Marks) -> _Column:
-    base = styles.get(number_format=number_format)
-    marked = {v: styles.get(fill=fill, alignment=align, number_format=number_format) for v, (fill, align) in marks.items()}
-    return _Column(base, marked, is_date_format(number_format))
-
-
-def _row_writer(ws: WriteOnlyWorksheet, columns: list[_Column]) -> Callable[[Sequence[Any]], None]:
-    """A function writing one body row: one cell object per column, refilled
-    for each row; openpyxl writes a row's cells as they are handed to it, so
-    a cell is free again by the next row. Formats are shared, never copied."""
-    cells = [_BodyCell(ws, column=i) for i in range(1, len(columns) + 1)]
-
-    def cells_of(values: Sequence[Any], row: int) -> Iterator[Cell]:
-        for cell, value, column in zip(cells, values, columns):
-            cell.set_format(column.marked.get(value, column.base) if column.marked else column.base)
-            if type(value) is str:
-                cell.value = clean(value)
-                if cell.data_type == "f":  # text from a form that starts with "=": keep it text
-                    cell.data_type = "s"
-            elif column.shows_dates or not isinstance(value, _TIME_TYPES):
-                cell.value = value
-            else:  # openpyxl gives this cell its default date format: on a copy, not on the shared one
-                cell._style = copy(cell._style)
-                cell.value = value
-                cell.style_id = StyleableObject.style_id.fget(cell)
-            cell.row = row
-            yield cell
-
-    # WriteOnlyWorksheet.append turns a row's values into cells with
-    # _values_to_row; ours hands over the prepared cells instead (handing
-    # cells to append works too, but costs a raised exception per cell).
-    ws._values_to_row = cells_of
-    return ws.append
-
-
-def sheet_layout(header: Sequence[str], rows: list[list[Any]]) -> tuple[list[int], dict[int, float]]:
+def sheet_layout(
+    header: Sequence[str], rows: list[list[Any]], max_widths: Sequence[int] | None = None
+) -> tuple[list[int], dict[int, float]]:
     """Excel has no autofit: size each column by its widest line, counting wide
-    (CJK) characters as two, within MIN_WIDTH..MAX_WIDTH (longer text wraps),
-    and give each row the height its wrapped text needs (LibreOffice and
-    Excel do not always work it out for a file they did not write).
+    (CJK) characters as two, within MIN_WIDTH..its maximum (MAX_WIDTH unless
+    `max_widths` says; longer text wraps), and give each row the height its
+    wrapped text needs (LibreOffice and Excel do not always work it out for a
+    file they did not write).
 
     Returns the column widths and {sheet row number: height} of the rows
-    taller than one line. Each distinct value of a column is measured once
+    taller than one line (the header's too, when a title wraps). Each distinct value of a column is measured once
     (a column repeats its units, names, levels); a row can only wrap where
-    one of its values has a line break or a line wider than a column can be
-    (the widest line sets the width otherwise), so only those rows are
+    one of its values has a line break or a line wider than its column can
+    be (the widest line sets the width otherwise), so only those rows are
     measured again."""
     n = len(header)
+    limits = list(max_widths) if max_widths is not None else [MAX_WIDTH] * n
     columns = list(zip(*(row[:n] for row in rows))) if rows else [() for _ in header]
-    widest = [display_width(str(t)) + 2 for t in header]  # room for the filter button
+    # A title over 8 wide may wrap onto two lines (风险内容及表现形式): its
+    # column need not be wider than its values for it. Plus room for the filter button.
+    titles = [display_width(str(t)) for t in header]
+    widest = [(-(-w // 2) if w > 8 else w) + 2 for w in titles]
     lines_of: list[dict[Any, tuple[int, ...]]] = []  # per column: each distinct value's line widths
     wrapping: set[int] = set()  # indexes into rows
     for i, column in enumerate(columns):
-        lines = {v: tuple(_width(line) for line in str(v).split("\n")) for v in set(column)}
+        lines = {v: tuple(_width(line) for line in _shown(v).split("\n")) for v in set(column)}
         widest[i] = max([widest[i], *(max(w) for w in lines.values())])
         lines_of.append(lines)
-        wraps = {v for v, w in lines.items() if len(w) > 1 or max(w) > MAX_WIDTH - 2}
+        wraps = {v for v, w in lines.items() if len(w) > 1 or max(w) > limits[i] - 2}
         if wraps:
             wrapping.update(r for r, v in enumerate(column) if v in wraps)
-    widths = [max(MIN_WIDTH, min(MAX_WIDTH, w + 2)) for w in widest]
+    widths = [max(MIN_WIDTH, min(limit, w + 2)) for w, limit in zip(widest, limits)]
+    # Each cell's lines at its column's width less one (at least one a line),
+    # per distinct value; only the columns where some value takes two lines or more.
+    tall: list[tuple[int, dict[Any, int]]] = []
+    for i, (lines, width) in enumerate(zip(lines_of, widths)):
+        per_line = max(1, width - 1)
+        counts = {v: sum(max(1, -(-w // per_line)) for w in ws) for v, ws in lines.items()}
+        if any(c > 1 for c in counts.values()):
+            tall.append((i, counts))
     heights = {}
+    if any(w + 2 > width for w, width in zip(titles, widths)):
+        heights[1] = LINE_HEIGHT * 2 + 3
     for r in sorted(wrapping):
-        # Each cell's lines at its column's width less one (at least one a line); the tallest cell.
-        lines = max(sum(max(1, -(-w // max(1, width - 1))) for w in lines_of[i][v])
-                    for i, (v, width) in enumerate(zip(rows[r], widths)))  # fmt: skip
+        row = rows[r]
+        lines = max(counts[row[i]] for i, counts in tall) if tall else 1
         if lines > 1:
             heights[r + 2] = LINE_HEIGHT * min(lines, MAX_LINES) + 3
     return widths, heights
 
 
+def _shown(value: Any) -> str:
+    """A value as a cell shows it, for measuring: a date as yyyy-mm-dd."""
+    if isinstance(value, date):
+        return value.isoformat()[:10]
+    return str(value)
+
+
+# Wide (CJK) characters, counted twice: the East Asian Wide and Fullwidth blocks.
+_WIDE = re.compile("[\u1100-\u115f\u2e80-\u303e\u3041-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f"
+                   "\uff00-\uff60\uffe0-\uffe6\U0001f300-\U0001f64f\U00020000-\U0003fffd]")  # fmt: skip
+
+
 def _width(line: str) -> int:
-    """display_width, at once for a line of plain ASCII (a number, a file name)."""
-    return len(line) if line.isascii() else display_width(line)
+    """display_width (wide characters count two), at once: plain ASCII (a number,
+    a file name) by its length, other text by one regex pass, not char by char."""
+    if line.isascii():
+        return len(line)
+    return 2 * len(line) - len(_WIDE.sub("", line))
 
 
-_LEVEL_MARKS: Marks = {name: (LEVEL_FILLS[level], CENTER) for level, name in LEVEL_NAMES.items()}
+_LEVEL_MARKS: Marks = {name: Format(fill=LEVEL_FILLS[level], center=True) for level, name in LEVEL_NAMES.items()}
+_MISSING = Format(fill=MISSING_FILL)
+# Long text wraps at RISK_TEXT_WIDTH in a risk sheet (see print_setup).
+_RISK_WIDTHS = {t: RISK_TEXT_WIDTH for t in ("岗位职责", "风险内容及表现形式", "防控措施", "审核意见", "风险名称")} | {"来源文件": 40}
 
 
-def _risk_sheet(wb: Workbook, title: str, rows: list[list[Any]]) -> None:
-    """A sheet of risks in RISK_COLUMNS, each level's cell coloured."""
-    _sheet(wb, title, RISK_COLUMNS, rows, marks={"风险等级": _LEVEL_MARKS})
+def _risk_sheet(title: str, rows: list[list[Any]]) -> xlsx.Sheet:
+    """A sheet of risks in RISK_COLUMNS: each level's cell coloured (a fill,
+    and a conditional format, so that a level typed over keeps its colour
+    right), a risk without a measure marked amber in 防控措施 and 措施情况."""
+    highlights = [("风险等级", name, Highlight(LEVEL_FILLS[level])) for level, name in sorted(LEVEL_NAMES.items(), reverse=True)]
+    highlights.append(("措施情况", MEASURE_MISSING, Highlight(MISSING_FILL)))
+    return _sheet(
+        title, RISK_COLUMNS, rows, formats={"表上日期": DATE_FORMAT},
+        marks={"风险等级": _LEVEL_MARKS, "防控措施": {"": _MISSING}, "措施情况": {MEASURE_MISSING: _MISSING},
+               "个人/单位": {"个人": CENTERED, "单位": CENTERED}},
+        highlights=highlights, max_width=_RISK_WIDTHS, key_columns=2,
+    )  # fmt: skip
 
 
-def build_workbook(snap: Snapshot, cfg: Config) -> bytes:
-    """The workbook as .xlsx bytes."""
-    wb = Workbook(write_only=True)
-    try:
-        _fill(wb, snap, cfg)
-        buf = io.BytesIO()
-        wb.save(buf)
-    except BaseException:
-        _discard(wb)
-        raise
-    return buf.getvalue()
+def build_workbook(snap: Snapshot, cfg: Config, roster: Sequence[Sequence[str]] | None = None) -> bytes:
+    """The workbook as .xlsx bytes. `roster`: the roster's (unit, name, position)
+    lines (None: no roster, so no headcounts and no 未报送人员 sheet)."""
+    people = [Person(*entry[:3]) for entry in roster] if roster is not None else None
+    # The office's wall-clock time of the snapshot (its own offset), not the machine's zone.
+    props = xlsx.Properties(f"{cfg.institution}廉政风险台账", cfg.office, snap.taken_at.replace(tzinfo=None))
+    return xlsx.workbook_bytes(_sheets(snap, cfg, people), props)
 
 
-def _fill(wb: Workbook, snap: Snapshot, cfg: Config) -> None:
-    _risk_sheet(wb, RISK_SHEET, risk_rows(snap, cfg))
-    header, urows = unit_rows(snap, cfg)
-    _sheet(wb, UNIT_SHEET, header, urows)
+def _sheets(snap: Snapshot, cfg: Config, people: list[Person] | None) -> list[xlsx.Sheet]:
+    sheets = [_risk_sheet(RISK_SHEET, risk_rows(snap, cfg))]
+    header, urows = unit_rows(snap, cfg, people)
+    sheets.append(_sheet(UNIT_SHEET, header, urows, total_row=True))
     # Both dates are real date cells; the time without its seconds.
-    status_marks: Marks = {STATUS_NAMES[k]: (fill, WRAP) for k, fill in STATUS_FILLS.items()}
-    _sheet(wb, SUBMISSION_SHEET, SUBMISSION_COLUMNS, submission_rows(snap, cfg),
-           formats={c: DATE_FORMAT for c in DATE_COLUMNS} | {"收到时间": TIME_FORMAT},
-           marks={"处理结果": status_marks})  # fmt: skip
+    status_marks: Marks = {STATUS_NAMES[k]: Format(fill=fill) for k, fill in STATUS_FILLS.items()}
+    sheets.append(_sheet(SUBMISSION_SHEET, SUBMISSION_COLUMNS, submission_rows(snap, cfg),
+                         formats={c: DATE_FORMAT for c in DATE_COLUMNS} | {"收到时间": TIME_FORMAT},
+                         marks={"处理结果": status_marks}, max_width={"问题": 40, "提示": 40}, key_columns=2))  # fmt: skip
     # 风险变更记录: dates shown as dates, what waits for the office marked.
-    _sheet(wb, CHANGE_SHEET, CHANGE_COLUMNS, change_rows(snap), formats={"调整日期": DATE_FORMAT},
-           marks={"审核情况": {"待审核": (LEVEL_FILLS[3], WRAP)}})  # fmt: skip
-    _sheet(wb, FINDING_SHEET, ("单位", "姓名", "类别", "说明", "报送编号"), finding_rows(snap))
+    sheets.append(_sheet(CHANGE_SHEET, CHANGE_COLUMNS, change_rows(snap), formats={"调整日期": DATE_FORMAT},
+                         marks={"审核情况": {"待审核": Format(fill=LEVEL_FILLS[3])}},
+                         max_width={"原内容": 30, "新内容": 30, "原文件": 30, "新文件": 30}, key_columns=3))  # fmt: skip
+    sheets.append(_sheet(FINDING_SHEET, FINDING_COLUMNS, finding_rows(snap)))
+    if people is not None:
+        sheets.append(_sheet(ROSTER_SHEET, ROSTER_SHEET_COLUMNS, roster_rows(snap, people)))
     outside = outside_risk_rows(snap, cfg)
     if outside:
-        _risk_sheet(wb, OUTSIDE_SHEET, outside)
-
-    # The office's wall-clock time of the snapshot (its own offset), not the machine's zone.
-    taken = snap.taken_at.replace(tzinfo=None)
-    wb.properties.creator = cfg.office
-    wb.properties.title = f"{cfg.institution}廉政风险台账"
-    wb.properties.created = taken
-    wb.properties.modified = taken
+        sheets.append(_risk_sheet(OUTSIDE_SHEET, outside))
+    return sheets
 
 
-def _discard(wb: Workbook) -> None:
-    """A write_only sheet streams its rows into a temporary file that only a
-    successful save removes; a failed build must not leave them behind in a
-    watcher that runs all day (one that cannot be removed now, openpyxl
-    removes when the process ends)."""
-    for ws in wb.worksheets:
-        writer = getattr(ws, "_writer", None)
-        if writer is None:
-            continue
-        with suppress(Exception):  # closes the file; the error that brought us here is the one to raise
-            if not ws.closed:
-                ws.close()
-        with suppress(OSError, ValueError):
-            writer.cleanup()
-
-
-def write_workbook(path: Path, snap: Snapshot, cfg: Config) -> Path:
+def write_workbook(path: Path, snap: Snapshot, cfg: Config, roster: Sequence[Sequence[str]] | None = None) -> Path:
     """Build and write the workbook atomically (temporary name, then rename)."""
-    atomic_write(path, build_workbook(snap, cfg))
+    atomic_write(path, build_workbook(snap, cfg, roster))
     return path
-
