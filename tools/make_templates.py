@@ -38,9 +38,18 @@ TEMPLATE_DIR = ROOT / "word_templates"
 
 RED = "FF0000"
 BODY_PT = 16.0  # 3号
-LINE_PT = 28.0  # fixed line pitch of the body
 TEXT_WIDTH_MM = 156.0  # 210 - 28 - 26
+TEXT_HEIGHT_MM = 225.0  # 297 - 37 - 35
 LANDSCAPE_WIDTH_MM = 225.0  # 297 - 37 - 35
+# GB/T 9704 7.1: 22 lines of 28 characters in the 156 × 225 mm text block. The
+# document grid (w:docGrid, Word's 文档网格 "只指定行网格") sets the line pitch,
+# and the body's exact line spacing is the same, so that it stays on the grid in
+# readers that ignore the grid; 28 characters: BODY_CONDENSE_PT (setup_page).
+LINES_PER_PAGE, CHARS_PER_LINE = 22, 28
+LINE_TWIPS = round(TEXT_HEIGHT_MM / 25.4 * 1440 / LINES_PER_PAGE)  # 579 twips, 28.95 pt
+LINE_PT = LINE_TWIPS / 20
+CHAR_PT = TEXT_WIDTH_MM / 25.4 * 72 / CHARS_PER_LINE  # 15.79 pt: 3号 characters set 0.2 pt tighter
+BODY_CONDENSE_PT = -0.25  # 16 - 0.25 = 15.75 pt, within a grid character
 
 # ---------------------------------------------------------------------------
 # XML helpers (python-docx has no API for these properties)
@@ -105,7 +114,8 @@ def set_indent(ppr, *, first_chars: float = 0, left_chars: float = 0, right_char
     """Indents in characters (w:*Chars, what Word shows as 字符) with the
     equivalent twips beside them for readers that ignore the character units."""
     ind = el("w:ind")
-    char_twips = size_pt * 20
+    # A body-size character is one grid character wide (CHAR_PT), not 16 pt.
+    char_twips = (CHAR_PT if size_pt == BODY_PT else size_pt) * 20
     if left_chars:
         ind.set(qn("w:leftChars"), str(round(left_chars * 100)))
         ind.set(qn("w:left"), str(round(left_chars * char_twips)))
@@ -165,6 +175,10 @@ def add_style(doc, name: str, style_id: str, *, font: str, size: float, align: s
     style.base_style = doc.styles["Normal"]
     style.quick_style = True
     docxfonts.set_style_font(style, font, size=size, bold=bold)
+    if size == BODY_PT:
+        # 3号 is 16 pt, 28 characters in 156 mm are 15.79 pt each: body-size
+        # text is narrowed to fit (Word's 字符间距 紧缩 0.25 磅).
+        docxfonts.set_rpr_spacing(style.element.get_or_add_rPr(), BODY_CONDENSE_PT)
     if color:
         style.font.color.rgb = RGBColor.from_string(color)
     ppr = _ppr(style)
@@ -200,8 +214,9 @@ def add_styles(doc) -> None:
     # date never stands alone at the top of a page.
     add_style(doc, "附件说明", "GwAttachNote", font=FANGSONG, size=BODY_PT, align="left",
               left_chars=5, hanging_chars=3, before_pt=LINE_PT, keep_next=True)
+    # GB/T 9704 7.3.5.2: the 署名 one line below the text (or the 附件说明).
     add_style(doc, "署名", "GwSigner", font=FANGSONG, size=BODY_PT, align="right", right_chars=2,
-              before_pt=2 * LINE_PT, keep_next=True)
+              before_pt=LINE_PT, keep_next=True)
     add_style(doc, "成文日期", "GwDate", font=FANGSONG, size=BODY_PT, align="right", right_chars=4)
     add_style(doc, "发文机关标志", "GwOrganMark", font=XIAOBIAOSONG, size=30, align="center", line_pt=None,
               before_pt=50, after_pt=0, color=RED)
@@ -210,7 +225,8 @@ def add_styles(doc) -> None:
     # The red rule 4 mm under the 发文字号, as wide as the text block.
     set_bottom_border(_ppr(wenhao), color=RED, eighths=18, space_pt=11)
     add_style(doc, "附件标识", "GwAttachLabel", font=HEITI, size=BODY_PT, align="left")
-    add_style(doc, "附件标题", "GwAttachTitle", font=XIAOBIAOSONG, size=18, align="center", line_pt=32,
+    # 附件 titles as the document's title: 2号小标宋 (GB/T 9704 8).
+    add_style(doc, "附件标题", "GwAttachTitle", font=XIAOBIAOSONG, size=22, align="center", line_pt=35,
               before_pt=LINE_PT / 2, after_pt=LINE_PT / 2)
     add_style(doc, "表头", "GwTableHead", font=HEITI, size=12, align="center", line_pt=None)
     add_style(doc, "表格文字", "GwTableText", font=FANGSONG, size=12, align="left", line_pt=None)
@@ -220,6 +236,12 @@ def add_styles(doc) -> None:
     add_style(doc, "页码", "GwPageNumber", font=SONGTI, size=14, align="right", line_pt=None)
     # 草稿 mark of a draft (`draft`): top left, where GB/T 9704 puts 密级, in 黑体.
     add_style(doc, "草稿标识", "GwDraftMark", font=HEITI, size=BODY_PT, align="left")
+    # Off the document grid: what is not body text keeps its own line heights
+    # (a 12 pt table line snapped to the 29 pt grid would double every row).
+    for style_id in ("GwTitle", "GwOrganMark", "GwDocNumber", "GwAttachTitle", "GwTableHead", "GwTableText",
+                     "GwTableCenter", "GwColophon", "GwPageNumber"):
+        style = next(st for st in doc.styles if st.style_id == style_id)
+        put(_ppr(style), el("w:snapToGrid", val=0), _PPR_ORDER)
 
 
 # ---------------------------------------------------------------------------
@@ -243,6 +265,17 @@ def setup_page(section, *, landscape: bool = False) -> None:
     # The page number sits about 7 mm below the text block.
     section.footer_distance = Mm(22)
     section.gutter = Mm(0)
+    sectPr = section._sectPr
+    if landscape:
+        # Tables only: no grid (a grid would stretch their 12 pt lines).
+        put(sectPr, el("w:docGrid", linePitch=312), _SECTPR_ORDER)
+    else:
+        # A line grid only: LibreOffice (which makes our PDFs) sets a character
+        # wider than a character-grid cell on two cells, and 3号 (16 pt) is wider
+        # than 156 mm / 28 = 15.79 pt, so type="linesAndChars" gave 14 characters
+        # a line. The 28 come from the body styles' 0.25 pt condensing instead,
+        # the same in Word and LibreOffice.
+        put(sectPr, el("w:docGrid", type="lines", linePitch=LINE_TWIPS), _SECTPR_ORDER)
 
 
 def page_field_runs(paragraph) -> None:
@@ -550,8 +583,8 @@ def colophon(doc) -> None:
     cc, printed = (row.cells[0] for row in tbl.rows)
     set_cell(cc, "抄送：{{ cc }}。", "版记", width)
     set_cell(printed, "{{ printed_by }}\t{{ print_date }}印发", "版记", width)
-    # Right tab one character in from the right edge for the 印发日期.
-    set_tabs(printed.paragraphs[0]._p.get_or_add_pPr(), [("right", width - 2 * 280)])
+    # Right tab for the 印发日期: 右空一字 (one 4号 character in from the rule's end).
+    set_tabs(printed.paragraphs[0]._p.get_or_add_pPr(), [("right", width - 280)])
     # The anchor paragraph after a floating table: as small as possible.
     p = para(doc, "", "版记")
     set_spacing(p._p.get_or_add_pPr(), line_pt=1, before_pt=0, after_pt=0)
@@ -585,11 +618,11 @@ def build_bulletin() -> Document:
     run_in(doc, "（一）逾期报送。", "{{ late_text }}")
     run_in(doc, "（二）逾期未报。", "{{ missing_text }}")
     para(doc, "四、下一步工作要求", "一级标题")
-    last = para(doc, "各{{ stage_units }}要对照工作方案确定的时间节点，抓紧做好廉政风险排查评估和防控措施制定工作。"
+    para(doc, "各{{ stage_units }}要对照工作方案确定的时间节点，抓紧做好廉政风险排查评估和防控措施制定工作。"
                      "仍有材料逾期未报的单位，请于本通报印发之日起5个工作日内补报；已报送材料的单位要认真审核个人自查情况，"
                      "确保风险点查找准确、等级评定合理、防控措施具体可行。")
-    # GB/T 9704: the 署名 page must carry text; the last lines go with the 附件说明.
-    last.paragraph_format.keep_with_next = True
+    # The 署名 page carrying text is pipeline/docs/layout.py's keep_signature_with_text:
+    # keep-with-next on this whole paragraph made LibreOffice move all of it.
     lines_para(doc, ["附件：1. {{ attachment1_title }}", "2. {{ attachment2_title }}"], "附件说明")
     signature(doc)
 

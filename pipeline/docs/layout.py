@@ -205,14 +205,94 @@ def _display_width(text: str) -> float:
     return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in text)
 
 
+# GB/T 9704 7.2.3: the organ mark's top edge 35 mm below the top of the text block.
+ORGAN_MARK_TOP_MM = 35.0
+# Measured on LibreOffice 7.4's PDFs (the ones the pipeline makes), with the
+# templates' document grid: the characters of a single-spaced line begin this
+# far (in ems) below the top of their line, and the first line of a page on a
+# line grid starts GRID_TOP_MM lower than the text block's top. The organ
+# mark's space before is shortened by both, so that its characters' top edge
+# (measured as ink) sits at 35 mm.
+ORGAN_MARK_INK_EM = 0.17
+GRID_TOP_MM = 6.5
+
+
+def _style_ppr_value(doc: Any, style_id: str | None, path: str, attr: str) -> str | None:
+    """An attribute of a paragraph property in the style or the styles it is
+    based on (w:spacing/@w:before and the like)."""
+    seen = set()
+    styles = doc.styles.element
+    while style_id and style_id not in seen:
+        seen.add(style_id)
+        st = styles.find(f"{qn('w:style')}[@{qn('w:styleId')}='{style_id}']")
+        if st is None:
+            return None
+        el = st.find(f"{qn('w:pPr')}/{qn(path)}")
+        if el is not None and el.get(qn(attr)) is not None:
+            return el.get(qn(attr))
+        based = st.find(qn("w:basedOn"))
+        style_id = based.get(qn("w:val")) if based is not None else None
+    return None
+
+
+def _ppr_value(doc: Any, p: etree._Element, path: str, attr: str) -> str | None:
+    el = p.find(f"{qn('w:pPr')}/{qn(path)}")
+    if el is not None and el.get(qn(attr)) is not None:
+        return el.get(qn(attr))
+    return _style_ppr_value(doc, _style_id(p) or "Normal", path, attr)
+
+
+def _height_pt(doc: Any, p: etree._Element) -> float:
+    """The height of a one-line paragraph: spacing before and after and its
+    exact line height (a single line of 3号 where the spacing is not exact)."""
+    before = float(_ppr_value(doc, p, "w:spacing", "w:before") or 0) / 20
+    after = float(_ppr_value(doc, p, "w:spacing", "w:after") or 0) / 20
+    line = _ppr_value(doc, p, "w:spacing", "w:line")
+    rule = _ppr_value(doc, p, "w:spacing", "w:lineRule")
+    height = float(line) / 20 if line and rule in ("exact", "atLeast") else 16.0 * 1.3
+    return before + height + after
+
+
+def _grid_top_mm(doc: Any) -> float:
+    grid = doc.sections[0]._sectPr.find(qn("w:docGrid"))
+    return GRID_TOP_MM if grid is not None and grid.get(qn("w:type")) in ("lines", "linesAndChars") else 0.0
+
+
+def place_organ_mark(doc: Any, p: etree._Element) -> None:
+    """Space before the organ mark so that its top edge is ORGAN_MARK_TOP_MM
+    below the top of the text block, whatever stands above it (a draft's 草稿
+    mark, or nothing). Only on the first page: paragraphs above it count."""
+    above = 0.0
+    for prev in doc.element.body.iter(qn("w:p")):
+        if prev is p:
+            break
+        if prev.find(f".//{qn('w:br')}[@{qn('w:type')}='page']") is not None:
+            return  # not on the first page: leave it as the template has it
+        above += _height_pt(doc, prev)
+    size = _style_size(doc, _style_id(p) or "") or 30.0
+    before_pt = max(0.0, (ORGAN_MARK_TOP_MM - _grid_top_mm(doc)) / 25.4 * 72 - above - ORGAN_MARK_INK_EM * size)
+    pPr = p.get_or_add_pPr()
+    spacing = pPr.find(qn("w:spacing"))
+    if spacing is None:
+        spacing = OxmlElement("w:spacing")
+        pPr.insert_element_before(spacing, "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap",
+                                  "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
+                                  "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
+    spacing.set(qn("w:before"), str(round(before_pt * 20)))
+    spacing.set(qn("w:beforeLines"), "0")
+    spacing.set(qn("w:beforeAutospacing"), "0")
+
+
 def fit_organ_mark(doc: Any) -> None:
     """Keep the red organ mark on one line: a long name (the default office is
-    18 characters) is narrowed with character scaling, as printed 红头 are."""
+    18 characters) is narrowed with character scaling, as printed 红头 are;
+    and place it 35 mm below the top of the text block (place_organ_mark)."""
     width_pt = _text_width_pt(doc)
     for p in doc.element.body.iter(qn("w:p")):
         sid = _style_id(p)
         if sid not in ORGAN_MARK_STYLES:
             continue
+        place_organ_mark(doc, p)
         text = "".join(t.text or "" for t in p.iter(qn("w:t")))
         size = _style_size(doc, sid) or 30.0
         ems = _display_width(text)
@@ -276,18 +356,48 @@ def align_signature(doc: Any) -> None:
 ATTACH_NOTE_STYLES = ("GwAttachNote", "附件说明")
 
 
+# The longest paragraph (in lines of 28 characters) kept whole with the 署名:
+# LibreOffice moves a keep-with-next paragraph to the next page whole, so a
+# longer one would leave its page that many lines short.
+KEEP_WITH_SIGNATURE_LINES = 2
+
+
+def _lines(p: etree._Element, per_line: int = 28) -> int:
+    """Lines a body paragraph takes (two characters of first-line indent)."""
+    return max(1, -int(-(_display_width(_text(p).strip()) + 2) // per_line))
+
+
 def keep_signature_with_text(doc: Any) -> None:
     """GB/T 9704: the page with the 署名 must carry some of the text. The 附件说明,
     署名 and 日期 keep together by their styles; here the paragraph of text just
-    before them (whatever the data made it) is kept with them too."""
+    before them is kept with them too when it is short (at most
+    KEEP_WITH_SIGNATURE_LINES lines). A longer one is left free, and loses a
+    keep-with-next an older template gave it: LibreOffice would move it whole
+    and strand its page lines short (Word moves its last lines only)."""
     paragraphs = list(doc.element.body.iter(qn("w:p")))
     for i, p in enumerate(paragraphs):
         if _style_id(p) in ATTACH_NOTE_STYLES or _style_id(p) in SIGNER_STYLES:
             for prev in reversed(paragraphs[:i]):
                 if _text(prev).strip():
-                    prev.get_or_add_pPr().get_or_add_keepNext()
+                    pPr = prev.get_or_add_pPr()
+                    if _lines(prev) <= KEEP_WITH_SIGNATURE_LINES:
+                        pPr.get_or_add_keepNext()
+                    else:
+                        pPr._remove_keepNext()
+                        if _style_keeps_next(doc, _style_id(prev)):
+                            off = OxmlElement("w:keepNext")
+                            off.set(qn("w:val"), "0")
+                            pPr._insert_keepNext(off)
                     break
             return
+
+
+def _style_keeps_next(doc: Any, style_id: str | None) -> bool:
+    value = _style_ppr_value(doc, style_id, "w:keepNext", "w:val")
+    styles = doc.styles.element
+    st = styles.find(f"{qn('w:style')}[@{qn('w:styleId')}='{style_id}']") if style_id else None
+    has = st is not None and st.find(f"{qn('w:pPr')}/{qn('w:keepNext')}") is not None
+    return has and value not in ("0", "false")
 
 
 def _text(p: etree._Element) -> str:
