@@ -49,7 +49,7 @@ UNIT_MEASURES = "unit_measures"
 COVERED_FINDINGS = frozenset({"late_form", "form_missing", "assessment_without_measures"})
 
 # Who owes the personal assessment when nobody of the unit is known by name.
-WHOLE_UNIT = "本单位人员"
+WHOLE_UNIT = "全体人员"  # said alike to the unit (催报通知) and about it (单位汇总, 通报)
 
 
 # ---------------------------------------------------------------------------

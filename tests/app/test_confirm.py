@@ -221,7 +221,7 @@ def test_the_change_log_of_a_unit_summary_is_in_its_context(tmp_path: Path) -> N
         ("三级", "二级", "王丽华-1.docx", "王丽华-2.docx"), ("二级", "一级", "王丽华-2.docx", "王丽华-3.docx"),
     ]  # fmt: skip
     assert [c["needs_confirmation"] for c in ctx["changes"]] == [True, False]
-    assert ctx["changes_text"].startswith("本单位动态调整风险2项，其中等级调整2项")
+    assert ctx["changes_text"].startswith("教务处动态调整风险2项，其中等级调整2项")
     assert consolidate.summary_context(snap, CFG, "财务处", datetime(2012, 7, 5).date())["changes"] == []
     bulletin = consolidate.bulletin_context(snap, CFG, datetime(2012, 7, 5).date())
     assert bulletin["changes_text"] == "各单位动态调整2项，其中降低三级风险等级1项，待组织审核1项。"

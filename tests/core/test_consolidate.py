@@ -194,7 +194,7 @@ def test_roster_names_people_who_sent_nothing(snap):
 def test_summary_for_an_empty_register():
     ctx = consolidate.summary_context(Snapshot(datetime(2012, 6, 1)), CFG, "教务处", EARLY)
     assert ctx["missing"] == [] and ctx["person_rows"] == []
-    assert ctx["overview"] == "本单位尚未报送廉政风险排查评估材料。"
+    assert ctx["overview"] == "教务处尚未报送廉政风险排查评估材料。"  # the office's voice: the unit by name
     assert ctx["as_of"] == ""
 
 
@@ -223,12 +223,14 @@ def test_bulletin_figures_by_unit(snap):
     assert ctx["late_units"] == ["教务处"]
     assert set(ctx["missing_units"]) == {"教务处", "财务处", "科研处"}
     assert "科研处尚未报送任何材料" in ctx["missing_text"]
-    assert "教务处的个人排查评估表（1人）晚于规定时间报送" in ctx["late_text"]
+    assert "教务处的《个人廉政风险排查评估表》1人晚于截止日期报送" in ctx["late_text"]
     assert ctx["organ_mark"] == CFG.organ_mark and ctx["recipients"] == "各党总支、各单位"
     assert [u["name"] for u in ctx["units"]] == list(CFG.units)
     assert ctx["units"][2]["text"] == "尚未报送任何材料。"
-    assert ctx["status_rows"][0]["personal_assessment"] == "2人（逾期1人）"
-    assert ctx["status_rows"][2]["unit_assessment"] == "未报送"
+    assert ctx["status_rows"][0]["personal_assessment"] == "已报2人（其中逾期报送1人）"
+    # The body's word for it too (core/statuses.py): one vocabulary.
+    assert ctx["status_rows"][2]["unit_assessment"] == "逾期未报"
+    assert [r["status"] for r in ctx["stats_rows"]] == ["尚有缺报", "尚有缺报", "逾期未报"]
 
 
 def test_units_outside_the_list_are_named_apart_and_never_counted(snap):
@@ -255,8 +257,10 @@ def test_the_stage_words_the_bulletin(snap):
     school = consolidate.bulletin_context(snap, replace(CFG, stage="全面推进"), AFTER_ALL)
     assert pilot["title"] == "关于廉政风险防控试点工作进展情况的通报"
     assert school["title"] == "关于廉政风险防控工作进展情况的通报"
-    assert pilot["overview"].startswith("截至2012年11月1日，3个试点单位中已有2个单位报送材料，")
-    assert school["overview"].startswith("截至2012年11月1日，3个单位中已有2个单位报送材料，")
+    # The cut-off date is the document's own day, put before the overview by the template.
+    assert pilot["cutoff"] == "2012年12月10日"
+    assert pilot["overview"].startswith("3个试点单位中，已有2个报送材料，科研处尚未报送。")
+    assert school["overview"].startswith("3个单位中，已有2个报送材料，科研处尚未报送。")
     assert school["attachment1_title"] == "各单位廉政风险排查评估情况统计表"
     assert school["attachment2_title"] == "各单位材料报送情况一览表"
     assert school["plan_title"] == "《泉州师范学院廉政风险防控工作方案》"
@@ -269,14 +273,18 @@ def test_the_stage_words_the_bulletin(snap):
 def test_when_every_unit_reported_the_bulletin_says_so(snap):
     snap.submissions.append(sub(40, "unit_assessment", "科研处", when=(9, 2)))
     ctx = consolidate.bulletin_context(snap, CFG, AFTER_ALL)
-    assert "3个试点单位均已报送材料，" in ctx["overview"] and "已有" not in ctx["overview"]
+    assert ctx["overview"].startswith("3个试点单位均已报送材料。") and "已有" not in ctx["overview"]
 
 
 def test_as_of_ignores_rejected_files(snap):
     before = consolidate.bulletin_context(snap, CFG, AFTER_ALL)
     snap.submissions.append(sub(30, None, "科研处", when=(12, 5), status="rejected"))
     after = consolidate.bulletin_context(snap, CFG, AFTER_ALL)
-    assert before == after
+    # The figures stand as they were; only the sentence on returned files tells of it.
+    returned = ("returns_text", "problem_items", "next_items")
+    assert {k: v for k, v in before.items() if k not in returned} == {k: v for k, v in after.items() if k not in returned}
+    assert after["as_of"] == before["as_of"]
+    assert after["returns_text"].startswith("共退回不符合要求的文件")
 
 
 def test_reminder_only_for_units_with_overdue_forms(snap):
@@ -306,7 +314,10 @@ def test_rejection_notice_lists_every_problem():
     assert "“教务处/王丽华.docx”" in text and "2012年6月25日14时03分" in text
     assert "1. 第2行“风险等级”：风险等级只能填一级、二级或三级。" in text
     assert "2. 表头没有填写单位。" in text
-    assert "inbox" in text and ".docx" in text  # how to resubmit
+    # How to resubmit: the advice for this kind of failure, by when, and where the clerk puts it.
+    assert "请在原表格中按上述意见逐项修改后再报送" in text
+    assert "重新报送的文件请于2012年7月2日前放入领导小组办公室指定的收件文件夹" in text
+    assert "inbox" not in text and "逐字节" not in text
     assert text.rstrip().endswith("2012年6月25日")
 
 
