@@ -111,6 +111,17 @@ def _names(items: Iterable[str]) -> str:
     return "、".join(items)
 
 
+def series(parts: Iterable[str]) -> str:
+    """Parts in a series: '、' between them, except between two titles in 《》,
+    which the marks already part (GB/T 15834): 《甲》《乙》、丙."""
+    out = ""
+    for part in parts:
+        if out:
+            out += "" if out.endswith("》") and part.startswith("《") else "、"
+        out += part
+    return out
+
+
 def _overview(f: UnitFacts) -> str:
     """基本情况 of a unit summary, in the office's voice (the summary goes to
     the leading group): the unit by name, no date (the template opens with
@@ -375,8 +386,17 @@ def _bulletin_overview(
     reported = [f for f in facts if f.reported_anything]
     silent = [f.unit for f in facts if not f.reported_anything]
     if not reported:
-        reporting = f"{n}个{noun}均未报送材料" if n > 1 else f"{noun}尚未报送材料"
-    elif not silent:
+        # Nothing came in: say so once, and which deadlines have passed (the
+        # next steps give those ahead); no figures of nothing.
+        text = f"{n}个{noun}均尚未报送材料。" if n > 1 else f"{noun}尚未报送材料。"
+        passed = [k for k in KINDS if _due(k, cfg, today)]
+        by_day: dict[date, list[str]] = {}
+        for k in passed:
+            by_day.setdefault(cfg.deadline(k), []).append(form_label(k))
+        for d, titles in sorted(by_day.items()):
+            text += f"{series(titles)}的报送截止日期（{arabic(d)}）已过。"
+        return [text]
+    if not silent:
         reporting = f"{n}个{noun}均已报送材料" if n > 1 else f"{noun}已报送材料"
     else:
         reporting = f"{n}个{noun}中，已有{len(reported)}个报送材料，{_names(silent)}尚未报送"
@@ -444,10 +464,9 @@ def _unit_progress(facts: Sequence[UnitFacts], cfg: Config, today: date) -> list
         items.append((f"{statuses.LATE}的单位。", f"{'；'.join(late)}晚于截止日期报送。"))
     owing = [f for f in facts if f.missing]
     if owing:
-        parts = [
-            f"{f.unit}尚未报送任何材料" if not f.reported_anything else f"{f.unit}尚缺{_forms_summary(f.missing)}"
-            for f in owing
-        ]
+        silent = [f.unit for f in owing if not f.reported_anything]
+        parts = [f"{_names(silent)}{'均' if len(silent) > 1 else ''}尚未报送任何材料"] if silent else []
+        parts += [f"{f.unit}尚缺{_forms_summary(f.missing)}" for f in owing if f.reported_anything]
         detail = "（具体人员和材料见附件3）" if any(i["who"] and i["who"] != WHOLE_UNIT for f in owing for i in f.missing) else ""
         items.append(("尚未报齐的单位。", f"{'；'.join(parts)}{detail}。"))
     return _headed(items)
@@ -555,7 +574,7 @@ def _next_steps(facts: Sequence[UnitFacts], snap: Snapshot, cfg: Config, today: 
         by_day: dict[date, list[str]] = {}
         for k in ahead:
             by_day.setdefault(cfg.deadline(k), []).append(form_label(k))
-        dates = "；".join(f"{'、'.join(titles)}于{arabic(d)}前报送" for d, titles in sorted(by_day.items()))
+        dates = "；".join(f"{series(titles)}于{arabic(d)}前报送" for d, titles in sorted(by_day.items()))
         items.append(("按时报送后续材料。", f"各{noun}要按照工作方案确定的时间节点，组织做好后续工作：{dates}。"))
     if _unmeasured_level3(facts, cfg, today)[0]:
         items.append(
@@ -781,7 +800,7 @@ def _forms_summary(items: Sequence[dict[str, Any]]) -> str:
             continue
         people = [i for i in mine if i["who"] and i["who"] != WHOLE_UNIT]
         parts.append(f"{form_label(kind)}{len(people)}人" if people else form_label(kind))
-    return "、".join(parts)
+    return series(parts)
 
 
 def _late_text(facts: Sequence[UnitFacts]) -> str:
