@@ -531,8 +531,8 @@ def build_summary() -> Document:
 
 STATS_COLS = (9, 26, 13, 13, 13, 11, 10, 10, 10, 13, 28)  # 156 mm
 STATS_HEAD = ("序号", "单位", "报送人数", "个人风险点", "单位风险点", "合计", "三级", "二级", "一级", "已制定措施", "报送情况")
-DETAIL_COLS = (9, 22, 27, 40, 22, 16, 20)  # 156 mm
-DETAIL_HEAD = ("序号", "单位", "人员", "材料", "截止日期", "情况", "备注")
+DETAIL_COLS = (9, 22, 32, 53, 20, 20)  # 156 mm; 情况 holds 逾期未报 on one line
+DETAIL_HEAD = ("序号", "单位", "人员", "材料", "情况", "备注")
 STATUS_COLS = (9, 27, 30, 30, 30, 30)  # 156 mm
 STATUS_HEAD = ("序号", "单位", "个人廉政风险排查评估表", "单位廉政风险排查评估表", "个人廉政风险防控措施意见和建议表", "单位制定廉政风险防控措施表")
 
@@ -651,9 +651,8 @@ def build_bulletin() -> Document:
     tbl = table(doc, DETAIL_COLS, DETAIL_HEAD, caption="detail_rows")
     tag_row(tbl, DETAIL_COLS, "{%tr for r in detail_rows %}")
     add_row(tbl, DETAIL_COLS,
-            ["{{ r.no }}", "{{ r.unit }}", "{{ r.who }}", "{{ r.form }}", "{{ r.deadline }}", "{{ r.state }}",
-             "{{ r.note }}"],
-            ["表格居中", "表格居中", "表格居中", "表格文字", "表格居中", "表格居中", "表格文字"])
+            ["{{ r.no }}", "{{ r.unit }}", "{{ r.who }}", "{{ r.form }}", "{{ r.state }}", "{{ r.note }}"],
+            ["表格居中", "表格居中", "表格居中", "表格文字", "表格居中", "表格文字"])
     tag_row(tbl, DETAIL_COLS, "{%tr endfor %}")
     tag(doc, "{%p endif %}")
     colophon(doc)

@@ -714,9 +714,10 @@ def _detail_rows(facts: Sequence[UnitFacts]) -> list[dict[str, Any]]:
     for f in facts:
         for state, items in ((statuses.MISSING, f.missing), (statuses.LATE, f.late)):
             for i in items:
-                note = "曾报送，因不符合要求被退回" if i.get("rejected") else ""
+                # Short: the column is narrow, the year is the campaign's.
+                note = "曾报送，被退回" if i.get("rejected") else ""
                 if state == statuses.LATE:
-                    note = f"{i['received']}报送"
+                    note = i["received"].split("年", 1)[-1] + "报送"
                 rows.append({
                     "unit": f.unit,
                     "who": i["who"] or "（单位）",
