@@ -98,6 +98,18 @@ def as_of(snap: Snapshot, unit: str | None = None) -> date | None:
     return max(received).date() if received else None
 
 
+def cutoff_keys(snap: Snapshot, cfg: Config, today: date, day: date | None) -> dict[str, Any]:
+    """The document's one 截至 date: its own day (app/outputs.dated moves it
+    with the 成文日期) — but for a closed campaign, whose figures stand as they
+    were, the day its data ended: its last receipt `day` or last deadline,
+    whichever is later (every state is the same then), never after `today`."""
+    if snap.campaign is None or not snap.campaign.frozen:
+        return {"cutoff": arabic(today), "cutoff_fixed": False}
+    last_deadline = max(cfg.deadline(k) for k in BY_KIND)
+    end = min(today, max(day or last_deadline, last_deadline))
+    return {"cutoff": arabic(end), "cutoff_fixed": True}
+
+
 def _as_of_text(day: date | None) -> str:
     return arabic(day) if day else ""
 
@@ -288,6 +300,7 @@ def summary_context(
     return {
         **_common(cfg, today),
         "title": f"{unit}廉政风险排查评估汇总",
+        **cutoff_keys(snap, cfg, today, day),
         "unit": unit,
         "recipient": leading_group(cfg),
         "as_of": _as_of_text(day),
@@ -634,6 +647,7 @@ def _bulletin(snap: Snapshot, cfg: Config, today: date, facts: Sequence[UnitFact
     return {
         **_common(cfg, today),
         "title": w.bulletin_title,
+        **cutoff_keys(snap, cfg, today, day),
         "draft": False,  # app/outputs.draft marks the drafts; `issue` renders this as it is
         "organ_mark": cfg.organ_mark,
         "doc_number": "",
@@ -833,6 +847,7 @@ def reminder_context(
     return {
         **_common(cfg, today),
         "title": REMINDER_TITLE,
+        **cutoff_keys(snap, cfg, today, f.as_of),
         "draft": False,  # as in the 通报
         "unit": unit,
         "as_of": _as_of_text(f.as_of),
