@@ -348,6 +348,21 @@ def run_in(doc, heading: str, text: str):
     return p
 
 
+def headed_items(doc, key: str) -> None:
+    """A loop over items {heading, text} (core/consolidate.py): one body
+    paragraph each, opening with its run-in （一） heading in 楷体."""
+    tag(doc, "{%p for s in " + key + " %}")
+    run_in(doc, "{{ s.heading }}", "{{ s.text }}")
+    tag(doc, "{%p endfor %}")
+
+
+def chart_place(doc, key: str) -> None:
+    """Where a chart goes (docs/charts.py fills `key`; None leaves the place out)."""
+    tag(doc, "{%p if " + key + " %}")
+    para(doc, "{{ " + key + " }}", "表格居中")
+    tag(doc, "{%p endif %}")
+
+
 def tag(doc, text: str):
     """A paragraph holding only a {%p ... %} tag (removed when rendered)."""
     return para(doc, text, "公文正文")
@@ -478,22 +493,24 @@ def build_summary() -> Document:
     doc = new_document("{{ title }}")
     para(doc, "{{ unit }}廉政风险排查评估汇总", "公文标题")
     para(doc, "{{ recipient }}：", "主送机关")
-    para(doc, "根据{{ plan_title }}要求，现将{{ unit }}廉政风险排查评估和防控措施制定情况汇总如下。")
+    # The office reports to the leading group (上行): the unit by name, never 本单位, no orders to it.
+    para(doc, "根据{{ plan_title }}要求，现将{{ unit }}廉政风险排查评估和防控措施制定情况报告如下：")
     para(doc, "一、基本情况", "一级标题")
-    para(doc, "{{ overview }}")
+    para(doc, "截至{{ cutoff }}，{{ overview }}")
     para(doc, "{{ measures_text }}")
+    chart_place(doc, "chart_levels")
     para(doc, "二、材料报送情况", "一级标题")
     tag(doc, "{%p if missing %}")
-    para(doc, "以下材料已过报送期限，尚未收到：")
+    para(doc, "以下材料已过报送截止日期，尚未收到：")
     tag(doc, "{%p for m in missing %}")
     para(doc, "{{ m.no }}. {{ m.text }}")
     tag(doc, "{%p endfor %}")
-    para(doc, "请抓紧组织填报，经单位审核后及时报送。")
+    para(doc, "领导小组办公室将督促{{ unit }}抓紧补报。")
     tag(doc, "{%p else %}")
-    para(doc, "目前没有逾期未报的材料。")
+    para(doc, "{{ unit }}目前没有逾期未报的材料。")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if late %}")
-    para(doc, "以下材料逾期报送：")
+    para(doc, "以下材料晚于截止日期报送：")
     tag(doc, "{%p for m in late %}")
     para(doc, "{{ m.no }}. {{ m.text }}。")
     tag(doc, "{%p endfor %}")
@@ -527,7 +544,7 @@ def build_summary() -> Document:
             ["表格居中", "表格居中", "表格居中", "表格文字", "表格文字", "表格文字", "表格居中", "表格文字"])
     tag_row(tbl, PERSON_COLS, "{%tr endfor %}")
     tag(doc, "{%p else %}")
-    para(doc, "尚未收到本单位人员的《个人廉政风险排查评估表》。")
+    para(doc, "尚未收到{{ unit }}人员报送的《个人廉政风险排查评估表》。")
     tag(doc, "{%p endif %}")
 
     para(doc, "附件2", "附件标识", page_break_before=True)
@@ -540,13 +557,15 @@ def build_summary() -> Document:
             ["表格居中", "表格文字", "表格文字", "表格文字", "表格居中", "表格文字"])
     tag_row(tbl, UNIT_COLS, "{%tr endfor %}")
     tag(doc, "{%p else %}")
-    para(doc, "尚未收到本单位的《单位廉政风险排查评估表》。")
+    para(doc, "尚未收到{{ unit }}报送的《单位廉政风险排查评估表》。")
     tag(doc, "{%p endif %}")
     return doc
 
 
 STATS_COLS = (9, 26, 13, 13, 13, 11, 10, 10, 10, 13, 28)  # 156 mm
 STATS_HEAD = ("序号", "单位", "报送人数", "个人风险点", "单位风险点", "合计", "三级", "二级", "一级", "已制定措施", "报送情况")
+DETAIL_COLS = (9, 22, 32, 53, 20, 20)  # 156 mm; 情况 holds 逾期未报 on one line
+DETAIL_HEAD = ("序号", "单位", "人员", "材料", "情况", "备注")
 STATUS_COLS = (9, 27, 30, 30, 30, 30)  # 156 mm
 STATUS_HEAD = ("序号", "单位", "个人廉政风险排查评估表", "单位廉政风险排查评估表", "个人廉政风险防控措施意见和建议表", "单位制定廉政风险防控措施表")
 
@@ -603,27 +622,34 @@ def build_bulletin() -> Document:
               "校廉政风险防控工作领导小组办公室对各{{ stage_units }}廉政风险排查评估和防控措施制定工作进展情况进行了汇总。"
               "现将有关情况通报如下：")
     para(doc, "一、总体情况", "一级标题")
-    para(doc, "{{ overview }}")
+    para(doc, "截至{{ cutoff }}，{{ overview }}")
+    tag(doc, "{%p for text in overview_paragraphs[1:] %}")
+    para(doc, "{{ text }}")
+    tag(doc, "{%p endfor %}")
     tag(doc, "{%p if changes_text %}")
     para(doc, "{{ changes_text }}")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if outside_units %}")
     para(doc, "{{ outside_units_text }}")  # 另收到名单外单位材料：图书馆2份，未计入统计。
     tag(doc, "{%p endif %}")
-    para(doc, "二、各单位进展情况", "一级标题")
-    tag(doc, "{%p for u in units %}")
-    para(doc, "{{ u.no }}. {{ u.name }}：{{ u.text }}")
-    tag(doc, "{%p endfor %}")
+    # 二、三、四: items （一）（二）… composed in core/consolidate.py (progress_items,
+    # problem_items, next_items), each a run-in 楷体 heading and its text.
+    para(doc, "二、各单位报送情况", "一级标题")
+    headed_items(doc, "progress_items")
+    tag(doc, "{%p if not progress_items %}")
+    para(doc, "目前尚未收到各{{ stage_units }}报送的材料。")
+    tag(doc, "{%p endif %}")
     para(doc, "三、存在的问题", "一级标题")
-    run_in(doc, "（一）逾期报送。", "{{ late_text }}")
-    run_in(doc, "（二）逾期未报。", "{{ missing_text }}")
+    headed_items(doc, "problem_items")
+    tag(doc, "{%p if not problem_items %}")
+    para(doc, "{% if units_reported %}已收到的材料中未发现需要通报的问题。{% else %}尚未收到材料，暂无需要通报的问题。{% endif %}")
+    tag(doc, "{%p endif %}")
     para(doc, "四、下一步工作要求", "一级标题")
-    para(doc, "各{{ stage_units }}要对照工作方案确定的时间节点，抓紧做好廉政风险排查评估和防控措施制定工作。"
-                     "仍有材料逾期未报的单位，请于本通报印发之日起5个工作日内补报；已报送材料的单位要认真审核个人自查情况，"
-                     "确保风险点查找准确、等级评定合理、防控措施具体可行。")
+    headed_items(doc, "next_items")
     # The 署名 page carrying text is pipeline/docs/layout.py's keep_signature_with_text:
-    # keep-with-next on this whole paragraph made LibreOffice move all of it.
-    lines_para(doc, ["附件：1. {{ attachment1_title }}", "2. {{ attachment2_title }}"], "附件说明")
+    # keep-with-next on a whole paragraph made LibreOffice move all of it.
+    lines_para(doc, ["附件：1. {{ attachment1_title }}", "2. {{ attachment2_title }}{% if detail_rows %}",
+                     "3. {{ attachment3_title }}{% endif %}"], "附件说明")
     signature(doc)
 
     para(doc, "附件1", "附件标识", page_break_before=True)
@@ -639,7 +665,8 @@ def build_bulletin() -> Document:
             ["合计", "{{ totals.people }}", "{{ totals.personal_risks }}", "{{ totals.unit_risks }}",
              "{{ totals.total }}", "{{ totals.level3 }}", "{{ totals.level2 }}", "{{ totals.level1 }}",
              "{{ totals.measured }}", ""], "表格居中", spans=[2, 1, 1, 1, 1, 1, 1, 1, 1, 1])
-    para(doc, "注：风险等级根据产生不廉洁行为的概率和影响程度，从低到高依次分为一级、二级、三级。", "表格文字")
+    para(doc, "{{ stats_note }}", "表格文字")
+    chart_place(doc, "chart_levels")
 
     para(doc, "附件2", "附件标识", page_break_before=True)
     para(doc, "{{ attachment2_title }}", "附件标题")
@@ -649,7 +676,20 @@ def build_bulletin() -> Document:
             ["{{ r.no }}", "{{ r.unit }}", "{{ r.personal_assessment }}", "{{ r.unit_assessment }}",
              "{{ r.personal_measures }}", "{{ r.unit_measures }}"], "表格居中")
     tag_row(tbl, STATUS_COLS, "{%tr endfor %}")
-    para(doc, "注：报送情况统计至本通报印发时。“逾期”指晚于工作方案规定的截止日期；“未到期”指尚未到报送截止日期。", "表格文字")
+    para(doc, "{{ status_note }}", "表格文字")
+    chart_place(doc, "chart_progress")
+
+    # 附件3, only when some form is late or missing: who owes what, by name.
+    tag(doc, "{%p if detail_rows %}")
+    para(doc, "附件3", "附件标识", page_break_before=True)
+    para(doc, "{{ attachment3_title }}", "附件标题")
+    tbl = table(doc, DETAIL_COLS, DETAIL_HEAD, caption="detail_rows")
+    tag_row(tbl, DETAIL_COLS, "{%tr for r in detail_rows %}")
+    add_row(tbl, DETAIL_COLS,
+            ["{{ r.no }}", "{{ r.unit }}", "{{ r.who }}", "{{ r.form }}", "{{ r.state }}", "{{ r.note }}"],
+            ["表格居中", "表格居中", "表格居中", "表格文字", "表格居中", "表格文字"])
+    tag_row(tbl, DETAIL_COLS, "{%tr endfor %}")
+    tag(doc, "{%p endif %}")
     colophon(doc)
     return doc
 
@@ -660,12 +700,12 @@ def build_rejection() -> Document:
     para(doc, "{{ title }}", "公文标题")
     para(doc, "{{ addressee }}：", "主送机关")
     para(doc, "你单位{{ received }}报送的文件“{{ file }}”{% if form_label %}（{{ form_label }}"
-              "{% if who %}，填表人：{{ who }}{% endif %}）{% endif %}经核查存在以下问题，未能受理，现予退回：")
+              "{% if who %}，填表人：{{ who }}{% endif %}）{% endif %}经审核存在以下问题，未予受理，现予退回：")
     tag(doc, "{%p for p in problems %}")
     para(doc, "{{ p.no }}. {% if p.where %}{{ p.where }}：{% endif %}{{ p.message }}")
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p if warnings %}")
-    para(doc, "另有以下提示，不影响受理，请一并核对：")
+    para(doc, "另有以下问题不影响受理，修改时请一并核对：")
     tag(doc, "{%p for p in warnings %}")
     para(doc, "（{{ p.no }}）{% if p.where %}{{ p.where }}：{% endif %}{{ p.message }}")
     tag(doc, "{%p endfor %}")
@@ -684,12 +724,13 @@ def build_reminder() -> Document:
     para(doc, "{{ title }}", "公文标题")
     para(doc, "{{ unit }}：", "主送机关")
     para(doc, "根据{{ plan_title }}要求，各{{ stage_units }}应按时报送廉政风险排查评估和防控措施材料。"
-              "经核对，你单位以下材料已过报送期限，至今仍未收到：")
+              "经核对，截至{{ cutoff }}，你单位以下材料已过报送截止日期，尚未收到：")
     tag(doc, "{%p for m in missing %}")
     para(doc, "{{ m.no }}. {{ m.text }}")
     tag(doc, "{%p endfor %}")
-    para(doc, "请抓紧组织填写，经单位审核后，于收到本通知之日起5个工作日内报送{{ office }}"
-              "（将填好的表格放入收件文件夹即可）。")
+    para(doc, "请抓紧组织填写，经单位审核后，于收到本通知之日起{{ resubmit_days }}个工作日内报送{{ office }}"
+              "（将填好的表格放入{{ inbox_label }}即可）。{% if rejected_any %}被退回的表格，请按退回通知的要求修改后重新报送。{% endif %}"
+              "{% if contact %}如有疑问，请与领导小组办公室联系（{{ contact }}）。{% endif %}")
     tag(doc, "{%p if pending %}")
     para(doc, "另请注意以下材料的报送期限：")
     tag(doc, "{%p for m in pending %}")

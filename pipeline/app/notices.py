@@ -36,7 +36,7 @@ def same_as_rejected(prior: Submission) -> Problem:
     day = arabic(prior.received_at.date())
     return Problem(
         SAME_AS_REJECTED,
-        f"这份文件与{day}已退回的“{prior.file}”逐字节完全相同，说明退回后没有作任何修改，因此再次退回。"
+        f"这份文件与{day}退回的“{prior.file}”内容完全相同，退回后未作修改，因此再次退回。"
         "请按下列各项逐一改正后再报送。",
     )
 

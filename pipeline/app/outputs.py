@@ -260,6 +260,10 @@ def dated(context: dict[str, Any], day: date, cfg: Config) -> dict[str, Any]:
     ctx["date"] = format_date(day, cfg.date_style)
     if "print_date" in ctx:
         ctx["print_date"] = arabic(day)
+    # The figures' 截至 date is the document's day too, unless a closed campaign fixed it
+    # (consolidate.cutoff_keys).
+    if "cutoff" in ctx and not ctx.get("cutoff_fixed"):
+        ctx["cutoff"] = arabic(day)
     return ctx
 
 

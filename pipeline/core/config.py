@@ -78,6 +78,15 @@ class Config:
     # Other names units write for themselves, mapped to the listed name:
     # {"资产处": "资产管理处"} (pipeline.core.units applies them when a form is recorded).
     unit_aliases: dict[str, str] = field(default_factory=dict)
+    # Who to ask, printed in the 退回通知 ("纪委办 王老师，电话 22919000"):
+    # unset by default, when a notice just names the office.
+    contact: str | None = None
+    # Working days (Monday to Friday) a unit has to send a returned file again,
+    # and to answer a 催报通知 or the 通报: the 退回通知 gives the date.
+    resubmit_days: int = 5
+    # The inbox as the units' clerks know it (a share, a folder on a drive):
+    # where the notices tell them to put their files; never the path inbox/.
+    inbox_label: str = "领导小组办公室指定的收件文件夹"
 
     def deadline(self, kind: str) -> date:
         """The office deadline of a form kind in this campaign year: by when it
@@ -140,6 +149,8 @@ def from_mapping(data: dict[str, Any], workspace: Path) -> Config:
             changes["unit_aliases"] = value  # checked below, against the units as finally set
         elif key == "doc_number_prefix":
             changes[key] = _prefix(value)
+        elif key == "contact":
+            changes[key] = _contact(value)
         elif key in _SIMPLE:
             changes[key] = _typed(key, value, getattr(base, key))
         else:
@@ -163,6 +174,8 @@ def from_mapping(data: dict[str, Any], workspace: Path) -> Config:
         raise ConfigError(f"设置项“stage”只能是 {' 或 '.join(repr(s) for s in STAGES)}")
     if cfg.doc_number_start < 1:
         raise ConfigError("设置项“doc_number_start”必须是正整数")
+    if not 1 <= cfg.resubmit_days <= 60:
+        raise ConfigError("设置项“resubmit_days”应为 1 到 60 之间的工作日数（退回后多少个工作日内重新报送）")
     for key in ("max_rows", "max_cell_chars", "max_xml_elements"):
         if getattr(cfg, key) < 1:
             raise ConfigError(f"设置项“{key}”必须是正整数")
@@ -210,6 +223,13 @@ def _prefix(value: Any) -> str:
     """The 文号 series' prefix (机关代字): text, not empty."""
     if not isinstance(value, str) or not value.strip():
         raise ConfigError("设置项“doc_number_prefix”应为本单位发文字号的机关代字，如 doc_number_prefix = \"泉师院廉防办\"")
+    return value.strip()
+
+
+def _contact(value: Any) -> str:
+    """Who a unit asks about a returned file: text, not empty."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError("设置项“contact”应为联系人和电话，如 contact = \"纪委办 王老师，电话 22919000\"")
     return value.strip()
 
 

@@ -49,7 +49,7 @@ UNIT_MEASURES = "unit_measures"
 COVERED_FINDINGS = frozenset({"late_form", "form_missing", "assessment_without_measures"})
 
 # Who owes the personal assessment when nobody of the unit is known by name.
-WHOLE_UNIT = "本单位人员"
+WHOLE_UNIT = "全体人员"  # said alike to the unit (催报通知) and about it (单位汇总, 通报)
 
 
 # ---------------------------------------------------------------------------
@@ -71,6 +71,26 @@ class FormState:
 
 
 @dataclass(frozen=True)
+class FormCount:
+    """One form kind of one unit, counted: how many are owed (`expected`:
+    people for a personal form, 1 for the unit's own), received (on time or
+    late), late, missing (overdue, not received) and pending (not yet due).
+    The 通报's figures against the roster (应报/已报/未报) are sums of these."""
+
+    expected: int = 0
+    received: int = 0
+    late: int = 0
+    missing: int = 0
+    pending: int = 0
+
+    def __add__(self, other: FormCount) -> FormCount:
+        return FormCount(*(a + b for a, b in zip(self.astuple(), other.astuple())))
+
+    def astuple(self) -> tuple[int, int, int, int, int]:
+        return (self.expected, self.received, self.late, self.missing, self.pending)
+
+
+@dataclass(frozen=True)
 class UnitFacts:
     unit: str
     people: tuple[Person, ...]  # everyone known: forms received, then roster
@@ -89,6 +109,8 @@ class UnitFacts:
     # no other pass over the snapshot.
     as_of: date | None = None
     changes: tuple[Change, ...] = ()
+    # Form kind -> the unit's count of it (FormCount), the four kinds in FORMS' order.
+    counts: dict[str, FormCount] | None = None
 
     @property
     def risks(self) -> tuple[RiskPoint, ...]:
@@ -280,7 +302,8 @@ def _item(
         shown = f"（表上日期{arabic(written)}）" if written is not None and written != received else ""
         text = f"{subject}于{arabic(received)}报送{shown}，晚于截止日期{arabic(deadline)}"
     elif rejected:
-        text = f"{subject}（截止日期{arabic(deadline)}；已报送的表格被退回，请按退回通知修改后重报）"
+        # Said alike in the office's summary and in the reminder to the unit: what happened, no order.
+        text = f"{subject}（截止日期{arabic(deadline)}；曾报送，因不符合要求被退回，尚未重新报送）"
     elif due and note:
         text = f"{subject}（{note}）"
     else:
@@ -289,6 +312,7 @@ def _item(
     return {
         "who": who, "form": title, "kind": kind, "deadline": arabic(deadline), "text": text, "rejected": rejected,
         "unit_deadline": arabic(unit_deadline) if unit_deadline else "", "note": note,
+        "received": arabic(received) if received is not None else "",
     }  # fmt: skip
 
 
@@ -320,6 +344,10 @@ def unit_facts(
             item["no"] = n
 
     risks = index.of(index.risks, ukey)
+    counts = {
+        **_person_counts(people, person_states, on_roster, assessed),
+        **{kind: _unit_count(unit_states[kind]) for kind in (UNIT_ASSESSMENT, UNIT_MEASURES)},
+    }
     return UnitFacts(
         unit=unit,
         people=tuple(people),
@@ -335,7 +363,44 @@ def unit_facts(
         findings=tuple(f for f in index.of(index.findings, ukey) if f.code not in COVERED_FINDINGS),
         as_of=as_of_day(index, unit),
         changes=tuple(index.of(index.changes, ukey)),
+        counts={kind: counts[kind] for kind in (PERSONAL_ASSESSMENT, UNIT_ASSESSMENT, PERSONAL_MEASURES, UNIT_MEASURES)},
     )
+
+
+def _owes(kind: str, name_key: str, on_roster: set[str], assessed_keys: set[str]) -> bool:
+    """Whether someone owes a personal form (as _person_items decides): the
+    assessment everyone known; the measures those on the roster or who
+    assessed their post."""
+    return kind == PERSONAL_ASSESSMENT or name_key in on_roster or name_key in assessed_keys
+
+
+def _person_counts(
+    people: Sequence[Person], person_states: dict[str, dict[str, FormState]], on_roster: set[str],
+    assessed: tuple[Person, ...],
+) -> dict[str, FormCount]:  # fmt: skip
+    """The personal forms counted over the unit's people. Expected: those who
+    owe the form, and anyone who sent it although not owing it."""
+    assessed_keys = {text_key(p.name) for p in assessed}
+    out: dict[str, FormCount] = {}
+    for kind in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES):
+        expected = received = late = missing = pending = 0
+        for p in people:
+            st = person_states[text_key(p.name)][kind]
+            owes = _owes(kind, text_key(p.name), on_roster, assessed_keys)
+            if not (owes or st.received_ok):
+                continue
+            expected += 1
+            received += st.received_ok
+            late += st.state == "late"
+            missing += st.state == "missing"
+            pending += st.state == "pending"
+        out[kind] = FormCount(expected, received, late, missing, pending)
+    return out
+
+
+def _unit_count(st: FormState) -> FormCount:
+    """The unit's own form counted: one owed."""
+    return FormCount(1, int(st.received_ok), int(st.state == "late"), int(st.state == "missing"), int(st.state == "pending"))
 
 
 def _person_states(

@@ -29,6 +29,7 @@ from pipeline.core.ready import ignored_name
 
 CONVERT_TIMEOUT = 90.0
 
+_USE_FORM = "请在下发的 Word 表格（.docx）中填写后重新提交，不要另行制作表格，也不要只修改文件扩展名。"
 _RESAVE = "请用 Word 或 WPS 打开填好的表格，选择“另存为”→“Word 文档（*.docx）”，然后重新提交。"
 
 # What a foreign file is, for the not_docx message.
@@ -167,7 +168,9 @@ def _not_docx(name: str, what: str, suffix: str = "") -> ParseResult:
     desc = _WHAT.get(what, "无法识别的文件")
     renamed = suffix in (".docx", ".doc", ".wps") and what in ("excel", "spreadsheet", "presentation", "powerpoint", "pdf", "image")
     extra = f"（可能只是把扩展名改成了 {suffix}）" if renamed else ""
-    return _reject(name, "not_docx", f"这个文件不是 Word 表格，而是{desc}{extra}。" + _RESAVE)
+    # Not a word-processing file at all: saving it "as Word" makes no form of it;
+    # the unit must fill in the issued form (core/returns.py says which, in the 退回通知).
+    return _reject(name, "not_docx", f"这个文件不是 Word 表格，而是{desc}{extra}。" + _USE_FORM)
 
 
 def _parse_zip(

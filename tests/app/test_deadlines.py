@@ -110,8 +110,8 @@ def test_on_july_1_no_personal_form_is_overdue_at_the_office(ws: Workspace, caps
     assert not {"late_form", "form_missing", "assessment_without_measures"} & set(codes(data))
     ctx = bulletin(ws, date(2012, 7, 1))
     assert ctx["late_units"] == [] and ctx["missing_units"] == []
-    assert ctx["missing_text"] == "目前没有逾期未报的材料。"
-    assert [r["personal_assessment"] for r in ctx["status_rows"] if r["unit"] == "组织部"] == ["未到期"]
+    assert ctx["missing_text"] == ""  # nothing to say: no sentence
+    assert [r["personal_assessment"] for r in ctx["status_rows"] if r["unit"] == "组织部"] == ["未到截止日期"]
     # After 9/30 the same register says who is overdue: the units that sent no 附件1.
     october = bulletin(ws, date(2012, 10, 1))
     assert "组织部" in october["missing_units"] and "教务处" in october["missing_units"]  # its 附件2
@@ -132,7 +132,7 @@ def test_lateness_goes_by_the_day_received_and_both_dates_are_shown(ws: Workspac
         "教务处的《单位廉政风险排查评估表》收到日期为2012年10月8日（表上日期2012年9月28日），晚于截止日期2012年9月30日。"
     )
     ctx = bulletin(ws, date(2012, 10, 10))
-    assert ctx["late_units"] == ["教务处"] and "教务处的单位排查评估表晚于规定时间报送" in ctx["late_text"]
+    assert ctx["late_units"] == ["教务处"] and "教务处的《单位廉政风险排查评估表》晚于截止日期报送" in ctx["late_text"]
     # The workbook shows both dates as date cells, and which one was late.
     rows = {r["单位"]: r for r in submission_sheet(ws)}
     assert (rows["教务处"]["收到日期"], rows["教务处"]["表上日期"], rows["教务处"]["逾期"]) == (
@@ -189,9 +189,9 @@ def test_a_correction_after_the_deadline_of_an_on_time_form_is_not_late_anywhere
     ctx = bulletin(ws, date(2012, 10, 15))
     assert ctx["late_units"] == ["财务处"]
     rows = {r["unit"]: r for r in ctx["status_rows"]}
-    assert (rows["教务处"]["unit_assessment"], rows["财务处"]["unit_assessment"]) == ("已报送", "逾期报送")
+    assert (rows["教务处"]["unit_assessment"], rows["财务处"]["unit_assessment"]) == ("按时报送", "逾期报送")
     text = "\n".join(p.text for p in Document(io.BytesIO(render_docx(template_path(BULLETIN), ctx))).paragraphs)
-    assert "财务处的单位排查评估表晚于规定时间报送" in text and "教务处的单位" not in text
+    assert "财务处的《单位廉政风险排查评估表》晚于截止日期报送" in text and "教务处的《单位" not in text
     assert [r["逾期"] for r in submission_sheet(ws)] == [None, None, "是"]
 
 

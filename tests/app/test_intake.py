@@ -921,7 +921,7 @@ def test_the_same_bytes_as_a_returned_file_are_returned_again(ws: Workspace, clo
     assert notice_text_of(folder / "张三-退回通知.txt") == earlier
     lines = [line.strip("\u3000") for line in notice_text_of(folder / "张三 (2)-退回通知.txt").splitlines()]
     items = [line for line in lines if re.match(r"\d+\. ", line)]
-    assert items[0].startswith("1. 这份文件与2012年7月1日已退回的“财务处/张三.docx”逐字节完全相同")
+    assert items[0].startswith("1. 这份文件与2012年7月1日退回的“财务处/张三.docx”内容完全相同")
     assert items[1:] == ["2. 第2行“风险等级”：风险等级应填写一级、二级或三级。"]
     with Register(ws.register_db) as reg:
         first, dup = reg.submissions()
@@ -944,8 +944,8 @@ def test_a_returned_file_dropped_again_gets_a_real_word_notice(ws: Workspace, cl
     drop(ws, "又是坏.docx", b"junk", now=clock.t)
     run_once(ws, clock)
     text = templates_check.document_text((ws.rejected / "又是坏-退回通知.docx").read_bytes())
-    assert "2012年7月1日已退回的“坏.docx”逐字节完全相同" in text and "文件已损坏" in text
-    assert text.index("逐字节完全相同") < text.index("文件已损坏")
+    assert "2012年7月1日退回的“坏.docx”内容完全相同" in text and "文件已损坏" in text
+    assert text.index("内容完全相同") < text.index("文件已损坏")
     assert (ws.rejected / "又是坏.docx").read_bytes() == b"junk"
 
 

@@ -143,7 +143,7 @@ def test_run_gives_no_number_and_issue_gives_1_then_2(ws, capsys):
     # 财务处's forms due at the office on 9/30 are overdue now
     issued_rows, draft_rows = stats(first), stats(drafts / f"{TITLE}（草稿）.docx")
     assert [r[:-1] for r in issued_rows] == [r[:-1] for r in draft_rows] and issued_rows[1][1] == "教务处"
-    assert (issued_rows[2][1], issued_rows[2][-1], draft_rows[2][-1]) == ("财务处", "逾期未报", "未到期")
+    assert (issued_rows[2][1], issued_rows[2][-1], draft_rows[2][-1]) == ("财务处", "逾期未报", "未到截止日期")
 
     send(ws, "教务处/教务处单位表.docx", form("unit_assessment", "教务处", risk="招生录取"))
     assert cli(ws, capsys, "--date", "2012-10-20", "run")[0] == 0

@@ -78,9 +78,9 @@ def test_a_unit_outside_the_list_is_kept_listed_apart_and_never_counted(ws: Work
     [bulletin] = documents(ws, "通报")
     text = docx_text(bulletin)
     assert "另收到名单外单位材料：图书馆2份，未计入统计。" in text
-    assert "7个试点单位中已有1个单位报送材料，共1人报送" in text
+    assert "7个试点单位中，已有1个报送材料，" in text and "《个人廉政风险排查评估表》应报1人，均已收到" in text
     tables = table_units(bulletin)
-    assert len(tables) == 2 and all("图书馆" not in units for units in tables)
+    assert len(tables) == 3 and all("图书馆" not in units for units in tables)  # 附件1–3
     stats = next(t for t in Document(str(bulletin)).tables if t.rows[-1].cells[0].text == "合计")
     total = [c.text for c in stats.rows[-1].cells]
     assert total[2:5] == ["1", "1", "0"]  # 王丽华's one person, one risk; nothing of 图书馆's three
@@ -188,7 +188,7 @@ def test_a_whole_school_stage_never_says_pilot(ws: Workspace, clock: Clock) -> N
     assert "关于廉政风险防控工作进展情况的通报" in [p.text for p in doc.paragraphs]
     text = docx_text(bulletin)
     assert "为扎实有序推进我校廉政风险防控工作，根据《泉州师范学院廉政风险防控工作方案》的安排" in text
-    assert "7个单位中已有1个单位报送材料" in text
+    assert "7个单位中，已有1个报送材料" in text
     assert "1. 各单位廉政风险排查评估情况统计表" in text and "各单位材料报送情况一览表" in text
     made = documents(ws, "通报") + documents(ws, "单位汇总") + documents(ws, "催报通知")
     assert len(made) == 1 + 2 * len(CFG.units)
@@ -203,8 +203,8 @@ def test_the_pilot_stage_says_pilot(ws: Workspace, clock: Clock) -> None:
     run(ws, clock, documents=True, day=DECEMBER)
     [bulletin] = documents(ws, "通报")
     text = docx_text(bulletin)
-    assert "关于廉政风险防控试点工作进展情况的通报" in text and "7个试点单位中已有1个单位报送材料" in text
-    assert "各试点单位要对照工作方案确定的时间节点" in text
+    assert "关于廉政风险防控试点工作进展情况的通报" in text and "7个试点单位中，已有1个报送材料" in text
+    assert "各试点单位要认真审核个人自查情况" in text
     reminder = docx_text(documents(ws, "催报通知")[0])
     assert "各试点单位应按时报送" in reminder
 

@@ -116,3 +116,19 @@ def test_a_bom_from_notepad_is_fine(tmp_path: Path) -> None:
 def test_config_is_immutable() -> None:
     with pytest.raises(AttributeError):
         Config().year = 2013  # type: ignore[misc]
+
+
+def test_contact_resubmission_days_and_the_inbox_as_clerks_know_it(tmp_path: Path) -> None:
+    cfg = config.load(write(tmp_path, 'contact = "纪委办 王老师，电话 22919000"\nresubmit_days = 3\n'
+                                     'inbox_label = "共享盘\\\\廉政风险\\\\收件箱"\n'))
+    assert (cfg.contact, cfg.resubmit_days, cfg.inbox_label) == ("纪委办 王老师，电话 22919000", 3, "共享盘\\廉政风险\\收件箱")
+    # Defaults: no contact invented, five working days, a folder named without jargon.
+    assert (Config().contact, Config().resubmit_days) == (None, 5)
+    assert "inbox" not in Config().inbox_label
+
+
+@pytest.mark.parametrize("text, names", [('contact = ""', "contact"), ("resubmit_days = 0", "resubmit_days"),
+                                         ("resubmit_days = 100", "resubmit_days"), ('inbox_label = ""', "inbox_label")])
+def test_bad_contact_or_resubmission_settings_are_refused(tmp_path: Path, text: str, names: str) -> None:
+    with pytest.raises(ConfigError, match=names):
+        config.load(write(tmp_path, text + "\n"))

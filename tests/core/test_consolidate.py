@@ -194,7 +194,7 @@ def test_roster_names_people_who_sent_nothing(snap):
 def test_summary_for_an_empty_register():
     ctx = consolidate.summary_context(Snapshot(datetime(2012, 6, 1)), CFG, "教务处", EARLY)
     assert ctx["missing"] == [] and ctx["person_rows"] == []
-    assert ctx["overview"] == "本单位尚未报送廉政风险排查评估材料。"
+    assert ctx["overview"] == "教务处尚未报送廉政风险排查评估材料。"  # the office's voice: the unit by name
     assert ctx["as_of"] == ""
 
 
@@ -223,12 +223,14 @@ def test_bulletin_figures_by_unit(snap):
     assert ctx["late_units"] == ["教务处"]
     assert set(ctx["missing_units"]) == {"教务处", "财务处", "科研处"}
     assert "科研处尚未报送任何材料" in ctx["missing_text"]
-    assert "教务处的个人排查评估表（1人）晚于规定时间报送" in ctx["late_text"]
+    assert "教务处的《个人廉政风险排查评估表》1人晚于截止日期报送" in ctx["late_text"]
     assert ctx["organ_mark"] == CFG.organ_mark and ctx["recipients"] == "各党总支、各单位"
     assert [u["name"] for u in ctx["units"]] == list(CFG.units)
     assert ctx["units"][2]["text"] == "尚未报送任何材料。"
-    assert ctx["status_rows"][0]["personal_assessment"] == "2人（逾期1人）"
-    assert ctx["status_rows"][2]["unit_assessment"] == "未报送"
+    assert ctx["status_rows"][0]["personal_assessment"] == "已报2人（其中逾期报送1人）"
+    # The body's word for it too (core/statuses.py): one vocabulary.
+    assert ctx["status_rows"][2]["unit_assessment"] == "逾期未报"
+    assert [r["status"] for r in ctx["stats_rows"]] == ["尚有缺报", "尚有缺报", "逾期未报"]
 
 
 def test_units_outside_the_list_are_named_apart_and_never_counted(snap):
@@ -255,8 +257,10 @@ def test_the_stage_words_the_bulletin(snap):
     school = consolidate.bulletin_context(snap, replace(CFG, stage="全面推进"), AFTER_ALL)
     assert pilot["title"] == "关于廉政风险防控试点工作进展情况的通报"
     assert school["title"] == "关于廉政风险防控工作进展情况的通报"
-    assert pilot["overview"].startswith("截至2012年11月1日，3个试点单位中已有2个单位报送材料，")
-    assert school["overview"].startswith("截至2012年11月1日，3个单位中已有2个单位报送材料，")
+    # The cut-off date is the document's own day, put before the overview by the template.
+    assert pilot["cutoff"] == "2012年12月10日"
+    assert pilot["overview"].startswith("3个试点单位中，已有2个报送材料，科研处尚未报送。")
+    assert school["overview"].startswith("3个单位中，已有2个报送材料，科研处尚未报送。")
     assert school["attachment1_title"] == "各单位廉政风险排查评估情况统计表"
     assert school["attachment2_title"] == "各单位材料报送情况一览表"
     assert school["plan_title"] == "《泉州师范学院廉政风险防控工作方案》"
@@ -269,14 +273,18 @@ def test_the_stage_words_the_bulletin(snap):
 def test_when_every_unit_reported_the_bulletin_says_so(snap):
     snap.submissions.append(sub(40, "unit_assessment", "科研处", when=(9, 2)))
     ctx = consolidate.bulletin_context(snap, CFG, AFTER_ALL)
-    assert "3个试点单位均已报送材料，" in ctx["overview"] and "已有" not in ctx["overview"]
+    assert ctx["overview"].startswith("3个试点单位均已报送材料。") and "已有" not in ctx["overview"]
 
 
 def test_as_of_ignores_rejected_files(snap):
     before = consolidate.bulletin_context(snap, CFG, AFTER_ALL)
     snap.submissions.append(sub(30, None, "科研处", when=(12, 5), status="rejected"))
     after = consolidate.bulletin_context(snap, CFG, AFTER_ALL)
-    assert before == after
+    # The figures stand as they were; only the sentence on returned files tells of it.
+    returned = ("returns_text", "problem_items", "next_items")
+    assert {k: v for k, v in before.items() if k not in returned} == {k: v for k, v in after.items() if k not in returned}
+    assert after["as_of"] == before["as_of"]
+    assert after["returns_text"].startswith("共退回不符合要求的文件")
 
 
 def test_reminder_only_for_units_with_overdue_forms(snap):
@@ -306,7 +314,10 @@ def test_rejection_notice_lists_every_problem():
     assert "“教务处/王丽华.docx”" in text and "2012年6月25日14时03分" in text
     assert "1. 第2行“风险等级”：风险等级只能填一级、二级或三级。" in text
     assert "2. 表头没有填写单位。" in text
-    assert "inbox" in text and ".docx" in text  # how to resubmit
+    # How to resubmit: the advice for this kind of failure, by when, and where the clerk puts it.
+    assert "请在原表格中按上述意见逐项修改后再报送" in text
+    assert "重新报送的文件请于2012年7月2日前放入领导小组办公室指定的收件文件夹" in text
+    assert "inbox" not in text and "逐字节" not in text
     assert text.rstrip().endswith("2012年6月25日")
 
 
@@ -380,3 +391,135 @@ def test_a_personal_assessment_owed_says_the_units_own_date_as_information(snap)
     assert reminder is not None
     assert [m["text"] for m in reminder["missing"]] == ["孙悟（干事）的《个人廉政风险排查评估表》（截止日期2012年9月30日）"]
     assert [m["kind"] for m in reminder["pending"]] == ["unit_measures", "personal_measures", "personal_measures"]
+
+
+# ---------------------------------------------------------------------------
+# The 通报 that reports (issue 12): empty campaigns, one vocabulary, returns, 三级 risks
+
+
+def bulletin_text(ctx) -> str:
+    """The 通报 rendered from `ctx` with the shipped template, as its paragraphs' and cells' text."""
+    import io
+
+    from docx import Document
+
+    from pipeline.docs.templates import BULLETIN, render_docx, template_path
+
+    doc = Document(io.BytesIO(render_docx(template_path(BULLETIN), ctx)))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
+
+
+@pytest.mark.parametrize("day", [EARLY, date(2012, 10, 8), AFTER_ALL])
+def test_an_empty_campaign_says_nothing_came_in_and_no_more(day):
+    ctx = consolidate.bulletin_context(Snapshot(datetime(2012, 6, 1)), CFG, day)
+    text = bulletin_text(ctx)
+    assert "截至" + arabic(day) + "，3个试点单位均尚未报送材料。" in text
+    for wrong in ("已有0个", "均在规定时间内", "应报0", "0份", "0人", "予以肯定", "未到期”"):
+        assert wrong not in text, wrong
+    if day == EARLY:
+        assert "截止日期" not in ctx["overview"] and ctx["detail_rows"] == []
+        assert "3. " not in text  # no 附件3 when nobody owes anything yet
+    else:
+        assert "教务处、财务处、科研处均尚未报送任何材料" in text
+        assert "截止日期（2012年9月30日）已过" in ctx["overview"]
+
+
+def test_a_campaign_with_one_form_names_it_against_what_is_owed(snap):
+    one = Snapshot(datetime(2012, 6, 1), [sub(1, "personal_assessment", "教务处", "王丽华", "科长")],
+                   [risk(1, "教务处", "王丽华", "考试管理", 1, "试卷泄密", 3)])
+    ctx = consolidate.bulletin_context(one, CFG, date(2012, 7, 1))
+    assert ctx["overview"].startswith("3个试点单位中，已有1个报送材料，财务处、科研处尚未报送。")
+    assert "《个人廉政风险排查评估表》已收到1人（截止日期2012年9月30日）" in ctx["overview"]
+    assert [i["heading"] for i in ctx["progress_items"]] == ["（一）按时报送的单位。"]
+    assert "教务处已按时报送截止日期已到的全部材料" in ctx["progress_items"][0]["text"]
+
+
+def test_status_labels_are_one_vocabulary_each_defined_once_where_shown(snap):
+    from pipeline.core import statuses
+
+    ctx = consolidate.bulletin_context(snap, CFG, AFTER_ALL)
+    text = bulletin_text(ctx)
+    for label in statuses.ORDER:
+        shown_in_tables = any(label in str(r.values()) for r in ctx["stats_rows"] + ctx["status_rows"] + ctx["detail_rows"])
+        defined = f"“{label}”指{statuses.DEFINITIONS[label]}"
+        # defined in a note when (and only when) a table shows it, and never twice in one note
+        assert (defined in text) == shown_in_tables, label
+        assert ctx["status_note"].count(f"“{label}”") <= 1 and ctx["stats_note"].count(f"“{label}”") <= 1
+    assert "未报送”" not in text and "未到期" not in text  # the old conflicting words
+
+
+def test_a_unit_that_sent_forms_but_owes_one_is_not_called_overdue_as_a_whole(snap):
+    # 教务处 sent three forms and still owes two: 尚有缺报, not 逾期未报 (issue 12's 组织部).
+    ctx = consolidate.bulletin_context(snap, CFG, AFTER_ALL)
+    rows = {r["unit"]: r["status"] for r in ctx["stats_rows"]}
+    assert rows == {"教务处": "尚有缺报", "财务处": "尚有缺报", "科研处": "逾期未报"}
+
+
+def test_the_bulletin_counts_returns_by_reason_and_names_level3_risks_without_measures(snap):
+    snap.submissions += [
+        replace(sub(31, None, "教务处", when=(6, 22), status="rejected"), errors=[Problem("not_docx", "Excel")]),
+        replace(sub(32, "personal_assessment", "教务处", "孙悟", when=(6, 23), status="rejected"),
+                errors=[Problem("missing_unit", "无单位"), Problem("no_rows", "空白")]),
+    ]
+    ctx = consolidate.bulletin_context(snap, CFG, AFTER_ALL)
+    returns = ctx["returns_text"]
+    assert returns.startswith("共退回不符合要求的文件3份，其中")
+    assert "报送的不是下发的Word表格1份" in returns and "报送的是未填写内容的空白表格1份" in returns
+    problems = "".join(i["text"] for i in ctx["problem_items"])
+    # 王丽华's 篡改成绩 has a measure; 赵强's 挪用现金 (三级) has none.
+    assert "财务处赵强的“挪用现金”" in problems and "篡改成绩" not in problems
+    headings = [i["heading"] for i in ctx["problem_items"]]
+    assert headings == ["（一）部分文件不符合要求被退回。", "（二）部分三级风险尚未制定防控措施。"]
+    text = bulletin_text(ctx)
+    assert "三、存在的问题\n（一）部分文件不符合要求被退回。" in text
+    assert "四、下一步工作要求\n（一）抓紧补报材料。" in text and "5个工作日内" in text
+
+
+def test_chart_figures_are_the_texts_figures(snap):
+    ctx = consolidate.bulletin_context(snap, CFG, AFTER_ALL)
+    assert [r["unit"] for r in ctx["level_rows"]] == list(CFG.units)
+    assert sum(r["level3"] for r in ctx["level_rows"]) == ctx["level3"]
+    total = sum(r["forms"]["personal_assessment"]["expected"] for r in ctx["progress_rows"])
+    assert total == ctx["form_totals"]["personal_assessment"]["expected"] == ctx["people_expected"]
+    assert ctx["chart_levels"] is None and ctx["chart_progress"] is None
+
+
+# ---------------------------------------------------------------------------
+# 退回通知: advice by kind of failure, a date, a contact, the folder as clerks know it
+
+
+def test_a_renamed_spreadsheet_is_told_to_use_the_issued_form_not_to_save_as_word():
+    s = Submission(8, "人事处/单位廉政风险排查评估表.docx", "e" * 64, datetime(2012, 9, 27, 9, 0), "rejected",
+                   unit="人事处", errors=[Problem("not_docx", "这个文件不是 Word 表格，而是Excel 电子表格。")])
+    cfg = replace(CFG, contact="纪委办 王老师，电话 22919000", inbox_label="共享盘\\廉政风险\\收件箱", resubmit_days=5)
+    ctx = consolidate.rejection_context(cfg, s)
+    text = consolidate.rejection_text(ctx)
+    assert "请使用领导小组办公室下发的《单位廉政风险排查评估表》（附件2）填写" in text
+    assert "不要另行制作Excel表格，也不要只修改文件扩展名" in text
+    assert "请于2012年10月4日前放入共享盘\\廉政风险\\收件箱" in text  # Thursday 9/27 + 5 working days
+    assert "（纪委办 王老师，电话 22919000）" in text
+    assert "另存为" not in text and "inbox" not in text and "将替代" not in text
+    assert "本次报送的文件未予登记，不计入报送情况" in text
+
+
+@pytest.mark.parametrize("codes, words", [
+    (["legacy_format"], "另存为"),
+    (["encrypted"], "密码"),
+    (["too_large"], "图片"),
+    (["missing_unit", "no_rows"], "空白表格"),
+    (["same_as_rejected", "missing_level"], "先按退回意见修改"),
+    (["unknown_form"], "不要删改表格标题和栏目"),
+])
+def test_each_kind_of_failure_gets_its_own_advice(codes, words):
+    from pipeline.core import returns
+
+    assert words in returns.advice(codes, "personal_assessment")
+
+
+def test_a_resubmission_after_the_deadline_is_said_to_count_late():
+    s = Submission(9, "科研处/张伟.docx", "d" * 64, datetime(2012, 10, 8, 9, 0), "rejected", "personal_assessment",
+                   "科研处", "张伟", errors=[Problem("missing_level", "第2行没有填写风险等级。")])
+    text = consolidate.rejection_text(consolidate.rejection_context(CFG, s))
+    assert "该表报送截止日期（2012年9月30日）已过，重新报送的按逾期报送统计。" in text
+    assert "如有疑问，请与校廉政风险防控工作领导小组办公室联系。" in text  # no contact set: none invented

@@ -162,7 +162,9 @@ def test_summary_text_and_table_rows_match_the_register(built):
     text = body_text(doc)
     assert doc.paragraphs[0].text == "教务处廉政风险排查评估汇总"
     assert "泉州师范学院廉政风险防控工作领导小组：" in text
-    assert "本单位共有2人报送《个人廉政风险排查评估表》，排查出个人廉政风险点5个" in text
+    # The office reports on the unit: by name, never 本单位.
+    assert "截至2012年12月10日，教务处共有2人报送《个人廉政风险排查评估表》，排查出个人廉政风险点5个" in text
+    assert "本单位" not in text and "请抓紧" not in text
     assert "排查出单位廉政风险点3个" in text
     assert "李明（科员）的《个人廉政风险防控措施意见和建议表》" in text  # still missing
     assert "2012年12月10日" in text  # 成文日期
@@ -271,7 +273,10 @@ def test_the_draft_bulletin_is_marked_unnumbered_and_has_red_header_and_figures(
     assert paras[4].text == "各党总支、各单位："
     assert doc.core_properties.title == "关于廉政风险防控试点工作进展情况的通报（草稿）"
     text = body_text(doc)
-    assert "科研处：尚未报送任何材料。" in text
+    assert "科研处尚未报送任何材料" in text
+    # Headings at GB/T 9704's levels: 一、 then （一）, never a bare "1." under 二、.
+    assert "二、各单位报送情况\n（一）" in text and "三、存在的问题\n（一）" in text
+    assert "未到期" not in text
     assert "附件：1. 各试点单位廉政风险排查评估情况统计表" in text
     assert "抄送：校领导。" in text and "泉州师范学院纪委办公室\t2012年12月10日印发" in text
     assert "2012年12月10日" in text  # 成文日期: the day of the command
@@ -539,7 +544,8 @@ def test_rejection_notice_docx_lists_the_problems():
     assert "1. 第2行“风险等级”：风险等级只能填一级、二级或三级。" in text
     assert "2. 第3行“风险名称”：“风险名称”是空的，请补上。" in text
     plain = notices.rejection_notice_text(CFG, s)
-    for line in ("1. 第2行“风险等级”：风险等级只能填一级、二级或三级。", "inbox"):
+    for line in ("1. 第2行“风险等级”：风险等级只能填一级、二级或三级。", "请在原表格中按上述意见逐项修改后再报送",
+                 "前放入领导小组办公室指定的收件文件夹"):
         assert line in plain and line in text
 
 
