@@ -554,8 +554,8 @@ def read_document(root: etree._Element, page_headers: list[etree._Element] = ())
     first_title = titles[0] if titles else None
     out.title = first_title[1] if first_title else None
     form = _choose_form(forms, first_title[0].block if first_title else None)
-    if form is not None and first_title is None:
-        out.foreign_title = _foreign_title(lines, form)
+    if first_title is None and (form is not None or tables):
+        out.foreign_title = _foreign_title(lines, form or tables[0])
     if form is None or form.header is None or out.foreign_title is not None:
         out.closest = closest([t.rows for t in tables])
         return out
@@ -635,7 +635,7 @@ _TITLE_ENDS = ("表", "计划", "通报", "汇总", "名单", "清单", "情况"
 def _foreign_title(lines: list[_Line], form: _Table) -> str | None:
     """The title-like line nearest above the table when it names no form
     (教务处廉政风险防控工作统计表): such a table is no form, whatever its columns."""
-    above = [ln for ln in lines if ln.block <= form.block][-4:]
+    above = [ln for ln in lines if ln.block < form.block][-4:]
     for ln in reversed(above):
         t = values.squash(values.nfkc(ln.text))
         if ":" in t or t.startswith(("附件", "附表")) or not 4 <= len(t) <= 40:
