@@ -455,3 +455,40 @@ def test_ignore_list(name: str) -> None:
 @pytest.mark.parametrize("name", ["表.docx", "tmp.docx", "crdownload.doc", "part.wps", "表.odt"])
 def test_forms_are_not_ignored(name: str) -> None:
     assert not ignored_name(name)
+
+
+# ---------------------------------------------------------------- intake timing rules the mutation run reached
+
+
+def test_a_stamp_a_minute_and_a_half_ahead_is_in_the_future_half_a_minute_is_drift() -> None:
+    from pipeline.core.ready import Observation, in_future
+
+    now = 1_700_000_000.0
+    assert in_future(Observation(1, int((now + 90) * 1e9)), now)
+    assert not in_future(Observation(1, int((now + 30) * 1e9)), now)
+
+
+def test_an_empty_or_incomplete_file_is_taken_after_ten_minutes_not_before() -> None:
+    from pipeline.core.ready import Decision, Probe, decide
+
+    for probe in (Probe.EMPTY, Probe.ZIP_INCOMPLETE):
+        assert decide(probe, 599.0, open_in_editor=False) is Decision.WAIT
+        assert decide(probe, 700.0, open_in_editor=False) is Decision.TAKE
+    assert decide(Probe.ZIP_OK, 700.0, open_in_editor=True) is Decision.TAKE
+    assert decide(Probe.ZIP_OK, 10.0, open_in_editor=True) is Decision.WAIT
+
+
+def test_old_word_and_wps_files_are_forms_to_take() -> None:
+    from pipeline.core.ready import FORM_SUFFIXES
+
+    assert {".docx", ".doc", ".wps", ".odt", ".rtf"} <= set(FORM_SUFFIXES)
+
+
+def test_every_chinese_digit_and_its_capital_form() -> None:
+    small = "〇一二三四五六七八九"
+    capital = "零壹贰叁肆伍陆柒捌玖"
+    assert [values.cn_digits(c) for c in small] == list(range(10))
+    assert [values.cn_digits(c) for c in capital] == list(range(10))
+    assert values.cn_number("两") == 2 and values.cn_number("十七") == 17 and values.cn_number("二十10") is None
+    d = values.parse_date("二〇一二年七月二十七日")
+    assert d is not None and d.iso == "2012-07-27"
