@@ -76,6 +76,15 @@ ELLIPSIS_MARKS = ("……", "…", "...", "。。。", "......", "⋯⋯", "⋯"
 
 LEVEL_NAMES = {1: "一级", 2: "二级", 3: "三级"}
 
+# How people mark one level among the printed choices (`□一级 □二级 ☑三级`):
+# the marks that mean "this one" and those that mean "not this one".
+CHECKED_MARKS = "☑■√✓✔☒▣●"
+UNCHECKED_MARKS = "□☐○"
+# Words written after a level that do not change it: 三级风险.
+LEVEL_SUFFIXES = ("风险",)
+# What the printed stamp place leaves in the unit's name: 单位（盖章）：（章）后勤管理处.
+STAMP_WORDS = ("章", "盖章", "公章", "印章", "签章")
+
 
 def level_name(level: int) -> str:
     """一级, 二级, 三级. A recorded risk always has one of these (a form with

@@ -364,3 +364,43 @@ def too_many_rows_message(limit: int, what: str) -> str:
         f"{what}，每张表格最多 {limit} 行，不予读取。请删去空行、精简合并相近的内容，"
         f"控制在 {limit} 行以内后重新提交；如确需填报更多，请与领导小组办公室联系。"
     )
+
+
+# ---------------------------------------------------------------------------
+# Page headers (页眉): where some clerks type the header line
+
+REL_HEADER = (R_NS + "/header", R_NS_STRICT + "/header")
+MAX_PAGE_HEADERS = 6  # first, even and default page headers of a few sections
+
+
+def read_page_headers(z: GuardedZip, main: MainPart) -> list[etree._Element]:
+    """The page-header parts (w:hdr) the main part refers to, parsed safely,
+    at most MAX_PAGE_HEADERS. A header part that is missing, too big or
+    broken is left out: the form is read from its body either way."""
+    folder, name = posixpath.split(main.name)
+    rels_name = posixpath.join(folder, "_rels", name + ".rels")
+    out: list[etree._Element] = []
+    try:
+        if not z.has(rels_name):
+            return out
+        rels = parse_xml(z.read(rels_name, z.limits.max_small_part), rels_name)
+        for el in rels:
+            if len(out) >= MAX_PAGE_HEADERS:
+                break
+            if not isinstance(el.tag, str) or (el.get("Type") or "").strip() not in REL_HEADER:
+                continue
+            if (el.get("TargetMode") or "").lower() == "external":
+                continue
+            target = (el.get("Target") or "").strip()
+            part = _resolve(target if target.startswith("/") else posixpath.join(folder, target))
+            if not part or not z.has(part):
+                continue
+            data = z.read(part, z.limits.max_small_part)
+            if main.strict or W_NS_STRICT.encode() in data:
+                for old, new in _STRICT_MAP:
+                    data = data.replace(old, new)
+            check_elements(data, part, limits=z.limits)
+            out.append(parse_xml(data, part))
+    except PackageError:
+        return out
+    return out

@@ -192,10 +192,11 @@ def _parse_zip(
         if info.kind != "word" or info.main is None:
             return _not_docx(name, info.kind, suffix)
         root = ooxml.read_main(z, info.main)
+        page_headers = ooxml.read_page_headers(z, info.main)
         ident = read_identity(z)  # a pre-filled form's owner (pipeline.core.identity)
     finally:
         z.close()
-    read = reader.read_document(root)
+    read = reader.read_document(root, page_headers)
     extra: list[Problem] = []
     if converted_from is not None:
         extra.append(
@@ -260,7 +261,7 @@ def to_result(name: str, read: reader.FormRead, extra_warnings: Iterable[Problem
         result.name = read.fields.get("name")
         result.position = read.fields.get("position")
     result.date = read.date.iso if read.date else None
-    result.rows = [reader.result_row(spec, r.values) for r in read.rows]
+    result.rows = [reader.result_row(spec, r.values, r.extra if read.extras else None) for r in read.rows]
     result.signatory = read.signatory if spec.signature else None
     return result
 

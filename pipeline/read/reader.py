@@ -34,12 +34,13 @@ from pipeline.read import values
 from pipeline.core.forms import FORMS, FormSpec
 from pipeline.core.model import Problem, Row
 from pipeline.read.ooxml import W_NS
-from pipeline.read.recognise import HeaderMatch, find_header, match_header_row, title_of
+from pipeline.read.recognise import EXTRA, Closest, HeaderMatch, closest, find_header, is_heading_row, title_of
 
 W = "{%s}" % W_NS
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 
 BODY, P, TBL, TR, TC = W + "body", W + "p", W + "tbl", W + "tr", W + "tc"
+ALT_CHUNK = W + "altChunk"
 T, TAB, TABS, BR, CR, NBH = W + "t", W + "tab", W + "tabs", W + "br", W + "cr", W + "noBreakHyphen"
 SDT, SDT_CONTENT, CUSTOM_XML = W + "sdt", W + "sdtContent", W + "customXml"
 INS, DEL, MOVE_FROM, MOVE_TO, CELL_DEL = W + "ins", W + "del", W + "moveFrom", W + "moveTo", W + "cellDel"
@@ -280,8 +281,30 @@ def _text_above(above: dict[int, str], rows: list[list[Cell]], col: int) -> str:
 
 
 def row_line(cells: list[Cell]) -> str:
-    """A row as one line of text (for titles and header lines in tables)."""
-    return " ".join(c.own.replace("\n", " ") for c in cells if c.own)
+    """A row as one line of text (for titles and header lines in tables).
+    A cell holding only a header label (单位 | 教务处 | 姓名 | 王丽华, no
+    colons) gets its colon, so that the line reads like the printed header."""
+    return " ".join(values.as_label(c.own.replace("\n", " ")) for c in cells if c.own)
+
+
+def _label_rows(rows: list[list[Cell]]) -> list[str]:
+    """Lines of a table above the form: one per row, and a row of labels
+    alone followed by a row of values (单位 | 姓名 / 教务处 | 王丽华) as pairs."""
+    out: list[str] = []
+    i = 0
+    while i < len(rows):
+        cells = [c for c in rows[i] if c.own]
+        nxt = [c for c in rows[i + 1] if c.own] if i + 1 < len(rows) else []
+        if cells and all(values.is_label(c.own) for c in cells) and nxt and not any(values.is_label(c.own) for c in nxt):
+            below = {c.start: c.own for c in rows[i + 1] if c.own}
+            out.append(" ".join(values.as_label(c.own) + below.get(c.start, "").replace("\n", " ") for c in cells))
+            i += 2
+            continue
+        line = row_line(rows[i])
+        if line:
+            out.append(line)
+        i += 1
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -465,6 +488,16 @@ def _close_row(rows: list[list[Cell]], raw: list[list], before: int, above: dict
 class RowRead:
     number: int  # 1-based, counted down from the header row, as the clerk counts
     values: dict[str, str]  # text per column key ("" when empty), merges resolved
+    extra: dict[str, str] = field(default_factory=dict)  # added column's heading -> text (non-empty only)
+
+
+@dataclass(frozen=True)
+class Carried:
+    """A group column written only in a group's first row, read down to the rows below."""
+
+    key: str
+    source: int  # the row it was written in
+    rows: tuple[int, ...]  # the rows that got it
 
 
 @dataclass
@@ -480,6 +513,14 @@ class FormRead:
     title: FormSpec | None = None  # the form named by the title line, if any
     tables: int = 0  # tables in the document
     notes: list[Problem] = field(default_factory=list)  # warnings noticed while reading
+    extras: tuple[str, ...] = ()  # headings of columns the filler added
+    carried: list[Carried] = field(default_factory=list)
+    labels: frozenset[str] = frozenset()  # header keys whose label was found anywhere
+    page_header: bool = False  # the document has page-header text (looked at for the header fields)
+    from_page_header: frozenset[str] = frozenset()  # header keys read from the page header
+    foreign_title: str | None = None  # the title above the only candidate table names no form
+    alt_chunk: bool = False  # the body holds embedded HTML (w:altChunk) we do not read
+    closest: Closest | None = None  # for an unknown form: the form its table comes closest to
 
 
 @dataclass
@@ -495,21 +536,28 @@ class _Table:
     header: HeaderMatch | None
 
 
-def read_document(root: etree._Element) -> FormRead:
-    """Recognise the form in a parsed main document part and read it."""
+def read_document(root: etree._Element, page_headers: list[etree._Element] = ()) -> FormRead:  # type: ignore[assignment]
+    """Recognise the form in a parsed main document part and read it.
+    `page_headers` are the roots of the page-header parts (w:hdr): header
+    fields not written above the table are looked for there."""
     doc = scan(root)
     out = FormRead(tracked_changes=doc.tracked)
     body = next(root.iterchildren(BODY), None)
     if body is None:
         return out
-    lines, tables, kinds = _survey(walk_body(body, doc))
+    out.alt_chunk = next(body.iter(ALT_CHUNK), None) is not None
+    blocks_ = walk_body(body, doc)
+    lines, tables, kinds = _survey(blocks_)
     out.tables = len(tables)
     titles = [(ln, spec) for ln in lines if (spec := title_of(ln.text)) is not None]
     forms = [t for t in tables if t.header is not None]
     first_title = titles[0] if titles else None
     out.title = first_title[1] if first_title else None
     form = _choose_form(forms, first_title[0].block if first_title else None)
-    if form is None or form.header is None:
+    if first_title is None and (form is not None or tables):
+        out.foreign_title = _foreign_title(lines, form or tables[0])
+    if form is None or form.header is None or out.foreign_title is not None:
+        out.closest = closest([t.rows for t in tables])
         return out
     spec = out.spec = form.header.spec
     if out.title is not None and out.title is not spec:
@@ -524,9 +572,12 @@ def read_document(root: etree._Element) -> FormRead:
 
     head = _head_lines(lines, forms, form, first_title[0] if first_title else None)
     header = values.parse_header("\n".join(ln.text for ln in head), spec)
-    out.fields = header.fields
+    out.fields = dict(header.fields)
+    out.labels = frozenset(header.fields)
+    _fields_from_page_header(out, page_headers, spec)
 
-    out.rows, tail = _read_rows(group, spec)
+    out.rows, tail, out.carried = _read_rows(group, spec)
+    out.extras = form.header.extras
 
     # After the table, up to the next form or title: the signature, perhaps the date.
     stop = min([t.block for t in forms if t.block > end_block] + [ln.block for ln, _ in titles if ln.block > end_block] + [10**9])
@@ -551,6 +602,49 @@ def read_document(root: etree._Element) -> FormRead:
             )
         )
     return out
+
+
+def _fields_from_page_header(out: FormRead, page_headers: list[etree._Element], spec: FormSpec) -> None:
+    """Header fields missing above the table, read from the page header (页眉)
+    when the clerk typed the header line there."""
+    texts: list[str] = []
+    for hdr in page_headers:
+        hdoc = scan(hdr)
+        for b in walk_general(hdr, hdoc):
+            texts.extend([b] if isinstance(b, str) else _label_rows(b))
+    text = "\n".join(t for t in texts if t)
+    if not text.strip():
+        return
+    out.page_header = True
+    page = values.parse_header(text, spec)
+    got = set()
+    for key, value in page.fields.items():
+        if not out.fields.get(key) and value:
+            out.fields[key] = value
+            got.add(key)
+        elif key not in out.fields:
+            out.fields[key] = value
+    out.labels = out.labels | frozenset(page.fields)
+    out.from_page_header = frozenset(got)
+
+
+# A line that names some table: what stands above our own 汇总表 or a 统计表.
+_TITLE_ENDS = ("表", "计划", "通报", "汇总", "名单", "清单", "情况")
+
+
+def _foreign_title(lines: list[_Line], form: _Table) -> str | None:
+    """The title-like line nearest above the table when it names no form
+    (教务处廉政风险防控工作统计表): such a table is no form, whatever its columns."""
+    above = [ln for ln in lines if ln.block < form.block][-4:]
+    for ln in reversed(above):
+        t = values.squash(values.nfkc(ln.text))
+        if ":" in t or t.startswith(("附件", "附表")) or not 4 <= len(t) <= 40:
+            continue
+        bare = t.rstrip(")）]】").split("(")[0]
+        if bare.endswith(_TITLE_ENDS) and not any(f.title in t for f in FORMS):
+            return ln.text
+        return None
+    return None
 
 
 def _head_lines(lines: list[_Line], forms: list[_Table], form: _Table, title: _Line | None) -> list[_Line]:
@@ -579,10 +673,8 @@ def _survey(blocks_: list[str | list[list[Cell]]]) -> tuple[list[_Line], list[_T
             kinds.append("t")
             hm = find_header(b)
             tables.append(_Table(i, b, hm))
-            for cells in b[: hm.row] if hm else b:
-                text = row_line(cells)
-                if text:
-                    lines.append(_Line(text, i))
+            for text in _label_rows(b[: hm.top] if hm else b):
+                lines.append(_Line(text, i))
     return lines, tables, kinds
 
 
@@ -614,9 +706,11 @@ def _continuations(form: _Table, tables: list[_Table], kinds: list[str]) -> list
     return group
 
 
-def _read_rows(group: list[_Table], spec: FormSpec) -> tuple[list[RowRead], list[str]]:
+def _read_rows(group: list[_Table], spec: FormSpec) -> tuple[list[RowRead], list[str], list[Carried]]:
     """The filled rows of the form (numbered as the clerk counts them, blank
-    rows included), and signature lines found inside the table."""
+    rows included), signature lines found inside the table, and the group
+    columns carried down. The header row typed again (after a page break,
+    or at the top of a continuation) is skipped wherever it stands."""
     rows: list[RowRead] = []
     tail: list[str] = []
     number = 0
@@ -626,8 +720,10 @@ def _read_rows(group: list[_Table], spec: FormSpec) -> tuple[list[RowRead], list
         ph = part.header
         colmap = ph.colmap if ph is not None else form_colmap
         for cells in part.rows[ph.row + 1 :] if ph is not None else part.rows:
-            number += 1
             vals, own = _row_values(cells, colmap)
+            if is_heading_row(cells, spec):
+                continue  # the header row repeated: not a row the clerk counts
+            number += 1
             if _is_blank(own, layout):
                 if any("签" in t for t in own.values()) and values.has_signature_label(line := row_line(cells)):
                     tail.append(line)  # 单位领导签字： written in a last row of the table
@@ -635,14 +731,32 @@ def _read_rows(group: list[_Table], spec: FormSpec) -> tuple[list[RowRead], list
             if len(own) == 1 and "签" in (only := next(iter(own.values()))) and values.has_signature_label(only):
                 tail.append(only)  # a signature row whose text fell under a column heading
                 continue
-            if part is not group[0] and _is_header_again(cells, spec):
-                continue  # the header row repeated at the top of the continuation
-            rows.append(RowRead(number, {k: vals.get(k, "") for k in layout.keys}))
-    return rows, tail
+            extra = {k[len(EXTRA) :]: v for k, v in vals.items() if k.startswith(EXTRA)}
+            rows.append(RowRead(number, {k: vals.get(k, "") for k in layout.keys}, extra))
+    return rows, tail, _carry_down(rows, spec)
 
 
-def _is_header_again(cells: list[Cell], spec: FormSpec) -> bool:
-    return match_header_row(cells, spec) is not None
+def _carry_down(rows: list[RowRead], spec: FormSpec) -> list[Carried]:
+    """Fill a group column (岗位职责, 单位审核意见) left empty under the row it
+    was written in: people write it once for a group of rows without merging
+    the cells. Returns what was filled, one entry a group."""
+    out: list[Carried] = []
+    for col in spec.columns:
+        if not col.merged:
+            continue
+        source: RowRead | None = None
+        got: list[int] = []
+        for row in rows:
+            if row.values.get(col.key):
+                if source is not None and got:
+                    out.append(Carried(col.key, source.number, tuple(got)))
+                source, got = row, []
+            elif source is not None:
+                row.values[col.key] = source.values[col.key]
+                got.append(row.number)
+        if source is not None and got:
+            out.append(Carried(col.key, source.number, tuple(got)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -699,8 +813,9 @@ def _is_blank(own: dict[str, str], layout: _Layout) -> bool:
 _JSON_ORDER = {f.kind: tuple((c.key, c.kind) for c in sorted(f.columns, key=lambda c: c.kind != "seq")) for f in FORMS}
 
 
-def result_row(spec: FormSpec, vals: dict[str, str]) -> Row:
-    """A row as the contract's JSON: seq as int or None, level as 1/2/3 or None."""
+def result_row(spec: FormSpec, vals: dict[str, str], extra: dict[str, str] | None = None) -> Row:
+    """A row as the contract's JSON: seq as int or None, level as 1/2/3 or None;
+    `extra` (added columns' heading -> text) only when the form has added columns."""
     row: Row = {}
     for key, kind in _JSON_ORDER[spec.kind]:
         text = vals.get(key, "")
@@ -710,4 +825,6 @@ def result_row(spec: FormSpec, vals: dict[str, str]) -> Row:
             row[key] = values.parse_level(text)
         else:
             row[key] = text
+    if extra is not None:
+        row["extra"] = dict(extra)
     return row

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from pipeline.core.forms import ELLIPSIS_MARKS, FORMS, FormSpec
+from pipeline.core.forms import CHECKED_MARKS, ELLIPSIS_MARKS, FORMS, LEVEL_SUFFIXES, STAMP_WORDS, UNCHECKED_MARKS, FormSpec
 
 # Whitespace people use to pad: ASCII, full-width (U+3000), no-break, and the
 # zero-width characters Word and WPS leave behind.
@@ -156,7 +156,8 @@ def cn_number(text: str) -> int | None:
 class DateRead:
     """A date found in a text: `iso` when it is a real date; `written` is the
     text as it stands in the form; `problem` says why iso is None although
-    something was written ("invalid", "incomplete"), or None."""
+    something was written ("invalid", "incomplete", "short_year": a year of
+    two digits), or None."""
 
     iso: str | None
     written: str
@@ -168,13 +169,18 @@ class DateRead:
         return self.iso is None and self.problem is None
 
 
-# A year in Arabic digits may have a letter O or 〇 typed for a zero (2O12).
-_YEAR = r"(?P<y>[0-9][0-9〇○Oo]{3}|[〇○Oo零0一二三四五六七八九]{4})"
+# A year in Arabic digits may have a letter O or 〇 typed for a zero (2O12);
+# `12年` (two digits) is read so that it is reported, not glued to the text before it.
+_YEAR = r"(?<![0-9])(?P<y>[0-9][0-9〇○Oo]{3}|[0-9]{2}|[〇○Oo零0一二三四五六七八九]{4})"
 _SMALL = r"[0-9]{1,2}|[〇○零一二三四五六七八九十廿卅元]{1,3}"
-# 2012年6月25日, 二〇一二年六月二十五日, and the printed blank 年 月 日 (any part may be missing).
+# 2012年6月25日, 二〇一二年六月二十五日, and the printed blank 年 月 日 (any part
+# may be missing, 日 too: `2012年6月` and `2012年6月25` are dates people write).
 _DATE_CN = re.compile(
-    rf"(?=[0-9〇○Oo零一二三四五六七八九年]){_YEAR}?[\s_]*年[\s_]*(?P<m>{_SMALL})?[\s_]*月[\s_]*(?P<d>{_SMALL})?[\s_]*[日号]"
+    rf"(?=[0-9〇○Oo零一二三四五六七八九年]){_YEAR}?[\s_]*年[\s_]*(?P<m>{_SMALL})?[\s_]*月"
+    rf"(?:[\s_]*(?P<d>{_SMALL})(?:[\s_]*[日号])?|[\s_]*[日号])?"
 )
+# 6月22日: a month and a day without any year (the year left out, not printed blank).
+_DATE_MD = re.compile(rf"(?<![0-9年])(?P<m>[0-9]{{1,2}}|[一二三四五六七八九十元]{{1,3}})[\s_]*月[\s_]*(?P<d>{_SMALL})[\s_]*[日号]")
 # 2012.6.25, 2012-06-25, 2012/6/25 (same separator both times).
 _DATE_NUM = re.compile(r"(?=[0-9])(?<![0-9])(?P<y>[0-9]{4})\s*(?P<sep>[./\-])\s*(?P<m>[0-9]{1,2})\s*(?P=sep)\s*(?P<d>[0-9]{1,2})(?![0-9])")
 # What people also write although the form does not ask for it: 2012年6月25 (no
@@ -206,21 +212,30 @@ def find_date(text: str, norm: str | None = None) -> _DateSpan | None:
     """The first date (or printed blank `年 月 日`) in `text`, with its span
     in `text`. The text is matched after NFKC, which keeps every offset for
     the characters we match (NFKC of full-width digits is one character);
-    `norm` is that NFKC text when the caller has it already."""
+    `norm` is that NFKC text when the caller has it already.
+
+    A date typed beside the printed blank (`20120625　年　月　日`, `年　月　日
+    20120625`, the commonest way a clerk dates the blank form) is one date:
+    its span covers both, so that neither part is read into a field."""
     if norm is None:
         norm = _nfkc_same_length(text)
     best: _DateSpan | None = None
-    for rx in (_DATE_CN, _DATE_NUM, _DATE_LOOSE):
+    blank: _DateSpan | None = None  # the first printed blank seen
+    for rx in (_DATE_CN, _DATE_MD, _DATE_NUM, _DATE_LOOSE):
         # Each pattern needs a character the text may not have at all: a
         # substring test is much cheaper than running the pattern.
         if rx is _DATE_CN and "年" not in norm:
+            continue
+        if rx is _DATE_MD and (best is not None and not best.read.blank or "月" not in norm):
             continue
         if rx is _DATE_NUM and "." not in norm and "/" not in norm and "-" not in norm:
             continue
         if rx is _DATE_LOOSE and (best is not None and not best.read.blank or "19" not in norm and "20" not in norm):
             break
         for n, m in enumerate(rx.finditer(norm)):
-            span = _DateSpan(m.start(), m.end(), _date_read(m, text, rx is _DATE_CN))
+            span = _DateSpan(m.start(), m.end(), _date_read(m, text, rx))
+            if span.read.blank and blank is None:
+                blank = span
             # Prefer a filled date over a printed blank that comes first.
             if best is None or (best.read.blank and not span.read.blank) or (
                 span.read.blank == best.read.blank and span.start < best.start
@@ -228,7 +243,18 @@ def find_date(text: str, norm: str | None = None) -> _DateSpan | None:
                 best = span
             if not span.read.blank or n >= 8:
                 break
+    if best is not None and blank is not None and not best.read.blank:
+        best = _beside_blank(best, blank, norm)
     return best
+
+
+def _beside_blank(typed: _DateSpan, blank: _DateSpan, norm: str) -> _DateSpan:
+    """`typed` widened over the printed blank when only padding stands between them."""
+    if blank.start >= typed.end and not norm[typed.end : blank.start].strip(_PAD_OR_UNDERSCORE):
+        return _DateSpan(typed.start, blank.end, typed.read)
+    if blank.end <= typed.start and not norm[blank.end : typed.start].strip(_PAD_OR_UNDERSCORE):
+        return _DateSpan(blank.start, typed.end, typed.read)
+    return typed
 
 
 def _arabic_year(text: str) -> int:
@@ -238,11 +264,13 @@ def _arabic_year(text: str) -> int:
 _O_AS_ZERO = str.maketrans("〇○Oo", "0000")
 
 
-def _date_read(m: re.Match[str], text: str, chinese: bool) -> DateRead:
+def _date_read(m: re.Match[str], text: str, rx: re.Pattern[str]) -> DateRead:
     written = text[m.start() : m.end()].strip(_PAD_OR_UNDERSCORE)
-    if not chinese:
+    if rx is _DATE_NUM or rx is _DATE_LOOSE:
         return _to_date(_arabic_year(m.group("y")), int(m.group("m")), int(m.group("d")), written)
-    y_text = m.group("y")
+    y_text = m.group("y") if rx is _DATE_CN else None
+    if y_text and len(y_text) == 2:
+        return DateRead(None, written, "short_year")  # 12年6月20日: which century is a guess
     y = (_arabic_year(y_text) if y_text[0].isdigit() else cn_digits(y_text)) if y_text else None
     mo = cn_number(m.group("m")) if m.group("m") else None
     d = cn_number(m.group("d")) if m.group("d") else None
@@ -272,17 +300,51 @@ _LEVEL_WORDS = {
 
 
 def parse_level(text: str | None) -> int | None:
-    """1, 2 or 3 for 一级/1级/1/１/Ⅰ级/I级/壹级 (and the same for 2 and 3);
-    None for anything else, including blank."""
+    """1, 2 or 3 for 一级/1级/1/１/Ⅰ级/I级/壹级 (and the same for 2 and 3), also
+    written 三级风险 or 三级（高）, or one level ticked among the printed
+    choices (`□一级 □二级 ☑三级`); None for anything else, including blank
+    and two levels ticked."""
     if not text:
         return None
     fast = _LEVEL_FAST.get(text)
     if fast is not None:
         return fast
     t = squash(nfkc(text)).upper()
+    if any(c in t for c in CHECKED_MARKS):
+        return _ticked_level(t)
+    return _level_word(t)
+
+
+def _level_word(t: str) -> int | None:
+    """The level of one normalised word: 三级, 3, III, 三级风险, 三级(高)."""
+    t = _LEVEL_REMARK.sub("", t)
+    for suffix in LEVEL_SUFFIXES:
+        if t.endswith(suffix) and len(t) > len(suffix):
+            t = t[: -len(suffix)]
     if t.endswith(("级", "級")):
         t = t[:-1]
     return _LEVEL_WORDS.get(t)
+
+
+_LEVEL_REMARK = re.compile(r"[(\[【][^()\[\]【】]*[)\]】]$")
+_MARKS = CHECKED_MARKS + UNCHECKED_MARKS
+_TICK = re.compile(rf"([{re.escape(_MARKS)}])([^{re.escape(_MARKS)}]*)")
+_TICK_AFTER = re.compile(rf"([^{re.escape(_MARKS)}]+)([{re.escape(_MARKS)}])")
+
+
+def _ticked_level(t: str) -> int | None:
+    """The one level with a checked mark before it (☑三级) or, when no mark
+    stands first, after it (三级√); None when none or several are ticked."""
+    rx = _TICK if t[0] in _MARKS else _TICK_AFTER
+    ticked = set()
+    for m in rx.finditer(t):
+        mark, word = (m.group(1), m.group(2)) if rx is _TICK else (m.group(2), m.group(1))
+        if mark in CHECKED_MARKS:
+            level = _level_word(word)
+            if level is None:
+                return None
+            ticked.add(level)
+    return ticked.pop() if len(ticked) == 1 else None
 
 
 _LEVEL_FAST = {**_LEVEL_WORDS, **{k + "级": v for k, v in _LEVEL_WORDS.items()}}
@@ -334,6 +396,20 @@ def _all_labels() -> list[tuple[str, str]]:
 
 
 _LABELS = _all_labels()
+_LABEL_WORDS = frozenset(lab for _, lab in _LABELS)
+
+
+def is_label(text: str) -> bool:
+    """True for a cell holding a header label alone, with or without its
+    colon: 单位, 姓 名, 职务：, 单位（盖章）."""
+    return len(text) <= 12 and squash(nfkc(text)).rstrip(":") in _LABEL_WORDS
+
+
+def as_label(text: str) -> str:
+    """A label cell's text with its colon (单位 -> 单位：), anything else as it is."""
+    if is_label(text) and not squash(nfkc(text)).endswith(":"):
+        return text + "："
+    return text
 # The lookahead on the first characters lets the engine skip most positions.
 _LABEL_RX = re.compile(
     "(?=[" + "".join(sorted({re.escape(lab[0]) for _, lab in _LABELS})) + "])"
@@ -375,11 +451,24 @@ def parse_header(text: str, spec: FormSpec | None = None) -> HeaderRead:
         end = matches[i + 1].start() if i + 1 < len(matches) else len(norm)
         cut = norm.find("\x00", m.end(), end)
         raw = text[m.end() : cut if cut >= 0 else end]
-        fields[key] = _first_line(raw)
+        value = _first_line(raw)
+        fields[key] = drop_stamp(value) if key == "unit" else value
     if spec is not None:
         wanted = {hf.key for hf in spec.header}
         fields = {k: v for k, v in fields.items() if k in wanted}
     return HeaderRead(fields, found_date.read if found_date else None)
+
+
+_STAMP_RX = re.compile(
+    "[(（\\[【〔]\\s*(?:" + "|".join(sorted(map(re.escape, STAMP_WORDS), key=len, reverse=True)) + ")\\s*[)）\\]】〕]"
+)
+
+
+def drop_stamp(unit: str | None) -> str | None:
+    """The unit's name without the stamp place's text: （章）后勤管理处 -> 后勤管理处."""
+    if not unit or not _STAMP_RX.search(unit):
+        return unit
+    return clean_field(_STAMP_RX.sub(" ", unit))
 
 
 def _first_line(raw: str) -> str | None:
@@ -394,16 +483,38 @@ _SIGN_RX = re.compile(r"单\s*位\s*领\s*导\s*(?:签\s*字|签\s*名)\s*[:：]
 
 
 def parse_signatory(text: str) -> str | None:
-    """The name written after `单位领导签字：` (on the same line), or None when
-    there is no such label or nothing after it. A date on that line is cut off."""
+    """The name written after `单位领导签字：` on the same line or, when that
+    line has nothing after the label, on the next line (a signature under the
+    printed label); None when there is no such label or no name. A date on
+    that line is cut off; a note (注：本表一式两份), another label or a date
+    alone on the next line is no name."""
     m = _SIGN_RX.search(text)
     if m is None:
         return None
-    rest = text[m.end() :].split("\n")[0]
-    found = find_date(rest)
+    lines = text[m.end() :].split("\n")
+    name = _without_date(lines[0])
+    if name is None and len(lines) > 1:
+        nxt = next((ln for ln in lines[1:] if clean_field(ln)), "")
+        if _could_be_name(nxt):
+            name = _without_date(nxt)
+    return name
+
+
+def _without_date(line: str) -> str | None:
+    found = find_date(line)
     if found is not None:
-        rest = rest[: found.start] + " " + rest[found.end :]
-    return clean_field(rest)
+        line = line[: found.start] + " " + line[found.end :]
+    return clean_field(line)
+
+
+_NOT_A_NAME = re.compile(r"^\s*(?:注|备注|说明|附|填表说明)|[:：]")
+
+
+def _could_be_name(line: str) -> bool:
+    """A line under the signature label that may be the signature: short,
+    no label or colon in it, not a note."""
+    value = clean_field(line)
+    return value is not None and len(value) <= 20 and _NOT_A_NAME.search(line) is None
 
 
 def has_signature_label(text: str) -> bool:

@@ -21,6 +21,7 @@ KNOWN_CODES = {
     "empty_file", "corrupt_file", "not_docx", "encrypted", "too_large", "legacy_format", "unknown_form",
     "no_rows", "missing_unit", "missing_name", "bad_level", "missing_risk", "missing_measure",
     "missing_level", "macro_document", "not_found", "unreadable", "read_failed", "too_many_rows", "cell_too_long",
+    "embedded_html",
 }
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"语料库不存在：{CORPUS}")
@@ -65,6 +66,7 @@ EXPECTED = {
     "unstructured__eng_spa_mult_docx-as-doc.doc": "unknown_form",
     "mammoth__utf8-bom.docx": "unknown_form",
     "poi__clusterfuzz_6733884933668864.docx": "unknown_form",  # bad CRC only in a part we never read
+    "tika__testAltChunkHTML.docx": "embedded_html",  # its text is an embedded HTML page (w:altChunk)
 }
 
 
