@@ -20,6 +20,7 @@ from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from pipeline.docs.charts import insert_charts
 from pipeline.docs.layout import align_signature, ensure_page_numbers, fit_organ_mark, keep_signature_with_text, merge_groups
 
 
@@ -118,6 +119,7 @@ def render_docx(template: Path, context: dict[str, Any]) -> bytes:
         raise RenderError(f"模板“{template.name}”有误：{exc}" + (f"（附近文字：{where.strip()}）" if where.strip() else "")) from exc
     doc = tpl.docx
     merge_groups(doc, ctx)
+    insert_charts(doc, ctx)  # [[图表:…]] placeholders: pipeline/docs/charts.py
     fit_organ_mark(doc)
     align_signature(doc)
     keep_signature_with_text(doc)
