@@ -35,7 +35,7 @@ import copy
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from docx.opc.constants import CONTENT_TYPE as CT
@@ -65,6 +65,7 @@ class Chart:
     colors: Sequence[str]  # one RGB hex a series; or, with one series and by_point, one a category
     horizontal: bool = True  # bars (categories down the left) or columns
     stacked: bool = False
+    overlaid: bool = False  # the series drawn over each other: received over expected, a progress bar
     by_point: bool = False  # one series coloured category by category (no legend)
 
     @property
@@ -76,7 +77,7 @@ class Chart:
 # dark, middle and light, told apart when printed in black and white.
 LEVELS = (("三级", "level3"), ("二级", "level2"), ("一级", "level1"))
 LEVEL_COLORS = ("C00000", "ED7D31", "FFC000")
-EXPECTED_COLOR = "A6A6A6"
+EXPECTED_COLOR = "D0D0D0"  # light: the received bar drawn over it stands out
 FORM_COLORS = ("1F4E79", "2E75B6", "9DC3E6", "BDD7EE")
 
 # More units than this in one chart and their labels no longer fit: the
@@ -115,12 +116,11 @@ def bulletin_levels(ctx: dict[str, Any]) -> tuple[list[str], list[Series]]:
 
 
 def bulletin_expected(ctx: dict[str, Any]) -> tuple[list[str], list[Series]]:
-    """With a roster: people expected and people whose forms came in, per unit."""
+    """With a roster: people expected and people whose assessment came in, per unit."""
     rows = _rows(ctx)
     return [r["unit"] for r in rows], [
         ("应报人数", [_int(r["people_known"]) for r in rows]),
-        ("已报个人排查评估表", [_int(r["people"]) for r in rows]),
-        ("已报个人防控措施表", [_int(r["people_measures"]) for r in rows]),
+        ("已报人数", [_int(r["people"]) for r in rows]),
     ]
 
 
@@ -179,26 +179,27 @@ def progress_charts(ctx: dict[str, Any]) -> list[Chart]:
     if is_bulletin(ctx):
         if has_roster(ctx):
             cats, series = bulletin_expected(ctx)
-            return unit_charts("各单位个人表格报送进度（人）", cats, series, (EXPECTED_COLOR, *FORM_COLORS[1:]))
+            return unit_charts("各单位个人排查评估表报送进度（人）", cats, series, (EXPECTED_COLOR, FORM_COLORS[0]), overlaid=True)
         cats, series = bulletin_forms(ctx)
         return unit_charts("各单位已收到材料（份）", cats, series, FORM_COLORS, stacked=True)
     if has_roster(ctx):
         cats, series = summary_expected(ctx)
-        return [Chart("个人表格报送进度（人）", cats, series, (EXPECTED_COLOR, FORM_COLORS[1]))]
+        return [Chart("个人表格报送进度（人）", cats, series, (EXPECTED_COLOR, FORM_COLORS[0]), overlaid=True)]
     cats, series = summary_forms(ctx)
-    return [Chart("已收到材料", cats, series, FORM_COLORS, by_point=True)]
+    return [Chart("已收到材料（人/份）", cats, series, FORM_COLORS, by_point=True)]
 
 
 def unit_charts(
-    title: str, units: Sequence[str], series: Sequence[Series], colors: Sequence[str], *, stacked: bool = False
-) -> list[Chart]:
+    title: str, units: Sequence[str], series: Sequence[Series], colors: Sequence[str],
+    *, stacked: bool = False, overlaid: bool = False,
+) -> list[Chart]:  # fmt: skip
     """A chart per MAX_CATEGORIES units (the later ones titled （续）)."""
     charts = []
     for start in range(0, len(units), MAX_CATEGORIES):
         part = slice(start, start + MAX_CATEGORIES)
         charts.append(Chart(
             title if not start else f"{title}（续）", [_label(u) for u in units[part]],
-            [(name, list(values[part])) for name, values in series], colors, stacked=stacked,
+            [(name, list(values[part])) for name, values in series], colors, stacked=stacked, overlaid=overlaid,
         ))  # fmt: skip
     return charts
 
@@ -264,24 +265,24 @@ def _shape(fill: str | None, line: str | None = None) -> etree._Element:
     return sp
 
 
-def _run_props(tag: str, size: int, font: str, *, bold: bool = False) -> etree._Element:
+def _run_props(tag: str, size: int, font: str, *, bold: bool = False, color: str = "000000") -> etree._Element:
     """a:defRPr / a:rPr in the document's fonts: Latin in Times New Roman,
     Chinese in `font` (the East Asian typeface, as Word picks it)."""
     rpr = _a(tag, lang="zh-CN", altLang="en-US", sz=size, b=int(bold))
-    rpr.append(_fill("000000"))
+    rpr.append(_fill(color))
     rpr.append(_a("latin", typeface=LATIN))
     rpr.append(_a("ea", typeface=font))
     rpr.append(_a("cs", typeface=font))
     return rpr
 
 
-def _text_props(size: int = LABEL_SIZE, font: str = FANGSONG) -> etree._Element:
+def _text_props(size: int = LABEL_SIZE, font: str = FANGSONG, color: str = "000000") -> etree._Element:
     """c:txPr: the look of an element's text (axis labels, legend, data labels)."""
     tx = _c("txPr")
     tx.append(_a("bodyPr"))
     tx.append(_a("lstStyle"))
     p = _sub(tx, _a("p"))
-    _sub(p, _a("pPr")).append(_run_props("defRPr", size, font))
+    _sub(p, _a("pPr")).append(_run_props("defRPr", size, font, color=color))
     p.append(_a("endParaRPr", lang="zh-CN"))
     return tx
 
@@ -331,12 +332,18 @@ def _num_ref(ref: str, values: Sequence[int]) -> etree._Element:
     return nref
 
 
-def _data_labels(stacked: bool) -> etree._Element:
+def dark(color: str) -> bool:
+    """Whether black text on `color` would be hard to read (white is used on it)."""
+    r, g, b = (int(color[i : i + 2], 16) for i in (0, 2, 4))
+    return 0.299 * r + 0.587 * g + 0.114 * b < 128
+
+
+def _data_labels(stacked: bool, fill: str | None) -> etree._Element:
     """Each bar's count written on it (inside a stacked part, after a single bar)."""
     dl = _c("dLbls")
     dl.append(_c("numFmt", formatCode=COUNT_FORMAT, sourceLinked=0))
     dl.append(_shape(None))
-    dl.append(_text_props())
+    dl.append(_text_props(color="FFFFFF" if stacked and fill and dark(fill) else "000000"))
     dl.append(_c("dLblPos", "ctr" if stacked else "outEnd"))
     for tag, on in (("showLegendKey", 0), ("showVal", 1), ("showCatName", 0), ("showSerName", 0),
                     ("showPercent", 0), ("showBubbleSize", 0)):  # fmt: skip
@@ -371,7 +378,8 @@ def _series(chart: Chart, n: int, name: str, values: Sequence[int], cats: Sequen
     ser.append(_c("order", n))
     col = _column(n + 1)
     _sub(ser, _c("tx")).append(_str_ref(f"Sheet1!${col}$1", [name]))
-    ser.append(_shape(None if chart.by_point else chart.colors[n % len(chart.colors)], "FFFFFF" if chart.stacked else None))
+    fill = None if chart.by_point else chart.colors[n % len(chart.colors)]
+    ser.append(_shape(fill, "FFFFFF" if chart.stacked else None))
     ser.append(_c("invertIfNegative", 0))
     if chart.by_point:
         for i in range(len(cats)):
@@ -380,7 +388,7 @@ def _series(chart: Chart, n: int, name: str, values: Sequence[int], cats: Sequen
             pt.append(_c("invertIfNegative", 0))
             pt.append(_c("bubble3D", 0))
             pt.append(_shape(chart.colors[i % len(chart.colors)]))
-    ser.append(_data_labels(chart.stacked))
+    ser.append(_data_labels(chart.stacked, fill))
     last = len(cats) + 1
     _sub(ser, _c("cat")).append(_str_ref(f"Sheet1!$A$2:$A${last}", cats))
     _sub(ser, _c("val")).append(_num_ref(f"Sheet1!${col}$2:${col}${last}", values))
@@ -441,13 +449,12 @@ def chart_xml(chart: Chart) -> bytes:
     differently)."""
     cats = [_BAD_XML.sub("", str(c)) for c in chart.categories]
     series = [(_BAD_XML.sub("", name), [int(v) for v in values]) for name, values in chart.series]
+    colors = [chart.colors[i % len(chart.colors)] for i in range(len(cats))] if chart.by_point else list(chart.colors)
     if chart.horizontal:
         cats = cats[::-1]
         series = [(name, values[::-1]) for name, values in series]
-        colors = list(chart.colors[::-1]) if chart.by_point else chart.colors
-        drawn = Chart(chart.title, cats, series, colors, chart.horizontal, chart.stacked, chart.by_point)
-    else:
-        drawn = Chart(chart.title, cats, series, chart.colors, chart.horizontal, chart.stacked, chart.by_point)
+        colors = colors[::-1] if chart.by_point else colors
+    drawn = replace(chart, categories=cats, series=series, colors=colors)
 
     space = _c("chartSpace")
     space.append(_c("date1904", 0))
@@ -465,7 +472,7 @@ def chart_xml(chart: Chart) -> bytes:
     for n, (name, values) in enumerate(series):
         bar.append(_series(drawn, n, name, values, cats))
     bar.append(_c("gapWidth", 60))
-    if drawn.stacked:
+    if drawn.stacked or drawn.overlaid:
         bar.append(_c("overlap", 100))
     bar.append(_c("axId", 1))
     bar.append(_c("axId", 2))
@@ -489,7 +496,7 @@ def chart_height_mm(chart: Chart, width_mm: float) -> float:
     columns get a fixed, wider-than-tall frame."""
     if not chart.horizontal:
         return round(min(75.0, max(55.0, width_mm * 0.75)), 1)
-    band = 4.5 + 2.5 * len(chart.series) if not chart.stacked else 7.0
+    band = 7.0 if chart.stacked or chart.overlaid else 4.5 + 2.5 * len(chart.series)
     legend = 8.0 if len(chart.series) > 1 else 0.0
     return round(min(200.0, 24.0 + legend + band * max(len(chart.categories), 2)), 1)
 
