@@ -150,7 +150,7 @@ def summary_expected(ctx: dict[str, Any]) -> tuple[list[str], list[Series]]:
 
 
 def summary_forms(ctx: dict[str, Any]) -> tuple[list[str], list[Series]]:
-    """Without a roster: what came in of each form (people; the unit's own forms count one)."""
+    """Without a roster: the forms in force of each kind (one a person; the unit's own, one)."""
     return ["个人排查评估表", "单位排查评估表", "个人防控措施表", "单位防控措施表"], [
         ("已收到", [
             _int(ctx["people_submitted"]), _int(ctx["unit_assessment_received"]),
@@ -186,7 +186,7 @@ def progress_charts(ctx: dict[str, Any]) -> list[Chart]:
         cats, series = summary_expected(ctx)
         return [Chart("个人表格报送进度（人）", cats, series, (EXPECTED_COLOR, FORM_COLORS[0]), overlaid=True)]
     cats, series = summary_forms(ctx)
-    return [Chart("已收到材料（人/份）", cats, series, FORM_COLORS, by_point=True)]
+    return [Chart("已收到材料（份）", cats, series, FORM_COLORS, by_point=True)]
 
 
 def unit_charts(
