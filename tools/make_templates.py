@@ -675,36 +675,37 @@ def build_reminder() -> Document:
 # the templates' wording can change without moving them.
 
 CHART_PLACEHOLDERS = {
-    # 通报: under 附件1's table (risks by level and unit), under 附件2's (forms received).
+    # 通报: each attachment's chart above its table (risks by level and unit; forms received).
+    # Above, not below: LibreOffice loses a chart that would meet the 版记 floating at the
+    # foot of the last page (the chart and the 版记 push each other to the next page and back).
     "通报.docx": (("table", "stats_rows", "[[图表:levels]]"), ("table", "status_rows", "[[图表:progress]]")),
     # 单位汇总: the unit's two charts side by side, at the end of 一、基本情况.
     "单位汇总.docx": (("text", "{{ measures_text }}", "[[图表:levels]][[图表:progress]]"),),
 }
 
 
-def _chart_anchor(doc, kind: str, name: str):
-    """The element a placeholder goes after: a table's note (注：…) or the
-    table itself, or the paragraph whose text holds `name`."""
+def _place_chart(doc, kind: str, name: str, p) -> None:
+    """Put placeholder paragraph `p` just above the table captioned `name`,
+    or just after the paragraph whose text holds `name`."""
     body = doc.element.body
     if kind == "table":
         for tbl in body.iter(qn("w:tbl")):
             cap = tbl.find(f"{qn('w:tblPr')}/{qn('w:tblCaption')}")
             if cap is not None and cap.get(qn("w:val")) == name:
-                after = tbl.getnext()
-                text = "".join(t.text or "" for t in after.iter(qn("w:t"))) if after is not None else ""
-                return after if after is not None and after.tag == qn("w:p") and text.startswith("注") else tbl
+                tbl.addprevious(p)
+                return
     else:
-        for p in body.iter(qn("w:p")):
-            if name in "".join(t.text or "" for t in p.iter(qn("w:t"))):
-                return p
+        for para_el in body.iter(qn("w:p")):
+            if para_el is not p and name in "".join(t.text or "" for t in para_el.iter(qn("w:t"))):
+                para_el.addnext(p)
+                return
     raise SystemExit(f"模板中找不到图表的位置：{name}")
 
 
 def add_chart_placeholders(name: str, doc):
     """`doc` with its chart placeholders (CHART_PLACEHOLDERS) inserted."""
     for kind, anchor, text in CHART_PLACEHOLDERS.get(name, ()):
-        p = para(doc, text)
-        _chart_anchor(doc, kind, anchor).addnext(p._p)
+        _place_chart(doc, kind, anchor, para(doc, text)._p)
     return doc
 
 

@@ -496,8 +496,10 @@ def chart_height_mm(chart: Chart, width_mm: float) -> float:
     columns get a fixed, wider-than-tall frame."""
     if not chart.horizontal:
         return round(min(75.0, max(55.0, width_mm * 0.75)), 1)
-    band = 7.0 if chart.stacked or chart.overlaid else 4.5 + 2.5 * len(chart.series)
-    legend = 8.0 if len(chart.series) > 1 else 0.0
+    # 7 mm a bar: below about 6.5 LibreOffice drops every other 五号 label as crowded;
+    # a title, a legend and the axis take about 31 mm.
+    band = 7.0 if chart.stacked or chart.overlaid else 4.0 + 2.5 * len(chart.series)
+    legend = 7.0 if len(chart.series) > 1 else 0.0
     return round(min(200.0, 24.0 + legend + band * max(len(chart.categories), 2)), 1)
 
 
@@ -562,7 +564,7 @@ def _chart_paragraph(p: etree._Element) -> None:
         ppr = _w("pPr")
         p.insert(0, ppr)
     _put_ppr(ppr, _w("snapToGrid", val=0))
-    _put_ppr(ppr, _w("spacing", before=0, after=120, beforeLines=0, afterLines=0, line=240, lineRule="auto"))
+    _put_ppr(ppr, _w("spacing", before=0, after=0, beforeLines=0, afterLines=0, line=240, lineRule="auto"))
     _put_ppr(ppr, _w("ind", left=0, right=0, firstLine=0, firstLineChars=0))
     _put_ppr(ppr, _w("jc", val="center"))
 

@@ -221,6 +221,10 @@ def test_the_shipped_templates_hold_the_placeholders():
 
     assert placeholders(templates.BULLETIN) == [["levels"], ["progress"]]
     assert placeholders(templates.SUMMARY) == [["levels", "progress"]]
+    # The 通报's charts stand right above their tables, away from the 版记 at the foot of the last page.
+    doc = Document(str(templates.TEMPLATE_DIR / templates.BULLETIN))
+    above = [p.getnext() for p in doc.element.body.iter(qn("w:p")) if charts.placeholder_keys(ptext(p))]
+    assert [t.find(f"{qn('w:tblPr')}/{qn('w:tblCaption')}").get(qn("w:val")) for t in above] == ["stats_rows", "status_rows"]
 
 
 # ---------------------------------------------------------------------------
