@@ -648,22 +648,33 @@ def insert_charts(doc: Any, ctx: dict[str, Any]) -> int:
         width = _text_width_mm(p, body)
         # Side by side those of one paragraph; a unit chart continued (（续）) gets a paragraph each.
         rows = [charts] if len(keys) > 1 else [[c] for c in charts]
-        anchor = p
-        for n, row in enumerate(rows):
-            para = p if n == 0 else _w("p")
-            if n:
-                para.append(copy.deepcopy(p.find(qn("w:pPr"))))
-                anchor.addnext(para)
-            _chart_paragraph(para)
-            each = (width - GAP_MM * (len(row) - 1)) / len(row) - 1
-            height = max(chart_height_mm(c, each) for c in row)
-            for i, chart in enumerate(row):
-                if i:
-                    gap = _w("r")
-                    gap.append(_w("t"))
-                    gap[0].text = "\u3000"
-                    para.append(gap)
-                para.append(_inline(_add_part(doc, chart), _next_drawing_id(body), each, height, chart.title))
-                drawn += 1
-            anchor = para
+        # The last row in the placeholder's own paragraph, which may end a section
+        # (its w:sectPr); the others in paragraphs of the same format before it.
+        for row in rows[:-1]:
+            para = _w("p")
+            ppr = copy.deepcopy(p.find(qn("w:pPr")))
+            if ppr is not None:
+                for sect in ppr.findall(qn("w:sectPr")):
+                    ppr.remove(sect)
+                para.append(ppr)
+            p.addprevious(para)
+            drawn += _draw_row(doc, para, row, width)
+        drawn += _draw_row(doc, p, rows[-1], width)
     return drawn
+
+
+def _draw_row(doc: Any, para: etree._Element, row: Sequence[Chart], width_mm: float) -> int:
+    """`row`'s charts side by side in paragraph `para` (its text replaced), as
+    tall as the tallest needs, together as wide as the text."""
+    _chart_paragraph(para)
+    each = (width_mm - GAP_MM * (len(row) - 1)) / len(row) - 1
+    height = max(chart_height_mm(c, each) for c in row)
+    body = doc.element.body
+    for i, chart in enumerate(row):
+        if i:
+            gap = _w("r")
+            gap.append(_w("t"))
+            gap[0].text = "\u3000"
+            para.append(gap)
+        para.append(_inline(_add_part(doc, chart), _next_drawing_id(body), each, height, chart.title))
+    return len(row)

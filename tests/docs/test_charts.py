@@ -299,3 +299,18 @@ def test_the_context_keys_the_charts_read_exist():
         assert ctx["roster"] is True
         assert [c.title for c in charts.levels_charts(ctx)] and [c.title for c in charts.progress_charts(ctx)]
     assert consolidate.bulletin_context(snap, CFG, TODAY)["roster"] is False
+
+
+def test_charts_continued_keep_a_section_break_after_the_last_of_them():
+    doc = Document()
+    p = doc.add_paragraph("[[图表:levels]]")
+    p._p.get_or_add_pPr().append(doc.sections[0]._sectPr.__copy__())  # the placeholder ends a section
+    doc.add_paragraph("下一节")
+    rows = [{"unit": f"第{i}学院", "level3": 1, "level2": 0, "level1": 0} for i in range(30)]
+    assert charts.insert_charts(doc, {"stats_rows": rows}) == 2
+    paras = list(doc.element.body.iter(qn("w:p")))
+    holders = [q for q in paras if q.find(f".//{qn('w:drawing')}") is not None]
+    assert len(holders) == 2 and paras.index(holders[1]) == paras.index(holders[0]) + 1
+    assert [q.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None for q in holders] == [False, True]
+    drawn = [e.get("descr") for e in doc.element.body.iter(f"{{{charts.WP_NS}}}docPr")]
+    assert drawn == ["各单位廉政风险点等级分布", "各单位廉政风险点等级分布（续）"]
