@@ -742,6 +742,47 @@ def build_reminder() -> Document:
     return doc
 
 
+# ---------------------------------------------------------------------------
+# Chart placeholders: paragraphs pipeline/docs/charts.py replaces by charts
+# when a document is rendered. Put after named anchors (a table's alt-text
+# title, a context variable) rather than inside the builders above, so that
+# the templates' wording can change without moving them.
+
+CHART_PLACEHOLDERS = {
+    # 通报: each attachment's chart above its table (risks by level and unit; forms received).
+    # Above, not below: LibreOffice loses a chart that would meet the 版记 floating at the
+    # foot of the last page (the chart and the 版记 push each other to the next page and back).
+    "通报.docx": (("table", "stats_rows", "[[图表:levels]]"), ("table", "status_rows", "[[图表:progress]]")),
+    # 单位汇总: the unit's two charts side by side, at the end of 一、基本情况.
+    "单位汇总.docx": (("text", "{{ measures_text }}", "[[图表:levels]][[图表:progress]]"),),
+}
+
+
+def _place_chart(doc, kind: str, name: str, p) -> None:
+    """Put placeholder paragraph `p` just above the table captioned `name`,
+    or just after the paragraph whose text holds `name`."""
+    body = doc.element.body
+    if kind == "table":
+        for tbl in body.iter(qn("w:tbl")):
+            cap = tbl.find(f"{qn('w:tblPr')}/{qn('w:tblCaption')}")
+            if cap is not None and cap.get(qn("w:val")) == name:
+                tbl.addprevious(p)
+                return
+    else:
+        for para_el in body.iter(qn("w:p")):
+            if para_el is not p and name in "".join(t.text or "" for t in para_el.iter(qn("w:t"))):
+                para_el.addnext(p)
+                return
+    raise SystemExit(f"模板中找不到图表的位置：{name}")
+
+
+def add_chart_placeholders(name: str, doc):
+    """`doc` with its chart placeholders (CHART_PLACEHOLDERS) inserted."""
+    for kind, anchor, text in CHART_PLACEHOLDERS.get(name, ()):
+        _place_chart(doc, kind, anchor, para(doc, text)._p)
+    return doc
+
+
 BUILDERS = {
     "单位汇总.docx": build_summary,
     "通报.docx": build_bulletin,
@@ -757,7 +798,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for name, build in BUILDERS.items():
         path = args.out / name
-        build().save(str(path))
+        add_chart_placeholders(name, build()).save(str(path))
         print(f"已生成 {path}")
     return 0
 

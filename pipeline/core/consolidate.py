@@ -336,6 +336,7 @@ def summary_context(
         "progress": _progress(f),
         "chart_levels": None,
         "chart_progress": None,
+        "roster": bool(roster),  # a roster names who is expected (the progress chart's 应报人数)
     }
 
 
@@ -624,7 +625,9 @@ def bulletin_context(
     `facts`: every listed unit's, when already computed (facts.facts_by_unit)."""
     w = words(cfg.stage)
     known = facts if facts is not None else facts_by_unit(snap, cfg, today, roster)
-    return _bulletin(snap, cfg, today, [known[u] for u in units_of(snap, cfg)], w)
+    ctx = _bulletin(snap, cfg, today, [known[u] for u in units_of(snap, cfg)], w)
+    ctx["roster"] = bool(roster)  # as in the summary
+    return ctx
 
 
 def _bulletin(snap: Snapshot, cfg: Config, today: date, facts: Sequence[UnitFacts], w: StageWords) -> dict[str, Any]:
@@ -766,6 +769,11 @@ def _stats_row(no: int, f: UnitFacts) -> dict[str, Any]:
         "level2": c[2],
         "level1": c[1],
         "measured": measured(f.risks),
+        # As the summary names them: the 通报's progress chart (docs/charts.py) reads them.
+        "people_known": len(f.people),
+        "people_measures": len(f.measured_people),
+        "unit_assessment_received": f.unit_states[UNIT_ASSESSMENT].received_ok,
+        "unit_measures_received": f.unit_states[UNIT_MEASURES].received_ok,
         "status": statuses.unit_state(reported=f.reported_anything, late=bool(f.late), missing=bool(f.missing)),
     }
 

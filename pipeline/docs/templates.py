@@ -24,6 +24,7 @@ from jinja2 import Environment, StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
+from pipeline.docs.charts import insert_charts
 from pipeline.docs.layout import align_signature, ensure_page_numbers, fit_organ_mark, keep_signature_with_text, merge_groups
 
 
@@ -200,6 +201,7 @@ def render_docx(template: Path, context: dict[str, Any]) -> bytes:
         raise RenderError(f"模板“{template.name}”有误：{exc}" + (f"（附近文字：{where.strip()}）" if where.strip() else "")) from exc
     doc = tpl.docx
     merge_groups(doc, ctx)
+    insert_charts(doc, ctx)  # [[图表:…]] placeholders: pipeline/docs/charts.py
     fit_organ_mark(doc)
     align_signature(doc)
     keep_signature_with_text(doc)
