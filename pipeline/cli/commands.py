@@ -13,7 +13,7 @@ from pathlib import Path
 
 from loguru import logger
 
-from pipeline.app import campaigns, confirmations, issue, outputs, prefill, serving, status
+from pipeline.app import campaigns, confirmations, issue, outputs, prefill, status
 from pipeline.app.intake import Intake
 from pipeline.cli.preamble import answers, command_clock, open_workspace
 from pipeline.core.campaign import Campaign
@@ -23,8 +23,6 @@ from pipeline.core.config import Config
 from pipeline.cli.summary import emit, summary
 from pipeline.core.errors import EXIT_FAILED, EXIT_OK, UsageError
 from pipeline.core.model import ParseResult, Problem
-from pipeline.demo import run as demo
-from pipeline.demo.sample_snapshot import sample_contexts
 from pipeline.docs import blank
 from pipeline.docs.templates import TEMPLATES, template_path
 from pipeline.docs.templates_check import check_templates
@@ -33,6 +31,10 @@ from pipeline.store import locks
 from pipeline.core.names import escape_controls, printable_json
 from pipeline.store.files import remove_stale_temps
 from pipeline.store.workspace import Workspace
+
+# _LAZY: the watcher (watchdog, threads) and the demo's samples are imported by
+# the commands that use them only: `run`, which a scheduler may start every
+# few minutes, then starts in about two thirds of the time.
 
 
 @answers
@@ -114,6 +116,8 @@ def cli_watch(workspace: Path, polling: bool, pdf: bool, verbose: bool, day: str
     clock = command_clock(cfg, day)
     _warn_day(campaigns.current(ws, cfg, clock.today()), cfg, clock)
     # Resolved: the observer's events name absolute paths.
+    from pipeline.app import serving  # see _LAZY
+
     return serving.serve(Workspace(ws.root.resolve()), cfg, polling=polling, pdf=pdf, day=clock.pinned)
 
 
@@ -258,6 +262,8 @@ def cli_templates_check(workspace: Path | None = None) -> int:
     """`templates check`: every template (the workspace's own copies when it
     has them) rendered with the demo's sample contexts."""
     templates = (workspace / "word_templates") if workspace else None
+    from pipeline.demo.sample_snapshot import sample_contexts  # see _LAZY
+
     problems = check_templates(sample_contexts(), templates)
     for line in problems:
         print(f"✗ {line}")
@@ -272,6 +278,8 @@ def cli_templates_check(workspace: Path | None = None) -> int:
 @answers
 def cli_demo(target: Path, verbose: bool) -> int:
     """`demo [DIR]`: a demo workspace built and run once, and its guide."""
+    from pipeline.demo import run as demo  # see _LAZY
+
     lines, failed = demo.play(target, verbose=verbose)
     for line in lines:
         print(line)

@@ -145,8 +145,8 @@ def test_the_bulletin_charts_levels_by_unit_as_its_attachment_table_counts_them(
     assert progress["series"]["个人排查评估表"] == {r["单位"]: int(r["报送人数"]) for r in table}
     status = {r["单位"]: r for r in table_by_caption(doc, "status_rows")}
     for form, column in (("单位排查评估表", "单位廉政风险排查评估表"), ("单位防控措施表", "单位制定廉政风险防控措施表")):
-        assert progress["series"][form] == {u: int(status[u][column] in ("已报送", "逾期报送")) for u in CFG.units}
-    measures = {u: count_in(status[u]["个人廉政风险防控措施意见和建议表"], r"(\d+)人") for u in CFG.units}
+        assert progress["series"][form] == {u: int(status[u][column] in ("按时报送", "逾期报送")) for u in CFG.units}
+    measures = {u: count_in(status[u]["个人廉政风险防控措施意见和建议表"], r"已报(\d+)人") for u in CFG.units}
     assert progress["series"]["个人防控措施表"] == measures
 
 
@@ -165,8 +165,8 @@ def test_each_summary_charts_its_own_levels_and_forms_as_its_text_says(out):
         assert levels["categories"] == ["三级", "二级", "一级"]
         assert levels["series"]["风险点"] == counts
         got = forms["series"]["已收到"]
-        assert got["个人排查评估表"] == count_in(text, r"本单位共有(\d+)人报送")
-        assert got["个人防控措施表"] == count_in(text, r"(\d+)人报送《个人廉政风险防控措施")
+        assert got["个人排查评估表"] == count_in(text, r"共有(\d+)人报送《个人廉政风险排查评估表》")
+        assert got["个人防控措施表"] == count_in(text, r"共有(\d+)人报送《个人廉政风险防控措施")
         assert got["单位排查评估表"] == int("单位报送《单位廉政风险排查评估表》" in text)
 
 
