@@ -28,7 +28,7 @@ def sample_snapshot(cfg: Config | None = None) -> Snapshot:
         Submission(2, f"{u1}-李明.docx", "b" * 64, t.replace(day=25), "accepted", PERSONAL_ASSESSMENT, u1, "李明", "科员"),
         Submission(3, f"{u1}.docx", "c" * 64, t.replace(month=9, day=28), "accepted", UNIT_ASSESSMENT, u1),
         Submission(4, f"{u1}-王丽华-措施.docx", "d" * 64, t.replace(month=11, day=2), "accepted", PERSONAL_MEASURES, u1, "王丽华", "科长"),
-        Submission(5, f"{u2}-张三.docx", "e" * 64, t.replace(month=7, day=3), "accepted", PERSONAL_ASSESSMENT, u2, "张三", "副处长", late=True),
+        Submission(5, f"{u2}-张三.docx", "e" * 64, t.replace(month=10, day=3), "accepted", PERSONAL_ASSESSMENT, u2, "张三", "副处长", late=True),
         Submission(
             6, f"{u2}-草稿.docx", "f" * 64, t.replace(month=7, day=4), "rejected", None, u2,
             errors=[Problem("bad_level", "风险等级只能填一级、二级或三级。", "第2行“风险等级”")],

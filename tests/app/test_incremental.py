@@ -116,11 +116,14 @@ def full_rebuild(root: Path, copy: Path, day: date) -> None:
 
 
 DATE_LINE = re.compile(r"(.*?)\d{4}年\d{1,2}月\d{1,2}日(印发)?")
+CUTOFF = re.compile(r"截至\d{4}年\d{1,2}月\d{1,2}日")
 
 
 def undated(text: str) -> str:
-    """A document's text without its 成文日期 and 印发日期 lines' dates."""
-    return "\n".join(DATE_LINE.sub(r"\1<日期>\2", line) if DATE_LINE.fullmatch(line) else line for line in text.split("\n"))
+    """A document's text without its 成文日期 and 印发日期 lines' dates, and
+    without its cut-off date (截至…), which moves with the 成文日期."""
+    lines = (DATE_LINE.sub(r"\1<日期>\2", line) if DATE_LINE.fullmatch(line) else line for line in text.split("\n"))
+    return CUTOFF.sub("截至<日期>", "\n".join(lines))
 
 
 def rendered(root: Path, copy: Path, day: date) -> dict[str, str]:

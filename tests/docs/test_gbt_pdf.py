@@ -174,6 +174,9 @@ def test_the_organ_mark_top_edge_is_35_mm_below_the_text_block(pdfs):
     assert abs(mark.y0 / MM - (TOP_MM + 35)) <= 2, f"{mark.y0 / MM:.1f} mm from the top"
 
 
+HANGING = "，。、；：！？”’）》"
+
+
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_full_body_lines_hold_28_characters(pdfs, kind):
     left, right = LEFT_MM * MM, (LEFT_MM + TEXT_W_MM) * MM
@@ -189,8 +192,13 @@ def test_full_body_lines_hold_28_characters(pdfs, kind):
             counted.append((indent, len(text), text))
     assert counted, f"no full body line in the {kind}"
     # A line before a character that may not end or begin a line (（, 《, 。 …)
-    # holds one or two fewer; none holds more, and full lines hold 28.
-    wrong = [(i, n, t) for i, n, t in counted if not 26 <= n + i <= 28]
+    # holds one or two fewer; a line may end in a comma or stop hung in the
+    # margin (标点悬挂, as Word and LibreOffice do by default: 28 characters
+    # and the mark); none holds more, and full lines hold 28.
+    def fits(indent: int, n: int, text: str) -> bool:
+        return 26 <= n + indent <= 28 or (n + indent == 29 and text[-1] in HANGING)
+
+    wrong = [(i, n, t) for i, n, t in counted if not fits(i, n, t)]
     assert not wrong, wrong[:5]
     assert any(n + i == 28 for i, n, _ in counted), counted
 
