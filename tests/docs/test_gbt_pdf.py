@@ -203,13 +203,7 @@ def test_full_body_lines_hold_28_characters(pdfs, kind):
     assert any(n + i == 28 for i, n, _ in counted), counted
 
 
-@pytest.mark.parametrize("kind", [
-    "通报",
-    # Left: its p. 2 ends at 75 % (a heading kept with a long item moves whole in LibreOffice).
-    pytest.param("单位汇总", marks=pytest.mark.xfail(reason="单位汇总 p. 2 ends 5 lines early", strict=False)),
-    "催报通知",
-    "退回通知",
-])
+@pytest.mark.parametrize("kind", list(KINDS))
 def test_no_page_of_the_text_but_the_last_is_less_than_80_percent_full(pdfs, kind):
     pages = _body_pages(layout(pdfs[kind]))
     top, height = TOP_MM * MM, TEXT_H_MM * MM
