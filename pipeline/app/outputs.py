@@ -590,8 +590,13 @@ def _render_in_worker(template: Path, context: dict[str, Any]) -> bytes | Except
     return RenderFailed(str(out)) if isinstance(out, Exception) else out
 
 
-def _can_fork() -> bool:
+def can_fork() -> bool:
+    """A worker may be forked from here: the system can, and this process has
+    one thread (see above)."""
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+_can_fork = can_fork
 
 
 def render_many(jobs: Sequence[tuple[Path, dict[str, Any]]]) -> list[bytes | Exception]:

@@ -5,10 +5,12 @@ constructor (`Intake(ws, cfg, outputs=...)`); tests pass a fake."""
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from loguru import logger
 
@@ -72,12 +74,15 @@ class WorkspaceOutputs:
         except Exception as exc:
             _failed(report, "读取电子信息库", exc)
             return
+        aside = None
         try:
             cfg = outputs.campaign_settings(self.cfg, snap)
             # The roster gives 单位汇总 its headcounts and the 未报送人员 sheet (None: there is none).
             roster = _roster(cfg)
-            workbook.write_workbook(self.ws.workbook, snap, cfg, roster)
-            logger.debug("已更新台账：{}", self.ws.workbook)
+            aside = _WorkbookAside.start(self.ws.workbook, snap, cfg, roster)
+            if aside is None:
+                workbook.write_workbook(self.ws.workbook, snap, cfg, roster)
+                logger.debug("已更新台账：{}", self.ws.workbook)
         except Exception as exc:
             report.workbook_failed = True
             _failed(report, "更新台账 廉政风险台账.xlsx", exc)
@@ -86,6 +91,11 @@ class WorkspaceOutputs:
         except Exception as exc:
             _failed(report, "生成公文", exc)
             return
+        finally:
+            failure = aside.wait() if aside is not None else None
+            if failure is not None:
+                report.workbook_failed = True
+                _report(report, "更新台账 廉政风险台账.xlsx", *failure)
         # render logs each document it writes ("已生成 …") and each it cannot
         # make; here they are only counted, so that no line is logged twice.
         logger.debug("公文：生成 {} 份，撤下 {} 份，未能生成 {} 份", len(result.written), len(result.removed), len(result.failed))
@@ -97,6 +107,59 @@ class WorkspaceOutputs:
     def _make_documents(self, snap: Snapshot, pdf: bool) -> outputs.RebuildResult:
         documents = self._documents or outputs.rebuild
         return documents(self.ws, self.cfg, snap, pdf=pdf)
+
+
+class _WorkbookAside:
+    """The workbook written by a forked child while this process renders the
+    documents: on two cores, one more form's run waits for the longer of the
+    two instead of both. Only where a fork is safe (outputs.can_fork: `run`,
+    `render`; not the watcher, which has threads; not Windows); a child that
+    cannot start leaves the workbook to this process. The child writes the
+    file as this process would (atomically) and sends back only what stopped
+    it, if anything."""
+
+    def __init__(self, process: Any, conn: Any) -> None:
+        self._process, self._conn = process, conn
+
+    @classmethod
+    def start(cls, path: Path, snap: Snapshot, cfg: Config, roster: list[tuple[str, str, str]] | None) -> _WorkbookAside | None:
+        if not outputs.can_fork():
+            return None
+        ctx = multiprocessing.get_context("fork")
+        mine, theirs = ctx.Pipe(duplex=False)
+        try:
+            process = ctx.Process(target=_write_aside, args=(theirs, path, snap, cfg, roster), daemon=True)
+            process.start()
+        except OSError:
+            return None
+        theirs.close()
+        return cls(process, mine)
+
+    def wait(self) -> tuple[str, bool] | None:
+        """None when the child wrote the workbook; else what stopped it, as
+        faults.describe says it, and whether it was a PermissionError."""
+        try:
+            kind, message = self._conn.recv()
+        except (EOFError, OSError):
+            kind, message = "RuntimeError", "写台账的子进程意外退出"
+        finally:
+            self._conn.close()
+            self._process.join()
+        if kind is None:
+            logger.debug("已更新台账（子进程）")
+            return None
+        return message, kind == "PermissionError"
+
+
+def _write_aside(conn: Any, path: Path, snap: Snapshot, cfg: Config, roster: list[tuple[str, str, str]] | None) -> None:
+    """In the forked child: write the workbook, say how it went."""
+    try:
+        workbook.write_workbook(path, snap, cfg, roster)
+        conn.send((None, ""))
+    except Exception as exc:  # sent back whole: the parent reports it as it would its own
+        conn.send((type(exc).__name__, faults.describe(exc)))
+    finally:
+        conn.close()
 
 
 def _roster(cfg: Config) -> list[tuple[str, str, str]] | None:
@@ -112,9 +175,13 @@ def _roster(cfg: Config) -> list[tuple[str, str, str]] | None:
 
 
 def _failed(report: OutputsReport, what: str, exc: Exception) -> None:
-    message = f"{what}失败：{faults.describe(exc)}"
-    if isinstance(exc, PermissionError):
+    _report(report, what, faults.describe(exc), isinstance(exc, PermissionError))
+    logger.opt(exception=exc).debug("详细错误")
+
+
+def _report(report: OutputsReport, what: str, described: str, permission: bool) -> None:
+    message = f"{what}失败：{described}"
+    if permission:
         message += "（如该文件正在 Excel 或 Word 中打开，请关闭后再运行一次）"
     logger.error("{}", message)
-    logger.opt(exception=exc).debug("详细错误")
     report.errors.append(message)

@@ -297,3 +297,21 @@ def test_documents_rendered_two_at_a_time_are_those_rendered_one_by_one(tmp_path
     assert isinstance(together[-1], Exception)
     alone = [document_text(outputs.render_docx(t, c)) for t, c in jobs[:-1]]
     assert [document_text(d) for d in together[:-1]] == alone
+
+
+def test_the_workbook_written_beside_the_documents_says_when_it_cannot_be(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`run` writes the workbook in a forked child while it renders the
+    documents (refresh._WorkbookAside): what that child could not do is
+    reported as the run's own, and the documents are made all the same."""
+    root = workspace(tmp_path)
+    ws = Workspace(root)
+    ws.ensure()
+    ws.workbook.mkdir(parents=True)  # a folder where the workbook goes: it cannot be written
+    put(root, "教务处/1.docx", personal("personal_assessment", "教务处", "甲", [3, 2]))
+    assert commands.cli_run(root, pdf=False, verbose=False, day="2012-06-25") == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "更新台账 廉政风险台账.xlsx失败" in err
+    assert list((ws.outbox / "2012年度" / "单位汇总").glob("教务处*.docx"))  # the documents were made
+    ws.workbook.rmdir()
+    assert commands.cli_run(root, pdf=False, verbose=False, day="2012-06-25") == EXIT_OK
+    assert load_workbook(ws.workbook, read_only=True).sheetnames  # written once it can be
