@@ -34,8 +34,6 @@ file names are shown escaped (fsutil.printable_name), so that none is lost.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -49,6 +47,7 @@ from pipeline.core import crosscheck
 from pipeline.core.clock import zone
 from pipeline.core.config import Config
 from pipeline.core.forms import BY_KIND, LEVEL_NAMES, level_name
+from pipeline.core.riskid import risk_id
 from pipeline.core.model import STATUS_NAMES, Person, RiskPoint, Snapshot, Submission
 from pipeline.core.names import printable_name
 from pipeline.core.progress import display_width, missing_people, unit_stats
@@ -173,27 +172,7 @@ def _is_personal(r: RiskPoint, sub: Submission | None) -> bool:
     return r.name is not None
 
 
-# Crockford's base 32 (no I, L, O, U: an id read aloud or retyped is not
-# misread), as a translation of the standard alphabet base64.b32encode writes.
-_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789ABCDEFGHJKMNPQRSTVWXYZ")
-
-
-def risk_id(campaign: str, r: RiskPoint, personal: bool) -> str:
-    """风险编号: FX-XXXXX-XXXXX, the same in every run for the same risk: a hash
-    of what identifies a risk across runs and corrections — the campaign, the
-    unit, the person (a unit's own risks: the unit form), the risk's name as
-    compared (crosscheck.risk_key: spaces and punctuation do not count). Not
-    the file, the row or the level: a corrected form keeps its risks' ids.
-    50 bits: among 40,000 risks a collision is a chance in ten million."""
-    return _risk_id(campaign, _text_key(r.unit), _text_key(r.name) if personal else None, _risk_key(r.risk))
-
-
-@lru_cache(maxsize=1 << 17)
-def _risk_id(campaign: str, unit: str, person: str | None, risk: str) -> str:
-    key = "\x1f".join((campaign, unit, "单位" if person is None else "个人", person or "", risk))
-    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=10).digest()
-    chars = base64.b32encode(digest).translate(_CROCKFORD)[:10].decode("ascii")
-    return f"FX-{chars[:5]}-{chars[5:]}"
+# risk_id: pure, so in core (the 落实情况 form and core/follow.py need it too).
 
 
 # A form's file name, shown escaped, once for all its rows.
