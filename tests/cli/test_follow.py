@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 
 from pipeline.cli.main import main
@@ -53,6 +54,13 @@ class Office:
         code, out = self(day, "status", "--json")
         assert code == 0, out
         return json.loads(out)
+
+
+def docx_text(path: Path) -> str:
+    doc = Document(str(path))
+    parts = [p.text for p in doc.paragraphs]
+    parts += [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    return "\n".join(parts)
 
 
 def _form(kind: str, header: dict[str, str], written: str, rows: list[dict[str, Any]]) -> bytes:
@@ -167,6 +175,24 @@ def test_the_measures_are_followed_into_the_next_year_and_a_warning_is_raised_an
         "报送表格": 5, "按时报送": 5, "风险点": 3, "三级": 1, "二级": 2, "已定措施": 3, "已落实": 1, "部分落实": 1, "未落实": 1, "预警": 1, "得分": 70}
     assert (rows_by_unit["科研处"]["未报告"], rows_by_unit["科研处"]["预警"], rows_by_unit["科研处"]["得分"]) == (1, 1, 45)
 
+    # The 考评 documents on that day: each unit's, each person's extract, the 通报 draft naming the 预警 units.
+    code, out = office("2013-06-20", "evaluate")
+    assert code == 0, out
+    folder = root / "outbox" / "2012年度" / "考评"
+    jw = docx_text(folder / "教务处2012年度廉政风险防控考评表.docx")
+    assert "考评得分70.0分" in jw and "已落实1项、部分落实1项、未落实1项" in jw
+    assert "教务处王丽华“挪用公款”（三级）：报告未落实" in jw
+    assert "本年度为首个工作年度" in jw  # no 2011 to compare with
+    ky = docx_text(folder / "科研处2012年度廉政风险防控考评表.docx")
+    assert "考评得分45.0分" in ky and "逾期未落实" in ky
+    wang = docx_text(folder / "述职述廉" / "教务处" / "王丽华廉政风险防控情况（述职述廉摘要）.docx")
+    assert "排查本人岗位廉政风险点2个（其中三级1个、二级1个）" in wang and "对账制度尚在修订，9月底前完成" in wang
+    assert "教材采购" not in wang  # the unit's own risk is not hers
+    [draft] = folder.glob("关于2012年度廉政风险防控考评情况的通报（草稿）.docx")
+    text = docx_text(draft)
+    assert "以下2个单位的三级风险防控措施报告未落实或逾期未落实，列为预警" in text
+    assert "教务处：“挪用公款”（王丽华）报告未落实" in text and "科研处：“经费报销”（单位）逾期未落实" in text
+
     # Late June: 挪用公款 carried out, 科研处 reports: the 预警 are cleared, the history kept.
     done = {"挪用公款": ("已落实", ""), "试卷泄密": ("已落实", ""), "教材采购": ("已落实", "")}
     office.drop("教务处/落实情况（更新）.docx", _report(rows, done, "2013年6月27日"))
@@ -179,6 +205,17 @@ def test_the_measures_are_followed_into_the_next_year_and_a_warning_is_raised_an
     by_risk = {r[head.index("风险名称")]: r for r in follow[1:]}
     assert by_risk["挪用公款"][head.index("历次报告")] == "2013-06-20 未落实；2013-06-28 已落实"
     assert not any(s["late"] for s in office.status("2013-06-28")["units"])
+    # The 预警 cleared, the 考评通报 says so, and is issued under the office's series.
+    assert office("2013-06-28", "evaluate")[0] == 0
+    assert "没有未解除的预警" in docx_text(root / "outbox" / "2012年度" / "考评" / "关于2012年度廉政风险防控考评情况的通报（草稿）.docx")
+    code, out = office("2013-06-28", "evaluate", "--issue")
+    assert code == 2 and not (root / "outbox" / "2012年度" / "已印发").exists()  # no series set: nothing numbered
+    with (root / "pipeline.toml").open("a", encoding="utf-8") as f:
+        f.write('doc_number_prefix = "泉师院廉防办"\n')
+    code, out = office("2013-06-28", "evaluate", "--issue")
+    assert code == 0 and "泉师院廉防办〔2013〕1号" in out, out
+    [issued] = (root / "outbox" / "2012年度" / "已印发" / "考评通报").glob("*.docx")
+    assert "泉师院廉防办〔2013〕1号" in docx_text(issued) and "草稿" not in docx_text(issued)
 
 
 def test_a_third_level_measure_not_done_needs_a_reason_and_a_state_must_be_one_of_three() -> None:
