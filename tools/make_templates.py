@@ -716,7 +716,7 @@ BUILDERS = {
 
 EVAL_SCORE_COLS = (12, 40, 50, 24, 30)  # 156 mm
 EVAL_SCORE_HEAD = ("序号", "考评项目", "完成情况", "权重", "得分")
-EVAL_MEASURE_COLS = (9, 26, 13, 40, 18, 16, 34)  # 156 mm
+EVAL_MEASURE_COLS = (9, 26, 12, 40, 16, 20, 33)  # 156 mm; 落实情况 on one line
 EVAL_MEASURE_HEAD = ("序号", "风险名称", "等级", "防控措施", "责任人", "落实情况", "存在问题")
 EVAL_UNITS_COLS = (9, 27, 16, 16, 16, 16, 16, 14, 26)  # 156 mm
 EVAL_UNITS_HEAD = ("序号", "单位", "按时报送", "风险点", "三级", "已定措施", "已落实", "预警", "得分")

@@ -191,7 +191,7 @@ def bulletin_context(evals: list[evaluation.UnitEvaluation], snap: Snapshot, cfg
             for i, e in enumerate(evals, 1)
         ],
         "alert_units": [
-            {"no": i, "text": f"{e.unit}：" + "；".join(f"“{a.risk}”（{a.name or '单位'}）{a.alert}" for a in e.alerts)}
+            {"no": i, "text": f"{e.unit}：" + "；".join(f"“{a.risk}”（{a.name or '单位'}）{a.alert}" for a in e.alerts) + "。"}
             for i, e in enumerate(alerting, 1)
         ],
         "alert_text": f"以下{len(alerting)}个单位的三级风险防控措施报告未落实或逾期未落实，列为预警：",

@@ -294,9 +294,9 @@ def cli_templates_check(workspace: Path | None = None) -> int:
 
 
 @answers
-def cli_demo(target: Path, verbose: bool) -> int:
-    """`demo [DIR]`: a demo workspace built and run once, and its guide."""
-    lines, failed = demo.play(target, verbose=verbose)
+def cli_demo(target: Path, verbose: bool, follow_up: bool = False) -> int:
+    """`demo [DIR] [--follow-up]`: a demo workspace built and run once, and its guide."""
+    lines, failed = demo.play(target, verbose=verbose, follow_up=follow_up)
     for line in lines:
         print(line)
     return EXIT_FAILED if failed else EXIT_OK

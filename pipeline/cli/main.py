@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", parents=common, help="建立演示工作目录（七个试点单位的样例表格），运行一次")
     s.add_argument("dir", nargs="?", type=Path, default=None, help="演示目录（默认：-C 指定目录下的 demo/；已有演示时依次用 demo-2/、demo-3/……）")
+    s.add_argument("--follow-up", dest="follow_up", action="store_true",
+                   help="演示延续到次年：6月收回各单位的《廉政风险防控措施落实情况表》，生成落实情况、预警和年度考评文件")  # fmt: skip
     return p
 
 
@@ -175,6 +177,6 @@ def _handler(command: str) -> Callable[[argparse.Namespace], int]:
             a.workspace, campaign=a.campaign, issue_it=a.issue, number=a.number, verbose=a.verbose, day=a.date
         ),
         "templates": lambda a: commands.cli_templates_check(a.workspace),
-        "demo": lambda a: commands.cli_demo(a.dir if a.dir is not None else commands.demo.default_target(a.workspace), verbose=a.verbose),
+        "demo": lambda a: commands.cli_demo(a.dir if a.dir is not None else commands.demo.default_target(a.workspace), verbose=a.verbose, follow_up=a.follow_up),
     }
     return handlers[command]

@@ -176,7 +176,8 @@ def row_errors(row: RowRead, spec: FormSpec) -> list[Problem]:
     if spec.kind == IMPLEMENTATION.kind and risk:  # 落实情况 (issue 14): its own rules, in core
         out += follow.row_problems(row.number, v, values.parse_level(v.get("level", "")), lambda k: _where(row, spec, k))
     measure_title = _MEASURE_TITLE[spec.kind]
-    if measure_title is not None and risk and not v.get("measure", "").strip():
+    # (落实情况 lists every risk in force, one with no measure set too: it says so, 未落实.)
+    if measure_title is not None and risk and not v.get("measure", "").strip() and spec.kind != IMPLEMENTATION.kind:
         out.append(
             Problem(
                 "missing_measure",

@@ -191,7 +191,7 @@ def test_the_measures_are_followed_into_the_next_year_and_a_warning_is_raised_an
     [draft] = folder.glob("关于2012年度廉政风险防控考评情况的通报（草稿）.docx")
     text = docx_text(draft)
     assert "以下2个单位的三级风险防控措施报告未落实或逾期未落实，列为预警" in text
-    assert "教务处：“挪用公款”（王丽华）报告未落实" in text and "科研处：“经费报销”（单位）逾期未落实" in text
+    assert "教务处：“挪用公款”（王丽华）报告未落实" in text and "科研处：“经费报销”（单位）逾期未落实。" in text
 
     # Late June: 挪用公款 carried out, 科研处 reports: the 预警 are cleared, the history kept.
     done = {"挪用公款": ("已落实", ""), "试卷泄密": ("已落实", ""), "教材采购": ("已落实", "")}
