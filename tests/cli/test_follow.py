@@ -228,3 +228,22 @@ def test_a_third_level_measure_not_done_needs_a_reason_and_a_state_must_be_one_o
     result = parse_bytes(blank.build_form(IMPLEMENTATION, header={"unit": "教务处"}, date="2013年6月1日", rows=rows, signatory="张"), "x.docx")
     assert result.form == "implementation" and result.status == "rejected"
     assert [(e.code, e.where) for e in result.errors] == [("unexplained_not_done", "第1行“存在问题”"), ("bad_state", "第2行“落实情况”")]
+
+
+def test_the_next_campaign_shows_what_changed_since_last_year(office: Office) -> None:
+    root = office.root
+    campaign_2012(office)
+    assert office("2013-01-05", "campaign", "start", "2013")[0] == 0
+    wang = dict(WANG)
+    office.drop("教务处/王丽华2013.docx", _form("personal_assessment", wang, "2013年6月18日", [
+        {"duty": "管理", "risk": "挪用公款", "content": "挪用", "level": "二级", "review": "同意"},
+        {"duty": "管理", "risk": "成绩篡改", "content": "改分", "level": "一级", "review": "同意"}]))
+    assert office("2013-06-20", "run")[0] == 0
+    book = load_workbook(root / "outbox" / "廉政风险台账.xlsx", read_only=True)
+    rows = list(book["年度对比"].iter_rows(values_only=True))
+    assert rows[0] == ("单位", "变化", "姓名", "风险名称", "上年等级", "本年等级")
+    assert set(rows[1:]) >= {("教务处", "新增", "王丽华", "成绩篡改", None, "一级"), ("教务处", "删除", "王丽华", "试卷泄密", "二级", None),
+                             ("教务处", "等级调整", "王丽华", "挪用公款", "三级", "二级")}  # fmt: skip
+    assert office("2013-06-20", "evaluate")[0] == 0
+    text = docx_text(root / "outbox" / "2013年度" / "考评" / "教务处2013年度廉政风险防控考评表.docx")
+    assert "风险点“挪用公款”（王丽华）由三级调整为二级" in text and "新增风险点“成绩篡改”（王丽华，一级）" in text
