@@ -367,7 +367,7 @@ def measure_lines(m: dict[str, Any]) -> list[str]:
     if not m or not (m.get("forms") or m.get("alerts")):
         return []
     counts = "，".join(f"{k} {v}" for k, v in m["states"].items())
-    lines = ["", f"防控措施落实情况（{m['total']} 项措施，落实情况表 {m['forms']} 份）：{counts}"]
+    lines = ["", f"防控措施落实情况（风险点 {m['total']} 个，现行落实情况表 {m['forms']} 份）：{counts}"]
     alerts = m.get("alerts") or []
     lines.append(f"预警（{len(alerts)} 项：三级风险措施报告未落实或逾期未落实）：" + ("无" if not alerts else ""))
     lines += [f"  - {a['text']}" for a in alerts]

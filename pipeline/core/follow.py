@@ -214,4 +214,6 @@ def alerts(states: Iterable[MeasureState]) -> list[MeasureState]:
 def alert_line(s: MeasureState) -> str:
     """One 预警 for people: 人事处王丽华“干部选拔任用”（三级）：报告未落实（措施期限2012年12月31日）."""
     who = f"{s.unit}{s.name}" if s.name else f"{s.unit}（单位）"
-    return f"{who}“{s.risk}”（三级）：{s.alert}（措施期限{s.deadline.year}年{s.deadline.month}月{s.deadline.day}日，落实情况：{s.state}）"
+    due = f"措施期限{s.deadline.year}年{s.deadline.month}月{s.deadline.day}日"
+    told = f"，落实情况：{s.state}" if s.alert == ALERT_OVERDUE else ""  # 报告未落实 says the state already
+    return f"{who}“{s.risk}”（三级）：{s.alert}（{due}{told}）"
