@@ -76,3 +76,19 @@ def test_year_on_year_names_what_was_added_dropped_and_regraded() -> None:
     whole = yoy[""]
     assert (len(whole.added), len(whole.dropped), len(whole.regraded)) == (1, 1, 1)
     assert evaluation.year_on_year(_snap(now)) == {}  # the first campaign: nothing to compare
+
+
+def test_the_settings_are_checked_and_named() -> None:
+    import pytest
+    from pathlib import Path
+
+    from pipeline.core.config import ConfigError, from_mapping
+
+    cfg = from_mapping({"measure_deadlines": {"三级": "06-30"}, "evaluation": {"carried_out": 60}}, Path("."))
+    assert cfg.measure_deadlines[3] == (6, 30) and cfg.measure_deadlines[2] == (12, 31)
+    assert cfg.evaluation["carried_out"] == 60.0 and cfg.evaluation["on_time"] == 20.0
+    for bad, words in (({"measure_deadlines": {"四级": "12-31"}}, "不是风险等级"), ({"measure_deadlines": {"三级": "13-01"}}, "月-日"),
+                       ({"evaluation": {"speed": 1}}, "不是考评权重"), ({"evaluation": {"on_time": -1}}, "不小于 0"),
+                       ({"evaluation": {"on_time": 0, "measures_set": 0, "carried_out": 0}}, "不能都为 0")):  # fmt: skip
+        with pytest.raises(ConfigError, match=words):
+            from_mapping(bad, Path("."))
