@@ -59,7 +59,8 @@ JSON shape (stable; keys are only ever added):
      "measures": {"total": 12, "forms": 2,   # risks in force (each one measure state); 落实情况 forms in force
                   "states": {"已落实": 5, "部分落实": 1, "未落实": 1, "未报告": 5},
                   "alerts": [{"unit", "name", "risk", "risk_id", "level": 3, "state": "未落实",
-                              "deadline": "2012-12-31", "alert": "报告未落实"|"逾期未落实", "text"}, ...]}}
+                              "deadline": "2012-12-31", "alert": "报告未落实"|"逾期未落实", "text"}, ...],
+                  "unmatched": [{"unit", "risk", "risk_id", "submission_id"}, ...]}}   # 落实情况 rows tied to no risk in force
                                 # 预警: a 三级 measure reported 未落实 or not carried out by its
                                 # deadline ([measure_deadlines]; core/follow.py)
 
@@ -233,7 +234,8 @@ def measures_json(snap: Snapshot, cfg: Config, today: date) -> dict[str, Any]:
          "deadline": a.deadline.isoformat(), "alert": a.alert, "text": follow.alert_line(a)}
         for a in follow.alerts(states)
     ]  # fmt: skip
-    return {"total": len(states), "forms": forms, "states": counts, "alerts": alerts}
+    stray = [{"unit": x.unit, "risk": x.risk, "risk_id": x.risk_id, "submission_id": x.submission_id} for x in follow.unmatched(snap)]
+    return {"total": len(states), "forms": forms, "states": counts, "alerts": alerts, "unmatched": stray}
 
 
 def adjustments_to_confirm(snap: Snapshot, ws: Workspace) -> list[dict[str, Any]]:
@@ -371,6 +373,11 @@ def measure_lines(m: dict[str, Any]) -> list[str]:
     alerts = m.get("alerts") or []
     lines.append(f"预警（{len(alerts)} 项：三级风险措施报告未落实或逾期未落实）：" + ("无" if not alerts else ""))
     lines += [f"  - {a['text']}" for a in alerts]
+    stray = m.get("unmatched") or []
+    if stray:
+        names = "、".join(f"{x['unit']}“{x['risk']}”" for x in stray[:10]) + ("等" if len(stray) > 10 else "")
+        lines.append(f"落实情况表中有 {len(stray)} 行对应不到本年度现行的风险点（{names}）：可能是风险已删除、名称改写，"
+                     "或上一年度的落实情况表在开始新年度之后才收到（应在 campaign start 之前收齐）。")
     return lines
 
 

@@ -161,6 +161,16 @@ def measure_states(snap: Snapshot, cfg: Config, today: date, rows: Iterable[Impl
     return out
 
 
+def unmatched(snap: Snapshot, rows: Iterable[Implementation] | None = None) -> list[Implementation]:
+    """Rows of the 落实情况 forms in force that tie to no risk in force (by id,
+    nor by unit and name): a risk since dropped, a name retyped on a blank
+    form, or a form of last year's measures received after `campaign start`."""
+    rows = [x for x in (snap.implementations if rows is None else rows) if x.in_force]
+    ids = {rid for _, rid in ids_of(snap)}
+    names = {(crosscheck.text_key(r.unit), crosscheck.risk_key(r.risk)) for r in snap.risks}
+    return [x for x in rows if normal_id(x.risk_id) not in ids and (crosscheck.text_key(x.unit), crosscheck.risk_key(x.risk)) not in names]
+
+
 def _index(rows: Sequence[Implementation]) -> tuple[dict[str, list[Implementation]], dict[tuple[str, str], list[Implementation]]]:
     by_id: dict[str, list[Implementation]] = defaultdict(list)
     by_name: dict[tuple[str, str], list[Implementation]] = defaultdict(list)

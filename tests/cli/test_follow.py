@@ -244,6 +244,13 @@ def test_the_next_campaign_shows_what_changed_since_last_year(office: Office) ->
     assert rows[0] == ("单位", "变化", "姓名", "风险名称", "上年等级", "本年等级")
     assert set(rows[1:]) >= {("教务处", "新增", "王丽华", "成绩篡改", None, "一级"), ("教务处", "删除", "王丽华", "试卷泄密", "二级", None),
                              ("教务处", "等级调整", "王丽华", "挪用公款", "三级", "二级")}  # fmt: skip
+    # Last year's 落实情况 sent after the new campaign began: kept, but said to tie to nothing of 2013's.
+    office.drop("教务处/2012落实情况（迟到）.docx", blank.build_form(IMPLEMENTATION, header={"unit": "教务处"}, date="2013年6月19日",
+                rows=[{"risk": "试卷泄密", "level": "二级", "measure": "专人保管", "state": "已落实"}], signatory="张处长"))  # fmt: skip
+    assert office("2013-06-20", "run")[0] == 0
+    stray = office.status("2013-06-20")["measures"]["unmatched"]
+    assert [(x["unit"], x["risk"]) for x in stray] == [("教务处", "试卷泄密")]
+    assert "对应不到本年度现行的风险点（教务处“试卷泄密”）" in office("2013-06-20", "status")[1]
     assert office("2013-06-20", "evaluate")[0] == 0
     text = docx_text(root / "outbox" / "2013年度" / "考评" / "教务处2013年度廉政风险防控考评表.docx")
     assert "风险点“挪用公款”（王丽华）由三级调整为二级" in text and "新增风险点“成绩篡改”（王丽华，一级）" in text
