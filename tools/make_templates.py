@@ -791,6 +791,126 @@ BUILDERS = {
 }
 
 
+# ---------------------------------------------------------------------------
+# After 11/30 (issue 14): the yearly 考评 — a unit's 考评表, a person's 述职述廉
+# extract, the 考评通报. Contexts: pipeline/app/evaluate.py (variables in
+# word_templates/README.md).
+
+EVAL_SCORE_COLS = (12, 40, 50, 24, 30)  # 156 mm
+EVAL_SCORE_HEAD = ("序号", "考评项目", "完成情况", "权重", "得分")
+EVAL_MEASURE_COLS = (9, 26, 12, 40, 16, 20, 33)  # 156 mm; 落实情况 on one line
+EVAL_MEASURE_HEAD = ("序号", "风险名称", "等级", "防控措施", "责任人", "落实情况", "存在问题")
+EVAL_UNITS_COLS = (9, 27, 16, 16, 16, 16, 16, 14, 26)  # 156 mm
+EVAL_UNITS_HEAD = ("序号", "单位", "按时报送", "风险点", "三级", "已定措施", "已落实", "预警", "得分")
+
+
+def _numbered_list(doc, items: str, empty: str) -> None:
+    """`items` (each with .no and .text) as numbered paragraphs, or `empty`."""
+    tag(doc, f"{{%p if {items} %}}")
+    tag(doc, f"{{%p for x in {items} %}}")
+    para(doc, "{{ x.no }}. {{ x.text }}")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p else %}")
+    para(doc, empty)
+    tag(doc, "{%p endif %}")
+
+
+def _measure_table(doc, rows: str, empty: str) -> None:
+    tag(doc, f"{{%p if {rows} %}}")
+    tbl = table(doc, EVAL_MEASURE_COLS, EVAL_MEASURE_HEAD, caption=rows)
+    tag_row(tbl, EVAL_MEASURE_COLS, f"{{%tr for r in {rows} %}}")
+    add_row(tbl, EVAL_MEASURE_COLS,
+            ["{{ r.no }}", "{{ r.risk }}", "{{ r.level }}", "{{ r.measure }}", "{{ r.owner }}", "{{ r.state }}", "{{ r.problem }}"],
+            ["表格居中", "表格文字", "表格居中", "表格文字", "表格居中", "表格居中", "表格文字"])
+    tag_row(tbl, EVAL_MEASURE_COLS, "{%tr endfor %}")
+    tag(doc, "{%p else %}")
+    para(doc, empty)
+    tag(doc, "{%p endif %}")
+
+
+def build_unit_evaluation() -> Document:
+    """《{单位}{年度}廉政风险防控考评表》: figures, score, 预警, year on year, the measures."""
+    doc = new_document("{{ title }}")
+    para(doc, "{{ title }}", "公文标题")
+    para(doc, "{{ intro }}")
+    para(doc, "一、基本情况", "一级标题")
+    para(doc, "{{ overview }}")
+    para(doc, "二、考评得分", "一级标题")
+    tbl = table(doc, EVAL_SCORE_COLS, EVAL_SCORE_HEAD, caption="score_rows")
+    tag_row(tbl, EVAL_SCORE_COLS, "{%tr for r in score_rows %}")
+    add_row(tbl, EVAL_SCORE_COLS, ["{{ r.no }}", "{{ r.item }}", "{{ r.figure }}", "{{ r.weight }}", "{{ r.points }}"],
+            ["表格居中", "表格文字", "表格文字", "表格居中", "表格居中"])
+    tag_row(tbl, EVAL_SCORE_COLS, "{%tr endfor %}")
+    para(doc, "{{ score_note }}", "表格文字")
+    para(doc, "三、预警事项", "一级标题")
+    _numbered_list(doc, "alerts", "没有未解除的预警。")
+    para(doc, "四、与上年度相比", "一级标题")
+    para(doc, "{{ year_text }}")
+    tag(doc, "{%p for x in year_items %}")
+    para(doc, "{{ x.no }}. {{ x.text }}")
+    tag(doc, "{%p endfor %}")
+    para(doc, "五、防控措施落实明细", "一级标题")
+    _measure_table(doc, "measure_rows", "本单位尚无现行有效的风险点。")
+    signature(doc)
+    return doc
+
+
+def build_statement() -> Document:
+    """述职述廉 extract: one person's risks, measures and what was carried out."""
+    doc = new_document("{{ title }}")
+    para(doc, "{{ title }}", "公文标题")
+    para(doc, "{{ intro }}")
+    para(doc, "一、本人廉政风险点及防控措施落实情况", "一级标题")
+    _measure_table(doc, "measure_rows", "本人尚无现行有效的风险点。")
+    para(doc, "二、需要说明的问题", "一级标题")
+    _numbered_list(doc, "problems", "无。")
+    para(doc, "{{ closing }}")
+    signature(doc)
+    return doc
+
+
+def build_evaluation_bulletin() -> Document:
+    """《关于{年度}廉政风险防控考评情况的通报》 with 红头, a draft until issued."""
+    doc = new_document("{{ title }}{% if draft %}（草稿）{% else %}（{{ doc_number }}）{% endif %}")
+    draft_mark(doc)
+    para(doc, "{{ organ_mark }}", "发文机关标志")
+    para(doc, "{{ doc_number }}", "发文字号")
+    para(doc, "{{ title }}", "公文标题")
+    para(doc, "{{ recipients }}：", "主送机关")
+    para(doc, "{{ intro }}")
+    para(doc, "一、总体情况", "一级标题")
+    para(doc, "{{ overview }}")
+    para(doc, "{{ year_text }}")
+    para(doc, "二、各单位考评得分", "一级标题")
+    tbl = table(doc, EVAL_UNITS_COLS, EVAL_UNITS_HEAD, caption="unit_rows")
+    tag_row(tbl, EVAL_UNITS_COLS, "{%tr for r in unit_rows %}")
+    add_row(tbl, EVAL_UNITS_COLS,
+            ["{{ r.no }}", "{{ r.unit }}", "{{ r.on_time }}", "{{ r.risks }}", "{{ r.level3 }}", "{{ r.measures_set }}",
+             "{{ r.carried_out }}", "{{ r.alerts }}", "{{ r.score }}"], "表格居中")
+    tag_row(tbl, EVAL_UNITS_COLS, "{%tr endfor %}")
+    para(doc, "{{ score_note }}", "表格文字")
+    para(doc, "三、预警单位", "一级标题")
+    tag(doc, "{%p if alert_units %}")
+    para(doc, "{{ alert_text }}")
+    tag(doc, "{%p for x in alert_units %}")
+    para(doc, "{{ x.no }}. {{ x.text }}")
+    tag(doc, "{%p endfor %}")
+    para(doc, "{{ alert_request }}")
+    tag(doc, "{%p else %}")
+    para(doc, "各单位三级风险防控措施均已落实，没有未解除的预警。")
+    tag(doc, "{%p endif %}")
+    signature(doc)
+    colophon(doc)
+    return doc
+
+
+EVALUATION_BUILDERS = {
+    "考评表.docx": build_unit_evaluation,
+    "述职述廉摘要.docx": build_statement,
+    "考评通报.docx": build_evaluation_bulletin,
+}
+BUILDERS.update(EVALUATION_BUILDERS)
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="重新生成 word_templates/ 中的公文模板（会覆盖现有模板）")
     ap.add_argument("--out", type=Path, default=TEMPLATE_DIR, help="输出目录（默认 word_templates/）")

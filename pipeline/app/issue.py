@@ -335,7 +335,7 @@ def entries(ws: Workspace, reg: Register, campaign: str) -> list[dict[str, Any]]
 
 def entry_line(e: dict[str, Any]) -> str:
     """One issued document as `issue list` and `status` print it."""
-    what = e["doc_number"] if e["kind"] == BULLETIN_KIND else f"{e['unit']}催报通知"
+    what = e["doc_number"] if e["kind"] == BULLETIN_KIND or e.get("doc_number") else f"{e['unit']}催报通知"  # 考评通报 too
     line = f"{e['issued_on']}  {what}  {e['file']}  {STATE_TEXT.get(e['state'], e['state'])}"
     if e["pdf"] is None:
         return line + "；无 PDF"

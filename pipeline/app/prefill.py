@@ -1,6 +1,7 @@
 """Pre-filled forms (`forms --roster`): for each person of the roster (花名册)
 their two forms with 单位/姓名/职务 already written, the measures form with the
-risks they declared already listed; for each unit its two forms likewise.
+risks they declared already listed; for each unit its two forms likewise, and
+its 落实情况 form (附件5) listing every risk in force with its measure.
 
 The office knows who must fill what (the roster) and what each person has
 already declared (the register): forms that go out right need no retyping
@@ -18,11 +19,11 @@ from typing import Any
 
 from loguru import logger
 
-from pipeline.core import crosscheck, units
+from pipeline.core import crosscheck, follow, units
 from pipeline.core.campaign import Campaign, CampaignError
 from pipeline.core.config import Config
-from pipeline.core.forms import BY_KIND, FormSpec
-from pipeline.core.model import FormIdentity, Person, RiskPoint
+from pipeline.core.forms import BY_KIND, IMPLEMENTATION, FormSpec, level_name
+from pipeline.core.model import FormIdentity, Person, RiskPoint, Snapshot
 from pipeline.core.names import safe_component
 from pipeline.docs.blank import build_form
 from pipeline.store import roster as roster_store
@@ -70,7 +71,7 @@ def write_prefilled(ws: Workspace, cfg: Config, today: date, outdir: Path | None
         campaign = reg.current_campaign(cfg)
         snap = reg.snapshot(cfg, today)
     target = outdir if outdir is not None else default_folder(ws, campaign)
-    plans = _plans(people, snap.risks, wanted)
+    plans = _plans(people, snap.risks, wanted) + _implementation_plans(people, snap, wanted)
     done = [_write(target, campaign, plan) for plan in plans]
     logger.debug("预填表格 {} 份写入 {}", len(done), target)
     return done
@@ -106,6 +107,20 @@ def _plans(people: Sequence[Person], risks: Sequence[RiskPoint], unit: str | Non
         plans.append(_Plan(BY_KIND["unit_assessment"], unit_name, None))
         plans.append(_Plan(BY_KIND["unit_measures"], unit_name, None, _declared(risks, unit_name, None)))
     return plans
+
+
+def _implementation_plans(people: Sequence[Person], snap: Snapshot, unit: str | None) -> list[_Plan]:
+    """Each unit's 附件5《廉政风险防控措施落实情况表》 (issue 14): every risk in
+    force of the unit and its people, with its 风险编号, level, measure and
+    责任人 (the person; a unit's own risk leaves it to the unit), 落实情况 left
+    to write. A unit with no risk in force yet gets none (nothing to report)."""
+    key = crosscheck.text_key
+    units_in_order = [u for u in dict.fromkeys(p.unit for p in people) if unit is None or key(u) == key(unit)]
+    by_unit: dict[str, list[dict[str, Any]]] = {}
+    for r, rid in follow.ids_of(snap):
+        row = {"risk_id": rid, "risk": r.risk, "level": level_name(r.level), "measure": r.measure, "owner": r.name or ""}
+        by_unit.setdefault(key(r.unit), []).append(row)
+    return [_Plan(IMPLEMENTATION, u, None, tuple(by_unit[key(u)])) for u in units_in_order if by_unit.get(key(u))]
 
 
 def _declared(risks: Iterable[RiskPoint], unit: str, name: str | None) -> tuple[dict[str, Any], ...]:

@@ -54,8 +54,15 @@ JSON shape (stable; keys are only ever added):
      "issued": [{"kind": "bulletin"|"reminder", "issued_on": "2012-12-10",
                  "doc_number": "泉师院廉防办〔2012〕1号" | null, "unit": "教务处" | null,
                  "file": "outbox/2012年度/已印发/通报/….docx", "state": "unchanged"|"changed"|"missing",
-                 "pdf": "….pdf" | null, "pdf_state": ... | null}, ...]}
+                 "pdf": "….pdf" | null, "pdf_state": ... | null}, ...],
                                 # what the office issued in the campaign (`issue`), checked by sha256
+     "measures": {"total": 12, "forms": 2,   # risks in force (each one measure state); 落实情况 forms in force
+                  "states": {"已落实": 5, "部分落实": 1, "未落实": 1, "未报告": 5},
+                  "alerts": [{"unit", "name", "risk", "risk_id", "level": 3, "state": "未落实",
+                              "deadline": "2012-12-31", "alert": "报告未落实"|"逾期未落实", "text"}, ...],
+                  "unmatched": [{"unit", "risk", "risk_id", "submission_id"}, ...]}}   # 落实情况 rows tied to no risk in force
+                                # 预警: a 三级 measure reported 未落实 or not carried out by its
+                                # deadline ([measure_deadlines]; core/follow.py)
 
 Pilot units are always listed (with zeros), in the configured order; units
 outside the list that sent something follow with "listed": false (the text
@@ -76,11 +83,12 @@ from pipeline.app import inbox as inbox_mod
 from pipeline.app import issue
 from pipeline.app.inbox import hard_link_warning
 from pipeline.core import changes as changelog
+from pipeline.core import follow
 from pipeline.core.campaign import Campaign, CampaignError, settings_for
 from pipeline.core.clock import year_warning
 from pipeline.core.config import Config
 from pipeline.core.dates import arabic
-from pipeline.core.forms import FORMS
+from pipeline.core.forms import FORMS, IMPLEMENTATION, IMPLEMENTATION_STATES
 from pipeline.core.progress import display_width, totals, unit_stats
 from pipeline.core.model import Snapshot
 from pipeline.core.names import printable_name
@@ -209,7 +217,25 @@ def report(
         "deadlines": _deadlines_json(cfg),
         "remind_days_before": cfg.remind_days_before,
         "issued": issued,
+        "measures": measures_json(snap, cfg, as_of.date()),
     }
+
+
+def measures_json(snap: Snapshot, cfg: Config, today: date) -> dict[str, Any]:
+    """How the measures stand (core/follow.py): counts by 落实情况, the
+    落实情况 forms in force, and the 预警 open."""
+    states = follow.measure_states(snap, cfg, today)
+    counts = {k: 0 for k in (*IMPLEMENTATION_STATES, follow.NOT_REPORTED)}
+    for st in states:
+        counts[st.state] = counts.get(st.state, 0) + 1
+    forms = sum(1 for s in snap.submissions if s.form == IMPLEMENTATION.kind and s.status == "accepted")
+    alerts = [
+        {"unit": a.unit, "name": a.name, "risk": a.risk, "risk_id": a.risk_id, "level": a.level, "state": a.state,
+         "deadline": a.deadline.isoformat(), "alert": a.alert, "text": follow.alert_line(a)}
+        for a in follow.alerts(states)
+    ]  # fmt: skip
+    stray = [{"unit": x.unit, "risk": x.risk, "risk_id": x.risk_id, "submission_id": x.submission_id} for x in follow.unmatched(snap)]
+    return {"total": len(states), "forms": forms, "states": counts, "alerts": alerts, "unmatched": stray}
 
 
 def adjustments_to_confirm(snap: Snapshot, ws: Workspace) -> list[dict[str, Any]]:
@@ -332,8 +358,27 @@ def render_text(data: dict[str, Any]) -> str:
         lines += ["", f"提示（{len(data['findings'])} 条）："]
         lines += [f"  - {f['message']}" for f in data["findings"]]
     lines += _adjustment_lines(data.get("adjustments_to_confirm") or [])
+    lines += measure_lines(data.get("measures") or {})
     lines += _issued_lines(data.get("issued") or [])
     return "\n".join(lines)
+
+
+def measure_lines(m: dict[str, Any]) -> list[str]:
+    """措施落实 and the 预警, once a 落实情况 form is in or a 预警 is open
+    (before that, every measure is 未报告 and saying so is noise)."""
+    if not m or not (m.get("forms") or m.get("alerts")):
+        return []
+    counts = "，".join(f"{k} {v}" for k, v in m["states"].items())
+    lines = ["", f"防控措施落实情况（风险点 {m['total']} 个，现行落实情况表 {m['forms']} 份）：{counts}"]
+    alerts = m.get("alerts") or []
+    lines.append(f"预警（{len(alerts)} 项：三级风险措施报告未落实或逾期未落实）：" + ("无" if not alerts else ""))
+    lines += [f"  - {a['text']}" for a in alerts]
+    stray = m.get("unmatched") or []
+    if stray:
+        names = "、".join(f"{x['unit']}“{x['risk']}”" for x in stray[:10]) + ("等" if len(stray) > 10 else "")
+        lines.append(f"落实情况表中有 {len(stray)} 行对应不到本年度现行的风险点（{names}）：可能是风险已删除、名称改写，"
+                     "或上一年度的落实情况表在开始新年度之后才收到（应在 campaign start 之前收齐）。")
+    return lines
 
 
 def _adjustment_lines(items: list[dict[str, Any]]) -> list[str]:

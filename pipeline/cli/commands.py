@@ -13,7 +13,7 @@ from pathlib import Path
 
 from loguru import logger
 
-from pipeline.app import campaigns, confirmations, issue, outputs, prefill, status
+from pipeline.app import campaigns, confirmations, evaluate, issue, outputs, prefill, status
 from pipeline.app.intake import Intake
 from pipeline.cli.preamble import answers, command_clock, open_workspace
 from pipeline.core.campaign import Campaign
@@ -219,6 +219,30 @@ def cli_confirm(workspace: Path, submission_id: str, note: str = "", verbose: bo
 
 
 @answers
+def cli_evaluate(
+    workspace: Path, *, campaign: str | None = None, issue_it: bool = False, number: int | None = None,
+    verbose: bool = False, day: str | None = None,
+) -> int:
+    """`evaluate [--campaign Y] [--issue [--number N]]`: the yearly 考评
+    documents (pipeline.app.evaluate). 0 all made, 1 some could not be made,
+    2 bad settings, no series for --issue, or a number taken."""
+    ws, cfg = open_workspace(workspace, verbose=verbose)
+    clock = command_clock(cfg, day)
+    if issue_it and campaign is not None:
+        raise UsageError("--issue 只印发当前年度的考评通报，不能与 --campaign 同用。")
+    done = evaluate.evaluate(ws, cfg, clock, campaign=campaign)
+    units = "、".join(done.alert_units) or "无"
+    print(escape_controls(f"已生成考评文件 {len(done.written)} 份，见 {done.written[0].parent if done.written else ws.outbox}；有未解除预警的单位：{units}"))
+    if issue_it:
+        doc = evaluate.issue_evaluation_bulletin(ws, cfg, clock, number=number)
+        print(escape_controls(f"已印发考评通报 {doc.doc_number}：{doc.file}"))
+    if done.failed:
+        print(escape_controls(f"有 {len(done.failed)} 份未能生成：{'、'.join(done.failed)}（详见日志）"))
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+@answers
 def cli_issue(
     workspace: Path, what: str, *, number: int | None = None, units: list[str] | None = None, pdf: bool = False,
     campaign: str | None = None, verbose: bool = False, day: str | None = None,
@@ -276,11 +300,11 @@ def cli_templates_check(workspace: Path | None = None) -> int:
 
 
 @answers
-def cli_demo(target: Path, verbose: bool) -> int:
-    """`demo [DIR]`: a demo workspace built and run once, and its guide."""
+def cli_demo(target: Path, verbose: bool, follow_up: bool = False) -> int:
+    """`demo [DIR] [--follow-up]`: a demo workspace built and run once, and its guide."""
     from pipeline.demo import run as demo  # see _LAZY
 
-    lines, failed = demo.play(target, verbose=verbose)
+    lines, failed = demo.play(target, verbose=verbose, follow_up=follow_up)
     for line in lines:
         print(line)
     return EXIT_FAILED if failed else EXIT_OK

@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     common = [_common()]
 
-    s = sub.add_parser("forms", parents=common, help="生成四张空白表格（.docx）；加 --roster 按花名册生成预填表格")
+    s = sub.add_parser("forms", parents=common, help="生成五张空白表格（.docx，含附件5落实情况表）；加 --roster 按花名册生成预填表格")
     s.add_argument("outdir", nargs="?", type=Path, default=None,
                    help="输出目录（默认：当前目录下的 空白表格/；--roster 时为 outbox/<年度>/预填表格/）")  # fmt: skip
     s.add_argument("--roster", action="store_true", help="按花名册为每人、每个单位生成已填好单位、姓名、职务（及已报风险）的表格")
@@ -93,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--note", default="", metavar="TEXT", help="审核意见，记入台账，如“经核实同意”")
     _issue_parser(sub, common)
 
+    s = sub.add_parser("evaluate", parents=common,
+                       help="年度考评：各单位考评表、个人述职述廉摘要和考评通报草稿，存入 outbox/<年度>/考评/")  # fmt: skip
+    s.add_argument("--campaign", default=None, metavar="YEAR", help=CAMPAIGN_HELP)
+    s.add_argument("--issue", action="store_true", help="印发考评通报：编下一个文号（与通报同一系列），存入 outbox/<年度>/已印发/考评通报/")
+    s.add_argument("--number", type=_positive, default=None, metavar="N", help="印发时用这个号（须尚未印发过），默认接着编")
+
     s = sub.add_parser("templates", parents=common, help="公文模板工具")
     tsub = s.add_subparsers(dest="templates_command", metavar="ACTION", title="操作", parser_class=_Parser)
     tsub.required = True
@@ -100,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", parents=common, help="建立演示工作目录（七个试点单位的样例表格），运行一次")
     s.add_argument("dir", nargs="?", type=Path, default=None, help="演示目录（默认：-C 指定目录下的 demo/；已有演示时依次用 demo-2/、demo-3/……）")
+    s.add_argument("--follow-up", dest="follow_up", action="store_true",
+                   help="演示延续到次年：6月收回各单位的《廉政风险防控措施落实情况表》，生成落实情况、预警和年度考评文件")  # fmt: skip
     return p
 
 
@@ -165,7 +173,10 @@ def _handler(command: str) -> Callable[[argparse.Namespace], int]:
             a.workspace, a.issue_command, number=getattr(a, "number", None), units=getattr(a, "units", []),
             pdf=getattr(a, "pdf", False), campaign=getattr(a, "campaign", None), verbose=a.verbose, day=a.date,
         ),
+        "evaluate": lambda a: commands.cli_evaluate(
+            a.workspace, campaign=a.campaign, issue_it=a.issue, number=a.number, verbose=a.verbose, day=a.date
+        ),
         "templates": lambda a: commands.cli_templates_check(a.workspace),
-        "demo": lambda a: commands.cli_demo(a.dir if a.dir is not None else commands.demo.default_target(a.workspace), verbose=a.verbose),
+        "demo": lambda a: commands.cli_demo(a.dir if a.dir is not None else commands.demo.default_target(a.workspace), verbose=a.verbose, follow_up=a.follow_up),
     }
     return handlers[command]

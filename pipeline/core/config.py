@@ -19,6 +19,17 @@ CONFIG_NAME = "pipeline.toml"
 STAGES = ("试点", "全面推进")  # the pilot units first, then the whole school (the plan's 第三阶段)
 
 
+# Every measure within its campaign year by default: the plan's (五) judges
+# the year's 落实情况 at the yearly 考评.
+MEASURE_DEADLINES: dict[int, tuple[int, int]] = {3: (12, 31), 2: (12, 31), 1: (12, 31)}
+# The 考评 score (out of 100): the share of forms on time, of risks with a
+# measure and of measures carried out, weighed by the first three (they are
+# shares of the 100 points); each 预警 still open takes `alert_penalty` points
+# off (never below 0). See core/evaluation.py.
+EVALUATION_WEIGHTS: dict[str, float] = {"on_time": 20.0, "measures_set": 30.0, "carried_out": 50.0, "alert_penalty": 5.0}
+_LEVEL_KEYS = {"三级": 3, "二级": 2, "一级": 1, "3": 3, "2": 2, "1": 1}
+
+
 class ConfigError(PipelineError):
     """A bad pipeline.toml; the message is Chinese and names the key."""
 
@@ -56,6 +67,13 @@ class Config:
     # start this many days before its deadline, not months early; overdue
     # forms are always named.
     remind_days_before: int = 14
+    # [measure_deadlines] (issue 14): by when a measure of each level is to be
+    # carried out, as "MM-DD" in the campaign year; a 三级 measure not
+    # carried out by then is a 预警 (core/follow.py). Level -> (month, day).
+    measure_deadlines: dict[int, tuple[int, int]] = field(default_factory=lambda: dict(MEASURE_DEADLINES))
+    # [evaluation] (issue 14): the weights of the yearly 考评 score
+    # (core/evaluation.py; EVALUATION_WEIGHTS says what each one weighs).
+    evaluation: dict[str, float] = field(default_factory=lambda: dict(EVALUATION_WEIGHTS))
     date_style: str = "arabic"  # "arabic": 2012年5月26日; "chinese": 二〇一二年五月二十六日
     roster: Path | None = None  # 单位, 姓名, 职务 (.xlsx or .csv)
     stability_seconds: float = 3.0  # a file must sit unchanged this long before it is taken
@@ -93,10 +111,11 @@ class Config:
         must reach the office (lateness is judged by it). A [deadlines] date
         counts for the campaign of its own year only: 2012's dates do not
         carry into 2013, which takes the plan's days again."""
-        if kind in self.deadlines and self.deadlines[kind].year == self.year:
+        year = self.year + BY_KIND[kind].deadline_year  # 落实情况: the next year
+        if kind in self.deadlines and self.deadlines[kind].year == year:
             return self.deadlines[kind]
-        month, day = next(f.office_deadline for f in FORMS if f.kind == kind)
-        return date(self.year, month, day)
+        month, day = BY_KIND[kind].office_deadline
+        return date(year, month, day)
 
     def unit_deadline(self, kind: str) -> date | None:
         """The deadline inside the unit (individuals → their unit) of a form
@@ -119,7 +138,7 @@ class Config:
         return f"{self.doc_number_prefix}\u3014{year or self.year}\u3015{n}号"
 
 
-_TABLES = {"units", "deadlines", "unit_deadlines", "roster", "unit_aliases"}  # keys with a parser of their own
+_TABLES = {"units", "deadlines", "unit_deadlines", "roster", "unit_aliases", "measure_deadlines", "evaluation"}  # keys with a parser of their own
 _SIMPLE = {f.name for f in fields(Config)} - _TABLES
 
 
@@ -145,6 +164,10 @@ def from_mapping(data: dict[str, Any], workspace: Path) -> Config:
             changes[key] = _deadlines(value, key)
         elif key == "roster":
             changes["roster"] = _roster(value, workspace)
+        elif key == "measure_deadlines":
+            changes[key] = _measure_deadlines(value)
+        elif key == "evaluation":
+            changes[key] = _evaluation(value)
         elif key == "unit_aliases":
             changes["unit_aliases"] = value  # checked below, against the units as finally set
         elif key == "doc_number_prefix":
@@ -296,3 +319,38 @@ def _roster(value: Any, workspace: Path) -> Path:
     if not path.exists():
         raise ConfigError(f"找不到花名册文件“{value}”")
     return path
+
+
+def _measure_deadlines(value: Any) -> dict[int, tuple[int, int]]:
+    """[measure_deadlines] 三级 = "12-31": level -> (month, day) in the campaign year."""
+    example = '[measure_deadlines] "三级" = "12-31"'
+    if not isinstance(value, dict):
+        raise ConfigError(f"设置项“measure_deadlines”应为一个表，如 {example}")
+    out = dict(MEASURE_DEADLINES)
+    for key, text in value.items():
+        level = _LEVEL_KEYS.get(str(key).strip())
+        if level is None:
+            raise ConfigError(f"[measure_deadlines] 中的“{key}”不是风险等级，只能是 \"一级\"、\"二级\" 或 \"三级\"")
+        try:
+            month, day = (int(x) for x in str(text).split("-"))
+            date(2000, month, day)  # a leap year: 02-29 is a day
+        except ValueError:
+            raise ConfigError(f"[measure_deadlines] {key} 的值“{text}”应为当年的月-日，如 \"12-31\"") from None
+        out[level] = (month, day)
+    return out
+
+
+def _evaluation(value: Any) -> dict[str, float]:
+    """[evaluation] weights of the 考评 score: numbers, not negative, the three shares not all 0."""
+    if not isinstance(value, dict):
+        raise ConfigError("设置项“evaluation”应为一个表，如 [evaluation] carried_out = 50")
+    out = dict(EVALUATION_WEIGHTS)
+    for key, weight in value.items():
+        if key not in EVALUATION_WEIGHTS:
+            raise ConfigError(f"[evaluation] 中的“{key}”不是考评权重，可用：{'、'.join(EVALUATION_WEIGHTS)}")
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0:
+            raise ConfigError(f"[evaluation] {key} 的值应为不小于 0 的数，如 {key} = {EVALUATION_WEIGHTS[key]:g}")
+        out[key] = float(weight)
+    if not any(out[k] for k in ("on_time", "measures_set", "carried_out")):
+        raise ConfigError("[evaluation] on_time、measures_set、carried_out 不能都为 0（考评得分无从计算）")
+    return out

@@ -198,7 +198,7 @@ def reminding(kind: str, today: date, cfg: Config) -> bool:
     return today >= cfg.remind_from(kind)
 
 
-def date_problems(form_date: date | None, received: date, campaign: Campaign) -> list[Problem]:
+def date_problems(form_date: date | None, received: date, campaign: Campaign, form: str | None = None) -> list[Problem]:
     """Warnings about the date written on a form received on `received` in
     `campaign`: later than the day it came (date_in_future), or not in the
     campaign's year (date_other_year). A back-dated form gets none: lateness
@@ -215,7 +215,9 @@ def date_problems(form_date: date | None, received: date, campaign: Campaign) ->
                 DATE_WHERE,
             )
         )
-    if form_date.year != campaign.year:
+    # 落实情况 (forms.IMPLEMENTATION) is written in the year after its campaign's.
+    later = BY_KIND[form].deadline_year if form in BY_KIND else 0
+    if form_date.year not in (campaign.year, campaign.year + later):
         out.append(
             Problem(
                 "date_other_year",
@@ -234,7 +236,7 @@ def with_date_warnings(result: ParseResult, received: date, campaign: Campaign) 
     except ValueError:
         return result
     have = {p.code for p in result.warnings}
-    new = [p for p in date_problems(written, received, campaign) if p.code not in have]
+    new = [p for p in date_problems(written, received, campaign, result.form) if p.code not in have]
     return replace(result, warnings=[*result.warnings, *new]) if new else result
 
 

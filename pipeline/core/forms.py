@@ -47,6 +47,9 @@ class FormSpec:
     # information only: the office never sees that hand-over, so it never
     # makes a form late.
     unit_deadline: tuple[int, int] | None = None
+    # The office deadline falls in the campaign year plus this (issue 14: the
+    # 落实情况 of a year's measures is reported the following June).
+    deadline_year: int = 0
 
     @property
     def default_deadline(self) -> tuple[int, int]:
@@ -187,3 +190,46 @@ MEASURES_FOR = {"personal_measures": "personal_assessment", "unit_measures": "un
 def spec(kind: str) -> FormSpec:
     """The form definition for a kind; KeyError names the unknown kind."""
     return BY_KIND[kind]
+
+
+# ---------------------------------------------------------------------------
+# The fifth form (issue 14): how each unit reports that its measures were
+# carried out (the plan's (四) 加强廉情监控 and (五) 开展考评检查). One form a
+# unit, pre-filled from the register with every risk in force and its
+# measures (app/prefill.py); 风险编号 is the workbook's stable id
+# (core/riskid.py), so that a row comes back tied to its risk whatever the
+# clerk retypes. Its year: the measures set by 11/30 are carried out in the
+# following months, so it reaches the office by 6/30 of the NEXT year,
+# reported into the campaign whose measures it follows (deadline_year=1).
+
+IMPLEMENTATION_STATES = ("已落实", "部分落实", "未落实")
+
+IMPLEMENTATION = FormSpec(
+    kind="implementation",
+    attachment=5,
+    title="廉政风险防控措施落实情况表",
+    personal=False,
+    header=(_UNIT_SEALED,),
+    columns=(
+        Column("seq", "序号", 11, aliases=("编号",), kind="seq"),
+        Column("risk_id", "风险编号", 26, aliases=("风险代码",)),
+        Column("risk", "风险名称", 28, aliases=("廉政风险名称", "风险点"), required=True),
+        Column("level", "风险等级", 15, aliases=("等级",), required=True, kind="level"),
+        Column("measure", "防控措施", 40, aliases=("防控措施意见和建议", "措施")),
+        Column("owner", "责任人", 16, aliases=("责任人员", "负责人")),
+        Column("state", "落实情况", 18, aliases=("落实状态", "完成情况"), required=True),
+        Column("done", "完成时间", 18, aliases=("完成日期", "落实时间")),
+        Column("evidence", "佐证材料", 30, aliases=("佐证", "证明材料")),
+        Column("problem", "存在问题", 34, aliases=("存在的问题", "问题及原因")),
+    ),
+    note=(
+        "备注：落实情况填“已落实”“部分落实”或“未落实”。风险等级为三级的措施未落实的，"
+        "须在“存在问题”中写明原因和整改打算。风险编号由领导小组办公室预填，请勿改动。"
+    ),
+    signature="单位领导签字：",
+    office_deadline=(6, 30),
+    deadline_year=1,
+)
+
+FORMS = (*FORMS, IMPLEMENTATION)
+BY_KIND[IMPLEMENTATION.kind] = IMPLEMENTATION

@@ -261,6 +261,9 @@ class Snapshot:
     # The office's confirmations (组织审) of this campaign's flagged
     # adjustments (core/changes.py: a 三级 lowered, a risk dropped).
     confirmations: list[Confirmation] = field(default_factory=list)
+    # The rows of this campaign's 落实情况 forms (附件5), in force and since
+    # superseded (core/follow.Implementation; the history of each measure).
+    implementations: list[Any] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

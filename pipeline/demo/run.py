@@ -258,7 +258,7 @@ def _left_in_inbox(ws: Workspace) -> list[str]:
     return sorted(p.relative_to(ws.inbox).as_posix() for p in ws.inbox.rglob("*") if p.is_file())
 
 
-def play(target: Path, *, verbose: bool) -> tuple[list[str], bool]:
+def play(target: Path, *, verbose: bool, follow_up: bool = False) -> tuple[list[str], bool]:
     """Build the demo workspace at `target` and run it once: the guide's lines
     and whether something went wrong beyond the faulty samples' rejections.
     UsageError when the demo must not build there; PipelineError when it
@@ -286,6 +286,10 @@ def play(target: Path, *, verbose: bool) -> tuple[list[str], bool]:
 
     check = check_run(files, _statuses(summary.outcomes), _left_in_inbox(ws))
     lines = guide(ws, summary.line(), check, samples.story(cfg), len(files), f"{cfg.year}年度", demo_day(cfg))
+    if follow_up:  # issue 14: the 落实情况 forms of the next June and the 考评
+        from pipeline.demo.followup import play_follow_up
+
+        lines += play_follow_up(ws, cfg)
     # Rejections are the point of the faulty samples; anything else going wrong
     # (a good sample rejected, a file not taken, outputs not written) is a fault.
     return lines, bool(check.unexpected or summary.failed or summary.outputs_failed)

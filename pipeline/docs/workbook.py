@@ -34,8 +34,6 @@ file names are shown escaped (fsutil.printable_name), so that none is lost.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -45,10 +43,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core import changes as changelog
-from pipeline.core import crosscheck
+from pipeline.core import crosscheck, evaluation, follow
 from pipeline.core.clock import zone
 from pipeline.core.config import Config
 from pipeline.core.forms import BY_KIND, LEVEL_NAMES, level_name
+from pipeline.core.riskid import risk_id
 from pipeline.core.model import STATUS_NAMES, Person, RiskPoint, Snapshot, Submission
 from pipeline.core.names import printable_name
 from pipeline.core.progress import display_width, missing_people, unit_stats
@@ -173,27 +172,7 @@ def _is_personal(r: RiskPoint, sub: Submission | None) -> bool:
     return r.name is not None
 
 
-# Crockford's base 32 (no I, L, O, U: an id read aloud or retyped is not
-# misread), as a translation of the standard alphabet base64.b32encode writes.
-_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789ABCDEFGHJKMNPQRSTVWXYZ")
-
-
-def risk_id(campaign: str, r: RiskPoint, personal: bool) -> str:
-    """风险编号: FX-XXXXX-XXXXX, the same in every run for the same risk: a hash
-    of what identifies a risk across runs and corrections — the campaign, the
-    unit, the person (a unit's own risks: the unit form), the risk's name as
-    compared (crosscheck.risk_key: spaces and punctuation do not count). Not
-    the file, the row or the level: a corrected form keeps its risks' ids.
-    50 bits: among 40,000 risks a collision is a chance in ten million."""
-    return _risk_id(campaign, _text_key(r.unit), _text_key(r.name) if personal else None, _risk_key(r.risk))
-
-
-@lru_cache(maxsize=1 << 17)
-def _risk_id(campaign: str, unit: str, person: str | None, risk: str) -> str:
-    key = "\x1f".join((campaign, unit, "单位" if person is None else "个人", person or "", risk))
-    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=10).digest()
-    chars = base64.b32encode(digest).translate(_CROCKFORD)[:10].decode("ascii")
-    return f"FX-{chars[:5]}-{chars[5:]}"
+# risk_id: pure, so in core (the 落实情况 form and core/follow.py need it too).
 
 
 # A form's file name, shown escaped, once for all its rows.
@@ -541,7 +520,79 @@ def _sheets(snap: Snapshot, cfg: Config, people: list[Person] | None) -> list[xl
     outside = outside_risk_rows(snap, cfg)
     if outside:
         sheets.append(_risk_sheet(OUTSIDE_SHEET, outside))
+    sheets += follow_sheets(snap, cfg)
     return sheets
+
+
+# -- after 11/30 (issue 14): 落实情况, 考评, 年度对比 ------------------------------
+
+FOLLOW_SHEET = "落实情况"
+EVALUATION_SHEET = "考评"
+YEAR_SHEET = "年度对比"
+FOLLOW_COLUMNS = (
+    "单位", "姓名", "风险编号", "风险名称", "风险等级", "防控措施", "责任人", "措施期限", "落实情况", "报告日期",
+    "完成时间", "佐证材料", "存在问题", "预警", "历次报告",
+)  # fmt: skip
+EVALUATION_COLUMNS = (
+    "单位", "报送表格", "按时报送", "风险点", "三级", "二级", "一级", "已定措施", "已落实", "部分落实", "未落实",
+    "未报告", "预警", "得分",
+)  # fmt: skip
+YEAR_COLUMNS = ("单位", "变化", "姓名", "风险名称", "上年等级", "本年等级")
+_ALERT_FILL = Format(fill=LEVEL_FILLS[3])
+
+
+def _today(snap: Snapshot, cfg: Config) -> date:
+    return crosscheck.received_day(snap.taken_at, cfg)
+
+
+def follow_rows(snap: Snapshot, cfg: Config) -> list[list[Any]]:
+    """One row a risk in force: its measure's state (core/follow.py)."""
+    rows = []
+    for m in follow.measure_states(snap, cfg, _today(snap, cfg)):
+        history = "；".join(f"{r.received_on.isoformat()} {r.state}" for r in m.history)
+        rows.append([m.unit, m.name or "", m.risk_id, m.risk, level_name(m.level), m.measure, m.owner, m.deadline,
+                     m.state, m.reported_on or "", m.done, m.evidence, m.problem, m.alert or "", history])  # fmt: skip
+    return rows
+
+
+def evaluation_rows(snap: Snapshot, cfg: Config) -> list[list[Any]]:
+    """One row a listed unit (core/evaluation.py), then the 合计 row (no score)."""
+    rows = []
+    for e in evaluation.evaluate(snap, cfg, _today(snap, cfg)):
+        rows.append([e.unit, e.forms, e.on_time, e.risks, e.levels.get(3, 0), e.levels.get(2, 0), e.levels.get(1, 0),
+                     e.measures_set, e.carried_out, e.partly, e.not_done, e.not_reported, len(e.alerts), e.score])  # fmt: skip
+    if rows:
+        rows.append(["合计", *(sum(r[i] for r in rows) for i in range(1, 13)), ""])
+    return rows
+
+
+def year_rows(snap: Snapshot) -> list[list[Any]]:
+    """Risks added, dropped and re-graded since the last campaign, by unit."""
+    rows: list[list[Any]] = []
+    for unit_key, y in evaluation.year_on_year(snap).items():
+        if not unit_key:
+            continue
+        rows += [[r.unit, "新增", r.name or "", r.risk, "", level_name(r.level)] for r in y.added]
+        rows += [[r.unit, "删除", r.name or "", r.risk, level_name(r.level), ""] for r in y.dropped]
+        unit = next((r.unit for r in snap.risks if crosscheck.text_key(r.unit) == unit_key), unit_key)
+        rows += [[unit, "等级调整", g.name or "", g.risk, level_name(g.old_level), level_name(g.new_level)] for g in y.regraded]
+    return rows
+
+
+def follow_sheets(snap: Snapshot, cfg: Config) -> list[xlsx.Sheet]:
+    """落实情况 and 考评 once a 落实情况 form (附件5) is in; 年度对比 once there
+    is a previous campaign to compare with. Before that they would only say
+    未报告 everywhere."""
+    out = []
+    if snap.implementations:
+        out.append(_sheet(FOLLOW_SHEET, FOLLOW_COLUMNS, follow_rows(snap, cfg), formats={"措施期限": DATE_FORMAT, "报告日期": DATE_FORMAT},
+                          marks={"风险等级": _LEVEL_MARKS, "落实情况": {"未落实": _ALERT_FILL, "未报告": _MISSING}},
+                          highlights=[("预警", v, Highlight(LEVEL_FILLS[3])) for v in (follow.ALERT_REPORTED, follow.ALERT_OVERDUE)],
+                          max_width={"防控措施": RISK_TEXT_WIDTH, "存在问题": 30, "佐证材料": 24, "历次报告": 30}, key_columns=4))  # fmt: skip
+        out.append(_sheet(EVALUATION_SHEET, EVALUATION_COLUMNS, evaluation_rows(snap, cfg), total_row=True))
+    if snap.previous_risks:
+        out.append(_sheet(YEAR_SHEET, YEAR_COLUMNS, year_rows(snap), key_columns=2))
+    return out
 
 
 def write_workbook(path: Path, snap: Snapshot, cfg: Config, roster: Sequence[Sequence[str]] | None = None) -> Path:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.read import values
-from pipeline.core.forms import FORMS, FormSpec
+from pipeline.core import follow
+from pipeline.core.forms import FORMS, IMPLEMENTATION, FormSpec
 from pipeline.core.model import Problem
 from pipeline.core.names import printable_name
 from pipeline.read.ooxml import too_many_rows_message
@@ -267,8 +268,11 @@ def row_errors(row: RowRead, spec: FormSpec) -> list[Problem]:
                     _where(row, spec, "level"),
                 )
             )
+    if spec.kind == IMPLEMENTATION.kind and risk:  # 落实情况 (issue 14): its own rules, in core
+        out += follow.row_problems(row.number, v, values.parse_level(v.get("level", "")), lambda k: _where(row, spec, k))
     measure_title = _MEASURE_TITLE[spec.kind]
-    if measure_title is not None and risk and not v.get("measure", "").strip():
+    # (落实情况 lists every risk in force, one with no measure set too: it says so, 未落实.)
+    if measure_title is not None and risk and not v.get("measure", "").strip() and spec.kind != IMPLEMENTATION.kind:
         out.append(
             Problem(
                 "missing_measure",

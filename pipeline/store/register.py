@@ -41,6 +41,8 @@ from typing import Any
 from pipeline.core import crosscheck
 from pipeline.core.campaign import Campaign, CampaignError, frozen_settings, next_step_problem, settings_for
 from pipeline.core.config import Config
+from pipeline.core.follow import Implementation
+from pipeline.core.forms import IMPLEMENTATION
 from pipeline.core.errors import EXIT_USAGE, PipelineError
 from pipeline.core.model import IN_FORCE, Confirmation, Measure, ParseResult, RiskPoint, Snapshot, Submission
 from pipeline.store.rows import as_level, as_seq, measure_of, parse_iso_date, risk_of, submission_of, text_of, with_lateness
@@ -429,9 +431,11 @@ class Register:
             superseded = self._rows_of("risks", by_id, camp.id, "superseded", risk_of)
             previous = self._previous_risks(camp)
             confirmed = self.confirmations(camp.id)
+            done = self._implementations(by_id, camp.id, judged)
         snap = Snapshot(
             taken_at=taken, submissions=subs, risks=crosscheck.attach_measures(risks, measures), measures=measures,
             campaign=camp, superseded_risks=superseded, previous_risks=previous, confirmations=confirmed,
+            implementations=done,
         )  # fmt: skip
         snap.findings = crosscheck.find_all(snap, judged, today)
         return snap
@@ -456,6 +460,23 @@ class Register:
             "WHERE s.campaign = ? AND s.status = ? ORDER BY s.unit_key, s.name_key, s.id, t.row_no"
         )
         return [convert(r, by_id[r["submission_id"]]) for r in self._db.execute(sql, (campaign, status))]
+
+    def _implementations(self, by_id: dict[int, Submission], campaign: str, cfg: Config) -> list[Implementation]:
+        """The rows of a campaign's 落实情况 forms, in force or superseded (each
+        measure's history), oldest form first."""
+        sql = (
+            "SELECT t.* FROM implementations t JOIN submissions s ON s.id = t.submission_id "
+            "WHERE s.campaign = ? AND s.status IN ('accepted', 'superseded') ORDER BY s.id, t.row_no"
+        )
+        out = []
+        for r in self._db.execute(sql, (campaign,)):
+            sub = by_id[r["submission_id"]]
+            out.append(Implementation(
+                sub.id, sub.unit or "", r["row_no"], r["risk_id"], r["risk"], r["level"], r["measure"], r["owner"],
+                r["state"], r["done"], r["evidence"], r["problem"], crosscheck.received_day(sub.received_at, cfg),
+                sub.status == IN_FORCE, sub.file,
+            ))  # fmt: skip
+        return out
 
     def _previous_risks(self, camp: Campaign) -> list[RiskPoint]:
         """The risks in force in the campaign before `camp` (none for the first)."""
@@ -713,6 +734,16 @@ class Register:
                 [
                     (sid, i, as_seq(r.get("seq")), text_of(r.get("duty")), text_of(r.get("risk")), text_of(r.get("content")),
                      as_level(r.get("level")), text_of(r.get("review")))  # fmt: skip
+                    for i, r in enumerate(result.rows, start=1)
+                ],
+            )
+        elif result.form == IMPLEMENTATION.kind:
+            db.executemany(
+                "INSERT INTO implementations (submission_id, row_no, seq, risk_id, risk, level, measure, owner, state,"
+                " done, evidence, problem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (sid, i, as_seq(r.get("seq")), *(text_of(r.get(k)) for k in ("risk_id", "risk")), as_level(r.get("level")),
+                     *(text_of(r.get(k)) for k in ("measure", "owner", "state", "done", "evidence", "problem")))  # fmt: skip
                     for i, r in enumerate(result.rows, start=1)
                 ],
             )

@@ -7,7 +7,7 @@ steps from the file's PRAGMA user_version up to SCHEMA_VERSION.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each entry upgrades the file from version n-1 to version n. Never edit a
 # released step: add the next one.
@@ -127,5 +127,25 @@ CREATE TABLE confirmations (
     note TEXT NOT NULL DEFAULT '',
     UNIQUE (submission_id, risk_key)
 );
+""",
+    # implementations: the rows of the 落实情况 forms (附件5, issue 14), one
+    # a row, kept like risks and measures (the submission says whether in force).
+    4: """
+CREATE TABLE implementations (
+    id INTEGER PRIMARY KEY,
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    row_no INTEGER NOT NULL,
+    seq INTEGER,
+    risk_id TEXT NOT NULL DEFAULT '',
+    risk TEXT NOT NULL DEFAULT '',
+    level INTEGER,
+    measure TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL DEFAULT '',
+    done TEXT NOT NULL DEFAULT '',
+    evidence TEXT NOT NULL DEFAULT '',
+    problem TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX implementations_submission ON implementations (submission_id);
 """,
 }

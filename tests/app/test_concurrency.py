@@ -323,7 +323,7 @@ def test_processes_creating_a_new_register_at_once_all_succeed(tmp_path: Path) -
             assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
             assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
             names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-            assert names == ["audit", "campaigns", "confirmations", "issued", "measures", "risks", "submissions"]
+            assert names == ["audit", "campaigns", "confirmations", "implementations", "issued", "measures", "risks", "submissions"]
         finally:
             db.close()
 

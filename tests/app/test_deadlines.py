@@ -227,9 +227,10 @@ def test_status_states_the_office_deadlines_and_the_units_own_date(ws: Workspace
         "unit_assessment": {"office": "2012-10-08", "unit": None},
         "personal_measures": {"office": "2012-11-30", "unit": None},
         "unit_measures": {"office": "2012-11-30", "unit": None},
+        "implementation": {"office": "2013-06-30", "unit": None},  # 落实情况: June of the next year
     }
     assert data["remind_days_before"] == 10
     assert (
         "截止日期（报送领导小组办公室，是否逾期按收到日期计）：表1 2012年9月30日（个人表由各单位于2012年7月10日前收齐），"
-        "表2 2012年10月8日，表3 2012年11月30日，表4 2012年11月30日"
+        "表2 2012年10月8日，表3 2012年11月30日，表4 2012年11月30日，表5 2013年6月30日"
     ) in status_text(ws, "2012-07-01", capsys)

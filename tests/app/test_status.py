@@ -44,7 +44,7 @@ def test_every_pilot_unit_is_listed_and_counts_add_up() -> None:
     by = {u["unit"]: u for u in units}
     jw = by["教务处"]
     assert (jw["received"], jw["accepted"], jw["superseded"], jw["duplicates"], jw["rejected"], jw["late"]) == (5, 3, 1, 1, 0, 1)
-    assert jw["forms"] == {"personal_assessment": 2, "unit_assessment": 0, "personal_measures": 1, "unit_measures": 0}
+    assert jw["forms"] == {"personal_assessment": 2, "unit_assessment": 0, "personal_measures": 1, "unit_measures": 0, "implementation": 0}
     # The snapshot stands at 7/1: the measures (due 11/30) are not asked for yet.
     assert jw["assessment_without_measures"] == []
     november = {u["unit"]: u for u in progress.unit_stats(snapshot(subs), CFG, today=date(2012, 11, 20))}

@@ -81,7 +81,7 @@ def _prefill(root: Path, capsys: pytest.CaptureFixture[str]) -> str:
 def test_every_roster_person_and_unit_gets_forms_filled_in_for_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = _workspace(tmp_path)
     out = _prefill(root, capsys)
-    assert "共 10 份预填表格（3 人" in out
+    assert "共 11 份预填表格（3 人" in out  # and 教务处's 附件5 (落实情况), the one unit with risks
     a1 = parse_file(root / PREFILLED / "附件1 个人廉政风险排查评估表（李明）.docx")
     assert (a1.unit, a1.name, a1.position) == ("教务处", "李明", "科员")
     assert a1.identity is not None and (a1.identity.campaign, a1.identity.form, a1.identity.person) == ("2012", "personal_assessment", "李明")

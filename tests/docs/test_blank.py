@@ -199,6 +199,8 @@ def test_note_or_signature_under_the_table(spec: FormSpec, blank_docs) -> None:
         assert [p.text for p in below] == [spec.note]
         assert below[0].text.startswith("备注：本表中的廉政风险")
         assert "从低到高依次分为一级、二级、三级。" in below[0].text
+    elif spec.kind == "implementation":  # 附件5 (issue 14): how to fill 落实情况, then the signature
+        assert [p.text.strip(" \u3000") for p in below] == [spec.note, "单位领导签字："]
     else:
         assert len(below) == 1
         assert below[0].text.strip(" \u3000") == "单位领导签字："
@@ -382,6 +384,7 @@ def test_write_blank_forms_names_and_keeps_a_filled_copy(tmp_path: Path) -> None
         "附件2 单位廉政风险排查评估表.docx",
         "附件3 个人廉政风险防控措施意见和建议表.docx",
         "附件4 单位制定廉政风险防控措施表.docx",
+        "附件5 廉政风险防控措施落实情况表.docx",
     ]
     for spec, path in zip(FORMS, paths):
         assert path.read_bytes() == blank.build_form(spec)
@@ -400,7 +403,7 @@ def test_cli_forms_default_folder(tmp_path: Path, monkeypatch, capsys) -> None:
     assert cli.main(["forms"]) == 0
     out = capsys.readouterr().out
     made = sorted((tmp_path / "空白表格").glob("*.docx"))
-    assert len(made) == 4
+    assert len(made) == 5
     for path in made:
         assert path.name in out
         _open(path.read_bytes())

@@ -78,7 +78,7 @@ def test_plain_personal_assessment_reads_exactly() -> None:
 
 
 def test_each_form_kind_is_recognised() -> None:
-    rows = [{"duty": "d", "risk": "r", "content": "c", "level": "2", "review": "v", "measure": "m", "note": "n"}]
+    rows = [{"duty": "d", "risk": "r", "content": "c", "level": "2", "review": "v", "measure": "m", "note": "n", "state": "已落实"}]
     for spec in FORMS:
         r = ok(read(spec, rows=rows, signatory="张三"))
         assert r.form == spec.kind
@@ -423,7 +423,7 @@ def test_title_spellings(title: str) -> None:
 
 def test_recognised_by_header_row_without_title() -> None:
     for spec in FORMS:
-        rows = [{"duty": "d", "risk": "r", "content": "c", "level": "2", "review": "v", "measure": "m"}]
+        rows = [{"duty": "d", "risk": "r", "content": "c", "level": "2", "review": "v", "measure": "m", "state": "已落实"}]
         r = ok(read(spec, rows=rows, variant=Variant(title="", attachment_line=False), signatory="张三"))
         assert r.form == spec.kind
 
