@@ -19,7 +19,7 @@ from typing import Any
 
 from pipeline.app import outputs
 from pipeline.app.refresh import WorkspaceOutputs
-from pipeline.app.notices import MARKED_SUFFIX
+from pipeline.core.returns import MARKED_SUFFIX
 from pipeline.core.config import Config
 from pipeline.core.model import Measure, ParseResult, Problem, RiskPoint, Snapshot, Submission
 from pipeline.store.workspace import Workspace

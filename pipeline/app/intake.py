@@ -65,13 +65,13 @@ from pipeline.app.inbox import (
 )
 from pipeline.app.progress import Progress, wanted
 from pipeline.app.refresh import OutputsReport, WorkspaceOutputs
-from pipeline.app.notices import NoticeError, marked_copy_of, write_marked_copy
+from pipeline.app.notices import NoticeError, write_marked_copy
 from pipeline.app.readers import POOL_MIN_FILES, ReadPool
 from pipeline.app.report import (
     NOT_A_FORM, READ_FAILED, Outcome, RunSummary, changed_after_record_message, log_outcome, outcome_message,
     still_changing_message,
 )
-from pipeline.core import crosscheck, identity, units
+from pipeline.core import crosscheck, identity, returns, units
 from pipeline.core.clock import Clock, zone
 from pipeline.core import faults
 from pipeline.core import ready
@@ -832,7 +832,7 @@ class Intake:
         while True:
             base, mine = (stem, ours) if n == 1 else (f"{stem} ({n})", f"{ours} ({n})")
             trio = (folder / f"{base}{suffix}", folder / f"{mine}-退回通知.docx", folder / f"{mine}-退回通知.txt")
-            marked = folder / PurePosixPath(marked_copy_of(f"{mine}-退回通知.docx")).name  # beside them, when made
+            marked = folder / PurePosixPath(returns.marked_copy_of(f"{mine}-退回通知.docx")).name  # beside them, when made
             if not any(p.exists() or p in self._reserved for p in (*trio, marked)):
                 self._reserved.add(marked)
                 return trio

@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 
 from pipeline.docs import markup
 from pipeline.docs import notices as docs_notices
-from pipeline.core import faults
+from pipeline.core import faults, returns
 from pipeline.core.config import Config
 from pipeline.core.dates import arabic
 from pipeline.core.forms import BY_KIND
@@ -118,30 +118,19 @@ def write_notices(ws: Workspace, cfg: Config, sub: Submission, *, register: Regi
 # ---------------------------------------------------------------------------
 # The returned form, marked up (pipeline.docs.markup)
 
-MARKED_SUFFIX = "（已标注问题）.docx"
-
-
-def marked_copy_of(notice: str) -> str:
-    """The marked-up copy beside a notice: `x-退回通知.docx` -> `x（已标注问题）.docx`."""
-    path = PurePosixPath(notice)
-    stem = path.stem.removesuffix("-退回通知")
-    return str(path.with_name(stem + MARKED_SUFFIX))
-
-
 def write_marked_copy(ws: Workspace, sub: Submission, original: Path) -> Path | None:
     """A copy of the returned form with a comment at each fault and the faulty
     cells shaded, beside its notice (the original itself is not touched).
     None when there is nothing to mark: no notice, or a file the reader did
     not read as one of the forms (a spreadsheet renamed .docx: the notice
     alone says what to do). Raises OSError when it cannot be written."""
-    # Only a file the reader read as one of the forms: it passed the reader's
-    # size and decompression limits, and its cells are where the faults are.
-    spec = BY_KIND.get(sub.form or "")
-    if not sub.notice or not sub.errors or spec is None or not original.is_file():
+    # Only a file the reader read as one of the forms (returns.markable): it
+    # passed the reader's size and decompression limits.
+    if not returns.markable(sub) or not original.is_file():
         return None
-    marked = markup.mark_up(original.read_bytes(), spec, [*sub.errors, *sub.warnings])
+    marked = markup.mark_up(original.read_bytes(), BY_KIND[sub.form or ""], [*sub.errors, *sub.warnings])
     if marked is None:
         return None
-    target = _notice_path(ws, marked_copy_of(sub.notice))
+    target = _notice_path(ws, returns.marked_copy_of(sub.notice or ""))
     atomic_write(target, marked.data)
     return target

@@ -33,7 +33,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from pipeline.core import changes as changelog
-from pipeline.core import returns, statuses
+from pipeline.core import follow, returns, statuses
 from pipeline.core.dates import arabic, date_time, format_date
 from pipeline.core.crosscheck import form_label, text_key
 from pipeline.core.config import Config
@@ -566,7 +566,26 @@ def _problems(snap: Snapshot, facts: Sequence[UnitFacts], cfg: Config, today: da
         items.append(
             ("部分三级风险尚未制定防控措施。", f"三级风险是廉政风险防控的重点，但目前仍有{n}个三级风险尚未制定防控措施：{named}。")
         )
+    warned = _alerts(snap, cfg, today)
+    if warned:
+        items.append(("部分三级风险防控措施落实预警。", _alerts_text(warned)))
     return _headed(items)
+
+
+ALERTS_NAMED = 8  # 预警 named one by one in the 通报; more are counted ("等N项")
+
+
+def _alerts(snap: Snapshot, cfg: Config, today: date) -> list[follow.MeasureState]:
+    """The 预警 open on `today` (core/follow.py): a 三级 measure reported 未落实,
+    or not carried out by its deadline."""
+    return follow.alerts(follow.measure_states(snap, cfg, today))
+
+
+def _alerts_text(warned: Sequence[follow.MeasureState]) -> str:
+    units = list(dict.fromkeys(s.unit for s in warned))
+    named = "；".join(follow.alert_line(s) for s in warned[:ALERTS_NAMED])
+    more = f"等{len(warned)}项" if len(warned) > ALERTS_NAMED else ""
+    return f"{_names(units)}共有{len(warned)}项三级风险防控措施列入预警（未按期落实或报告未落实）：{named}{more}。"
 
 
 def _next_steps(facts: Sequence[UnitFacts], snap: Snapshot, cfg: Config, today: date) -> list[dict[str, Any]]:
@@ -594,6 +613,11 @@ def _next_steps(facts: Sequence[UnitFacts], snap: Snapshot, cfg: Config, today: 
         items.append(
             ("抓好三级风险防控。", "对尚未制定防控措施的三级风险，有关单位要组织专题研究，尽快制定具体可行的防控措施，并报送校廉政风险防控工作领导小组办公室。")
         )
+    warned = _alerts(snap, cfg, today)
+    if warned:
+        units = _names(list(dict.fromkeys(s.unit for s in warned)))
+        items.append(("限期整改预警事项。", f"{units}要对列入预警的三级风险防控措施逐项分析原因、明确责任人，限期落实，"
+                                        "并在下次报送《廉政风险防控措施落实情况表》时说明整改情况。"))  # fmt: skip
     items.append(
         ("认真审核，动态管理。", f"各{noun}要认真审核个人自查情况，确保风险点查找准确、等级评定合理、防控措施具体可行，"
                           "并根据工作职责和制度机制的变化，及时对风险等级和风险内容进行动态调整。")
@@ -1004,6 +1028,8 @@ def rejection_context(cfg: Config, sub: Submission) -> dict[str, Any]:
         "advice": advice,
         "resubmit_by": arabic(by),
         "deadline": arabic(cfg.deadline(spec.kind)) if spec else "",
+        # The clerk's form with each fault commented where it is, beside this notice.
+        "marked": returns.marked_name(sub),
     }
     ctx["resubmit"] = resubmit_lines(cfg, ctx, overdue=spec is not None and received > cfg.deadline(spec.kind))
     return ctx
@@ -1012,8 +1038,9 @@ def rejection_context(cfg: Config, sub: Submission) -> dict[str, Any]:
 def resubmit_lines(cfg: Config, ctx: dict[str, Any], *, overdue: bool = False) -> list[str]:
     """How to send the file again, what becomes of this one, and whom to ask:
     the closing paragraphs of the 退回通知 (.docx and .txt alike)."""
+    marked = f"上述问题已在随附的“{ctx['marked']}”中逐处批注并标色，可对照修改。" if ctx.get("marked") else ""
     lines = [
-        f"{ctx['advice']}重新报送的文件请于{ctx['resubmit_by']}前放入{cfg.inbox_label}，文件名可沿用原名。",
+        f"{marked}{ctx['advice']}重新报送的文件请于{ctx['resubmit_by']}前放入{cfg.inbox_label}，文件名可沿用原名。",
         "本次报送的文件未予登记，不计入报送情况；重新报送的文件审核通过后予以登记，"
         "报送时间以收到重新报送文件的时间为准。",
     ]

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from pipeline.core.forms import BY_KIND, FORMS
+from pipeline.core.model import Submission
 
 
 @dataclass(frozen=True)
@@ -117,3 +119,28 @@ def reason_counts(returned: Iterable[Sequence[str]]) -> list[tuple[str, int]]:
         key = kind_of(codes).key
         counts[key] = counts.get(key, 0) + 1
     return [(k.reason, counts[k.key]) for k in KINDS if counts.get(k.key)]
+
+
+# ---------------------------------------------------------------------------
+# The marked-up copy beside a notice (pipeline.docs.markup, app/notices.py)
+
+MARKED_SUFFIX = "（已标注问题）.docx"
+
+
+def marked_copy_of(notice: str) -> str:
+    """The marked-up copy beside a notice: `x-退回通知.docx` -> `x（已标注问题）.docx`."""
+    path = PurePosixPath(notice)
+    return str(path.with_name(path.stem.removesuffix("-退回通知") + MARKED_SUFFIX))
+
+
+def markable(sub: Submission) -> bool:
+    """Is a marked-up copy made of this returned file? One the reader read as
+    a form (its cells are where the faults are) and that is a .docx itself (a
+    legacy .doc was read through a converted copy: there is no Word comment
+    to put in the clerk's own file)."""
+    return bool(sub.notice and sub.errors and sub.form in BY_KIND and PurePosixPath(sub.file).suffix.lower() == ".docx")
+
+
+def marked_name(sub: Submission) -> str:
+    """The file name of the marked-up copy the notice of `sub` goes with; "" when none is made."""
+    return PurePosixPath(marked_copy_of(sub.notice or "")).name if markable(sub) else ""

@@ -158,6 +158,11 @@ def test_the_measures_are_followed_into_the_next_year_and_a_warning_is_raised_an
         ("教务处", "挪用公款", "报告未落实"), ("科研处", "经费报销", "逾期未落实")]
     code, text = office("2013-06-20", "status")
     assert "预警（2 项" in text and "教务处王丽华“挪用公款”（三级）：报告未落实" in text
+    # ... and the next 通报 draft names them, with what to do.
+    [bulletin] = (root / "outbox" / "2012年度" / "通报").glob("*（草稿）.docx")
+    told_in_bulletin = docx_text(bulletin)
+    assert "教务处、科研处共有2项三级风险防控措施列入预警" in told_in_bulletin
+    assert "教务处王丽华“挪用公款”（三级）：报告未落实" in told_in_bulletin and "限期整改预警事项" in told_in_bulletin
     book = load_workbook(root / "outbox" / "廉政风险台账.xlsx", read_only=True)
     follow = list(book["落实情况"].iter_rows(values_only=True))
     head = follow[0]
@@ -200,6 +205,7 @@ def test_the_measures_are_followed_into_the_next_year_and_a_warning_is_raised_an
     assert office("2013-06-28", "run")[0] == 0
     m = office.status("2013-06-28")["measures"]
     assert m["alerts"] == [] and m["states"]["已落实"] == 4
+    assert "列入预警" not in docx_text(bulletin)  # the draft made again: no 预警 left to name
     book = load_workbook(root / "outbox" / "廉政风险台账.xlsx", read_only=True)
     follow = list(book["落实情况"].iter_rows(values_only=True))
     by_risk = {r[head.index("风险名称")]: r for r in follow[1:]}
