@@ -577,7 +577,12 @@ ALERTS_NAMED = 8  # 预警 named one by one in the 通报; more are counted ("�
 
 def _alerts(snap: Snapshot, cfg: Config, today: date) -> list[follow.MeasureState]:
     """The 预警 open on `today` (core/follow.py): a 三级 measure reported 未落实,
-    or not carried out by its deadline."""
+    or not carried out by its deadline. None can be open before a 落实情况 form
+    came in or the 三级 deadline passed: then the measures are not gone over
+    (30,000 risks at campus scale, for every 通报 draft)."""
+    year = snap.campaign.year if snap.campaign is not None else cfg.year
+    if not snap.implementations and today <= follow.deadline_of(3, cfg, year):
+        return []
     return follow.alerts(follow.measure_states(snap, cfg, today))
 
 
