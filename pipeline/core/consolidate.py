@@ -105,7 +105,8 @@ def cutoff_keys(snap: Snapshot, cfg: Config, today: date, day: date | None) -> d
     whichever is later (every state is the same then), never after `today`."""
     if snap.campaign is None or not snap.campaign.frozen:
         return {"cutoff": arabic(today), "cutoff_fixed": False}
-    last_deadline = max(cfg.deadline(k) for k in BY_KIND)
+    # The collection's own forms: the 落实情况 form is due the next year, after the figures stood.
+    last_deadline = max(cfg.deadline(k) for k, spec in BY_KIND.items() if not spec.deadline_year)
     end = min(today, max(day or last_deadline, last_deadline))
     return {"cutoff": arabic(end), "cutoff_fixed": True}
 

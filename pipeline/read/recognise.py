@@ -115,11 +115,14 @@ for _spec in FORMS:
 _MIN_COLUMNS = min(len(f.columns) for f in FORMS) - 1
 # Headings that belong to the header line or to another form: a table with
 # such a column is no form with an added column (our own 汇总表 has 姓名/职务
-# and 防控措施 beside the assessment's columns).
+# and 防控措施 beside the assessment's columns). Not those of the 落实情况
+# form alone (责任人, 完成时间 …): they are what people add to a measures form
+# of their own accord, and the 落实情况 form is known by its own columns.
+_FOLLOW_UP_ONLY = frozenset(name for name, hits in _EXACT.items() if all(k == "implementation" for k, _, _ in hits))
 _FOREIGN = {
     f.kind: frozenset(
         {_norm_heading(x) for g in FORMS for h in g.header for x in (h.label, *h.aliases)}
-        | {name for name, hits in _EXACT.items() if all(k != f.kind for k, _, _ in hits)}
+        | {name for name, hits in _EXACT.items() if all(k != f.kind for k, _, _ in hits) and name not in _FOLLOW_UP_ONLY}
     )
     for f in FORMS
 }
