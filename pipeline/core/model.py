@@ -223,6 +223,7 @@ class RiskPoint:
     review: str  # 单位审核意见 or 负责人签字
     source_file: str
     measure: str = ""  # matched from the measures form of the same unit (and person)
+    extra: dict[str, str] = field(default_factory=dict)  # columns the filler added: heading -> text
 
 
 @dataclass
@@ -237,6 +238,7 @@ class Measure:
     measure: str
     review: str  # 单位审核意见 (personal) or 备注 (unit)
     source_file: str
+    extra: dict[str, str] = field(default_factory=dict)  # columns the filler added: heading -> text
 
 
 @dataclass

@@ -45,7 +45,7 @@ from pipeline.core.follow import Implementation
 from pipeline.core.forms import IMPLEMENTATION
 from pipeline.core.errors import EXIT_USAGE, PipelineError
 from pipeline.core.model import IN_FORCE, Confirmation, Measure, ParseResult, RiskPoint, Snapshot, Submission
-from pipeline.store.rows import as_level, as_seq, measure_of, parse_iso_date, risk_of, submission_of, text_of, with_lateness
+from pipeline.store.rows import as_level, as_seq, extra_of, measure_of, parse_iso_date, risk_of, submission_of, text_of, with_lateness
 from pipeline.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -729,11 +729,11 @@ class Register:
     def _insert_rows(db: sqlite3.Connection, sid: int, result: ParseResult) -> None:
         if result.form in crosscheck.ASSESSMENTS:
             db.executemany(
-                "INSERT INTO risks (submission_id, row_no, seq, duty, risk, content, level, review)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO risks (submission_id, row_no, seq, duty, risk, content, level, review, extra)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (sid, i, as_seq(r.get("seq")), text_of(r.get("duty")), text_of(r.get("risk")), text_of(r.get("content")),
-                     as_level(r.get("level")), text_of(r.get("review")))  # fmt: skip
+                     as_level(r.get("level")), text_of(r.get("review")), extra_of(r))  # fmt: skip
                     for i, r in enumerate(result.rows, start=1)
                 ],
             )
@@ -749,11 +749,11 @@ class Register:
             )
         elif result.form in crosscheck.MEASURES:
             db.executemany(
-                "INSERT INTO measures (submission_id, row_no, seq, risk, measure, review, note)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO measures (submission_id, row_no, seq, risk, measure, review, note, extra)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (sid, i, as_seq(r.get("seq")), text_of(r.get("risk")), text_of(r.get("measure")),
-                     text_of(r.get("review")), text_of(r.get("note")))  # fmt: skip
+                     text_of(r.get("review")), text_of(r.get("note")), extra_of(r))  # fmt: skip
                     for i, r in enumerate(result.rows, start=1)
                 ],
             )

@@ -114,6 +114,7 @@ def risk_of(row: sqlite3.Row, sub: Submission) -> RiskPoint:
         level=row["level"] or 0,
         review=row["review"],
         source_file=sub.file,
+        extra=extra_from(row),
     )
 
 
@@ -128,4 +129,23 @@ def measure_of(row: sqlite3.Row, sub: Submission) -> Measure:
         measure=row["measure"],
         review=row["review"] if personal else row["note"],
         source_file=sub.file,
+        extra=extra_from(row),
     )
+
+
+def extra_of(row: dict[str, Any]) -> str:
+    """A read row's added columns (the reader's "extra": heading -> text) as
+    the register keeps them: JSON, or '' for a row without."""
+    extra = row.get("extra")
+    if not isinstance(extra, dict) or not extra:
+        return ""
+    return json.dumps({str(k): text_of(v) for k, v in extra.items()}, ensure_ascii=False)
+
+
+def extra_from(row: sqlite3.Row) -> dict[str, str]:
+    """The added columns of a stored row (damaged JSON reads as none)."""
+    try:
+        data = json.loads(row["extra"]) if "extra" in row.keys() and row["extra"] else {}
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}

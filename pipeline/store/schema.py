@@ -7,7 +7,7 @@ steps from the file's PRAGMA user_version up to SCHEMA_VERSION.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Each entry upgrades the file from version n-1 to version n. Never edit a
 # released step: add the next one.
@@ -147,5 +147,11 @@ CREATE TABLE implementations (
     problem TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX implementations_submission ON implementations (submission_id);
+""",
+    # extra: the columns a filler added to a row (责任人, 完成时限 …; the reader's
+    # row "extra"), as JSON {heading: text}; '' for a row without.
+    5: """
+ALTER TABLE risks ADD COLUMN extra TEXT NOT NULL DEFAULT '';
+ALTER TABLE measures ADD COLUMN extra TEXT NOT NULL DEFAULT '';
 """,
 }

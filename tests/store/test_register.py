@@ -238,3 +238,31 @@ def test_filing_is_planned_then_marked(reg: Register) -> None:
     s = reg.submission(r.id)
     assert s is not None and s.archived_as == "state/archive/2012-07-01/教务处/f.docx" and reg.is_filed(r.id)
     assert [a.action for a in reg.audit_trail(r.id)] == ["recorded", "filed"]
+
+
+def test_columns_a_filler_added_are_kept_with_their_rows(reg: Register) -> None:
+    """Issue 13: 责任人 / 完成时限 added to a measures form (the reader's row
+    "extra") stay in the register, row by row, and come back in the snapshot."""
+    rec = Rec(reg)
+    rows = measure_rows(("试卷泄密", "双人保管"), ("招生录取", "集体研究"), unit=True)
+    rows[0]["extra"] = {"责任人": "李四", "完成时限": "2012年12月"}
+    rec(result("unit_assessment", rows=assessment_rows(("试卷泄密", 3), ("招生录取", 2))))
+    rec(result("unit_measures", rows=rows))
+    snap = reg.snapshot(CFG, date(2012, 10, 1))
+    extras = {m.risk: m.extra for m in snap.measures}
+    assert extras == {"试卷泄密": {"责任人": "李四", "完成时限": "2012年12月"}, "招生录取": {}}
+    assert all(r.extra == {} for r in snap.risks)
+
+
+def test_a_register_of_the_previous_version_gains_the_extra_columns(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite"
+    Register(path).close()
+    db = sqlite3.connect(path)
+    for table in ("risks", "measures"):  # as version 4 made them: no extra column
+        db.execute(f"ALTER TABLE {table} DROP COLUMN extra")
+    db.execute("PRAGMA user_version = 4")
+    db.commit()
+    db.close()
+    with Register(path) as reg:
+        Rec(reg)(result())
+        assert [r.extra for r in reg.snapshot(CFG, date(2012, 10, 1)).risks] == [{}, {}]
