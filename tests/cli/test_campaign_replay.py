@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import time
 from pathlib import Path
 
 import pytest
-from docx import Document
 from openpyxl import load_workbook
 
-from pipeline.cli.main import main
+from cli_helpers import Office, docx_text
 from pipeline.core.forms import BY_KIND
 from pipeline.docs import blank
-from pipeline.store import logs
 
 SETTINGS = """\
 units = ["教务处", "科研处"]
@@ -42,39 +38,6 @@ def personal(name: str, written: str, *risks: tuple[str, int]) -> bytes:
 def unit_form(unit: str, written: str) -> bytes:
     rows = [{"duty": "教学管理", "risk": "教材采购", "content": "收受回扣", "level": "二级", "review": "张处长"}]
     return blank.build_form(BY_KIND["unit_assessment"], header={"unit": unit}, date=written, rows=rows)
-
-
-class Office:
-    """The office's hands: drop a file, run a command on a day."""
-
-    def __init__(self, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        self.root, self.capsys = root, capsys
-
-    def drop(self, rel: str, data: bytes) -> None:
-        path = self.root / "inbox" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        old = time.time() - 600  # settled long ago: `run` takes it at once
-        os.utime(path, (old, old))
-
-    def __call__(self, day: str, *args: str) -> tuple[int, str]:
-        self.capsys.readouterr()
-        try:
-            code = main(["-C", str(self.root), "--date", day, *args])
-        finally:
-            logs.silence()
-        out = self.capsys.readouterr().out
-        return code, out
-
-
-def docx_text(path: Path) -> str:
-    doc = Document(str(path))
-    parts = [p.text for p in doc.paragraphs]
-    for table in doc.tables:
-        parts += [c.text for row in table.rows for c in row.cells]
-    for section in doc.sections:
-        parts += [p.text for p in section.footer.paragraphs] + [p.text for p in section.header.paragraphs]
-    return "\n".join(parts)
 
 
 def years_in(text: str) -> set[str]:

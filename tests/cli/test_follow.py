@@ -5,21 +5,16 @@ command line on real .docx forms, as the office would live it."""
 
 from __future__ import annotations
 
-import json
-import os
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from docx import Document
 from openpyxl import load_workbook
 
-from pipeline.cli.main import main
+from cli_helpers import Office, docx_text
 from pipeline.core.forms import BY_KIND, IMPLEMENTATION
 from pipeline.docs import blank
 from pipeline.read.parse import parse_bytes, parse_file
-from pipeline.store import logs
 
 SETTINGS = """\
 units = ["教务处", "科研处"]
@@ -27,40 +22,6 @@ roster = "花名册.csv"
 stability_seconds = 0.5
 """
 ROSTER = "单位,姓名,职务\n教务处,王丽华,科长\n科研处,李明,科员\n"
-
-
-class Office:
-    """The office's hands: drop a file, run a command on a day."""
-
-    def __init__(self, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        self.root, self.capsys = root, capsys
-
-    def drop(self, rel: str, data: bytes) -> None:
-        path = self.root / "inbox" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        old = time.time() - 600  # settled long ago: `run` takes it at once
-        os.utime(path, (old, old))
-
-    def __call__(self, day: str, *args: str) -> tuple[int, str]:
-        self.capsys.readouterr()
-        try:
-            code = main(["-C", str(self.root), "--date", day, *args])
-        finally:
-            logs.silence()
-        return code, self.capsys.readouterr().out
-
-    def status(self, day: str) -> dict[str, Any]:
-        code, out = self(day, "status", "--json")
-        assert code == 0, out
-        return json.loads(out)
-
-
-def docx_text(path: Path) -> str:
-    doc = Document(str(path))
-    parts = [p.text for p in doc.paragraphs]
-    parts += [c.text for t in doc.tables for row in t.rows for c in row.cells]
-    return "\n".join(parts)
 
 
 def _form(kind: str, header: dict[str, str], written: str, rows: list[dict[str, Any]]) -> bytes:
