@@ -113,7 +113,7 @@ class _WorkbookAside:
     """The workbook written by a forked child while this process renders the
     documents: on two cores, one more form's run waits for the longer of the
     two instead of both. Only where a fork is safe (outputs.can_fork: `run`,
-    `render`; not the watcher, which has threads; not Windows); a child that
+    a one-shot command; not the watcher, which has threads; not Windows); a child that
     cannot start leaves the workbook to this process. The child writes the
     file as this process would (atomically) and sends back only what stopped
     it, if anything."""
