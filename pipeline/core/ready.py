@@ -10,6 +10,7 @@ pipeline.store.readiness."""
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,10 +43,14 @@ IGNORED_PATTERNS: tuple[str, ...] = (
 FORM_SUFFIXES = (".docx", ".docm", ".doc", ".wps", ".odt", ".dotx", ".rtf")
 
 
+# The patterns as one expression: asked for every file read and every name on
+# the way to it, fourteen fnmatch calls each were a tenth of a form's reading.
+_IGNORED = re.compile("|".join(f"(?:{fnmatch.translate(pat)})" for pat in IGNORED_PATTERNS))
+
+
 def ignored_name(name: str) -> bool:
     """True for lock files, temp files and OS litter, which are never taken."""
-    low = name.lower()
-    return any(fnmatch.fnmatchcase(low, pat) for pat in IGNORED_PATTERNS)
+    return _IGNORED.match(name.lower()) is not None
 
 
 def ignored_path(path: Path, root: Path) -> bool:

@@ -383,7 +383,10 @@ def read_page_headers(z: GuardedZip, main: MainPart) -> list[etree._Element]:
     try:
         if not z.has(rels_name):
             return out
-        rels = parse_xml(z.read(rels_name, z.limits.max_small_part), rels_name)
+        data = z.read(rels_name, z.limits.max_small_part)
+        if b"/header" not in data:  # no page header at all (most forms): not parsed
+            return out
+        rels = parse_xml(data, rels_name)
         for el in rels:
             if len(out) >= MAX_PAGE_HEADERS:
                 break
