@@ -300,11 +300,12 @@ def cli_templates_check(workspace: Path | None = None) -> int:
 
 
 @answers
-def cli_demo(target: Path, verbose: bool, follow_up: bool = False) -> int:
-    """`demo [DIR] [--follow-up]`: a demo workspace built and run once, and its guide."""
+def cli_demo(target: Path | None, verbose: bool, follow_up: bool = False, workspace: Path = Path(".")) -> int:
+    """`demo [DIR] [--follow-up]`: a demo workspace built and run once, and its
+    guide; without DIR, demo/ (then demo-2/ …) under the workspace (-C)."""
     from pipeline.demo import run as demo  # see _LAZY
 
-    lines, failed = demo.play(target, verbose=verbose, follow_up=follow_up)
+    lines, failed = demo.play(target if target is not None else demo.default_target(workspace), verbose=verbose, follow_up=follow_up)
     for line in lines:
         print(line)
     return EXIT_FAILED if failed else EXIT_OK

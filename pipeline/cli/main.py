@@ -177,6 +177,6 @@ def _handler(command: str) -> Callable[[argparse.Namespace], int]:
             a.workspace, campaign=a.campaign, issue_it=a.issue, number=a.number, verbose=a.verbose, day=a.date
         ),
         "templates": lambda a: commands.cli_templates_check(a.workspace),
-        "demo": lambda a: commands.cli_demo(a.dir if a.dir is not None else commands.demo.default_target(a.workspace), verbose=a.verbose, follow_up=a.follow_up),
+        "demo": lambda a: commands.cli_demo(a.dir, verbose=a.verbose, follow_up=a.follow_up, workspace=a.workspace),
     }
     return handlers[command]
