@@ -144,8 +144,11 @@ def extra_of(row: dict[str, Any]) -> str:
 
 def extra_from(row: sqlite3.Row) -> dict[str, str]:
     """The added columns of a stored row (damaged JSON reads as none)."""
+    text = row["extra"]  # schema 5 (store/schema.py)
+    if not text:  # almost every row: nothing added
+        return {}
     try:
-        data = json.loads(row["extra"]) if "extra" in row.keys() and row["extra"] else {}
+        data = json.loads(text)
     except ValueError:
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
