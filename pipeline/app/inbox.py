@@ -28,8 +28,9 @@ CLAIM_FILE = ".claim.json"
 class InboxScan:
     files: list[Path]  # regular files ours to take, oldest first
     skipped: list[Path]  # symlinks, pipes, sockets, devices: never opened, never followed
-    # Every name in each folder walked, lock files included: which forms are
-    # open in Word (ready.open_in_editor) without listing a folder per file.
+    # The names in each folder walked that may be office lock files
+    # (ready.lock_names): which forms are open in Word (ready.open_in_editor)
+    # without listing a folder per file, nor comparing every name with every other.
     listings: dict[Path, list[str]] = field(default_factory=dict)
     hard_links: list[Path] = field(default_factory=list)  # regular files with more names: never taken
 
@@ -47,7 +48,7 @@ def scan_inbox(inbox: Path) -> InboxScan:
     listings: dict[Path, list[str]] = {}
     for dirpath, dirnames, filenames in os.walk(inbox, onerror=lambda e: logger.warning("无法读取文件夹：{}", e)):
         base = Path(dirpath)
-        listings[base] = dirnames + filenames
+        listings[base] = ready.lock_names(dirnames + filenames)
         dirnames[:] = _folders_to_walk(base, dirnames, skipped)
         for name in filenames:
             if ready.ignored_name(name):
@@ -170,9 +171,9 @@ def _claim_meta_ok(meta: Any) -> bool:
 # A batch's manifest: `run` claims its files fifty at a time, and the claims
 # of a batch are made durable by one file (one sync, and one of state/work/)
 # instead of a synced .claim.json each. It is written, synced, before any of
-# the batch's files leaves the inbox; each claim folder then gets its
-# .claim.json unsynced, a copy for reading. A manifest is removed once none
-# of its claim folders is left.
+# the batch's files leaves the inbox; the claim folders get no .claim.json
+# (read_claim looks the claim up here: thousands of small writes and removals
+# saved). A manifest is removed once none of its claim folders is left.
 
 MANIFEST_PREFIX = ".batch-"
 MANIFEST_SUFFIX = ".json"
@@ -188,9 +189,9 @@ def manifest_bytes(metas: list[dict[str, Any]]) -> bytes:
 
 
 def write_claim_copy(cdir: Path, meta: dict[str, Any]) -> None:
-    """A batched claim's .claim.json: not synced (its batch's manifest is the
-    durable copy); a killed process may leave it half written, which
-    read_claim then passes over."""
+    """A .claim.json copied from a manifest (recovery): not synced, the
+    manifest stays the durable copy; a killed process may leave it half
+    written, which read_claim then passes over."""
     (cdir / CLAIM_FILE).write_bytes(json.dumps(meta, ensure_ascii=False).encode("utf-8"))
 
 

@@ -66,7 +66,7 @@ from pipeline.app.inbox import (
 from pipeline.app.progress import Progress, wanted
 from pipeline.app.refresh import OutputsReport, WorkspaceOutputs
 from pipeline.app.notices import NoticeError, write_marked_copy
-from pipeline.app.readers import POOL_MIN_FILES, ReadPool
+from pipeline.app.readers import POOL_MIN_FILES, Hashed, ReadPool
 from pipeline.app.report import (
     NOT_A_FORM, READ_FAILED, Outcome, RunSummary, changed_after_record_message, log_outcome, outcome_message,
     still_changing_message,
@@ -121,13 +121,10 @@ class Claim:
 
 @dataclass(frozen=True)
 class Pending:
-    """A batched file hashed, its reading under way in a worker."""
+    """A batched file being hashed and read in a worker."""
 
-    before: ready.Observation | None  # size and mtime before the hash
-    sha: str
-    size: int
-    known: bool  # bytes seen before: not read (the register copies the verdict)
-    future: Future[ParseResult] | None
+    before: ready.Observation  # size and mtime before the worker began
+    future: Future[Hashed | None] | None
 
 
 def _claimed_file(cdir: Path, rel: str) -> Path:
@@ -311,8 +308,9 @@ class Intake:
     #
     #  claim   the batch's manifest (every claim's id, name, time received) is
     #          written and synced, with state/work/, before any file moves;
-    #          then each file gets its folder, an unsynced .claim.json (a copy)
-    #          and its rename, none of them synced. A power cut may then undo
+    #          then each file gets its folder (no .claim.json: the manifest
+    #          is the claim's record, see read_claim) and its rename, neither
+    #          of them synced. A power cut may then undo
     #          a rename after the record of it is on disk: the file is back in
     #          the inbox, and recovery, which looks at the manifests first,
     #          puts it back into its claim folder rather than take it as a new
@@ -431,38 +429,31 @@ class Intake:
         return claims
 
     def _start_reading(self, claims: list[Claim], pool: ReadPool | None) -> dict[Path, Pending]:
-        """Hash each claimed file and start reading it in the pool (unless its
-        bytes were seen before); nothing without a pool (read when recorded)."""
+        """Start hashing and reading each claimed file in the pool; nothing
+        without a pool (read when recorded)."""
         if pool is None:
             return {}
-        campaign = self.register.current_campaign(self.cfg).id
         pending = {}
         for claim in claims:
-            data = claim.data
-            try:
-                before = readiness.observe(data)
-                sha, size = sha256_of(data)
-            except OSError:
-                continue  # read when recorded, where its error is handled
-            known = self.register.same_bytes(sha, campaign) is not None
-            future = None if known else pool.submit(data, claim.meta["file"])
-            pending[claim.cdir] = Pending(before, sha, size, known, future)
+            before = readiness.observe(claim.data)
+            if before is not None:  # gone: found out when recorded, where that is handled
+                pending[claim.cdir] = Pending(before, pool.submit(claim.data, claim.meta["file"]))
         return pending
 
     def _reading(self, data: Path, rel: str, pending: Pending | None, pool: ReadPool | None) -> Reading:
         """A claimed file's sha256, size and reading: the pool's when the file
-        stayed as it was hashed all along (its size and mtime before the hash,
-        after the reading); else read again here, the careful way."""
+        stayed as it was all along (its size and mtime before the worker began,
+        after it was done); else read again here, the careful way. Bytes seen
+        before are not read (_read_steady): their reading is dropped."""
         if pending is None or pool is None:
             return self._read_steady(data, rel)
-        result = None
-        if not pending.known:
-            got = pool.result(pending.future)
-            result = _as_submitted(got, rel) if got is not None else self._parse(data, rel)
+        got = pool.result(pending.future)
         before = pending.before
-        if before is not None and before.size == pending.size and readiness.observe(data) == before:
-            return pending.sha, pending.size, result
-        return self._read_steady(data, rel)
+        if got is None or got[1] != before.size or readiness.observe(data) != before:
+            return self._read_steady(data, rel)
+        sha, size, result = got
+        known = self.register.same_bytes(sha, self.register.current_campaign(self.cfg).id) is not None
+        return sha, size, None if known else _as_submitted(result, rel)
 
     def _finish_batch(self, claims: list[Claim], pending: dict[Path, Pending], pool: ReadPool | None,
                       summary: RunSummary, bar: Progress) -> None:  # fmt: skip
@@ -487,7 +478,7 @@ class Intake:
             filed = self._mark_batch(put, summary, bar)
             for claim, sub in filed:
                 drop_claim(claim.cdir, moved_out=claim.data)
-                outcome = self._outcome(self.register.submission(sub.id) or sub, claim.cdir, False)
+                outcome = self._outcome(sub, claim.cdir, False)  # _put kept `sub` as the register has it
                 outcome.path = claim.path
                 log_outcome(outcome)
                 self._add(summary, bar, outcome)
@@ -640,21 +631,20 @@ class Intake:
         it is waited for in the claim folder, before anything is hashed.
 
         `meta`: the claim as its batch's manifest already holds it, durably
-        (_claim_batch); then neither its .claim.json nor the folder is synced
-        here, the batch does that once."""
+        (_claim_batch); then the folder gets no .claim.json (read_claim finds
+        the claim in the manifest, which stays while any of its folders is
+        left) and is not synced here: the batch syncs once."""
         batched = meta is not None
         meta = meta or self._claim_meta(path, rel)
         received = datetime.fromisoformat(meta["received_at"])
         cdir = self.ws.work / meta["claim_id"]
         cdir.mkdir(parents=True)
-        try:
-            if batched:
-                write_claim_copy(cdir, meta)
-            else:
+        if not batched:
+            try:
                 atomic_write(cdir / CLAIM_FILE, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
-        except BaseException:
-            drop_claim(cdir)
-            raise
+            except BaseException:
+                drop_claim(cdir)
+                raise
         if expect is not None and readiness.observe(path) != expect:
             drop_claim(cdir)
             logger.info("{}", still_changing_message(rel))
@@ -863,7 +853,8 @@ class Intake:
             if prior is not None:
                 self.register.log("returned_again", at=self._now(), submission_id=sub.id, file=sub.file,
                                   detail=f"与第 {prior.id} 号退回的文件内容完全相同，再次退回")  # fmt: skip
-            sub = self.register.submission(sub.id) or sub
+            # What plan_filing wrote, without reading the row back (a run plans thousands).
+            sub = replace(sub, archived_as=shown, notice=rel_to(notice, root), archived_raw=raw)
         assert sub.archived_as is not None
         return sub
 

@@ -5,8 +5,10 @@ second (each worker imports the reader), more than reading 50 forms.
 
 Workers use the spawn start method on every system: Windows has no other,
 and a fork of a process with threads (the watcher's, loguru's) is unsafe.
-A worker only reads (pipeline.read.parse.parse_in_worker): the register,
-the claim folders and the log are the main process's alone. If the pool
+A worker only hashes and reads (`_hash_and_read`): the register, the claim
+folders and the log are the main process's alone. The hash is a worker's
+job too: it is the same bytes' second read, from the page cache, and the main
+process is the one that has the most to do in a large run. If the pool
 breaks (a worker killed, no memory to start one), the file is read in the
 main process instead: a pool is never needed for correctness."""
 
@@ -21,10 +23,13 @@ from loguru import logger
 
 from pipeline.core.config import Config
 from pipeline.core.model import ParseResult
-from pipeline.read.parse import parse_in_worker, worker_start
+from pipeline.read.parse import parse_file, worker_start
+from pipeline.store.files import sha256_of
 
 POOL_MIN_FILES = 50  # files in one `run` before a pool pays for its start-up
-WORKERS = 2  # this is written for two cores: the main process has its own work (hashes, register, moves)
+WORKERS = 2  # this is written for two cores: the main process has its own work (register, moves)
+
+Hashed = tuple[str, int, ParseResult]  # one file's sha256, size and reading
 
 
 class ReadPool:
@@ -35,21 +40,22 @@ class ReadPool:
         self._pool: ProcessPoolExecutor | None = None
         self._broken = False
 
-    def submit(self, path: Path, display_name: str) -> Future[ParseResult] | None:
-        """Start reading `path` in a worker; None when no worker can (read it here)."""
+    def submit(self, path: Path, display_name: str) -> Future[Hashed | None] | None:
+        """Start hashing and reading `path` in a worker; None when no worker
+        can (read it here)."""
         if self._broken:
             return None
         try:
             if self._pool is None:
                 ctx = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=worker_start)
-            return self._pool.submit(parse_in_worker, str(path), display_name, self.cfg)
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_start, initargs=(self.cfg,))
+            return self._pool.submit(_hash_and_read, str(path), display_name)
         except (BrokenProcessPool, OSError, RuntimeError) as exc:
             self._give_up(exc)
             return None
 
-    def result(self, future: Future[ParseResult] | None) -> ParseResult | None:
-        """The reading, or None when the worker failed (read it here)."""
+    def result(self, future: Future[Hashed | None] | None) -> Hashed | None:
+        """The hash and reading, or None when the worker could not (read it here)."""
         if future is None:
             return None
         try:
@@ -70,3 +76,27 @@ class ReadPool:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+# -- in a worker ---------------------------------------------------------------
+
+_worker_cfg: Config | None = None  # the run's settings, given once to each worker (not pickled with every file)
+
+
+def _start(cfg: Config) -> None:
+    global _worker_cfg
+    worker_start()
+    _worker_cfg = cfg
+
+
+def _hash_and_read(path: str, display_name: str) -> Hashed | None:
+    """sha256 and size of a claimed file, then its reading. The main process
+    compares the file's size and mtime before and after, so both are of the
+    bytes it keeps. A file that cannot be hashed is no failure of the pool:
+    None says "read it here", where the error is handled."""
+    file = Path(path)
+    try:
+        sha, size = sha256_of(file)
+    except OSError:
+        return None
+    return sha, size, parse_file(file, display_name=display_name, cfg=_worker_cfg)

@@ -177,6 +177,13 @@ def patient(probe: Probe, open_in_editor: bool) -> bool:
     return open_in_editor or probe in (Probe.ZIP_INCOMPLETE, Probe.EMPTY)
 
 
+def lock_names(names: Iterable[str]) -> list[str]:
+    """Of a folder's names, those that may be an office lock file
+    (open_in_editor looks at no other): a folder of a hundred forms usually
+    has none, and then no form in it needs its siblings compared at all."""
+    return [n for n in names if n.startswith("~$") or n.lower().startswith(".~lock.")]
+
+
 def open_in_editor(name: str, siblings: Iterable[str]) -> bool:
     """True when a sibling is an office lock file for `name`, i.e. someone has
     the form open in Word, WPS or LibreOffice right now.

@@ -281,8 +281,3 @@ def worker_start() -> None:
 
     logger.remove()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def parse_in_worker(path: str, display_name: str, cfg: Config | None) -> ParseResult:
-    """parse_file in a worker process; the path is a plain string (pickled)."""
-    return parse_file(Path(path), display_name=display_name, cfg=cfg)
