@@ -133,21 +133,26 @@ def drop_claim(cdir: Path, moved_out: Path | None = None) -> None:
     indeed gone, only our .claim.json is left, and it goes without the folder
     being listed (a run drops thousands); the folder only if that emptied it."""
     if moved_out is not None and not os.path.lexists(moved_out):
-        (cdir / CLAIM_FILE).unlink(missing_ok=True)
-        try:
-            cdir.rmdir()
+        if _rmdir(cdir):  # a batched claim has no .claim.json: empty now
             return
-        except OSError:
-            pass  # something else is there: looked at below
+        (cdir / CLAIM_FILE).unlink(missing_ok=True)
+        if _rmdir(cdir):
+            return  # else something else is there: looked at below
     if data_file(cdir) is not None:
         return
     for p in cdir.iterdir():
         if p.name.startswith("."):
             p.unlink(missing_ok=True)
+    _rmdir(cdir)
+
+
+def _rmdir(folder: Path) -> bool:
+    """Remove an empty folder; False when it is not empty (or cannot be removed)."""
     try:
-        cdir.rmdir()
+        folder.rmdir()
     except OSError:
-        pass
+        return False
+    return True
 
 
 def _load(path: Path) -> Any:

@@ -444,7 +444,7 @@ class Intake:
         """A claimed file's sha256, size and reading: the pool's when the file
         stayed as it was all along (its size and mtime before the worker began,
         after it was done); else read again here, the careful way. Bytes seen
-        before are not read (_read_steady): their reading is dropped."""
+        before were read too: the register rules them a duplicate all the same."""
         if pending is None or pool is None:
             return self._read_steady(data, rel)
         got = pool.result(pending.future)
@@ -452,8 +452,7 @@ class Intake:
         if got is None or got[1] != before.size or readiness.observe(data) != before:
             return self._read_steady(data, rel)
         sha, size, result = got
-        known = self.register.same_bytes(sha, self.register.current_campaign(self.cfg).id) is not None
-        return sha, size, None if known else _as_submitted(result, rel)
+        return sha, size, _as_submitted(result, rel)
 
     def _finish_batch(self, claims: list[Claim], pending: dict[Path, Pending], pool: ReadPool | None,
                       summary: RunSummary, bar: Progress) -> None:  # fmt: skip

@@ -189,6 +189,10 @@ class Register:
     def __init__(self, path: Path, *, timeout: float = 30.0) -> None:
         self.path = path
         self._batch_depth = 0  # inside batch(): writes are savepoints of its one transaction
+        # Inside batch(): the current campaign and the settings it judges by,
+        # read once. The batch holds the register's write lock from its first
+        # statement, so no other process can start a campaign meanwhile.
+        self._batch_campaign: tuple[Campaign, Config, Config] | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
@@ -262,6 +266,7 @@ class Register:
                 yield
             finally:
                 self._batch_depth = 0
+                self._batch_campaign = None
 
     def _wal(self, timeout: float) -> None:
         """Switch to WAL. On a new file another process may be switching it or
@@ -502,6 +507,8 @@ class Register:
         """The campaign files are received into. A register without one gets
         its first now, for cfg.year, and every file recorded before campaigns
         existed (schema version 2) is given to it."""
+        if self._batch_campaign is not None:
+            return self._batch_campaign[0]
         row = self._db.execute("SELECT * FROM campaigns WHERE frozen_on IS NULL ORDER BY rowid DESC LIMIT 1").fetchone()
         if row is not None:
             return _campaign_of(row)
@@ -511,15 +518,27 @@ class Register:
     def _ensure_campaign(self, db: sqlite3.Connection, cfg: Config, on: date | None) -> Campaign:
         """current_campaign inside a write transaction (another process may
         have made it since the look outside)."""
+        return self._current_in_tx(db, cfg, on)[0]
+
+    def _current_in_tx(self, db: sqlite3.Connection, cfg: Config, on: date | None) -> tuple[Campaign, Config]:
+        """The current campaign (made when there is none) and `cfg` as it judges
+        files (campaign.settings_for); kept for the rest of a batch."""
+        kept = self._batch_campaign
+        if kept is not None and kept[1] is cfg:
+            return kept[0], kept[2]
         row = db.execute("SELECT * FROM campaigns WHERE frozen_on IS NULL ORDER BY rowid DESC LIMIT 1").fetchone()
         if row is not None:
-            return _campaign_of(row)
-        first = db.execute("SELECT MIN(received_at) FROM submissions").fetchone()[0]
-        started = (datetime.fromisoformat(first).date() if first else None) or on or date(cfg.year, 1, 1)
-        campaign_id = str(cfg.year)
-        db.execute("INSERT INTO campaigns (id, year, started_on) VALUES (?, ?, ?)", (campaign_id, cfg.year, started.isoformat()))
-        db.execute("UPDATE submissions SET campaign = ? WHERE campaign IS NULL", (campaign_id,))
-        return Campaign(campaign_id, cfg.year, started)
+            camp = _campaign_of(row)
+        else:
+            first = db.execute("SELECT MIN(received_at) FROM submissions").fetchone()[0]
+            started = (datetime.fromisoformat(first).date() if first else None) or on or date(cfg.year, 1, 1)
+            camp = Campaign(str(cfg.year), cfg.year, started)
+            db.execute("INSERT INTO campaigns (id, year, started_on) VALUES (?, ?, ?)", (camp.id, cfg.year, started.isoformat()))
+            db.execute("UPDATE submissions SET campaign = ? WHERE campaign IS NULL", (camp.id,))
+        judged = settings_for(cfg, camp)
+        if self._batch_depth:
+            self._batch_campaign = (camp, cfg, judged)
+        return camp, judged
 
     def resolve_campaign(self, cfg: Config, campaign_id: str | None) -> Campaign:
         """The campaign asked for by name (`--campaign`), or the current one;
@@ -539,6 +558,7 @@ class Register:
         """Freeze the current campaign (keeping the settings it ran under) and
         make `campaign_id` current, in one transaction. Returns (new, frozen).
         CampaignError when the step cannot be taken (see next_step_problem)."""
+        self._batch_campaign = None  # (never inside a batch; kept from none)
         with self._tx() as db:
             # An empty register has nothing to freeze: the campaign asked for is its first.
             current = self._ensure_campaign(db, cfg, on) if self._has_rows(db) else None
@@ -634,21 +654,19 @@ class Register:
                 raise RegisterError(f"认领号 {claim_id} 已登记过")
             # The campaign current now, read under the write lock: a `campaign
             # start` beside this run takes effect for the next file, never half.
-            camp = self._ensure_campaign(db, cfg, received_at.date())
+            camp, judged = self._current_in_tx(db, cfg, received_at.date())
             prior = self.same_bytes(sha256, camp.id)
             if result is None and prior is None:
                 raise RegisterError("未读取文件内容，且库中没有相同内容的文件")
             owner = result if result is not None and result.form else None
             current = self.in_force(owner.form, owner.unit, owner.name, camp.id) if owner and result.status == "ok" else []
             decision = rule_on(result, prior, current, received_at)
-            judged = settings_for(cfg, camp)
             meta = _metadata(decision, prior, result, received_at, judged, fallback_unit)
             if meta["late"]:  # a correction of a form received on time is not late
                 meta["late"] = crosscheck.late_on_receipt(meta["form"], crosscheck.received_day(received_at, judged), judged, current)
+            meta["file_raw"], meta["campaign"] = file_raw, camp.id
+            meta["unit_written"] = prior.unit_written if decision.status == "duplicate" and prior is not None else unit_written
             sid = self._insert_submission(db, claim_id, file, sha256, size, at, decision, meta)
-            written = prior.unit_written if decision.status == "duplicate" and prior is not None else unit_written
-            db.execute("UPDATE submissions SET file_raw = ?, campaign = ?, unit_written = ? WHERE id = ?",
-                       (file_raw, camp.id, written, sid))  # fmt: skip
             self._supersede(db, sid, at, decision, result)
             self._audit(db, at, claim_id, sid, file, "recorded", _recorded_detail(decision, meta))
         return Recorded(sid, decision.status, decision.duplicate_of, decision.supersedes, decision.superseded_by)
@@ -660,13 +678,13 @@ class Register:
         _, unit_key, name_key = crosscheck.owner_key(meta["form"], meta["unit"], meta["name"])
         cur = db.execute(
             "INSERT INTO submissions (claim_id, file, sha256, size, received_at, status, form, unit, name, position,"
-            " form_date, signatory, unit_key, name_key, late, duplicate_of, errors, warnings)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " form_date, signatory, unit_key, name_key, late, duplicate_of, errors, warnings, file_raw, campaign, unit_written)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 claim_id, file, sha256, size, at, decision.status, meta["form"], meta["unit"], meta["name"],
                 meta["position"], meta["form_date"], meta["signatory"], unit_key, name_key, int(meta["late"]),
                 decision.duplicate_of, json.dumps(meta["errors"], ensure_ascii=False),
-                json.dumps(meta["warnings"], ensure_ascii=False),
+                json.dumps(meta["warnings"], ensure_ascii=False), meta["file_raw"], meta["campaign"], meta["unit_written"],
             ),
         )  # fmt: skip
         return int(cur.lastrowid)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from pipeline.core.errors import EXIT_USAGE, PipelineError
@@ -29,59 +30,62 @@ from pipeline.store.files import rel_to
 
 @dataclass(frozen=True)
 class Workspace:
+    """The paths are worked out once per workspace (cached_property: a run
+    asks for them several times a file, thousands of files)."""
+
     root: Path
 
-    @property
+    @cached_property
     def inbox(self) -> Path:
         return self.root / "inbox"
 
-    @property
+    @cached_property
     def outbox(self) -> Path:
         return self.root / "outbox"
 
-    @property
+    @cached_property
     def rejected(self) -> Path:
         return self.outbox / "退回"
 
-    @property
+    @cached_property
     def state(self) -> Path:
         return self.root / "state"
 
-    @property
+    @cached_property
     def register_db(self) -> Path:
         return self.state / "register.sqlite"
 
-    @property
+    @cached_property
     def archive(self) -> Path:
         return self.state / "archive"
 
-    @property
+    @cached_property
     def work(self) -> Path:
         return self.state / "work"
 
-    @property
+    @cached_property
     def logs(self) -> Path:
         return self.state / "logs"
 
-    @property
+    @cached_property
     def watcher_lock(self) -> Path:
         return self.state / "watcher.lock"
 
-    @property
+    @cached_property
     def outputs_lock(self) -> Path:
         return self.state / "outputs.lock"
 
-    @property
+    @cached_property
     def watcher_status(self) -> Path:
         return self.state / "watcher.json"
 
-    @property
+    @cached_property
     def owned(self) -> tuple[Path, ...]:
         """The folders whose content is the pipeline's own (never the inbox):
         where what a crash left may be cleaned up."""
         return (self.outbox, self.state)
 
-    @property
+    @cached_property
     def workbook(self) -> Path:
         return self.outbox / "廉政风险台账.xlsx"
 
