@@ -30,11 +30,22 @@ in 宋体 (a CJK face every Chinese Windows, WPS and the CI's fontconfig know),
 at a scale that stays readable (print_setup). Every cell is text, a number or
 a date, never a formula; control characters XML cannot carry are removed;
 file names are shown escaped (fsutil.printable_name), so that none is lost.
+
+One more form rewrites little: 风险台账 is written in blocks of one unit,
+报送记录 in blocks of SUBMISSION_BLOCK files, each keyed by a digest of what
+its rows are made from; write_workbook(cache=state/workbook.cache) keeps the
+blocks compressed (xlsx.BlockCache) and makes, measures and writes again only
+those whose key changed (blocked_layout: the widths are the widest of all
+blocks, so a block is written again when they change too). The other sheets
+are small and written whole. The file is the same bytes with or without the
+cache.
 """
 
 from __future__ import annotations
 
 import hashlib
+import marshal
+import operator
 import re
 import sys
 from collections import Counter
@@ -151,6 +162,7 @@ class _RiskContext:
         self.year = snap.campaign.label if snap.campaign is not None else f"{cfg.year}年度"
         self.campaign = snap.campaign.id if snap.campaign is not None else str(cfg.year)
         self.last_year = previous_levels(snap)
+        self._forms: dict[int, tuple[str, str]] | None = None
 
     def groups(self, risks: Sequence[RiskPoint]) -> list[list[RiskPoint]]:
         """The risks by unit, in the sheet's order of units."""
@@ -195,15 +207,28 @@ class _RiskContext:
     def key(self, risks: Sequence[RiskPoint], context: str) -> str:
         """A digest of everything one unit's rows are made from (every field
         a row shows or is sorted by, and its form's kind and date)."""
-        subs = self.subs
-        parts = [context]
-        for r in risks:
-            s = subs.get(r.submission_id)
-            form = (s.form, s.form_date) if s is not None else None
-            parts.append(f"{r.submission_id!r}\x1f{r.unit!r}\x1f{r.name!r}\x1f{r.position!r}\x1f{r.duty!r}\x1f{r.seq!r}"
-                         f"\x1f{r.risk!r}\x1f{r.content!r}\x1f{r.level!r}\x1f{r.review!r}\x1f{r.source_file!r}"
-                         f"\x1f{r.measure!r}\x1f{form!r}")  # fmt: skip
-        return _digest("\x1e".join(parts))
+        forms = self._forms
+        if forms is None:
+            forms = self._forms = {s.id: (s.form, repr(s.form_date)) for s in self.subs.values()}
+        fields = _RISK_FIELDS
+        return _digest_of([context, *((*fields(r), forms.get(r.submission_id)) for r in risks)])
+
+
+# What a risk's row is made from, besides its form (_RiskContext.key).
+_RISK_FIELDS = operator.attrgetter("submission_id", "unit", "name", "position", "duty", "seq", "risk", "content", "level",
+                                   "review", "source_file", "measure")  # fmt: skip
+
+
+def _digest_of(values: list[Any]) -> str:
+    """A digest of plain values (text, numbers, None, tuples and lists of
+    them), by marshal: it writes them back as they were, so two lists with
+    one digest hold the same values; version 2, which writes a text as its
+    characters, not as a reference to an equal one written before."""
+    try:
+        data = marshal.dumps(values, 2)
+    except ValueError:  # a value marshal cannot write (none of the model's types): its repr
+        data = b"repr:" + repr(values).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def _digest(text: str) -> str:
@@ -282,7 +307,11 @@ def unit_rows(snap: Snapshot, cfg: Config, people: Sequence[Person] | None = Non
     ]  # fmt: skip
     levels: dict[str, Counter[int]] = {}
     for r in snap.risks:
-        levels.setdefault(_text_key(r.unit), Counter())[r.level] += 1
+        unit = _text_key(r.unit)
+        of_unit = levels.get(unit)
+        if of_unit is None:  # not setdefault(..., Counter()): a Counter made for every risk costs more than the count
+            of_unit = levels[unit] = Counter()
+        of_unit[r.level] += 1
     roster = list(people) if people is not None else None
     expected = Counter(_text_key(p.unit) for p in roster or ())
     stats = unit_stats(snap, cfg, roster)
@@ -362,10 +391,9 @@ def _submission_groups(snap: Snapshot, cfg: Config) -> list[Group]:
     groups: list[Group] = []
     for start in range(0, len(subs), SUBMISSION_BLOCK):
         part = subs[start : start + SUBMISSION_BLOCK]
-        key = _digest("\x1e".join([context, *(
-            f"{s.id!r}\x1f{s.file!r}\x1f{s.received_at!r}\x1f{s.form!r}\x1f{s.unit!r}\x1f{s.name!r}\x1f{s.position!r}"
-            f"\x1f{s.form_date!r}\x1f{s.status!r}\x1f{s.late!r}\x1f{s.superseded_by!r}\x1f{s.archived_as!r}"
-            f"\x1f{s.notice!r}\x1f{s.errors!r}\x1f{s.warnings!r}" for s in part)]))  # fmt: skip
+        key = _digest_of([context, *(
+            (s.id, s.file, repr(s.received_at), s.form, s.unit, s.name, s.position, repr(s.form_date), s.status, s.late,
+             s.superseded_by, s.archived_as, s.notice, repr(s.errors), repr(s.warnings)) for s in part)])  # fmt: skip
         groups.append((key, lambda part=part: _submission_rows(part, cfg)))
     return groups
 
@@ -507,11 +535,14 @@ def blocked_layout(
     def block(i: int, make: Callable[[], list[list[Any]]]) -> Callable[[], tuple[list[list[Any]], dict[int, float]]]:
         def rows_and_heights() -> tuple[list[list[Any]], dict[int, float]]:
             rows = made.pop(i, None) or make()
-            return rows, _block_heights(rows, widths)
+            return rows, _block_heights(rows, max_widths)
 
         return rows_and_heights
 
-    blocks = [xlsx.Block(_digest(f"{key}\x1e{widths!r}"), counts[i], block(i, make)) for i, (key, make) in enumerate(groups)]
+    # A block's bytes do not depend on the widths (they are in the sheet's
+    # head), nor do its heights (_block_heights): a wider column elsewhere
+    # leaves it as it is.
+    blocks = [xlsx.Block(key, counts[i], block(i, make)) for i, (key, make) in enumerate(groups)]
     return blocks, (widths, heights)
 
 
@@ -520,18 +551,22 @@ def _widest(rows: list[list[Any]], n: int) -> list[int]:
     return [max(max(_width(line) for line in _shown(v).split("\n")) for v in {row[i] for row in rows}) for i in range(n)]
 
 
-def _block_heights(rows: list[list[Any]], widths: Sequence[int]) -> dict[int, float]:
-    """{index in `rows`: height} of the rows whose text takes two lines or more
-    at `widths` (as sheet_layout counts them)."""
-    per_line = [max(1, w - 1) for w in widths]
-    memo: list[dict[Any, int]] = [{} for _ in widths]
+def _block_heights(rows: list[list[Any]], max_widths: Sequence[int]) -> dict[int, float]:
+    """{index in `rows`: height} of the rows whose text takes two lines or
+    more, as sheet_layout counts them, from the columns' limits alone: a line
+    wider than its column's limit less one wraps, and then its column is at
+    that limit (it is as wide as its widest line, within the limit); a line no
+    wider never wraps (its column is at least two wider, or at the limit)."""
+    per_line = [max(MIN_WIDTH, w) - 1 for w in max_widths]
+    memo: list[dict[Any, int]] = [{} for _ in max_widths]
     heights = {}
     for r, row in enumerate(rows):
         lines = 1
         for i, v in enumerate(row):
             count = memo[i].get(v)
             if count is None:
-                count = memo[i][v] = sum(max(1, -(-_width(line) // per_line[i])) for line in _shown(v).split("\n"))
+                n = per_line[i]
+                count = memo[i][v] = sum(-(-w // n) if w > n else 1 for w in map(_width, _shown(v).split("\n")))
             lines = max(lines, count)
         if lines > 1:
             heights[r] = LINE_HEIGHT * min(lines, MAX_LINES) + 3

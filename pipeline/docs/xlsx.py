@@ -12,6 +12,7 @@ then reused. What it writes:
 - strings in one shared-string table (xl/sharedStrings.xml), as Excel itself
   writes them: each distinct text stored once, so that the XML to compress is
   about a third of inline strings' (compression is a good part of the cost);
+  a sheet in blocks has its body's text inline (below);
 - one styles.xml for the whole book, each distinct format (font, fill,
   alignment, number format; every cell thin-bordered) built once (`Styles`);
 - numbers as numbers; dates, datetimes and times as serial numbers with a
@@ -26,11 +27,18 @@ LibreOffice Calc). Text is escaped for XML, characters XML 1.0 cannot carry
 are dropped, and a literal `_xHHHH_` is escaped so that Excel does not read
 it as a character code. Nothing is ever a formula.
 
-No cache across runs: `run` is a new process each time, so an in-memory cache
-of serialised rows would be empty whenever it mattered; writing the whole
-book is cheap enough (bench/workbook_bench.py) that one more form costs the
-same as a rebuild, which keeps the file identical to a rebuild by
-construction.
+Sheets in blocks (Sheet.blocks, Block): `run` is a new process each time,
+so what one write worked out is kept for the next in a file (BlockCache, in
+the workspace's state/ folder). A block's rows are written position-free
+(rows and cells without references: each is where it stands) with their text
+inline (not in the shared table, whose numbers depend on everything before),
+then deflated on its own with a full flush, so that its compressed bytes are
+the same wherever the block lands and are put into the zip as they are (our
+own small zip writer: zipfile cannot take compressed bytes; the CRC-32s are
+combined, crc32_combine). Only what is around the blocks (the sheet's head:
+widths, dimension; its tail: filter, conditional formats, print setup) is
+written again, and the blocks whose key changed. The file is the same bytes
+with the cache or without it (the tests compare them).
 """
 
 from __future__ import annotations

@@ -33,7 +33,8 @@ class Campaign:
     def step(self) -> None:
         rnd, n = self.rnd, len(self.subs) + 1
         unit = rnd.choice([*UNITS, "名单外学院"] if rnd.random() < 0.1 else UNITS)
-        name = f"教师{rnd.randrange(8):02d}"
+        # Now and then a longer name than any before: 姓名 gets wider, in every block.
+        name = f"教师{rnd.randrange(8):02d}" if rnd.random() < 0.8 else "欧阳" * rnd.randrange(1, 6)
         at = datetime(2012, 6, 1, 8, 0, tzinfo=TZ) + timedelta(hours=n)
         what = rnd.random()
         if what < 0.15:  # sent back
