@@ -202,7 +202,7 @@ class _RiskContext:
     def digest(self) -> str:
         """What every row depends on besides its own risk and form."""
         last = sorted(self.last_year.items()) if self.last_year is not None else None
-        return _digest(repr((self.year, self.campaign, last)))
+        return _digest_of([self.year, self.campaign, last])
 
     def key(self, risks: Sequence[RiskPoint], context: str) -> str:
         """A digest of everything one unit's rows are made from (every field
@@ -518,59 +518,67 @@ def blocked_layout(
     n = len(header)
     titles = [display_width(str(t)) for t in header]
     widest = [(-(-w // 2) if w > 8 else w) + 2 for w in titles]
-    made: dict[int, list[list[Any]]] = {}
+    made: dict[int, tuple[list[list[Any]], dict[int, float]]] = {}
     counts = []
     for i, (key, make) in enumerate(groups):
         note = cache.note("m" + key) if cache is not None else None
         if not (isinstance(note, list) and len(note) == n + 1 and all(type(x) is int for x in note)):
-            rows = made[i] = make()
-            note = [len(rows), *_widest(rows, n)]
+            rows = make()
+            widths_of, heights = _measure(rows, max_widths)
+            made[i] = rows, heights
+            note = [len(rows), *widths_of]
             if cache is not None:
                 cache.keep_note("m" + key, note)
         counts.append(note[0])
         widest = [max(a, b) for a, b in zip(widest, note[1:])]
     widths = [max(MIN_WIDTH, min(limit, w + 2)) for w, limit in zip(widest, max_widths)]
-    heights = {1: LINE_HEIGHT * 2 + 3} if any(w + 2 > width for w, width in zip(titles, widths)) else {}
+    top = {1: LINE_HEIGHT * 2 + 3} if any(w + 2 > width for w, width in zip(titles, widths)) else {}
 
     def block(i: int, make: Callable[[], list[list[Any]]]) -> Callable[[], tuple[list[list[Any]], dict[int, float]]]:
         def rows_and_heights() -> tuple[list[list[Any]], dict[int, float]]:
-            rows = made.pop(i, None) or make()
-            return rows, _block_heights(rows, max_widths)
+            if i in made:
+                return made.pop(i)
+            rows = make()
+            return rows, _measure(rows, max_widths)[1]
 
         return rows_and_heights
 
     # A block's bytes do not depend on the widths (they are in the sheet's
-    # head), nor do its heights (_block_heights): a wider column elsewhere
-    # leaves it as it is.
+    # head), nor do its heights (_measure): a wider column elsewhere leaves
+    # it as it is.
     blocks = [xlsx.Block(key, counts[i], block(i, make)) for i, (key, make) in enumerate(groups)]
-    return blocks, (widths, heights)
+    return blocks, (widths, top)
 
 
-def _widest(rows: list[list[Any]], n: int) -> list[int]:
-    """Per column, the widest line of any of its values (as sheet_layout measures)."""
-    return [max(max(_width(line) for line in _shown(v).split("\n")) for v in {row[i] for row in rows}) for i in range(n)]
-
-
-def _block_heights(rows: list[list[Any]], max_widths: Sequence[int]) -> dict[int, float]:
-    """{index in `rows`: height} of the rows whose text takes two lines or
-    more, as sheet_layout counts them, from the columns' limits alone: a line
-    wider than its column's limit less one wraps, and then its column is at
-    that limit (it is as wide as its widest line, within the limit); a line no
-    wider never wraps (its column is at least two wider, or at the limit)."""
-    per_line = [max(MIN_WIDTH, w) - 1 for w in max_widths]
-    memo: list[dict[Any, int]] = [{} for _ in max_widths]
+def _measure(rows: list[list[Any]], max_widths: Sequence[int]) -> tuple[list[int], dict[int, float]]:
+    """A block's widest line per column, and {index in `rows`: height} of its
+    rows whose text takes two lines or more, as sheet_layout counts them but
+    from the columns' limits alone: a line wider than its column's limit less
+    one wraps, and then its column is at that limit (a column is as wide as
+    its widest line, within its limit); a line no wider never wraps (its
+    column is then two wider than its widest line, or at the limit). Each
+    distinct value of a column is measured once."""
+    widest, tall = [], []
+    for i, limit in enumerate(max_widths):
+        per_line = max(MIN_WIDTH, limit) - 1
+        most, counts = 0, {}
+        for v in {row[i] for row in rows}:
+            lines = [_width(line) for line in _shown(v).split("\n")]
+            most = max(most, *lines)
+            if len(lines) > 1 or lines[0] > per_line:
+                count = sum(-(-w // per_line) if w > per_line else 1 for w in lines)
+                if count > 1:
+                    counts[v] = count
+        widest.append(most)
+        if counts:
+            tall.append((i, counts))
     heights = {}
-    for r, row in enumerate(rows):
-        lines = 1
-        for i, v in enumerate(row):
-            count = memo[i].get(v)
-            if count is None:
-                n = per_line[i]
-                count = memo[i][v] = sum(-(-w // n) if w > n else 1 for w in map(_width, _shown(v).split("\n")))
-            lines = max(lines, count)
-        if lines > 1:
-            heights[r] = LINE_HEIGHT * min(lines, MAX_LINES) + 3
-    return heights
+    if tall:
+        for r, row in enumerate(rows):
+            lines = max(counts.get(row[i], 1) for i, counts in tall)
+            if lines > 1:
+                heights[r] = LINE_HEIGHT * min(lines, MAX_LINES) + 3
+    return widest, heights
 
 
 def sheet_layout(
@@ -825,7 +833,7 @@ def write_workbook(path: Path, snap: Snapshot, cfg: Config, roster: Sequence[Seq
 
 
 _SOURCES = ("pipeline.docs.xlsx", "pipeline.docs.workbook", "pipeline.core.riskid", "pipeline.core.crosscheck",
-            "pipeline.core.forms", "pipeline.core.names", "pipeline.core.model", "pipeline.core.progress")  # fmt: skip
+            "pipeline.core.forms", "pipeline.core.names", "pipeline.core.model", "pipeline.core.clock")  # fmt: skip
 
 
 @lru_cache(maxsize=1)
