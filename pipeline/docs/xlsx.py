@@ -219,10 +219,11 @@ class PrintSetup:
 
 @dataclass
 class Block:
-    """Consecutive body rows of a sheet, and what they are made from: `key`,
-    a digest of everything its cells depend on (values, widths, heights),
-    `count` rows, and `make`, which makes them and their heights ({index in
-    the block: points}) only when the block is not in the cache."""
+    """Consecutive body rows of a sheet: `key`, a digest of everything its
+    rows' values and heights are made from (the sheet adds its formats and
+    style numbers), `count` rows, and `make`, which makes them and their
+    heights ({index in the block: points}), called only when the cache has
+    no block for the key."""
 
     key: str
     count: int
