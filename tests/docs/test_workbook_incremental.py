@@ -5,9 +5,11 @@ with a cache that is damaged, of another version, or missing."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 from intake_helpers import measure, risk, snapshot, sub
@@ -59,15 +61,10 @@ class Campaign:
             self.risks.append(risk(s, f"风险{rnd.randrange(6)}{long}", rnd.randrange(1, 4), seq=k + 1))
 
     def snapshot(self):
-        snap = snapshot(self.subs, [_copy(r) for r in self.risks], self.measures)
+        # Copies: attach_measures fills a risk's measure in, as the register's snapshot does each time.
+        snap = snapshot(self.subs, [replace(r) for r in self.risks], self.measures)
         snap.findings = crosscheck.find_all(snap, CFG, date(2012, 7, 1))
         return snap
-
-
-def _copy(r):
-    from dataclasses import replace
-
-    return replace(r)
 
 
 def test_a_random_campaign_written_from_its_cache_is_the_book_written_whole(tmp_path: Path) -> None:
@@ -174,3 +171,29 @@ def _cells(path: Path) -> dict:
                       ws.oddHeader.center.text, ws.oddFooter.center.text),
         }  # fmt: skip
     return out
+
+
+def test_a_write_that_fails_half_way_leaves_the_workbook_and_its_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure after some blocks are made: the last workbook and the cache
+    it was written with stay as they were; the next write is the whole book."""
+    campaign = Campaign(7)
+    for _ in range(20):
+        campaign.step()
+    snap = campaign.snapshot()
+    book, cache = tmp_path / "台账.xlsx", tmp_path / "workbook.cache"
+    write_workbook(book, snap, CFG, cache=cache)
+    before, kept = book.read_bytes(), cache.read_bytes()
+    campaign.step()
+    later = campaign.snapshot()
+
+    def broken(_snap):
+        raise RuntimeError("坏数据")
+
+    with monkeypatch.context() as m:
+        m.setattr(workbook, "change_rows", broken)  # after 风险台账 and 报送记录 are made
+        with pytest.raises(RuntimeError):
+            write_workbook(book, later, CFG, cache=cache)
+    assert book.read_bytes() == before and cache.read_bytes() == kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["workbook.cache", "台账.xlsx"]  # no temporary left
+    write_workbook(book, later, CFG, cache=cache)
+    assert book.read_bytes() == build_workbook(later, CFG)
