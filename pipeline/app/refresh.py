@@ -79,9 +79,11 @@ class WorkspaceOutputs:
             cfg = outputs.campaign_settings(self.cfg, snap)
             # The roster gives 单位汇总 its headcounts and the 未报送人员 sheet (None: there is none).
             roster = _roster(cfg)
-            aside = _WorkbookAside.start(self.ws.workbook, snap, cfg, roster)
+            # state/workbook.cache: the last write's blocks, so that one more form rewrites its unit's rows only.
+            cache = self.ws.state / "workbook.cache"
+            aside = _WorkbookAside.start(self.ws.workbook, snap, cfg, roster, cache)
             if aside is None:
-                workbook.write_workbook(self.ws.workbook, snap, cfg, roster)
+                workbook.write_workbook(self.ws.workbook, snap, cfg, roster, cache)
                 logger.debug("已更新台账：{}", self.ws.workbook)
         except Exception as exc:
             report.workbook_failed = True
@@ -122,13 +124,14 @@ class _WorkbookAside:
         self._process, self._conn = process, conn
 
     @classmethod
-    def start(cls, path: Path, snap: Snapshot, cfg: Config, roster: list[tuple[str, str, str]] | None) -> _WorkbookAside | None:
+    def start(cls, path: Path, snap: Snapshot, cfg: Config, roster: list[tuple[str, str, str]] | None,
+              cache: Path | None = None) -> _WorkbookAside | None:  # fmt: skip
         if not outputs.can_fork():
             return None
         ctx = multiprocessing.get_context("fork")
         mine, theirs = ctx.Pipe(duplex=False)
         try:
-            process = ctx.Process(target=_write_aside, args=(theirs, path, snap, cfg, roster), daemon=True)
+            process = ctx.Process(target=_write_aside, args=(theirs, path, snap, cfg, roster, cache), daemon=True)
             process.start()
         except OSError:
             return None
@@ -151,10 +154,11 @@ class _WorkbookAside:
         return message, kind == "PermissionError"
 
 
-def _write_aside(conn: Any, path: Path, snap: Snapshot, cfg: Config, roster: list[tuple[str, str, str]] | None) -> None:
+def _write_aside(conn: Any, path: Path, snap: Snapshot, cfg: Config, roster: list[tuple[str, str, str]] | None,
+                 cache: Path | None = None) -> None:  # fmt: skip
     """In the forked child: write the workbook, say how it went."""
     try:
-        workbook.write_workbook(path, snap, cfg, roster)
+        workbook.write_workbook(path, snap, cfg, roster, cache)
         conn.send((None, ""))
     except Exception as exc:  # sent back whole: the parent reports it as it would its own
         conn.send((type(exc).__name__, faults.describe(exc)))

@@ -30,13 +30,26 @@ in 宋体 (a CJK face every Chinese Windows, WPS and the CI's fontconfig know),
 at a scale that stays readable (print_setup). Every cell is text, a number or
 a date, never a formula; control characters XML cannot carry are removed;
 file names are shown escaped (fsutil.printable_name), so that none is lost.
+
+One more form rewrites little: 风险台账 is written in blocks of one unit,
+报送记录 in blocks of SUBMISSION_BLOCK files, each keyed by a digest of what
+its rows are made from; write_workbook(cache=state/workbook.cache) keeps the
+blocks compressed (xlsx.BlockCache) and makes, measures and writes again only
+those whose key changed (blocked_layout: the widths are the widest of all
+blocks, so a block is written again when they change too). The other sheets
+are small and written whole. The file is the same bytes with or without the
+cache.
 """
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+import operator
 import re
+import sys
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -132,37 +145,94 @@ def _listed(snap: Snapshot, cfg: Config) -> set[str]:
 
 
 def _risk_rows(snap: Snapshot, cfg: Config, risks: Sequence[RiskPoint]) -> list[list[Any]]:
-    subs = {s.id: s for s in snap.submissions}
-    order = {crosscheck.text_key(u): i for i, u in enumerate(cfg.units)}
+    ctx = _RiskContext(snap, cfg)
+    return [row for group in ctx.groups(risks) for row in ctx.rows(group)]
 
-    def key(r: RiskPoint) -> tuple[Any, ...]:
-        unit = _text_key(r.unit)
-        return (order.get(unit, len(order)), unit, r.name is not None, _text_key(r.name), r.submission_id)
 
-    rows = []
-    year = snap.campaign.label if snap.campaign is not None else f"{cfg.year}年度"
-    campaign = snap.campaign.id if snap.campaign is not None else str(cfg.year)
-    last_year = previous_levels(snap)
-    seen: Counter[str] = Counter()
-    for r in sorted(risks, key=key):  # stable: keeps the form's row order
-        sub = subs.get(r.submission_id)
-        personal = _is_personal(r, sub)
-        rid = risk_id(campaign, r, personal)
-        seen[rid] += 1
-        if seen[rid] > 1:  # the same risk twice on one form (duplicate_risk): told apart by its order
-            rid = f"{rid}-{seen[rid]}"
-        has_measure = bool(r.measure.strip())
-        rows.append(
-            [
-                r.unit, r.name or "", r.position or "", r.duty, r.risk, r.content, level_name(r.level), r.measure,
-                _printable(r.source_file), rid, "个人" if personal else "单位",
-                MEASURE_DONE if has_measure else MEASURE_MISSING, r.seq if r.seq is not None else "",
-                r.review if personal else "", "" if personal else r.review,
-                sub.form_date if sub and sub.form_date else "", r.submission_id,
-                year, *compared_with_last_year(r, last_year),
-            ]  # fmt: skip
-        )
-    return rows
+class _RiskContext:
+    """What a risk's row needs besides the risk: its form, the campaign, last
+    year's levels; and the order of the rows: by unit (the list's order,
+    then the others by name), within a unit by person, then as on the form.
+    A unit's rows are one run of that order, made on their own (a 风险编号
+    has its unit in it, so duplicates are told apart within the unit)."""
+
+    def __init__(self, snap: Snapshot, cfg: Config) -> None:
+        self.subs = {s.id: s for s in snap.submissions}
+        self.order = {crosscheck.text_key(u): i for i, u in enumerate(cfg.units)}
+        self.year = snap.campaign.label if snap.campaign is not None else f"{cfg.year}年度"
+        self.campaign = snap.campaign.id if snap.campaign is not None else str(cfg.year)
+        self.last_year = previous_levels(snap)
+        self._forms: dict[int, tuple[str, str]] | None = None
+
+    def groups(self, risks: Sequence[RiskPoint]) -> list[list[RiskPoint]]:
+        """The risks by unit, in the sheet's order of units."""
+        by_unit: dict[str, list[RiskPoint]] = {}
+        for r in risks:
+            by_unit.setdefault(_text_key(r.unit), []).append(r)
+        return [by_unit[u] for u in sorted(by_unit, key=lambda u: (self.order.get(u, len(self.order)), u))]
+
+    def rows(self, risks: Sequence[RiskPoint]) -> list[list[Any]]:
+        """One unit's rows."""
+
+        def key(r: RiskPoint) -> tuple[Any, ...]:
+            return (r.name is not None, _text_key(r.name), r.submission_id)
+
+        rows = []
+        seen: Counter[str] = Counter()
+        for r in sorted(risks, key=key):  # stable: keeps the form's row order
+            sub = self.subs.get(r.submission_id)
+            personal = _is_personal(r, sub)
+            rid = risk_id(self.campaign, r, personal)
+            seen[rid] += 1
+            if seen[rid] > 1:  # the same risk twice on one form (duplicate_risk): told apart by its order
+                rid = f"{rid}-{seen[rid]}"
+            has_measure = bool(r.measure.strip())
+            rows.append(
+                [
+                    r.unit, r.name or "", r.position or "", r.duty, r.risk, r.content, level_name(r.level), r.measure,
+                    _printable(r.source_file), rid, "个人" if personal else "单位",
+                    MEASURE_DONE if has_measure else MEASURE_MISSING, r.seq if r.seq is not None else "",
+                    r.review if personal else "", "" if personal else r.review,
+                    sub.form_date if sub and sub.form_date else "", r.submission_id,
+                    self.year, *compared_with_last_year(r, self.last_year),
+                ]  # fmt: skip
+            )
+        return rows
+
+    def digest(self) -> str:
+        """What every row depends on besides its own risk and form."""
+        last = sorted(self.last_year.items()) if self.last_year is not None else None
+        return _digest_of([self.year, self.campaign, last])
+
+    def key(self, risks: Sequence[RiskPoint], context: str) -> str:
+        """A digest of everything one unit's rows are made from (every field
+        a row shows or is sorted by, and its form's kind and date)."""
+        forms = self._forms
+        if forms is None:
+            forms = self._forms = {s.id: (s.form, repr(s.form_date)) for s in self.subs.values()}
+        fields = _RISK_FIELDS
+        return _digest_of([context, *((*fields(r), forms.get(r.submission_id)) for r in risks)])
+
+
+# What a risk's row is made from, besides its form (_RiskContext.key).
+_RISK_FIELDS = operator.attrgetter("submission_id", "unit", "name", "position", "duty", "seq", "risk", "content", "level",
+                                   "review", "source_file", "measure")  # fmt: skip
+
+
+def _digest_of(values: list[Any]) -> str:
+    """A digest of plain values (text, numbers, None, tuples and lists of
+    them), by marshal: it writes them back as they were, so two lists with
+    one digest hold the same values; version 2, which writes a text as its
+    characters, not as a reference to an equal one written before."""
+    try:
+        data = marshal.dumps(values, 2)
+    except ValueError:  # a value marshal cannot write (none of the model's types): its repr
+        data = b"repr:" + repr(values).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _is_personal(r: RiskPoint, sub: Submission | None) -> bool:
@@ -237,7 +307,11 @@ def unit_rows(snap: Snapshot, cfg: Config, people: Sequence[Person] | None = Non
     ]  # fmt: skip
     levels: dict[str, Counter[int]] = {}
     for r in snap.risks:
-        levels.setdefault(_text_key(r.unit), Counter())[r.level] += 1
+        unit = _text_key(r.unit)
+        of_unit = levels.get(unit)
+        if of_unit is None:  # not setdefault(..., Counter()): a Counter made for every risk costs more than the count
+            of_unit = levels[unit] = Counter()
+        of_unit[r.level] += 1
     roster = list(people) if people is not None else None
     expected = Counter(_text_key(p.unit) for p in roster or ())
     stats = unit_stats(snap, cfg, roster)
@@ -285,9 +359,14 @@ DATE_COLUMNS = ("收到日期", "表上日期")
 def submission_rows(snap: Snapshot, cfg: Config | None = None) -> list[list[Any]]:
     """One row per submission; received date and time in the office's zone."""
     cfg = cfg or Config()
+    return _submission_rows(snap.submissions, cfg)
+
+
+def _submission_rows(subs: Sequence[Submission], cfg: Config) -> list[list[Any]]:
     rows = []
-    for s in snap.submissions:
-        at = s.received_at.astimezone(zone(cfg.timezone)) if s.received_at.tzinfo else s.received_at
+    tz = zone(cfg.timezone)
+    for s in subs:
+        at = s.received_at.astimezone(tz) if s.received_at.tzinfo else s.received_at
         rows.append(
             [
                 s.id, printable_name(s.file), at.date(), at.time().replace(second=0, microsecond=0, tzinfo=None),
@@ -298,6 +377,25 @@ def submission_rows(snap: Snapshot, cfg: Config | None = None) -> list[list[Any]
             ]  # fmt: skip
         )
     return rows
+
+
+SUBMISSION_BLOCK = 500  # submissions a block of 报送记录: one more form rewrites the last block only
+
+
+def _submission_groups(snap: Snapshot, cfg: Config) -> list[Group]:
+    """报送记录 in blocks of SUBMISSION_BLOCK files, in the register's order,
+    each keyed by every field its rows show (a file superseded or sent back
+    later changes its own block only)."""
+    subs = snap.submissions
+    context = repr((cfg.timezone, sorted(STATUS_NAMES.items())))
+    groups: list[Group] = []
+    for start in range(0, len(subs), SUBMISSION_BLOCK):
+        part = subs[start : start + SUBMISSION_BLOCK]
+        key = _digest_of([context, *(
+            (s.id, s.file, repr(s.received_at), s.form, s.unit, s.name, s.position, repr(s.form_date), s.status, s.late,
+             s.superseded_by, s.archived_as, s.notice, repr(s.errors), repr(s.warnings)) for s in part)])  # fmt: skip
+        groups.append((key, lambda part=part: _submission_rows(part, cfg)))
+    return groups
 
 
 FINDING_COLUMNS = ("单位", "姓名", "类别", "说明", "报送编号")
@@ -375,6 +473,7 @@ def _sheet(
     formats: Mapping[str, str] | None = None, marks: Mapping[str, Marks] | None = None,
     highlights: Sequence[tuple[str, Any, Highlight]] = (), max_width: Mapping[str, int] | None = None,
     key_columns: int = 1, total_row: bool = False,
+    layout: tuple[list[int], dict[int, float]] | None = None, blocks: Sequence[xlsx.Block] | None = None,
 ) -> xlsx.Sheet:  # fmt: skip
     """One sheet: a bold header on a fill, every cell bordered and wrapped,
     columns as wide as their text (within limits: `max_width` by column
@@ -384,9 +483,10 @@ def _sheet(
     `formats`: number formats by column title (dates shown as dates);
     `marks`: cells formatted by their value, by column title (a level's fill);
     `highlights`: conditional formats, (column title, value, look);
-    `total_row`: the last row is a 合计 row: bold, shaded, outside the filter."""
+    `total_row`: the last row is a 合计 row: bold, shaded, outside the filter;
+    `blocks` (with their `layout`, blocked_layout): the body in blocks, not `rows`."""
     formats, marks = formats or {}, marks or {}
-    widths, heights = sheet_layout(header, rows, [(max_width or {}).get(t, MAX_WIDTH) for t in header])
+    widths, heights = layout or sheet_layout(header, rows, [(max_width or {}).get(t, MAX_WIDTH) for t in header])
     columns = []
     for t in header:
         base = Format(number_format=formats.get(t, "General"))
@@ -396,9 +496,89 @@ def _sheet(
         title, header, rows, columns, widths, heights, head_format=HEAD,
         highlights=[(index[t], v, look) for t, v, look in highlights if t in index],
         print=print_setup(widths, key_columns, title),
-        filter_rows=len(rows) - 1 if total_row and rows else len(rows),
+        filter_rows=len(rows) - 1 if total_row and rows else None,
         emphasis={len(rows) + 1: Format(bold=True, fill=TOTAL_FILL)} if total_row and rows else {},
+        blocks=blocks,
     )
+
+
+# A block of a sheet before layout: its key (what its rows are made from) and how to make them.
+Group = tuple[str, Callable[[], list[list[Any]]]]
+
+
+def blocked_layout(
+    header: Sequence[str], groups: Sequence[Group], max_widths: Sequence[int], cache: xlsx.BlockCache | None
+) -> tuple[list[xlsx.Block], tuple[list[int], dict[int, float]]]:
+    """sheet_layout for a sheet in blocks, the same widths and heights: each
+    block's widest line per column is kept in the cache with the block's key,
+    so that only the blocks that changed are made and measured; the widths
+    are the widest of all, and a block's heights (its wrapped rows, at those
+    widths) are worked out when it is written, which it is only when the
+    cache has no block for its key and these widths."""
+    n = len(header)
+    titles = [display_width(str(t)) for t in header]
+    widest = [(-(-w // 2) if w > 8 else w) + 2 for w in titles]
+    made: dict[int, tuple[list[list[Any]], dict[int, float]]] = {}
+    counts = []
+    for i, (key, make) in enumerate(groups):
+        note = cache.note("m" + key) if cache is not None else None
+        if not (isinstance(note, list) and len(note) == n + 1 and all(type(x) is int for x in note)):
+            rows = make()
+            widths_of, heights = _measure(rows, max_widths)
+            made[i] = rows, heights
+            note = [len(rows), *widths_of]
+            if cache is not None:
+                cache.keep_note("m" + key, note)
+        counts.append(note[0])
+        widest = [max(a, b) for a, b in zip(widest, note[1:])]
+    widths = [max(MIN_WIDTH, min(limit, w + 2)) for w, limit in zip(widest, max_widths)]
+    top = {1: LINE_HEIGHT * 2 + 3} if any(w + 2 > width for w, width in zip(titles, widths)) else {}
+
+    def block(i: int, make: Callable[[], list[list[Any]]]) -> Callable[[], tuple[list[list[Any]], dict[int, float]]]:
+        def rows_and_heights() -> tuple[list[list[Any]], dict[int, float]]:
+            if i in made:
+                return made.pop(i)
+            rows = make()
+            return rows, _measure(rows, max_widths)[1]
+
+        return rows_and_heights
+
+    # A block's bytes do not depend on the widths (they are in the sheet's
+    # head), nor do its heights (_measure): a wider column elsewhere leaves
+    # it as it is.
+    blocks = [xlsx.Block(key, counts[i], block(i, make)) for i, (key, make) in enumerate(groups)]
+    return blocks, (widths, top)
+
+
+def _measure(rows: list[list[Any]], max_widths: Sequence[int]) -> tuple[list[int], dict[int, float]]:
+    """A block's widest line per column, and {index in `rows`: height} of its
+    rows whose text takes two lines or more, as sheet_layout counts them but
+    from the columns' limits alone: a line wider than its column's limit less
+    one wraps, and then its column is at that limit (a column is as wide as
+    its widest line, within its limit); a line no wider never wraps (its
+    column is then two wider than its widest line, or at the limit). Each
+    distinct value of a column is measured once."""
+    widest, tall = [], []
+    for i, limit in enumerate(max_widths):
+        per_line = max(MIN_WIDTH, limit) - 1
+        most, counts = 0, {}
+        for v in {row[i] for row in rows}:
+            lines = [_width(line) for line in _shown(v).split("\n")]
+            most = max(most, *lines)
+            if len(lines) > 1 or lines[0] > per_line:
+                count = sum(-(-w // per_line) if w > per_line else 1 for w in lines)
+                if count > 1:
+                    counts[v] = count
+        widest.append(most)
+        if counts:
+            tall.append((i, counts))
+    heights = {}
+    if tall:
+        for r, row in enumerate(rows):
+            lines = max(counts.get(row[i], 1) for i, counts in tall)
+            if lines > 1:
+                heights[r] = LINE_HEIGHT * min(lines, MAX_LINES) + 3
+    return widest, heights
 
 
 def sheet_layout(
@@ -478,38 +658,71 @@ _MISSING = Format(fill=MISSING_FILL)
 _RISK_WIDTHS = {t: RISK_TEXT_WIDTH for t in ("岗位职责", "风险内容及表现形式", "防控措施", "审核意见", "风险名称")} | {"来源文件": 40}
 
 
-def _risk_sheet(title: str, rows: list[list[Any]]) -> xlsx.Sheet:
+def _risk_sheet(title: str, rows: list[list[Any]], *, layout: tuple[list[int], dict[int, float]] | None = None,
+                blocks: Sequence[xlsx.Block] | None = None) -> xlsx.Sheet:  # fmt: skip
     """A sheet of risks in RISK_COLUMNS: each level's cell coloured (a fill,
     and a conditional format, so that a level typed over keeps its colour
-    right), a risk without a measure marked amber in 防控措施 and 措施情况."""
+    right), a risk without a measure marked amber in 防控措施 and 措施情况.
+    `blocks`: the rows in blocks (blocked_layout), not `rows`."""
     highlights = [("风险等级", name, Highlight(LEVEL_FILLS[level])) for level, name in sorted(LEVEL_NAMES.items(), reverse=True)]
     highlights.append(("措施情况", MEASURE_MISSING, Highlight(MISSING_FILL)))
     return _sheet(
         title, RISK_COLUMNS, rows, formats={"表上日期": DATE_FORMAT},
         marks={"风险等级": _LEVEL_MARKS, "防控措施": {"": _MISSING}, "措施情况": {MEASURE_MISSING: _MISSING},
                "个人/单位": {"个人": CENTERED, "单位": CENTERED}},
-        highlights=highlights, max_width=_RISK_WIDTHS, key_columns=2,
+        highlights=highlights, max_width=_RISK_WIDTHS, key_columns=2, layout=layout, blocks=blocks,
     )  # fmt: skip
 
 
-def build_workbook(snap: Snapshot, cfg: Config, roster: Sequence[Sequence[str]] | None = None) -> bytes:
+def _blocked_risk_sheet(snap: Snapshot, cfg: Config, cache: xlsx.BlockCache | None) -> xlsx.Sheet:
+    """风险台账 in blocks of one unit each: one more form makes and writes its
+    unit's rows only (the others come from the cache, compressed)."""
+    listed = _listed(snap, cfg)
+    ctx = _RiskContext(snap, cfg)
+    context = ctx.digest()
+    groups: list[Group] = [
+        (ctx.key(g, context), lambda g=g: ctx.rows(g)) for g in ctx.groups([r for r in snap.risks if r.unit in listed])
+    ]
+    blocks, layout = blocked_layout(RISK_COLUMNS, groups, [_RISK_WIDTHS.get(t, MAX_WIDTH) for t in RISK_COLUMNS], cache)
+    return _risk_sheet(RISK_SHEET, [], layout=layout, blocks=blocks)
+
+
+def build_workbook(snap: Snapshot, cfg: Config, roster: Sequence[Sequence[str]] | None = None,
+                   cache: xlsx.BlockCache | None = None) -> bytes:  # fmt: skip
     """The workbook as .xlsx bytes. `roster`: the roster's (unit, name, position)
-    lines (None: no roster, so no headcounts and no 未报送人员 sheet)."""
+    lines (None: no roster, so no headcounts and no 未报送人员 sheet).
+    `cache`: the last write's blocks (write_workbook); the same bytes without it."""
     people = [Person(*entry[:3]) for entry in roster] if roster is not None else None
     # The office's wall-clock time of the snapshot (its own offset), not the machine's zone.
     props = xlsx.Properties(f"{cfg.institution}廉政风险台账", cfg.office, snap.taken_at.replace(tzinfo=None))
-    return xlsx.workbook_bytes(_sheets(snap, cfg, people), props)
+    try:
+        return xlsx.workbook_bytes(_sheets(snap, cfg, people, cache), props, cache=cache)
+    except xlsx.Uncacheable:  # rare (its doc says when): this book is written without blocks, as it always was
+        if cache is not None:
+            cache.chunks.clear()
+            cache.notes.clear()
+        return xlsx.workbook_bytes(_sheets(snap, cfg, people, None, blocked=False), props)
 
 
-def _sheets(snap: Snapshot, cfg: Config, people: list[Person] | None) -> list[xlsx.Sheet]:
-    sheets = [_risk_sheet(RISK_SHEET, risk_rows(snap, cfg))]
+def _sheets(snap: Snapshot, cfg: Config, people: list[Person] | None, cache: xlsx.BlockCache | None = None,
+            blocked: bool = True) -> list[xlsx.Sheet]:  # fmt: skip
+    sheets = [_blocked_risk_sheet(snap, cfg, cache) if blocked else _risk_sheet(RISK_SHEET, risk_rows(snap, cfg))]
     header, urows = unit_rows(snap, cfg, people)
     sheets.append(_sheet(UNIT_SHEET, header, urows, total_row=True))
     # Both dates are real date cells; the time without its seconds.
     status_marks: Marks = {STATUS_NAMES[k]: Format(fill=fill) for k, fill in STATUS_FILLS.items()}
-    sheets.append(_sheet(SUBMISSION_SHEET, SUBMISSION_COLUMNS, submission_rows(snap, cfg),
+    sub_widths = {"问题": 40, "提示": 40}
+    sub_rows: list[list[Any]] = []
+    sub_layout, sub_blocks = None, None
+    if blocked:
+        limits = [sub_widths.get(t, MAX_WIDTH) for t in SUBMISSION_COLUMNS]
+        sub_blocks, sub_layout = blocked_layout(SUBMISSION_COLUMNS, _submission_groups(snap, cfg), limits, cache)
+    else:
+        sub_rows = submission_rows(snap, cfg)
+    sheets.append(_sheet(SUBMISSION_SHEET, SUBMISSION_COLUMNS, sub_rows,
                          formats={c: DATE_FORMAT for c in DATE_COLUMNS} | {"收到时间": TIME_FORMAT},
-                         marks={"处理结果": status_marks}, max_width={"问题": 40, "提示": 40}, key_columns=2))  # fmt: skip
+                         marks={"处理结果": status_marks}, max_width=sub_widths, key_columns=2,
+                         layout=sub_layout, blocks=sub_blocks))  # fmt: skip
     # 风险变更记录: dates shown as dates, what waits for the office marked.
     sheets.append(_sheet(CHANGE_SHEET, CHANGE_COLUMNS, change_rows(snap), formats={"调整日期": DATE_FORMAT},
                          marks={"审核情况": {"待审核": Format(fill=LEVEL_FILLS[3])}},
@@ -595,7 +808,43 @@ def follow_sheets(snap: Snapshot, cfg: Config) -> list[xlsx.Sheet]:
     return out
 
 
-def write_workbook(path: Path, snap: Snapshot, cfg: Config, roster: Sequence[Sequence[str]] | None = None) -> Path:
-    """Build and write the workbook atomically (temporary name, then rename)."""
-    atomic_write(path, build_workbook(snap, cfg, roster))
+def write_workbook(path: Path, snap: Snapshot, cfg: Config, roster: Sequence[Sequence[str]] | None = None,
+                   cache: Path | None = None) -> Path:  # fmt: skip
+    """Build and write the workbook atomically (temporary name, then rename).
+    `cache`: a file in state/ where the blocks of this write are kept for the
+    next (xlsx.BlockCache): one more form then writes its unit's rows only.
+    The workbook is the same bytes with or without it; a cache that is
+    missing, of another version or damaged is not used, and one that cannot
+    be saved only makes the next write whole."""
+    version = _cache_version() if cache is not None else None
+    kept = None
+    if cache is not None and version is not None:
+        try:
+            kept = xlsx.BlockCache.load(cache.read_bytes(), version)
+        except OSError:  # none yet, or unreadable: a whole write
+            kept = xlsx.BlockCache.load(None, version)
+    atomic_write(path, build_workbook(snap, cfg, roster, kept))
+    if cache is not None and kept is not None:
+        try:  # after the workbook: a crash in between leaves an older cache, whose keys still say what it holds
+            atomic_write(cache, kept.dump())
+        except OSError:
+            pass  # the workbook is written; the next write is whole
     return path
+
+
+_SOURCES = ("pipeline.docs.xlsx", "pipeline.docs.workbook", "pipeline.core.riskid", "pipeline.core.crosscheck",
+            "pipeline.core.forms", "pipeline.core.names", "pipeline.core.model", "pipeline.core.clock")  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _cache_version() -> str | None:
+    """The cache's version: a digest of the code its blocks are made by (these
+    modules' source) and of Python's; None (no cache) where the source cannot
+    be read (a frozen build)."""
+    parts = [sys.version]
+    for name in _SOURCES:
+        try:
+            parts.append(Path(sys.modules[name].__file__ or "").read_text("utf-8"))
+        except (KeyError, OSError, UnicodeDecodeError):
+            return None
+    return _digest("\x1e".join(parts))

@@ -12,6 +12,7 @@ then reused. What it writes:
 - strings in one shared-string table (xl/sharedStrings.xml), as Excel itself
   writes them: each distinct text stored once, so that the XML to compress is
   about a third of inline strings' (compression is a good part of the cost);
+  a sheet in blocks has its body's text inline (below);
 - one styles.xml for the whole book, each distinct format (font, fill,
   alignment, number format; every cell thin-bordered) built once (`Styles`);
 - numbers as numbers; dates, datetimes and times as serial numbers with a
@@ -26,19 +27,29 @@ LibreOffice Calc). Text is escaped for XML, characters XML 1.0 cannot carry
 are dropped, and a literal `_xHHHH_` is escaped so that Excel does not read
 it as a character code. Nothing is ever a formula.
 
-No cache across runs: `run` is a new process each time, so an in-memory cache
-of serialised rows would be empty whenever it mattered; writing the whole
-book is cheap enough (bench/workbook_bench.py) that one more form costs the
-same as a rebuild, which keeps the file identical to a rebuild by
-construction.
+Sheets in blocks (Sheet.blocks, Block): `run` is a new process each time,
+so what one write worked out is kept for the next in a file (BlockCache, in
+the workspace's state/ folder). A block's rows are written position-free
+(rows and cells without references: each is where it stands) with their text
+inline (not in the shared table, whose numbers depend on everything before),
+then deflated on its own with a full flush, so that its compressed bytes are
+the same wherever the block lands and are put into the zip as they are (our
+own small zip writer: zipfile cannot take compressed bytes; the CRC-32s are
+combined, crc32_combine). Only what is around the blocks (the sheet's head:
+widths, dimension; its tail: filter, conditional formats, print setup) is
+written again, and the blocks whose key changed. The file is the same bytes
+with the cache or without it (the tests compare them).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
-import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+import struct
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from io import BytesIO
@@ -207,6 +218,19 @@ class PrintSetup:
 
 
 @dataclass
+class Block:
+    """Consecutive body rows of a sheet: `key`, a digest of everything its
+    rows' values and heights are made from (the sheet adds its formats and
+    style numbers), `count` rows, and `make`, which makes them and their
+    heights ({index in the block: points}), called only when the cache has
+    no block for the key."""
+
+    key: str
+    count: int
+    make: Callable[[], tuple[Sequence[Sequence[Any]], Mapping[int, float]]]
+
+
+@dataclass
 class Sheet:
     title: str
     header: Sequence[str]
@@ -221,10 +245,18 @@ class Sheet:
     filter_rows: int | None = None  # body rows the filter covers (None: all; a 合计 row stays out)
     emphasis: Mapping[int, Format] = field(default_factory=dict)  # sheet row number -> every cell's format
     freeze_header: bool = True
+    # The body in blocks (see Block) instead of `rows`: written position-free
+    # with inline strings, so that a block is the same bytes wherever it lands
+    # and can be kept, compressed, from one write to the next (BlockCache).
+    blocks: Sequence[Block] | None = None
+
+    @property
+    def body_rows(self) -> int:
+        return sum(b.count for b in self.blocks) if self.blocks is not None else len(self.rows)
 
     @property
     def filter_ref(self) -> str:
-        rows = len(self.rows) if self.filter_rows is None else self.filter_rows
+        rows = self.body_rows if self.filter_rows is None else self.filter_rows
         return f"A1:{column_letter(max(1, len(self.header)))}{rows + 1}"
 
 
@@ -275,8 +307,12 @@ class _CellWriter:
     """One column's cells: `tail(value)` is everything of a cell after its
     row number, worked out once per distinct text."""
 
-    def __init__(self, index: int, column: Column, styles: Styles, strings: _Strings) -> None:
-        self.start = f'<c r="{column_letter(index + 1)}'
+    def __init__(self, index: int, column: Column, styles: Styles, strings: _Strings, *, inline: bool = False) -> None:
+        # Inline: a block's cell, position-free (no r="A2": the cell is where
+        # it stands) and its text in the cell, not in the shared table.
+        self.start = "<c" if inline else f'<c r="{column_letter(index + 1)}'
+        self._q = "" if inline else '"'
+        self._inline = inline
         self._column, self._styles, self._strings = column, styles, strings
         self._base = styles.id(column.format)
         self._marked = {v: styles.id(f) for v, f in column.marks.items()}
@@ -298,20 +334,24 @@ class _CellWriter:
         s = self._style(value)
         text = clean(value)
         if not text:
-            return f'" s="{s}"/>'
-        return f'" s="{s}" t="s"><v>{self._strings.add(text)}</v></c>'
+            return f'{self._q} s="{s}"/>'
+        if self._inline:
+            if "_x" in text and _ESCAPE_LIKE.search(text):
+                raise Uncacheable("_xHHHH_")  # openpyxl reads an inline _x005F_ escape as it stands
+            return f' s="{s}" t="inlineStr"><is><t xml:space="preserve">{_xml_text(text)}</t></is></c>'
+        return f'{self._q} s="{s}" t="s"><v>{self._strings.add(text)}</v></c>'
 
     def other(self, value: Any) -> str:
         if value is None:
-            return f'" s="{self._base}"/>'
+            return f'{self._q} s="{self._base}"/>'
         if isinstance(value, (date, time)):  # datetime is a date
             s = self._style(value)
             if not self._dates:  # a date in a column without a date format still reads as a date
                 fmt = self._column.marks.get(value, self._column.format)
                 s = self._styles.id(Format(fmt.bold, fmt.fill, fmt.center, _date_format_of(value), fmt.size))
-            return f'" s="{s}"><v>{_num(round(_serial(value), 10))}</v></c>'
+            return f'{self._q} s="{s}"><v>{_num(round(_serial(value), 10))}</v></c>'
         if isinstance(value, (int, float)) and math.isfinite(value):
-            return f'" s="{self._style(value)}"><v>{_num(value)}</v></c>'
+            return f'{self._q} s="{self._style(value)}"><v>{_num(value)}</v></c>'
         return self.text(str(value))
 
 
@@ -352,11 +392,15 @@ def _sheet_data(sheet: Sheet, writers: list[_CellWriter], head: int, strings: _S
     return "".join(parts)
 
 
-def _sheet_xml(sheet: Sheet, styles: Styles, strings: _Strings) -> str:
+def _sheet_xml(sheet: Sheet, styles: Styles, strings: _Strings, cache: BlockCache | None = None,
+               level: int = 1) -> list[str | Packed]:  # fmt: skip
+    """The sheet's XML, in pieces: text, and (a sheet in blocks) each block
+    compressed on its own, taken from `cache` when it holds the block's key."""
     ncols = len(sheet.header)
     last_col = column_letter(max(1, ncols))
-    last_row = len(sheet.rows) + 1
-    writers = [_CellWriter(i, c, styles, strings) for i, c in enumerate(sheet.columns)]
+    last_row = sheet.body_rows + 1
+    inline = sheet.blocks is not None
+    writers = [_CellWriter(i, c, styles, strings, inline=inline) for i, c in enumerate(sheet.columns)]
     head = styles.id(sheet.head_format)
     p = sheet.print
     parts = [
@@ -372,8 +416,14 @@ def _sheet_xml(sheet: Sheet, styles: Styles, strings: _Strings) -> str:
         "<cols>"
         + "".join(f'<col min="{i}" max="{i}" width="{_num(w)}" customWidth="1"/>' for i, w in enumerate(sheet.widths, 1))
         + "</cols>",
-        _sheet_data(sheet, writers, head, strings, styles),
     ]
+    pieces: list[str | Packed] = []
+    if sheet.blocks is None:
+        parts.append(_sheet_data(sheet, writers, head, strings, styles))
+    else:
+        parts.append(_header_row(sheet, head, strings))
+        pieces += ["".join(parts), *_blocks(sheet, writers, styles, cache, level)]
+        parts = ["</sheetData>"]
     if sheet.filter:
         parts.append(f'<autoFilter ref="{sheet.filter_ref}"/>')
     parts += _highlights(sheet, styles, last_row)
@@ -385,7 +435,55 @@ def _sheet_xml(sheet: Sheet, styles: Styles, strings: _Strings) -> str:
     top = f"&amp;C{_xml_text(p.header)}" if p.header else ""
     parts.append(f"<headerFooter><oddHeader>{top}</oddHeader><oddFooter>&amp;C第 &amp;P 页，共 &amp;N 页</oddFooter></headerFooter>")
     parts.append("</worksheet>")
+    return [*pieces, "".join(parts)]
+
+
+def _header_row(sheet: Sheet, head: int, strings: _Strings) -> str:
+    top = sheet.heights.get(1) if sheet.heights else None
+    parts = [f'<sheetData><row r="1" ht="{_num(top)}" customHeight="1">' if top else '<sheetData><row r="1">']
+    for i, title in enumerate(sheet.header, 1):
+        # The header keeps its references and shared strings: it is written every time.
+        parts.append(f'<c r="{column_letter(i)}1" s="{head}" t="s"><v>{strings.add(clean(title))}</v></c>')
+    parts.append("</row>")
     return "".join(parts)
+
+
+class Uncacheable(Exception):
+    """A block cannot be written on its own: it needs a format no column
+    declared (a date in a text column), whose style number depends on the
+    blocks written before it, or it holds a text that looks like Excel's
+    _xHHHH_ escape, which not every reader undoes in an inline string (openpyxl
+    does not). The caller writes the book without blocks (workbook.py)."""
+
+
+def _blocks(sheet: Sheet, writers: list[_CellWriter], styles: Styles, cache: BlockCache | None, level: int) -> Iterable[Packed]:
+    """Each block compressed on its own (zlib full flush: no back-reference
+    into another block), so that a kept block's bytes go into the member as
+    they are. Its cache key: the block's own, the columns' formats and the
+    style numbers they have in this book."""
+    known = len(styles._xfs)
+    context = _digest(repr((sheet.title, list(sheet.columns), list(styles._xfs), level)))
+    starts = [w.start for w in writers]
+    memos = [w.memo for w in writers]
+    for block in sheet.blocks or ():
+        key = _digest(context + block.key)
+        kept = cache.chunk(key) if cache is not None else None
+        if kept is None:
+            rows, heights = block.make()
+            out = []
+            for i, row in enumerate(rows):
+                ht = heights.get(i)
+                out.append(f'<row ht="{_num(ht)}" customHeight="1">' if ht else "<row>")
+                out.append("".join([st + (memo.get(v) or w.tail(v)) for st, memo, w, v in zip(starts, memos, writers, row)]))
+                out.append("</row>")
+            if len(rows) != block.count:
+                raise ValueError(f"block of {block.count} rows made {len(rows)}")
+            if len(styles._xfs) != known:
+                raise Uncacheable(sheet.title)
+            kept = _pack("".join(out), zlib.Z_FULL_FLUSH, level)
+            if cache is not None:
+                cache.keep_chunk(key, kept)
+        yield kept
 
 
 def _highlights(sheet: Sheet, styles: Styles, last_row: int) -> list[str]:
@@ -460,7 +558,8 @@ def _core_xml(props: Properties) -> str:
     )
 
 
-def _parts(sheets: Sequence[Sheet], props: Properties, font: str, size: float) -> Iterable[tuple[str, str]]:
+def _parts(sheets: Sequence[Sheet], props: Properties, font: str, size: float, cache: BlockCache | None,
+           level: int) -> Iterable[tuple[str, str | list[str | Packed]]]:  # fmt: skip
     styles, strings = Styles(font, size), _Strings()
     n = len(sheets)
     overrides = "".join(
@@ -505,20 +604,204 @@ def _parts(sheets: Sequence[Sheet], props: Properties, font: str, size: float) -
         "</Relationships>"
     )
     for i, sheet in enumerate(sheets, 1):
-        yield f"xl/worksheets/sheet{i}.xml", _sheet_xml(sheet, styles, strings)
+        yield f"xl/worksheets/sheet{i}.xml", _sheet_xml(sheet, styles, strings, cache, level)
     # Last: every sheet has registered its formats and texts by now.
     yield "xl/styles.xml", styles.xml()
     yield "xl/sharedStrings.xml", strings.xml()
 
 
 def workbook_bytes(sheets: Sequence[Sheet], props: Properties | None = None, *, font: str = "宋体",
-                   size: float = 11, level: int = 1) -> bytes:  # fmt: skip
+                   size: float = 11, level: int = 1, cache: BlockCache | None = None) -> bytes:  # fmt: skip
     """The .xlsx file of `sheets`, in order. `level`: zlib's compression level
-    (1: the file is ~20 % larger than at 6, and written several times faster)."""
-    buf = BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as z:
-        for name, text in _parts(sheets, props or Properties(), font, size):
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(info, text.encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED, compresslevel=level)
-    return buf.getvalue()
+    (1: the file is ~20 % larger than at 6, and written several times faster).
+    `cache`: the blocks of the last write (a sheet in blocks takes the ones
+    whose key it has, and the cache keeps the ones written now); the file is
+    the same bytes with or without it."""
+    members = []
+    for name, text in _parts(sheets, props or Properties(), font, size, cache, level):
+        pieces = [text] if isinstance(text, str) else text
+        packed = [p if isinstance(p, Packed) else _pack(p, zlib.Z_FULL_FLUSH, level) for p in pieces[:-1]]
+        last = pieces[-1]
+        packed.append(last if isinstance(last, Packed) else _pack(last, zlib.Z_FINISH, level))
+        members.append((name, packed))
+    return _zip(members)
+
+
+# ---------------------------------------------------------------------------
+# Compressed pieces and the zip around them
+
+
+@dataclass(frozen=True)
+class Packed:
+    """Raw deflate bytes of a piece of a member, its CRC-32 and length."""
+
+    data: bytes
+    crc: int
+    size: int
+
+
+def _pack(text: str, flush: int, level: int = 1) -> Packed:
+    """`text` deflated on its own: Z_FULL_FLUSH ends on a byte boundary with
+    no reference into what follows, so pieces are joined as they are (the
+    last one Z_FINISH, which ends the stream)."""
+    raw = text.encode("utf-8")
+    z = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return Packed(z.compress(raw) + z.flush(flush), zlib.crc32(raw), len(raw))
+
+
+_POLY = 0xEDB88320
+
+
+def _multmodp(a: int, b: int) -> int:
+    """a * b modulo the CRC-32 polynomial (zlib's multmodp, bit-reflected)."""
+    m, p = 1 << 31, 0
+    while True:
+        if a & m:
+            p ^= b
+            if not a & (m - 1):
+                return p
+        m >>= 1
+        b = (b >> 1) ^ _POLY if b & 1 else b >> 1
+
+
+def _x2n_table() -> list[int]:
+    p, table = 1 << 30, [1 << 30]  # x^1
+    for _ in range(31):
+        p = _multmodp(p, p)
+        table.append(p)
+    return table
+
+
+_X2N = _x2n_table()  # x^(2^n) modulo the polynomial
+
+
+def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
+    """The CRC-32 of A + B from A's, B's and B's length (zlib's
+    crc32_combine, which Python's zlib does not expose): a kept block's CRC
+    goes into its member's without its text."""
+    p, k = 1 << 31, 3  # x^0; a byte is x^8 = x^(2^3)
+    while len2:
+        if len2 & 1:
+            p = _multmodp(_X2N[k & 31], p)
+        len2 >>= 1
+        k += 1
+    return _multmodp(p, crc1) ^ crc2
+
+
+_DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01, 00:00: no date of its own, the same bytes every time
+
+
+def _zip(members: Sequence[tuple[str, Sequence[Packed]]]) -> bytes:
+    """A zip (deflated members, no extra fields) of members given as their
+    compressed pieces, which zipfile cannot take as they are."""
+    out, central = BytesIO(), []
+    for name, pieces in members:
+        crc, size = 0, 0
+        for piece in pieces:
+            crc, size = crc32_combine(crc, piece.crc, piece.size), size + piece.size
+        csize = sum(len(piece.data) for piece in pieces)
+        if max(size, csize, out.tell()) >= 0xFFFFFFFF:
+            raise ValueError("台账过大，超出 ZIP 格式的上限")
+        raw = name.encode("utf-8")
+        flags = 0 if raw.isascii() else 0x800
+        fields = struct.pack("<HHHHHIII", 20, flags, 8, 0, _DOS_DATE, crc, csize, size)
+        central.append(struct.pack("<IH", 0x02014B50, 20) + fields + struct.pack("<HHHHHII", len(raw), 0, 0, 0, 0, 0, out.tell()) + raw)
+        out.write(struct.pack("<I", 0x04034B50) + fields + struct.pack("<HH", len(raw), 0) + raw)
+        for piece in pieces:
+            out.write(piece.data)
+    start = out.tell()
+    for entry in central:
+        out.write(entry)
+    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), out.tell() - start, start, 0))
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------
+# The blocks kept between writes
+
+
+class BlockCache:
+    """The compressed blocks of the last write, by key, kept in one file in
+    the workspace's state/ folder (never outbox/). Only a block's key says
+    what it holds (a digest of everything its bytes are made from), so a
+    cache from an older write is merely one with fewer blocks in it; one
+    from another version of the program, or damaged (its digest does not
+    match), is not read at all: the book is then written whole. `notes`
+    keep small facts about a block (its rows' widths), by key too.
+
+    `chunk` and `note` look a key up in what was loaded; `keep_*` put what
+    this write used into what `dump` saves, so that the file holds this
+    write's blocks only and never grows with the register's history."""
+
+    MAGIC = b"pipeline-xlsx-blocks 1\n"
+
+    def __init__(self, version: str) -> None:
+        self.version = version
+        self._chunks: dict[str, Packed] = {}
+        self._notes: dict[str, Any] = {}
+        self.chunks: dict[str, Packed] = {}
+        self.notes: dict[str, Any] = {}
+        self.hits = 0
+
+    def chunk(self, key: str) -> Packed | None:
+        found = self._chunks.get(key)
+        if found is not None:
+            self.chunks[key] = found
+            self.hits += 1
+        return found
+
+    def keep_chunk(self, key: str, packed: Packed) -> None:
+        self.chunks[key] = packed
+
+    def note(self, key: str) -> Any:
+        found = self._notes.get(key)
+        if found is not None:
+            self.notes[key] = found
+        return found
+
+    def keep_note(self, key: str, value: Any) -> None:
+        self.notes[key] = value
+
+    def dump(self) -> bytes:
+        blob, index = BytesIO(), {}
+        for key, p in self.chunks.items():
+            index[key] = [blob.tell(), len(p.data), p.crc, p.size]
+            blob.write(p.data)
+        data = blob.getvalue()
+        head = json.dumps({"version": self.version, "chunks": index, "notes": self.notes},
+                          ensure_ascii=True, separators=(",", ":")).encode("ascii")  # fmt: skip
+        return self.MAGIC + struct.pack("<Q", len(head)) + head + _digest(head + data).encode("ascii") + data
+
+    @classmethod
+    def load(cls, data: bytes | None, version: str) -> BlockCache:
+        """The cache `data` holds, or an empty one when it is missing, of
+        another version, or not exactly what dump wrote."""
+        cache = cls(version)
+        try:
+            if data is None or not data.startswith(cls.MAGIC):
+                return cache
+            at = len(cls.MAGIC)
+            (n,) = struct.unpack_from("<Q", data, at)
+            raw, digest, blob = data[at + 8 : at + 8 + n], data[at + 8 + n : at + 40 + n], data[at + 40 + n :]
+            if digest != _digest(raw + blob).encode("ascii"):  # damaged, or cut short
+                return cache
+            head = json.loads(raw.decode("ascii"))
+            if head.get("version") != version:
+                return cache
+            chunks = {}
+            for key, (off, length, crc, size) in head["chunks"].items():
+                if not (isinstance(key, str) and 0 <= off and off + length <= len(blob)):
+                    return cls(version)
+                chunks[key] = Packed(blob[off : off + length], int(crc), int(size))
+            notes = head["notes"]
+            if not isinstance(notes, dict):
+                return cache
+            cache._chunks, cache._notes = chunks, notes
+        except (ValueError, TypeError, KeyError, struct.error, UnicodeDecodeError, AttributeError):
+            return cls(version)
+        return cache
+
+
+def _digest(text: str | bytes) -> str:
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
