@@ -12,6 +12,7 @@
     state/intake.lock      held while claims are worked on (run and watch never collide)
     state/outputs.lock     held while outbox/ is rebuilt and a 通报 number is taken
     state/documents.json   what each outbox document was made from (per campaign: the register's change mark)
+    state/workbook.cache   the last workbook's rows in blocks, so that one more form rewrites its unit's only
     pipeline.toml          optional settings
 """
 
@@ -88,6 +89,10 @@ class Workspace:
     @cached_property
     def workbook(self) -> Path:
         return self.outbox / "廉政风险台账.xlsx"
+
+    @cached_property
+    def workbook_cache(self) -> Path:
+        return self.state / "workbook.cache"
 
     def ensure(self) -> None:
         """Create the folders (not the inbox's content) if missing."""
