@@ -24,8 +24,15 @@ def safe_component(name: str, fallback: str = "未命名", max_bytes: int = NAME
     """A file-name component made from untrusted text (a unit's name, a file
     name from the inbox): no separators, no leading dots, no control, bidi
     or invisible characters (see _HIDDEN_CATEGORIES), short enough for any file system."""
-    cleaned = "".join("_" if (c in '/\\:*?"<>|' or _hidden(c)) else c for c in name).strip().lstrip(".")
-    return fit_bytes(cleaned, max_bytes).rstrip() or fallback
+    if name.isprintable() and _SEPARATORS.search(name) is None:  # the common case, checked in C
+        cleaned = name
+    else:
+        cleaned = "".join("_" if (c in _SEPARATOR_CHARS or _hidden(c)) else c for c in name)
+    return fit_bytes(cleaned.strip().lstrip("."), max_bytes).rstrip() or fallback
+
+
+_SEPARATOR_CHARS = '/\\:*?"<>|'  # not in a name on Windows, nor a share
+_SEPARATORS = re.compile("[" + re.escape(_SEPARATOR_CHARS) + "]")
 
 
 def readable_name(name: str) -> str:

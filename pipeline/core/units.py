@@ -20,6 +20,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pipeline.core.config import Config
 from pipeline.core.crosscheck import text_key
@@ -39,7 +40,17 @@ class UnitReading:
 def listed_unit(unit: str | None, cfg: Config) -> str | None:
     """The listed unit (its configured spelling) `unit` names, or None."""
     key = text_key(unit)
-    return next((u for u in cfg.units if text_key(u) == key), None) if key else None
+    return _listed_by_key(tuple(cfg.units)).get(key) if key else None
+
+
+@lru_cache(maxsize=8)
+def _listed_by_key(listed: tuple[str, ...]) -> dict[str, str]:
+    """The listed units by their key, the first spelling of a key winning:
+    a campus has a hundred units, and every file's unit is looked up."""
+    found: dict[str, str] = {}
+    for u in listed:
+        found.setdefault(text_key(u), u)
+    return found
 
 
 def is_listed(unit: str | None, cfg: Config) -> bool:
