@@ -28,12 +28,14 @@ duplicate (the same bytes as an earlier file; counted once).
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -45,8 +47,32 @@ from pipeline.core.follow import Implementation
 from pipeline.core.forms import IMPLEMENTATION
 from pipeline.core.errors import EXIT_USAGE, PipelineError
 from pipeline.core.model import IN_FORCE, Confirmation, Measure, ParseResult, RiskPoint, Snapshot, Submission
-from pipeline.store.rows import as_level, as_seq, extra_of, measure_of, parse_iso_date, risk_of, submission_of, text_of, with_lateness
+from pipeline.store.rows import (
+    MEASURE_SELECT, RISK_SELECT, SUBMISSION_SELECT, as_level, as_seq, extra_of, measure_from, measure_of, parse_iso_date,
+    risk_from, risk_of, row_owner, submission_from, submission_of, text_of, with_lateness,
+)  # fmt: skip
 from pipeline.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+_ROW_NO = itemgetter(1)  # of a risk's or measure's values (rows.RISK_COLUMNS, MEASURE_COLUMNS)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector held off while a snapshot is built. The
+    snapshot is hundreds of thousands of small objects without cycles (freed
+    by their reference counts); while they are made, the collector would go
+    over all of them again and again as the heap grows (at 10,000 forms, five
+    full collections: more time than the building). Held off, it goes over
+    them once, later. Process-wide: another thread's collections wait too,
+    for as long; whoever held it off first turns it back on."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class RegisterError(PipelineError):
@@ -420,24 +446,26 @@ class Register:
         base = cfg or Config()
         camp = self.resolve_campaign(base, campaign)
         judged = settings_for(base, camp)
-        with self._read():  # one state of the file, though another process records meanwhile
-            rows = self._db.execute("SELECT * FROM submissions WHERE campaign = ? ORDER BY id", (camp.id,))
-            subs = [submission_of(r) for r in rows]
-            if cfg is not None:
-                subs = with_lateness(subs, judged)
-            by_id = {s.id: s for s in subs}
-            risks = self._rows_of("risks", by_id, camp.id, IN_FORCE, risk_of)
-            measures = self._rows_of("measures", by_id, camp.id, IN_FORCE, measure_of)
-            superseded = self._rows_of("risks", by_id, camp.id, "superseded", risk_of)
-            previous = self._previous_risks(camp)
-            confirmed = self.confirmations(camp.id)
-            done = self._implementations(by_id, camp.id, judged)
-        snap = Snapshot(
-            taken_at=taken, submissions=subs, risks=crosscheck.attach_measures(risks, measures), measures=measures,
-            campaign=camp, superseded_risks=superseded, previous_risks=previous, confirmations=confirmed,
-            implementations=done,
-        )  # fmt: skip
-        snap.findings = crosscheck.find_all(snap, judged, today)
+        with _collector_paused():
+            with self._read():  # one state of the file, though another process records meanwhile
+                subs = self._campaign_submissions(camp.id)
+                if cfg is not None:
+                    subs = with_lateness(subs, judged, fresh=True)
+                by_id = {s.id: s for s in subs}
+                rows = self._campaign_rows("risks", by_id, camp.id, (IN_FORCE, "superseded"))
+                risks, superseded = rows[IN_FORCE], rows["superseded"]
+                measures = self._campaign_rows("measures", by_id, camp.id, (IN_FORCE,))[IN_FORCE]
+                previous = self._previous_risks(camp)
+                confirmed = self.confirmations(camp.id)
+                done = self._implementations(by_id, camp.id, judged)
+            # The risks were made for this snapshot: their measures are filled in, not copied.
+            crosscheck.attach_measures(risks, measures, in_place=True)
+            snap = Snapshot(
+                taken_at=taken, submissions=subs, risks=risks, measures=measures,
+                campaign=camp, superseded_risks=superseded, previous_risks=previous, confirmations=confirmed,
+                implementations=done,
+            )  # fmt: skip
+            snap.findings = crosscheck.find_all(snap, judged, today)
         return snap
 
     def change_mark(self, campaign: str) -> tuple[int, int]:
@@ -452,14 +480,57 @@ class Register:
             confirmed = self._db.execute("SELECT COUNT(*) FROM confirmations WHERE campaign = ?", (campaign,)).fetchone()[0]
         return int(last or 0), int(confirmed)
 
-    def _rows_of(self, table: str, by_id: dict[int, Submission], campaign: str, status: str, convert: Any) -> list[Any]:
-        """The risk or measure rows of a campaign's submissions with `status`,
-        in the snapshot's order (unit, person, submission, row)."""
-        sql = (
-            f"SELECT t.* FROM {table} t JOIN submissions s ON s.id = t.submission_id "
-            "WHERE s.campaign = ? AND s.status = ? ORDER BY s.unit_key, s.name_key, s.id, t.row_no"
-        )
-        return [convert(r, by_id[r["submission_id"]]) for r in self._db.execute(sql, (campaign, status))]
+    def _tuples(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """A query's rows as bare tuples: the snapshot reads tens of thousands
+        of rows, and a sqlite3.Row each (looked up by name) costs more than
+        the reading."""
+        cur = self._db.cursor()
+        cur.row_factory = None
+        return cur.execute(sql, args)
+
+    def _campaign_submissions(self, campaign: str, status: str | None = None) -> list[Submission]:
+        """A campaign's submissions (with `status`, when given), oldest first.
+        The table is read in its own order, which is the ids' (no index: a sort
+        of the campaign's rows would cost more than skipping other campaigns')."""
+        sql = f"SELECT {SUBMISSION_SELECT} FROM submissions NOT INDEXED WHERE campaign = ?"
+        args: tuple[Any, ...] = (campaign,)
+        if status is not None:
+            sql, args = sql + " AND status = ?", (campaign, status)
+        return [submission_from(t) for t in self._tuples(sql + " ORDER BY id", args)]
+
+    def _campaign_rows(
+        self, table: str, by_id: dict[int, Submission], campaign: str, statuses: Sequence[str]
+    ) -> dict[str, list[Any]]:
+        """The risk or measure rows of a campaign's submissions with each of
+        `statuses`, status -> rows in the snapshot's order (unit, person,
+        submission, row). SQL orders the submissions (by the keys stored
+        with them); the rows are read in one range of submission ids, in the
+        index's order, and placed after them: one sort of the campaign's
+        forms, not of all their rows."""
+        marks = ", ".join("?" * len(statuses))
+        order = self._tuples(
+            f"SELECT id, status FROM submissions WHERE campaign = ? AND status IN ({marks}) "
+            "ORDER BY unit_key, name_key, id", (campaign, *statuses),
+        ).fetchall()  # fmt: skip
+        out: dict[str, list[Any]] = {status: [] for status in statuses}
+        if not order:
+            return out
+        select, convert = (RISK_SELECT, risk_from) if table == "risks" else (MEASURE_SELECT, measure_from)
+        held: dict[int, list[tuple[Any, ...]]] = {sid: [] for sid, _ in order}
+        ids = [sid for sid, _ in order]
+        for values in self._tuples(f"SELECT {select} FROM {table} WHERE submission_id BETWEEN ? AND ?", (min(ids), max(ids))):
+            rows = held.get(values[0])
+            if rows is not None:
+                rows.append(values)
+        for sid, status in order:
+            rows = held[sid]
+            if not rows:
+                continue
+            if len(rows) > 1:
+                rows.sort(key=_ROW_NO)  # the index gives a form's rows as inserted: in their order, but said here
+            owner = row_owner(by_id[sid])
+            out[status].extend(convert(values, owner) for values in rows)
+        return out
 
     def _implementations(self, by_id: dict[int, Submission], campaign: str, cfg: Config) -> list[Implementation]:
         """The rows of a campaign's 落实情况 forms, in force or superseded (each
@@ -484,9 +555,8 @@ class Register:
         if not earlier:
             return []
         prev = earlier[-1].id
-        rows = self._db.execute("SELECT * FROM submissions WHERE campaign = ? AND status = ?", (prev, IN_FORCE))
-        by_id = {s.id: s for s in (submission_of(r) for r in rows)}
-        return self._rows_of("risks", by_id, prev, IN_FORCE, risk_of)
+        by_id = {s.id: s for s in self._campaign_submissions(prev, IN_FORCE)}
+        return self._campaign_rows("risks", by_id, prev, (IN_FORCE,))[IN_FORCE]
 
     # -- campaigns ---------------------------------------------------------
 
