@@ -118,13 +118,12 @@ def who(unit: str | None, name: str | None) -> str:
 def received_day(moment: datetime, cfg: Config) -> date:
     """The day a file was received, in the office's time zone (the day the
     office says it came, whatever zone the time was stored in)."""
-    if moment.tzinfo is None:
-        return moment.date()
-    return moment.astimezone(zone(cfg.timezone)).date()
+    return received_day_in(moment, zone(cfg.timezone))
 
 
-def _day_in(moment: datetime, office: tzinfo) -> date:
-    """received_day with the office's zone looked up once, for many files."""
+def received_day_in(moment: datetime, office: tzinfo) -> date:
+    """received_day in the office's zone looked up once (`office`:
+    clock.zone(cfg.timezone)), for many files."""
     return moment.date() if moment.tzinfo is None else moment.astimezone(office).date()
 
 
@@ -157,7 +156,7 @@ def late_ids(subs: Iterable[Submission], cfg: Config) -> set[int]:
     # is_late for each file, the deadlines and the zone looked up once (not for every file).
     deadlines = {kind: cfg.deadline(kind) for kind in BY_KIND}
     office = zone(cfg.timezone)
-    came_late = [s.form in deadlines and _day_in(s.received_at, office) > deadlines[s.form] for s in subs]
+    came_late = [s.form in deadlines and received_day_in(s.received_at, office) > deadlines[s.form] for s in subs]
     on_time = {
         owner_key(s.form, s.unit, s.name)
         for s, late in zip(subs, came_late)
@@ -347,7 +346,7 @@ def late_forms(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
         out.append(
             Finding(
                 "late_form",
-                f"{who(s.unit, s.name)}的{form_label(s.form)}收到日期为{arabic(_day_in(s.received_at, office))}"  # type: ignore[arg-type]
+                f"{who(s.unit, s.name)}的{form_label(s.form)}收到日期为{arabic(received_day_in(s.received_at, office))}"  # type: ignore[arg-type]
                 f"（{written}），晚于截止日期{arabic(cfg.deadline(s.form))}。",
                 s.unit,
                 s.name,

@@ -58,21 +58,29 @@ _ROW_NO = itemgetter(1)  # of a risk's or measure's values (rows.RISK_COLUMNS, M
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector held off while a snapshot is built. The
-    snapshot is hundreds of thousands of small objects without cycles (freed
-    by their reference counts); while they are made, the collector would go
-    over all of them again and again as the heap grows (at 10,000 forms, five
-    full collections: more time than the building). Held off, it goes over
-    them once, later. Process-wide: another thread's collections wait too,
-    for as long; whoever held it off first turns it back on."""
-    if not gc.isenabled():
-        yield
-        return
+    """Python's cycle collector kept off a snapshot, made and kept.
+
+    A snapshot is hundreds of thousands of small objects without reference
+    cycles (their reference counts free them). While they are made, the
+    collector would go over all of them again and again as the heap grows
+    (at 10,000 forms, five full collections: more time than the making), and
+    once made, every later collection (the documents' facts, the rendering,
+    a forked child writing the workbook) would go over them again. So it is
+    held off while they are made, and they are frozen at the end (gc.freeze:
+    left out of collections, still freed when no longer used). What the
+    last snapshot froze is given back first, and collected once, so that no
+    garbage stays frozen for longer than until the next snapshot.
+    Process-wide: another thread's collections wait too, for as long."""
+    gc.unfreeze()
+    gc.collect()
+    was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.enable()
+        gc.freeze()
+        if was:
+            gc.enable()
 
 
 class RegisterError(PipelineError):
