@@ -384,8 +384,12 @@ def measures_not_in_assessment(snap: Snapshot, cfg: Config, today: date) -> list
     # The assessed risks' keys of the owners who sent measures (the only ones asked about).
     wanted = {owner_key(ASSESSMENT_FOR[s.form], s.unit, s.name) for s in measured}
     assessed: dict[tuple[str, str, str], list[str]] = defaultdict(list)  # (kind, unit, name) -> risk keys
+    last: tuple[int, str, str | None] | None = None
+    key: tuple[str, str, str] = ("", "", "")
     for r in snap.risks:
-        key = owner_key(forms.get(r.submission_id), r.unit, r.name)
+        if last is None or last[0] != r.submission_id or last[1] is not r.unit or last[2] is not r.name:
+            last = (r.submission_id, r.unit, r.name)  # a form's rows come together: its owner worked out once
+            key = owner_key(forms.get(r.submission_id), r.unit, r.name)
         if key in wanted:
             assessed[key].append(risk_key(r.risk))
 
@@ -514,22 +518,23 @@ def assessment_without_measures(snap: Snapshot, cfg: Config, today: date) -> lis
 
 def duplicate_risk_names(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
     """The same risk name twice in one form in force."""
-    rows: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    names: dict[int, list[str]] = defaultdict(list)  # sid -> its risk names (risks, then measures)
+    seqs: dict[int, list[int | None]] = defaultdict(list)
     for item in (*snap.risks, *snap.measures):
-        sid_rows = rows[item.submission_id]
-        sid_rows.append((item.seq or len(sid_rows) + 1, item.risk))
+        names[item.submission_id].append(item.risk)
+        seqs[item.submission_id].append(item.seq)
     subs = {s.id: s for s in snap.submissions}
     out = []
-    for sid, items in rows.items():
-        if len(items) < 2:
+    for sid, risks in names.items():
+        if len(risks) < 2:
             continue
-        keys = [risk_key(risk) for _, risk in items]
+        keys = [risk_key(risk) for risk in risks]
         if len(set(keys)) == len(keys):  # the usual form: every name once
             continue
         groups: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        for key, item in zip(keys, items):
+        for n, (key, risk, seq) in enumerate(zip(keys, risks, seqs[sid]), start=1):
             if key:
-                groups[key].append(item)
+                groups[key].append((seq or n, risk))
         s = subs.get(sid)
         for group in groups.values():
             if len(group) < 2:
