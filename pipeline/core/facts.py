@@ -33,7 +33,7 @@ from pipeline.core.config import Config
 from pipeline.core.clock import zone
 from pipeline.core.crosscheck import COUNTED, form_label, received_day_in, reminding, text_key
 from pipeline.core.dates import arabic
-from pipeline.core.model import Finding, Person, RiskPoint, Snapshot, Submission, in_force
+from pipeline.core.model import IN_FORCE, Finding, Person, RiskPoint, Snapshot, Submission, in_force
 from pipeline.core.units import outside_units
 
 # (unit, name, position) as read from the optional roster (花名册): a
@@ -203,9 +203,18 @@ def index_of(snap: Snapshot, roster: Sequence[RosterEntry] = (), *, unit: str | 
 
 def _grouped(items: Iterable[Any], unit_of: Callable[[Any], str | None]) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
+    last: object = _NOTHING
+    group: list[Any] = []
     for item in items:
-        out.setdefault(text_key(unit_of(item)), []).append(item)
+        unit = unit_of(item)
+        if unit != last:  # items of one unit come together (a form's rows): its key worked out once for them
+            last = unit
+            group = out.setdefault(text_key(unit), [])
+        group.append(item)
     return out
+
+
+_NOTHING = object()  # no unit seen yet (None is a unit: the unknown one)
 
 
 def as_of_day(index: UnitIndex, unit: str | None = None) -> date | None:
@@ -250,6 +259,8 @@ class _Terms:
     title: dict[str, str]  # form_label
     note: dict[str, str]  # routing_note
     unit_deadline: dict[str, str]  # cfg.unit_deadline, written out ('' when none)
+    absent: dict[str, FormState]  # the state of a form nobody sent
+
 
     @classmethod
     def of(cls, cfg: Config, today: date) -> _Terms:
@@ -260,6 +271,7 @@ class _Terms:
             cfg, today, deadline, {k: today > deadline[k] for k in kinds}, {k: reminding(k, today, cfg) for k in kinds},
             zone(cfg.timezone), {k: form_label(k) for k in kinds}, {k: routing_note(k, cfg) for k in kinds},
             {k: arabic(d) if d else "" for k, d in inside.items()},
+            {k: FormState("missing" if today > deadline[k] else "pending") for k in kinds},
         )  # fmt: skip
 
 
@@ -269,6 +281,11 @@ def _form_state(subs: Sequence[Submission], kind: str, terms: _Terms) -> FormSta
     Late only when no version of it came in on time (each version's `late`,
     crosscheck.late_ids): a unit that sent the form on time and later a
     correction is not late."""
+    if not subs:  # nobody sent it: the same for everyone
+        return terms.absent[kind]
+    if len(subs) == 1 and subs[0].status == IN_FORCE:  # the usual: one version, in force
+        s = subs[0]
+        return FormState("late" if s.late else "on_time", received_day_in(s.received_at, terms.office), written=s.form_date)
     if in_force(subs):
         ever = [s for s in subs if s.status in COUNTED]
         first = min(ever, key=_RECEIVED_AT)

@@ -460,9 +460,10 @@ class Register:
                 if cfg is not None:
                     subs = with_lateness(subs, judged, fresh=True)
                 by_id = {s.id: s for s in subs}
-                rows = self._campaign_rows("risks", by_id, camp.id, (IN_FORCE, "superseded"))
-                risks, superseded = rows[IN_FORCE], rows["superseded"]
-                measures = self._campaign_rows("measures", by_id, camp.id, (IN_FORCE,))[IN_FORCE]
+                forms = self._placed_forms(camp.id, (IN_FORCE, "superseded"))
+                rows = self._rows_of_forms("risks", by_id, forms)
+                risks, superseded = rows.get(IN_FORCE, []), rows.get("superseded", [])
+                measures = self._rows_of_forms("measures", by_id, [f for f in forms if f[1] == IN_FORCE]).get(IN_FORCE, [])
                 previous = self._previous_risks(camp)
                 confirmed = self.confirmations(camp.id)
                 done = self._implementations(by_id, camp.id, judged)
@@ -506,38 +507,38 @@ class Register:
             sql, args = sql + " AND status = ?", (campaign, status)
         return [submission_from(t) for t in self._tuples(sql + " ORDER BY id", args)]
 
-    def _campaign_rows(
-        self, table: str, by_id: dict[int, Submission], campaign: str, statuses: Sequence[str]
-    ) -> dict[str, list[Any]]:
-        """The risk or measure rows of a campaign's submissions with each of
-        `statuses`, status -> rows in the snapshot's order (unit, person,
-        submission, row). SQL orders the submissions (by the keys stored
-        with them); the rows are read in one range of submission ids, in the
-        index's order, and placed after them: one sort of the campaign's
-        forms, not of all their rows."""
+    def _placed_forms(self, campaign: str, statuses: Sequence[str]) -> list[tuple[int, str]]:
+        """(id, status) of a campaign's submissions with one of `statuses`, in
+        the snapshot's order of their rows: unit, person (by the keys stored
+        with them), submission."""
         marks = ", ".join("?" * len(statuses))
-        order = self._tuples(
-            f"SELECT id, status FROM submissions WHERE campaign = ? AND status IN ({marks}) "
-            "ORDER BY unit_key, name_key, id", (campaign, *statuses),
-        ).fetchall()  # fmt: skip
-        out: dict[str, list[Any]] = {status: [] for status in statuses}
-        if not order:
+        sql = f"SELECT id, status FROM submissions WHERE campaign = ? AND status IN ({marks}) ORDER BY unit_key, name_key, id"
+        return self._tuples(sql, (campaign, *statuses)).fetchall()
+
+    def _rows_of_forms(self, table: str, by_id: dict[int, Submission], forms: Sequence[tuple[int, str]]) -> dict[str, list[Any]]:
+        """The risk or measure rows of `forms` (_placed_forms), status -> rows
+        in the forms' order, each form's by row. The rows are read in one
+        range of submission ids, in the index's order, and placed after
+        their forms: one sort of the campaign's forms (in SQL), not of all
+        their rows."""
+        out: dict[str, list[Any]] = {}
+        if not forms:
             return out
         select, convert = (RISK_SELECT, risk_from) if table == "risks" else (MEASURE_SELECT, measure_from)
-        held: dict[int, list[tuple[Any, ...]]] = {sid: [] for sid, _ in order}
-        ids = [sid for sid, _ in order]
+        held: dict[int, list[tuple[Any, ...]]] = {sid: [] for sid, _ in forms}
+        ids = [sid for sid, _ in forms]
         for values in self._tuples(f"SELECT {select} FROM {table} WHERE submission_id BETWEEN ? AND ?", (min(ids), max(ids))):
             rows = held.get(values[0])
             if rows is not None:
                 rows.append(values)
-        for sid, status in order:
+        for sid, status in forms:
             rows = held[sid]
             if not rows:
                 continue
             if len(rows) > 1:
                 rows.sort(key=_ROW_NO)  # the index gives a form's rows as inserted: in their order, but said here
             owner = row_owner(by_id[sid])
-            out[status].extend(convert(values, owner) for values in rows)
+            out.setdefault(status, []).extend(convert(values, owner) for values in rows)
         return out
 
     def _implementations(self, by_id: dict[int, Submission], campaign: str, cfg: Config) -> list[Implementation]:
@@ -564,7 +565,7 @@ class Register:
             return []
         prev = earlier[-1].id
         by_id = {s.id: s for s in self._campaign_submissions(prev, IN_FORCE)}
-        return self._campaign_rows("risks", by_id, prev, (IN_FORCE,))[IN_FORCE]
+        return self._rows_of_forms("risks", by_id, self._placed_forms(prev, (IN_FORCE,))).get(IN_FORCE, [])
 
     # -- campaigns ---------------------------------------------------------
 
