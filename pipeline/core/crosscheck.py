@@ -385,13 +385,14 @@ def measures_not_in_assessment(snap: Snapshot, cfg: Config, today: date) -> list
     wanted = {owner_key(ASSESSMENT_FOR[s.form], s.unit, s.name) for s in measured}
     assessed: dict[tuple[str, str, str], list[str]] = defaultdict(list)  # (kind, unit, name) -> risk keys
     last: tuple[int, str, str | None] | None = None
-    key: tuple[str, str, str] = ("", "", "")
+    keys: list[str] | None = None  # where the risk keys of the current owner go, if asked about
     for r in snap.risks:
         if last is None or last[0] != r.submission_id or last[1] is not r.unit or last[2] is not r.name:
             last = (r.submission_id, r.unit, r.name)  # a form's rows come together: its owner worked out once
             key = owner_key(forms.get(r.submission_id), r.unit, r.name)
-        if key in wanted:
-            assessed[key].append(risk_key(r.risk))
+            keys = assessed[key] if key in wanted else None
+        if keys is not None:
+            keys.append(risk_key(r.risk))
 
     out: list[Finding] = []
     by_submission: dict[int, list[Measure]] = defaultdict(list)
@@ -518,23 +519,21 @@ def assessment_without_measures(snap: Snapshot, cfg: Config, today: date) -> lis
 
 def duplicate_risk_names(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
     """The same risk name twice in one form in force."""
-    names: dict[int, list[str]] = defaultdict(list)  # sid -> its risk names (risks, then measures)
-    seqs: dict[int, list[int | None]] = defaultdict(list)
+    rows: dict[int, list[RiskPoint | Measure]] = defaultdict(list)  # sid -> its rows (risks, then measures)
     for item in (*snap.risks, *snap.measures):
-        names[item.submission_id].append(item.risk)
-        seqs[item.submission_id].append(item.seq)
+        rows[item.submission_id].append(item)
     subs = {s.id: s for s in snap.submissions}
     out = []
-    for sid, risks in names.items():
-        if len(risks) < 2:
+    for sid, items in rows.items():
+        if len(items) < 2:
             continue
-        keys = [risk_key(risk) for risk in risks]
+        keys = [risk_key(item.risk) for item in items]
         if len(set(keys)) == len(keys):  # the usual form: every name once
             continue
         groups: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        for n, (key, risk, seq) in enumerate(zip(keys, risks, seqs[sid]), start=1):
+        for n, (key, item) in enumerate(zip(keys, items), start=1):
             if key:
-                groups[key].append((seq or n, risk))
+                groups[key].append((item.seq or n, item.risk))
         s = subs.get(sid)
         for group in groups.values():
             if len(group) < 2:
