@@ -57,20 +57,23 @@ _ROW_NO = itemgetter(1)  # of a risk's or measure's values (rows.RISK_COLUMNS, M
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector kept off a snapshot, made and kept.
+def _kept_out_of_collections() -> Iterator[None]:
+    """Python's cycle collector kept off a snapshot's objects, while they are
+    made and after.
 
-    A snapshot is hundreds of thousands of small objects without reference
+    A snapshot is some hundred thousand small objects without reference
     cycles (their reference counts free them). While they are made, the
     collector would go over all of them again and again as the heap grows
-    (at 10,000 forms, five full collections: more time than the making), and
-    once made, every later collection (the documents' facts, the rendering,
-    a forked child writing the workbook) would go over them again. So it is
-    held off while they are made, and they are frozen at the end (gc.freeze:
-    left out of collections, still freed when no longer used). What the
-    last snapshot froze is given back first, and collected once, so that no
-    garbage stays frozen for longer than until the next snapshot.
-    Process-wide: another thread's collections wait too, for as long."""
+    (at 10,000 forms, five full collections: about half of the snapshot's
+    time), and once made, every later collection (the documents' facts, the
+    rendering, a forked child writing the workbook) would go over them again.
+    So it is held off while they are made, and they are frozen at the end
+    (gc.freeze: left out of collections, still freed when no longer used).
+    What the last snapshot froze is given back first and everything is
+    collected once (cheap before the new objects exist), so that no garbage
+    is frozen, and nothing stays frozen past the next snapshot (a watcher
+    takes one after every burst). Process-wide: another thread's collections
+    wait too, for as long."""
     gc.unfreeze()
     gc.collect()
     was = gc.isenabled()
@@ -454,7 +457,7 @@ class Register:
         base = cfg or Config()
         camp = self.resolve_campaign(base, campaign)
         judged = settings_for(base, camp)
-        with _collector_paused():
+        with _kept_out_of_collections():
             with self._read():  # one state of the file, though another process records meanwhile
                 subs = self._campaign_submissions(camp.id)
                 if cfg is not None:
