@@ -20,7 +20,7 @@ from collections import defaultdict
 from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from pipeline.core.campaign import Campaign
@@ -118,9 +118,13 @@ def who(unit: str | None, name: str | None) -> str:
 def received_day(moment: datetime, cfg: Config) -> date:
     """The day a file was received, in the office's time zone (the day the
     office says it came, whatever zone the time was stored in)."""
-    if moment.tzinfo is None:
-        return moment.date()
-    return moment.astimezone(zone(cfg.timezone)).date()
+    return received_day_in(moment, zone(cfg.timezone))
+
+
+def received_day_in(moment: datetime, office: tzinfo) -> date:
+    """received_day in the office's zone looked up once (`office`:
+    clock.zone(cfg.timezone)), for many files."""
+    return moment.date() if moment.tzinfo is None else moment.astimezone(office).date()
 
 
 def is_late(form: str | None, form_date: date | None, received: date, cfg: Config) -> bool:
@@ -147,9 +151,12 @@ def late_ids(subs: Iterable[Submission], cfg: Config) -> set[int]:
     a form sent on time (动态调整); it is not a late form. A duplicate is never
     late: it counts once, as the file it repeats."""
     subs = list(subs)
-    # is_late for each file, the deadlines looked up once (not twice a file).
+    if not subs:
+        return set()
+    # is_late for each file, the deadlines and the zone looked up once (not for every file).
     deadlines = {kind: cfg.deadline(kind) for kind in BY_KIND}
-    came_late = [s.form in deadlines and received_day(s.received_at, cfg) > deadlines[s.form] for s in subs]
+    office = zone(cfg.timezone)
+    came_late = [s.form in deadlines and received_day_in(s.received_at, office) > deadlines[s.form] for s in subs]
     on_time = {
         owner_key(s.form, s.unit, s.name)
         for s, late in zip(subs, came_late)
@@ -162,10 +169,16 @@ def late_ids(subs: Iterable[Submission], cfg: Config) -> set[int]:
     }
 
 
-def with_office_lateness(subs: Iterable[Submission], cfg: Config) -> list[Submission]:
-    """The submissions with `late` as late_ids rules (new objects; the same order)."""
+def with_office_lateness(subs: Iterable[Submission], cfg: Config, *, in_place: bool = False) -> list[Submission]:
+    """The submissions with `late` as late_ids rules (new objects; the same
+    order). `in_place`: set on the submissions themselves (the caller made
+    them for the purpose: the register's snapshot), not on copies."""
     subs = list(subs)
     late = late_ids(subs, cfg)
+    if in_place:
+        for s in subs:
+            s.late = s.id in late
+        return subs
     return [_copy_with(s, late=s.id in late) for s in subs]
 
 
@@ -244,35 +257,54 @@ def with_date_warnings(result: ParseResult, received: date, campaign: Campaign) 
 # Matching measures to risks
 
 
-def attach_measures(risks: list[RiskPoint], measures: list[Measure]) -> list[RiskPoint]:
+def attach_measures(risks: list[RiskPoint], measures: list[Measure], *, in_place: bool = False) -> list[RiskPoint]:
     """Risks with `measure` filled from the measures of the same unit and person.
 
     Personal risks take personal measures of the same person; a unit's own risks
     (name None) take the unit's measures. A risk matches a measure with the same
     risk_key; failing that, the one measure whose key contains the risk's key or
     is contained in it (people add "风险" or drop a word). Several measures for
-    one risk are joined with a new line."""
-    by_owner: dict[tuple[str, str], list[Measure]] = defaultdict(list)
+    one risk are joined with a new line. New objects, or with `in_place` the
+    risks themselves (the caller made them for the purpose: the register's
+    snapshot, some 30,000 of them)."""
+    by_owner: dict[tuple[str, str], list[tuple[str, Measure]]] = {}
     for m in measures:
-        by_owner[(text_key(m.unit), text_key(m.name))].append(m)
+        by_owner.setdefault((text_key(m.unit), text_key(m.name)), []).append((risk_key(m.risk), m))
     out = []
+    last: tuple[str, str | None] | None = None
+    keyed: list[tuple[str, Measure]] = []
     for r in risks:
-        candidates = by_owner.get((text_key(r.unit), text_key(r.name)), [])
-        found = matching_measures(r.risk, candidates)
-        out.append(_copy_with(r, measure="\n".join(m.measure for m in found if m.measure)))
-    return out
+        if (r.unit, r.name) != last:  # a form's risks come together: their owner's measures looked up once
+            last = (r.unit, r.name)
+            keyed = by_owner.get((text_key(r.unit), text_key(r.name)), [])
+        text = "\n".join(m.measure for m in _matching(risk_key(r.risk), keyed) if m.measure) if keyed else ""
+        if in_place:
+            r.measure = text
+        else:
+            out.append(_copy_with(r, measure=text))
+    return risks if in_place else out
 
 
 def matching_measures(risk: str, candidates: Iterable[Measure]) -> list[Measure]:
-    key = risk_key(risk)
+    """The measures among `candidates` that the risk named `risk` takes (attach_measures' rule)."""
+    return _matching(risk_key(risk), [(risk_key(m.risk), m) for m in candidates])
+
+
+def _matching(key: str, keyed: Sequence[tuple[str, Measure]]) -> list[Measure]:
+    """matching_measures with the keys worked out: (risk_key, measure) pairs."""
     if not key:
         return []
-    candidates = list(candidates)
-    exact = [m for m in candidates if risk_key(m.risk) == key]
+    exact = [m for k, m in keyed if k == key]
     if exact:
         return exact
-    loose = [m for m in candidates if risk_key(m.risk) and (key in risk_key(m.risk) or risk_key(m.risk) in key)]
+    loose = [m for k, m in keyed if k and (key in k or k in key)]
     return loose if len(loose) == 1 else []
+
+
+def takes(risk_key_: str, measure_key: str) -> bool:
+    """Would a risk with this key take a measure with that one, were it the
+    only candidate (_matching with one measure)?"""
+    return bool(risk_key_ and measure_key and (risk_key_ in measure_key or measure_key in risk_key_))
 
 
 # ---------------------------------------------------------------------------
@@ -305,6 +337,7 @@ def late_forms(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
     """A form in force received after its office deadline (late_ids: not a
     correction of one received on time), with both its dates."""
     late = late_ids(snap.submissions, cfg)
+    office = zone(cfg.timezone) if late else None
     out = []
     for s in in_force(snap.submissions):
         if s.id not in late or not s.form:
@@ -313,7 +346,7 @@ def late_forms(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
         out.append(
             Finding(
                 "late_form",
-                f"{who(s.unit, s.name)}的{form_label(s.form)}收到日期为{arabic(received_day(s.received_at, cfg))}"
+                f"{who(s.unit, s.name)}的{form_label(s.form)}收到日期为{arabic(received_day_in(s.received_at, office))}"  # type: ignore[arg-type]
                 f"（{written}），晚于截止日期{arabic(cfg.deadline(s.form))}。",
                 s.unit,
                 s.name,
@@ -338,24 +371,35 @@ def unlikely_dates(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
 def measures_not_in_assessment(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
     """A measures form whose risks are not in the same person's (unit's)
     assessment in force, or a measures form with no assessment at all."""
-    subs = {s.id: s for s in snap.submissions}
-    assessed: dict[tuple[str, str, str], list[str]] = defaultdict(list)  # (kind, unit, name) -> risk names
+    forms = {s.id: s.form for s in snap.submissions}
     has_assessment: set[tuple[str, str, str]] = set()
+    measured: list[Submission] = []
     for s in in_force(snap.submissions):
         if s.form in ASSESSMENTS:
             has_assessment.add(owner_key(s.form, s.unit, s.name))
+        elif s.form in MEASURES:
+            measured.append(s)
+    if not measured:
+        return []
+    # The assessed risks' keys of the owners who sent measures (the only ones asked about).
+    wanted = {owner_key(ASSESSMENT_FOR[s.form], s.unit, s.name) for s in measured}
+    assessed: dict[tuple[str, str, str], list[str]] = defaultdict(list)  # (kind, unit, name) -> risk keys
+    last: tuple[int, str, str | None] | None = None
+    keys: list[str] | None = None  # where the risk keys of the current owner go, if asked about
     for r in snap.risks:
-        kind = subs[r.submission_id].form if r.submission_id in subs else None
-        assessed[owner_key(kind, r.unit, r.name)].append(r.risk)
+        if last is None or last[0] != r.submission_id or last[1] is not r.unit or last[2] is not r.name:
+            last = (r.submission_id, r.unit, r.name)  # a form's rows come together: its owner worked out once
+            key = owner_key(forms.get(r.submission_id), r.unit, r.name)
+            keys = assessed[key] if key in wanted else None
+        if keys is not None:
+            keys.append(risk_key(r.risk))
 
     out: list[Finding] = []
     by_submission: dict[int, list[Measure]] = defaultdict(list)
     for m in snap.measures:
         by_submission[m.submission_id].append(m)
-    for s in in_force(snap.submissions):
-        if s.form not in MEASURES:
-            continue
-        akind = ASSESSMENT_FOR[s.form]
+    for s in measured:
+        akind = ASSESSMENT_FOR[s.form]  # type: ignore[index]
         key = owner_key(akind, s.unit, s.name)
         if key not in has_assessment:
             out.append(
@@ -373,7 +417,8 @@ def measures_not_in_assessment(snap: Snapshot, cfg: Config, today: date) -> list
         unknown = []
         for i, m in enumerate(by_submission.get(s.id, []), start=1):
             # Known when some assessed risk would take this measure (same rule as attach_measures).
-            if not any(matching_measures(r, [m]) for r in risks):
+            mkey = risk_key(m.risk)
+            if not any(takes(rk, mkey) for rk in risks):
                 unknown.append((m.seq or i, m.risk))
         for seq, risk in unknown:
             out.append(
@@ -391,24 +436,23 @@ def measures_not_in_assessment(snap: Snapshot, cfg: Config, today: date) -> list
 
 def level3_without_measure(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
     """A 三级 risk with no measure once the measures form is due."""
-    subs = {s.id: s for s in snap.submissions}
+    forms = {s.id: s.form for s in snap.submissions}
+    # Measures kind -> how its passed deadline is said, for the kinds that are overdue (once, not once a risk).
+    overdue = {
+        mkind: f"（{form_label(mkind)}截止日期{arabic(cfg.deadline(mkind))}已过）。"
+        for mkind in MEASURES_OF.values() if today > cfg.deadline(mkind)
+    }  # fmt: skip
+    if not overdue:
+        return []
     out = []
     for r in snap.risks:
         if r.level != 3 or r.measure.strip():
             continue
-        kind = subs[r.submission_id].form if r.submission_id in subs else None
-        mkind = MEASURES_OF.get(kind or "")
-        if mkind is None or today <= cfg.deadline(mkind):
+        said = overdue.get(MEASURES_OF.get(forms.get(r.submission_id) or "", ""))
+        if said is None:
             continue
         out.append(
-            Finding(
-                "level3_no_measure",
-                f"{who(r.unit, r.name)}的三级风险“{r.risk}”尚无防控措施"
-                f"（{form_label(mkind)}截止日期{arabic(cfg.deadline(mkind))}已过）。",
-                r.unit,
-                r.name,
-                r.submission_id,
-            )
+            Finding("level3_no_measure", f"{who(r.unit, r.name)}的三级风险“{r.risk}”尚无防控措施{said}", r.unit, r.name, r.submission_id)
         )
     return out
 
@@ -416,27 +460,24 @@ def level3_without_measure(snap: Snapshot, cfg: Config, today: date) -> list[Fin
 def missing_review(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
     """Rows without 单位审核意见 (personal forms) or 负责人签字 (unit assessment)."""
     out = []
-    by_sub: dict[int, list[tuple[int, str]]] = defaultdict(list)  # sid -> [(row no, review)]
-    for r in snap.risks:
-        by_sub[r.submission_id].append((r.seq or len(by_sub[r.submission_id]) + 1, r.review))
-    for m in snap.measures:
-        if m.name is not None:  # only personal measures have a review column
-            by_sub[m.submission_id].append((m.seq or len(by_sub[m.submission_id]) + 1, m.review))
+    # sid -> its rows so far (risks, then personal measures), and the numbers of those without a review.
+    rows: dict[int, int] = defaultdict(int)
+    blanks: dict[int, list[int]] = defaultdict(list)
+    for item in (*snap.risks, *(m for m in snap.measures if m.name is not None)):  # only personal measures have a review column
+        sid = item.submission_id
+        rows[sid] += 1
+        if not (item.review or "").strip():
+            blanks[sid].append(item.seq or rows[sid])
+    titles = {kind: col.title for kind, form in BY_KIND.items() if (col := form.column("review")) is not None}
     for s in in_force(snap.submissions):
-        rows = by_sub.get(s.id)
-        if not rows or s.form not in BY_KIND:
+        blank = blanks.get(s.id)
+        if not blank or s.form not in titles:
             continue
-        col = BY_KIND[s.form].column("review")
-        if col is None:
-            continue
-        blank = [n for n, review in rows if not (review or "").strip()]
-        if not blank:
-            continue
-        where = "全部行" if len(blank) == len(rows) else "第" + "、".join(str(n) for n in blank) + "项"
+        where = "全部行" if len(blank) == rows[s.id] else "第" + "、".join(str(n) for n in blank) + "项"
         out.append(
             Finding(
                 "missing_review",
-                f"{who(s.unit, s.name)}的{form_label(s.form)}{where}缺少“{col.title}”。"
+                f"{who(s.unit, s.name)}的{form_label(s.form)}{where}缺少“{titles[s.form]}”。"  # type: ignore[index]
                 "请单位审核签署后重新报送。",
                 s.unit,
                 s.name,
@@ -449,20 +490,25 @@ def missing_review(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
 def assessment_without_measures(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
     """A person (or unit) with an assessment in force and no measures form,
     from remind_days_before days before the measures form's deadline on."""
+    # Measures kind -> how its deadline is said, for the kinds being reminded of (once, not once a form).
+    due = {
+        mkind: "截止日期" + arabic(cfg.deadline(mkind)) + ("已过" if today > cfg.deadline(mkind) else "")
+        for mkind in MEASURES_OF.values() if reminding(mkind, today, cfg)
+    }  # fmt: skip
+    if not due:
+        return []
     have = {owner_key(s.form, s.unit, s.name) for s in in_force(snap.submissions)}
     out = []
     for s in in_force(snap.submissions):
         if s.form not in ASSESSMENTS:
             continue
-        mkind = MEASURES_OF[s.form]
-        if owner_key(mkind, s.unit, s.name) in have or not reminding(mkind, today, cfg):
+        mkind = MEASURES_OF[s.form]  # type: ignore[index]
+        if mkind not in due or owner_key(mkind, s.unit, s.name) in have:
             continue
-        deadline = cfg.deadline(mkind)
-        when = f"截止日期{arabic(deadline)}" + ("已过" if today > deadline else "")
         out.append(
             Finding(
                 "assessment_without_measures",
-                f"{who(s.unit, s.name)}已报送{form_label(s.form)}，尚未报送{form_label(mkind)}（{when}）。",
+                f"{who(s.unit, s.name)}已报送{form_label(s.form)}，尚未报送{form_label(mkind)}（{due[mkind]}）。",
                 s.unit,
                 s.name,
                 s.id,
@@ -473,18 +519,21 @@ def assessment_without_measures(snap: Snapshot, cfg: Config, today: date) -> lis
 
 def duplicate_risk_names(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
     """The same risk name twice in one form in force."""
-    rows: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for r in snap.risks:
-        rows[r.submission_id].append((r.seq or len(rows[r.submission_id]) + 1, r.risk))
-    for m in snap.measures:
-        rows[m.submission_id].append((m.seq or len(rows[m.submission_id]) + 1, m.risk))
+    rows: dict[int, list[RiskPoint | Measure]] = defaultdict(list)  # sid -> its rows (risks, then measures)
+    for item in (*snap.risks, *snap.measures):
+        rows[item.submission_id].append(item)
     subs = {s.id: s for s in snap.submissions}
     out = []
     for sid, items in rows.items():
+        if len(items) < 2:
+            continue
+        keys = [risk_key(item.risk) for item in items]
+        if len(set(keys)) == len(keys):  # the usual form: every name once
+            continue
         groups: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        for n, risk in items:
-            if risk_key(risk):
-                groups[risk_key(risk)].append((n, risk))
+        for n, (key, item) in enumerate(zip(keys, items), start=1):
+            if key:
+                groups[key].append((item.seq or n, item.risk))
         s = subs.get(sid)
         for group in groups.values():
             if len(group) < 2:
@@ -548,5 +597,10 @@ def find_all(snap: Snapshot, cfg: Config, today: date) -> list[Finding]:
     # A unit outside the list is named once (not_pilot_unit); what it has not
     # sent is nobody's to chase in this campaign, so nothing else about it.
     found = [f for f in found if f.code == "not_pilot_unit" or not f.unit or text_key(f.unit) in order]
+
+    def place(f: Finding) -> tuple[int, str, str]:
+        unit = text_key(f.unit)
+        return (order.get(unit, len(order)), unit, text_key(f.name))
+
     # Stable sort: within one unit and person the CHECKS order is kept.
-    return sorted(found, key=lambda f: (order.get(text_key(f.unit), len(order)), text_key(f.unit), text_key(f.name)))
+    return sorted(found, key=place)

@@ -25,14 +25,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from pipeline.core.changes import Change, changes_of
 from pipeline.core.config import Config
-from pipeline.core.crosscheck import COUNTED, form_label, received_day, reminding, text_key
+from pipeline.core.clock import zone
+from pipeline.core.crosscheck import COUNTED, form_label, received_day_in, reminding, text_key
 from pipeline.core.dates import arabic
-from pipeline.core.model import Finding, Person, RiskPoint, Snapshot, Submission, in_force
+from pipeline.core.model import IN_FORCE, Finding, Person, RiskPoint, Snapshot, Submission, in_force
 from pipeline.core.units import outside_units
 
 # (unit, name, position) as read from the optional roster (花名册): a
@@ -202,9 +203,18 @@ def index_of(snap: Snapshot, roster: Sequence[RosterEntry] = (), *, unit: str | 
 
 def _grouped(items: Iterable[Any], unit_of: Callable[[Any], str | None]) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
+    last: object = _NOTHING
+    group: list[Any] = []
     for item in items:
-        out.setdefault(text_key(unit_of(item)), []).append(item)
+        unit = unit_of(item)
+        if unit != last:  # items of one unit come together (a form's rows): its key worked out once for them
+            last = unit
+            group = out.setdefault(text_key(unit), [])
+        group.append(item)
     return out
+
+
+_NOTHING = object()  # no unit seen yet (None is a unit: the unknown one)
 
 
 def as_of_day(index: UnitIndex, unit: str | None = None) -> date | None:
@@ -224,31 +234,80 @@ def facts_by_unit(
     reminder and to the 通报 (consolidate's contexts, `facts=`), so that each
     is computed once. Equal to unit_facts unit by unit."""
     index = index or index_of(snap, roster)
-    return {u: unit_facts(snap, cfg, u, today, roster, index=index) for u in units_of(snap, cfg)}
+    terms = _Terms.of(cfg, today)
+    return {u: _unit_facts(index, u, terms) for u in units_of(snap, cfg)}
 
 
-def _form_state(subs: Sequence[Submission], deadline: date, today: date, cfg: Config) -> FormState:
+PERSONAL_KINDS = (PERSONAL_ASSESSMENT, PERSONAL_MEASURES)
+UNIT_KINDS = (UNIT_ASSESSMENT, UNIT_MEASURES)
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """What every unit's facts read from the settings and the day, worked out
+    once (not once a person: a campus has thousands): each kind's office
+    deadline, whether it has passed and whether reminders of it have begun,
+    the office's time zone, and the fixed parts of a line about the kind
+    (_item)."""
+
+    cfg: Config
+    today: date
+    deadline: dict[str, date]
+    overdue: dict[str, bool]  # today > deadline
+    reminding: dict[str, bool]  # crosscheck.reminding
+    office: tzinfo
+    title: dict[str, str]  # form_label
+    note: dict[str, str]  # routing_note
+    unit_deadline: dict[str, str]  # cfg.unit_deadline, written out ('' when none)
+    absent: dict[str, FormState]  # the state of a form nobody sent
+
+
+    @classmethod
+    def of(cls, cfg: Config, today: date) -> _Terms:
+        kinds = (*PERSONAL_KINDS, *UNIT_KINDS)
+        deadline = {k: cfg.deadline(k) for k in kinds}
+        inside = {k: cfg.unit_deadline(k) for k in kinds}
+        return cls(
+            cfg, today, deadline, {k: today > deadline[k] for k in kinds}, {k: reminding(k, today, cfg) for k in kinds},
+            zone(cfg.timezone), {k: form_label(k) for k in kinds}, {k: routing_note(k, cfg) for k in kinds},
+            {k: arabic(d) if d else "" for k, d in inside.items()},
+            {k: FormState("missing" if today > deadline[k] else "pending") for k in kinds},
+        )  # fmt: skip
+
+
+def _form_state(subs: Sequence[Submission], kind: str, terms: _Terms) -> FormState:
     """State of one form from its submissions (accepted and superseded ones).
 
     Late only when no version of it came in on time (each version's `late`,
     crosscheck.late_ids): a unit that sent the form on time and later a
     correction is not late."""
+    if not subs:  # nobody sent it: the same for everyone
+        return terms.absent[kind]
+    if len(subs) == 1 and subs[0].status == IN_FORCE:  # the usual: one version, in force
+        s = subs[0]
+        return FormState("late" if s.late else "on_time", received_day_in(s.received_at, terms.office), written=s.form_date)
     if in_force(subs):
         ever = [s for s in subs if s.status in COUNTED]
-        first = min(ever, key=lambda s: s.received_at)
+        first = min(ever, key=_RECEIVED_AT)
         late = all(s.late for s in ever)
         # The day it counts as sent is the day the office received it; the written date is shown beside it.
-        return FormState("late" if late else "on_time", received_day(first.received_at, cfg), written=first.form_date)
+        received = received_day_in(first.received_at, terms.office)
+        return FormState("late" if late else "on_time", received, written=first.form_date)
     rejected = any(s.status == "rejected" for s in subs)
-    return FormState("missing" if today > deadline else "pending", rejected=rejected)
+    return FormState("missing" if terms.overdue[kind] else "pending", rejected=rejected)
 
 
-def _people(index: UnitIndex, unit: str) -> tuple[list[Person], dict[str, list[Submission]]]:
+def _RECEIVED_AT(s: Submission) -> datetime:
+    return s.received_at
+
+
+def _people(index: UnitIndex, unit: str) -> tuple[list[Person], list[str], dict[str, dict[str, list[Submission]]]]:
     """Everyone of the unit in order of first appearance (risks, forms, roster),
-    and each person's personal-form submissions."""
+    their name keys (in the same order), and each person's personal-form
+    submissions by kind."""
     ukey = text_key(unit)
     order: dict[str, Person] = {}  # name key -> the person as first written
-    subs_by_name: dict[str, list[Submission]] = {}
+    subs_by_name: dict[str, dict[str, list[Submission]]] = {}
 
     def see(name: str, position: str | None) -> None:
         key = text_key(name)
@@ -256,20 +315,23 @@ def _people(index: UnitIndex, unit: str) -> tuple[list[Person], dict[str, list[S
         if known is None or (not known.position and position):
             order[key] = Person(unit, known.name if known else name, position or "")
 
+    last: tuple[str | None, str | None] | None = None
     for r in index.of(index.risks, ukey):
-        if r.name:
+        # A form's rows come together, all with one name and position: seeing them again changes nothing.
+        if r.name and (r.name, r.position) != last:
+            last = (r.name, r.position)
             see(r.name, r.position)
     for s in index.of(index.submissions, ukey):
-        if not s.name or s.form not in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES):
+        if not s.name or s.form not in PERSONAL_KINDS:
             continue
-        subs_by_name.setdefault(text_key(s.name), []).append(s)
+        subs_by_name.setdefault(text_key(s.name), {}).setdefault(s.form, []).append(s)
         # Someone whose form was sent back still owes it.
         if s.status in ("accepted", "rejected"):
             see(s.name, s.position)
     for _, name, position in index.of(index.roster, ukey):
         if name:
             see(name, position)
-    return list(order.values()), subs_by_name
+    return list(order.values()), list(order), subs_by_name
 
 
 def _month_day(d: date) -> str:
@@ -287,31 +349,30 @@ def routing_note(kind: str, cfg: Config) -> str:
 
 
 def _item(
-    who: str, kind: str, cfg: Config, *, received: date | None = None, rejected: bool = False,
+    who: str, kind: str, terms: _Terms, *, received: date | None = None, rejected: bool = False,
     written: date | None = None, due: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     """One line about a form: who, which form, its (office) deadline, as plain
     text. A late form says the day the office received it, and the date
     written on it when that differs; one not yet `due` that goes to the unit
     first (附件1) says the unit's own date too."""
-    deadline = cfg.deadline(kind)
-    title = form_label(kind)
+    deadline = arabic(terms.deadline[kind])
+    title = terms.title[kind]
     subject = f"{who}的{title}" if who else title
-    note = routing_note(kind, cfg)
+    note = terms.note[kind]
     if received is not None:
         shown = f"（表上日期{arabic(written)}）" if written is not None and written != received else ""
-        text = f"{subject}于{arabic(received)}报送{shown}，晚于截止日期{arabic(deadline)}"
+        text = f"{subject}于{arabic(received)}报送{shown}，晚于截止日期{deadline}"
     elif rejected:
         # Said alike in the office's summary and in the reminder to the unit: what happened, no order.
-        text = f"{subject}（截止日期{arabic(deadline)}；曾报送，因不符合要求被退回，尚未重新报送）"
+        text = f"{subject}（截止日期{deadline}；曾报送，因不符合要求被退回，尚未重新报送）"
     elif due and note:
         text = f"{subject}（{note}）"
     else:
-        text = f"{subject}（截止日期{arabic(deadline)}）"
-    unit_deadline = cfg.unit_deadline(kind)
+        text = f"{subject}（截止日期{deadline}）"
     return {
-        "who": who, "form": title, "kind": kind, "deadline": arabic(deadline), "text": text, "rejected": rejected,
-        "unit_deadline": arabic(unit_deadline) if unit_deadline else "", "note": note,
+        "who": who, "form": title, "kind": kind, "deadline": deadline, "text": text, "rejected": rejected,
+        "unit_deadline": terms.unit_deadline[kind], "note": note,
         "received": arabic(received) if received is not None else "",
     }  # fmt: skip
 
@@ -323,30 +384,35 @@ def unit_facts(
     """The facts of one unit. `index`: the snapshot already grouped
     (index_of(snap, roster)); its roster is the one used. Without it the
     snapshot is grouped for this call: for every unit, use facts_by_unit."""
-    index = index or index_of(snap, roster, unit=unit)
+    return _unit_facts(index or index_of(snap, roster, unit=unit), unit, _Terms.of(cfg, today))
+
+
+def _unit_facts(index: UnitIndex, unit: str, terms: _Terms) -> UnitFacts:
+    """unit_facts from the grouped snapshot and the terms worked out once."""
     ukey = text_key(unit)
-    people, subs_by_name = _people(index, unit)
+    people, keys, subs_by_name = _people(index, unit)
     on_roster = {text_key(name) for _, name, _ in index.of(index.roster, ukey)}
-    person_states = _person_states(people, subs_by_name, cfg, today)
-    unit_states = _unit_states(index.of(index.submissions, ukey), cfg, today)
-    assessed = tuple(p for p in people if person_states[text_key(p.name)][PERSONAL_ASSESSMENT].received_ok)
-    measured_people = tuple(p for p in people if person_states[text_key(p.name)][PERSONAL_MEASURES].received_ok)
-    missing, late, pending = _unit_items(unit_states, cfg, today)
-    _person_items(people, person_states, on_roster, assessed, cfg, today, missing, late, pending)
+    person_states = _person_states(keys, subs_by_name, terms)
+    unit_states = _unit_states(index.of(index.submissions, ukey), terms)
+    assessed = tuple(p for p, k in zip(people, keys) if person_states[k][PERSONAL_ASSESSMENT].received_ok)
+    measured_people = tuple(p for p, k in zip(people, keys) if person_states[k][PERSONAL_MEASURES].received_ok)
+    assessed_keys = {k for k in keys if person_states[k][PERSONAL_ASSESSMENT].received_ok}
+    missing, late, pending = _unit_items(unit_states, terms)
+    _person_items(people, keys, person_states, on_roster, assessed_keys, terms, missing, late, pending)
     # Without a roster nobody is known to owe a personal assessment: if none at
     # all has come in after its deadline, say so for the unit as a whole.
-    if not assessed and today > cfg.deadline(PERSONAL_ASSESSMENT) and not any(
+    if not assessed and terms.overdue[PERSONAL_ASSESSMENT] and not any(
         i["kind"] == PERSONAL_ASSESSMENT for i in missing
     ):
-        missing.append(_item(WHOLE_UNIT, PERSONAL_ASSESSMENT, cfg))
+        missing.append(_item(WHOLE_UNIT, PERSONAL_ASSESSMENT, terms))
     for items in (missing, late, pending):
         for n, item in enumerate(items, 1):
             item["no"] = n
 
     risks = index.of(index.risks, ukey)
     counts = {
-        **_person_counts(people, person_states, on_roster, assessed),
-        **{kind: _unit_count(unit_states[kind]) for kind in (UNIT_ASSESSMENT, UNIT_MEASURES)},
+        **_person_counts(keys, person_states, on_roster, assessed_keys),
+        **{kind: _unit_count(unit_states[kind]) for kind in UNIT_KINDS},
     }
     return UnitFacts(
         unit=unit,
@@ -375,18 +441,17 @@ def _owes(kind: str, name_key: str, on_roster: set[str], assessed_keys: set[str]
 
 
 def _person_counts(
-    people: Sequence[Person], person_states: dict[str, dict[str, FormState]], on_roster: set[str],
-    assessed: tuple[Person, ...],
+    keys: Sequence[str], person_states: dict[str, dict[str, FormState]], on_roster: set[str], assessed_keys: set[str],
 ) -> dict[str, FormCount]:  # fmt: skip
-    """The personal forms counted over the unit's people. Expected: those who
-    owe the form, and anyone who sent it although not owing it."""
-    assessed_keys = {text_key(p.name) for p in assessed}
+    """The personal forms counted over the unit's people (by name key).
+    Expected: those who owe the form, and anyone who sent it although not
+    owing it."""
     out: dict[str, FormCount] = {}
-    for kind in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES):
+    for kind in PERSONAL_KINDS:
         expected = received = late = missing = pending = 0
-        for p in people:
-            st = person_states[text_key(p.name)][kind]
-            owes = _owes(kind, text_key(p.name), on_roster, assessed_keys)
+        for key in keys:
+            st = person_states[key][kind]
+            owes = _owes(kind, key, on_roster, assessed_keys)
             if not (owes or st.received_ok):
                 continue
             expected += 1
@@ -404,82 +469,83 @@ def _unit_count(st: FormState) -> FormCount:
 
 
 def _person_states(
-    people: Sequence[Person], subs_by_name: dict[str, list[Submission]], cfg: Config, today: date
+    keys: Sequence[str], subs_by_name: dict[str, dict[str, list[Submission]]], terms: _Terms
 ) -> dict[str, dict[str, FormState]]:
     """Name key -> personal form kind -> where that person's form stands."""
     states: dict[str, dict[str, FormState]] = {}
-    for p in people:
-        subs = subs_by_name.get(text_key(p.name), [])
-        states[text_key(p.name)] = {
-            kind: _form_state([s for s in subs if s.form == kind], cfg.deadline(kind), today, cfg)
-            for kind in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES)
-        }
+    none: dict[str, list[Submission]] = {}
+    for key in keys:
+        by_kind = subs_by_name.get(key, none)
+        states[key] = {kind: _form_state(by_kind.get(kind, ()), kind, terms) for kind in PERSONAL_KINDS}
     return states
 
 
-def _unit_states(subs: Sequence[Submission], cfg: Config, today: date) -> dict[str, FormState]:
+def _unit_states(subs: Sequence[Submission], terms: _Terms) -> dict[str, FormState]:
     """Unit form kind -> where the unit's own form stands (`subs`: the unit's submissions)."""
-    return {
-        kind: _form_state([s for s in subs if s.form == kind], cfg.deadline(kind), today, cfg)
-        for kind in (UNIT_ASSESSMENT, UNIT_MEASURES)
-    }
+    return {kind: _form_state([s for s in subs if s.form == kind], kind, terms) for kind in UNIT_KINDS}
 
 
 Items = list[dict[str, Any]]
 
 
-def _unit_items(unit_states: dict[str, FormState], cfg: Config, today: date) -> tuple[Items, Items, Items]:
+def _unit_items(unit_states: dict[str, FormState], terms: _Terms) -> tuple[Items, Items, Items]:
     """The unit's own forms as missing, late and pending lines (in that order
     of kinds); a pending one only once reminders of it have begun."""
     missing: Items = []
     late: Items = []
     pending: Items = []
-    for kind in (UNIT_ASSESSMENT, UNIT_MEASURES):
+    for kind in UNIT_KINDS:
         st = unit_states[kind]
         if st.state == "missing":
-            missing.append(_item("", kind, cfg, rejected=st.rejected))
+            missing.append(_item("", kind, terms, rejected=st.rejected))
         elif st.state == "late":
-            late.append(_item("", kind, cfg, received=st.received, written=st.written))
-        elif st.state == "pending" and reminding(kind, today, cfg):
-            pending.append(_item("", kind, cfg, due=True))
+            late.append(_item("", kind, terms, received=st.received, written=st.written))
+        elif st.state == "pending" and terms.reminding[kind]:
+            pending.append(_item("", kind, terms, due=True))
     return missing, late, pending
 
 
 def _person_items(
     people: Sequence[Person],
+    keys: Sequence[str],
     person_states: dict[str, dict[str, FormState]],
     on_roster: set[str],
-    assessed: tuple[Person, ...],
-    cfg: Config,
-    today: date,
+    assessed_keys: set[str],
+    terms: _Terms,
     missing: Items,
     late: Items,
     pending: Items,
 ) -> None:
     """Append each person's missing, late and pending forms, after the unit's
     own (pending ones only once reminders of them have begun)."""
-    has_assessed = set(assessed)  # one lookup a person, not a scan of the unit's people
-    for p in people:
-        for kind in (PERSONAL_ASSESSMENT, PERSONAL_MEASURES):
-            st = person_states[text_key(p.name)][kind]
+    for p, key in zip(people, keys):
+        for kind in PERSONAL_KINDS:
+            st = person_states[key][kind]
+            if st.state == "on_time":  # the usual line: nothing to say
+                continue
             # Measures are only owed by people who are on the roster or have
             # assessed their post; someone known only from a measures form owes
             # the assessment, and someone on the roster owes both.
-            owes = text_key(p.name) in on_roster or kind == PERSONAL_ASSESSMENT or p in has_assessed
+            owes = _owes(kind, key, on_roster, assessed_keys)
             if st.state == "missing" and owes:
-                missing.append(_item(p.label, kind, cfg, rejected=st.rejected))
+                missing.append(_item(p.label, kind, terms, rejected=st.rejected))
             elif st.state == "late":
-                late.append(_item(p.label, kind, cfg, received=st.received, written=st.written))
-            elif st.state == "pending" and owes and reminding(kind, today, cfg):
-                pending.append(_item(p.label, kind, cfg, due=True))
+                late.append(_item(p.label, kind, terms, received=st.received, written=st.written))
+            elif st.state == "pending" and owes and terms.reminding[kind]:
+                pending.append(_item(p.label, kind, terms, due=True))
 
 
 def _group_by_person(risks: Iterable[RiskPoint]) -> list[RiskPoint]:
     """Risks with each person's rows together, people in order of first
     appearance, each person's rows in the order of the form."""
     groups: dict[str, list[RiskPoint]] = {}
+    last: str | None = None
+    rows: list[RiskPoint] = []
     for r in risks:
-        groups.setdefault(text_key(r.name), []).append(r)
+        if r.name != last or not groups:  # a form's rows come together: the key is worked out once a form
+            last = r.name
+            rows = groups.setdefault(text_key(r.name), [])
+        rows.append(r)
     return [r for rows in groups.values() for r in rows]
 
 

@@ -28,12 +28,14 @@ duplicate (the same bytes as an earlier file; counted once).
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -45,8 +47,43 @@ from pipeline.core.follow import Implementation
 from pipeline.core.forms import IMPLEMENTATION
 from pipeline.core.errors import EXIT_USAGE, PipelineError
 from pipeline.core.model import IN_FORCE, Confirmation, Measure, ParseResult, RiskPoint, Snapshot, Submission
-from pipeline.store.rows import as_level, as_seq, extra_of, measure_of, parse_iso_date, risk_of, submission_of, text_of, with_lateness
+from pipeline.store.rows import (
+    MEASURE_SELECT, RISK_SELECT, SUBMISSION_SELECT, as_level, as_seq, extra_of, measure_from, measure_of, parse_iso_date,
+    risk_from, risk_of, row_owner, submission_from, submission_of, text_of, with_lateness,
+)  # fmt: skip
 from pipeline.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+_ROW_NO = itemgetter(1)  # of a risk's or measure's values (rows.RISK_COLUMNS, MEASURE_COLUMNS)
+
+
+@contextmanager
+def _kept_out_of_collections() -> Iterator[None]:
+    """Python's cycle collector kept off a snapshot's objects, while they are
+    made and after.
+
+    A snapshot is some hundred thousand small objects without reference
+    cycles (their reference counts free them). While they are made, the
+    collector would go over all of them again and again as the heap grows
+    (at 10,000 forms, five full collections: about half of the snapshot's
+    time), and once made, every later collection (the documents' facts, the
+    rendering, a forked child writing the workbook) would go over them again.
+    So it is held off while they are made, and they are frozen at the end
+    (gc.freeze: left out of collections, still freed when no longer used).
+    What the last snapshot froze is given back first and everything is
+    collected once (cheap before the new objects exist), so that no garbage
+    is frozen, and nothing stays frozen past the next snapshot (a watcher
+    takes one after every burst). Process-wide: another thread's collections
+    wait too, for as long."""
+    gc.unfreeze()
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was:
+            gc.enable()
 
 
 class RegisterError(PipelineError):
@@ -425,24 +462,27 @@ class Register:
         base = cfg or Config()
         camp = self.resolve_campaign(base, campaign)
         judged = settings_for(base, camp)
-        with self._read():  # one state of the file, though another process records meanwhile
-            rows = self._db.execute("SELECT * FROM submissions WHERE campaign = ? ORDER BY id", (camp.id,))
-            subs = [submission_of(r) for r in rows]
-            if cfg is not None:
-                subs = with_lateness(subs, judged)
-            by_id = {s.id: s for s in subs}
-            risks = self._rows_of("risks", by_id, camp.id, IN_FORCE, risk_of)
-            measures = self._rows_of("measures", by_id, camp.id, IN_FORCE, measure_of)
-            superseded = self._rows_of("risks", by_id, camp.id, "superseded", risk_of)
-            previous = self._previous_risks(camp)
-            confirmed = self.confirmations(camp.id)
-            done = self._implementations(by_id, camp.id, judged)
-        snap = Snapshot(
-            taken_at=taken, submissions=subs, risks=crosscheck.attach_measures(risks, measures), measures=measures,
-            campaign=camp, superseded_risks=superseded, previous_risks=previous, confirmations=confirmed,
-            implementations=done,
-        )  # fmt: skip
-        snap.findings = crosscheck.find_all(snap, judged, today)
+        with _kept_out_of_collections():
+            with self._read():  # one state of the file, though another process records meanwhile
+                subs = self._campaign_submissions(camp.id)
+                if cfg is not None:
+                    subs = with_lateness(subs, judged, fresh=True)
+                by_id = {s.id: s for s in subs}
+                forms = self._placed_forms(camp.id, (IN_FORCE, "superseded"))
+                rows = self._rows_of_forms("risks", by_id, forms)
+                risks, superseded = rows.get(IN_FORCE, []), rows.get("superseded", [])
+                measures = self._rows_of_forms("measures", by_id, [f for f in forms if f[1] == IN_FORCE]).get(IN_FORCE, [])
+                previous = self._previous_risks(camp)
+                confirmed = self.confirmations(camp.id)
+                done = self._implementations(by_id, camp.id, judged)
+            # The risks were made for this snapshot: their measures are filled in, not copied.
+            crosscheck.attach_measures(risks, measures, in_place=True)
+            snap = Snapshot(
+                taken_at=taken, submissions=subs, risks=risks, measures=measures,
+                campaign=camp, superseded_risks=superseded, previous_risks=previous, confirmations=confirmed,
+                implementations=done,
+            )  # fmt: skip
+            snap.findings = crosscheck.find_all(snap, judged, today)
         return snap
 
     def change_mark(self, campaign: str) -> tuple[int, int]:
@@ -457,14 +497,57 @@ class Register:
             confirmed = self._db.execute("SELECT COUNT(*) FROM confirmations WHERE campaign = ?", (campaign,)).fetchone()[0]
         return int(last or 0), int(confirmed)
 
-    def _rows_of(self, table: str, by_id: dict[int, Submission], campaign: str, status: str, convert: Any) -> list[Any]:
-        """The risk or measure rows of a campaign's submissions with `status`,
-        in the snapshot's order (unit, person, submission, row)."""
-        sql = (
-            f"SELECT t.* FROM {table} t JOIN submissions s ON s.id = t.submission_id "
-            "WHERE s.campaign = ? AND s.status = ? ORDER BY s.unit_key, s.name_key, s.id, t.row_no"
-        )
-        return [convert(r, by_id[r["submission_id"]]) for r in self._db.execute(sql, (campaign, status))]
+    def _tuples(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """A query's rows as bare tuples: the snapshot reads tens of thousands
+        of rows, and a sqlite3.Row each (looked up by name) costs more than
+        the reading."""
+        cur = self._db.cursor()
+        cur.row_factory = None
+        return cur.execute(sql, args)
+
+    def _campaign_submissions(self, campaign: str, status: str | None = None) -> list[Submission]:
+        """A campaign's submissions (with `status`, when given), oldest first.
+        The table is read in its own order, which is the ids' (no index: a sort
+        of the campaign's rows would cost more than skipping other campaigns')."""
+        sql = f"SELECT {SUBMISSION_SELECT} FROM submissions NOT INDEXED WHERE campaign = ?"
+        args: tuple[Any, ...] = (campaign,)
+        if status is not None:
+            sql, args = sql + " AND status = ?", (campaign, status)
+        return [submission_from(t) for t in self._tuples(sql + " ORDER BY id", args)]
+
+    def _placed_forms(self, campaign: str, statuses: Sequence[str]) -> list[tuple[int, str]]:
+        """(id, status) of a campaign's submissions with one of `statuses`, in
+        the snapshot's order of their rows: unit, person (by the keys stored
+        with them), submission."""
+        marks = ", ".join("?" * len(statuses))
+        sql = f"SELECT id, status FROM submissions WHERE campaign = ? AND status IN ({marks}) ORDER BY unit_key, name_key, id"
+        return self._tuples(sql, (campaign, *statuses)).fetchall()
+
+    def _rows_of_forms(self, table: str, by_id: dict[int, Submission], forms: Sequence[tuple[int, str]]) -> dict[str, list[Any]]:
+        """The risk or measure rows of `forms` (_placed_forms), status -> rows
+        in the forms' order, each form's by row. The rows are read in one
+        range of submission ids, in the index's order, and placed after
+        their forms: one sort of the campaign's forms (in SQL), not of all
+        their rows."""
+        out: dict[str, list[Any]] = {}
+        if not forms:
+            return out
+        select, convert = (RISK_SELECT, risk_from) if table == "risks" else (MEASURE_SELECT, measure_from)
+        held: dict[int, list[tuple[Any, ...]]] = {sid: [] for sid, _ in forms}
+        ids = [sid for sid, _ in forms]
+        for values in self._tuples(f"SELECT {select} FROM {table} WHERE submission_id BETWEEN ? AND ?", (min(ids), max(ids))):
+            rows = held.get(values[0])
+            if rows is not None:
+                rows.append(values)
+        for sid, status in forms:
+            rows = held[sid]
+            if not rows:
+                continue
+            if len(rows) > 1:
+                rows.sort(key=_ROW_NO)  # the index gives a form's rows as inserted: in their order, but said here
+            owner = row_owner(by_id[sid])
+            out.setdefault(status, []).extend(convert(values, owner) for values in rows)
+        return out
 
     def _implementations(self, by_id: dict[int, Submission], campaign: str, cfg: Config) -> list[Implementation]:
         """The rows of a campaign's 落实情况 forms, in force or superseded (each
@@ -489,9 +572,8 @@ class Register:
         if not earlier:
             return []
         prev = earlier[-1].id
-        rows = self._db.execute("SELECT * FROM submissions WHERE campaign = ? AND status = ?", (prev, IN_FORCE))
-        by_id = {s.id: s for s in (submission_of(r) for r in rows)}
-        return self._rows_of("risks", by_id, prev, IN_FORCE, risk_of)
+        by_id = {s.id: s for s in self._campaign_submissions(prev, IN_FORCE)}
+        return self._rows_of_forms("risks", by_id, self._placed_forms(prev, (IN_FORCE,))).get(IN_FORCE, [])
 
     # -- campaigns ---------------------------------------------------------
 

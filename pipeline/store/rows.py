@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import date, datetime
+from collections.abc import Sequence
 from typing import Any
 
 from pipeline.core import crosscheck
@@ -58,28 +59,46 @@ def problems_of(text: str) -> list[Problem]:
         return []
 
 
+# The columns of `submissions` a Submission is made of. The snapshot asks for
+# these alone and builds from the bare tuples (submission_from): 10,000 forms
+# a campus campaign, every run (no sqlite3.Row per form, no key lookups).
+SUBMISSION_COLUMNS = (
+    "id", "file", "sha256", "received_at", "status", "form", "unit", "name", "position", "form_date", "late",
+    "superseded_by", "archived_as", "notice", "errors", "warnings", "file_raw", "archived_raw", "campaign",
+    "unit_written",
+)  # fmt: skip
+SUBMISSION_SELECT = ", ".join(SUBMISSION_COLUMNS)
+
+
 def submission_of(row: sqlite3.Row) -> Submission:
+    return submission_from(tuple(row[c] for c in SUBMISSION_COLUMNS))
+
+
+def submission_from(values: Sequence[Any]) -> Submission:
+    """A Submission from the values of SUBMISSION_COLUMNS, in that order."""
+    (sid, file, sha256, received_at, status, form, unit, name, position, form_date, late, superseded_by,
+     archived_as, notice, errors, warnings, file_raw, archived_raw, campaign, unit_written) = values  # fmt: skip
     return Submission(
-        id=row["id"],
-        file=printable_name(row["file"]),  # also rows recorded raw, before names were escaped
-        sha256=row["sha256"],
-        received_at=datetime.fromisoformat(row["received_at"]),
-        status=row["status"],
-        form=row["form"],
-        unit=row["unit"],
-        name=row["name"],
-        position=row["position"],
-        form_date=parse_iso_date(row["form_date"]),
-        late=bool(row["late"]),
-        superseded_by=row["superseded_by"],
-        archived_as=row["archived_as"],
-        notice=row["notice"],
-        errors=problems_of(row["errors"]),
-        warnings=problems_of(row["warnings"]),
-        file_raw=row["file_raw"],
-        archived_raw=row["archived_raw"],
-        campaign=row["campaign"],
-        unit_written=row["unit_written"],
+        id=sid,
+        file=printable_name(file),  # also rows recorded raw, before names were escaped
+        sha256=sha256,
+        received_at=datetime.fromisoformat(received_at),
+        status=status,
+        form=form,
+        unit=unit,
+        name=name,
+        position=position,
+        form_date=parse_iso_date(form_date),
+        late=bool(late),
+        superseded_by=superseded_by,
+        archived_as=archived_as,
+        notice=notice,
+        errors=problems_of(errors),
+        warnings=problems_of(warnings),
+        file_raw=file_raw,
+        archived_raw=archived_raw,
+        campaign=campaign,
+        unit_written=unit_written,
     )
 
 
@@ -93,43 +112,79 @@ def with_late(sub: Submission, cfg: Config) -> Submission:
     return sub
 
 
-def with_lateness(subs: list[Submission], cfg: Config) -> list[Submission]:
+def with_lateness(subs: list[Submission], cfg: Config, *, fresh: bool = False) -> list[Submission]:
     """`late` of a campaign's submissions as the current settings see it:
     received after the office deadline, and no version of the same owner came
-    on time (crosscheck.late_ids; a correction after the deadline is not late)."""
-    return crosscheck.with_office_lateness(subs, cfg)
+    on time (crosscheck.late_ids; a correction after the deadline is not late).
+    `fresh`: the submissions were made for the caller (the snapshot's), so
+    `late` is set on them rather than on copies."""
+    return crosscheck.with_office_lateness(subs, cfg, in_place=fresh)
+
+
+# The columns of `risks` and `measures` their objects are made of (risk_from,
+# measure_from): the submission's id and the row's number first, which place
+# the row; the snapshot reads these alone.
+RISK_COLUMNS = ("submission_id", "row_no", "duty", "seq", "risk", "content", "level", "review", "extra")
+MEASURE_COLUMNS = ("submission_id", "row_no", "seq", "risk", "measure", "review", "note", "extra")
+RISK_SELECT = ", ".join(RISK_COLUMNS)
+MEASURE_SELECT = ", ".join(MEASURE_COLUMNS)
+
+# What a row takes from its submission (row_owner): id, unit, person, position,
+# whether the form is personal, and the file's name, worked out once a form
+# (not once a row: a campus register holds some 30,000 rows).
+Owner = tuple[int, str, str | None, str | None, bool, str]
+
+
+def row_owner(sub: Submission) -> Owner:
+    personal = bool(sub.form and BY_KIND[sub.form].personal) if sub.form in BY_KIND else False
+    return (sub.id, sub.unit or "", sub.name, sub.position, personal, sub.file)
 
 
 def risk_of(row: sqlite3.Row, sub: Submission) -> RiskPoint:
-    personal = bool(sub.form and BY_KIND[sub.form].personal) if sub.form in BY_KIND else False
+    return risk_from(tuple(row[c] for c in RISK_COLUMNS), row_owner(sub))
+
+
+def risk_from(values: Sequence[Any], owner: Owner) -> RiskPoint:
+    """A RiskPoint from the values of RISK_COLUMNS and its form's row_owner:
+    a person's risk names the person, a unit's own risk nobody."""
+    _, _, duty, seq, risk, content, level, review, extra = values
+    sid, unit, name, position, personal, file = owner
     return RiskPoint(
-        submission_id=sub.id,
-        unit=sub.unit or "",
-        name=sub.name if personal else None,
-        position=sub.position if personal else None,
-        duty=row["duty"],
-        seq=row["seq"],
-        risk=row["risk"],
-        content=row["content"],
-        level=row["level"] or 0,
-        review=row["review"],
-        source_file=sub.file,
-        extra=extra_from(row),
+        submission_id=sid,
+        unit=unit,
+        name=name if personal else None,
+        position=position if personal else None,
+        duty=duty,
+        seq=seq,
+        risk=risk,
+        content=content,
+        level=level or 0,
+        review=review,
+        source_file=file,
+        extra=extra_from(extra),
     )
 
 
 def measure_of(row: sqlite3.Row, sub: Submission) -> Measure:
-    personal = sub.form == "personal_measures"
+    return measure_from(tuple(row[c] for c in MEASURE_COLUMNS), row_owner(sub))
+
+
+def measure_from(values: Sequence[Any], owner: Owner) -> Measure:
+    """A Measure from the values of MEASURE_COLUMNS and its form's row_owner:
+    a personal measures form's names the person and has a review column; the
+    unit's (附件4) has its 备注 there."""
+    _, _, seq, risk, measure, review, note, extra = values
+    sid, unit, name, _, personal, file = owner
     return Measure(
-        submission_id=sub.id,
-        unit=sub.unit or "",
-        name=sub.name if personal else None,
-        seq=row["seq"],
-        risk=row["risk"],
-        measure=row["measure"],
-        review=row["review"] if personal else row["note"],
-        source_file=sub.file,
-        extra=extra_from(row),
+        submission_id=sid,
+        unit=unit,
+        name=name if personal else None,
+        seq=seq,
+        risk=risk,
+        measure=measure,
+        review=review if personal else note,
+        source_file=file,
+        extra=extra_from(extra),
     )
 
 
@@ -142,9 +197,9 @@ def extra_of(row: dict[str, Any]) -> str:
     return json.dumps({str(k): text_of(v) for k, v in extra.items()}, ensure_ascii=False)
 
 
-def extra_from(row: sqlite3.Row) -> dict[str, str]:
-    """The added columns of a stored row (damaged JSON reads as none)."""
-    text = row["extra"]  # schema 5 (store/schema.py)
+def extra_from(text: str | None) -> dict[str, str]:
+    """The added columns of a stored row, from its `extra` (schema 5,
+    store/schema.py); damaged JSON reads as none."""
     if not text:  # almost every row: nothing added
         return {}
     try:
