@@ -518,8 +518,11 @@ _W_PPR_ORDER = (
 ).split()
 
 
+_W_P, _W_T = qn("w:p"), qn("w:t")
+
+
 def _text(p: etree._Element) -> str:
-    return "".join(t.text or "" for t in p.iter(qn("w:t")))
+    return "".join(t.text or "" for t in p.iter(_W_T))
 
 
 def placeholder_keys(text: str) -> list[str] | None:
@@ -631,13 +634,29 @@ def _charts_for(key: str, ctx: dict[str, Any]) -> list[Chart]:
         return []
 
 
-def insert_charts(doc: Any, ctx: dict[str, Any]) -> int:
+def _candidates(body: etree._Element) -> list[etree._Element]:
+    """The paragraphs that may hold a placeholder, in document order: those
+    with a 图 in one of their texts (a placeholder's 图表 cannot be split
+    inside a character), and the paragraphs around them. Found from the
+    texts, as a summary's table has thousands of paragraphs and none is one."""
+    found: dict[etree._Element, None] = {}
+    for t in body.iter(_W_T):
+        if t.text and "图" in t.text:
+            for p in reversed(list(t.iterancestors(_W_P))):
+                found.setdefault(p, None)
+    return list(found)
+
+
+def insert_charts(doc: Any, ctx: dict[str, Any], body: etree._Element | None = None) -> int:
     """Draw every placeholder's charts into `doc` (a rendered python-docx
     Document) from the document's context; a placeholder with nothing to draw
-    goes with its paragraph. The number of charts drawn."""
-    body = doc.element.body
+    goes with its paragraph. The number of charts drawn. `body`: the body to
+    draw in when it is not yet the document's (the rendered body, before
+    docxtpl puts it in)."""
+    body = doc.element.body if body is None else body
     drawn = 0
-    for p in list(body.iter(qn("w:p"))):
+    next_id = [_next_drawing_id(body)]
+    for p in _candidates(body):
         keys = placeholder_keys(_text(p))
         if keys is None:
             continue
@@ -658,23 +677,24 @@ def insert_charts(doc: Any, ctx: dict[str, Any]) -> int:
                     ppr.remove(sect)
                 para.append(ppr)
             p.addprevious(para)
-            drawn += _draw_row(doc, para, row, width)
-        drawn += _draw_row(doc, p, rows[-1], width)
+            drawn += _draw_row(doc, para, row, width, next_id)
+        drawn += _draw_row(doc, p, rows[-1], width, next_id)
     return drawn
 
 
-def _draw_row(doc: Any, para: etree._Element, row: Sequence[Chart], width_mm: float) -> int:
+def _draw_row(doc: Any, para: etree._Element, row: Sequence[Chart], width_mm: float, next_id: list[int]) -> int:
     """`row`'s charts side by side in paragraph `para` (its text replaced), as
-    tall as the tallest needs, together as wide as the text."""
+    tall as the tallest needs, together as wide as the text. `next_id`: the
+    next free drawing id (one above every wp:docPr of the body), counted on."""
     _chart_paragraph(para)
     each = (width_mm - GAP_MM * (len(row) - 1)) / len(row) - 1
     height = max(chart_height_mm(c, each) for c in row)
-    body = doc.element.body
     for i, chart in enumerate(row):
         if i:
             gap = _w("r")
             gap.append(_w("t"))
             gap[0].text = "\u3000"
             para.append(gap)
-        para.append(_inline(_add_part(doc, chart), _next_drawing_id(body), each, height, chart.title))
+        para.append(_inline(_add_part(doc, chart), next_id[0], each, height, chart.title))
+        next_id[0] += 1
     return len(row)

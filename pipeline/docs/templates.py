@@ -25,7 +25,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
 from pipeline.docs.charts import insert_charts
-from pipeline.docs.layout import align_signature, ensure_page_numbers, fit_organ_mark, keep_signature_with_text, merge_groups
+from pipeline.docs.layout import align_signature, ensure_page_numbers, fit_organ_mark, keep_signature_with_text, merge_body_groups, styled_paragraphs
 
 
 def _template_dir() -> Path:
@@ -123,6 +123,16 @@ class _Template(DocxTemplate):
         self._column_loops = getattr(self, "_column_loops", False) or columns
         return patched
 
+    # Called with the rendered body (plain lxml) before it goes into the
+    # python-docx document: what needs only the body is done there (see
+    # layout.merge_body_groups). None: nothing.
+    on_body: Callable[[Any], None] | None = None
+
+    def map_tree(self, tree: Any) -> None:
+        if self.on_body is not None:
+            self.on_body(tree)
+        DocxTemplate.map_tree(self, tree)
+
     def fix_tables(self, xml: str) -> Any:
         """docxtpl's fix_tables evens out a table's grid after a {%tc %} loop
         added or removed cells; a template without one (ours) needs only the
@@ -194,17 +204,22 @@ def render_docx(template: Path, context: dict[str, Any]) -> bytes:
     """Render one template with `context`; the finished .docx as bytes."""
     ctx = clean_text(context)
     tpl = _Template(str(template))
+
+    def on_body(body: Any) -> None:
+        merge_body_groups(body, ctx)
+        insert_charts(tpl.docx, ctx, body)  # [[图表:…]] placeholders: pipeline/docs/charts.py
+
+    tpl.on_body = on_body
     try:
         tpl.render(ctx, jinja_env=jinja_env(), autoescape=True)
     except TemplateError as exc:
         where = "".join(getattr(exc, "docx_context", []) or [])[:200]
         raise RenderError(f"模板“{template.name}”有误：{exc}" + (f"（附近文字：{where.strip()}）" if where.strip() else "")) from exc
     doc = tpl.docx
-    merge_groups(doc, ctx)
-    insert_charts(doc, ctx)  # [[图表:…]] placeholders: pipeline/docs/charts.py
-    fit_organ_mark(doc)
-    align_signature(doc)
-    keep_signature_with_text(doc)
+    styled = styled_paragraphs(doc)  # the organ mark, 署名, 日期, 附件说明: found once
+    fit_organ_mark(doc, styled)
+    align_signature(doc, styled)
+    keep_signature_with_text(doc, styled)
     ensure_page_numbers(doc)
     props = doc.core_properties
     props.author = fit_property(ctx.get("office", props.author))
