@@ -9,22 +9,26 @@ that text from a form comes out exactly as typed, then post-processed
 
 from __future__ import annotations
 
+import copy
 import functools
 import io
 import re
 import sys
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import docx
 from docxtpl import DocxTemplate
 from jinja2 import Environment, StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
 from pipeline.docs.charts import insert_charts
+from pipeline.docs.package import Member, package_members, save_package
 from pipeline.docs.layout import align_signature, ensure_page_numbers, fit_organ_mark, keep_signature_with_text, merge_body_groups, styled_paragraphs
 
 
@@ -96,6 +100,38 @@ def _remember(cache: OrderedDict[Any, Any], key: Any, make: Callable[[], Any]) -
     return value
 
 
+@dataclass(frozen=True)
+class _Pristine:
+    """A template as python-docx opens it, never rendered: each document is
+    made in a copy of it (a deep copy of the trees is twice as fast as parsing
+    the package again, 0.35 MB of styles.xml), and the members it writes,
+    compressed, for the documents' members that are the same (package.py)."""
+
+    doc: Any
+    members: dict[str, Member]
+
+
+# A handful of templates, but each holds a parsed package of a few MB.
+_PRISTINE_SIZE = 8
+_pristine: OrderedDict[bytes, _Pristine] = OrderedDict()
+
+
+def _open_pristine(data: bytes) -> _Pristine:
+    doc = docx.Document(io.BytesIO(data))
+    return _Pristine(doc, package_members(doc.part.package))
+
+
+def _pristine_of(data: bytes) -> _Pristine:
+    """The template of these bytes, opened once a process (by its bytes: an edited template is another)."""
+    if data in _pristine:
+        _pristine.move_to_end(data)
+        return _pristine[data]
+    made = _pristine[data] = _open_pristine(data)
+    if len(_pristine) > _PRISTINE_SIZE:
+        _pristine.popitem(last=False)
+    return made
+
+
 def _compile(env: Environment, source: str) -> Template:
     # The environment's settings are part of the key: the same text compiled
     # with and without autoescape are two templates.
@@ -108,6 +144,19 @@ class _Template(DocxTemplate):
     docxtpl would escape it twice, A&amp;amp;B, and python-docx refuses one
     over 255 characters, which would stop the whole document); and whose
     patching and compiling are kept between documents (see _CACHE_SIZE)."""
+
+    def init_docx(self, reload: bool = True) -> None:
+        """docxtpl's, the document a copy of the template opened once (_Pristine)."""
+        if not self.docx or (self.is_rendered and reload):
+            self.pristine = _pristine_of(Path(self.template_file).read_bytes())
+            self.docx = copy.deepcopy(self.pristine.doc)
+            self.is_rendered = False
+
+    def package_bytes(self) -> bytes:
+        """The rendered document's .docx bytes (docxtpl's save without its
+        picture and media replacing, which is not used here), the members
+        it shares with the template not compressed again."""
+        return save_package(self.docx.part.package, self.pristine.members)
 
     def render_properties(self, context: dict[str, Any], jinja_env: Any = None) -> None:
         # Not autoescaped: python-docx escapes the text when it writes core.xml.
@@ -225,6 +274,4 @@ def render_docx(template: Path, context: dict[str, Any]) -> bytes:
     props.author = fit_property(ctx.get("office", props.author))
     props.last_modified_by = fit_property(ctx.get("office", props.last_modified_by))
     props.modified = datetime.now().replace(microsecond=0)
-    buf = io.BytesIO()
-    tpl.save(buf)
-    return buf.getvalue()
+    return tpl.package_bytes()
