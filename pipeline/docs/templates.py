@@ -52,6 +52,7 @@ DRAFT_NUMBER = "（草稿，未编号）"
 # Characters XML 1.0 forbids (docxtpl would also read \a and \f as paragraph
 # and page breaks); \t and \n stay: a tab, a line break inside a cell.
 _BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_clean = functools.partial(_BAD_XML.sub, "")
 
 
 class RenderError(Exception):
@@ -80,8 +81,6 @@ def fit_property(text: str, limit: int = PROPERTY_CHARS) -> str:
 _CACHE_SIZE = 64
 _patched: OrderedDict[str, tuple[str, bool]] = OrderedDict()
 _compiled: OrderedDict[tuple[int, bool, str], Template] = OrderedDict()
-_PARAGRAPH_START = re.compile(r"<w:p([ >])")
-_PARAGRAPH_MARK = re.compile(r"\n<w:p([ >])")
 _PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)
 # The characters docxtpl's resolve_listing turns into tabs, breaks and paragraphs.
 _LISTING = re.compile("[\t\n\a\f]")
@@ -192,7 +191,9 @@ class _Template(DocxTemplate):
 
     def render_xml_part(self, src_xml: str, part: Any, context: dict[str, Any], jinja_env: Any = None) -> str:
         """docxtpl's render_xml_part (0.19/0.20), with the compiled template kept."""
-        src_xml = _PARAGRAPH_START.sub(r"\n<w:p\1", src_xml)
+        # docxtpl's regular expressions <w:p([ >]) -> \n<w:p\1 and back, as
+        # plain replacements (the way back meets every paragraph of a summary).
+        src_xml = src_xml.replace("<w:p>", "\n<w:p>").replace("<w:p ", "\n<w:p ")
         try:
             self.current_rendering_part = part
             dst_xml = _compile(jinja_env or _plain_env(), src_xml).render(context)
@@ -201,7 +202,7 @@ class _Template(DocxTemplate):
                 line_number = max(exc.lineno - 4, 0)
                 exc.docx_context = [re.sub(r"<[^>]+>", "", x) for x in src_xml.splitlines()[line_number : line_number + 7]]
             raise
-        dst_xml = _PARAGRAPH_MARK.sub(r"<w:p\1", dst_xml)
+        dst_xml = dst_xml.replace("\n<w:p>", "<w:p>").replace("\n<w:p ", "<w:p ")
         dst_xml = dst_xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
         return self.resolve_listing(dst_xml)
 
@@ -242,10 +243,11 @@ def clean_text(value: Any) -> Any:
     """Context values made safe for XML, recursively (form text is untrusted)."""
     if isinstance(value, str):
         return _BAD_XML.sub("", value)
+    # A summary's rows are thousands of strings: those are cleaned here, without a call each.
     if isinstance(value, dict):
-        return {k: clean_text(v) for k, v in value.items()}
+        return {k: _clean(v) if type(v) is str else clean_text(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [clean_text(v) for v in value]
+        return [_clean(v) if type(v) is str else clean_text(v) for v in value]
     return value
 
 
