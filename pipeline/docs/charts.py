@@ -31,6 +31,7 @@ Two layers: `chart_xml` builds the chart part's XML from plain figures
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import math
 import re
@@ -229,20 +230,27 @@ LABEL_SIZE = 1050  # 五号
 COUNT_FORMAT = "0;-0;;"
 
 
-def _c(tag: str, val: Any = None, **attrs: Any) -> etree._Element:
-    el = etree.Element(f"{{{C_NS}}}{tag}", nsmap=_NSMAP)
-    if val is not None:
-        el.set("val", str(val))
+# The chart part being built (chart_xml): its elements are made inside it, then
+# moved to their place. An element made on its own is a document of its own,
+# and moving it into another costs a walk over its namespaces: the 通报's eight
+# charts of 25 units each took 37 ms so, a third of that made here.
+_building: contextvars.ContextVar[etree._Element | None] = contextvars.ContextVar("_building", default=None)
+
+
+def _new(tag: str, attrs: dict[str, Any]) -> etree._Element:
+    root = _building.get()
+    el = etree.Element(tag, nsmap=_NSMAP) if root is None else etree.SubElement(root, tag)
     for k, v in attrs.items():
         el.set(k, str(v))
     return el
+
+
+def _c(tag: str, val: Any = None, **attrs: Any) -> etree._Element:
+    return _new(f"{{{C_NS}}}{tag}", {"val": val, **attrs} if val is not None else attrs)
 
 
 def _a(tag: str, **attrs: Any) -> etree._Element:
-    el = etree.Element(f"{{{A_NS}}}{tag}", nsmap=_NSMAP)
-    for k, v in attrs.items():
-        el.set(k, str(v))
-    return el
+    return _new(f"{{{A_NS}}}{tag}", attrs)
 
 
 def _sub(parent: etree._Element, child: etree._Element) -> etree._Element:
@@ -457,6 +465,16 @@ def chart_xml(chart: Chart) -> bytes:
     drawn = replace(chart, categories=cats, series=series, colors=colors)
 
     space = _c("chartSpace")
+    building = _building.set(space)
+    try:
+        _chart_space(space, drawn, cats, series)
+    finally:
+        _building.reset(building)
+    return etree.tostring(space, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _chart_space(space: etree._Element, drawn: Chart, cats: Sequence[str], series: Sequence[Series]) -> None:
+    """What c:chartSpace holds, in the schema's order."""
     space.append(_c("date1904", 0))
     space.append(_c("lang", "zh-CN"))
     space.append(_c("roundedCorners", 0))
@@ -488,7 +506,6 @@ def chart_xml(chart: Chart) -> bytes:
     ch.append(_c("dispBlanksAs", "gap"))
     space.append(_shape("FFFFFF"))
     space.append(_text_props())
-    return etree.tostring(space, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 def chart_height_mm(chart: Chart, width_mm: float) -> float:

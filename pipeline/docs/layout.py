@@ -30,7 +30,7 @@ ORGAN_MARK_STYLES = ("GwOrganMark", "发文机关标志")
 # Clark names and paths, made once: these helpers visit every cell of a
 # summary (thousands of paragraphs), and qn() builds its name on each call.
 _W_TC, _W_TCPR, _W_P, _W_PPR, _W_T, _W_VAL = (qn(f"w:{t}") for t in ("tc", "tcPr", "p", "pPr", "t", "val"))
-_W_GRID_SPAN = qn("w:gridSpan")
+_W_GRID_SPAN, _W_TR = qn("w:gridSpan"), qn("w:tr")
 _W_PSTYLE, _W_STYLE, _W_STYLE_ID = qn("w:pStyle"), qn("w:style"), qn("w:styleId")
 _VMERGE = qn("w:vMerge")
 _VMERGE_AFTER = tuple(qn(name) for name in ("w:hMerge", "w:gridSpan", "w:tcW", "w:cnfStyle"))
@@ -52,11 +52,19 @@ def _span(tc: etree._Element) -> int:
     return int(gs.get(_W_VAL, "1")) if gs is not None else 1
 
 
-def _cells_at(tr: etree._Element, cols: Collection[int]) -> dict[int, etree._Element]:
+def _cells_at(tr: etree._Element, cols: Collection[int], spans: bool = True) -> dict[int, etree._Element]:
     """The w:tc starting at each grid column of `cols` (one inside a span is
-    left out), in one walk along the row."""
+    left out), in one walk along the row. `spans`: False when no cell of the
+    row spans columns (its cells' columns are their places then)."""
     found: dict[int, etree._Element] = {}
     last = max(cols, default=-1)
+    if not spans:
+        for pos, tc in enumerate(tr.iterchildren(_W_TC)):
+            if pos > last:
+                break
+            if pos in cols:
+                found[pos] = tc
+        return found
     pos = 0
     for tc in tr:
         if tc.tag != _W_TC:
@@ -183,7 +191,9 @@ def merge_body_groups(body: etree._Element, context: dict[str, Any]) -> int:
             continue
         # The cells of the merged columns, found in one walk along each row.
         cols = {header_cells[t] for t, _ in MERGES[name] if t in header_cells}
-        cells_of = [_cells_at(tr, cols) for tr in data]
+        # The rows with a cell spanning columns (a table's few, if any: found from the w:gridSpan elements).
+        spanned = {next(gs.iterancestors(_W_TR), None) for gs in tbl.iter(_W_GRID_SPAN)}
+        cells_of = [_cells_at(tr, cols, tr in spanned) for tr in data]
         parents: list[int] = [0]
         for title, key in MERGES[name]:
             col = header_cells.get(title)
@@ -440,8 +450,12 @@ def styled_paragraphs(doc: Any) -> Styled:
     (_style_id), in document order. Found from the body's w:pStyle elements in
     one walk, not by looking into every paragraph once per function: a
     summary's table has thousands, none of them a 署名 or an organ mark."""
+    return _styled_in(doc.element.body)
+
+
+def _styled_in(body: etree._Element) -> Styled:
     found: Styled = []
-    for ps in doc.element.body.iter(_W_PSTYLE):
+    for ps in body.iter(_W_PSTYLE):
         sid = ps.get(_W_VAL)
         if sid not in LAYOUT_STYLES:
             continue
@@ -449,6 +463,40 @@ def styled_paragraphs(doc: Any) -> Styled:
         p = ppr.getparent()
         if ppr.tag == _W_PPR and p is not None and p.tag == _W_P and ppr.getprevious() is None and _style_id(p) == sid:
             found.append((p, sid))
+    return found
+
+
+# Where each styled paragraph is: the index of each element on the way from the body.
+StyledPlaces = list[tuple[tuple[int, ...], str]]
+
+
+def styled_places(body: etree._Element) -> StyledPlaces:
+    """styled_paragraphs of a body that is still plain lxml (the rendered body
+    before docxtpl puts it into the document, where a visited element costs a
+    third), given by place: an element of it met again later, once it is the
+    document's, must be python-docx's (layout calls its methods), so none is
+    kept."""
+    places: StyledPlaces = []
+    for p, sid in _styled_in(body):
+        path = []
+        node = p
+        while node is not body:
+            parent = node.getparent()
+            path.append(parent.index(node))
+            node = parent
+        places.append((tuple(reversed(path)), sid))
+    return places
+
+
+def styled_at(doc: Any, places: StyledPlaces) -> Styled:
+    """The paragraphs at `places` (styled_places of the same body, unchanged since)."""
+    body = doc.element.body
+    found: Styled = []
+    for path, sid in places:
+        node = body
+        for i in path:
+            node = node[i]
+        found.append((node, sid))
     return found
 
 
