@@ -11,7 +11,9 @@ import unicodedata
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
-from docx.oxml import OxmlElement
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.part import XmlPart
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Pt
 from loguru import logger
@@ -231,11 +233,32 @@ def _text_width_pt(doc: Any) -> float:
     return width / 12700  # EMU per point
 
 
+# The styles parts kept as bytes (see styles_element), parsed once each.
+_parsed_styles: dict[bytes, etree._Element] = {}
+_PARSED_STYLES_SIZE = 8
+
+
+def styles_element(doc: Any) -> etree._Element:
+    """The document's w:styles, read only. A document rendered from a template
+    (docs/templates.py) keeps the template's styles part as its bytes, never
+    parsed nor written again (0.35 MB in each summary): they are parsed here
+    once a process; a document opened by python-docx has them parsed already."""
+    part = doc.part.part_related_by(RT.STYLES)
+    if isinstance(part, XmlPart):
+        return part.element
+    blob = part.blob
+    if blob not in _parsed_styles:
+        if len(_parsed_styles) >= _PARSED_STYLES_SIZE:
+            _parsed_styles.pop(next(iter(_parsed_styles)))
+        _parsed_styles[blob] = parse_xml(blob)
+    return _parsed_styles[blob]
+
+
 def _style_size(doc: Any, style_id: str) -> float | None:
     """The font size (pt) of the first style `style_id` that sets one. Read
     from the styles' XML: python-docx would make an object of each of the
     hundreds of styles a template holds (Word's built-in ones) to compare ids."""
-    for st in doc.styles.element.iterchildren(_W_STYLE):
+    for st in styles_element(doc).iterchildren(_W_STYLE):
         if st.get(_W_STYLE_ID) == style_id and st.rPr is not None and st.rPr.sz_val is not None:
             return st.rPr.sz_val.pt
     return None
@@ -262,7 +285,7 @@ def _style_ppr_value(doc: Any, style_id: str | None, path: str, attr: str) -> st
     """An attribute of a paragraph property in the style or the styles it is
     based on (w:spacing/@w:before and the like)."""
     seen = set()
-    styles = doc.styles.element
+    styles = styles_element(doc)
     while style_id and style_id not in seen:
         seen.add(style_id)
         st = styles.find(f"{qn('w:style')}[@{qn('w:styleId')}='{style_id}']")
@@ -549,7 +572,7 @@ def _reversed_paragraphs(el: etree._Element) -> Iterator[etree._Element]:
 
 def _style_keeps_next(doc: Any, style_id: str | None) -> bool:
     value = _style_ppr_value(doc, style_id, "w:keepNext", "w:val")
-    styles = doc.styles.element
+    styles = styles_element(doc)
     st = styles.find(f"{qn('w:style')}[@{qn('w:styleId')}='{style_id}']") if style_id else None
     has = st is not None and st.find(f"{qn('w:pPr')}/{qn('w:keepNext')}") is not None
     return has and value not in ("0", "false")
