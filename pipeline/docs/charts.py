@@ -35,7 +35,7 @@ import contextvars
 import copy
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -47,6 +47,7 @@ from loguru import logger
 from lxml import etree
 
 from pipeline.docs.fonts import FANGSONG, HEITI, LATIN
+from pipeline.docs.layout import inside
 
 # ---------------------------------------------------------------------------
 # Figures: what a chart shows, as plain data
@@ -656,24 +657,35 @@ def _candidates(body: etree._Element) -> list[etree._Element]:
     with a 图 in one of their texts (a placeholder's 图表 cannot be split
     inside a character), and the paragraphs around them. Found from the
     texts, as a summary's table has thousands of paragraphs and none is one."""
+    return candidates_of(t for t in body.iter(_W_T) if t.text and "图" in t.text)
+
+
+def candidates_of(texts: Iterable[etree._Element]) -> list[etree._Element]:
+    """_candidates from the w:t elements (in document order) whose text holds a 图."""
     found: dict[etree._Element, None] = {}
-    for t in body.iter(_W_T):
-        if t.text and "图" in t.text:
-            for p in reversed(list(t.iterancestors(_W_P))):
-                found.setdefault(p, None)
+    for t in texts:
+        for p in reversed(list(t.iterancestors(_W_P))):
+            found.setdefault(p, None)
     return list(found)
 
 
-def insert_charts(doc: Any, ctx: dict[str, Any], body: etree._Element | None = None) -> int:
+def insert_charts(
+    doc: Any, ctx: dict[str, Any], body: etree._Element | None = None,
+    candidates: Sequence[etree._Element] | None = None, *, drawings: bool = True,
+) -> int:  # fmt: skip
     """Draw every placeholder's charts into `doc` (a rendered python-docx
     Document) from the document's context; a placeholder with nothing to draw
     goes with its paragraph. The number of charts drawn. `body`: the body to
     draw in when it is not yet the document's (the rendered body, before
-    docxtpl puts it in)."""
+    docxtpl puts it in); `candidates`: its _candidates, when the caller found
+    them already (those no longer in the body are passed over); `drawings`:
+    False when the caller knows the body has no wp:docPr (no drawing yet)."""
     body = doc.element.body if body is None else body
     drawn = 0
-    next_id = [_next_drawing_id(body)]
-    for p in _candidates(body):
+    next_id = [_next_drawing_id(body) if drawings else 1]
+    for p in _candidates(body) if candidates is None else candidates:
+        if candidates is not None and not inside(p, body):
+            continue
         keys = placeholder_keys(_text(p))
         if keys is None:
             continue

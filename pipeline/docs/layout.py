@@ -8,7 +8,7 @@ Each function takes a python-docx Document and changes it in place.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
@@ -32,7 +32,7 @@ ORGAN_MARK_STYLES = ("GwOrganMark", "发文机关标志")
 # Clark names and paths, made once: these helpers visit every cell of a
 # summary (thousands of paragraphs), and qn() builds its name on each call.
 _W_TC, _W_TCPR, _W_P, _W_PPR, _W_T, _W_VAL = (qn(f"w:{t}") for t in ("tc", "tcPr", "p", "pPr", "t", "val"))
-_W_GRID_SPAN, _W_TR = qn("w:gridSpan"), qn("w:tr")
+_W_GRID_SPAN, _W_TR, _W_TBL = qn("w:gridSpan"), qn("w:tr"), qn("w:tbl")
 _W_PSTYLE, _W_STYLE, _W_STYLE_ID = qn("w:pStyle"), qn("w:style"), qn("w:styleId")
 _VMERGE = qn("w:vMerge")
 _VMERGE_AFTER = tuple(qn(name) for name in ("w:hMerge", "w:gridSpan", "w:tcW", "w:cnfStyle"))
@@ -168,13 +168,17 @@ def merge_groups(doc: Any, context: dict[str, Any]) -> int:
     return merge_body_groups(doc.element.body, context)
 
 
-def merge_body_groups(body: etree._Element, context: dict[str, Any]) -> int:
+def merge_body_groups(
+    body: etree._Element, context: dict[str, Any], tables: Sequence[etree._Element] | None = None, *, spans: bool = True,
+) -> int:
     """merge_groups on a document's body element: the rendered body, before
     docxtpl puts it into the python-docx document, is plain lxml, whose
     elements cost a third of python-docx's to visit (a summary's table has
-    tens of thousands)."""
+    tens of thousands). `tables`: the body's w:tbl elements in document
+    order, when the caller found them already; `spans`: False when the
+    caller knows no cell of the body spans columns (no w:gridSpan in it)."""
     made = 0
-    for tbl in body.iter(qn("w:tbl")):
+    for tbl in body.iter(_W_TBL) if tables is None else tables:
         trs = tbl.findall(qn("w:tr"))
         head = _header_rows(trs)
         data = trs[head:]
@@ -194,7 +198,7 @@ def merge_body_groups(body: etree._Element, context: dict[str, Any]) -> int:
         # The cells of the merged columns, found in one walk along each row.
         cols = {header_cells[t] for t, _ in MERGES[name] if t in header_cells}
         # The rows with a cell spanning columns (a table's few, if any: found from the w:gridSpan elements).
-        spanned = {next(gs.iterancestors(_W_TR), None) for gs in tbl.iter(_W_GRID_SPAN)}
+        spanned = {next(gs.iterancestors(_W_TR), None) for gs in tbl.iter(_W_GRID_SPAN)} if spans else set()
         cells_of = [_cells_at(tr, cols, tr in spanned) for tr in data]
         parents: list[int] = [0]
         for title, key in MERGES[name]:
@@ -477,8 +481,14 @@ def styled_paragraphs(doc: Any) -> Styled:
 
 
 def _styled_in(body: etree._Element) -> Styled:
+    return styled_of(body.iter(_W_PSTYLE))
+
+
+def styled_of(pstyles: Iterable[etree._Element]) -> Styled:
+    """The paragraphs that w:pStyle elements (in document order) give a
+    style of LAYOUT_STYLES, as styled_paragraphs finds them."""
     found: Styled = []
-    for ps in body.iter(_W_PSTYLE):
+    for ps in pstyles:
         sid = ps.get(_W_VAL)
         if sid not in LAYOUT_STYLES:
             continue
@@ -493,14 +503,14 @@ def _styled_in(body: etree._Element) -> Styled:
 StyledPlaces = list[tuple[tuple[int, ...], str]]
 
 
-def styled_places(body: etree._Element) -> StyledPlaces:
+def styled_places(body: etree._Element, styled: Styled | None = None) -> StyledPlaces:
     """styled_paragraphs of a body that is still plain lxml (the rendered body
     before docxtpl puts it into the document, where a visited element costs a
     third), given by place: an element of it met again later, once it is the
     document's, must be python-docx's (layout calls its methods), so none is
-    kept."""
+    kept. `styled`: those paragraphs, when the caller found them already."""
     places: StyledPlaces = []
-    for p, sid in _styled_in(body):
+    for p, sid in _styled_in(body) if styled is None else styled:
         path = []
         node = p
         while node is not body:
@@ -521,6 +531,17 @@ def styled_at(doc: Any, places: StyledPlaces) -> Styled:
             node = node[i]
         found.append((node, sid))
     return found
+
+
+def layout_style(p: etree._Element) -> str | None:
+    """The paragraph's style when it is one of LAYOUT_STYLES, else None."""
+    sid = _style_id(p)
+    return sid if sid in LAYOUT_STYLES else None
+
+
+def inside(el: etree._Element, body: etree._Element) -> bool:
+    """Whether `el` is still in `body` (not removed with what held it)."""
+    return any(parent is body for parent in el.iterancestors())
 
 
 def _having(doc: Any, styled: Styled | None, style_ids: Sequence[str]) -> Styled:

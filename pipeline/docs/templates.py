@@ -29,9 +29,12 @@ from jinja2 import Environment, StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
-from pipeline.docs.charts import insert_charts
+from pipeline.docs.charts import candidates_of, insert_charts
 from pipeline.docs.package import Member, package_members, save_package
-from pipeline.docs.layout import align_signature, ensure_page_numbers, fit_organ_mark, keep_signature_with_text, merge_body_groups, styled_at, styled_places, StyledPlaces
+from pipeline.docs.layout import (
+    LAYOUT_STYLES, StyledPlaces, align_signature, ensure_page_numbers, fit_organ_mark, inside, keep_signature_with_text,
+    layout_style, merge_body_groups, styled_at, styled_of, styled_places,
+)
 
 
 def _template_dir() -> Path:
@@ -89,6 +92,8 @@ _LISTING = re.compile("[\t\n\a\f]")
 # A docxtpl column tag ({%tc for … %}), the only thing fix_tables is for.
 _COLUMN_TAG = re.compile(r"\{%-?\s*tc\s")
 _WP_DOCPR = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr"
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_W_TBL, _W_T, _W_PSTYLE, _W_VAL = _W + "tbl", _W + "t", _W + "pStyle", _W + "val"
 
 
 def _remember(cache: OrderedDict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:
@@ -201,14 +206,21 @@ class _Template(DocxTemplate):
         """docxtpl's: every wp:docPr numbered anew from 1001 (ids of pictures
         copied in a loop would collide), found by a walk over the elements
         with that tag rather than by docxtpl's XPath (a tenth of the time)."""
+        if "docPr" not in self.rendered_xml:
+            return  # none: no walk over the whole body to find them
         for elt in tree.iter(_WP_DOCPR):
             self.docx_ids_index += 1
             elt.attrib["id"] = str(self.docx_ids_index)
+
+    # The body's XML as rendered, before it is parsed (fix_tables): what it
+    # does not hold needs no looking for in the tree.
+    rendered_xml = ""
 
     def fix_tables(self, xml: str) -> Any:
         """docxtpl's fix_tables evens out a table's grid after a {%tc %} loop
         added or removed cells; a template without one (ours) needs only the
         parsing (a tenth of a summary's rendering, at 300 rows)."""
+        self.rendered_xml = xml
         if getattr(self, "_column_loops", True):
             return DocxTemplate.fix_tables(self, xml)
         return etree.fromstring(xml, parser=etree.XMLParser(recover=True))  # as docxtpl parses it
@@ -275,6 +287,40 @@ def clean_text(value: Any) -> Any:
     return value
 
 
+def _lay_out_body(tpl: _Template, body: Any, ctx: dict[str, Any]) -> StyledPlaces:
+    """What is done to the rendered body while it is plain lxml: cells merged,
+    charts drawn, and where the paragraphs layout places later are.
+
+    A walk over a summary's 23,000 elements costs about as much as merging
+    its cells, so there is one walk for the tables, the texts holding a 图
+    (placeholders) and the paragraph styles; and none for what the rendered
+    text shows is not there (a wp:docPr, a w:gridSpan). Cells merged empty
+    their continued cells and a placeholder without a chart goes, so a
+    paragraph found by the walk but no longer in the body is passed over;
+    a placeholder's paragraph that itself has a style placed by layout (its
+    charts' paragraphs copy it) has the styles looked for again."""
+    xml = tpl.rendered_xml
+    tables, texts, pstyles = [], [], []
+    for el in body.iter(_W_TBL, _W_T, _W_PSTYLE):
+        tag = el.tag
+        if tag == _W_T:
+            if el.text and "图" in el.text:
+                texts.append(el)
+        elif tag == _W_PSTYLE:
+            if el.get(_W_VAL) in LAYOUT_STYLES:
+                pstyles.append(el)
+        else:
+            tables.append(el)
+    merge_body_groups(body, ctx, tables, spans="gridSpan" in xml)
+    candidates = candidates_of(texts)
+    # [[图表:…]] placeholders: pipeline/docs/charts.py
+    insert_charts(tpl.docx, ctx, body, candidates, drawings="docPr" in xml)
+    styled = [(p, sid) for p, sid in styled_of(pstyles) if inside(p, body)]
+    if any(layout_style(p) for p in candidates):
+        styled = None  # found again (styled_places)
+    return styled_places(body, styled)
+
+
 def render_docx(template: Path, context: dict[str, Any]) -> bytes:
     """Render one template with `context`; the finished .docx as bytes."""
     ctx = clean_text(context)
@@ -283,9 +329,7 @@ def render_docx(template: Path, context: dict[str, Any]) -> bytes:
     places: StyledPlaces = []
 
     def on_body(body: Any) -> None:
-        merge_body_groups(body, ctx)
-        insert_charts(tpl.docx, ctx, body)  # [[图表:…]] placeholders: pipeline/docs/charts.py
-        places.extend(styled_places(body))  # the organ mark, 署名, 日期, 附件说明: found once
+        places.extend(_lay_out_body(tpl, body, ctx))
 
     tpl.on_body = on_body
     try:
