@@ -116,6 +116,11 @@ class _Pristine:
 
     doc: Any
     members: dict[str, Member]
+    # What every copy shares with it (a deepcopy memo): the parts that are
+    # bytes (python-docx's plain Part: the styles kept so, the theme, pictures
+    # …), which nothing changes, and the part names (str subclasses, which
+    # deepcopy would rebuild one by one). The parts of XML are each copy's own.
+    shared: dict[int, Any]
 
 
 # A handful of templates, but each holds a parsed package of a few MB.
@@ -126,7 +131,12 @@ _pristine: OrderedDict[bytes, _Pristine] = OrderedDict()
 def _open_pristine(data: bytes) -> _Pristine:
     doc = docx.Document(io.BytesIO(data))
     _keep_styles_as_bytes(doc)
-    return _Pristine(doc, package_members(doc.part.package))
+    shared: dict[int, Any] = {}
+    for part in doc.part.package.parts:
+        shared[id(part.partname)] = part.partname
+        if type(part) is Part:
+            shared[id(part)] = part
+    return _Pristine(doc, package_members(doc.part.package), shared)
 
 
 def _keep_styles_as_bytes(doc: Any) -> None:
@@ -169,7 +179,7 @@ class _Template(DocxTemplate):
         """docxtpl's, the document a copy of the template opened once (_Pristine)."""
         if not self.docx or (self.is_rendered and reload):
             self.pristine = _pristine_of(Path(self.template_file).read_bytes())
-            self.docx = copy.deepcopy(self.pristine.doc)
+            self.docx = copy.deepcopy(self.pristine.doc, dict(self.pristine.shared))
             self.is_rendered = False
 
     def package_bytes(self) -> bytes:
