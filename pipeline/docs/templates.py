@@ -33,7 +33,7 @@ from pipeline.docs.charts import candidates_of, insert_charts
 from pipeline.docs.package import Member, package_members, save_package
 from pipeline.docs.layout import (
     LAYOUT_STYLES, StyledPlaces, align_signature, ensure_page_numbers, fit_organ_mark, inside, keep_signature_with_text,
-    layout_style, merge_body_groups, styled_at, styled_of, styled_places,
+    layout_style, merge_body_groups, styled_at, styled_of, styled_places, styles_element,
 )
 
 
@@ -168,6 +168,13 @@ def _compile(env: Environment, source: str) -> Template:
     return _remember(_compiled, (id(env), bool(env.autoescape), source), lambda: env.from_string(source))
 
 
+def _jinja_source(patched: str) -> str:
+    """A patched part's XML as jinja compiles it: docxtpl's regular expression
+    <w:p([ >]) -> \n<w:p\1 as plain replacements (as is the way back, which
+    meets every paragraph of a summary)."""
+    return patched.replace("<w:p>", "\n<w:p>").replace("<w:p ", "\n<w:p ")
+
+
 class _Template(DocxTemplate):
     """A DocxTemplate whose document properties are rendered as plain text and
     cut to Word's limit (the 标题 property holds a unit's name, form data:
@@ -237,9 +244,7 @@ class _Template(DocxTemplate):
 
     def render_xml_part(self, src_xml: str, part: Any, context: dict[str, Any], jinja_env: Any = None) -> str:
         """docxtpl's render_xml_part (0.19/0.20), with the compiled template kept."""
-        # docxtpl's regular expressions <w:p([ >]) -> \n<w:p\1 and back, as
-        # plain replacements (the way back meets every paragraph of a summary).
-        src_xml = src_xml.replace("<w:p>", "\n<w:p>").replace("<w:p ", "\n<w:p ")
+        src_xml = _jinja_source(src_xml)
         try:
             self.current_rendering_part = part
             dst_xml = _compile(jinja_env or _plain_env(), src_xml).render(context)
@@ -329,6 +334,29 @@ def _lay_out_body(tpl: _Template, body: Any, ctx: dict[str, Any]) -> StyledPlace
     if any(layout_style(p) for p in candidates):
         styled = None  # found again (styled_places)
     return styled_places(body, styled)
+
+
+def prepare(template: Path) -> None:
+    """Make now what rendering `template` keeps per process (its opened copy,
+    its parts patched and compiled), e.g. before worker processes are forked,
+    which then start with it instead of each making it for itself (a quarter
+    of a second for the summary and the 通报). A template that cannot be
+    prepared is left to its rendering, which says what is wrong."""
+    try:
+        tpl = _Template(str(template))
+        tpl.render_init()
+        env = jinja_env()
+        _compile(env, _jinja_source(tpl.patch_xml(tpl.get_xml())))
+        for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
+            for _, part in tpl.get_headers_footers(uri):
+                _compile(env, _jinja_source(tpl.patch_xml(tpl.get_part_xml(part))))
+        props = tpl.docx.core_properties
+        for prop in TEMPLATED_PROPERTIES:
+            if getattr(props, prop):
+                _compile(_plain_env(), getattr(props, prop))
+        styles_element(tpl.docx)
+    except Exception:  # noqa: BLE001 — rendering reports it, document by document
+        return
 
 
 def render_docx(template: Path, context: dict[str, Any]) -> bytes:
