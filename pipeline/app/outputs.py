@@ -52,7 +52,7 @@ from pipeline.core.dates import arabic, format_date
 from pipeline.core.campaign import CampaignError, settings_for
 from pipeline.core.clock import Clock
 from pipeline.core.config import Config
-from pipeline.docs.templates import BULLETIN, DRAFT_NUMBER, REMINDER, SUMMARY, render_docx, template_path
+from pipeline.docs.templates import BULLETIN, DRAFT_NUMBER, REMINDER, SUMMARY, prepare, render_docx, template_path
 from pipeline.core.names import NAME_BYTES, safe_component
 from pipeline.store.files import TEMP_SUFFIX, atomic_write, temp_prefix
 from pipeline.core.model import Snapshot
@@ -606,6 +606,9 @@ def render_many(jobs: Sequence[tuple[Path, dict[str, Any]]]) -> list[bytes | Exc
     if len(jobs) < POOL_FROM or (os.cpu_count() or 1) < 2:
         return [_render_one(t, c) for t, c in jobs]
     if _can_fork():
+        # Each template opened and compiled here once, inherited by both workers.
+        for template in dict.fromkeys(templates):
+            prepare(template)
         # The forked workers share this process's memory until they write to it, and
         # the garbage collector writes to every object it visits: frozen, the objects
         # of the register's snapshot are left alone, and each worker stays small.

@@ -8,10 +8,12 @@ Each function takes a python-docx Document and changes it in place.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
-from docx.oxml import OxmlElement
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.part import XmlPart
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Pt
 from loguru import logger
@@ -30,27 +32,51 @@ ORGAN_MARK_STYLES = ("GwOrganMark", "发文机关标志")
 # Clark names and paths, made once: these helpers visit every cell of a
 # summary (thousands of paragraphs), and qn() builds its name on each call.
 _W_TC, _W_TCPR, _W_P, _W_PPR, _W_T, _W_VAL = (qn(f"w:{t}") for t in ("tc", "tcPr", "p", "pPr", "t", "val"))
-_GRID_SPAN = f"{_W_TCPR}/{qn('w:gridSpan')}"
-_W_PSTYLE = qn("w:pStyle")
+_W_GRID_SPAN, _W_TR, _W_TBL = qn("w:gridSpan"), qn("w:tr"), qn("w:tbl")
+_W_PSTYLE, _W_STYLE, _W_STYLE_ID = qn("w:pStyle"), qn("w:style"), qn("w:styleId")
 _VMERGE = qn("w:vMerge")
 _VMERGE_AFTER = tuple(qn(name) for name in ("w:hMerge", "w:gridSpan", "w:tcW", "w:cnfStyle"))
 
 
+def _first(el: etree._Element, tag: str) -> etree._Element | None:
+    """The first child of `el` with `tag`, for elements of few children (a
+    cell, its properties): find() and iterchildren(tag) each prepare a
+    search or a tag matcher first, which costs more than the walk here."""
+    for child in el:
+        if child.tag == tag:
+            return child
+    return None
+
+
 def _span(tc: etree._Element) -> int:
-    gs = tc.find(_GRID_SPAN)
+    tcPr = _first(tc, _W_TCPR)
+    gs = _first(tcPr, _W_GRID_SPAN) if tcPr is not None else None
     return int(gs.get(_W_VAL, "1")) if gs is not None else 1
 
 
-def _cell_at(tr: etree._Element, col: int) -> etree._Element | None:
-    """The w:tc starting at grid column `col`, or None (inside a span)."""
+def _cells_at(tr: etree._Element, cols: Collection[int], spans: bool = True) -> dict[int, etree._Element]:
+    """The w:tc starting at each grid column of `cols` (one inside a span is
+    left out), in one walk along the row. `spans`: False when no cell of the
+    row spans columns (its cells' columns are their places then)."""
+    found: dict[int, etree._Element] = {}
+    last = max(cols, default=-1)
+    if not spans:
+        for pos, tc in enumerate(tr.iterchildren(_W_TC)):
+            if pos > last:
+                break
+            if pos in cols:
+                found[pos] = tc
+        return found
     pos = 0
-    for tc in tr.findall(_W_TC):
-        if pos == col:
-            return tc
+    for tc in tr:
+        if tc.tag != _W_TC:
+            continue
+        if pos > last:
+            break
+        if pos in cols:
+            found[pos] = tc
         pos += _span(tc)
-        if pos > col:
-            return None
-    return None
+    return found
 
 
 def _cell_text(tc: etree._Element) -> str:
@@ -67,29 +93,30 @@ def _header_rows(rows: list[etree._Element]) -> int:
 
 
 def _set_vmerge(tc: etree._Element, restart: bool) -> None:
-    tcPr = tc.find(_W_TCPR)
+    tcPr = _first(tc, _W_TCPR)
     if tcPr is None:
-        tcPr = OxmlElement("w:tcPr")
+        tcPr = tc.makeelement(_W_TCPR)
         tc.insert(0, tcPr)
-    old = tcPr.find(_VMERGE)
+    # One look at tcPr's few children: the vMerge there (replaced), and
+    # the first present of _VMERGE_AFTER (schema order: vMerge goes after
+    # tcW/gridSpan/hMerge, before the rest).
+    first: dict[str, etree._Element] = {}
+    for child in tcPr:
+        first.setdefault(child.tag, child)
+    old = first.pop(_VMERGE, None)
     if old is not None:
         tcPr.remove(old)
-    vm = OxmlElement("w:vMerge")
+    vm = tcPr.makeelement(_VMERGE)
     if restart:
         vm.set(_W_VAL, "restart")
-    # Schema order: after tcW/gridSpan/hMerge, before the rest.
-    anchor = None
-    for name in _VMERGE_AFTER:
-        anchor = tcPr.find(name)
-        if anchor is not None:
-            break
+    anchor = next((first[name] for name in _VMERGE_AFTER if name in first), None)
     if anchor is not None:
         anchor.addnext(vm)
     else:
         tcPr.insert(0, vm)
     if not restart:
         # A continued cell shows nothing: keep one empty paragraph.
-        paragraphs = tc.findall(_W_P)
+        paragraphs = [child for child in tc if child.tag == _W_P]
         for p in paragraphs[1:]:
             tc.remove(p)
         for child in list(paragraphs[0]):
@@ -138,8 +165,20 @@ def merge_groups(doc: Any, context: dict[str, Any]) -> int:
     tables named in MERGES (docxtpl's {% vm %} can only merge a whole column).
     Columns are found by their header text. Returns how many merged groups
     were made."""
+    return merge_body_groups(doc.element.body, context)
+
+
+def merge_body_groups(
+    body: etree._Element, context: dict[str, Any], tables: Sequence[etree._Element] | None = None, *, spans: bool = True,
+) -> int:
+    """merge_groups on a document's body element: the rendered body, before
+    docxtpl puts it into the python-docx document, is plain lxml, whose
+    elements cost a third of python-docx's to visit (a summary's table has
+    tens of thousands). `tables`: the body's w:tbl elements in document
+    order, when the caller found them already; `spans`: False when the
+    caller knows no cell of the body spans columns (no w:gridSpan in it)."""
     made = 0
-    for tbl in doc.element.body.iter(qn("w:tbl")):
+    for tbl in body.iter(_W_TBL) if tables is None else tables:
         trs = tbl.findall(qn("w:tr"))
         head = _header_rows(trs)
         data = trs[head:]
@@ -156,6 +195,11 @@ def merge_groups(doc: Any, context: dict[str, Any]) -> int:
         if len(data) != len(rows):
             logger.warning(f"表格“{name}”的行数（{len(data)}）与数据（{len(rows)}行）不符，未合并单元格")
             continue
+        # The cells of the merged columns, found in one walk along each row.
+        cols = {header_cells[t] for t, _ in MERGES[name] if t in header_cells}
+        # The rows with a cell spanning columns (a table's few, if any: found from the w:gridSpan elements).
+        spanned = {next(gs.iterancestors(_W_TR), None) for gs in tbl.iter(_W_GRID_SPAN)} if spans else set()
+        cells_of = [_cells_at(tr, cols, tr in spanned) for tr in data]
         parents: list[int] = [0]
         for title, key in MERGES[name]:
             col = header_cells.get(title)
@@ -167,7 +211,7 @@ def merge_groups(doc: Any, context: dict[str, Any]) -> int:
             for start, end in runs:
                 if end - start < 2:
                     continue
-                cells = [_cell_at(tr, col) for tr in data[start:end]]
+                cells = [row.get(col) for row in cells_of[start:end]]
                 if any(c is None for c in cells):
                     continue
                 _set_vmerge(cells[0], restart=True)
@@ -183,7 +227,7 @@ def _style_id(p: etree._Element) -> str | None:
     ppr = p[0] if len(p) else None
     if ppr is None or ppr.tag != _W_PPR:
         return None
-    ps = ppr.find(_W_PSTYLE)
+    ps = _first(ppr, _W_PSTYLE)
     return ps.get(_W_VAL) if ps is not None else None
 
 
@@ -193,10 +237,34 @@ def _text_width_pt(doc: Any) -> float:
     return width / 12700  # EMU per point
 
 
+# The styles parts kept as bytes (see styles_element), parsed once each.
+_parsed_styles: dict[bytes, etree._Element] = {}
+_PARSED_STYLES_SIZE = 8
+
+
+def styles_element(doc: Any) -> etree._Element:
+    """The document's w:styles, read only. A document rendered from a template
+    (docs/templates.py) keeps the template's styles part as its bytes, never
+    parsed nor written again (0.35 MB in each summary): they are parsed here
+    once a process; a document opened by python-docx has them parsed already."""
+    part = doc.part.part_related_by(RT.STYLES)
+    if isinstance(part, XmlPart):
+        return part.element
+    blob = part.blob
+    if blob not in _parsed_styles:
+        if len(_parsed_styles) >= _PARSED_STYLES_SIZE:
+            _parsed_styles.pop(next(iter(_parsed_styles)))
+        _parsed_styles[blob] = parse_xml(blob)
+    return _parsed_styles[blob]
+
+
 def _style_size(doc: Any, style_id: str) -> float | None:
-    for style in doc.styles:
-        if style.style_id == style_id and style.font.size is not None:
-            return style.font.size.pt
+    """The font size (pt) of the first style `style_id` that sets one. Read
+    from the styles' XML: python-docx would make an object of each of the
+    hundreds of styles a template holds (Word's built-in ones) to compare ids."""
+    for st in styles_element(doc).iterchildren(_W_STYLE):
+        if st.get(_W_STYLE_ID) == style_id and st.rPr is not None and st.rPr.sz_val is not None:
+            return st.rPr.sz_val.pt
     return None
 
 
@@ -221,7 +289,7 @@ def _style_ppr_value(doc: Any, style_id: str | None, path: str, attr: str) -> st
     """An attribute of a paragraph property in the style or the styles it is
     based on (w:spacing/@w:before and the like)."""
     seen = set()
-    styles = doc.styles.element
+    styles = styles_element(doc)
     while style_id and style_id not in seen:
         seen.add(style_id)
         st = styles.find(f"{qn('w:style')}[@{qn('w:styleId')}='{style_id}']")
@@ -283,15 +351,14 @@ def place_organ_mark(doc: Any, p: etree._Element) -> None:
     spacing.set(qn("w:beforeAutospacing"), "0")
 
 
-def fit_organ_mark(doc: Any) -> None:
+def fit_organ_mark(doc: Any, styled: Styled | None = None) -> None:
     """Keep the red organ mark on one line: a long name (the default office is
     18 characters) is narrowed with character scaling, as printed 红头 are;
-    and place it 35 mm below the top of the text block (place_organ_mark)."""
-    width_pt = _text_width_pt(doc)
-    for p in doc.element.body.iter(qn("w:p")):
-        sid = _style_id(p)
-        if sid not in ORGAN_MARK_STYLES:
-            continue
+    and place it 35 mm below the top of the text block (place_organ_mark).
+    `styled`: styled_paragraphs(doc), when the caller has it."""
+    marks = _having(doc, styled, ORGAN_MARK_STYLES)
+    width_pt = _text_width_pt(doc) if marks else 0.0
+    for p, sid in marks:
         place_organ_mark(doc, p)
         text = "".join(t.text or "" for t in p.iter(qn("w:t")))
         size = _style_size(doc, sid) or 30.0
@@ -326,17 +393,23 @@ SIGNER_STYLES = ("GwSigner", "署名")
 DATE_STYLES = ("GwDate", "成文日期")
 
 
-def align_signature(doc: Any) -> None:
+def align_signature(doc: Any, styled: Styled | None = None) -> None:
     """GB/T 9704 7.3.5.2: 署名 two characters in from the right, 成文日期 on the
     next line starting two characters right of the 署名's first character; when
     the date is the longer, the date sits two characters in from the right and
     the 署名 moves left. Positions are computed from the 署名 (Chinese
-    characters, one em each), so that the width of digits does not matter."""
-    paragraphs = list(doc.element.body.iter(_W_P))
-    styles = [_style_id(p) for p in paragraphs]
+    characters, one em each), so that the width of digits does not matter.
+    `styled`: styled_paragraphs(doc), when the caller has it."""
+    body = doc.element.body
+    styled = styled_paragraphs(doc) if styled is None else styled
+    signers = _having(doc, styled, SIGNER_STYLES)
+    if not signers:
+        return
+    dates = {p for p, _ in _having(doc, styled, DATE_STYLES)}
     width_tw = _text_width_pt(doc) * 20
-    for i, (sig, day) in enumerate(zip(paragraphs, paragraphs[1:])):
-        if styles[i] not in SIGNER_STYLES or styles[i + 1] not in DATE_STYLES:
+    for sig, _ in signers:
+        day = _following_paragraph(sig, body)
+        if day is None or day not in dates:
             continue
         size_tw = (_style_size(doc, _style_id(sig) or "") or 16.0) * 20
         sig_w = _display_width(_text(sig).strip())
@@ -367,34 +440,160 @@ def _lines(p: etree._Element, per_line: int = 28) -> int:
     return max(1, -int(-(_display_width(_text(p).strip()) + 2) // per_line))
 
 
-def keep_signature_with_text(doc: Any) -> None:
+def keep_signature_with_text(doc: Any, styled: Styled | None = None) -> None:
     """GB/T 9704: the page with the 署名 must carry some of the text. The 附件说明,
     署名 and 日期 keep together by their styles; here the paragraph of text just
     before them is kept with them too when it is short (at most
     KEEP_WITH_SIGNATURE_LINES lines). A longer one is left free, and loses a
     keep-with-next an older template gave it: LibreOffice would move it whole
-    and strand its page lines short (Word moves its last lines only)."""
-    paragraphs = list(doc.element.body.iter(qn("w:p")))
-    for i, p in enumerate(paragraphs):
-        if _style_id(p) in ATTACH_NOTE_STYLES or _style_id(p) in SIGNER_STYLES:
-            for prev in reversed(paragraphs[:i]):
-                if _text(prev).strip():
-                    pPr = prev.get_or_add_pPr()
-                    if _lines(prev) <= KEEP_WITH_SIGNATURE_LINES:
-                        pPr.get_or_add_keepNext()
-                    else:
-                        pPr._remove_keepNext()
-                        if _style_keeps_next(doc, _style_id(prev)):
-                            off = OxmlElement("w:keepNext")
-                            off.set(qn("w:val"), "0")
-                            pPr._insert_keepNext(off)
-                    break
+    and strand its page lines short (Word moves its last lines only).
+    `styled`: styled_paragraphs(doc), when the caller has it."""
+    body = doc.element.body
+    ends = _having(doc, styled, ATTACH_NOTE_STYLES + SIGNER_STYLES)
+    if not ends:
+        return
+    for prev in _preceding_paragraphs(ends[0][0], body):
+        if _text(prev).strip():
+            pPr = prev.get_or_add_pPr()
+            if _lines(prev) <= KEEP_WITH_SIGNATURE_LINES:
+                pPr.get_or_add_keepNext()
+            else:
+                pPr._remove_keepNext()
+                if _style_keeps_next(doc, _style_id(prev)):
+                    off = OxmlElement("w:keepNext")
+                    off.set(qn("w:val"), "0")
+                    pPr._insert_keepNext(off)
             return
+
+
+# The paragraph styles placed here, found once a document (styled_paragraphs).
+LAYOUT_STYLES = frozenset(ORGAN_MARK_STYLES + SIGNER_STYLES + DATE_STYLES + ATTACH_NOTE_STYLES)
+# (paragraph, its style id), in document order.
+Styled = list[tuple[etree._Element, str]]
+
+
+def styled_paragraphs(doc: Any) -> Styled:
+    """The paragraphs of the body with one of LAYOUT_STYLES, and their style
+    (_style_id), in document order. Found from the body's w:pStyle elements in
+    one walk, not by looking into every paragraph once per function: a
+    summary's table has thousands, none of them a 署名 or an organ mark."""
+    return _styled_in(doc.element.body)
+
+
+def _styled_in(body: etree._Element) -> Styled:
+    return styled_of(body.iter(_W_PSTYLE))
+
+
+def styled_of(pstyles: Iterable[etree._Element]) -> Styled:
+    """The paragraphs that w:pStyle elements (in document order) give a
+    style of LAYOUT_STYLES, as styled_paragraphs finds them."""
+    found: Styled = []
+    for ps in pstyles:
+        sid = ps.get(_W_VAL)
+        if sid not in LAYOUT_STYLES:
+            continue
+        ppr = ps.getparent()
+        p = ppr.getparent()
+        if ppr.tag == _W_PPR and p is not None and p.tag == _W_P and ppr.getprevious() is None and _style_id(p) == sid:
+            found.append((p, sid))
+    return found
+
+
+# Where each styled paragraph is: the index of each element on the way from the body.
+StyledPlaces = list[tuple[tuple[int, ...], str]]
+
+
+def styled_places(body: etree._Element, styled: Styled | None = None) -> StyledPlaces:
+    """styled_paragraphs of a body that is still plain lxml (the rendered body
+    before docxtpl puts it into the document, where a visited element costs a
+    third), given by place: an element of it met again later, once it is the
+    document's, must be python-docx's (layout calls its methods), so none is
+    kept. `styled`: those paragraphs, when the caller found them already."""
+    places: StyledPlaces = []
+    for p, sid in _styled_in(body) if styled is None else styled:
+        path = []
+        node = p
+        while node is not body:
+            parent = node.getparent()
+            path.append(parent.index(node))
+            node = parent
+        places.append((tuple(reversed(path)), sid))
+    return places
+
+
+def styled_at(doc: Any, places: StyledPlaces) -> Styled:
+    """The paragraphs at `places` (styled_places of the same body, unchanged since)."""
+    body = doc.element.body
+    found: Styled = []
+    for path, sid in places:
+        node = body
+        for i in path:
+            node = node[i]
+        found.append((node, sid))
+    return found
+
+
+def layout_style(p: etree._Element) -> str | None:
+    """The paragraph's style when it is one of LAYOUT_STYLES, else None."""
+    sid = _style_id(p)
+    return sid if sid in LAYOUT_STYLES else None
+
+
+def inside(el: etree._Element, body: etree._Element) -> bool:
+    """Whether `el` is still in `body` (not removed with what held it)."""
+    return any(parent is body for parent in el.iterancestors())
+
+
+def _having(doc: Any, styled: Styled | None, style_ids: Sequence[str]) -> Styled:
+    return [(p, sid) for p, sid in (styled_paragraphs(doc) if styled is None else styled) if sid in style_ids]
+
+
+def _following_paragraph(p: etree._Element, body: etree._Element) -> etree._Element | None:
+    """The paragraph after `p` in document order (the next one body.iter
+    would give: one inside it, else the first at or inside what follows)."""
+    for inner in p.iterdescendants(_W_P):
+        return inner
+    node: etree._Element | None = p
+    while node is not None and node is not body:
+        for sib in node.itersiblings():
+            if sib.tag == _W_P:
+                return sib
+            for inner in sib.iterdescendants(_W_P):
+                return inner
+        node = node.getparent()
+    return None
+
+
+def _preceding_paragraphs(p: etree._Element, body: etree._Element) -> Iterator[etree._Element]:
+    """The paragraphs before `p` in document order, nearest first (those
+    body.iter gives before it, reversed), found lazily: the walk stops where
+    its caller does, not after listing every paragraph of the tables above."""
+    node = p
+    while node is not body:
+        prev = node.getprevious()
+        while prev is None:
+            parent = node.getparent()
+            if parent is None or parent is body:
+                return
+            node = parent
+            if node.tag == _W_P:
+                yield node
+            prev = node.getprevious()
+        yield from _reversed_paragraphs(prev)
+        node = prev
+
+
+def _reversed_paragraphs(el: etree._Element) -> Iterator[etree._Element]:
+    """The paragraphs of `el`'s subtree (itself included), last first."""
+    for child in el.iterchildren(reversed=True):
+        yield from _reversed_paragraphs(child)
+    if el.tag == _W_P:
+        yield el
 
 
 def _style_keeps_next(doc: Any, style_id: str | None) -> bool:
     value = _style_ppr_value(doc, style_id, "w:keepNext", "w:val")
-    styles = doc.styles.element
+    styles = styles_element(doc)
     st = styles.find(f"{qn('w:style')}[@{qn('w:styleId')}='{style_id}']") if style_id else None
     has = st is not None and st.find(f"{qn('w:pPr')}/{qn('w:keepNext')}") is not None
     return has and value not in ("0", "false")

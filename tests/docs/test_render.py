@@ -839,3 +839,25 @@ def test_cli_render_brings_back_lost_notices_from_an_edited_template(tmp_path, c
             assert p.read_bytes() == before[p]  # the same notice as intake wrote
         else:
             assert Document(str(p)).paragraphs[0].text == "材料退回通知（补发）"  # the office's template
+
+
+def test_the_layout_walks_meet_paragraphs_in_document_order():
+    """The 署名/日期 pairing and the text kept with the 署名 look at the
+    paragraph after and those before one, without listing the body's: the
+    same order body.iter gives, tables and a text box (paragraphs inside a
+    paragraph) included."""
+    from lxml import etree
+
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    xml = (
+        f'<w:body xmlns:w="{w}"><w:p><w:r><w:t>甲</w:t></w:r></w:p>'
+        "<w:tbl><w:tr><w:tc><w:p/><w:p><w:r><w:pict><w:txbxContent><w:p/><w:p/></w:txbxContent></w:pict></w:r></w:p>"
+        "</w:tc><w:tc><w:tbl><w:tr><w:tc><w:p/></w:tc></w:tr></w:tbl></w:tc></w:tr></w:tbl>"
+        "<w:p/><w:sdt><w:sdtContent><w:p/></w:sdtContent></w:sdt><w:p/><w:sectPr/></w:body>"
+    )
+    body = etree.fromstring(xml)
+    paragraphs = list(body.iter(qn("w:p")))
+    assert len(paragraphs) == 9
+    for i, p in enumerate(paragraphs):
+        assert layout._following_paragraph(p, body) is (paragraphs[i + 1] if i + 1 < len(paragraphs) else None)
+        assert list(layout._preceding_paragraphs(p, body)) == paragraphs[:i][::-1]

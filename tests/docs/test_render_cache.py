@@ -53,3 +53,38 @@ def test_a_column_loop_still_gets_its_table_grid_evened_out(tmp_path: Path) -> N
     grid = table.find(qn("w:tblGrid")).findall(qn("w:gridCol"))
     assert [c.xpath("string(.)") for c in cells] == ["名称", "一级", "二级", "三级", "合计", "备注"]
     assert len(grid) == len(cells)  # Word shows a table whose grid matches its cells
+
+
+def test_a_document_is_the_package_python_docx_writes() -> None:
+    """The package is written by docs/package.py, the members it shares with
+    its template copied as compressed once: python-docx reads it and writes
+    back the very same members, in the same order; the template's styles are
+    its own bytes."""
+    import zipfile
+
+    from pipeline.demo import sample_snapshot
+    from pipeline.docs import templates
+    from pipeline.core.config import Config
+
+    ctx = sample_snapshot.sample_contexts(Config(units=("教务处", "财务处")))[templates.SUMMARY][0]
+    path = templates.TEMPLATE_DIR / templates.SUMMARY
+    ours = render_docx(path, ctx)
+    again = io.BytesIO()
+    Document(io.BytesIO(ours)).save(again)
+    with zipfile.ZipFile(io.BytesIO(ours)) as a, zipfile.ZipFile(again) as b, zipfile.ZipFile(path) as t:
+        assert a.testzip() is None
+        assert a.namelist() == b.namelist()
+        assert all(a.read(n) == b.read(n) for n in a.namelist())
+        assert a.read("word/styles.xml") == t.read("word/styles.xml")
+        assert any(n.startswith("word/charts/") for n in a.namelist())  # the summary's charts, new members
+
+
+def test_documents_from_one_template_do_not_share_what_they_change(tmp_path: Path) -> None:
+    """Each document is made in its own copy of the template (kept once a
+    process): what one document's rendering changes is not in the next."""
+    tpl = _template(tmp_path / "t.docx", "{{ title }}")
+    first = Document(io.BytesIO(render_docx(tpl, {"title": "第一份"})))
+    first.sections[0].footer.add_paragraph("只在第一份里")  # as layout adds a footer to a copy
+    second = Document(io.BytesIO(render_docx(tpl, {"title": "第二份"})))
+    assert [p.text for p in second.paragraphs] == ["第二份"]
+    assert all("只在第一份里" not in p.text for p in second.sections[0].footer.paragraphs)
