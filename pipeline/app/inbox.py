@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from loguru import logger
@@ -99,60 +100,91 @@ def hard_link_warning(rel: str) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Claim folders
+# Claims in state/work/. A claim is a folder, state/work/<claim id>/, holding
+# the claimed file and its .claim.json (the watcher, one file at a time), or,
+# for a file claimed in a batch, the file itself renamed to
+# state/work/<claim id>.claimed<suffix> (`run`): no folder to make and remove
+# for each of thousands of files (on a slow disk that costs as much as
+# reading the form), and its claim is in its batch's manifest (see below).
+# Everything here takes either, as the claim's `cdir`.
+
+CLAIMED = ".claimed"
+_SUFFIX = re.compile(r"\.[A-Za-z0-9_]{1,15}")
+_CLAIMED_NAME = re.compile(r"([0-9a-f]{16}-[0-9a-f]{8})\.claimed(?:" + _SUFFIX.pattern + ")?")
+
+
+def claimed_path(work: Path, claim_id: str, name: str) -> Path:
+    """Where a batched claim puts its file: named by the claim, keeping the
+    suffix of `name` (a cleaned name, store.files.safe_name) for the reader."""
+    suffix = PurePosixPath(name).suffix
+    return work / f"{claim_id}{CLAIMED}{suffix if _SUFFIX.fullmatch(suffix) else ''}"
+
+
+def claimed_file_id(path: Path) -> str | None:
+    """The claim id of a claimed file (state/work/<claim id>.claimed…); None for anything else."""
+    found = _CLAIMED_NAME.fullmatch(path.name)
+    return found.group(1) if found else None
+
+
+def claim_id_of(cdir: Path) -> str:
+    return claimed_file_id(cdir) or cdir.name
 
 
 def pending_claims(work: Path) -> list[Path]:
-    """Claim folders in a work area, oldest claim first."""
+    """Claims in a work area (folders and claimed files), oldest claim first."""
     if not work.is_dir():
         return []
-    return sorted(p for p in work.iterdir() if contain.lstat_kind(p) is contain.Kind.FOLDER)  # a link there is not ours
+    return sorted(p for p in work.iterdir() if _is_claim(p))
+
+
+def _is_claim(p: Path) -> bool:
+    kind = contain.lstat_kind(p)  # a link there is not ours
+    return kind is contain.Kind.FOLDER or (kind is contain.Kind.FILE and claimed_file_id(p) is not None)
+
+
+def claims_present(work: Path) -> set[str]:
+    """The claim ids that have a folder or a claimed file in state/work/, from one listing."""
+    try:
+        names = os.listdir(work)
+    except OSError:
+        return set()
+    return {m.group(1) if (m := _CLAIMED_NAME.fullmatch(n)) else n for n in names}
 
 
 def read_claim(cdir: Path) -> dict[str, Any]:
-    """The claim's sidecar; else its entry in its batch's manifest (a copy
-    not yet on disk when the power went: see write_claim_copy); rebuilt from
-    what is there when both are damaged."""
-    for meta in (_load(cdir / CLAIM_FILE), _from_manifests(cdir)):
+    """The claim's sidecar; else its entry in its batch's manifest (a batched
+    claim has no sidecar; nor has one whose copy was not yet on disk when the
+    power went: see write_claim_copy); rebuilt from what is there when both
+    are damaged."""
+    sidecar = None if claimed_file_id(cdir) else _load(cdir / CLAIM_FILE)
+    for meta in (sidecar, _from_manifests(cdir)):
         if _claim_meta_ok(meta):
             return meta
     data = data_file(cdir)
     when = datetime.fromtimestamp(data.stat().st_mtime if data else time.time()).astimezone()
-    return {"claim_id": cdir.name, "file": data.name if data else cdir.name, "received_at": when.isoformat()}
+    return {"claim_id": claim_id_of(cdir), "file": data.name if data else cdir.name, "received_at": when.isoformat()}
 
 
 def data_file(cdir: Path) -> Path | None:
-    """The claimed original inside a claim folder (the one file not ours)."""
+    """The claimed original: a claimed file itself, or the one file not ours in a claim folder."""
+    if claimed_file_id(cdir) is not None:
+        return cdir if contain.lstat_kind(cdir) is contain.Kind.FILE else None
     files = sorted(p for p in cdir.iterdir() if p.is_file() and not p.name.startswith("."))
     return files[0] if files else None
 
 
-def drop_claim(cdir: Path, moved_out: Path | None = None) -> None:
-    """Remove a claim folder once nothing of the user's is in it.
-    `moved_out`: the claimed file, which the caller moved out: when it is
-    indeed gone, only our .claim.json is left, and it goes without the folder
-    being listed (a run drops thousands); the folder only if that emptied it."""
-    if moved_out is not None and not os.path.lexists(moved_out):
-        if _rmdir(cdir):  # a batched claim has no .claim.json: empty now
-            return
-        (cdir / CLAIM_FILE).unlink(missing_ok=True)
-        if _rmdir(cdir):
-            return  # else something else is there: looked at below
-    if data_file(cdir) is not None:
+def drop_claim(cdir: Path) -> None:
+    """Remove a claim folder once nothing of the user's is in it. A claimed
+    file is the user's: it is moved out, never removed here."""
+    if claimed_file_id(cdir) is not None or data_file(cdir) is not None:
         return
     for p in cdir.iterdir():
         if p.name.startswith("."):
             p.unlink(missing_ok=True)
-    _rmdir(cdir)
-
-
-def _rmdir(folder: Path) -> bool:
-    """Remove an empty folder; False when it is not empty (or cannot be removed)."""
     try:
-        folder.rmdir()
+        cdir.rmdir()
     except OSError:
-        return False
-    return True
+        pass
 
 
 def _load(path: Path) -> Any:
@@ -208,10 +240,11 @@ def _manifests(work: Path) -> list[Path]:
 
 
 def _from_manifests(cdir: Path) -> dict[str, Any] | None:
+    claim_id = claim_id_of(cdir)
     for path in _manifests(cdir.parent):
         entries = _load(path)
         for meta in entries if isinstance(entries, list) else []:
-            if isinstance(meta, dict) and meta.get("claim_id") == cdir.name:
+            if isinstance(meta, dict) and meta.get("claim_id") == claim_id:
                 return meta
     return None
 
@@ -229,7 +262,8 @@ def drop_manifest_if_done(path: Path) -> None:
     """Remove a batch's manifest once none of its claim folders is left."""
     entries = _load(path)
     ids = [m.get("claim_id") for m in entries if isinstance(m, dict)] if isinstance(entries, list) else []
-    if any(isinstance(i, str) and (path.parent / i).exists() for i in ids):
+    present = claims_present(path.parent)
+    if any(isinstance(i, str) and i in present for i in ids):
         return
     path.unlink(missing_ok=True)
 

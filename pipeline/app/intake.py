@@ -60,7 +60,7 @@ from loguru import logger
 
 from pipeline.app.arrivals import Arrivals
 from pipeline.app.inbox import (
-    CLAIM_FILE, InboxScan, claims_in_manifests, data_file, drop_claim, drop_done_manifests, drop_manifest_if_done, hard_link_warning,
+    CLAIM_FILE, InboxScan, claimed_path, claims_in_manifests, claims_present, data_file, drop_claim, drop_done_manifests, drop_manifest_if_done, hard_link_warning,
     manifest_bytes, manifest_path, not_regular_warning, pending_claims, read_claim, scan_inbox, write_claim_copy,
 )
 from pipeline.app.progress import Progress, wanted
@@ -110,13 +110,13 @@ Reading = tuple[str, int, "ParseResult | None"]  # sha256, size, reading (None: 
 
 @dataclass(frozen=True)
 class Claim:
-    """A file of a batch, claimed: where it was, its claim folder, its claim."""
+    """A file of a batch, claimed: where it was, the claim, its claim's record."""
 
     path: Path
-    cdir: Path
+    cdir: Path  # the claim: for a batch, the claimed file itself (state/work/<claim id>.claimed…)
     meta: dict[str, Any]
     manifest: Path  # its batch's manifest (pipeline.app.inbox)
-    data: Path  # the claimed file, in its claim folder (known: not looked up by listing the folder)
+    data: Path  # the claimed file (for a batch, cdir)
 
 
 @dataclass(frozen=True)
@@ -308,25 +308,25 @@ class Intake:
     #
     #  claim   the batch's manifest (every claim's id, name, time received) is
     #          written and synced, with state/work/, before any file moves;
-    #          then each file gets its folder (no .claim.json: the manifest
-    #          is the claim's record, see read_claim) and its rename, neither
-    #          of them synced. A power cut may then undo
-    #          a rename after the record of it is on disk: the file is back in
-    #          the inbox, and recovery, which looks at the manifests first,
-    #          puts it back into its claim folder rather than take it as a new
-    #          file (_reclaim_lost_renames).
+    #          then each file is renamed into state/work/ as its claim,
+    #          <claim id>.claimed<suffix> (no folder, no .claim.json: the
+    #          manifest is the claim's record, see pipeline.app.inbox), not
+    #          synced. A power cut may then undo a rename after the record
+    #          of it is on disk: the file is back in the inbox, and recovery,
+    #          which looks at the manifests first, puts it back into a claim
+    #          folder rather than take it as a new file (_reclaim_lost_renames).
     #  read    in two worker processes for a large run (pipeline.app.readers),
     #          while the main process claims the next batch.
     #  record  and plan: one register transaction for the batch (a savepoint
     #          per file), synced at its commit. Until then a power cut may lose
-    #          it; every file is still in its claim folder, with its claim on
+    #          it; every file is still in state/work/, with its claim on
     #          disk (above), so recovery records it again, once.
     #  file    notices, then the moves out of state/work/ (after the synced
-    #          plan: the register says where each file went before it goes);
-    #          one sync per destination folder; then mark_filed for the batch
-    #          in one synced transaction; only then are the claim folders
-    #          removed (a claim folder left with a filed or planned record is
-    #          finished by recovery from the register: _finish).
+    #          plan: the register says where each file went before it goes),
+    #          which end the claims; one sync per destination folder; then
+    #          mark_filed for the batch in one synced transaction (a claim
+    #          whose file was moved but not marked is finished by recovery
+    #          from the register: _finish, as the manifest stays until then).
 
     def _take(self, taking: list[Path], summary: RunSummary, bar: Progress) -> None:
         """Claim, read, record and file `taking`, BATCH files at a time; the
@@ -364,10 +364,11 @@ class Intake:
         (claim folders are not synced one by one). Its file is back in the
         inbox: it is put into its claim folder again (recorded bytes only),
         and finished like any other claim; never taken as a new file."""
+        present = claims_present(self.ws.work)
         for entry in claims_in_manifests(self.ws.work):
             cdir = self.ws.work / entry["claim_id"]
-            if cdir.is_dir() and data_file(cdir) is not None:
-                continue
+            if entry["claim_id"] in present and not (cdir.is_dir() and data_file(cdir) is None):
+                continue  # its claimed file, or its folder with the file, is in state/work/
             sub = self.register.by_claim(entry["claim_id"])
             if sub is None or self.register.is_filed(sub.id):
                 continue  # never recorded: still in the inbox, a new file; or done
@@ -424,7 +425,7 @@ class Intake:
                 if claimed.disk_full:  # every further claim would fail alike: they stay in the inbox (_take)
                     break
             else:
-                claims.append(Claim(path, claimed, meta, manifest, _claimed_file(claimed, rel)))
+                claims.append(Claim(path, claimed, meta, manifest, claimed))
         drop_manifest_if_done(manifest)  # no file claimed after all
         return claims
 
@@ -475,14 +476,16 @@ class Intake:
             planned = self._record_batch(readings, summary, bar)
             put = self._put_batch(planned, summary, bar)
             filed = self._mark_batch(put, summary, bar)
-            for claim, sub in filed:
-                drop_claim(claim.cdir, moved_out=claim.data)
+            for claim, sub in filed:  # a batched claim was its file, now filed: nothing is left of it
                 outcome = self._outcome(sub, claim.cdir, False)  # _put kept `sub` as the register has it
                 outcome.path = claim.path
                 log_outcome(outcome)
                 self._add(summary, bar, outcome)
             self._reserved.clear()
-            drop_manifest_if_done(claims[0].manifest)
+            # A claim that failed after its file left state/work/ (moved, not marked filed) is
+            # found by the next recovery through the manifest alone: it stays until then.
+            if len(filed) == len(claims):
+                drop_manifest_if_done(claims[0].manifest)
 
     def _record_batch(self, readings: list[tuple[Claim, Path, Reading]], summary: RunSummary,
                       bar: Progress) -> list[tuple[Claim, Path, Submission]]:  # fmt: skip
@@ -636,19 +639,21 @@ class Intake:
         batched = meta is not None
         meta = meta or self._claim_meta(path, rel)
         received = datetime.fromisoformat(meta["received_at"])
-        cdir = self.ws.work / meta["claim_id"]
-        cdir.mkdir(parents=True)
-        if not batched:
+        if batched:  # the file itself is the claim (pipeline.app.inbox): no folder
+            cdir = moved = claimed_path(self.ws.work, meta["claim_id"], safe_name(PurePosixPath(rel).name))
+        else:
+            cdir = self.ws.work / meta["claim_id"]
+            cdir.mkdir(parents=True)
             try:
                 atomic_write(cdir / CLAIM_FILE, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
             except BaseException:
                 drop_claim(cdir)
                 raise
+            moved = _claimed_file(cdir, rel)
         if expect is not None and readiness.observe(path) != expect:
             drop_claim(cdir)
             logger.info("{}", still_changing_message(rel))
             return Outcome(path, "waiting", None, still_changing_message(rel), rel)
-        moved = _claimed_file(cdir, rel)
         try:
             # Checked again right before the rename: a folder on the way may
             # have been replaced by a link since the scan.

@@ -98,10 +98,11 @@ def disk_full(exc: BaseException) -> bool:
 
 def full_path(exc: BaseException) -> Path | None:
     """The file that could not be written when the disk filled up: the
-    OSError's file name, or None (SQLite does not say; it is the register)."""
+    OSError's file name (for a rename, where it was going), or None (SQLite
+    does not say; it is the register)."""
     for e in chain(exc):
-        if isinstance(e, OSError) and e.errno in DISK_FULL_ERRNOS and e.filename:
-            return Path(e.filename)
+        if isinstance(e, OSError) and e.errno in DISK_FULL_ERRNOS and (e.filename2 or e.filename):
+            return Path(e.filename2 or e.filename)
     return None
 
 

@@ -29,6 +29,7 @@ from loguru import logger
 from intake_helpers import Clock, drop, fake_parse, form, hashes_under, sha
 from pipeline.core import faults
 from pipeline.store import logs
+from pipeline.app.inbox import claimed_file_id
 from pipeline.app import watch
 from pipeline.app import intake as intake_mod
 from pipeline.core.config import Config
@@ -145,16 +146,16 @@ def test_run_on_a_full_disk_stops_with_one_clear_line(ws: Workspace, monkeypatch
     for i, (rel, data) in enumerate(files.items()):
         drop(ws, rel, data, age=3600 - i, now=time.time())
     _log_to_dev_full(ws)
-    real_mkdir, claims = os.mkdir, []
+    real_replace, claims = os.replace, []
 
-    def mkdir(path, *args, **kw):  # a claim folder is the first thing each file needs
-        if Path(path).parent == ws.work and not Path(path).exists():
-            claims.append(path)
+    def replace(src, dst, *args, **kw):  # a batched claim is each file's rename into state/work/
+        if claimed_file_id(Path(dst)) is not None and Path(dst).parent == ws.work:
+            claims.append(dst)
             if len(claims) > 3:
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-        return real_mkdir(path, *args, **kw)
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(src), None, str(dst))  # as rename says it
+        return real_replace(src, dst, *args, **kw)
 
-    monkeypatch.setattr(os, "mkdir", mkdir)
+    monkeypatch.setattr(os, "replace", replace)
     try:
         code = cli_run(ws.root, pdf=False, verbose=False, day="2012-07-01")  # a day of the campaign: no year warning
     finally:
@@ -169,12 +170,13 @@ def test_run_on_a_full_disk_stops_with_one_clear_line(ws: Workspace, monkeypatch
     assert len(err_lines) == 2, err_lines
     log_line = next(line for line in err_lines if "无法写入日志文件" in line)  # first or second: run claims files in batches
     assert "磁盘已满" in log_line
-    assert any("处理 人03.docx 时出错：取走文件时 OSError：No space left on device" in line for line in err_lines)
+    assert any("无法取走 教务处/人03.docx：移动文件时 OSError：No space left on device，人03.docx（磁盘已满）。文件留在原处" in line
+               for line in err_lines)
     assert len(claims) == 4, "no further file is tried once the disk is full"
     assert len(hashes_under(ws.inbox)) == 9 and len(hashes_under(ws.work)) == 3
     assert sorted(hashes_under(ws.inbox, ws.work)) == sorted(sha(d) for d in files.values())
 
-    monkeypatch.setattr(os, "mkdir", real_mkdir)
+    monkeypatch.setattr(os, "replace", real_replace)
     (ws.logs / "pipeline.log").unlink()
     try:
         assert cli_run(ws.root, pdf=False, verbose=False) == 0
