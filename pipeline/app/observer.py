@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -59,7 +60,43 @@ def default_observer_factory(polling: bool, poll_interval: float) -> ObserverLik
 Hint = tuple[str, bool]  # (path, is_directory) — only a hint that something changed there
 
 
-def make_handler(hints: queue.SimpleQueue[Hint]) -> Any:
+class HintSink(Protocol):
+    def put(self, item: Hint) -> None: ...
+
+
+class Hints:
+    """The paths the observer's handler saw change, queued for the watch loop,
+    and a flag the loop sleeps on: a file's stability clock starts when the
+    loop first sees it unchanged, so a hint is looked at as soon as it comes,
+    not at the loop's next tick (up to pipeline.app.watch.TICK later, half of it
+    on average: that was most of the time from a last write to its register
+    row beyond the stability delay)."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Hint] = queue.SimpleQueue()
+        self._came = threading.Event()
+
+    def put(self, item: Hint) -> None:
+        self._queue.put(item)
+        self._came.set()
+
+    def drain(self) -> list[Hint]:
+        """Every hint queued so far. The flag is lowered first: a hint put
+        meanwhile raises it again, so none waits for a tick."""
+        self._came.clear()
+        out = []
+        while True:
+            try:
+                out.append(self._queue.get_nowait())
+            except queue.Empty:
+                return out
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep until a hint comes (True) or `timeout` passes (False)."""
+        return self._came.wait(timeout)
+
+
+def make_handler(hints: HintSink) -> Any:
     """A watchdog handler that only queues paths. Deletions are not queued
     (the tracker notices a vanished file by itself); a move queues where the
     file went to (Word's save-by-rename arrives as ~WRL0001.tmp -> name.docx)."""
@@ -149,7 +186,7 @@ class Supervisor:
     def __init__(
         self,
         inbox: Path,
-        hints: queue.SimpleQueue[Hint],
+        hints: HintSink,
         factory: ObserverFactory,
         *,
         polling: bool,

@@ -1,7 +1,14 @@
 """The outbox an intake run brings up to date (moved here from
-pipeline.app.intake): the workbook, then the documents (outputs.rebuild), and
-the notices of a returned file. `Intake` gets one of these through its
-constructor (`Intake(ws, cfg, outputs=...)`); tests pass a fake."""
+pipeline.app.intake): the documents (outputs.rebuild: the changed units'
+单位汇总 and reminders, then the 通报), then the workbook, and the notices of a
+returned file. `Intake` gets one of these through its constructor
+(`Intake(ws, cfg, outputs=...)`); tests pass a fake.
+
+Documents first: a unit's summary costs a fraction of the workbook, which
+grows with the whole campaign, and the watcher's clerk looks for the summary
+(`run` forks the workbook off beside the documents where it can, see
+_WorkbookAside). The watcher may postpone the workbook while files keep
+coming (`workbook_now`, pipeline.app.rebuilds)."""
 
 from __future__ import annotations
 
@@ -32,6 +39,7 @@ class OutputsReport:
     errors: list[str] = field(default_factory=list)  # every failure, one Chinese line each (already logged)
     documents_failed: list[str] = field(default_factory=list)  # outbox-relative names render reported
     workbook_failed: bool = False
+    workbook_postponed: bool = False  # not written this time, as the caller's workbook_now asked
 
     @property
     def failed(self) -> bool:
@@ -52,13 +60,18 @@ class WorkspaceOutputs:
         self.ws, self.cfg = ws, cfg
         self._documents = documents
 
-    def rebuild(self, register: Register, *, today: date, now: datetime, pdf: bool = False) -> OutputsReport:
-        """The workbook, then the documents (outputs.rebuild). A failure, also a
-        single document render could not make, is in the report."""
+    def rebuild(
+        self, register: Register, *, today: date, now: datetime, pdf: bool = False, workbook_now: Callable[[], bool] | None = None
+    ) -> OutputsReport:
+        """The documents (outputs.rebuild), then the workbook, both from one
+        snapshot. `workbook_now`: asked once the documents are written whether
+        to write the workbook too (False: report.workbook_postponed, the caller
+        makes it later); default yes. A failure, also a single document render
+        could not make, is in the report."""
         report = OutputsReport()
         try:
             with locks.outputs_lock(self.ws):  # the snapshot too: the last rebuild has the latest data
-                self._rebuild(register, today, now, pdf, report)
+                self._rebuild(register, today, now, pdf, report, workbook_now)
         except locks.Busy as exc:  # another rebuild for ten minutes: the next one brings all up to date
             logger.error("{}", exc)
             report.errors.append(str(exc))
@@ -68,43 +81,67 @@ class WorkspaceOutputs:
         """The notices of a returned file (notices.write_notices)."""
         return notices.write_notices(self.ws, self.cfg, sub, register=register)
 
-    def _rebuild(self, register: Register, today: date, now: datetime, pdf: bool, report: OutputsReport) -> None:
+    def _rebuild(
+        self, register: Register, today: date, now: datetime, pdf: bool, report: OutputsReport, workbook_now: Callable[[], bool] | None
+    ) -> None:
         try:
             snap = register.snapshot(self.cfg, today, now=now)
         except Exception as exc:
             _failed(report, "读取电子信息库", exc)
             return
+        book = self._workbook_basis(snap, report)
         aside = None
         try:
-            cfg = outputs.campaign_settings(self.cfg, snap)
-            # The roster gives 单位汇总 its headcounts and the 未报送人员 sheet (None: there is none).
-            roster = _roster(cfg)
-            # state/workbook.cache: the last write's blocks, so that one more form rewrites its unit's rows only.
-            cache = self.ws.state / "workbook.cache"
-            aside = _WorkbookAside.start(self.ws.workbook, snap, cfg, roster, cache)
-            if aside is None:
-                workbook.write_workbook(self.ws.workbook, snap, cfg, roster, cache)
-                logger.debug("已更新台账：{}", self.ws.workbook)
+            if book is not None:
+                aside = _WorkbookAside.start(self.ws.workbook, snap, *book, self.ws.workbook_cache)
         except Exception as exc:
-            report.workbook_failed = True
-            _failed(report, "更新台账 廉政风险台账.xlsx", exc)
+            book = None
+            _workbook_failed(report, exc)
         try:
-            result = self._make_documents(snap, pdf)
-        except Exception as exc:
-            _failed(report, "生成公文", exc)
-            return
+            self._write_documents(snap, pdf, report)
         finally:
             failure = aside.wait() if aside is not None else None
             if failure is not None:
                 report.workbook_failed = True
                 _report(report, "更新台账 廉政风险台账.xlsx", *failure)
+        if aside is None and book is not None:
+            if workbook_now is None or workbook_now():
+                self._write_workbook(snap, *book, report)
+            else:
+                report.workbook_postponed = True
+
+    def _workbook_basis(self, snap: Snapshot, report: OutputsReport) -> tuple[Config, list[tuple[str, str, str]] | None] | None:
+        """The campaign's settings and the roster the workbook is made with
+        (None when they cannot be had: the workbook failed, in the report)."""
+        try:
+            cfg = outputs.campaign_settings(self.cfg, snap)
+            # The roster gives 单位汇总 its headcounts and the 未报送人员 sheet (None: there is none).
+            return cfg, _roster(cfg)
+        except Exception as exc:
+            _workbook_failed(report, exc)
+            return None
+
+    def _write_workbook(self, snap: Snapshot, cfg: Config, roster: list[tuple[str, str, str]] | None, report: OutputsReport) -> None:
+        try:
+            # state/workbook.cache: the last write's blocks, so that one more form rewrites its unit's rows only.
+            workbook.write_workbook(self.ws.workbook, snap, cfg, roster, self.ws.workbook_cache)
+            logger.debug("已更新台账：{}", self.ws.workbook)
+        except Exception as exc:
+            _workbook_failed(report, exc)
+
+    def _write_documents(self, snap: Snapshot, pdf: bool, report: OutputsReport) -> None:
+        """The documents of `snap`; what failed goes into the report."""
+        try:
+            result = self._make_documents(snap, pdf)
+        except Exception as exc:
+            _failed(report, "生成公文", exc)
+            return
         # render logs each document it writes ("已生成 …") and each it cannot
         # make; here they are only counted, so that no line is logged twice.
         logger.debug("公文：生成 {} 份，撤下 {} 份，未能生成 {} 份", len(result.written), len(result.removed), len(result.failed))
         if result.failed:
             report.documents_failed = [str(name) for name in result.failed]
             report.errors.append(f"{len(result.failed)} 份公文未能生成：" + "、".join(report.documents_failed))
-
 
     def _make_documents(self, snap: Snapshot, pdf: bool) -> outputs.RebuildResult:
         documents = self._documents or outputs.rebuild
@@ -176,6 +213,11 @@ def _roster(cfg: Config) -> list[tuple[str, str, str]] | None:
         return [(p.unit, p.name, p.position) for p in roster_file.load(cfg.roster)]
     except roster_file.RosterError:
         return None
+
+
+def _workbook_failed(report: OutputsReport, exc: Exception) -> None:
+    report.workbook_failed = True
+    _failed(report, "更新台账 廉政风险台账.xlsx", exc)
 
 
 def _failed(report: OutputsReport, what: str, exc: Exception) -> None:

@@ -11,9 +11,11 @@ readiness rules, the ones `run` uses too):
   truth: SMB writes from other machines fire none), takes each file whose size
   and mtime stayed still for the delay and whose zip opens, hands it to
   `Intake.process` (the same code as `run`), and asks for the outputs to be
-  rebuilt once a burst is over. The rebuilds run on a thread of their own
-  (pipeline.app.rebuilds: coalesced, their own register connection), so a
-  file arriving meanwhile is recorded at once, not after the rebuild.
+  rebuilt once no file is due (`_burst_over`). The rebuilds run on a thread
+  of their own (pipeline.app.rebuilds: coalesced, their own register
+  connection, the documents first and the workbook postponed while files keep
+  coming), so a file arriving meanwhile is recorded at once, not after the
+  rebuild. A hint from the observer wakes the loop at once (`_pause`).
 - The observer is supervised (pipeline.app.observer.Supervisor): if its threads
   die or the inbox disappears or is replaced (share gone and back), it is
   restarted and the inbox rescanned.
@@ -33,7 +35,6 @@ readiness rules, the ones `run` uses too):
 from __future__ import annotations
 
 import os
-import queue
 import stat
 import threading
 import time
@@ -48,7 +49,7 @@ from loguru import logger
 from pipeline.app.arrivals import copies_last
 from pipeline.app.intake import Intake
 from pipeline.app.observer import RESTART_MAX, RESTART_MIN, SUPERVISE_EVERY  # noqa: F401 — the loop's timing knobs, read by tests here
-from pipeline.app.observer import Hint, ObserverFactory, ObserverLike, Supervisor, default_observer_factory, read_mounts, route_watchdog_logs
+from pipeline.app.observer import Hints, ObserverFactory, ObserverLike, Supervisor, default_observer_factory, read_mounts, route_watchdog_logs
 from pipeline.app.rebuilds import Finished, RebuilderLike, Rebuilds, RegisterRebuilder
 from pipeline.app.refresh import OutputsReport
 from pipeline.store import contain
@@ -65,7 +66,9 @@ from pipeline.store.watcher_state import write_status
 from pipeline.store.workspace import Workspace
 
 
-TICK = 0.1  # longest sleep of the loop: bounds the latency beyond the stability delay
+TICK = 0.1  # longest sleep of the loop (a hint wakes it sooner, see _pause)
+HINT_GAP = 0.01  # after a hint, the loop waits this long at least (the events of one write come together)...
+OBSERVING_SHARE = 0.2  # ...and long enough that a storm of events keeps it observing at most this share of the time
 BATCH_SECONDS = 2.0  # a step processes for at most this long, then drains events and supervises again
 RECHECK = 1.0  # a stable file that must wait (incomplete zip, open in Word) is re-probed this often
 FAILED_RETRY_MIN, FAILED_RETRY_MAX = 60.0, 300.0  # back-off for a file whose processing failed: a few minutes at most, so a fixed fault (space freed, a permission granted) is noticed soon
@@ -84,6 +87,7 @@ STATUS_CN = {
 }
 REBUILD_STARTED = "正在更新公文和台账"  # last_action when a rebuild is asked for
 REBUILDING = "（公文和台账正在更新）"  # after any later last_action in state/watcher.json while it runs
+WORKBOOK_LATER = "更新公文（台账稍后更新）"  # a rebuild that left the workbook to the next one
 
 
 # ---------------------------------------------------------------- interfaces
@@ -152,7 +156,7 @@ class Watcher:
         self._on_outcome = on_outcome
         self.rebuilds = self._rebuilds(rebuilder_factory, inline=rebuilder_factory is None and intake_factory is not None)
         self._mounts_text = mounts_text or read_mounts
-        self.hints: queue.SimpleQueue[Hint] = queue.SimpleQueue()
+        self.hints = Hints()
         self.supervisor = Supervisor(
             ws.inbox,
             self.hints,
@@ -178,6 +182,7 @@ class Watcher:
         self._told_future: set[Path] = set()  # files stamped in the future, warned about once
         self._max_bytes = int(cfg.max_file_mb * 1024 * 1024)
         self._full_until: float | None = None  # the disk is full: no file is taken before then
+        self._observing = 0.0  # seconds the last step spent observing the tracked files (real time, see _pause)
 
     # -------------------------------------------------------------- lifecycle
 
@@ -215,7 +220,7 @@ class Watcher:
     def _rebuilds(self, factory: Callable[[], RebuilderLike] | None, *, inline: bool) -> Rebuilds:
         if inline:
             return Rebuilds(lambda: _IntakeRebuilder(self), pdf=self.pdf, inline=True)
-        return Rebuilds(factory or (lambda: RegisterRebuilder(self.ws, self.cfg, self.day)), pdf=self.pdf)
+        return Rebuilds(factory or (lambda: RegisterRebuilder(self.ws, self.cfg, self.day)), pdf=self.pdf, clock=self.clock)
 
     def start(self) -> None:
         """Open the intake, finish what a crash left half done, start the
@@ -272,7 +277,7 @@ class Watcher:
                 except Exception as exc:  # noqa: BLE001 — the watcher must outlive any one bad moment
                     logger.opt(exception=exc).error("监视循环出错，稍后继续：" + _short(exc))
                     stop.wait(1.0)
-                stop.wait(self._sleep_time())
+                self._pause(stop)
             logger.info("正在停止（再按一次 Ctrl-C 立即退出）……")
             self.close()
         except BaseException:
@@ -283,6 +288,16 @@ class Watcher:
     def _sleep_time(self) -> float:
         nxt = self.tracker.next_event_in(self.clock())
         return TICK if nxt is None else min(TICK, max(0.01, nxt))
+
+    def _pause(self, stop: threading.Event) -> None:
+        """Sleep until the next file may be due (at most TICK) or a hint
+        comes, whichever is first (a Ctrl-C is seen within TICK). After a
+        hint, a short wait more: the events of one write (created, modified,
+        closed) are drained together, and during a storm of them (a large copy)
+        the loop, which looks at every tracked file each step, spends at most
+        OBSERVING_SHARE of its time doing so."""
+        if self.hints.wait(self._sleep_time()):
+            stop.wait(max(HINT_GAP, self._observing * (1 / OBSERVING_SHARE - 1)))
 
     # -------------------------------------------------------------- one step
 
@@ -298,8 +313,10 @@ class Watcher:
         if now >= self._next_recover:
             self._next_recover = now + RECOVER_EVERY
             self._recover_stuck(now)
+        began = time.perf_counter()
         for path in fresh | set(self.tracker.paths()):
             self._observe(path, now)
+        self._observing = time.perf_counter() - began
         self._take_due(now, report, stop)
         now = self.clock()
         if self._dirty_since is not None and self._full_until is None and self._burst_over(now, report):
@@ -332,11 +349,7 @@ class Watcher:
 
     def _drain(self, now: float) -> set[Path]:
         paths: set[Path] = set()
-        while True:
-            try:
-                raw, is_dir = self.hints.get_nowait()
-            except queue.Empty:
-                return paths
+        for raw, is_dir in self.hints.drain():
             path = Path(raw)
             if not self._ours(path) or self._refuse(path, now):
                 continue
@@ -346,6 +359,7 @@ class Watcher:
                 self._next_rescan = now
             else:
                 paths.add(path)
+        return paths
 
     def _ours(self, path: Path) -> bool:
         try:
@@ -517,15 +531,21 @@ class Watcher:
             self._on_outcome(outcome)
 
     def _burst_over(self, now: float, report: StepReport) -> bool:
-        """Rebuild once a burst is over: nothing taken in this step and no file
-        still inside its stability window. A trickle that never stops still
-        gets a rebuild every REBUILD_MIN_WAIT (or 3 delays, or 5 times the last
-        rebuild's time, so that in a trickle the rebuild thread, which shares the
-        interpreter with intake, is busy at most a sixth of the time) and never later than REBUILD_MAX_WAIT."""
+        """Rebuild once intake has caught up: with rebuilds on their own
+        thread, as soon as no file is due (files of a trickle still settling
+        do not hold the documents back; the rebuild thread postpones only the
+        workbook, pipeline.app.rebuilds); inline, once a burst is over: nothing
+        taken in this step and no file still inside its stability window. A
+        backlog or trickle that never stops still gets a rebuild every
+        REBUILD_MIN_WAIT (or 3 delays, or 5 times the last rebuild's time, so
+        that the rebuilds, which share the interpreter with intake, take at
+        most a sixth of the time) and never later than REBUILD_MAX_WAIT."""
         assert self._dirty_since is not None
         patience = max(REBUILD_MIN_WAIT, 3 * self.cfg.stability_seconds, 5 * self._rebuild_seconds)
         if now - self._dirty_since >= min(REBUILD_MAX_WAIT, patience):
             return True
+        if not self.rebuilds.inline:
+            return not self.tracker.due(now)
         return not report.taken and not self.tracker.settling(now)
 
     def _request_rebuild(self) -> None:
@@ -546,9 +566,12 @@ class Watcher:
         self._rebuild_seconds = done.seconds
         if done.errors:  # what failed is logged already
             self._set_action("更新公文和台账失败（详见日志）", write=True)
-            return
-        logger.info(f"已更新 outbox 中的公文和台账（{done.seconds:.1f} 秒）。")
-        self._set_action("更新公文和台账", write=True)
+        elif done.workbook_postponed:
+            logger.info(f"已更新 outbox 中的公文（{done.seconds:.1f} 秒）；还有文件陆续到来，台账稍后更新。")
+            self._set_action(WORKBOOK_LATER, write=True)
+        else:
+            logger.info(f"已更新 outbox 中的公文和台账（{done.seconds:.1f} 秒）。")
+            self._set_action("更新公文和台账", write=True)
 
     def _note_wait(self, path: Path, kind: Probe, in_editor: bool) -> None:
         if kind is Probe.UNREADABLE:
@@ -621,10 +644,10 @@ class _IntakeRebuilder:
     def __init__(self, watcher: Watcher) -> None:
         self._watcher = watcher
 
-    def rebuild(self, pdf: bool = False) -> OutputsReport:
+    def rebuild(self, pdf: bool = False, workbook_now: Callable[[], bool] | None = None) -> OutputsReport:
         intake = self._watcher.intake
         assert intake is not None
-        return intake.rebuild_outputs(pdf=pdf)
+        return intake.rebuild_outputs(pdf=pdf)  # the workbook always: inline, nobody asks meanwhile
 
     def close(self) -> None:
         pass  # the intake is the watcher's to close

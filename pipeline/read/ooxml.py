@@ -383,20 +383,13 @@ def read_page_headers(z: GuardedZip, main: MainPart) -> list[etree._Element]:
     try:
         if not z.has(rels_name):
             return out
-        data = z.read(rels_name, z.limits.max_small_part)
-        if b"/header" not in data:  # no page header at all (most forms): not parsed
-            return out
-        rels = parse_xml(data, rels_name)
-        for el in rels:
+        # Forms made from one blank share this part byte for byte: what it
+        # says (most often: no page header) is kept, not inflated again.
+        targets: tuple[str, ...] = _CACHE.read(z, rels_name, "headers " + folder, lambda data: _header_targets(data, rels_name, folder))  # type: ignore[assignment]
+        for part in targets:
             if len(out) >= MAX_PAGE_HEADERS:
                 break
-            if not isinstance(el.tag, str) or (el.get("Type") or "").strip() not in REL_HEADER:
-                continue
-            if (el.get("TargetMode") or "").lower() == "external":
-                continue
-            target = (el.get("Target") or "").strip()
-            part = _resolve(target if target.startswith("/") else posixpath.join(folder, target))
-            if not part or not z.has(part):
+            if not z.has(part):
                 continue
             data = z.read(part, z.limits.max_small_part)
             if main.strict or W_NS_STRICT.encode() in data:
@@ -407,3 +400,21 @@ def read_page_headers(z: GuardedZip, main: MainPart) -> list[etree._Element]:
     except PackageError:
         return out
     return out
+
+
+def _header_targets(data: bytes, rels_name: str, folder: str) -> tuple[str, ...]:
+    """The page-header parts a main part's relationships name, in order
+    (resolved part names; external ones left out)."""
+    if b"/header" not in data:  # no page header at all (most forms): not parsed
+        return ()
+    targets = []
+    for el in parse_xml(data, rels_name):
+        if not isinstance(el.tag, str) or (el.get("Type") or "").strip() not in REL_HEADER:
+            continue
+        if (el.get("TargetMode") or "").lower() == "external":
+            continue
+        target = (el.get("Target") or "").strip()
+        part = _resolve(target if target.startswith("/") else posixpath.join(folder, target))
+        if part:
+            targets.append(part)
+    return tuple(targets)

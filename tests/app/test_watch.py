@@ -490,6 +490,14 @@ def test_a_trickle_still_gets_outputs_rebuilt(rig: Rig) -> None:
     assert rig.intake.rebuilds == 1
 
 
+def test_a_hint_wakes_the_loop_until_the_next_step_drains_it(rig: Rig) -> None:
+    assert not rig.w.hints.wait(0)
+    path = drop(rig, "w.docx", docx_bytes("w"))  # a hint, as the observer's handler gives it
+    assert rig.w.hints.wait(0)  # the loop's sleep (Watcher._pause) ends at once
+    rig.w.step()
+    assert not rig.w.hints.wait(0) and path in rig.w.tracker
+
+
 def test_status_file_and_mode(rig: Rig) -> None:
     drop(rig, "s.docx", docx_bytes("s"))
     rig.steps(DELAY + 1)
@@ -633,7 +641,7 @@ class BlockingRebuilder:
         self.threads: set[str] = set()
         self._began = threading.Condition()
 
-    def rebuild(self, pdf: bool = False) -> OutputsReport:
+    def rebuild(self, pdf: bool = False, workbook_now: Any = None) -> OutputsReport:
         with self._began:
             self.seen.append(self.intake.names())
             self.threads.add(threading.current_thread().name)
@@ -766,6 +774,102 @@ def test_end_to_end_the_rebuild_thread_reads_its_own_register(tmp_path: Path) ->
     openpyxl = pytest.importorskip("openpyxl")
     sheet = openpyxl.load_workbook(rig.ws.workbook, read_only=True).worksheets[0]
     assert any("王丽华" in row for row in sheet.iter_rows(values_only=True))
+    rig.w.close()
+
+
+def test_a_trickle_gets_its_documents_while_the_next_file_is_still_settling(tmp_path: Path) -> None:
+    rig, rebuilder = blocking_rig(tmp_path)
+    drop(rig, "a.docx", docx_bytes("a"))
+    rig.steps(DELAY - 1)
+    drop(rig, "b.docx", docx_bytes("b"))  # the next file of a trickle, inside its stability window when a is taken
+    rig.steps(1.0)
+    assert rig.intake.names() == ["a.docx"] and rig.w.tracker.settling(rig.clock())
+    assert rebuilder.wait_began(1)  # a's documents are asked for at once, not when the trickle stops
+    assert rebuilder.seen == [["a.docx"]]
+    rebuilder.release.set()
+    rig.w.close()
+
+
+class GatedRebuilder:
+    """A rebuild that, its documents "written", waits for the test to let it
+    ask `workbook_now` (so that requests can come in the meantime), on the
+    test's clock; it notes each answer."""
+
+    def __init__(self) -> None:
+        self.answers: list[bool] = []
+        self._cond = threading.Condition()
+        self._began = 0
+        self._go = 0
+
+    def rebuild(self, pdf: bool = False, workbook_now: Any = None) -> OutputsReport:
+        with self._cond:
+            self._began += 1
+            self._cond.notify_all()
+            assert self._cond.wait_for(lambda: self._go >= self._began, timeout=10), "never let go"
+        postponed = not workbook_now()
+        self.answers.append(not postponed)
+        return OutputsReport(workbook_postponed=postponed)
+
+    def close(self) -> None:
+        pass
+
+    def wait_began(self, n: int) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self._began >= n, timeout=10)
+
+    def let_go(self) -> None:
+        with self._cond:
+            self._go += 1
+            self._cond.notify_all()
+
+
+def test_the_workbook_waits_while_requests_keep_coming_but_never_past_the_cap() -> None:
+    from pipeline.app.rebuilds import WORKBOOK_MAX_WAIT, Rebuilds
+
+    clock = FakeClock()
+    rebuilder = GatedRebuilder()
+    rebuilds = Rebuilds(lambda: rebuilder, clock=clock)
+    start = clock()
+    rebuilds.request()
+    assert rebuilder.wait_began(1)
+    clock.advance(1.0)
+    rebuilds.request()  # a file recorded while the first rebuild makes its documents
+    rebuilder.let_go()
+    assert rebuilder.wait_began(2)
+    assert rebuilder.answers == [False]  # the workbook left to the next rebuild, which came at once
+    clock.t = start + WORKBOOK_MAX_WAIT - 0.5
+    rebuilds.request()
+    rebuilder.let_go()
+    assert rebuilder.wait_began(3)
+    assert rebuilder.answers == [False, False]  # still asked for again, and within the cap of the first request
+    clock.t = start + WORKBOOK_MAX_WAIT
+    rebuilds.request()
+    rebuilder.let_go()
+    assert rebuilder.wait_began(4)
+    assert rebuilder.answers == [False, False, True]  # the cap, counted from the first request it did not show
+    rebuilder.let_go()  # nothing asked for during the last one: it writes the workbook
+    assert rebuilds.wait_idle(10)
+    assert rebuilder.answers == [False, False, True, True]
+    assert [f.workbook_postponed for f in rebuilds.finished()] == [True, True, False, False]
+    rebuilds.close()
+
+
+def test_end_to_end_the_unit_summary_is_written_before_the_workbook(tmp_path: Path, logs: list[str]) -> None:
+    pytest.importorskip("pipeline.docs.blank")
+    from pipeline.app.rebuilds import RegisterRebuilder
+
+    rig = real_rig(tmp_path, rebuilder_factory=lambda: RegisterRebuilder(rig.ws, rig.cfg))
+    drop(rig, "教务处-王丽华.docx", form_bytes("教务处", "王丽华"))
+    rig.steps(DELAY + 1)
+    assert rig.w.rebuilds.wait_idle(60)
+    rig.w.step()
+    written = [m for m in logs if m.startswith("已生成 outbox/") or m.startswith("已更新台账")]
+    summary = next(i for i, m in enumerate(written) if m.endswith("教务处廉政风险排查评估汇总.docx"))
+    bulletin = next(i for i, m in enumerate(written) if "/通报/" in m)
+    book = next(i for i, m in enumerate(written) if m.startswith("已更新台账"))
+    assert summary < bulletin < book, written
+    summary_path = next(rig.ws.outbox.rglob("教务处廉政风险排查评估汇总.docx"))
+    assert summary_path.stat().st_mtime_ns <= rig.ws.workbook.stat().st_mtime_ns
     rig.w.close()
 
 
