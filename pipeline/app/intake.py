@@ -961,6 +961,6 @@ class Intake:
     # -- outputs -------------------------------------------------------------
 
     def rebuild_outputs(self, pdf: bool = False) -> OutputsReport:
-        """The workbook, then the documents, from the register as it is now
+        """The documents, then the workbook, from the register as it is now
         (self.outputs.rebuild); what could not be made is in the report."""
         return self.outputs.rebuild(self.register, today=self._today(), now=self._now(), pdf=pdf)
