@@ -41,6 +41,7 @@ _FILE_MODE = 0o666 & ~_current_umask()
 # (remove_stale_temps) while a running process's temp is left alone.
 
 TEMP_SUFFIX = ".part"
+TEMP_PREFIX = ".~tmp-"
 TEMP_NAME = re.compile(r"\.~tmp-(?P<host>[0-9a-f]{6})-(?P<pid>[0-9]{1,10})-[a-z0-9_]{4,32}\.part")
 # A temp made on another machine (a workspace on a share) cannot be checked by
 # its pid; it is taken as left behind once it is this old (writes take seconds).
@@ -56,7 +57,7 @@ _HOST = _host_mark()
 
 def temp_prefix() -> str:
     """The start of a temporary name made now, by this process."""
-    return f".~tmp-{_HOST}-{os.getpid()}-"
+    return f"{TEMP_PREFIX}{_HOST}-{os.getpid()}-"
 
 
 def temp_path(folder: Path) -> Path:
@@ -154,6 +155,8 @@ def _remove_stale_under(folder: Path, now: float, removed: list[Path]) -> None:
     for dirpath, dirnames, filenames in os.walk(folder):  # links to folders are listed, never entered
         base = Path(dirpath)
         for name in filenames:
+            if not name.startswith(TEMP_PREFIX):  # the archive holds a campaign's originals: no path made for each
+                continue
             path = base / name
             if _stale_temp(path, name, now) and path.is_file() and not path.is_symlink():
                 try:
