@@ -96,18 +96,18 @@ def classify(root: Path, path: Path) -> Verdict:
         return Verdict(Kind.OUTSIDE, path)
     if ".." in parts:  # pathlib is lexical: inbox/../x is "under" inbox by name only
         return Verdict(Kind.OUTSIDE, path)
-    current = root
+    current = os.fspath(root)  # joined as text: a run classifies every file twice, a Path a step costs more than the lstat
     for i, part in enumerate(parts):
-        current = current / part
+        current = os.path.join(current, part)
         try:
             st = os.lstat(current)
         except (FileNotFoundError, NotADirectoryError):
             return Verdict(Kind.GONE, path)
         kind = kind_of(st)
         if i == len(parts) - 1:
-            return Verdict(kind, current, st)
+            return Verdict(kind, Path(current), st)
         if kind is Kind.LINK:
-            return Verdict(Kind.LINK, current, st)  # what lies behind it is never looked at
+            return Verdict(Kind.LINK, Path(current), st)  # what lies behind it is never looked at
         if kind is not Kind.FOLDER:
             return Verdict(Kind.GONE, path)  # a file where a folder should be: the path cannot exist
     return Verdict(Kind.FOLDER, root)

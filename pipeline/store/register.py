@@ -253,16 +253,21 @@ class Register:
         self.close()
 
     @contextmanager
-    def _tx(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+    def _tx(self, durable: bool = True, whole: bool = True) -> Iterator[sqlite3.Connection]:
         """One IMMEDIATE transaction: all of it is written, or none of it.
         `durable`: synced to disk at COMMIT (synchronous=FULL for that one
         commit), so that it survives a power cut; else it survives a killed
         process only, until the next durable commit syncs it too.
 
         Inside `batch()` it is a savepoint: its part is undone alone when it
-        fails, and the batch's own commit decides the rest."""
+        fails, and the batch's own commit decides the rest; `whole=False`
+        (one statement, atomic by itself; or writes whose failure fails the
+        batch) needs none."""
         if self._batch_depth:  # the batch's commit is durable (batch())
-            yield from self._savepoint()
+            if whole:
+                yield from self._savepoint()
+            else:
+                yield self._db
             return
         if durable:
             self._db.execute("PRAGMA synchronous=FULL")  # for this one commit (outside any transaction)
@@ -790,7 +795,7 @@ class Register:
         the hex of the path's bytes when `archived_as` (text) shows it escaped.
         Durable: the original leaves state/work/ after this, and a register
         that lost its record then would have nothing that leads to it."""
-        with self._tx() as db:
+        with self._tx(whole=False) as db:  # one statement
             db.execute(
                 "UPDATE submissions SET archived_as = ?, notice = ?, notice_text = ?, archived_raw = ? WHERE id = ?",
                 (archived_as, notice, notice_text, archived_raw, sid),
@@ -798,8 +803,10 @@ class Register:
 
     def mark_filed(self, sid: int, at: datetime, detail: str = "") -> None:
         """The original is at its place. Durable: its claim folder is removed
-        after this, and a filing lost then would never be finished."""
-        with self._tx() as db:
+        after this, and a filing lost then would never be finished. In a
+        batch (Intake._mark_batch) a failure here fails the whole batch: no
+        savepoint for each file."""
+        with self._tx(whole=False) as db:
             db.execute("UPDATE submissions SET filed_at = ? WHERE id = ?", (at.isoformat(), sid))
             self._audit(db, at.isoformat(), None, sid, None, "filed", detail)
 
