@@ -633,9 +633,9 @@ class Intake:
         it is waited for in the claim folder, before anything is hashed.
 
         `meta`: the claim as its batch's manifest already holds it, durably
-        (_claim_batch); then the folder gets no .claim.json (read_claim finds
-        the claim in the manifest, which stays while any of its folders is
-        left) and is not synced here: the batch syncs once."""
+        (_claim_batch); then the file itself, renamed into state/work/, is
+        the claim (no folder, no .claim.json: read_claim finds it in the
+        manifest), not synced here: the batch syncs once."""
         batched = meta is not None
         meta = meta or self._claim_meta(path, rel)
         received = datetime.fromisoformat(meta["received_at"])
