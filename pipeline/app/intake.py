@@ -868,8 +868,9 @@ class Intake:
         submission and where the original now is."""
         dest = self._kept_path(sub)
         if sub.notice:
-            sub = self._write_notice(sub)
-            self._write_marked_copy(sub, data)
+            sub, full = self._write_notice(sub)
+            if not full:  # on a full disk the marked copy would fail alike, with a line of its own
+                self._write_marked_copy(sub, data)
         if dest.exists():
             # An earlier attempt already copied these very bytes there
             # (a cross-device move cut short): our work copy is redundant.
@@ -922,9 +923,10 @@ class Intake:
         logger.info("文件系统不接受原文件名，原件改以“{}”保存：{}", new.name, sub.file)
         return self.register.submission(sub.id) or sub, new
 
-    def _write_notice(self, sub: Submission) -> Submission:
+    def _write_notice(self, sub: Submission) -> tuple[Submission, bool]:
         """Step 4: the notice (.txt, then .docx). When the Word notice cannot be
-        made, the text notice already written becomes the notice."""
+        made, the text notice already written becomes the notice. Also whether
+        it could not be made for want of space."""
         try:
             self.outputs.write_notices(sub, self.register)
         except NoticeError as exc:
@@ -932,8 +934,8 @@ class Intake:
             logger.opt(exception=exc.__cause__ or exc).debug("详细错误")
             txt_rel = rel_to(exc.written[0], self.ws.root) if exc.written else None
             self.register.plan_filing(sub.id, sub.archived_as or "", txt_rel, txt_rel, archived_raw=sub.archived_raw)
-            sub = self.register.submission(sub.id) or sub
-        return sub
+            return self.register.submission(sub.id) or sub, faults.disk_full(exc)
+        return sub, False
 
     def _write_marked_copy(self, sub: Submission, data: Path) -> None:
         """Step 4, after the notice: the clerk's form with each fault marked
