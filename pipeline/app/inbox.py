@@ -14,12 +14,13 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from loguru import logger
 
 from pipeline.core import ready
+from pipeline.core.names import name_suffix
 from pipeline.store import contain
 
 CLAIM_FILE = ".claim.json"
@@ -116,7 +117,7 @@ _CLAIMED_NAME = re.compile(r"([0-9a-f]{16}-[0-9a-f]{8})\.claimed(?:" + _SUFFIX.p
 def claimed_path(work: Path, claim_id: str, name: str) -> Path:
     """Where a batched claim puts its file: named by the claim, keeping the
     suffix of `name` (a cleaned name, store.files.safe_name) for the reader."""
-    suffix = PurePosixPath(name).suffix
+    suffix = name_suffix(name)
     return work / f"{claim_id}{CLAIMED}{suffix if _SUFFIX.fullmatch(suffix) else ''}"
 
 

@@ -50,7 +50,6 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
@@ -66,7 +65,7 @@ from pipeline.app.inbox import (
 from pipeline.app.progress import Progress, wanted
 from pipeline.app.refresh import OutputsReport, WorkspaceOutputs
 from pipeline.app.notices import NoticeError, write_marked_copy
-from pipeline.app.readers import POOL_MIN_FILES, Hashed, ReadPool
+from pipeline.app.readers import POOL_MIN_FILES, ReadPool, Ticket
 from pipeline.app.report import (
     NOT_A_FORM, READ_FAILED, Outcome, RunSummary, changed_after_record_message, log_outcome, outcome_message,
     still_changing_message,
@@ -81,15 +80,15 @@ from pipeline.read import parse as read_parse
 from pipeline.read.parse import parse_file
 from pipeline.core.model import UNKNOWN_UNIT, ParseResult, Problem, Submission
 from pipeline.store import contain
-from pipeline.core.names import printable_name, readable_name, safe_component
+from pipeline.core.names import printable_name, readable_name, relative_posix, safe_component
 from pipeline.store.files import NAME_REFUSED, atomic_write, free_name, fsync_dir, kept_name, move_no_clobber, raw_rel, rel_to, remove_stale_temps, safe_name, sha256_of, shown_and_raw
 from pipeline.store.locks import IntakeBusy, IntakeLock
-from pipeline.store.register import Register, RegisterError
+from pipeline.store.register import Plan, Register, RegisterError
 from pipeline.store.workspace import Workspace, ensure_workspace
 
 LOCK_NAME = "intake.lock"
 READ_TRIES = 3  # reads of a claimed file that keeps changing before it is left for later
-BATCH = 50  # files `run` claims, records and files together: one sync of each kind per batch (see _take)
+BATCH = 200  # files `run` claims, records and files together: one sync of each kind per batch (see _take)
 
 Parser = Callable[..., ParseResult]
 
@@ -124,7 +123,7 @@ class Pending:
     """A batched file being hashed and read in a worker."""
 
     before: ready.Observation  # size and mtime before the worker began
-    future: Future[Hashed | None] | None
+    ticket: Ticket | None
 
 
 def _claimed_file(cdir: Path, rel: str) -> Path:
@@ -179,6 +178,7 @@ class Intake:
         self._reserved: set[Path] = set()  # places planned in this batch, not yet taken by a file (_plan)
         self._full_in_batch = False  # a step after the claims found the disk full in this run (_stop_on_full_disk)
         self._folder_units: dict[str, str | None] = {}  # inbox subfolder -> its listed unit (_folder_unit)
+        self._archive_folders: dict[tuple[str, str], Path] = {}  # (day, unit) -> archive/<day>/<unit>/ (_archive_folder)
 
     def close(self) -> None:
         self.register.close()
@@ -434,12 +434,10 @@ class Intake:
         without a pool (read when recorded)."""
         if pool is None:
             return {}
-        pending = {}
-        for claim in claims:
-            before = readiness.observe(claim.data)
-            if before is not None:  # gone: found out when recorded, where that is handled
-                pending[claim.cdir] = Pending(before, pool.submit(claim.data, claim.meta["file"]))
-        return pending
+        seen = [(claim, readiness.observe(claim.data)) for claim in claims]
+        seen = [(claim, before) for claim, before in seen if before is not None]  # gone: found out when recorded
+        tickets = pool.submit_all([(claim.data, claim.meta["file"]) for claim, _ in seen])
+        return {claim.cdir: Pending(before, ticket) for (claim, before), ticket in zip(seen, tickets)}
 
     def _reading(self, data: Path, rel: str, pending: Pending | None, pool: ReadPool | None) -> Reading:
         """A claimed file's sha256, size and reading: the pool's when the file
@@ -448,7 +446,7 @@ class Intake:
         before were read too: the register rules them a duplicate all the same."""
         if pending is None or pool is None:
             return self._read_steady(data, rel)
-        got = pool.result(pending.future)
+        got = pool.result(pending.ticket)
         before = pending.before
         if got is None or got[1] != before.size or readiness.observe(data) != before:
             return self._read_steady(data, rel)
@@ -491,6 +489,7 @@ class Intake:
                       bar: Progress) -> list[tuple[Claim, Path, Submission]]:  # fmt: skip
         """Steps 2 and 3: record and plan every file in one synced transaction."""
         done: list[tuple[Claim, Path, Submission]] = []
+        plans: list[Plan] = []
         try:
             with self.register.batch():
                 for claim, data, reading in readings:
@@ -498,9 +497,10 @@ class Intake:
                         continue
                     try:
                         sub = self._record(claim.meta, data, reading)
-                        done.append((claim, data, self._plan_filing(sub, data)))
+                        done.append((claim, data, self._plan_filing(sub, data, plans)))
                     except Exception as exc:  # undone alone (a savepoint); its claim waits in state/work/
                         self._step_failed(summary, bar, claim, exc)
+                self.register.plan_filings(plans)  # fails the batch when it fails
         except Exception as exc:  # the commit itself: nothing of the batch is recorded
             self._batch_failed([claim for claim, _, _ in done], exc, summary, bar)
             return []
@@ -537,8 +537,7 @@ class Intake:
         """The end of step 5: every file put marked filed, in one synced transaction."""
         try:
             with self.register.batch():
-                for _, sub in put:
-                    self.register.mark_filed(sub.id, self._now(), detail=sub.archived_as or "")
+                self.register.mark_all_filed([(sub.id, sub.archived_as or "") for _, sub in put], self._now())
         except Exception as exc:  # the files are in place; recovery marks them (_finish)
             self._batch_failed([claim for claim, _ in put], exc, summary, bar)
             return []
@@ -590,10 +589,10 @@ class Intake:
     def _screen(self, path: Path) -> str | Outcome:
         """The inbox path's name for people when it is a file to take; else
         the outcome saying why it is not taken."""
-        try:
-            rel = printable_name(path.relative_to(self.ws.inbox).as_posix())
-        except ValueError:
+        raw = relative_posix(path, self.ws.inbox)
+        if raw is None:
             return Outcome(path, "failed", None, "该文件不在收件箱（inbox/）中，未处理")
+        rel = printable_name(raw)
         if ready.ignored_path(path, self.ws.inbox):
             return Outcome(path, "ignored", None, f"临时文件或锁定文件，不处理：{rel}", rel)
         refused = self._refusal(path, rel)
@@ -640,7 +639,7 @@ class Intake:
         meta = meta or self._claim_meta(path, rel)
         received = datetime.fromisoformat(meta["received_at"])
         if batched:  # the file itself is the claim (pipeline.app.inbox): no folder
-            cdir = moved = claimed_path(self.ws.work, meta["claim_id"], safe_name(PurePosixPath(rel).name))
+            cdir = moved = claimed_path(self.ws.work, meta["claim_id"], safe_name(rel.rsplit("/", 1)[-1]))
         else:
             cdir = self.ws.work / meta["claim_id"]
             cdir.mkdir(parents=True)
@@ -685,7 +684,7 @@ class Intake:
         meta = {"claim_id": claim_id, "file": rel, "received_at": self._now().isoformat()}
         # `rel` is for people (escaped); the bytes of the name as dropped are kept
         # too, since the claimed copy is renamed (safe_name).
-        meta["file_raw"] = os.fsencode(path.relative_to(self.ws.inbox).as_posix()).hex()
+        meta["file_raw"] = os.fsencode(relative_posix(path, self.ws.inbox) or path.name).hex()
         return meta
 
     def _finish(self, cdir: Path, *, recovering: bool) -> Outcome | None:
@@ -731,9 +730,8 @@ class Intake:
             file_raw=meta["file_raw"] if raw_rel(meta.get("file_raw")) is not None else None,
             unit_written=unit_written,
         )
-        sub = self.register.submission(rec.id)
-        assert sub is not None
-        return sub
+        assert rec.submission is not None
+        return rec.submission
 
     def _tie(self, result: ParseResult) -> ParseResult:
         """A pre-filled form tied to the person (or unit) it was issued to, and
@@ -793,12 +791,12 @@ class Intake:
 
     def _folder_unit(self, rel: str) -> str | None:
         """The inbox subfolder's name when it is a pilot unit (inbox/教务处/x.docx)."""
-        parts = PurePosixPath(rel).parts
-        if len(parts) < 2:
+        folder, below, _ = rel.partition("/")
+        if not below:
             return None
-        if parts[0] not in self._folder_units:  # a hundred folders, thousands of files
-            self._folder_units[parts[0]] = units.listed_unit(units.read_unit(parts[0], self.cfg).unit, self.cfg)  # inbox/资产处/ is 资产管理处 too
-        return self._folder_units[parts[0]]
+        if folder not in self._folder_units:  # a hundred folders, thousands of files
+            self._folder_units[folder] = units.listed_unit(units.read_unit(folder, self.cfg).unit, self.cfg)  # inbox/资产处/ is 资产管理处 too
+        return self._folder_units[folder]
 
     def _returned_prior(self, sub: Submission) -> Submission | None:
         """For a duplicate: the earlier file with the same bytes, when that one
@@ -814,11 +812,11 @@ class Intake:
         outbox/退回/ beside its notices; any other into the archive. The original
         keeps its own name (kept_name); notices, ours, get cleaned names."""
         raw = raw_rel(sub.file_raw)
+        if not returned:  # the common case, in text (a run plans thousands): archive/<day>/<unit>/<name>
+            name = kept_name(raw.rsplit("/", 1)[-1]) if raw is not None else safe_name(sub.file.rsplit("/", 1)[-1])
+            return free_name(self._archive_folder(sub) / name, self._reserved), None, None
         rel = PurePosixPath(*(readable_name(p) for p in raw.split("/"))) if raw is not None else PurePosixPath(sub.file)
         name = kept_name(PurePosixPath(raw).name) if raw is not None else safe_name(rel.name)
-        if not returned:
-            unit = safe_component(sub.unit or UNKNOWN_UNIT)
-            return free_name(self.ws.archive / sub.received_at.date().isoformat() / unit / name, self._reserved), None, None
         folder = self.ws.rejected.joinpath(*(safe_component(p) for p in rel.parts[:-1]))
         stem, suffix = PurePosixPath(name).stem, PurePosixPath(name).suffix
         ours = PurePosixPath(safe_name(rel.name)).stem
@@ -832,6 +830,14 @@ class Intake:
                 return trio
             n += 1
 
+    def _archive_folder(self, sub: Submission) -> Path:
+        """archive/<day received>/<unit>/: where an original is kept."""
+        key = (sub.received_at.date().isoformat(), safe_component(sub.unit or UNKNOWN_UNIT))
+        folder = self._archive_folders.get(key)
+        if folder is None:
+            folder = self._archive_folders[key] = self.ws.archive / key[0] / key[1]
+        return folder
+
     def _file(self, sub: Submission, data: Path | None) -> Submission:
         """Steps 3–5: plan, notice, move, mark filed."""
         sub = self._plan_filing(sub, data)
@@ -844,21 +850,26 @@ class Intake:
         self._reserved.clear()
         return self.register.submission(sub.id) or sub
 
-    def _plan_filing(self, sub: Submission, data: Path | None) -> Submission:
+    def _plan_filing(self, sub: Submission, data: Path | None, plans: list[Plan] | None = None) -> Submission:
         """Step 3: the original's place (and its notices'), in the register
-        before anything moves; kept when planned before (a recovery)."""
+        before anything moves; kept when planned before (a recovery).
+        `plans`: a batch's, written together by its caller (_record_batch)."""
         root = self.ws.root
         if sub.archived_as is None or (data is not None and self._taken_by_other(sub)):
             prior = self._returned_prior(sub)
             dest, notice, notice_txt = self._plan(sub, returned=sub.status == "rejected" or prior is not None)
             self._reserved.update(p for p in (dest, notice, notice_txt) if p is not None)
             shown, raw = shown_and_raw(rel_to(dest, root) or "")
-            self.register.plan_filing(sub.id, shown, rel_to(notice, root), rel_to(notice_txt, root), archived_raw=raw)
+            plan = Plan(sub.id, shown, rel_to(notice, root), rel_to(notice_txt, root), archived_raw=raw)
+            if plans is None:
+                self.register.plan_filings([plan])
+            else:
+                plans.append(plan)
             if prior is not None:
                 self.register.log("returned_again", at=self._now(), submission_id=sub.id, file=sub.file,
                                   detail=f"与第 {prior.id} 号退回的文件内容完全相同，再次退回")  # fmt: skip
-            # What plan_filing wrote, without reading the row back (a run plans thousands).
-            sub = replace(sub, archived_as=shown, notice=rel_to(notice, root), archived_raw=raw)
+            # What the plan says, without reading the row back (a run plans thousands).
+            sub = replace(sub, archived_as=shown, notice=plan.notice, archived_raw=raw)
         assert sub.archived_as is not None
         return sub
 
@@ -953,9 +964,7 @@ class Intake:
 
     def _outcome(self, sub: Submission, cdir: Path, recovering: bool) -> Outcome:
         status = {"superseded": "accepted"}.get(sub.status, sub.status)
-        supersedes = tuple(
-            s.id for s in self.register.history(sub.unit or "", sub.name, sub.form) if s.superseded_by == sub.id
-        ) if sub.status in ("accepted", "superseded") else ()  # fmt: skip
+        supersedes = self.register.superseded_by_it(sub) if sub.status in ("accepted", "superseded") else ()
         prior = self._returned_prior(sub) if sub.status == "duplicate" and sub.notice else None
         message = outcome_message(sub, supersedes, prior)
         return Outcome(cdir, status, sub.id, message, sub.file, supersedes, recovering, returned=prior is not None)

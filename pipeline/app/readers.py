@@ -15,8 +15,11 @@ main process instead: a pool is never needed for correctness."""
 from __future__ import annotations
 
 import multiprocessing
+import os
+from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
 
 from loguru import logger
@@ -28,8 +31,20 @@ from pipeline.store.files import sha256_of
 
 POOL_MIN_FILES = 50  # files in one `run` before a pool pays for its start-up
 WORKERS = 2  # this is written for two cores: the main process has its own work (register, moves)
+# Files a worker hashes and reads per task: the pool's own cost (pickling the
+# call, its queues, a thread hop each way) is paid per task, in the main
+# process, which has the most to do in a large run.
+CHUNK = 10
 
 Hashed = tuple[str, int, ParseResult]  # one file's sha256, size and reading
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One file's place in a task given to the pool."""
+
+    future: Future[list[Hashed | None]]
+    index: int
 
 
 class ReadPool:
@@ -40,30 +55,36 @@ class ReadPool:
         self._pool: ProcessPoolExecutor | None = None
         self._broken = False
 
-    def submit(self, path: Path, display_name: str) -> Future[Hashed | None] | None:
-        """Start hashing and reading `path` in a worker; None when no worker
-        can (read it here)."""
+    def submit_all(self, files: Sequence[tuple[Path, str]]) -> list[Ticket | None]:
+        """Start hashing and reading each (path, display name), CHUNK files a
+        task; for each file its ticket, or None when no worker can (read it here)."""
+        tickets: list[Ticket | None] = []
+        for start in range(0, len(files), CHUNK):
+            chunk = files[start : start + CHUNK]
+            future = self._submit([(str(path), name) for path, name in chunk])
+            tickets += [None if future is None else Ticket(future, i) for i in range(len(chunk))]
+        return tickets
+
+    def _submit(self, chunk: list[tuple[str, str]]) -> Future[list[Hashed | None]] | None:
         if self._broken:
             return None
         try:
             if self._pool is None:
                 ctx = multiprocessing.get_context("spawn")
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_start, initargs=(self.cfg,))
-            return self._pool.submit(_hash_and_read, str(path), display_name)
+            return self._pool.submit(_hash_and_read_all, chunk)
         except (BrokenProcessPool, OSError, RuntimeError) as exc:
             self._give_up(exc)
             return None
 
-    def result(self, future: Future[Hashed | None] | None) -> Hashed | None:
+    def result(self, ticket: Ticket | None) -> Hashed | None:
         """The hash and reading, or None when the worker could not (read it here)."""
-        if future is None:
+        if ticket is None:
             return None
         try:
-            return future.result()
+            return ticket.future.result()[ticket.index]
         except (BrokenProcessPool, OSError, RuntimeError) as exc:  # the worker itself failed
             self._give_up(exc)
-            return None
-        except Exception:  # noqa: BLE001 - the reader raised (it promises not to): read it here, where that is handled
             return None
 
     def _give_up(self, exc: BaseException) -> None:
@@ -83,20 +104,38 @@ class ReadPool:
 _worker_cfg: Config | None = None  # the run's settings, given once to each worker (not pickled with every file)
 
 
+# A worker yields to the main process. On two cores the main process
+# (claims, register, moves) is the one the run waits for; at the same
+# priority two busy workers would take two thirds of its core.
+WORKER_NICENESS = 5
+
+
 def _start(cfg: Config) -> None:
     global _worker_cfg
+    if hasattr(os, "nice"):  # not on Windows: its workers keep the normal priority
+        try:
+            os.nice(WORKER_NICENESS)
+        except OSError:
+            pass
     worker_start()
     _worker_cfg = cfg
+
+
+def _hash_and_read_all(files: list[tuple[str, str]]) -> list[Hashed | None]:
+    return [_hash_and_read(path, name) for path, name in files]
 
 
 def _hash_and_read(path: str, display_name: str) -> Hashed | None:
     """sha256 and size of a claimed file, then its reading. The main process
     compares the file's size and mtime before and after, so both are of the
-    bytes it keeps. A file that cannot be hashed is no failure of the pool:
-    None says "read it here", where the error is handled."""
+    bytes it keeps. A file that cannot be hashed, or that the reader raised
+    on (it promises not to), is no failure of the pool: None says "read it
+    here", where the error is handled."""
     file = Path(path)
     try:
         sha, size = sha256_of(file)
-    except OSError:
+        return sha, size, parse_file(file, display_name=display_name, cfg=_worker_cfg)
+    except (KeyboardInterrupt, MemoryError):
+        raise
+    except Exception:  # noqa: BLE001
         return None
-    return sha, size, parse_file(file, display_name=display_name, cfg=_worker_cfg)

@@ -7,6 +7,31 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from pathlib import PurePath
+
+
+def name_suffix(name: str) -> str:
+    """A file name's extension, as PurePath(name).suffix has it ("" for
+    ".bashrc" or "a."), without making a path of it."""
+    i = name.rfind(".")
+    return name[i:] if 0 < i < len(name) - 1 else ""
+
+
+def relative_posix(path: PurePath, root: PurePath) -> str | None:
+    """`path` below `root`, as POSIX text ("教务处/表.docx"), by name alone
+    (lexical, like PurePath.relative_to: "." for the root itself); None when
+    it is not below `root`. A path made as `root / ...` is told by its text
+    (a run asks this of each of thousands of files several times; pathlib
+    parses both paths every time); anything else goes to pathlib."""
+    text, base = str(path), str(root)
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if text.startswith(prefix) and len(text) > len(prefix):
+        rel = text[len(prefix) :]
+        return rel if os.sep == "/" else rel.replace(os.sep, "/")
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return None
 
 
 # Bytes, not characters: ext4 and most shares allow 255 bytes a name, and a CJK

@@ -18,6 +18,7 @@ from enum import Enum
 from pathlib import Path
 
 from pipeline.core.names import printable_name as shown_name
+from pipeline.core.names import relative_posix
 
 # Office lock files, Word's save-by-rename temp files, OS litter and our own
 # temporary names. Matched case-insensitively against the file name alone.
@@ -56,11 +57,8 @@ def ignored_name(name: str) -> bool:
 def ignored_path(path: Path, root: Path) -> bool:
     """True when the file or any folder between `root` and it is ignored
     (a folder named `.git` or `~tmp` hides its content)."""
-    try:
-        parts = path.relative_to(root).parts
-    except ValueError:
-        parts = (path.name,)
-    return any(ignored_name(p) for p in parts)
+    rel = relative_posix(path, root)
+    return any(ignored_name(p) for p in (rel.split("/") if rel is not None else (path.name,)))
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ from enum import Enum
 from pathlib import Path
 from typing import BinaryIO
 
+from pipeline.core.names import relative_posix
+
 # Windows: reparse points that stand for another path (symlinks, junctions)
 # carry this bit in their tag (IO_REPARSE_TAG_NAME_SURROGATE).
 _NAME_SURROGATE = 0x20000000
@@ -90,10 +92,10 @@ def classify(root: Path, path: Path) -> Verdict:
     """What `path` is, seen from the inbox `root` without following any link
     below it. Raises OSError only for errors other than "not there" (a folder
     that may not be read, an I/O error on a share)."""
-    try:
-        parts = path.relative_to(root).parts
-    except ValueError:
+    rel = relative_posix(path, root)
+    if rel is None:
         return Verdict(Kind.OUTSIDE, path)
+    parts = () if rel == "." else rel.split("/")
     if ".." in parts:  # pathlib is lexical: inbox/../x is "under" inbox by name only
         return Verdict(Kind.OUTSIDE, path)
     current = os.fspath(root)  # joined as text: a run classifies every file twice, a Path a step costs more than the lstat

@@ -13,12 +13,12 @@ import socket
 import tempfile
 import time
 from collections.abc import Collection, Iterable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from loguru import logger
 
-from pipeline.core.names import NAME_BYTES, printable_name, readable_name, safe_component
+from pipeline.core.names import NAME_BYTES, name_suffix, printable_name, readable_name, relative_posix, safe_component
 from pipeline.store import contain
 
 
@@ -222,7 +222,7 @@ def sha256_of(path: Path) -> tuple[str, int]:
 def safe_name(name: str) -> str:
     """A file name for our folders: cleaned like safe_component, short enough
     for any file system, the extension kept even when the name is shortened."""
-    suffix = PurePosixPath(name).suffix
+    suffix = name_suffix(name)
     if len(suffix) > 16 or not suffix[1:].replace("_", "").isalnum():
         suffix = ""
     return safe_component(name[: len(name) - len(suffix)] if suffix else name) + suffix
@@ -273,18 +273,20 @@ def rel_to(path: Path | None, root: Path) -> str | None:
     the path itself when it is elsewhere; None for None."""
     if path is None:
         return None
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
+    rel = relative_posix(path, root)
+    return rel if rel is not None else str(path)
 
 
 def move_no_clobber(src: Path, dst: Path) -> None:
     """Move a file to a name that must be free. Same file system: one atomic
     rename. Across file systems (inbox on a share): copy to a temporary name,
     fsync, rename, and only then remove the source."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    if dst.exists():
+    # In text, one look each (a run moves every file twice): the folder, then
+    # the name, a link there (even one leading nowhere) counting as taken.
+    parent = os.path.dirname(dst)
+    if not os.path.isdir(parent):
+        os.makedirs(parent, exist_ok=True)
+    if os.path.lexists(dst):
         raise FileExistsError(errno.EEXIST, "目标已存在", str(dst))
     try:
         os.replace(src, dst)

@@ -48,7 +48,7 @@ from pipeline.core.forms import IMPLEMENTATION
 from pipeline.core.errors import EXIT_USAGE, PipelineError
 from pipeline.core.model import IN_FORCE, Confirmation, Measure, ParseResult, RiskPoint, Snapshot, Submission
 from pipeline.store.rows import (
-    MEASURE_SELECT, RISK_SELECT, SUBMISSION_SELECT, as_level, as_seq, extra_of, measure_from, measure_of, parse_iso_date,
+    MEASURE_SELECT, RISK_SELECT, SUBMISSION_COLUMNS, SUBMISSION_SELECT, as_level, as_seq, extra_of, measure_from, measure_of, parse_iso_date,
     risk_from, risk_of, row_owner, submission_from, submission_of, text_of, with_lateness,
 )  # fmt: skip
 from pipeline.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -148,6 +148,21 @@ class Recorded:
     duplicate_of: int | None
     supersedes: tuple[int, ...]
     superseded_by: int | None = None  # status superseded: the later-received form in force
+    # The submission as its row now reads, made from the values written (a
+    # batch records thousands: no read back).
+    submission: Submission | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where a submission's original (and its notices) will be kept: the
+    workspace-relative paths plan_filing writes."""
+
+    sid: int
+    archived_as: str
+    notice: str | None = None
+    notice_text: str | None = None
+    archived_raw: str | None = None  # the hex of archived_as's bytes, when it shows them escaped
 
 
 @dataclass(frozen=True)
@@ -214,6 +229,19 @@ def _campaign_of(row: sqlite3.Row) -> Campaign:
         frozen_on=date.fromisoformat(row["frozen_on"]) if row["frozen_on"] else None,
         settings=settings if isinstance(settings, dict) else {},
     )
+
+
+# The columns a new submission's row is written with (Register._insert_submission
+# gives its values by these names).
+_NEW_SUBMISSION_COLUMNS = (
+    "claim_id", "file", "sha256", "size", "received_at", "status", "form", "unit", "name", "position", "form_date",
+    "signatory", "unit_key", "name_key", "late", "duplicate_of", "errors", "warnings", "file_raw", "campaign",
+    "unit_written",
+)  # fmt: skip
+_INSERT_SUBMISSION = (
+    f"INSERT INTO submissions ({', '.join(_NEW_SUBMISSION_COLUMNS)})"
+    f" VALUES ({', '.join('?' for _ in _NEW_SUBMISSION_COLUMNS)})"
+)
 
 
 # ---------------------------------------------------------------------------
@@ -424,6 +452,20 @@ class Register:
             sql += " AND form = ?"
             args.append(form)
         return [submission_of(r) for r in self._db.execute(sql + " ORDER BY id", args)]
+
+    def superseded_by_it(self, sub: Submission) -> tuple[int, ...]:
+        """The ids of the submissions `sub` replaced, oldest first: those of its
+        history (same unit, person and form) that name it as their successor.
+        Ids only: a run asks this of every file it takes."""
+        sql = "SELECT id FROM submissions WHERE unit_key = ? AND superseded_by = ?"
+        args: list[Any] = [crosscheck.text_key(sub.unit or ""), sub.id]
+        if sub.name is not None:
+            sql += " AND name_key = ?"
+            args.append(crosscheck.text_key(sub.name))
+        if sub.form is not None:
+            sql += " AND form = ?"
+            args.append(sub.form)
+        return tuple(r[0] for r in self._db.execute(sql + " ORDER BY id", args))
 
     def risks_of(self, sid: int) -> list[RiskPoint]:
         """The risk rows recorded for one submission (also when superseded)."""
@@ -737,8 +779,7 @@ class Register:
         records it again, once."""
         at = received_at.isoformat()
         with self._tx(durable=False) as db:  # one transaction around the whole record, read and write
-            if self.by_claim(claim_id) is not None:
-                raise RegisterError(f"认领号 {claim_id} 已登记过")
+            # A claim recorded before is refused by claim_id's UNIQUE constraint (_insert_submission).
             # The campaign current now, read under the write lock: a `campaign
             # start` beside this run takes effect for the next file, never half.
             camp, judged = self._current_in_tx(db, cfg, received_at.date())
@@ -753,28 +794,34 @@ class Register:
                 meta["late"] = crosscheck.late_on_receipt(meta["form"], crosscheck.received_day(received_at, judged), judged, current)
             meta["file_raw"], meta["campaign"] = file_raw, camp.id
             meta["unit_written"] = prior.unit_written if decision.status == "duplicate" and prior is not None else unit_written
-            sid = self._insert_submission(db, claim_id, file, sha256, size, at, decision, meta)
-            self._supersede(db, sid, at, decision, result)
-            self._audit(db, at, claim_id, sid, file, "recorded", _recorded_detail(decision, meta))
-        return Recorded(sid, decision.status, decision.duplicate_of, decision.supersedes, decision.superseded_by)
+            values = self._insert_submission(db, claim_id, file, sha256, size, at, decision, meta)
+            self._supersede(db, values["id"], at, decision, result)
+            self._audit(db, at, claim_id, values["id"], file, "recorded", _recorded_detail(decision, meta))
+        values["superseded_by"] = decision.superseded_by  # as _supersede wrote it
+        sub = submission_from(tuple(values.get(c) for c in SUBMISSION_COLUMNS))
+        return Recorded(sub.id, decision.status, decision.duplicate_of, decision.supersedes, decision.superseded_by, sub)
 
     @staticmethod
     def _insert_submission(db: sqlite3.Connection, claim_id: str, file: str, sha256: str, size: int, at: str,
-                           decision: Ruling, meta: dict[str, Any]) -> int:  # fmt: skip
-        """The submission's own row; its id."""
+                           decision: Ruling, meta: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+        """The submission's own row: the values written, its id among them."""
         _, unit_key, name_key = crosscheck.owner_key(meta["form"], meta["unit"], meta["name"])
-        cur = db.execute(
-            "INSERT INTO submissions (claim_id, file, sha256, size, received_at, status, form, unit, name, position,"
-            " form_date, signatory, unit_key, name_key, late, duplicate_of, errors, warnings, file_raw, campaign, unit_written)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                claim_id, file, sha256, size, at, decision.status, meta["form"], meta["unit"], meta["name"],
-                meta["position"], meta["form_date"], meta["signatory"], unit_key, name_key, int(meta["late"]),
-                decision.duplicate_of, json.dumps(meta["errors"], ensure_ascii=False),
-                json.dumps(meta["warnings"], ensure_ascii=False), meta["file_raw"], meta["campaign"], meta["unit_written"],
-            ),
+        values: dict[str, Any] = dict(
+            claim_id=claim_id, file=file, sha256=sha256, size=size, received_at=at, status=decision.status,
+            form=meta["form"], unit=meta["unit"], name=meta["name"], position=meta["position"],
+            form_date=meta["form_date"], signatory=meta["signatory"], unit_key=unit_key, name_key=name_key,
+            late=int(meta["late"]), duplicate_of=decision.duplicate_of,
+            errors=json.dumps(meta["errors"], ensure_ascii=False), warnings=json.dumps(meta["warnings"], ensure_ascii=False),
+            file_raw=meta["file_raw"], campaign=meta["campaign"], unit_written=meta["unit_written"],
         )  # fmt: skip
-        return int(cur.lastrowid)
+        try:
+            cur = db.execute(_INSERT_SUBMISSION, tuple(values[c] for c in _NEW_SUBMISSION_COLUMNS))
+        except sqlite3.IntegrityError as exc:
+            if "claim_id" in str(exc):
+                raise RegisterError(f"认领号 {claim_id} 已登记过") from None
+            raise
+        values["id"] = int(cur.lastrowid)
+        return values
 
     def _supersede(self, db: sqlite3.Connection, sid: int, at: str, decision: Ruling, result: ParseResult | None) -> None:
         """An accepted form's rows, and which form replaces which (with audit lines)."""
@@ -795,20 +842,32 @@ class Register:
         the hex of the path's bytes when `archived_as` (text) shows it escaped.
         Durable: the original leaves state/work/ after this, and a register
         that lost its record then would have nothing that leads to it."""
+        self.plan_filings([Plan(sid, archived_as, notice, notice_text, archived_raw)])
+
+    def plan_filings(self, plans: Sequence[Plan]) -> None:
+        """plan_filing for many files at once (a batch: Intake._record_batch),
+        all or none."""
         with self._tx(whole=False) as db:  # one statement
-            db.execute(
+            db.executemany(
                 "UPDATE submissions SET archived_as = ?, notice = ?, notice_text = ?, archived_raw = ? WHERE id = ?",
-                (archived_as, notice, notice_text, archived_raw, sid),
+                [(p.archived_as, p.notice, p.notice_text, p.archived_raw, p.sid) for p in plans],
             )
 
     def mark_filed(self, sid: int, at: datetime, detail: str = "") -> None:
         """The original is at its place. Durable: its claim folder is removed
-        after this, and a filing lost then would never be finished. In a
-        batch (Intake._mark_batch) a failure here fails the whole batch: no
-        savepoint for each file."""
+        after this, and a filing lost then would never be finished."""
+        self.mark_all_filed([(sid, detail)], at)
+
+    def mark_all_filed(self, filed: Sequence[tuple[int, str]], at: datetime) -> None:
+        """mark_filed for many files (id, audit detail) at once, all or none
+        (a batch: Intake._mark_batch; its failure fails the whole batch)."""
+        when = at.isoformat()
         with self._tx(whole=False) as db:
-            db.execute("UPDATE submissions SET filed_at = ? WHERE id = ?", (at.isoformat(), sid))
-            self._audit(db, at.isoformat(), None, sid, None, "filed", detail)
+            db.executemany("UPDATE submissions SET filed_at = ? WHERE id = ?", [(when, sid) for sid, _ in filed])
+            db.executemany(
+                "INSERT INTO audit (at, claim_id, submission_id, file, action, detail) VALUES (?, NULL, ?, NULL, 'filed', ?)",
+                [(when, sid, detail) for sid, detail in filed],
+            )
 
     def correct_bytes(self, sid: int, sha256: str, size: int, *, at: datetime, detail: str) -> None:
         """The original about to be kept is not the bytes recorded (its writer

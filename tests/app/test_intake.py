@@ -360,9 +360,9 @@ def test_of_two_versions_dropped_together_the_newer_file_wins(ws: Workspace, clo
 
 CRASH_POINTS = {
     "after claim": ("pipeline.store.register.Register.record", None),
-    "after record": ("pipeline.store.register.Register.plan_filing", None),
+    "after record": ("pipeline.store.register.Register.plan_filings", None),
     "after notice, before the move": ("pipeline.app.intake.move_no_clobber", "work"),
-    "after the move, before marking filed": ("pipeline.store.register.Register.mark_filed", None),
+    "after the move, before marking filed": ("pipeline.store.register.Register.mark_all_filed", None),
 }
 
 

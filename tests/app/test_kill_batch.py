@@ -110,9 +110,9 @@ def test_a_large_run_reads_in_worker_processes_and_records_the_same(ws: Workspac
     started = []
 
     class Counting(readers.ReadPool):
-        def submit(self, path, display_name):
-            started.append(display_name)
-            return super().submit(path, display_name)
+        def submit_all(self, files):
+            started.extend(name for _, name in files)
+            return super().submit_all(files)
 
     monkeypatch.setattr(intake_mod, "POOL_MIN_FILES", 3)  # a run of 3 counts as large here
     monkeypatch.setattr(intake_mod, "ReadPool", Counting)

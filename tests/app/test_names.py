@@ -319,3 +319,28 @@ def test_a_name_the_file_system_refuses_is_kept_cleaned(tmp_path: Path, monkeypa
         sub = reg.submissions()[0]
     assert (sub.file, bytes.fromhex(sub.file_raw or "")) == (r"a:b\n.docx", raw.encode())
     assert (sub.archived_as or "").endswith("/a_b_.docx") and sub.archived_raw is None
+
+
+@pytest.mark.parametrize("path, root", [
+    ("inbox/教务处/表.docx", "inbox"),
+    ("/ws/inbox/a.docx", "/ws/inbox"),
+    ("/ws/inbox2/a.docx", "/ws/inbox"),  # a sibling whose name starts like the root's: not below it
+    ("/ws/inbox", "/ws/inbox"),  # the root itself: "."
+    ("/ws/other/a.docx", "/ws/inbox"),
+    ("/ws/inbox/../x.docx", "/ws/inbox"),  # lexical, as pathlib: ".." is kept for the caller to refuse
+    ("/", "/"),
+    ("/a.docx", "/"),
+])
+def test_relative_posix_says_what_pathlib_says(path: str, root: str) -> None:
+    try:
+        expected: str | None = Path(path).relative_to(Path(root)).as_posix()
+    except ValueError:
+        expected = None
+    assert names.relative_posix(Path(path), Path(root)) == expected
+
+
+@pytest.mark.parametrize("name", ["表.docx", "a.b.docx", ".bashrc", "a.", "noext", "..", ".", "x.DOCX", "a..b"])
+def test_name_suffix_is_pathlibs_suffix(name: str) -> None:
+    from pathlib import PurePosixPath
+
+    assert names.name_suffix(name) == PurePosixPath(name).suffix

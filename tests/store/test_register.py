@@ -118,6 +118,42 @@ def test_same_bytes_as_a_rejected_file_is_a_duplicate_too(reg: Register) -> None
     assert (bad.status, again.status, again.duplicate_of) == ("rejected", "duplicate", bad.id)
 
 
+def test_what_record_returns_is_the_submission_as_the_register_reads_it(reg: Register) -> None:
+    # Intake files what record returns without reading the row back: it must be the row.
+    rec = Rec(reg)
+    late_in = rec(result(), at=AT + timedelta(days=1))  # received after the one recorded next
+    made = [
+        late_in,
+        rec(result(), at=AT - timedelta(days=1)),  # recorded later, received earlier: superseded at once
+        rec(result(errors=[Problem("no_rows", "没有填写内容")]), sha="e" * 64),
+        rec(None, sha="e" * 64),  # a duplicate of the rejected one
+        rec(result("unit_measures", name=None)),
+        rec(result(unit="未知单位"), file="教务处/名\x1b字.docx"),
+    ]
+    assert [m.status for m in made] == ["accepted", "superseded", "rejected", "duplicate", "accepted", "accepted"]
+    for m in made:
+        assert m.submission == reg.submission(m.id)
+    assert made[1].submission is not None and made[1].submission.superseded_by == late_in.id
+
+
+def test_a_claim_is_recorded_once(reg: Register) -> None:
+    reg.record(claim_id="c1", file="f.docx", sha256="1" * 64, size=10, received_at=AT, result=result(), cfg=CFG)
+    with pytest.raises(RegisterError, match="认领号 c1 已登记过"):
+        reg.record(claim_id="c1", file="g.docx", sha256="2" * 64, size=10, received_at=AT, result=result(), cfg=CFG)
+    assert len(reg.submissions()) == 1
+
+
+def test_superseded_by_it_names_the_forms_a_submission_replaced(reg: Register) -> None:
+    rec = Rec(reg)
+    v1, v2 = rec(result()), rec(result())
+    v3 = rec(result())
+    other = rec(result(name="李明"))
+    subs = {s.id: s for s in reg.submissions()}
+    assert reg.superseded_by_it(subs[v2.id]) == (v1.id,)
+    assert reg.superseded_by_it(subs[v3.id]) == (v2.id,)
+    assert reg.superseded_by_it(subs[other.id]) == ()
+
+
 def test_later_form_supersedes_and_history_is_kept(reg: Register) -> None:
     rec = Rec(reg)
     v1 = rec(result(rows=assessment_rows(("试卷泄密", 2))))
