@@ -55,6 +55,26 @@ class ReadPool:
         self._pool: ProcessPoolExecutor | None = None
         self._broken = False
 
+    def start(self) -> None:
+        """Start the workers now, in the background: each imports the reader
+        (most of a second), which the caller's own work meanwhile hides."""
+        try:
+            if self._make():
+                assert self._pool is not None
+                for _ in range(self.workers):  # one task each: the pool starts a process for a task no idle one takes
+                    self._pool.submit(_started)
+        except (BrokenProcessPool, OSError, RuntimeError) as exc:
+            self._give_up(exc)
+
+    def _make(self) -> bool:
+        """The pool exists (made now if need be); False once it broke."""
+        if self._broken:
+            return False
+        if self._pool is None:
+            ctx = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_start, initargs=(self.cfg,))
+        return True
+
     def submit_all(self, files: Sequence[tuple[Path, str]]) -> list[Ticket | None]:
         """Start hashing and reading each (path, display name), CHUNK files a
         task; for each file its ticket, or None when no worker can (read it here)."""
@@ -66,12 +86,10 @@ class ReadPool:
         return tickets
 
     def _submit(self, chunk: list[tuple[str, str]]) -> Future[list[Hashed | None]] | None:
-        if self._broken:
-            return None
         try:
-            if self._pool is None:
-                ctx = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_start, initargs=(self.cfg,))
+            if not self._make():
+                return None
+            assert self._pool is not None
             return self._pool.submit(_hash_and_read_all, chunk)
         except (BrokenProcessPool, OSError, RuntimeError) as exc:
             self._give_up(exc)
@@ -119,6 +137,10 @@ def _start(cfg: Config) -> None:
             pass
     worker_start()
     _worker_cfg = cfg
+
+
+def _started() -> None:
+    """A worker's first task (ReadPool.start): nothing but being there."""
 
 
 def _hash_and_read_all(files: list[tuple[str, str]]) -> list[Hashed | None]:
