@@ -10,7 +10,12 @@ folders and the log are the main process's alone. The hash is a worker's
 job too: it is the same bytes' second read, from the page cache, and the main
 process is the one that has the most to do in a large run. If the pool
 breaks (a worker killed, no memory to start one), the file is read in the
-main process instead: a pool is never needed for correctness."""
+main process instead: a pool is never needed for correctness.
+
+A task is CHUNK files (the pool's own cost is per task, and it is paid in
+the main process); `run` starts the workers before it looks at the files
+(ReadPool.start), and they run at a lower priority than the main process,
+which is the one a large run waits for."""
 
 from __future__ import annotations
 
@@ -103,6 +108,8 @@ class ReadPool:
             return ticket.future.result()[ticket.index]
         except (BrokenProcessPool, OSError, RuntimeError) as exc:  # the worker itself failed
             self._give_up(exc)
+            return None
+        except Exception:  # noqa: BLE001 - raised in the worker (out of memory there): read it here, where that is handled
             return None
 
     def _give_up(self, exc: BaseException) -> None:
