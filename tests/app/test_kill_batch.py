@@ -129,6 +129,31 @@ def test_a_large_run_reads_in_worker_processes_and_records_the_same(ws: Workspac
         assert sorted(s.name for s in reg.submissions() if s.status == "accepted") == ["人0", "人1", "人2"]
 
 
+def test_each_file_gets_its_own_reading_from_the_workers(ws: Workspace, clock, monkeypatch) -> None:
+    # Files go to the workers readers.CHUNK at a time: a file's reading is the one at its place in its task.
+    from pipeline.app import readers
+
+    started = []
+
+    class Counting(readers.ReadPool):
+        def submit_all(self, files):
+            started.extend(name for _, name in files)
+            return super().submit_all(files)
+
+    monkeypatch.setattr(intake_mod, "POOL_MIN_FILES", 3)
+    monkeypatch.setattr(intake_mod, "ReadPool", Counting)
+    n = 2 * readers.CHUNK + 3  # three tasks, the last one short
+    for i in range(n):
+        drop(ws, f"教务处/人{i}.docx", real_form(f"人{i}"))
+    with Intake(ws, CFG, clock=clock, outputs=quiet_outputs(ws, CFG)) as it:
+        assert it.run(progress=False).accepted == n
+    assert len(started) == n
+    with Register(ws.register_db) as reg:
+        subs = reg.submissions()
+    assert sorted(s.file for s in subs) == sorted(f"教务处/人{i}.docx" for i in range(n))
+    assert all(s.file == f"教务处/{s.name}.docx" for s in subs)  # each row holds its own file's reading
+
+
 def test_a_small_run_starts_no_worker(ws: Workspace, clock, monkeypatch) -> None:
     def no_pool(*args, **kwargs):
         raise AssertionError("a pool for a small run")
