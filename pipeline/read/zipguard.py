@@ -178,7 +178,7 @@ def central_directory(data: bytes) -> list[Entry] | None:
     pos = cd_offset + concat
     end = pos + cd_size
     entries: list[Entry] = []
-    unpack, size, new_entry = _CDIR.unpack_from, _CDIR.size, _new_entry  # locals: one pass per member
+    unpack, size, new_entry, names = _CDIR.unpack_from, _CDIR.size, _new_entry, _NAMES  # locals: one pass per member
     for _ in range(n_total):
         if pos + size > end:
             return None
@@ -187,7 +187,14 @@ def central_directory(data: bytes) -> list[Entry] | None:
             return None
         name_start = pos + size
         raw = data[name_start : name_start + f[12]]
-        entries.append(new_entry(Entry, (_member_name(raw, f[5]), f[5], f[6], f[9], f[10], f[18] + concat)))
+        name = names.get(raw)  # only ASCII names are kept: they read alike whatever the flag
+        if name is None:
+            name = _member_name(raw, f[5])
+            if raw.isascii():
+                if len(names) >= 1024:
+                    names.clear()
+                names[raw] = name
+        entries.append(new_entry(Entry, (name, f[5], f[6], f[9], f[10], f[18] + concat)))
         pos = name_start + f[12] + f[13] + f[14]
     if pos != end:
         return None
@@ -195,6 +202,8 @@ def central_directory(data: bytes) -> list[Entry] | None:
 
 
 _new_entry = tuple.__new__  # Entry without the Python-level __new__ (one per member)
+# ASCII member names as decoded before: every Word file has the same dozen.
+_NAMES: dict[bytes, str] = {}
 
 
 def _member_name(raw: bytes, flags: int) -> str:
@@ -223,15 +232,15 @@ class GuardedZip:
         if len(entries) > limits.max_entries:
             raise PackageError("too_large", too_large_message(f"文件内部包含 {len(entries)} 个部件，超出上限 {limits.max_entries}"))
         # OPC part names are case-insensitive; zip names are not.
-        self.by_name = {e.filename.lstrip("/").lower(): e for e in entries}
+        self.by_name = {_part_key(e.filename): e for e in entries}
         self.entries = entries
 
     def has(self, name: str) -> bool:
-        return name.lstrip("/").lower() in self.by_name
+        return _part_key(name) in self.by_name
 
     def read(self, name: str, cap: int | None = None) -> bytes:
         """Inflate one entry, counting the bytes as they come out."""
-        info = self.by_name.get(name.lstrip("/").lower())
+        info = self.by_name.get(_part_key(name))
         if info is None:
             raise KeyError(name)
         cap = self.limits.max_entry_bytes if cap is None else min(cap, self.limits.max_entry_bytes)
@@ -298,6 +307,22 @@ class GuardedZip:
 
     def close(self) -> None:
         """Nothing is open (the zip is bytes in memory); kept for callers."""
+
+
+_KEYS: dict[str, str] = {}
+
+
+def _part_key(name: str) -> str:
+    """A member's name as looked up: no leading "/", lower case (OPC part
+    names are case-insensitive). Remembered: the same few names are asked
+    for in every file, several times each."""
+    key = _KEYS.get(name)
+    if key is None:
+        key = name.lstrip("/").lower()
+        if len(_KEYS) >= 1024:
+            _KEYS.clear()
+        _KEYS[name] = key
+    return key
 
 
 def _zipfile_entries(data: bytes) -> list[Entry]:
