@@ -69,15 +69,19 @@ class Doc:
     skips: set[etree._Element] = field(default_factory=set)  # subtrees whose text is not shown
     tracked: bool = False  # the file holds tracked changes
     textboxes: bool = False  # paragraphs may sit inside paragraphs
+    alt_chunk: bool = False  # the part holds embedded HTML (w:altChunk) somewhere
 
 
 def scan(root: etree._Element) -> Doc:
-    """One pass over the tree for tracked changes, placeholders and fallbacks."""
+    """One pass over the tree for tracked changes, placeholders, fallbacks
+    (and embedded HTML: one pass the less over a form's body)."""
     doc = Doc()
-    for el in root.iter(INS, DEL, MOVE_FROM, MOVE_TO, FALLBACK, SHOWING_PLACEHOLDER, CELL_DEL, TXBX):
+    for el in root.iter(INS, DEL, MOVE_FROM, MOVE_TO, FALLBACK, SHOWING_PLACEHOLDER, CELL_DEL, TXBX, ALT_CHUNK):
         tag = el.tag
         if tag == TXBX:
             doc.textboxes = True
+        elif tag == ALT_CHUNK:
+            doc.alt_chunk = True
         elif tag == SHOWING_PLACEHOLDER:
             if (el.get(VAL) or "").lower() in _OFF:
                 continue
@@ -560,7 +564,7 @@ def read_document(root: etree._Element, page_headers: list[etree._Element] = ())
     body = next(root.iterchildren(BODY), None)
     if body is None:
         return out
-    out.alt_chunk = next(body.iter(ALT_CHUNK), None) is not None
+    out.alt_chunk = doc.alt_chunk and next(body.iter(ALT_CHUNK), None) is not None  # (in the body itself)
     blocks_ = walk_body(body, doc)
     lines, tables, kinds = _survey(blocks_)
     out.tables = len(tables)
@@ -825,22 +829,21 @@ def _is_blank(own: dict[str, str], layout: _Layout) -> bool:
     return True
 
 
-# The contract's key order: seq first, then the columns left to right.
-_JSON_ORDER = {f.kind: tuple((c.key, c.kind) for c in sorted(f.columns, key=lambda c: c.kind != "seq")) for f in FORMS}
+# The contract's key order: seq first, then the columns left to right; with
+# the reading of each (a number, a level, or the text as it is).
+_READ_AS = {"seq": values.parse_seq, "level": values.parse_level}
+_JSON_ORDER = {
+    f.kind: tuple((c.key, _READ_AS.get(c.kind)) for c in sorted(f.columns, key=lambda c: c.kind != "seq")) for f in FORMS
+}
 
 
 def result_row(spec: FormSpec, vals: dict[str, str], extra: dict[str, str] | None = None) -> Row:
     """A row as the contract's JSON: seq as int or None, level as 1/2/3 or None;
     `extra` (added columns' heading -> text) only when the form has added columns."""
     row: Row = {}
-    for key, kind in _JSON_ORDER[spec.kind]:
+    for key, read in _JSON_ORDER[spec.kind]:
         text = vals.get(key, "")
-        if kind == "seq":
-            row[key] = values.parse_seq(text)
-        elif kind == "level":
-            row[key] = values.parse_level(text)
-        else:
-            row[key] = text
+        row[key] = text if read is None else read(text)
     if extra is not None:
         row["extra"] = dict(extra)
     return row
