@@ -157,7 +157,10 @@ class Entry(NamedTuple):
 
 
 _EOCD = struct.Struct("<4s4H2LH")
-_CDIR = struct.Struct("<4s4B4HL2L5H2L")
+# A central directory header, only the fields we use (the rest skipped as pad
+# bytes: one tuple of ten, not nineteen, per member): signature, flags,
+# method, CRC, compressed and file size, name/extra/comment lengths, offset.
+_CDIR = struct.Struct("<4s4xHH4xLLLHHH8xL")
 
 
 def central_directory(data: bytes) -> list[Entry] | None:
@@ -183,19 +186,19 @@ def central_directory(data: bytes) -> list[Entry] | None:
         if pos + size > end:
             return None
         f = unpack(data, pos)
-        if f[0] != b"PK\x01\x02" or f[10] == 0xFFFFFFFF or f[11] == 0xFFFFFFFF or f[18] == 0xFFFFFFFF:
+        if f[0] != b"PK\x01\x02" or f[4] == 0xFFFFFFFF or f[5] == 0xFFFFFFFF or f[9] == 0xFFFFFFFF:
             return None
         name_start = pos + size
-        raw = data[name_start : name_start + f[12]]
+        raw = data[name_start : name_start + f[6]]
         name = names.get(raw)  # only ASCII names are kept: they read alike whatever the flag
         if name is None:
-            name = _member_name(raw, f[5])
+            name = _member_name(raw, f[1])
             if raw.isascii():
                 if len(names) >= 1024:
                     names.clear()
                 names[raw] = name
-        entries.append(new_entry(Entry, (name, f[5], f[6], f[9], f[10], f[18] + concat)))
-        pos = name_start + f[12] + f[13] + f[14]
+        entries.append(new_entry(Entry, (name, f[1], f[2], f[3], f[4], f[9] + concat)))
+        pos = name_start + f[6] + f[7] + f[8]
     if pos != end:
         return None
     return entries
