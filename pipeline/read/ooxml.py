@@ -403,7 +403,7 @@ def read_page_headers(z: GuardedZip, main: MainPart) -> list[etree._Element]:
     return out
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=16)  # a few main-part names; a long odd one is not kept for long
 def _rels_of(part: str) -> tuple[str, str]:
     """(folder, relationships part) of a part: word/document.xml ->
     (word, word/_rels/document.xml.rels). Every form asks it for the same name."""

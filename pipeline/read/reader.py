@@ -459,8 +459,10 @@ def _cell_text(parts: list[str]) -> str:
 # Cells as made before, by (start, span, text, merged): forms made from one
 # blank repeat their header row, their empty cells and many short texts, and
 # a dict lookup costs a third of making the tuple again (Cell is immutable).
+# Short texts only: a long one is seldom met again, and the memo stays small.
 _CELLS: dict[tuple[int, int, str, bool], Cell] = {}
 _MAX_CELLS = 4096
+_MAX_CELL_TEXT = 64
 
 
 def _close_row(rows: list[list[Cell]], raw: list[list], before: int, above: dict[int, str]) -> dict[int, str]:
@@ -489,9 +491,10 @@ def _close_row(rows: list[list[Cell]], raw: list[list], before: int, above: dict
         cell = made.get(key)  # .get: another thread may clear the memo
         if cell is None:
             cell = _new_cell(Cell, key)
-            if len(made) >= _MAX_CELLS:
-                made.clear()
-            made[key] = cell
+            if len(text) <= _MAX_CELL_TEXT:
+                if len(made) >= _MAX_CELLS:
+                    made.clear()
+                made[key] = cell
         cells.append(cell)
         new_above[col] = text
         col += span

@@ -276,9 +276,10 @@ def _date_read_memo(m: re.Match[str], text: str, rx: re.Pattern[str]) -> DateRea
     found = _DATE_MEMO.get(key)  # .get: another thread may clear the memo
     if found is None:
         found = _date_read(m, text, rx)
-        if len(_DATE_MEMO) >= 1024:
-            _DATE_MEMO.clear()
-        _DATE_MEMO[key] = found
+        if end - start <= 40:  # a date padded with pages of spaces is not kept
+            if len(_DATE_MEMO) >= 1024:
+                _DATE_MEMO.clear()
+            _DATE_MEMO[key] = found
     return found
 
 

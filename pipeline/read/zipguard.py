@@ -193,7 +193,7 @@ def central_directory(data: bytes) -> list[Entry] | None:
         name = names.get(raw)  # only ASCII names are kept: they read alike whatever the flag
         if name is None:
             name = _member_name(raw, f[1])
-            if raw.isascii():
+            if len(raw) <= 64 and raw.isascii():  # Word's own names are short
                 if len(names) >= 1024:
                     names.clear()
                 names[raw] = name
@@ -322,9 +322,10 @@ def _part_key(name: str) -> str:
     key = _KEYS.get(name)
     if key is None:
         key = name.lstrip("/").lower()
-        if len(_KEYS) >= 1024:
-            _KEYS.clear()
-        _KEYS[name] = key
+        if len(name) <= 64:  # names from a file's relationships may be long: not kept
+            if len(_KEYS) >= 1024:
+                _KEYS.clear()
+            _KEYS[name] = key
     return key
 
 
