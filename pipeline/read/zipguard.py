@@ -235,7 +235,8 @@ class GuardedZip:
         if len(entries) > limits.max_entries:
             raise PackageError("too_large", too_large_message(f"文件内部包含 {len(entries)} 个部件，超出上限 {limits.max_entries}"))
         # OPC part names are case-insensitive; zip names are not.
-        self.by_name = {_part_key(e.filename): e for e in entries}
+        known = _KEYS.get  # most names are known: no call per member
+        self.by_name = {known(e.filename) or _part_key(e.filename): e for e in entries}
         self.entries = entries
 
     def has(self, name: str) -> bool:
