@@ -14,6 +14,7 @@ error code and a Chinese message for the clerk.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import threading
 from collections.abc import Callable, Mapping
@@ -378,8 +379,7 @@ def read_page_headers(z: GuardedZip, main: MainPart) -> list[etree._Element]:
     """The page-header parts (w:hdr) the main part refers to, parsed safely,
     at most MAX_PAGE_HEADERS. A header part that is missing, too big or
     broken is left out: the form is read from its body either way."""
-    folder, name = posixpath.split(main.name)
-    rels_name = posixpath.join(folder, "_rels", name + ".rels")
+    folder, rels_name = _rels_of(main.name)
     out: list[etree._Element] = []
     try:
         if not z.has(rels_name):
@@ -401,6 +401,14 @@ def read_page_headers(z: GuardedZip, main: MainPart) -> list[etree._Element]:
     except PackageError:
         return out
     return out
+
+
+@functools.lru_cache(maxsize=16)  # a few main-part names; a long odd one is not kept for long
+def _rels_of(part: str) -> tuple[str, str]:
+    """(folder, relationships part) of a part: word/document.xml ->
+    (word, word/_rels/document.xml.rels). Every form asks it for the same name."""
+    folder, name = posixpath.split(part)
+    return folder, posixpath.join(folder, "_rels", name + ".rels")
 
 
 def _header_targets(data: bytes, rels_name: str, folder: str) -> tuple[str, ...]:

@@ -69,15 +69,19 @@ class Doc:
     skips: set[etree._Element] = field(default_factory=set)  # subtrees whose text is not shown
     tracked: bool = False  # the file holds tracked changes
     textboxes: bool = False  # paragraphs may sit inside paragraphs
+    alt_chunk: bool = False  # the part holds embedded HTML (w:altChunk) somewhere
 
 
 def scan(root: etree._Element) -> Doc:
-    """One pass over the tree for tracked changes, placeholders and fallbacks."""
+    """One pass over the tree for tracked changes, placeholders, fallbacks
+    (and embedded HTML: one pass the less over a form's body)."""
     doc = Doc()
-    for el in root.iter(INS, DEL, MOVE_FROM, MOVE_TO, FALLBACK, SHOWING_PLACEHOLDER, CELL_DEL, TXBX):
+    for el in root.iter(INS, DEL, MOVE_FROM, MOVE_TO, FALLBACK, SHOWING_PLACEHOLDER, CELL_DEL, TXBX, ALT_CHUNK):
         tag = el.tag
         if tag == TXBX:
             doc.textboxes = True
+        elif tag == ALT_CHUNK:
+            doc.alt_chunk = True
         elif tag == SHOWING_PLACEHOLDER:
             if (el.get(VAL) or "").lower() in _OFF:
                 continue
@@ -340,7 +344,7 @@ def walk_general(body: etree._Element, doc: Doc) -> list[str | list[list[Cell]]]
 
 # Everything the fast walk needs, in one C-level iteration over the body
 # (most frequent first: the if-chain below tests them in this order).
-_FAST_TAGS = (T, P, TC, V_MERGE, TR, GRID_SPAN, TBL, TAB, BR, CR, NBH, H_MERGE, GRID_BEFORE)
+_FAST_TAGS = (P, TC, T, V_MERGE, TR, GRID_SPAN, TBL, TAB, BR, CR, NBH, H_MERGE, GRID_BEFORE)
 
 
 def _in_paragraph(el: etree._Element) -> bool:
@@ -382,12 +386,7 @@ def _walk_fast(body: etree._Element, textboxes: bool = True) -> list[str | list[
 
     for el in body.iter(*_FAST_TAGS):
         tag = el.tag
-        if tag == t_:
-            if parts is not None:
-                text = el.text
-                if text:
-                    parts.append(text)
-        elif tag == p_:
+        if tag == p_:
             if el in top:
                 if rows is not None:  # the table has ended
                     if raw:
@@ -403,6 +402,11 @@ def _walk_fast(body: etree._Element, textboxes: bool = True) -> list[str | list[
         elif tag == tc_:
             parts = []
             raw.append([1, None, None, parts])
+        elif tag == t_:
+            if parts is not None:
+                text = el.text
+                if text:
+                    parts.append(text)
         elif tag == vmerge_:
             if raw:
                 raw[-1][1] = el.get(VAL) or "continue"
@@ -452,12 +456,22 @@ def _cell_text(parts: list[str]) -> str:
     return "\n".join(x for x in (y.strip(_PAD) for y in text.split("\n")) if x)
 
 
+# Cells as made before, by (start, span, text, merged): forms made from one
+# blank repeat their header row, their empty cells and many short texts, and
+# a dict lookup costs a third of making the tuple again (Cell is immutable).
+# Short texts only: a long one is seldom met again, and the memo stays small.
+_CELLS: dict[tuple[int, int, str, bool], Cell] = {}
+_MAX_CELLS = 4096
+_MAX_CELL_TEXT = 64
+
+
 def _close_row(rows: list[list[Cell]], raw: list[list], before: int, above: dict[int, str]) -> dict[int, str]:
     """Lay a row's cells on the grid, append it, return the new `above`
     (built in the same loop: this runs once per row of every form)."""
     cells: list[Cell] = []
     new_above: dict[int, str] = {}
     col = before
+    made = _CELLS
     for span, vmerge, hmerge, parts in raw:
         if hmerge == "continue" and cells:  # old-style horizontal merge
             cells[-1] = cells[-1]._replace(span=cells[-1].span + span)
@@ -465,7 +479,7 @@ def _close_row(rows: list[list[Cell]], raw: list[list], before: int, above: dict
             continue
         if vmerge == "continue":
             text = _text_above(above, rows, col)
-            cells.append(_new_cell(Cell, (col, span, text, True)))
+            key = (col, span, text, True)
         else:
             if not parts:
                 text = ""
@@ -473,7 +487,15 @@ def _close_row(rows: list[list[Cell]], raw: list[list], before: int, above: dict
                 text = parts[0].strip(_PAD)
             else:
                 text = _cell_text(parts)
-            cells.append(_new_cell(Cell, (col, span, text, False)))
+            key = (col, span, text, False)
+        cell = made.get(key)  # .get: another thread may clear the memo
+        if cell is None:
+            cell = _new_cell(Cell, key)
+            if len(text) <= _MAX_CELL_TEXT:
+                if len(made) >= _MAX_CELLS:
+                    made.clear()
+                made[key] = cell
+        cells.append(cell)
         new_above[col] = text
         col += span
     rows.append(cells)
@@ -545,7 +567,7 @@ def read_document(root: etree._Element, page_headers: list[etree._Element] = ())
     body = next(root.iterchildren(BODY), None)
     if body is None:
         return out
-    out.alt_chunk = next(body.iter(ALT_CHUNK), None) is not None
+    out.alt_chunk = doc.alt_chunk and next(body.iter(ALT_CHUNK), None) is not None  # (in the body itself)
     blocks_ = walk_body(body, doc)
     lines, tables, kinds = _survey(blocks_)
     out.tables = len(tables)
@@ -716,9 +738,11 @@ def _read_rows(group: list[_Table], spec: FormSpec) -> tuple[list[RowRead], list
     number = 0
     layout = _LAYOUT[spec.kind]
     form_colmap = group[0].header.colmap if group[0].header else ()
+    keys = layout.keys
     for part in group:
         ph = part.header
         colmap = ph.colmap if ph is not None else form_colmap
+        added = any(k is not None and k.startswith(EXTRA) for k in colmap)  # columns the filler added
         for cells in part.rows[ph.row + 1 :] if ph is not None else part.rows:
             vals, own = _row_values(cells, colmap)
             if is_heading_row(cells, spec):
@@ -731,8 +755,8 @@ def _read_rows(group: list[_Table], spec: FormSpec) -> tuple[list[RowRead], list
             if len(own) == 1 and "签" in (only := next(iter(own.values()))) and values.has_signature_label(only):
                 tail.append(only)  # a signature row whose text fell under a column heading
                 continue
-            extra = {k[len(EXTRA) :]: v for k, v in vals.items() if k.startswith(EXTRA)}
-            rows.append(RowRead(number, {k: vals.get(k, "") for k in layout.keys}, extra))
+            extra = {k[len(EXTRA) :]: v for k, v in vals.items() if k.startswith(EXTRA)} if added else {}
+            rows.append(RowRead(number, {k: vals.get(k, "") for k in keys}, extra))
     return rows, tail, _carry_down(rows, spec)
 
 
@@ -784,20 +808,19 @@ def _row_values(cells: list[Cell], colmap: tuple[str | None, ...]) -> tuple[dict
     vals: dict[str, str] = {}
     own: dict[str, str] = {}
     width = len(colmap)
-    for c in cells:
-        start = c.start
+    for start, span, text, merged in cells:  # unpacked: cheaper than four attribute reads
+        if not text:
+            continue
         key = colmap[start] if start < width else None
         if key is None:
-            key = next((k for k in colmap[start : start + c.span] if k is not None), None)
+            key = next((k for k in colmap[start : start + span] if k is not None), None)
             if key is None:
                 continue
-        text = c.text
-        if text:
-            prev = vals.get(key)
-            vals[key] = text if prev is None else prev + "\n" + text
-            if not c.merged:
-                prev = own.get(key)
-                own[key] = text if prev is None else prev + "\n" + text
+        prev = vals.get(key)
+        vals[key] = text if prev is None else prev + "\n" + text
+        if not merged:
+            prev = own.get(key)
+            own[key] = text if prev is None else prev + "\n" + text
     return vals, own
 
 
@@ -809,22 +832,21 @@ def _is_blank(own: dict[str, str], layout: _Layout) -> bool:
     return True
 
 
-# The contract's key order: seq first, then the columns left to right.
-_JSON_ORDER = {f.kind: tuple((c.key, c.kind) for c in sorted(f.columns, key=lambda c: c.kind != "seq")) for f in FORMS}
+# The contract's key order: seq first, then the columns left to right; with
+# the reading of each (a number, a level, or the text as it is).
+_READ_AS = {"seq": values.parse_seq, "level": values.parse_level}
+_JSON_ORDER = {
+    f.kind: tuple((c.key, _READ_AS.get(c.kind)) for c in sorted(f.columns, key=lambda c: c.kind != "seq")) for f in FORMS
+}
 
 
 def result_row(spec: FormSpec, vals: dict[str, str], extra: dict[str, str] | None = None) -> Row:
     """A row as the contract's JSON: seq as int or None, level as 1/2/3 or None;
     `extra` (added columns' heading -> text) only when the form has added columns."""
     row: Row = {}
-    for key, kind in _JSON_ORDER[spec.kind]:
+    for key, read in _JSON_ORDER[spec.kind]:
         text = vals.get(key, "")
-        if kind == "seq":
-            row[key] = values.parse_seq(text)
-        elif kind == "level":
-            row[key] = values.parse_level(text)
-        else:
-            row[key] = text
+        row[key] = text if read is None else read(text)
     if extra is not None:
         row["extra"] = dict(extra)
     return row

@@ -267,13 +267,15 @@ def is_heading_row(cells: list[Cell], spec: FormSpec) -> bool:
     row of a two-row header (its group heading spans several columns)."""
     names = _SPEC_NAMES[spec.kind]
     seen = 0
-    for c in cells:
-        t = _norm_heading(c.own)
+    for _, span, text, merged in cells:  # unpacked: Cell.own is a call per cell
+        if merged or not text:
+            continue
+        t = _norm_heading(text)
         if not t:
             continue
         if t in names or _BRACKETED.sub("", t) in names:
             seen += 1
-        elif c.span < 2:
+        elif span < 2:
             return False
     return seen >= 2
 

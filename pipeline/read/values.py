@@ -233,7 +233,7 @@ def find_date(text: str, norm: str | None = None) -> _DateSpan | None:
         if rx is _DATE_LOOSE and (best is not None and not best.read.blank or "19" not in norm and "20" not in norm):
             break
         for n, m in enumerate(rx.finditer(norm)):
-            span = _DateSpan(m.start(), m.end(), _date_read(m, text, rx))
+            span = _DateSpan(m.start(), m.end(), _date_read_memo(m, text, rx))
             if span.read.blank and blank is None:
                 blank = span
             # Prefer a filled date over a printed blank that comes first.
@@ -262,6 +262,25 @@ def _arabic_year(text: str) -> int:
 
 
 _O_AS_ZERO = str.maketrans("〇○Oo", "0000")
+
+
+_DATE_MEMO: dict[tuple[object, ...], DateRead] = {}
+
+
+def _date_read_memo(m: re.Match[str], text: str, rx: re.Pattern[str]) -> DateRead:
+    """_date_read, remembered: a campaign's forms carry a handful of dates.
+    What it reads is the pattern's groups and the text matched, nothing else
+    (DateRead is frozen, so one can be shared)."""
+    start, end = m.span()
+    key = (rx.pattern, m.groups(), text[start:end])
+    found = _DATE_MEMO.get(key)  # .get: another thread may clear the memo
+    if found is None:
+        found = _date_read(m, text, rx)
+        if end - start <= 40:  # a date padded with pages of spaces is not kept
+            if len(_DATE_MEMO) >= 1024:
+                _DATE_MEMO.clear()
+            _DATE_MEMO[key] = found
+    return found
 
 
 def _date_read(m: re.Match[str], text: str, rx: re.Pattern[str]) -> DateRead:
@@ -454,10 +473,12 @@ def parse_header(text: str, spec: FormSpec | None = None) -> HeaderRead:
         value = _first_line(raw)
         fields[key] = drop_stamp(value) if key == "unit" else value
     if spec is not None:
-        wanted = {hf.key for hf in spec.header}
+        wanted = _HEADER_KEYS[spec.kind]
         fields = {k: v for k, v in fields.items() if k in wanted}
     return HeaderRead(fields, found_date.read if found_date else None)
 
+
+_HEADER_KEYS = {spec.kind: frozenset(hf.key for hf in spec.header) for spec in FORMS}
 
 _STAMP_RX = re.compile(
     "[(（\\[【〔]\\s*(?:" + "|".join(sorted(map(re.escape, STAMP_WORDS), key=len, reverse=True)) + ")\\s*[)）\\]】〕]"

@@ -157,7 +157,10 @@ class Entry(NamedTuple):
 
 
 _EOCD = struct.Struct("<4s4H2LH")
-_CDIR = struct.Struct("<4s4B4HL2L5H2L")
+# A central directory header, only the fields we use (the rest skipped as pad
+# bytes: one tuple of ten, not nineteen, per member): signature, flags,
+# method, CRC, compressed and file size, name/extra/comment lengths, offset.
+_CDIR = struct.Struct("<4s4xHH4xLLLHHH8xL")
 
 
 def central_directory(data: bytes) -> list[Entry] | None:
@@ -178,23 +181,32 @@ def central_directory(data: bytes) -> list[Entry] | None:
     pos = cd_offset + concat
     end = pos + cd_size
     entries: list[Entry] = []
-    unpack, size, new_entry = _CDIR.unpack_from, _CDIR.size, _new_entry  # locals: one pass per member
+    unpack, size, new_entry, names = _CDIR.unpack_from, _CDIR.size, _new_entry, _NAMES  # locals: one pass per member
     for _ in range(n_total):
         if pos + size > end:
             return None
         f = unpack(data, pos)
-        if f[0] != b"PK\x01\x02" or f[10] == 0xFFFFFFFF or f[11] == 0xFFFFFFFF or f[18] == 0xFFFFFFFF:
+        if f[0] != b"PK\x01\x02" or f[4] == 0xFFFFFFFF or f[5] == 0xFFFFFFFF or f[9] == 0xFFFFFFFF:
             return None
         name_start = pos + size
-        raw = data[name_start : name_start + f[12]]
-        entries.append(new_entry(Entry, (_member_name(raw, f[5]), f[5], f[6], f[9], f[10], f[18] + concat)))
-        pos = name_start + f[12] + f[13] + f[14]
+        raw = data[name_start : name_start + f[6]]
+        name = names.get(raw)  # only ASCII names are kept: they read alike whatever the flag
+        if name is None:
+            name = _member_name(raw, f[1])
+            if len(raw) <= 64 and raw.isascii():  # Word's own names are short
+                if len(names) >= 1024:
+                    names.clear()
+                names[raw] = name
+        entries.append(new_entry(Entry, (name, f[1], f[2], f[3], f[4], f[9] + concat)))
+        pos = name_start + f[6] + f[7] + f[8]
     if pos != end:
         return None
     return entries
 
 
 _new_entry = tuple.__new__  # Entry without the Python-level __new__ (one per member)
+# ASCII member names as decoded before: every Word file has the same dozen.
+_NAMES: dict[bytes, str] = {}
 
 
 def _member_name(raw: bytes, flags: int) -> str:
@@ -223,15 +235,16 @@ class GuardedZip:
         if len(entries) > limits.max_entries:
             raise PackageError("too_large", too_large_message(f"文件内部包含 {len(entries)} 个部件，超出上限 {limits.max_entries}"))
         # OPC part names are case-insensitive; zip names are not.
-        self.by_name = {e.filename.lstrip("/").lower(): e for e in entries}
+        known = _KEYS.get  # most names are known: no call per member
+        self.by_name = {known(e.filename) or _part_key(e.filename): e for e in entries}
         self.entries = entries
 
     def has(self, name: str) -> bool:
-        return name.lstrip("/").lower() in self.by_name
+        return _part_key(name) in self.by_name
 
     def read(self, name: str, cap: int | None = None) -> bytes:
         """Inflate one entry, counting the bytes as they come out."""
-        info = self.by_name.get(name.lstrip("/").lower())
+        info = self.by_name.get(_part_key(name))
         if info is None:
             raise KeyError(name)
         cap = self.limits.max_entry_bytes if cap is None else min(cap, self.limits.max_entry_bytes)
@@ -298,6 +311,23 @@ class GuardedZip:
 
     def close(self) -> None:
         """Nothing is open (the zip is bytes in memory); kept for callers."""
+
+
+_KEYS: dict[str, str] = {}
+
+
+def _part_key(name: str) -> str:
+    """A member's name as looked up: no leading "/", lower case (OPC part
+    names are case-insensitive). Remembered: the same few names are asked
+    for in every file, several times each."""
+    key = _KEYS.get(name)
+    if key is None:
+        key = name.lstrip("/").lower()
+        if len(name) <= 64:  # names from a file's relationships may be long: not kept
+            if len(_KEYS) >= 1024:
+                _KEYS.clear()
+            _KEYS[name] = key
+    return key
 
 
 def _zipfile_entries(data: bytes) -> list[Entry]:

@@ -526,6 +526,20 @@ def test_parse_bench_still_runs() -> None:
     assert len(rates) == 3 and all(r > 0 for r in rates)
 
 
+def test_same_text_merged_and_written_again_stay_apart() -> None:
+    # Cells are remembered by (start, span, text, merged): 甲 carried down by a
+    # merge and 甲 typed again below it must not come back as one another.
+    tbl = fx.tbl([
+        fx.tr([fx.tc("甲", vmerge="restart"), fx.tc("一")]),
+        fx.tr([fx.tc("", vmerge=""), fx.tc("二")]),
+        fx.tr([fx.tc("甲"), fx.tc("三")]),
+    ])
+    body = etree.fromstring(fx.document(tbl + tbl).encode()).find(reader.BODY)
+    for walk in (reader._walk_fast(body), reader._walk_fast(body, False), reader.walk_general(body, reader.Doc())):
+        for rows in (walk[0], walk[-1]):
+            assert [(c.text, c.merged) for c in (r[0] for r in rows)] == [("甲", False), ("甲", True), ("甲", False)]
+
+
 def test_vertical_merge_under_a_wider_cell() -> None:
     # The merged cell above spans two columns; the continuation starts in its second one.
     tbl = fx.tbl([

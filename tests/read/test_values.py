@@ -235,3 +235,21 @@ def test_each_date_spelling_is_still_found(text: str, iso: str | None) -> None:
     # find_date skips a pattern whose characters the text lacks; each spelling still finds its date.
     found = values.parse_date(f"填表日期：{text}")
     assert found is not None and found.iso == iso
+
+
+def test_a_date_read_again_keeps_its_own_spelling() -> None:
+    # Dates are remembered by what was matched: the same day spelled two ways
+    # is reported as each form wrote it.
+    tight, spaced = values.parse_date("2012年9月18日"), values.parse_date("2012 年 9 月 18 日")
+    assert tight is not None and spaced is not None
+    assert tight.iso == spaced.iso == "2012-09-18"
+    assert (tight.written, spaced.written) == ("2012年9月18日", "2012 年 9 月 18 日")
+    assert values.parse_date("2012年9月31日").problem == "invalid"
+
+
+def test_a_printed_blank_far_from_the_typed_date_does_not_swallow_what_stands_between() -> None:
+    # 年 月 日 printed early, the date typed at the end of the line: the name
+    # written between them is still the name.
+    header = values.parse_header("单位：教务处　年　月　日　姓名：王丽华　2012年6月25日", PERSONAL_ASSESSMENT)
+    assert header.fields["name"] == "王丽华"
+    assert header.date is not None and header.date.iso == "2012-06-25"
