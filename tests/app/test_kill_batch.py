@@ -104,18 +104,25 @@ def test_a_batch_of_files_with_the_same_name_keeps_each_under_its_own(ws: Worksp
     assert kept == ["表 (2).docx", "表 (3).docx", "表.docx"]
 
 
-def test_a_large_run_reads_in_worker_processes_and_records_the_same(ws: Workspace, clock, monkeypatch) -> None:
+def _counted_pool(monkeypatch) -> list[str]:
+    """The real reading pool for a run of 3 files or more (counted as large
+    here); the display names of the files given to its workers."""
     from pipeline.app import readers
 
-    started = []
+    started: list[str] = []
 
     class Counting(readers.ReadPool):
         def submit_all(self, files):
             started.extend(name for _, name in files)
             return super().submit_all(files)
 
-    monkeypatch.setattr(intake_mod, "POOL_MIN_FILES", 3)  # a run of 3 counts as large here
+    monkeypatch.setattr(intake_mod, "POOL_MIN_FILES", 3)
     monkeypatch.setattr(intake_mod, "ReadPool", Counting)
+    return started
+
+
+def test_a_large_run_reads_in_worker_processes_and_records_the_same(ws: Workspace, clock, monkeypatch) -> None:
+    started = _counted_pool(monkeypatch)
     data = {f"教务处/人{i}.docx": real_form(f"人{i}") for i in range(3)}
     data["教务处/人0 - 副本.docx"] = data["教务处/人0.docx"]  # the same bytes: counted once
     data["坏.docx"] = b"not a form"
@@ -133,15 +140,7 @@ def test_each_file_gets_its_own_reading_from_the_workers(ws: Workspace, clock, m
     # Files go to the workers readers.CHUNK at a time: a file's reading is the one at its place in its task.
     from pipeline.app import readers
 
-    started = []
-
-    class Counting(readers.ReadPool):
-        def submit_all(self, files):
-            started.extend(name for _, name in files)
-            return super().submit_all(files)
-
-    monkeypatch.setattr(intake_mod, "POOL_MIN_FILES", 3)
-    monkeypatch.setattr(intake_mod, "ReadPool", Counting)
+    started = _counted_pool(monkeypatch)
     n = 2 * readers.CHUNK + 3  # three tasks, the last one short
     for i in range(n):
         drop(ws, f"教务处/人{i}.docx", real_form(f"人{i}"))
