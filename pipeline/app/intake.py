@@ -543,12 +543,15 @@ class Intake:
             if self._stop_on_full_disk(summary, claim):
                 continue
             try:
-                sub, dest = self._put(sub, data)
+                sub, dest, full = self._put(sub, data)
             except Exception as exc:
                 self._step_failed(summary, bar, claim, exc)
                 continue
             folders[dest.parent] = None
             put.append((claim, sub))
+            if full is not None:  # its text notice made, its Word notice not: every further step would fail alike
+                self._full_in_batch = True  # the rest of the batch waits in state/work/ (_stop_on_full_disk)
+                summary.disk_full = summary.disk_full or full
         for folder in folders:
             fsync_dir(folder)
         return put
@@ -863,7 +866,7 @@ class Intake:
         """Steps 3–5: plan, notice, move, mark filed."""
         sub = self._plan_filing(sub, data)
         if data is not None:
-            sub, dest = self._put(sub, data)
+            sub, dest, _ = self._put(sub, data)  # a notice short of space: logged, as any other step of one file
             fsync_dir(dest.parent)
         elif not self._kept_path(sub).exists():
             raise RegisterError(f"第 {sub.id} 号报送的原件不在工作区，也不在预定位置 {sub.archived_as}")
@@ -894,20 +897,22 @@ class Intake:
         assert sub.archived_as is not None
         return sub
 
-    def _put(self, sub: Submission, data: Path) -> tuple[Submission, Path]:
+    def _put(self, sub: Submission, data: Path) -> tuple[Submission, Path, str | None]:
         """Steps 4 and the move of 5: the notice, then the original to its
         planned place (not synced: the caller syncs its folder). Returns the
-        submission and where the original now is."""
+        submission, where the original now is, and what its Word notice could
+        not write for want of space (then only the text notice was made)."""
         dest = self._kept_path(sub)
+        full = None
         if sub.notice:
             sub, full = self._write_notice(sub)
-            if not full:  # on a full disk the marked copy would fail alike, with a line of its own
+            if full is None:  # on a full disk the marked copy would fail alike, with a line of its own
                 self._write_marked_copy(sub, data)
         if dest.exists():
             # An earlier attempt already copied these very bytes there
             # (a cross-device move cut short): our work copy is redundant.
             data.unlink()
-            return sub, dest
+            return sub, dest, full
         sub = self._check_kept(sub, data)
         try:
             move_no_clobber(data, dest)
@@ -916,7 +921,7 @@ class Intake:
                 raise
             sub, dest = self._replan_cleaned(sub, dest)
             move_no_clobber(data, dest)
-        return sub, dest
+        return sub, dest, full
 
     def _check_kept(self, sub: Submission, data: Path) -> Submission:
         """The last look before filing: are the bytes about to be kept the
@@ -955,10 +960,10 @@ class Intake:
         logger.info("文件系统不接受原文件名，原件改以“{}”保存：{}", new.name, sub.file)
         return self.register.submission(sub.id) or sub, new
 
-    def _write_notice(self, sub: Submission) -> tuple[Submission, bool]:
+    def _write_notice(self, sub: Submission) -> tuple[Submission, str | None]:
         """Step 4: the notice (.txt, then .docx). When the Word notice cannot be
-        made, the text notice already written becomes the notice. Also whether
-        it could not be made for want of space."""
+        made, the text notice already written becomes the notice. Also, when
+        it could not be made for want of space, what could not be written."""
         try:
             self.outputs.write_notices(sub, self.register)
         except NoticeError as exc:
@@ -966,8 +971,8 @@ class Intake:
             logger.opt(exception=exc.__cause__ or exc).debug("详细错误")
             txt_rel = rel_to(exc.written[0], self.ws.root) if exc.written else None
             self.register.plan_filing(sub.id, sub.archived_as or "", txt_rel, txt_rel, archived_raw=sub.archived_raw)
-            return self.register.submission(sub.id) or sub, faults.disk_full(exc)
-        return sub, False
+            return self.register.submission(sub.id) or sub, self._full(exc)
+        return sub, None
 
     def _write_marked_copy(self, sub: Submission, data: Path) -> None:
         """Step 4, after the notice: the clerk's form with each fault marked

@@ -63,7 +63,9 @@ class RunSummary:
     @property
     def ok(self) -> bool:
         # A file returned again is input sent back to its unit, like a rejection.
-        return not (self.rejected or self.returned_again or self.failed or self.outputs_failed or self.unreadable)
+        # A run stopped by a full disk has files it could not take (or finish) now.
+        return not (self.rejected or self.returned_again or self.failed or self.outputs_failed or self.unreadable
+                    or self.disk_full)  # fmt: skip
 
     def line(self) -> str:
         """One Chinese line: what happened in this run."""
