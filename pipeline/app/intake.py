@@ -85,7 +85,7 @@ from pipeline.store import contain
 from pipeline.core.names import printable_name, readable_name, relative_posix, safe_component
 from pipeline.store.files import NAME_REFUSED, atomic_write, free_name, fsync_dir, kept_name, move_no_clobber, raw_rel, rel_to, remove_stale_temps, safe_name, sha256_of, shown_and_raw
 from pipeline.store.locks import IntakeBusy, IntakeLock
-from pipeline.store.register import Plan, Register, RegisterError
+from pipeline.store.register import FilingPlan, Register, RegisterError
 from pipeline.store.workspace import Workspace, ensure_workspace
 
 LOCK_NAME = "intake.lock"
@@ -510,7 +510,7 @@ class Intake:
                       bar: Progress) -> list[tuple[Claim, Path, Submission]]:  # fmt: skip
         """Steps 2 and 3: record and plan every file in one synced transaction."""
         done: list[tuple[Claim, Path, Submission]] = []
-        plans: list[Plan] = []
+        plans: list[FilingPlan] = []
         try:
             with self.register.batch():
                 for claim, data, reading in readings:
@@ -874,7 +874,7 @@ class Intake:
         self._reserved.clear()
         return self.register.submission(sub.id) or sub
 
-    def _plan_filing(self, sub: Submission, data: Path | None, plans: list[Plan] | None = None) -> Submission:
+    def _plan_filing(self, sub: Submission, data: Path | None, plans: list[FilingPlan] | None = None) -> Submission:
         """Step 3: the original's place (and its notices'), in the register
         before anything moves; kept when planned before (a recovery).
         `plans`: a batch's, written together by its caller (_record_batch)."""
@@ -884,7 +884,7 @@ class Intake:
             dest, notice, notice_txt = self._plan(sub, returned=sub.status == "rejected" or prior is not None)
             self._reserved.update(p for p in (dest, notice, notice_txt) if p is not None)
             shown, raw = shown_and_raw(rel_to(dest, root) or "")
-            plan = Plan(sub.id, shown, rel_to(notice, root), rel_to(notice_txt, root), archived_raw=raw)
+            plan = FilingPlan(sub.id, shown, rel_to(notice, root), rel_to(notice_txt, root), archived_raw=raw)
             if plans is None:
                 self.register.plan_filings([plan])
             else:

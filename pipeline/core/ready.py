@@ -17,8 +17,7 @@ from datetime import datetime
 from enum import Enum
 from pathlib import Path
 
-from pipeline.core.names import printable_name as shown_name
-from pipeline.core.names import relative_posix
+from pipeline.core.names import printable_name as shown_name, relative_posix
 
 # Office lock files, Word's save-by-rename temp files, OS litter and our own
 # temporary names. Matched case-insensitively against the file name alone.

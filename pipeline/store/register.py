@@ -154,7 +154,7 @@ class Recorded:
 
 
 @dataclass(frozen=True)
-class Plan:
+class FilingPlan:
     """Where a submission's original (and its notices) will be kept: the
     workspace-relative paths plan_filing writes."""
 
@@ -842,9 +842,9 @@ class Register:
         the hex of the path's bytes when `archived_as` (text) shows it escaped.
         Durable: the original leaves state/work/ after this, and a register
         that lost its record then would have nothing that leads to it."""
-        self.plan_filings([Plan(sid, archived_as, notice, notice_text, archived_raw)])
+        self.plan_filings([FilingPlan(sid, archived_as, notice, notice_text, archived_raw)])
 
-    def plan_filings(self, plans: Sequence[Plan]) -> None:
+    def plan_filings(self, plans: Sequence[FilingPlan]) -> None:
         """plan_filing for many files at once (a batch: Intake._record_batch),
         all or none."""
         with self._tx(whole=False) as db:  # one statement
