@@ -214,14 +214,14 @@ class FakeDocuments:
         self.failed: list[str] = []  # what rebuild reports it could not make
         self.fail = False  # rebuild raises
 
-    def __call__(self, ws: Workspace, cfg: Config, snap: Snapshot, *, pdf: bool = False) -> outputs.RebuildResult:
+    def __call__(self, ws: Workspace, cfg: Config, snap: Snapshot, *, pdf: bool = False, workers: Any = None) -> outputs.RebuildResult:
         self.calls.append((len(snap.submissions), pdf))
         if self.fail:
             raise RuntimeError("template broken")
         return outputs.RebuildResult(failed=list(self.failed))
 
 
-def no_documents(ws: Workspace, cfg: Config, snap: Snapshot, *, pdf: bool = False) -> outputs.RebuildResult:
+def no_documents(ws: Workspace, cfg: Config, snap: Snapshot, *, pdf: bool = False, workers: Any = None) -> outputs.RebuildResult:
     return outputs.RebuildResult()
 
 

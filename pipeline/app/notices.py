@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
-from pipeline.docs import markup
-from pipeline.docs import notices as docs_notices
 from pipeline.core import faults, returns
 from pipeline.core.config import Config
 from pipeline.core.dates import arabic
@@ -20,6 +18,10 @@ from pipeline.store.register import Register
 from pipeline.store.workspace import Workspace
 
 SAME_AS_REJECTED = "same_as_rejected"
+
+# pipeline.docs.notices and .markup are imported where a notice is written:
+# they load python-docx and docxtpl, which a run that returns nothing (one
+# more form, accepted) need not wait for at its start.
 
 
 class NoticeError(Exception):
@@ -100,6 +102,8 @@ def write_notices(ws: Workspace, cfg: Config, sub: Submission, *, register: Regi
     content = notice_submission(sub, prior)
     if content is None:
         return []
+    from pipeline.docs import notices as docs_notices
+
     txt = _notice_path(ws, txt_rel)
     docx = None if sub.notice == txt_rel else _notice_path(ws, sub.notice)  # both checked before writing
     text = docs_notices.rejection_notice_text(cfg, content)
@@ -128,6 +132,8 @@ def write_marked_copy(ws: Workspace, sub: Submission, original: Path) -> Path | 
     # passed the reader's size and decompression limits.
     if not returns.markable(sub) or not original.is_file():
         return None
+    from pipeline.docs import markup
+
     marked = markup.mark_up(original.read_bytes(), BY_KIND[sub.form or ""], [*sub.errors, *sub.warnings])
     if marked is None:
         return None

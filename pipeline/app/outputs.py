@@ -31,7 +31,6 @@ import json
 import multiprocessing
 import os
 import re
-import threading
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -44,6 +43,7 @@ from typing import Any
 from loguru import logger
 
 from pipeline.app import changed, notices
+from pipeline.app.renderers import RenderWorkers, can_fork, render_in_worker, render_one
 from pipeline.core import consolidate, facts
 from pipeline.store import locks
 from pipeline.store import office
@@ -52,7 +52,7 @@ from pipeline.core.dates import arabic, format_date
 from pipeline.core.campaign import CampaignError, settings_for
 from pipeline.core.clock import Clock
 from pipeline.core.config import Config
-from pipeline.docs.templates import BULLETIN, DRAFT_NUMBER, REMINDER, SUMMARY, prepare, render_docx, template_path
+from pipeline.docs.template_files import BULLETIN, DRAFT_NUMBER, REMINDER, SUMMARY, template_path
 from pipeline.core.names import NAME_BYTES, safe_component
 from pipeline.store.files import TEMP_SUFFIX, atomic_write, temp_prefix
 from pipeline.core.model import Snapshot
@@ -349,6 +349,7 @@ def rebuild(
     force: bool = False,
     today: date | None = None,
     roster: Sequence[consolidate.RosterEntry] | None = None,
+    workers: RenderWorkers | None = None,
 ) -> RebuildResult:
     """Bring outbox/ documents up to date with `snap`; see rebuild_documents.
     `today` (成文日期, what is overdue) defaults to the day the snapshot was
@@ -357,9 +358,10 @@ def rebuild(
 
     Only the units the register changed for since the last rebuild of the
     campaign are gone over again, and the 通报 (pipeline.app.changed says
-    which, and when everything is); `force` makes everything again."""
+    which, and when everything is); `force` makes everything again.
+    `workers`: processes to render in (pipeline.app.renderers), else here."""
     with locks.outputs_lock(ws):
-        return _rebuild_locked(ws, cfg, snap, pdf=pdf, force=force, today=today, roster=roster)
+        return _rebuild_locked(ws, cfg, snap, pdf=pdf, force=force, today=today, roster=roster, workers=workers)
 
 
 def _rebuild_locked(
@@ -371,6 +373,7 @@ def _rebuild_locked(
     force: bool,
     today: date | None,
     roster: Sequence[consolidate.RosterEntry] | None,
+    workers: RenderWorkers | None = None,
 ) -> RebuildResult:
     today = today or snap.taken_at.date()
     cfg = campaign_settings(cfg, snap)
@@ -387,7 +390,7 @@ def _rebuild_locked(
         stale |= run.carry(record, [u for u in units if u not in stale])
     for plan in plan_documents(cfg, snap, today, roster, templates, only=stale):
         run.make(plan)
-    run.render_all()
+    run.render_all(workers)
     _convert_all(run.pdf_jobs, ws, run.result, state["outputs"])
     _withdraw_reminders(ws, state["outputs"], run.planned, run.result)
     _remember(state, snap, basis, run, units)
@@ -515,10 +518,12 @@ class _Rebuild:
         elif self.want_pdf and _pdf_stale(target):
             self.pdf_jobs.append((rel, target))
 
-    def render_all(self) -> None:
-        """Render the queued documents (two at a time when there are enough
-        of them, render_many) and write each one."""
-        for job, out in zip(self.jobs, render_many([(j.template, j.context) for j in self.jobs])):
+    def render_all(self, workers: RenderWorkers | None = None) -> None:
+        """Render the queued documents (by `workers` when given, else two at
+        a time when there are enough of them, render_many) and write each one."""
+        jobs = [(j.template, j.context) for j in self.jobs]
+        rendered = workers.render(jobs, render_many) if workers is not None and jobs else render_many(jobs)
+        for job, out in zip(self.jobs, rendered):
             self.finish(job, out)
         self.jobs = []
 
@@ -561,42 +566,14 @@ class _Rebuild:
 # observer runs beside; Windows, which cannot fork and would start a new
 # interpreter per worker, seconds under load) two threads share the work, as
 # lxml lets go of the GIL while it parses and writes. A small batch (one more
-# form: its unit's summary and the 通报) is rendered here.
+# form: its unit's summary and the 通报) is rendered here; `run` gives its
+# documents to workers it forked before the snapshot (pipeline.app.renderers),
+# and this is their fallback.
 RENDER_WORKERS = 2
 POOL_FROM = 12  # documents to render, at least, for a pool to be worth its start-up
 
 
-class RenderFailed(Exception):
-    """A document a worker process could not render (its message, as the error said)."""
-
-
-def _render_one(template: Path, context: dict[str, Any]) -> bytes | Exception:
-    """One document's bytes, or what stopped it (the others go on)."""
-    try:
-        return render_docx(template, context)
-    except Exception as exc:
-        return exc
-
-
-def _render_in_worker(template: Path, context: dict[str, Any]) -> bytes | Exception:
-    """_render_one in a worker process: an error comes back as text, which
-    always crosses (an exception of any class may not)."""
-    out = _render_one(template, context)
-    # A rendered document leaves its XML trees in reference cycles, which the
-    # collector would free only now and then: a worker rendering fifty large
-    # summaries grew by ~10 MB each. Collected at once (cheap here: the objects
-    # inherited from the parent are frozen, see render_many), it stays small.
-    gc.collect()
-    return RenderFailed(str(out)) if isinstance(out, Exception) else out
-
-
-def can_fork() -> bool:
-    """A worker may be forked from here: the system can, and this process has
-    one thread (see above)."""
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-
-
-_can_fork = can_fork
+_can_fork = can_fork  # looked up at each call: tests may replace it
 
 
 def render_many(jobs: Sequence[tuple[Path, dict[str, Any]]]) -> list[bytes | Exception]:
@@ -604,8 +581,10 @@ def render_many(jobs: Sequence[tuple[Path, dict[str, Any]]]) -> list[bytes | Exc
     time for POOL_FROM jobs or more (see above), one by one for fewer."""
     templates, contexts = [t for t, _ in jobs], [c for _, c in jobs]
     if len(jobs) < POOL_FROM or (os.cpu_count() or 1) < 2:
-        return [_render_one(t, c) for t, c in jobs]
+        return [render_one(t, c) for t, c in jobs]
     if _can_fork():
+        from pipeline.docs.templates import prepare  # loaded by the process that renders (renderers.render_one)
+
         # Each template opened and compiled here once, inherited by both workers.
         for template in dict.fromkeys(templates):
             prepare(template)
@@ -616,13 +595,13 @@ def render_many(jobs: Sequence[tuple[Path, dict[str, Any]]]) -> list[bytes | Exc
         gc.freeze()
         try:
             with ProcessPoolExecutor(max_workers=RENDER_WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
-                return list(pool.map(_render_in_worker, templates, contexts, chunksize=4))
+                return list(pool.map(render_in_worker, templates, contexts, chunksize=4))
         except (OSError, BrokenProcessPool) as exc:
             logger.warning(f"无法用两个进程生成公文（{exc}），改为在本进程中生成")
         finally:
             gc.unfreeze()
     with ThreadPoolExecutor(max_workers=RENDER_WORKERS) as threads:
-        return list(threads.map(_render_one, templates, contexts))
+        return list(threads.map(render_one, templates, contexts))
 
 
 def _drop_stale_pdf(ws: Workspace, docx: Path, entry: dict[str, Any] | None, result: RebuildResult) -> bool:

@@ -22,10 +22,11 @@ from typing import Any
 from loguru import logger
 
 from pipeline.app import notices, outputs
+from pipeline.app.renderers import RenderWorkers, can_fork
 from pipeline.core import faults
 from pipeline.core.config import Config
 from pipeline.core.model import Snapshot, Submission
-from pipeline.docs import workbook
+from pipeline.docs.template_files import BULLETIN, SUMMARY, template_path
 from pipeline.store import locks
 from pipeline.store import roster as roster_file
 from pipeline.store.register import Register
@@ -84,6 +85,27 @@ class WorkspaceOutputs:
     def _rebuild(
         self, register: Register, today: date, now: datetime, pdf: bool, report: OutputsReport, workbook_now: Callable[[], bool] | None
     ) -> None:
+        # Forked before the snapshot, the workers open their templates while it is taken.
+        workers = self._start_workers()
+        try:
+            self._rebuild_with(register, today, now, pdf, report, workbook_now, workers)
+        finally:
+            if workers is not None:
+                workers.close()
+
+    def _start_workers(self) -> RenderWorkers | None:
+        """Processes to render in (pipeline.app.renderers), each opening one of
+        the templates nearly every rebuild renders (the 通报, a unit's summary);
+        none where documents are made otherwise (a test's) or a fork is unsafe."""
+        if self._documents is not None:
+            return None
+        templates = self.ws.root / "word_templates"
+        return RenderWorkers.start([template_path(BULLETIN, templates), template_path(SUMMARY, templates)])
+
+    def _rebuild_with(
+        self, register: Register, today: date, now: datetime, pdf: bool, report: OutputsReport,
+        workbook_now: Callable[[], bool] | None, workers: RenderWorkers | None,
+    ) -> None:  # fmt: skip
         try:
             snap = register.snapshot(self.cfg, today, now=now)
         except Exception as exc:
@@ -98,7 +120,7 @@ class WorkspaceOutputs:
             book = None
             _workbook_failed(report, exc)
         try:
-            self._write_documents(snap, pdf, report)
+            self._write_documents(snap, pdf, report, workers)
         finally:
             failure = aside.wait() if aside is not None else None
             if failure is not None:
@@ -123,16 +145,18 @@ class WorkspaceOutputs:
 
     def _write_workbook(self, snap: Snapshot, cfg: Config, roster: list[tuple[str, str, str]] | None, report: OutputsReport) -> None:
         try:
+            from pipeline.docs import workbook  # see _write_aside
+
             # state/workbook.cache: the last write's blocks, so that one more form rewrites its unit's rows only.
             workbook.write_workbook(self.ws.workbook, snap, cfg, roster, self.ws.workbook_cache)
             logger.debug("已更新台账：{}", self.ws.workbook)
         except Exception as exc:
             _workbook_failed(report, exc)
 
-    def _write_documents(self, snap: Snapshot, pdf: bool, report: OutputsReport) -> None:
+    def _write_documents(self, snap: Snapshot, pdf: bool, report: OutputsReport, workers: RenderWorkers | None = None) -> None:
         """The documents of `snap`; what failed goes into the report."""
         try:
-            result = self._make_documents(snap, pdf)
+            result = self._make_documents(snap, pdf, workers)
         except Exception as exc:
             _failed(report, "生成公文", exc)
             return
@@ -143,15 +167,16 @@ class WorkspaceOutputs:
             report.documents_failed = [str(name) for name in result.failed]
             report.errors.append(f"{len(result.failed)} 份公文未能生成：" + "、".join(report.documents_failed))
 
-    def _make_documents(self, snap: Snapshot, pdf: bool) -> outputs.RebuildResult:
-        documents = self._documents or outputs.rebuild
-        return documents(self.ws, self.cfg, snap, pdf=pdf)
+    def _make_documents(self, snap: Snapshot, pdf: bool, workers: RenderWorkers | None = None) -> outputs.RebuildResult:
+        if self._documents is not None:
+            return self._documents(self.ws, self.cfg, snap, pdf=pdf)
+        return outputs.rebuild(self.ws, self.cfg, snap, pdf=pdf, workers=workers)
 
 
 class _WorkbookAside:
     """The workbook written by a forked child while this process renders the
     documents: on two cores, one more form's run waits for the longer of the
-    two instead of both. Only where a fork is safe (outputs.can_fork: `run`,
+    two instead of both. Only where a fork is safe (renderers.can_fork: `run`,
     a one-shot command; not the watcher, which has threads; not Windows); a child that
     cannot start leaves the workbook to this process. The child writes the
     file as this process would (atomically) and sends back only what stopped
@@ -163,7 +188,7 @@ class _WorkbookAside:
     @classmethod
     def start(cls, path: Path, snap: Snapshot, cfg: Config, roster: list[tuple[str, str, str]] | None,
               cache: Path | None = None) -> _WorkbookAside | None:  # fmt: skip
-        if not outputs.can_fork():
+        if not can_fork():
             return None
         ctx = multiprocessing.get_context("fork")
         mine, theirs = ctx.Pipe(duplex=False)
@@ -195,6 +220,9 @@ def _write_aside(conn: Any, path: Path, snap: Snapshot, cfg: Config, roster: lis
                  cache: Path | None = None) -> None:  # fmt: skip
     """In the forked child: write the workbook, say how it went."""
     try:
+        # Loaded here, in the child, on the other core: not at the start of every `run`.
+        from pipeline.docs import workbook
+
         workbook.write_workbook(path, snap, cfg, roster, cache)
         conn.send((None, ""))
     except Exception as exc:  # sent back whole: the parent reports it as it would its own

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from loguru import logger
 
-from pipeline.app import campaigns, confirmations, evaluate, issue, outputs, prefill, status
+from pipeline.app import campaigns, confirmations, outputs
 from pipeline.app.intake import Intake
 from pipeline.cli.preamble import answers, command_clock, open_workspace
 from pipeline.core.campaign import Campaign
@@ -23,23 +23,26 @@ from pipeline.core.config import Config
 from pipeline.cli.summary import emit, summary
 from pipeline.core.errors import EXIT_FAILED, EXIT_OK, UsageError
 from pipeline.core.model import ParseResult, Problem
-from pipeline.docs import blank
-from pipeline.docs.templates import TEMPLATES, template_path
-from pipeline.docs.templates_check import check_templates
+from pipeline.docs.template_files import TEMPLATES, template_path
 from pipeline.read.parse import parse_file
 from pipeline.store import locks
 from pipeline.core.names import escape_controls, printable_json
 from pipeline.store.files import remove_stale_temps
 from pipeline.store.workspace import Workspace
 
-# _LAZY: the watcher (watchdog, threads) and the demo's samples are imported by
-# the commands that use them only: `run`, which a scheduler may start every
-# few minutes, then starts in about two thirds of the time.
+# _LAZY: the watcher (watchdog, threads), the demo's samples and what loads
+# python-docx, docxtpl and jinja (blank forms, issuing, evaluation, the
+# templates check) are imported by the commands that use them only: `run`,
+# which a scheduler may start every few minutes, then starts in about half
+# the time (its documents are rendered by processes that load them for
+# themselves, pipeline.app.renderers).
 
 
 @answers
 def cli_forms(outdir: Path | None) -> int:
     """`python -m pipeline forms [OUTDIR]`: the four blank forms, default ./空白表格."""
+    from pipeline.docs import blank  # see _LAZY
+
     target = outdir if outdir is not None else Path("空白表格")
     try:
         done = blank._write_blank_forms(target)
@@ -59,6 +62,8 @@ def cli_prefilled(workspace: Path, outdir: Path | None, unit: str | None, day: s
     unit, or an unusable workspace."""
     ws, cfg = open_workspace(workspace)
     clock = command_clock(cfg, day)
+    from pipeline.app import prefill  # see _LAZY
+
     done = prefill.write_prefilled(ws, cfg, clock.today(), outdir, unit)
     for item in done:
         shown = item.path.relative_to(ws.root) if item.path.is_relative_to(ws.root) else item.path
@@ -131,6 +136,8 @@ def _warn_day(campaign: Campaign | None, cfg: Config, clock: Clock) -> None:
 def cli_status(workspace: Path, as_json: bool, day: str | None = None, campaign: str | None = None) -> int:
     """0 on success; 2 when the workspace or its settings are unusable. Reads
     only: nothing is created in the workspace."""
+    from pipeline.app import status  # see _LAZY (it lists what was issued: pipeline.app.issue)
+
     ws, cfg = open_workspace(workspace, writes=False)
     clock = command_clock(cfg, day)
     data = status.report(ws, cfg, now=clock.now(), campaign=campaign, pinned=clock.is_pinned)
@@ -230,6 +237,8 @@ def cli_evaluate(
     clock = command_clock(cfg, day)
     if issue_it and campaign is not None:
         raise UsageError("--issue 只印发当前年度的考评通报，不能与 --campaign 同用。")
+    from pipeline.app import evaluate  # see _LAZY
+
     done = evaluate.evaluate(ws, cfg, clock, campaign=campaign)
     units = "、".join(done.alert_units) or "无"
     print(escape_controls(f"已生成考评文件 {len(done.written)} 份，见 {done.written[0].parent if done.written else ws.outbox}；有未解除预警的单位：{units}"))
@@ -250,6 +259,8 @@ def cli_issue(
     """`issue 通报 [--number N] [--pdf]`, `issue 催报通知 [--unit U ...] [--pdf]`,
     `issue list [--campaign YEAR]` (pipeline.app.issue). 0 issued (or nothing
     to issue, or listed), 1 a PDF could not be made, 2 refused: nothing issued."""
+    from pipeline.app import issue  # see _LAZY
+
     if what == "list":
         ws, cfg = open_workspace(workspace, writes=False)
         label, found = issue.listing(ws, cfg, campaign)
@@ -287,6 +298,7 @@ def cli_templates_check(workspace: Path | None = None) -> int:
     has them) rendered with the demo's sample contexts."""
     templates = (workspace / "word_templates") if workspace else None
     from pipeline.demo.sample_snapshot import sample_contexts  # see _LAZY
+    from pipeline.docs.templates_check import check_templates
 
     problems = check_templates(sample_contexts(), templates)
     for line in problems:

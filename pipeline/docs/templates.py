@@ -13,7 +13,6 @@ import copy
 import functools
 import io
 import re
-import sys
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,29 +29,15 @@ from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
 from pipeline.docs.charts import candidates_of, insert_charts
+from pipeline.docs.template_files import (  # noqa: F401 — the names of the templates, said where they are kept
+    BULLETIN, DRAFT_NUMBER, REJECTION, REMINDER, SUMMARY, TEMPLATE_DIR, TEMPLATES, template_path,
+)
 from pipeline.docs.package import Member, package_members, save_package
 from pipeline.docs.layout import (
     LAYOUT_STYLES, StyledPlaces, align_signature, ensure_page_numbers, fit_organ_mark, inside, keep_signature_with_text,
     layout_style, merge_body_groups, styled_at, styled_of, styled_places, styles_element,
 )
 
-
-def _template_dir() -> Path:
-    """The office's templates: `word_templates/` of the checkout (an editable
-    install, as README sets up), else the copy a regular install puts under
-    the environment's share/ folder (pyproject's data-files)."""
-    checkout = Path(__file__).resolve().parents[2] / "word_templates"
-    if checkout.is_dir():
-        return checkout
-    return Path(sys.prefix) / "share" / "integrity-risk-pipeline" / "word_templates"
-
-
-TEMPLATE_DIR = _template_dir()
-SUMMARY, BULLETIN, REJECTION, REMINDER = "单位汇总.docx", "通报.docx", "退回通知.docx", "催报通知.docx"
-TEMPLATES = (SUMMARY, BULLETIN, REJECTION, REMINDER)
-# The 通报 and 催报通知 are made as drafts (key `draft` true: the template's
-# 草稿 mark) until the office issues them; a draft 通报's 文号 line says so.
-DRAFT_NUMBER = "（草稿，未编号）"
 
 # Characters XML 1.0 forbids (docxtpl would also read \a and \f as paragraph
 # and page breaks); \t and \n stay: a tab, a line break inside a cell.
@@ -267,14 +252,7 @@ class _Template(DocxTemplate):
 
 
 # ---------------------------------------------------------------------------
-# Templates
-
-
-def template_path(name: str, templates: Path | None = None) -> Path:
-    """The template to use: the workspace's own copy when it has one."""
-    if templates is not None and (templates / name).is_file():
-        return templates / name
-    return TEMPLATE_DIR / name
+# The jinja environments
 
 
 @functools.cache

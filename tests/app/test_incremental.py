@@ -26,6 +26,7 @@ from pipeline.core.config import Config
 from pipeline.core.errors import EXIT_FAILED, EXIT_OK
 from pipeline.core.forms import BY_KIND
 from pipeline.docs import blank, workbook
+from pipeline.docs.templates import render_docx
 from pipeline.docs.templates_check import document_text
 from pipeline.store.register import Register
 from pipeline.store.workspace import Workspace
@@ -295,7 +296,7 @@ def test_documents_rendered_two_at_a_time_are_those_rendered_one_by_one(tmp_path
     assert len(jobs) >= outputs.POOL_FROM
     together = outputs.render_many(jobs)
     assert isinstance(together[-1], Exception)
-    alone = [document_text(outputs.render_docx(t, c)) for t, c in jobs[:-1]]
+    alone = [document_text(render_docx(t, c)) for t, c in jobs[:-1]]
     assert [document_text(d) for d in together[:-1]] == alone
 
 

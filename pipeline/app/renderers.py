@@ -1,0 +1,190 @@
+"""Documents rendered by worker processes forked before the register's
+snapshot is taken, which open their templates meanwhile (`run`, see
+pipeline.app.refresh).
+
+A run after one more form renders two documents, the unit's 单位汇总 and the
+通报. Each costs about a tenth of a second to open (python-docx reads the
+template's package, docxtpl patches its parts, jinja compiles them) and as
+much again to render; one after the other in the main process, after the
+snapshot, that was half a second of a one-form run. Here each worker opens
+one template (the 通报's, the summary's) on the other core while the main
+process takes the snapshot and works out the contexts (and loads python-docx,
+docxtpl and jinja, which the main process of a `run` no longer loads at its
+start), and the documents are
+then rendered side by side, one job at a time to whichever worker is free
+(which also spreads a large batch evenly).
+
+Only where a fork is safe (can_fork: one thread, a system that forks; so
+`run` and `render`, not the watcher and not Windows). The workers are forked
+before the snapshot, so each is small, and they are gone when the rebuild
+ends. A worker that cannot start, or dies, leaves its documents to the
+caller's fallback (outputs.render_many, in this process): the workers are
+never needed for correctness, only for time."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+WORKER_NICENESS = 10  # os.nice: the main process keeps its core while the workers open their templates
+Job = tuple[Path, dict[str, Any]]  # a template and the (dated) context to render it with
+Rendered = bytes | Exception  # a document's .docx bytes, or what stopped it
+
+
+class RenderFailed(Exception):
+    """A document a worker process could not render (its message, as the error said)."""
+
+
+def render_one(template: Path, context: dict[str, Any]) -> Rendered:
+    """One document's bytes, or what stopped it (the others go on)."""
+    # Here, not at the top: python-docx, docxtpl and jinja are loaded by the
+    # process that renders, a worker while the snapshot is taken (see above).
+    from pipeline.docs.templates import render_docx
+
+    try:
+        return render_docx(template, context)
+    except Exception as exc:
+        return exc
+
+
+def render_in_worker(template: Path, context: dict[str, Any]) -> Rendered:
+    """render_one in a worker process: an error comes back as text, which
+    always crosses (an exception of any class may not)."""
+    out = render_one(template, context)
+    # A rendered document leaves its XML trees in reference cycles, which the
+    # collector would free only now and then: a worker rendering fifty large
+    # summaries grew by ~10 MB each. Collected at once, it stays small.
+    gc.collect()
+    return RenderFailed(str(out)) if isinstance(out, Exception) else out
+
+
+def can_fork() -> bool:
+    """A worker may be forked from here: the system can, and this process has
+    one thread (a fork copies no other thread, so a lock one held, the log's,
+    would stay held in the child for good)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+@dataclass
+class _Worker:
+    process: Any  # multiprocessing.Process
+    conn: Connection
+    template: Path  # the one it opened at its start
+    alive: bool = True
+
+
+class RenderWorkers:
+    """Forked rendering processes, one per template opened in advance."""
+
+    def __init__(self, workers: list[_Worker]) -> None:
+        self._workers = workers
+
+    @classmethod
+    def start(cls, templates: Sequence[Path]) -> RenderWorkers | None:
+        """One worker per template, each opening its own now; None where a
+        fork is not safe or none could start (the caller renders itself)."""
+        if not can_fork():
+            return None
+        ctx = multiprocessing.get_context("fork")
+        workers = []
+        for template in templates:
+            mine, theirs = ctx.Pipe()
+            try:
+                process = ctx.Process(target=_serve, args=(theirs, template), daemon=True)
+                process.start()
+            except OSError:
+                mine.close()
+                theirs.close()
+                break
+            theirs.close()
+            workers.append(_Worker(process, mine, template))
+        return cls(workers) if workers else None
+
+    def render(self, jobs: Sequence[Job], fallback: Callable[[Sequence[Job]], list[Rendered]]) -> list[Rendered]:
+        """Each job's bytes or error, in order. A job is sent to a free
+        worker, its own template's first; what no worker could do (all of
+        them gone) is left to `fallback`, in this process."""
+        results: list[Rendered | None] = [None] * len(jobs)
+        waiting = deque(range(len(jobs)))
+        busy: dict[Connection, tuple[_Worker, int]] = {}
+        for worker in self._workers:
+            self._give(worker, jobs, waiting, busy, prefer=True)
+        while busy:
+            for conn in wait(list(busy)):
+                worker, index = busy.pop(conn)  # type: ignore[call-overload]
+                try:
+                    results[index] = conn.recv()  # type: ignore[union-attr]
+                except (EOFError, OSError):
+                    worker.alive = False
+                    waiting.appendleft(index)
+                self._give(worker, jobs, waiting, busy)
+        if waiting:
+            left = sorted(waiting)
+            for index, out in zip(left, fallback([jobs[i] for i in left])):
+                results[index] = out
+        return [r if r is not None else RenderFailed("未能生成") for r in results]
+
+    @staticmethod
+    def _give(worker: _Worker, jobs: Sequence[Job], waiting: deque[int], busy: dict[Connection, tuple[_Worker, int]],
+              prefer: bool = False) -> None:  # fmt: skip
+        """Send `worker` the next waiting job (with `prefer`, the first of its
+        own template, if any), unless it is gone."""
+        while worker.alive and waiting:
+            index = next((i for i in waiting if jobs[i][0] == worker.template), waiting[0]) if prefer else waiting[0]
+            waiting.remove(index)
+            try:
+                worker.conn.send(jobs[index])
+            except (OSError, ValueError):  # its end closed: the job goes to another, or to the fallback
+                worker.alive = False
+                waiting.appendleft(index)
+                return
+            busy[worker.conn] = (worker, index)
+            return
+
+    def close(self) -> None:
+        """Stop the workers (one still opening its template is not waited for)."""
+        for worker in self._workers:
+            try:
+                worker.conn.send(None)
+            except (OSError, ValueError):
+                pass
+            worker.conn.close()
+        for worker in self._workers:
+            worker.process.join(timeout=0.5)
+            if worker.process.is_alive():
+                worker.process.terminate()
+                worker.process.join()
+
+
+def _serve(conn: Connection, template: Path) -> None:
+    """In the forked worker: open `template`, then render what comes until
+    told to stop (None) or the main process is gone."""
+    # Below the main process, which takes the snapshot meanwhile and is what
+    # the run waits for; the workers share the other core.
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
+    from pipeline.docs.templates import prepare
+
+    try:
+        prepare(template)
+        # What it inherited and what it opened stay: frozen, they are not gone
+        # over again by the collection after each document (render_in_worker).
+        gc.freeze()
+        while True:
+            try:
+                job = conn.recv()
+            except (EOFError, OSError):
+                return
+            if job is None:
+                return
+            conn.send(render_in_worker(*job))
+    finally:
+        conn.close()
