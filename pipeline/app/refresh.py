@@ -13,6 +13,7 @@ coming (`workbook_now`, pipeline.app.rebuilds)."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,7 +23,7 @@ from typing import Any
 from loguru import logger
 
 from pipeline.app import notices, outputs
-from pipeline.app.renderers import RenderWorkers, can_fork
+from pipeline.app.renderers import WORKER_NICENESS, RenderWorkers, can_fork
 from pipeline.core import faults
 from pipeline.core.config import Config
 from pipeline.core.model import Snapshot, Submission
@@ -57,9 +58,13 @@ class WorkspaceOutputs:
     at each rebuild); tests pass one that makes none, where they are not the
     point and take seconds."""
 
-    def __init__(self, ws: Workspace, cfg: Config, *, documents: Documents | None = None) -> None:
+    def __init__(self, ws: Workspace, cfg: Config, *, documents: Documents | None = None,
+                 workers: RenderWorkers | None = None) -> None:  # fmt: skip
+        """`workers`: render workers the caller started (`run`, before loading
+        its modules), for the first rebuild; the others start their own."""
         self.ws, self.cfg = ws, cfg
         self._documents = documents
+        self._workers = workers
 
     def rebuild(
         self, register: Register, *, today: date, now: datetime, pdf: bool = False, workbook_now: Callable[[], bool] | None = None
@@ -86,7 +91,7 @@ class WorkspaceOutputs:
         self, register: Register, today: date, now: datetime, pdf: bool, report: OutputsReport, workbook_now: Callable[[], bool] | None
     ) -> None:
         # Forked before the snapshot, the workers open their templates while it is taken.
-        workers = self._start_workers()
+        workers, self._workers = self._workers or self._start_workers(), None
         try:
             self._rebuild_with(register, today, now, pdf, report, workbook_now, workers)
         finally:
@@ -219,6 +224,11 @@ class _WorkbookAside:
 def _write_aside(conn: Any, path: Path, snap: Snapshot, cfg: Config, roster: list[tuple[str, str, str]] | None,
                  cache: Path | None = None) -> None:  # fmt: skip
     """In the forked child: write the workbook, say how it went."""
+    # As the render workers run (pipeline.app.renderers): below the main
+    # process, which works out the documents meanwhile, and level with them,
+    # so that the three share the cores once it waits.
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
     try:
         # Loaded here, in the child, on the other core: not at the start of every `run`.
         from pipeline.docs import workbook

@@ -15,9 +15,11 @@ then rendered side by side, one job at a time to whichever worker is free
 (which also spreads a large batch evenly).
 
 Only where a fork is safe (can_fork: one thread, a system that forks; so
-`run` and `render`, not the watcher and not Windows). The workers are forked
-before the snapshot, so each is small, and they are gone when the rebuild
-ends. A worker that cannot start, or dies, leaves its documents to the
+`run` and `render`, not the watcher and not Windows). `run` forks them first
+thing, before it loads its own modules (pipeline.cli.main), so that they load
+theirs on the other core meanwhile; another rebuild forks them before its
+snapshot (pipeline.app.refresh). Either way each is small, and they are gone
+when the rebuild (or the command) ends. A worker that cannot start, or dies, leaves its documents to the
 caller's fallback (outputs.render_many, in this process): the workers are
 never needed for correctness, only for time."""
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -34,7 +37,9 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-WORKER_NICENESS = 10  # os.nice: the main process keeps its core while the workers open their templates
+# os.nice of the render workers and the workbook's child (pipeline.app.refresh):
+# the main process keeps its core while they open templates or write.
+WORKER_NICENESS = 10
 Job = tuple[Path, dict[str, Any]]  # a template and the (dated) context to render it with
 Rendered = bytes | Exception  # a document's .docx bytes, or what stopped it
 
@@ -75,38 +80,47 @@ def can_fork() -> bool:
 
 @dataclass
 class _Worker:
-    process: Any  # multiprocessing.Process
     conn: Connection
     template: Path  # the one it opened at its start
     alive: bool = True
 
 
 class RenderWorkers:
-    """Forked rendering processes, one per template opened in advance."""
+    """Forked rendering processes, one per template opened in advance. The
+    first is forked from here; it loads the rendering libraries and then forks
+    the others, which so need not load them again (a fifth of a second each,
+    on the core they share while this process is busy)."""
 
-    def __init__(self, workers: list[_Worker]) -> None:
+    def __init__(self, first: Any, workers: list[_Worker], pids: Any) -> None:
+        self._first = first  # multiprocessing.Process of the first worker
         self._workers = workers
+        self._pids = pids  # shared array: each worker's pid, written by the first (0 until then)
+        self._closed = False
 
     @classmethod
     def start(cls, templates: Sequence[Path]) -> RenderWorkers | None:
         """One worker per template, each opening its own now; None where a
         fork is not safe or none could start (the caller renders itself)."""
-        if not can_fork():
+        if not can_fork() or not templates:
             return None
         ctx = multiprocessing.get_context("fork")
-        workers = []
-        for template in templates:
-            mine, theirs = ctx.Pipe()
-            try:
-                process = ctx.Process(target=_serve, args=(theirs, template), daemon=True)
-                process.start()
-            except OSError:
+        pipes = [ctx.Pipe() for _ in templates]
+        pids = ctx.Array("i", len(templates), lock=False)
+        try:
+            first = ctx.Process(target=_first_worker, args=(pipes, list(templates), pids), daemon=True)
+            first.start()
+        except OSError:
+            for mine, theirs in pipes:
                 mine.close()
                 theirs.close()
-                break
+            return None
+        for _, theirs in pipes:
             theirs.close()
-            workers.append(_Worker(process, mine, template))
-        return cls(workers) if workers else None
+        return cls(first, [_Worker(mine, template) for (mine, _), template in zip(pipes, templates)], pids)
+
+    def pids(self) -> list[int]:
+        """The workers' process ids known so far (a worker not yet forked: none)."""
+        return [pid for pid in self._pids if pid]
 
     def render(self, jobs: Sequence[Job], fallback: Callable[[Sequence[Job]], list[Rendered]]) -> list[Rendered]:
         """Each job's bytes or error, in order. A job is sent to a free
@@ -121,10 +135,12 @@ class RenderWorkers:
             for conn in wait(list(busy)):
                 worker, index = busy.pop(conn)  # type: ignore[call-overload]
                 try:
-                    results[index] = conn.recv()  # type: ignore[union-attr]
+                    results[index], said = conn.recv()  # type: ignore[union-attr]
                 except (EOFError, OSError):
                     worker.alive = False
                     waiting.appendleft(index)
+                else:
+                    _say_again(said)
                 self._give(worker, jobs, waiting, busy)
         if waiting:
             left = sorted(waiting)
@@ -150,29 +166,70 @@ class RenderWorkers:
             return
 
     def close(self) -> None:
-        """Stop the workers (one still opening its template is not waited for)."""
+        """Stop the workers (told to; one still opening its template is not
+        waited for: it stops when it is done, or sees this process gone);
+        again: nothing. Only the first is this process's child to end: the
+        others are its children, and a pid is never signalled on a guess."""
+        if self._closed:
+            return
+        self._closed = True
         for worker in self._workers:
             try:
                 worker.conn.send(None)
             except (OSError, ValueError):
                 pass
             worker.conn.close()
-        for worker in self._workers:
-            worker.process.join(timeout=0.5)
-            if worker.process.is_alive():
-                worker.process.terminate()
-                worker.process.join()
+        self._first.join(timeout=0.05)
+        if self._first.is_alive():
+            self._first.terminate()
+        self._first.join()
+
+
+def _first_worker(pipes: Sequence[tuple[Connection, Connection]], templates: Sequence[Path], pids: Any) -> None:
+    """In the first forked worker: load the rendering libraries, fork one
+    worker for each further template, and serve the first template."""
+    for mine, _ in pipes:
+        mine.close()  # this process's ends stay with it alone: a worker sees it go (EOF)
+    # Below the main process, which loads its modules and takes the snapshot
+    # meanwhile and is what the run waits for: the workers share the other core.
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
+    pids[0] = os.getpid()
+    import pipeline.docs.templates  # noqa: F401 — loaded once, here, for every worker
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the workers forked here are reaped as they end
+    for i in range(1, len(templates)):
+        conn = pipes[i][1]
+        try:
+            pid = os.fork()
+        except OSError:
+            conn.close()  # the main process sees it gone: its documents go to the others
+            continue
+        if pid == 0:
+            for _, other in pipes:
+                if other is not conn:
+                    other.close()
+            try:
+                _serve(conn, templates[i])
+            finally:
+                os._exit(0)
+        pids[i] = pid
+        conn.close()
+    _serve(pipes[0][1], templates[0])
 
 
 def _serve(conn: Connection, template: Path) -> None:
-    """In the forked worker: open `template`, then render what comes until
-    told to stop (None) or the main process is gone."""
-    # Below the main process, which takes the snapshot meanwhile and is what
-    # the run waits for; the workers share the other core.
-    if hasattr(os, "nice"):
-        os.nice(WORKER_NICENESS)
+    """In a worker: open `template`, then render what comes until told to
+    stop (None) or the main process is gone. What the rendering logs (a chart
+    the template names but the data lacks …) goes back with each document,
+    for the main process to log where its log goes."""
+    from loguru import logger
+
     from pipeline.docs.templates import prepare
 
+    said: list[tuple[str, str]] = []
+    logger.remove()
+    logger.add(lambda m: said.append((m.record["level"].name, m.record["message"])), level="WARNING", format="{message}")
     try:
         prepare(template)
         # What it inherited and what it opened stay: frozen, they are not gone
@@ -185,6 +242,17 @@ def _serve(conn: Connection, template: Path) -> None:
                 return
             if job is None:
                 return
-            conn.send(render_in_worker(*job))
+            said.clear()
+            out = render_in_worker(*job)
+            conn.send((out, list(said)))
     finally:
         conn.close()
+
+
+def _say_again(said: Sequence[tuple[str, str]]) -> None:
+    """Log here what a worker's rendering logged (level, message)."""
+    if said:
+        from loguru import logger
+
+        for level, message in said:
+            logger.log(level, message)

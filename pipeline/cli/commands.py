@@ -15,6 +15,8 @@ from loguru import logger
 
 from pipeline.app import campaigns, confirmations, outputs
 from pipeline.app.intake import Intake
+from pipeline.app.refresh import WorkspaceOutputs
+from pipeline.app.renderers import RenderWorkers
 from pipeline.cli.preamble import answers, command_clock, open_workspace
 from pipeline.core.campaign import Campaign
 from pipeline.core.changes import describe as describe_change
@@ -100,14 +102,15 @@ def cli_parse(files: list[Path], as_json: bool) -> int:
 
 
 @answers
-def cli_run(workspace: Path, pdf: bool, verbose: bool, day: str | None = None) -> int:
+def cli_run(workspace: Path, pdf: bool, verbose: bool, day: str | None = None, workers: RenderWorkers | None = None) -> int:
     """`python -m pipeline run`: 0 all accepted; 1 something rejected or
     returned again, a file that could not be handled, or an output (the
     workbook, a document) that could not be made; 2 bad workspace or settings
-    (also a file where one of its folders belongs)."""
+    (also a file where one of its folders belongs). `workers`: the render
+    workers pipeline.cli.main started for it."""
     ws, cfg = open_workspace(workspace, verbose=verbose)
     clock = command_clock(cfg, day)
-    with Intake(ws, cfg, day=clock.pinned) as intake:
+    with Intake(ws, cfg, day=clock.pinned, outputs=WorkspaceOutputs(ws, cfg, workers=workers)) as intake:
         _warn_day(intake.register.current_campaign(cfg, clock.today()), cfg, clock)
         result = intake.run(pdf=pdf)
     print(result.line())
@@ -151,17 +154,19 @@ def cli_status(workspace: Path, as_json: bool, day: str | None = None, campaign:
 
 
 @answers
-def cli_render(workspace: Path, pdf: bool, verbose: bool, day: str | None = None, campaign: str | None = None) -> int:
+def cli_render(workspace: Path, pdf: bool, verbose: bool, day: str | None = None, campaign: str | None = None,
+               workers: RenderWorkers | None = None) -> int:  # fmt: skip
     """`python -m pipeline render`: every document again from the register,
     the 退回通知 included. 0 all made, 1 something could not be made,
-    2 no such workspace or bad settings (worded as `run` words them)."""
+    2 no such workspace or bad settings (worded as `run` words them).
+    `workers`: the render workers pipeline.cli.main started for it."""
     ws, cfg = open_workspace(workspace, verbose=verbose)
     clock = command_clock(cfg, day)
     remove_stale_temps(ws.owned)  # what a killed run, watch or render left half written
     with locks.outputs_lock(ws):  # the snapshot too: a rebuild beside ours must not undo it with older data
         snap = outputs.snapshot(ws, cfg, now=clock.now(), campaign=campaign)
         _warn_day(snap.campaign, cfg, clock)
-        result = outputs.rebuild(ws, cfg, snap, pdf=pdf, force=True, today=outputs.document_day(snap, clock))
+        result = outputs.rebuild(ws, cfg, snap, pdf=pdf, force=True, today=outputs.document_day(snap, clock), workers=workers)
         notices, notices_failed = outputs.rewrite_notices(ws, cfg, snap)
     docs = [p for p in result.written if p.suffix == ".docx"]
     pdfs = [p for p in result.written if p.suffix == ".pdf"]

@@ -12,10 +12,13 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.cli.chinese import chinese
 from pipeline.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from pipeline.app.renderers import RenderWorkers
 
 DATE_HELP = "按这一天办理（收文日期、成文日期、是否逾期）；默认今天，也可用环境变量 PIPELINE_DATE"
 CAMPAIGN_HELP = "工作年度（默认：当前年度），如 2012"
@@ -141,8 +144,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    workers = _render_workers(args)
     try:
-        return _handler(args.command)(args)
+        return _handler(args.command, workers)(args)
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return EXIT_FAILED
@@ -151,9 +155,26 @@ def main(argv: list[str] | None = None) -> int:
         # Point stdout at devnull so the interpreter's final flush stays quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    finally:
+        if workers is not None:
+            workers.close()
 
 
-def _handler(command: str) -> Callable[[argparse.Namespace], int]:
+def _render_workers(args: argparse.Namespace) -> RenderWorkers | None:
+    """For `run` and `render`: the processes their documents are rendered in,
+    forked now, before the commands' modules are loaded, so that they load the
+    rendering libraries and open the templates on the other core meanwhile
+    (pipeline.app.renderers; None where a fork is unsafe)."""
+    if args.command not in ("run", "render") or not Path(args.workspace).is_dir():
+        return None
+    from pipeline.app.renderers import RenderWorkers
+    from pipeline.docs.template_files import BULLETIN, SUMMARY, template_path
+
+    templates = Path(args.workspace) / "word_templates"
+    return RenderWorkers.start([template_path(BULLETIN, templates), template_path(SUMMARY, templates)])
+
+
+def _handler(command: str, workers: RenderWorkers | None = None) -> Callable[[argparse.Namespace], int]:
     # Imported here for start-up time: --help and a usage error answer
     # without loading docxtpl, openpyxl and watchdog.
     from pipeline.cli import commands
@@ -161,10 +182,12 @@ def _handler(command: str) -> Callable[[argparse.Namespace], int]:
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "forms": lambda a: commands.cli_forms(a.outdir) if not a.roster else commands.cli_prefilled(a.workspace, a.outdir, a.unit, day=a.date),
         "parse": lambda a: commands.cli_parse(a.files, as_json=a.json),
-        "run": lambda a: commands.cli_run(a.workspace, pdf=a.pdf, verbose=a.verbose, day=a.date),
+        "run": lambda a: commands.cli_run(a.workspace, pdf=a.pdf, verbose=a.verbose, day=a.date, workers=workers),
         "watch": lambda a: commands.cli_watch(a.workspace, polling=a.polling, pdf=a.pdf, verbose=a.verbose, day=a.date),
         "status": lambda a: commands.cli_status(a.workspace, as_json=a.json, day=a.date, campaign=a.campaign),
-        "render": lambda a: commands.cli_render(a.workspace, pdf=a.pdf, verbose=a.verbose, day=a.date, campaign=a.campaign),
+        "render": lambda a: commands.cli_render(
+            a.workspace, pdf=a.pdf, verbose=a.verbose, day=a.date, campaign=a.campaign, workers=workers
+        ),
         "campaign": lambda a: commands.cli_campaign(
             a.workspace, a.campaign_command, getattr(a, "campaign_id", None), verbose=a.verbose, day=a.date
         ),
