@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from loguru import logger
 
@@ -142,8 +144,25 @@ def _start(cfg: Config) -> None:
             os.nice(WORKER_NICENESS)
         except OSError:
             pass
+    _end_with_parent()
     worker_start()
     _worker_cfg = cfg
+
+
+def _end_with_parent() -> None:
+    """End this worker when the process that started it ends. A `run` that is
+    killed (Task Manager, kill -9) cannot stop its pool, and a worker waiting
+    for its next task would wait for good: the pool's queues are open in the
+    worker itself, so it never sees them close. multiprocessing's parent
+    sentinel signals the parent's end on every system, Windows too."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_after, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _exit_after(parent: Any) -> None:
+    parent.join()  # returns once the parent has ended
+    os._exit(0)  # nothing of this worker's is left to save: its results went to the parent
 
 
 def _started() -> None:

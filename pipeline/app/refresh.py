@@ -23,7 +23,7 @@ from typing import Any
 from loguru import logger
 
 from pipeline.app import notices, outputs
-from pipeline.app.renderers import WORKER_NICENESS, RenderWorkers, can_fork
+from pipeline.app.renderers import RENDER_NICENESS, RenderWorkers, can_fork
 from pipeline.core import faults
 from pipeline.core.config import Config
 from pipeline.core.model import Snapshot, Submission
@@ -228,7 +228,7 @@ def _write_aside(conn: Any, path: Path, snap: Snapshot, cfg: Config, roster: lis
     # process, which works out the documents meanwhile, and level with them,
     # so that the three share the cores once it waits.
     if hasattr(os, "nice"):
-        os.nice(WORKER_NICENESS)
+        os.nice(RENDER_NICENESS)
     try:
         # Loaded here, in the child, on the other core: not at the start of every `run`.
         from pipeline.docs import workbook

@@ -39,7 +39,7 @@ from typing import Any
 
 # os.nice of the render workers and the workbook's child (pipeline.app.refresh):
 # the main process keeps its core while they open templates or write.
-WORKER_NICENESS = 10
+RENDER_NICENESS = 10
 Job = tuple[Path, dict[str, Any]]  # a template and the (dated) context to render it with
 Rendered = bytes | Exception  # a document's .docx bytes, or what stopped it
 
@@ -193,7 +193,7 @@ def _first_worker(pipes: Sequence[tuple[Connection, Connection]], templates: Seq
     # Below the main process, which loads its modules and takes the snapshot
     # meanwhile and is what the run waits for: the workers share the other core.
     if hasattr(os, "nice"):
-        os.nice(WORKER_NICENESS)
+        os.nice(RENDER_NICENESS)
     pids[0] = os.getpid()
     import pipeline.docs.templates  # noqa: F401 — loaded once, here, for every worker
 

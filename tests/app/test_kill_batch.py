@@ -162,3 +162,50 @@ def test_a_small_run_starts_no_worker(ws: Workspace, clock, monkeypatch) -> None
         drop(ws, f"教务处/人{i}.docx", real_form(f"人{i}"))
     with Intake(ws, CFG, clock=clock, outputs=quiet_outputs(ws, CFG)) as it:
         assert it.run(progress=False).accepted == 3
+
+
+_POOL_THEN_WAIT = """
+import os, sys, time
+from pipeline.app.readers import ReadPool
+from pipeline.core.config import Config
+pool = ReadPool(Config())
+pool.start()
+pool._pool.submit(os.getpid).result()  # both workers up (the pool starts them together)
+print(" ".join(str(pid) for pid in pool._pool._processes), flush=True)
+time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (exited, not yet reaped by init) has ended too
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").is_dir() or not hasattr(os, "kill"), reason="needs /proc and signals")
+def test_reading_workers_end_when_their_run_is_killed() -> None:
+    """A `run` killed outright (kill -9, Task Manager) cannot stop its pool:
+    its reading workers must not wait for a next task for good."""
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, "-c", _POOL_THEN_WAIT], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        workers = [int(pid) for pid in proc.stdout.readline().split()]
+        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers)
+    finally:
+        proc.kill()
