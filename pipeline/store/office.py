@@ -23,7 +23,6 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from loguru import logger
 from lxml import etree
@@ -71,6 +70,10 @@ def fontconfig_file(folder: Path, ours: Path = FONTS_CONF) -> Path:
     """Write, in `folder`, a fontconfig file that loads the system's
     configuration (or the one FONTCONFIG_FILE already names) and then ours,
     so that our aliases come last and win; return its path."""
+    # Here, not at the top: xml.sax.saxutils loads urllib, http and email, a
+    # fiftieth of a second of every command's start-up, for one escape.
+    from xml.sax.saxutils import escape
+
     system = os.environ.get("FONTCONFIG_FILE") or next((c for c in _SYSTEM_CONFS if Path(c).is_file()), _SYSTEM_CONFS[0])
     text = (
         '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n<fontconfig>\n'

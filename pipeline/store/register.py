@@ -72,18 +72,28 @@ def _kept_out_of_collections() -> Iterator[None]:
     What the last snapshot froze is given back first and everything is
     collected once (cheap before the new objects exist), so that no garbage
     is frozen, and nothing stays frozen past the next snapshot (a watcher
-    takes one after every burst). Process-wide: another thread's collections
-    wait too, for as long."""
+    takes one after every burst). A process's first snapshot does not
+    collect: nothing of a snapshot is frozen yet, the garbage it might freeze
+    is what the process made before (kept until its next snapshot at most),
+    and a `run`, which takes one snapshot, would spend a few hundredths of a
+    second going over its modules. Process-wide: another thread's
+    collections wait too, for as long."""
+    global _snapshot_frozen
     gc.unfreeze()
-    gc.collect()
+    if _snapshot_frozen:
+        gc.collect()
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         gc.freeze()
+        _snapshot_frozen = True
         if was:
             gc.enable()
+
+
+_snapshot_frozen = False  # a snapshot's objects were frozen in this process (_kept_out_of_collections)
 
 
 class RegisterError(PipelineError):
