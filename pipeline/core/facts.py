@@ -24,7 +24,7 @@ Vocabulary (as in core/consolidate.py):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
 from typing import Any
 
@@ -260,6 +260,17 @@ class _Terms:
     note: dict[str, str]  # routing_note
     unit_deadline: dict[str, str]  # cfg.unit_deadline, written out ('' when none)
     absent: dict[str, FormState]  # the state of a form nobody sent
+    # States already made, by what they hold: a campus has thousands of people
+    # whose forms came in on the same few days, and FormState is frozen, so one
+    # is shared rather than made again for each (state_of).
+    made: dict[tuple[str, date | None, date | None], FormState] = field(default_factory=dict)
+
+    def state_of(self, state: str, received: date | None, written: date | None) -> FormState:
+        key = (state, received, written)
+        known = self.made.get(key)
+        if known is None:
+            known = self.made[key] = FormState(state, received, written=written)
+        return known
 
 
     @classmethod
@@ -285,14 +296,14 @@ def _form_state(subs: Sequence[Submission], kind: str, terms: _Terms) -> FormSta
         return terms.absent[kind]
     if len(subs) == 1 and subs[0].status == IN_FORCE:  # the usual: one version, in force
         s = subs[0]
-        return FormState("late" if s.late else "on_time", received_day_in(s.received_at, terms.office), written=s.form_date)
+        return terms.state_of("late" if s.late else "on_time", received_day_in(s.received_at, terms.office), s.form_date)
     if in_force(subs):
         ever = [s for s in subs if s.status in COUNTED]
         first = min(ever, key=_RECEIVED_AT)
         late = all(s.late for s in ever)
         # The day it counts as sent is the day the office received it; the written date is shown beside it.
         received = received_day_in(first.received_at, terms.office)
-        return FormState("late" if late else "on_time", received, written=first.form_date)
+        return terms.state_of("late" if late else "on_time", received, first.form_date)
     rejected = any(s.status == "rejected" for s in subs)
     return FormState("missing" if terms.overdue[kind] else "pending", rejected=rejected)
 
