@@ -47,6 +47,7 @@ from loguru import logger  # noqa: E402
 import scale_bench  # noqa: E402 — bench/scale_bench.py: realistic forms and a filled workspace
 from pipeline.app.intake import Intake  # noqa: E402
 from pipeline.app.outputs import unit_stem  # noqa: E402
+from pipeline.app.renderers import RenderWorkers  # noqa: E402
 from pipeline.app.watch import Watcher  # noqa: E402
 from pipeline.core import config as config_file  # noqa: E402
 from pipeline.core.clock import parse_day  # noqa: E402
@@ -217,7 +218,9 @@ def measure(root: Path, cfg: Config, drops: list[Drop], args: argparse.Namespace
 
     # --baseline: an intake of our own makes the watcher rebuild on the intake's thread, as before issue 11.
     own: Callable[[], Intake] | None = (lambda: Intake(ws, cfg, day=day)) if inline else None
-    w = Watcher(ws, cfg, polling=args.polling, intake_factory=own, on_outcome=on_outcome, day=day)
+    # As `watch` runs: its render workers forked before any thread starts (pipeline.cli.main).
+    workers = RenderWorkers.for_workspace(ws.root) if not inline else None
+    w = Watcher(ws, cfg, polling=args.polling, intake_factory=own, on_outcome=on_outcome, day=day, workers=workers)
     stop = threading.Event()
     worker = threading.Thread(target=w.run_forever, args=(stop,), name="watcher", daemon=True)
     worker.start()
@@ -247,6 +250,8 @@ def measure(root: Path, cfg: Config, drops: list[Drop], args: argparse.Namespace
     outbox.stop()
     stop.set()
     worker.join(120)
+    if workers is not None:
+        workers.close()
 
     res = Result("另起线程更新（本次改动）" if not inline else "在收取线程上更新（改动前）")
     res.missing = sorted(set(by_file) - set(registered))

@@ -34,7 +34,7 @@ import re
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -519,11 +519,13 @@ class _Rebuild:
             self.pdf_jobs.append((rel, target))
 
     def render_all(self, workers: RenderWorkers | None = None) -> None:
-        """Render the queued documents (by `workers` when given, else two at
-        a time when there are enough of them, render_many) and write each one."""
+        """Render the queued documents (by `workers` when given, else here:
+        one by one, or two at a time when there are enough of them,
+        rendered_in_order) and write each one; rendered here one by one, each
+        is written as soon as it is made."""
         jobs = [(j.template, j.context) for j in self.jobs]
-        rendered = workers.render(jobs, render_many) if workers is not None and jobs else render_many(jobs)
-        for job, out in zip(self.jobs, rendered):
+        rendered = workers.render(jobs, render_many) if workers is not None and jobs else rendered_in_order(jobs)
+        for job, out in zip(self.jobs, rendered):  # each written as soon as it comes
             self.finish(job, out)
         self.jobs = []
 
@@ -579,9 +581,23 @@ _can_fork = can_fork  # looked up at each call: tests may replace it
 def render_many(jobs: Sequence[tuple[Path, dict[str, Any]]]) -> list[bytes | Exception]:
     """Each job's .docx bytes or its error, in order: RENDER_WORKERS at a
     time for POOL_FROM jobs or more (see above), one by one for fewer."""
-    templates, contexts = [t for t, _ in jobs], [c for _, c in jobs]
+    return list(rendered_in_order(jobs))
+
+
+def rendered_in_order(jobs: Sequence[tuple[Path, dict[str, Any]]]) -> Iterator[bytes | Exception]:
+    """render_many's results as they come: one by one, each as soon as it is
+    made, for fewer than POOL_FROM jobs (so that its caller can write the
+    unit's summary, planned first, before the 通报 is rendered: what the
+    watcher's clerk waits for); all at once from the pool for more."""
     if len(jobs) < POOL_FROM or (os.cpu_count() or 1) < 2:
-        return [render_one(t, c) for t, c in jobs]
+        for template, context in jobs:
+            yield render_one(template, context)
+        return
+    yield from _rendered_together(jobs)
+
+
+def _rendered_together(jobs: Sequence[tuple[Path, dict[str, Any]]]) -> list[bytes | Exception]:
+    templates, contexts = [t for t, _ in jobs], [c for _, c in jobs]
     if _can_fork():
         from pipeline.docs.templates import prepare  # loaded by the process that renders (renderers.render_one)
 

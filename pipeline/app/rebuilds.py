@@ -38,6 +38,7 @@ from typing import Protocol
 from loguru import logger
 
 from pipeline.app.refresh import OutputsReport, WorkspaceOutputs
+from pipeline.app.renderers import RenderWorkers
 from pipeline.core import faults
 from pipeline.core.clock import Clock, zone
 from pipeline.core.config import Config
@@ -62,9 +63,9 @@ class RegisterRebuilder:
     """The outbox made from a register connection of its own, on the day
     `run` and the intake would use (the office's clock, or --date)."""
 
-    def __init__(self, ws: Workspace, cfg: Config, day: date | None = None) -> None:
+    def __init__(self, ws: Workspace, cfg: Config, day: date | None = None, workers: RenderWorkers | None = None) -> None:
         self.register = Register(ws.register_db)
-        self.outputs = WorkspaceOutputs(ws, cfg)
+        self.outputs = WorkspaceOutputs(ws, cfg, workers=workers)  # workers: see pipeline.app.renderers
         self.office_clock = Clock(zone(cfg.timezone), day, time.time)
 
     def rebuild(self, pdf: bool = False, workbook_now: Callable[[], bool] | None = None) -> OutputsReport:

@@ -27,7 +27,6 @@ from pipeline.app.renderers import RENDER_NICENESS, RenderWorkers, can_fork
 from pipeline.core import faults
 from pipeline.core.config import Config
 from pipeline.core.model import Snapshot, Submission
-from pipeline.docs.template_files import BULLETIN, SUMMARY, template_path
 from pipeline.store import locks
 from pipeline.store import roster as roster_file
 from pipeline.store.register import Register
@@ -60,8 +59,10 @@ class WorkspaceOutputs:
 
     def __init__(self, ws: Workspace, cfg: Config, *, documents: Documents | None = None,
                  workers: RenderWorkers | None = None) -> None:  # fmt: skip
-        """`workers`: render workers the caller started (`run`, before loading
-        its modules), for the first rebuild; the others start their own."""
+        """`workers`: render workers the caller started and will stop (`run`
+        and `watch`, before loading their modules or starting a thread), used
+        by every rebuild; without them each rebuild starts and stops its own
+        where a fork is safe."""
         self.ws, self.cfg = ws, cfg
         self._documents = documents
         self._workers = workers
@@ -91,21 +92,18 @@ class WorkspaceOutputs:
         self, register: Register, today: date, now: datetime, pdf: bool, report: OutputsReport, workbook_now: Callable[[], bool] | None
     ) -> None:
         # Forked before the snapshot, the workers open their templates while it is taken.
-        workers, self._workers = self._workers or self._start_workers(), None
+        own = self._start_workers() if self._workers is None else None
         try:
-            self._rebuild_with(register, today, now, pdf, report, workbook_now, workers)
+            self._rebuild_with(register, today, now, pdf, report, workbook_now, self._workers or own)
         finally:
-            if workers is not None:
-                workers.close()
+            if own is not None:
+                own.close()
 
     def _start_workers(self) -> RenderWorkers | None:
         """Processes to render in (pipeline.app.renderers), each opening one of
         the templates nearly every rebuild renders (the 通报, a unit's summary);
         none where documents are made otherwise (a test's) or a fork is unsafe."""
-        if self._documents is not None:
-            return None
-        templates = self.ws.root / "word_templates"
-        return RenderWorkers.start([template_path(BULLETIN, templates), template_path(SUMMARY, templates)])
+        return RenderWorkers.for_workspace(self.ws.root) if self._documents is None else None
 
     def _rebuild_with(
         self, register: Register, today: date, now: datetime, pdf: bool, report: OutputsReport,

@@ -37,6 +37,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+from pipeline.docs.template_files import BULLETIN, SUMMARY, template_path
+
 # os.nice of the render workers and the workbook's child (pipeline.app.refresh):
 # the main process keeps its core while they open templates or write.
 RENDER_NICENESS = 10
@@ -117,6 +119,13 @@ class RenderWorkers:
         for _, theirs in pipes:
             theirs.close()
         return cls(first, [_Worker(mine, template) for (mine, _), template in zip(pipes, templates)], pids)
+
+    @classmethod
+    def for_workspace(cls, root: Path) -> RenderWorkers | None:
+        """start() for a workspace: its own copies of the templates nearly
+        every rebuild renders (the 通报, a unit's summary), else ours."""
+        templates = root / "word_templates"
+        return cls.start([template_path(BULLETIN, templates), template_path(SUMMARY, templates)])
 
     def pids(self) -> list[int]:
         """The workers' process ids known so far (a worker not yet forked: none)."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from loguru import logger
 
+from pipeline.app.renderers import RenderWorkers
 from pipeline.app.watch import Watcher
 from pipeline.core import faults
 from pipeline.core.config import Config
@@ -25,11 +26,13 @@ from pipeline.store.watcher_state import acquire_lock, lock_holder, release_lock
 from pipeline.store.workspace import Workspace
 
 
-def serve(ws: Workspace, cfg: Config, *, polling: bool, pdf: bool, day: date | None = None) -> int:
+def serve(ws: Workspace, cfg: Config, *, polling: bool, pdf: bool, day: date | None = None,
+          workers: RenderWorkers | None = None) -> int:  # fmt: skip
     """Watch `ws` until SIGINT/SIGTERM (the command line's `watch`, after its
     preamble): one watcher per workspace (locks.Busy when another holds it),
     the current file finished on a signal. EXIT_OK after a clean stop,
-    EXIT_FAILED when the watcher could not go on."""
+    EXIT_FAILED when the watcher could not go on. `workers`: the render
+    workers the command line forked before any thread, for every rebuild."""
     lock = acquire_lock(ws.watcher_lock)
     if lock is None:
         pid = lock_holder(ws.watcher_lock)
@@ -38,7 +41,7 @@ def serve(ws: Workspace, cfg: Config, *, polling: bool, pdf: bool, day: date | N
 
     stop = threading.Event()
     previous = _install_signals(stop)
-    watcher = Watcher(ws, cfg, polling=polling or cfg.polling, pdf=pdf, day=day)
+    watcher = Watcher(ws, cfg, polling=polling or cfg.polling, pdf=pdf, day=day, workers=workers)
     code = EXIT_OK
     try:
         watcher.run_forever(stop)

@@ -51,6 +51,7 @@ from pipeline.app.intake import Intake
 from pipeline.app.observer import RESTART_MAX, RESTART_MIN, SUPERVISE_EVERY  # noqa: F401 — the loop's timing knobs, read by tests here
 from pipeline.app.observer import Hints, ObserverFactory, ObserverLike, Supervisor, default_observer_factory, read_mounts, route_watchdog_logs
 from pipeline.app.rebuilds import Finished, RebuilderLike, Rebuilds, RegisterRebuilder
+from pipeline.app.renderers import RenderWorkers
 from pipeline.app.refresh import OutputsReport
 from pipeline.store import contain
 from pipeline.core import faults
@@ -146,8 +147,10 @@ class Watcher:
         mounts_text: Callable[[], str] | None = None,
         day: date | None = None,
         rebuilder_factory: Callable[[], RebuilderLike] | None = None,
+        workers: RenderWorkers | None = None,
     ) -> None:
         self.ws = ws
+        self._workers = workers  # render workers the caller forked before any thread (pipeline.app.renderers)
         self.day = day  # --date: the day files are received on (None: the clock's)
         self.cfg = cfg
         self.pdf = pdf
@@ -220,7 +223,10 @@ class Watcher:
     def _rebuilds(self, factory: Callable[[], RebuilderLike] | None, *, inline: bool) -> Rebuilds:
         if inline:
             return Rebuilds(lambda: _IntakeRebuilder(self), pdf=self.pdf, inline=True)
-        return Rebuilds(factory or (lambda: RegisterRebuilder(self.ws, self.cfg, self.day)), pdf=self.pdf, clock=self.clock)
+        return Rebuilds(factory or self._register_rebuilder, pdf=self.pdf, clock=self.clock)
+
+    def _register_rebuilder(self) -> RegisterRebuilder:
+        return RegisterRebuilder(self.ws, self.cfg, self.day, workers=self._workers)
 
     def start(self) -> None:
         """Open the intake, finish what a crash left half done, start the

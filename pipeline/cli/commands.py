@@ -118,15 +118,17 @@ def cli_run(workspace: Path, pdf: bool, verbose: bool, day: str | None = None, w
 
 
 @answers
-def cli_watch(workspace: Path, polling: bool, pdf: bool, verbose: bool, day: str | None = None) -> int:
-    """`python -m pipeline watch`: 0 after a clean stop (Ctrl-C, SIGTERM)."""
+def cli_watch(workspace: Path, polling: bool, pdf: bool, verbose: bool, day: str | None = None,
+              workers: RenderWorkers | None = None) -> int:  # fmt: skip
+    """`python -m pipeline watch`: 0 after a clean stop (Ctrl-C, SIGTERM).
+    `workers`: the render workers pipeline.cli.main started for it."""
     ws, cfg = open_workspace(workspace, verbose=verbose)
     clock = command_clock(cfg, day)
     _warn_day(campaigns.current(ws, cfg, clock.today()), cfg, clock)
     # Resolved: the observer's events name absolute paths.
     from pipeline.app import serving  # see _LAZY
 
-    return serving.serve(Workspace(ws.root.resolve()), cfg, polling=polling, pdf=pdf, day=clock.pinned)
+    return serving.serve(Workspace(ws.root.resolve()), cfg, polling=polling, pdf=pdf, day=clock.pinned, workers=workers)
 
 
 def _warn_day(campaign: Campaign | None, cfg: Config, clock: Clock) -> None:

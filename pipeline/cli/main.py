@@ -161,17 +161,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _render_workers(args: argparse.Namespace) -> RenderWorkers | None:
-    """For `run` and `render`: the processes their documents are rendered in,
-    forked now, before the commands' modules are loaded, so that they load the
-    rendering libraries and open the templates on the other core meanwhile
-    (pipeline.app.renderers; None where a fork is unsafe)."""
-    if args.command not in ("run", "render") or not Path(args.workspace).is_dir():
+    """For `run`, `render` and `watch`: the processes their documents are
+    rendered in, forked now, before the commands' modules are loaded (so that
+    they load the rendering libraries and open the templates on the other
+    core meanwhile) and before `watch` starts any thread, which would make a
+    fork unsafe (pipeline.app.renderers; None where a fork is not safe)."""
+    if args.command not in ("run", "render", "watch") or not Path(args.workspace).is_dir():
         return None
     from pipeline.app.renderers import RenderWorkers
-    from pipeline.docs.template_files import BULLETIN, SUMMARY, template_path
 
-    templates = Path(args.workspace) / "word_templates"
-    return RenderWorkers.start([template_path(BULLETIN, templates), template_path(SUMMARY, templates)])
+    return RenderWorkers.for_workspace(Path(args.workspace))
 
 
 def _handler(command: str, workers: RenderWorkers | None = None) -> Callable[[argparse.Namespace], int]:
@@ -183,7 +182,9 @@ def _handler(command: str, workers: RenderWorkers | None = None) -> Callable[[ar
         "forms": lambda a: commands.cli_forms(a.outdir) if not a.roster else commands.cli_prefilled(a.workspace, a.outdir, a.unit, day=a.date),
         "parse": lambda a: commands.cli_parse(a.files, as_json=a.json),
         "run": lambda a: commands.cli_run(a.workspace, pdf=a.pdf, verbose=a.verbose, day=a.date, workers=workers),
-        "watch": lambda a: commands.cli_watch(a.workspace, polling=a.polling, pdf=a.pdf, verbose=a.verbose, day=a.date),
+        "watch": lambda a: commands.cli_watch(
+            a.workspace, polling=a.polling, pdf=a.pdf, verbose=a.verbose, day=a.date, workers=workers
+        ),
         "status": lambda a: commands.cli_status(a.workspace, as_json=a.json, day=a.date, campaign=a.campaign),
         "render": lambda a: commands.cli_render(
             a.workspace, pdf=a.pdf, verbose=a.verbose, day=a.date, campaign=a.campaign, workers=workers
