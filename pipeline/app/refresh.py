@@ -47,6 +47,12 @@ class OutputsReport:
         return bool(self.errors)
 
 
+# The last snapshot of a process that ends after its rebuild (`run`), kept
+# until it does: freeing a campus register's snapshot object by object takes
+# a twentieth of a second (10,000 forms, 27,000 risk rows), and the process
+# ends with os._exit (pipeline/__main__.py), which frees nothing one by one.
+_left_for_exit: list[Snapshot] = []
+
 # (ws, cfg, snapshot, pdf=...) -> what was written, removed, could not be made: outputs.rebuild's shape.
 Documents = Callable[..., outputs.RebuildResult]
 
@@ -58,14 +64,17 @@ class WorkspaceOutputs:
     point and take seconds."""
 
     def __init__(self, ws: Workspace, cfg: Config, *, documents: Documents | None = None,
-                 workers: RenderWorkers | None = None) -> None:  # fmt: skip
+                 workers: RenderWorkers | None = None, ends_process: bool = False) -> None:  # fmt: skip
         """`workers`: render workers the caller started and will stop (`run`
         and `watch`, before loading their modules or starting a thread), used
         by every rebuild; without them each rebuild starts and stops its own
-        where a fork is safe."""
+        where a fork is safe. `ends_process`: the process ends soon after the
+        rebuild (`run`): the last snapshot is then kept, not freed (see
+        _left_for_exit)."""
         self.ws, self.cfg = ws, cfg
         self._documents = documents
         self._workers = workers
+        self._ends_process = ends_process
 
     def rebuild(
         self, register: Register, *, today: date, now: datetime, pdf: bool = False, workbook_now: Callable[[], bool] | None = None
@@ -114,6 +123,8 @@ class WorkspaceOutputs:
         except Exception as exc:
             _failed(report, "读取电子信息库", exc)
             return
+        if self._ends_process:
+            _left_for_exit[:] = [snap]
         book = self._workbook_basis(snap, report)
         aside = None
         try:

@@ -110,7 +110,7 @@ def cli_run(workspace: Path, pdf: bool, verbose: bool, day: str | None = None, w
     workers pipeline.cli.main started for it."""
     ws, cfg = open_workspace(workspace, verbose=verbose)
     clock = command_clock(cfg, day)
-    with Intake(ws, cfg, day=clock.pinned, outputs=WorkspaceOutputs(ws, cfg, workers=workers)) as intake:
+    with Intake(ws, cfg, day=clock.pinned, outputs=WorkspaceOutputs(ws, cfg, workers=workers, ends_process=True)) as intake:
         _warn_day(intake.register.current_campaign(cfg, clock.today()), cfg, clock)
         result = intake.run(pdf=pdf)
     print(result.line())
