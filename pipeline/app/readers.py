@@ -7,8 +7,8 @@ Workers use the spawn start method on every system: Windows has no other,
 and a fork of a process with threads (the watcher's, loguru's) is unsafe.
 A worker only hashes and reads (`_hash_and_read`): the register, the claim
 folders and the log are the main process's alone. The hash is a worker's
-job too: it is the same bytes' second read, from the page cache, and the main
-process is the one that has the most to do in a large run. If the pool
+job too: it is taken of the bytes the worker reads the form from, and the
+main process is the one that has the most to do in a large run. If the pool
 breaks (a worker killed, no memory to start one), the file is read in the
 main process instead: a pool is never needed for correctness.
 
@@ -33,8 +33,8 @@ from loguru import logger
 
 from pipeline.core.config import Config
 from pipeline.core.model import ParseResult
-from pipeline.read.parse import parse_file, worker_start
-from pipeline.store.files import sha256_of
+from pipeline.read.parse import max_bytes, parse_file, parse_read, worker_start
+from pipeline.store.files import read_hashed
 
 POOL_MIN_FILES = 50  # files in one `run` before a pool pays for its start-up
 WORKERS = 2  # this is written for two cores: the main process has its own work (register, moves)
@@ -174,15 +174,19 @@ def _hash_and_read_all(files: list[tuple[str, str]]) -> list[Hashed | None]:
 
 
 def _hash_and_read(path: str, display_name: str) -> Hashed | None:
-    """sha256 and size of a claimed file, then its reading. The main process
-    compares the file's size and mtime before and after, so both are of the
-    bytes it keeps. A file that cannot be hashed, or that the reader raised
-    on (it promises not to), is no failure of the pool: None says "read it
-    here", where the error is handled."""
+    """sha256 and size of a claimed file, and its reading, of the bytes of
+    one read. The main process compares the file's size and mtime before and
+    after, so all three are of the bytes it keeps. A file over the size limit
+    is hashed to its end and rejected as parse_file rejects it, unread. A
+    file that cannot be hashed, or that the reader raised on (it promises
+    not to), is no failure of the pool: None says "read it here", where the
+    error is handled."""
     file = Path(path)
     try:
-        sha, size = sha256_of(file)
-        return sha, size, parse_file(file, display_name=display_name, cfg=_worker_cfg)
+        data, sha, size = read_hashed(file, max_bytes(_worker_cfg))
+        if data is None:
+            return sha, size, parse_file(file, display_name=display_name, cfg=_worker_cfg)
+        return sha, size, parse_read(data, file, display_name=display_name, cfg=_worker_cfg)
     except (KeyboardInterrupt, MemoryError):
         raise
     except Exception:  # noqa: BLE001

@@ -42,7 +42,15 @@ from pipeline.docs.layout import (
 # Characters XML 1.0 forbids (docxtpl would also read \a and \f as paragraph
 # and page breaks); \t and \n stay: a tab, a line break inside a cell.
 _BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_clean = functools.partial(_BAD_XML.sub, "")
+_strip_bad = functools.partial(_BAD_XML.sub, "")
+
+
+def _clean(text: str) -> str:
+    """`text` without the characters XML forbids. A printable string has none
+    of them (they are control characters and non-characters), and most of a
+    summary's thousands of strings are printable: str.isprintable tells it
+    at a tenth of the cost of the substitution."""
+    return text if text.isprintable() else _strip_bad(text)
 
 
 class RenderError(Exception):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pipeline.read import checks
 from pipeline.store import office
+from pipeline.store.files import read_at_most
 from pipeline.read import ooxml
 from pipeline.read import reader
 from pipeline.read import zipguard
@@ -71,7 +72,8 @@ _DEFAULT_CFG = Config()
 _DEFAULT_MAX_MB = _DEFAULT_CFG.max_file_mb
 
 
-def _max_bytes(cfg: Config | None) -> int:
+def max_bytes(cfg: Config | None) -> int:
+    """The largest file read, in bytes (cfg's max_file_mb)."""
     return int((cfg.max_file_mb if cfg is not None else _DEFAULT_MAX_MB) * 1024 * 1024)
 
 
@@ -81,7 +83,7 @@ def parse_file(path: Path, *, display_name: str | None = None, cfg: Config | Non
     name = readable_name(display_name or path.name)
     if ignored_name(path.name):
         return _ignored(name)
-    limit = _max_bytes(cfg)
+    limit = max_bytes(cfg)
     try:
         shown = printable_name(str(path))  # the message is printed, and read by a clerk
         if not path.exists():
@@ -92,9 +94,19 @@ def parse_file(path: Path, *, display_name: str | None = None, cfg: Config | Non
         if size > limit:
             return _reject(name, "too_large", _too_big(size, limit))
         with open(path, "rb") as fh:
-            data = fh.read(limit + 1)
+            data = read_at_most(fh, limit + 1)
     except OSError as exc:
         return _reject(name, "unreadable", f"无法读取文件（{exc.strerror or '系统拒绝访问'}）。请确认文件没有被其他程序占用、有读取权限后重新提交。")
+    return parse_bytes(data, name, cfg=cfg, suffix=path.suffix)
+
+
+def parse_read(data: bytes, path: Path, *, display_name: str | None = None, cfg: Config | None = None) -> ParseResult:
+    """parse_file on the bytes the caller read from `path` itself (all of
+    them: at most max_bytes(cfg)), e.g. a reading worker that hashed them in
+    the same read (pipeline.app.readers)."""
+    name = readable_name(display_name or path.name)
+    if ignored_name(path.name):
+        return _ignored(name)
     return parse_bytes(data, name, cfg=cfg, suffix=path.suffix)
 
 
@@ -109,7 +121,7 @@ def parse_bytes(data: bytes, name: str, *, cfg: Config | None = None, convert: b
         suffix = os.path.splitext(base)[1]
     suffix = suffix.lower()
     try:
-        limit = _max_bytes(cfg)
+        limit = max_bytes(cfg)
         if len(data) > limit:
             return _reject(name, "too_large", _too_big(len(data), limit))
         return _parse(data, name, suffix, convert, cfg)

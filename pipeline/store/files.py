@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections.abc import Collection, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from loguru import logger
 
@@ -217,6 +217,37 @@ def sha256_of(path: Path) -> tuple[str, int]:
             h.update(chunk)
             size += len(chunk)
     return h.hexdigest(), size
+
+
+def read_at_most(fh: BinaryIO, n: int) -> bytes:
+    """The first `n` bytes of an open file (all of it when shorter). Not
+    fh.read(n) alone: that first makes a buffer of n bytes, and with n the
+    size limit (20 MB) that cost three times reading a form. A file that grew
+    since its size was taken is read on, up to n."""
+    size = os.fstat(fh.fileno()).st_size
+    data = fh.read(min(size, n))
+    if len(data) < size or len(data) >= n:
+        return data
+    more = fh.read(1)  # at its end, or grown since (rare): then read on
+    return data + more + fh.read(n - len(data) - 1) if more else data
+
+
+def read_hashed(path: Path, limit: int) -> tuple[bytes | None, str, int]:
+    """A file's bytes (None when there are more than `limit`), with the
+    sha256 and size of all of them, from one read: a reading worker that
+    hashed the file first and then read it read every form twice. A link put
+    in its place is not followed (as sha256_of)."""
+    h = hashlib.sha256()
+    with contain.open_regular(path) as fh:
+        data = read_at_most(fh, limit + 1)
+        h.update(data)
+        size = len(data)
+        if size <= limit:
+            return data, h.hexdigest(), size
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return None, h.hexdigest(), size
 
 
 def safe_name(name: str) -> str:

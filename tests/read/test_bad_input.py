@@ -226,6 +226,55 @@ def test_file_larger_than_the_configured_size(tmp_path: Path) -> None:
     rejected(parse_bytes(path.read_bytes(), "大.docx", cfg=Config(max_file_mb=1)), "too_large")
 
 
+def test_a_reading_worker_hashes_and_reads_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker of `run`'s reading pool reads each file once: the sha256 and
+    size of all its bytes, and the reading parse_file gives; a file over the
+    size limit is hashed to its end and rejected, unread."""
+    from pipeline.app import readers
+    from pipeline.store.files import sha256_of
+
+    path = tmp_path / "表.docx"
+    path.write_bytes(good_docx())
+    monkeypatch.setattr(readers, "_worker_cfg", Config())
+    got = readers._hash_and_read(str(path), "教务处/表.docx")
+    assert got is not None
+    assert got[:2] == sha256_of(path)
+    assert got[2].to_json() == parse_file(path, display_name="教务处/表.docx").to_json()
+
+    big = tmp_path / "大.docx"
+    big.write_bytes(good_docx() + b"\x00" * 2 * 1024 * 1024)
+    monkeypatch.setattr(readers, "_worker_cfg", Config(max_file_mb=1))
+    got = readers._hash_and_read(str(big), "大.docx")
+    assert got is not None
+    assert got[:2] == sha256_of(big)
+    rejected(got[2], "too_large")
+
+
+def test_a_file_grown_since_its_size_was_taken_is_read_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The size limit holds, and the hash covers every byte, for a file that
+    was longer when read than when its size was looked at."""
+    import hashlib
+    import os
+
+    from pipeline.store import files
+
+    path = tmp_path / "x.docx"
+    path.write_bytes(bytes(range(100)))
+    real_fstat = os.fstat
+
+    def seen_before_it_grew(fd: int) -> os.stat_result:
+        st = real_fstat(fd)
+        return os.stat_result((*st[:6], 40, *st[7:10]))  # st_size 40
+
+    monkeypatch.setattr(files.os, "fstat", seen_before_it_grew)
+    with open(path, "rb") as fh:
+        assert files.read_at_most(fh, 61) == bytes(range(61))
+    with open(path, "rb") as fh:
+        assert files.read_at_most(fh, 1000) == bytes(range(100))
+    assert files.read_hashed(path, 60) == (None, hashlib.sha256(bytes(range(100))).hexdigest(), 100)
+    assert files.read_hashed(path, 100) == (bytes(range(100)), hashlib.sha256(bytes(range(100))).hexdigest(), 100)
+
+
 def test_crc_mismatch_is_corrupt() -> None:
     data = bytearray(zip_bytes({"[Content_Types].xml": "<Types/>", "word/document.xml": "<w:document/>" * 50}, zipfile.ZIP_STORED))
     i = data.find(b"<w:document/>")
